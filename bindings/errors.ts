@@ -1,0 +1,57 @@
+// A flat set of named error classes. The CLI maps each class to its own exit code
+// (cli/errors.ts); library callers can switch on `err.name` or `instanceof`.
+
+export class HdfeError extends Error {
+  /** Short advice printed under the message by the CLI. */
+  hint?: string;
+  /** Structured details (counts, positions, sizes). */
+  details?: Record<string, unknown>;
+  constructor(message: string, details?: Record<string, unknown>, hint?: string) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+    this.hint = hint;
+  }
+}
+
+/** Formula text that does not parse; `position` is the 0-based offending character. */
+export class FormulaSyntaxError extends HdfeError {
+  position: number;
+  formula: string;
+  constructor(message: string, formula: string, position: number, hint?: string) {
+    const caret = `${formula}\n${" ".repeat(Math.max(0, position))}^`;
+    super(`${message} at position ${position + 1}\n${caret}`, { position, formula }, hint);
+    this.position = position;
+    this.formula = formula;
+  }
+}
+
+/** A column named in a formula or option that the data does not have, or of the wrong type. */
+export class ColumnError extends HdfeError {}
+
+/** Bad option values or inconsistent arguments. */
+export class OptionError extends HdfeError {}
+
+/** Input files that cannot be read or parsed. */
+export class DataReadError extends HdfeError {}
+
+/** The estimation sample is empty or degenerate (all rows removed, constant outcome...). */
+export class SampleError extends HdfeError {}
+
+/** Fixed-effect projections did not reach the tolerance within the iteration limit. */
+export class NonConvergenceError extends HdfeError {}
+
+/** A variance estimate that cannot be computed (one cluster, singular bread...). */
+export class VcovError extends HdfeError {}
+
+/** Data or buffers too large for one WASM instance. */
+export class WasmMemoryError extends HdfeError {}
+
+/** A kernel returned an unexpected status (a bug, never a data problem). */
+export class KernelError extends HdfeError {}
+
+/** A roles file or panel that cannot support a suite table. */
+export class RolesError extends HdfeError {}
+
+/** Duplicate (unit, time) pairs where a panel is required. */
+export class PanelError extends HdfeError {}
