@@ -1,0 +1,120 @@
+// Meats of sandwich variance estimators. The binding assembles bread * meat * bread and
+// applies the small-sample factors (bindings/vcov.ts). Inputs are already weighted
+// (x and e multiplied by sqrt(w)), so the weighted formulas need no weight argument.
+import { OK, BAD_ARGUMENT } from "./status";
+
+/** out_KK = X'X (column-major k x k). */
+export function gram(n: i32, k: i32, x_NK: usize, out_KK: usize): i32 {
+  if (n < 0 || k < 0) return BAD_ARGUMENT;
+  for (let a = 0; a < k; a++) {
+    const pa = x_NK + ((<usize>a * <usize>n) << 3);
+    for (let b = a; b < k; b++) {
+      const pb = x_NK + ((<usize>b * <usize>n) << 3);
+      let s0 = f64x2.splat(0);
+      let i = 0;
+      for (; i + 1 < n; i += 2) {
+        const o = <usize>i << 3;
+        s0 = f64x2.add(s0, f64x2.mul(v128.load(pa + o), v128.load(pb + o)));
+      }
+      let s = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
+      for (; i < n; i++) s += load<f64>(pa + (<usize>i << 3)) * load<f64>(pb + (<usize>i << 3));
+      store<f64>(out_KK + ((<usize>a + <usize>b * <usize>k) << 3), s);
+      store<f64>(out_KK + ((<usize>b + <usize>a * <usize>k) << 3), s);
+    }
+  }
+  return OK;
+}
+
+/** Heteroskedasticity-robust meat: sum_i e_i^2 x_i x_i'. */
+export function meatHetero(n: i32, k: i32, x_NK: usize, e_N: usize, out_KK: usize): i32 {
+  if (n < 0 || k < 0) return BAD_ARGUMENT;
+  for (let a = 0; a < k; a++) {
+    const pa = x_NK + ((<usize>a * <usize>n) << 3);
+    for (let b = a; b < k; b++) {
+      const pb = x_NK + ((<usize>b * <usize>n) << 3);
+      let s: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const o = <usize>i << 3;
+        const e = load<f64>(e_N + o);
+        s += e * e * load<f64>(pa + o) * load<f64>(pb + o);
+      }
+      store<f64>(out_KK + ((<usize>a + <usize>b * <usize>k) << 3), s);
+      store<f64>(out_KK + ((<usize>b + <usize>a * <usize>k) << 3), s);
+    }
+  }
+  return OK;
+}
+
+/**
+ * Cluster-robust meat: sum_g s_g s_g' with s_g = sum_{i in g} e_i x_i.
+ * codes_N in 0..G-1; scores_GK scratch of G*k f64 (left holding the cluster scores,
+ * row-major by cluster, for bootstrap reuse).
+ */
+export function meatCluster(
+  n: i32, k: i32, x_NK: usize, e_N: usize, codes_N: usize, G: i32, scores_GK: usize, out_KK: usize,
+): i32 {
+  if (n < 0 || k < 0 || G <= 0) return BAD_ARGUMENT;
+  memory.fill(scores_GK, 0, (<usize>G * <usize>k) << 3);
+  for (let a = 0; a < k; a++) {
+    const pa = x_NK + ((<usize>a * <usize>n) << 3);
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 3;
+      const g = load<i32>(codes_N + (<usize>i << 2));
+      const p = scores_GK + ((<usize>g * <usize>k + <usize>a) << 3);
+      store<f64>(p, load<f64>(p) + load<f64>(e_N + o) * load<f64>(pa + o));
+    }
+  }
+  memory.fill(out_KK, 0, (<usize>k * <usize>k) << 3);
+  for (let g = 0; g < G; g++) {
+    const sp = scores_GK + ((<usize>g * <usize>k) << 3);
+    for (let a = 0; a < k; a++) {
+      const sa = load<f64>(sp + (<usize>a << 3));
+      if (sa == 0) continue;
+      for (let b = a; b < k; b++) {
+        const p = out_KK + ((<usize>a + <usize>b * <usize>k) << 3);
+        store<f64>(p, load<f64>(p) + sa * load<f64>(sp + (<usize>b << 3)));
+      }
+    }
+  }
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      store<f64>(out_KK + ((<usize>b + <usize>a * <usize>k) << 3), load<f64>(out_KK + ((<usize>a + <usize>b * <usize>k) << 3)));
+    }
+  }
+  return OK;
+}
+
+/** out_N = y_N - X b (column-major X, n x k). */
+export function residuals(n: i32, k: i32, x_NK: usize, y_N: usize, coef_K: usize, out_N: usize): i32 {
+  if (n < 0 || k < 0) return BAD_ARGUMENT;
+  memory.copy(out_N, y_N, <usize>n << 3);
+  for (let a = 0; a < k; a++) {
+    const b = load<f64>(coef_K + (<usize>a << 3));
+    if (b == 0) continue;
+    const pa = x_NK + ((<usize>a * <usize>n) << 3);
+    const bv = f64x2.splat(b);
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const o = <usize>i << 3;
+      v128.store(out_N + o, f64x2.sub(v128.load(out_N + o), f64x2.mul(bv, v128.load(pa + o))));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 3;
+      store<f64>(out_N + o, load<f64>(out_N + o) - b * load<f64>(pa + o));
+    }
+  }
+  return OK;
+}
+
+/** Multiply each of k columns (n rows) elementwise by s_N (e.g. sqrt of weights). */
+export function scaleRows(n: i32, k: i32, x_NK: usize, s_N: usize): i32 {
+  if (n < 0 || k < 0) return BAD_ARGUMENT;
+  for (let a = 0; a < k; a++) {
+    const pa = x_NK + ((<usize>a * <usize>n) << 3);
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 3;
+      store<f64>(pa + o, load<f64>(pa + o) * load<f64>(s_N + o));
+    }
+  }
+  return OK;
+}

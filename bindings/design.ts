@@ -1,0 +1,246 @@
+// From a parsed formula and a Frame to the numbers a model needs: outcome, regressor
+// columns with fixest's names, fixed-effect codes (with varying slopes), weights, and a
+// per-row validity mask with the reason each removed row was removed.
+import type { Formula, Term, FixefTerm, ArgValue } from "./formula.js";
+import { Frame, fmtLevel } from "./frame.js";
+import { ColumnError, OptionError } from "./errors.js";
+import type { FeType } from "./kernels.js";
+
+export interface FeDim {
+  /** fixest's name: "firm", "fe1^fe2", or the FE part of "region[year]" */
+  name: string;
+  /** codes over all rows of the frame, -1 where missing */
+  codes: Int32Array;
+  levels: number;
+  type: FeType;
+  slope?: { name: string; values: Float64Array };
+}
+
+export interface Design {
+  n: number;
+  yName: string;
+  y: Float64Array;
+  xNames: string[];
+  X: Float64Array[];
+  fe: FeDim[];
+  weights: Float64Array | null;
+  /** count of rows with a missing/non-finite value, by the first column found missing */
+  naByColumn: Record<string, number>;
+  /** 1 if the row has every value it needs */
+  valid: Uint8Array;
+  /** rows removed for a zero weight */
+  zeroWeight: number;
+  intercept: boolean;
+}
+
+export interface DesignOptions {
+  weights?: string;
+  /** extra columns that must be present and non-missing (cluster variables, split flags) */
+  extra?: string[];
+  /** external numeric columns (e.g. a permuted treatment) that replace a named column */
+  override?: Record<string, Float64Array>;
+}
+
+export function buildDesign(frame: Frame, f: Formula, opts: DesignOptions = {}): Design {
+  const n = frame.nrows;
+  const valid = new Uint8Array(n).fill(1);
+  const naByColumn: Record<string, number> = {};
+  const num = (name: string, role: string): Float64Array => {
+    if (opts.override?.[name]) return opts.override[name];
+    if (!frame.isNumeric(name)) {
+      throw new ColumnError(
+        `${role} "${name}" is not numeric`,
+        { column: name },
+        role === "regressor" ? `use i(${name}) for a categorical regressor or put it after "|" as a fixed effect` : undefined,
+      );
+    }
+    return frame.numeric(name);
+  };
+  const markNum = (name: string, v: Float64Array) => {
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      if (valid[i] && !Number.isFinite(v[i])) {
+        valid[i] = 0;
+        c++;
+      }
+    }
+    if (c) naByColumn[name] = (naByColumn[name] ?? 0) + c;
+  };
+  const markCodes = (name: string, codes: Int32Array) => {
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      if (valid[i] && codes[i] < 0) {
+        valid[i] = 0;
+        c++;
+      }
+    }
+    if (c) naByColumn[name] = (naByColumn[name] ?? 0) + c;
+  };
+
+  const y = num(f.lhs, "outcome");
+  markNum(f.lhs, y);
+
+  const xNames: string[] = [];
+  const X: Float64Array[] = [];
+  for (const t of f.terms) expandTerm(t, frame, n, num, markNum, markCodes, xNames, X);
+
+  const fe: FeDim[] = [];
+  for (const ft of f.fixef) fe.push(buildFe(ft, frame, n, num, markNum, markCodes));
+
+  let weights: Float64Array | null = null;
+  let zeroWeight = 0;
+  if (opts.weights) {
+    weights = num(opts.weights, "weights");
+    markNum(opts.weights, weights);
+    for (let i = 0; i < n; i++) {
+      if (!valid[i]) continue;
+      if (weights[i] < 0) {
+        throw new OptionError(`weights column "${opts.weights}" has a negative value ${weights[i]} at row ${i + 1}`, {
+          column: opts.weights,
+          row: i + 1,
+        });
+      }
+      if (weights[i] === 0) {
+        valid[i] = 0;
+        zeroWeight++;
+      }
+    }
+  }
+  for (const e of opts.extra ?? []) markCodes(e, frame.codes(e).codes);
+
+  const dup = xNames.find((nm, i) => xNames.indexOf(nm) !== i);
+  if (dup) throw new OptionError(`regressor "${dup}" appears twice in the formula`);
+
+  return { n, yName: f.lhs, y, xNames, X, fe, weights, naByColumn, valid, zeroWeight, intercept: f.intercept };
+}
+
+type NumFn = (name: string, role: string) => Float64Array;
+type MarkNum = (name: string, v: Float64Array) => void;
+type MarkCodes = (name: string, c: Int32Array) => void;
+
+function expandTerm(
+  t: Term, frame: Frame, n: number, num: NumFn, markNum: MarkNum, markCodes: MarkCodes,
+  names: string[], cols: Float64Array[],
+): void {
+  if (t.kind === "var") {
+    const v = num(t.name, "regressor");
+    markNum(t.name, v);
+    names.push(t.name);
+    cols.push(v);
+  } else if (t.kind === "interact") {
+    const out = new Float64Array(n).fill(1);
+    for (const nm of t.vars) {
+      const v = num(nm, "regressor");
+      markNum(nm, v);
+      for (let i = 0; i < n; i++) out[i] *= v[i];
+    }
+    names.push(t.vars.join(":"));
+    cols.push(out);
+  } else if (t.kind === "i") {
+    const fac = sortedCodes(frame, t.factor);
+    markCodes(t.factor, fac.codes);
+    let by: Float64Array | null = null;
+    if (t.by) {
+      by = num(t.by, "regressor");
+      markNum(t.by, by);
+    }
+    const ref = new Set(argList(t.args.ref).map(String));
+    const keepArg = t.args.keep;
+    const keep = keepArg === undefined ? null : new Set(argList(keepArg).map(String));
+    for (let l = 0; l < fac.levels.length; l++) {
+      const lab = fac.levels[l];
+      if (ref.has(lab)) continue;
+      if (keep && !keep.has(lab)) continue;
+      const col = new Float64Array(n);
+      let any = false;
+      for (let i = 0; i < n; i++) {
+        if (fac.codes[i] === l) {
+          col[i] = by ? by[i] : 1;
+          any = true;
+        }
+      }
+      if (!any) continue;
+      names.push(by ? `${t.factor}::${lab}:${t.by}` : `${t.factor}::${lab}`);
+      cols.push(col);
+    }
+  } else {
+    throw new OptionError(`sunab() terms are estimated by the event-study module (bindings/event.ts); use sunab() through feols there`);
+  }
+}
+
+/** Codes re-ordered so that levels are sorted as R sorts factor levels (numeric or lexical). */
+export function sortedCodes(frame: Frame, name: string): { codes: Int32Array; levels: string[]; values?: Float64Array } {
+  const c = frame.codes(name);
+  const idx = c.levels.map((_, i) => i);
+  if (c.values) idx.sort((a, b) => c.values![a] - c.values![b]);
+  else idx.sort((a, b) => (c.levels[a] < c.levels[b] ? -1 : c.levels[a] > c.levels[b] ? 1 : 0));
+  const rank = new Int32Array(idx.length);
+  idx.forEach((old, r) => (rank[old] = r));
+  const codes = new Int32Array(c.codes.length);
+  for (let i = 0; i < codes.length; i++) codes[i] = c.codes[i] < 0 ? -1 : rank[c.codes[i]];
+  return {
+    codes,
+    levels: idx.map((i) => c.levels[i]),
+    values: c.values ? Float64Array.from(idx, (i) => c.values![i]) : undefined,
+  };
+}
+
+function buildFe(ft: FixefTerm, frame: Frame, n: number, num: NumFn, markNum: MarkNum, markCodes: MarkCodes): FeDim {
+  let codes: Int32Array;
+  let levels: number;
+  if (ft.vars.length === 1) {
+    const c = frame.codes(ft.vars[0]);
+    codes = c.codes;
+    levels = c.levels.length;
+    markCodes(ft.vars[0], codes);
+  } else {
+    // interacted FE: encode the tuple of codes densely
+    const parts = ft.vars.map((v) => {
+      const c = frame.codes(v);
+      markCodes(v, c.codes);
+      return c;
+    });
+    codes = new Int32Array(n);
+    const map = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      let key = "";
+      let miss = false;
+      for (const p of parts) {
+        const c = p.codes[i];
+        if (c < 0) {
+          miss = true;
+          break;
+        }
+        key += c + ",";
+      }
+      if (miss) {
+        codes[i] = -1;
+        continue;
+      }
+      let c = map.get(key);
+      if (c === undefined) {
+        c = map.size;
+        map.set(key, c);
+      }
+      codes[i] = c;
+    }
+    levels = map.size;
+  }
+  const name = ft.vars.join("^");
+  if (ft.slopes.length === 0) return { name, codes, levels, type: 0 };
+  if (ft.slopes.length > 1) {
+    throw new OptionError(`fixed effect "${name}" has ${ft.slopes.length} varying slopes; hdfe supports one per term`, undefined,
+      `write ${name}[${ft.slopes[0]}] + ${name}[[${ft.slopes[1]}]]`);
+  }
+  const z = num(ft.slopes[0], "slope variable");
+  markNum(ft.slopes[0], z);
+  return { name, codes, levels, type: ft.slopeOnly ? 1 : 2, slope: { name: ft.slopes[0], values: z } };
+}
+
+function argList(a: ArgValue | undefined): (string | number)[] {
+  if (a === undefined) return [];
+  if (Array.isArray(a)) return a.map((v) => (typeof v === "number" ? fmtLevel(v) : v));
+  if (typeof a === "number") return [fmtLevel(a)];
+  if (typeof a === "string") return [a];
+  throw new OptionError(`unsupported argument value ${JSON.stringify(a)}`);
+}

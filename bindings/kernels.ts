@@ -1,0 +1,82 @@
+// Typed view of the WASM exports (assembly/index.ts) and thin wrappers that turn status
+// codes into named errors. Pointers are byte offsets into the engine's memory.
+import type { Engine } from "./wasm.js";
+import { KernelError, NonConvergenceError } from "./errors.js";
+
+export const STATUS = { OK: 0, NOT_CONVERGED: 1, SINGULAR: 2, BAD_ARGUMENT: 3, EMPTY_GROUP: 4 } as const;
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  demeanScratch(Q: number, groups: number, types: number, K: number): number;
+  demean(
+    n: number, Q: number, K: number, codes: number, groups: number, types: number, z: number, w: number,
+    x: number, out: number, tol: number, maxIter: number, scratch: number, offs: number, info: number,
+  ): number;
+  qrSolve(
+    n: number, k: number, a: number, y: number, tol: number, keep: number, coef: number, bread: number,
+    work: number, rankOut: number,
+  ): number;
+  gram(n: number, k: number, x: number, out: number): number;
+  meatHetero(n: number, k: number, x: number, e: number, out: number): number;
+  meatCluster(n: number, k: number, x: number, e: number, codes: number, G: number, scores: number, out: number): number;
+  residuals(n: number, k: number, x: number, y: number, coef: number, out: number): number;
+  scaleRows(n: number, k: number, x: number, s: number): number;
+  [name: string]: unknown;
+}
+
+export function check(status: number, what: string): void {
+  if (status !== STATUS.OK) throw new KernelError(`${what} failed with status ${status}`);
+}
+
+/** FE dimension type as the demean kernel knows it. */
+export type FeType = 0 | 1 | 2; // plain | slope only | FE + slope
+
+export interface DemeanDims {
+  n: number;
+  /** one pointer per dimension is not needed: codes live in one Q*n block */
+  codesPtr: number;
+  groups: number[];
+  types: FeType[];
+  /** pointer to each dimension's slope variable (0 if none) */
+  slopePtrs: number[];
+  /** pointer to n weights, or 0 */
+  wPtr: number;
+}
+
+export interface DemeanInfo {
+  sweeps: number;
+  criterion: number;
+  converged: boolean;
+}
+
+/**
+ * Demean K columns stored column-major at xPtr (n*K f64) in place (or into outPtr).
+ * Throws nothing on non-convergence: the caller decides (warning or error).
+ */
+export function demeanPtr(
+  eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
+): DemeanInfo {
+  return eng.scoped(() => {
+    const Q = d.groups.length;
+    const gPtr = eng.putI32(d.groups, "FE sizes");
+    const tPtr = eng.putI32(d.types, "FE types");
+    const zPtr = eng.putI32(d.slopePtrs, "slope pointers");
+    const need = eng.k.demeanScratch(Q, gPtr, tPtr, K);
+    const scratch = eng.allocF64(need, "demeaning scratch");
+    const offs = eng.allocI32(2 * Q);
+    const info = eng.allocF64(4);
+    const st = eng.k.demean(d.n, Q, K, d.codesPtr, gPtr, tPtr, zPtr, d.wPtr, xPtr, outPtr, tol, maxIter, scratch, offs, info);
+    if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
+    const iv = eng.f64(info, 3);
+    return { sweeps: iv[0], criterion: iv[1], converged: iv[2] === 1 };
+  });
+}
+
+export function nonConvergence(info: DemeanInfo, tol: number, maxIter: number): NonConvergenceError {
+  return new NonConvergenceError(
+    `fixed-effect projections did not converge in ${maxIter} iterations: reached ${info.criterion.toExponential(2)}, tolerance ${tol}`,
+    { ...info, tol, maxIter },
+    "raise --fixef-iter, loosen --fixef-tol, or check for a poorly connected FE structure",
+  );
+}

@@ -1,0 +1,250 @@
+// Variance estimators declared as data (as fixest's R/VCOV.R), and the small-sample
+// corrections. The WASM kernels compute meats; everything here is k x k arithmetic.
+import type { Engine } from "./wasm.js";
+import { check } from "./kernels.js";
+import { OptionError, VcovError } from "./errors.js";
+import { sandwich, floorEigen } from "./stats.js";
+
+export type VcovSpec = { type: "iid" } | { type: "hetero" } | { type: "cluster"; vars: string[] };
+
+export type FixefK = "nested" | "full" | "none";
+
+export interface SscSpec {
+  /** (n-1)/(n-K) (cluster) or n/(n-K) (hetero) factor */
+  adj: boolean;
+  fixefK: FixefK;
+  /** G/(G-1) factor */
+  clusterAdj: boolean;
+  /** "min": one G_min/(G_min-1) for all terms of a multi-way vcov; "conventional": each its own */
+  clusterDf: "min" | "conventional";
+  /** eigenvalue fix for non-PSD multi-way results: fixest floors only when a diagonal is negative */
+  eigenFix: "fixest" | "reghdfe";
+  /** count the constant in K (reghdfe reports _cons) */
+  countConstant: boolean;
+}
+
+export type SscName = "fixest" | "full" | "none" | "stata";
+
+export const SSC: Record<SscName, SscSpec & { label: string }> = {
+  fixest: {
+    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "fixest", countConstant: false,
+    label: 'fixest default: ssc(adj = TRUE, fixef.K = "nested", cluster.adj = TRUE, cluster.df = "min", t.df = "min")',
+  },
+  full: {
+    adj: true, fixefK: "full", clusterAdj: true, clusterDf: "min", eigenFix: "fixest", countConstant: false,
+    label: 'ssc(fixef.K = "full"): every FE level counted in K (= lm + sandwich::vcovCL HC1, Stata reg i.firm, vce(cluster))',
+  },
+  none: {
+    adj: false, fixefK: "nested", clusterAdj: false, clusterDf: "min", eigenFix: "fixest", countConstant: false,
+    label: "ssc(adj = FALSE, cluster.adj = FALSE): no small-sample correction (= R plm)",
+  },
+  stata: {
+    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "reghdfe", countConstant: true,
+    label: "Stata reghdfe: (N-1)/(N-K) * G/(G-1), FE nested in clusters not counted, K counts _cons, negative eigenvalues set to 0",
+  },
+};
+
+export function parseSsc(s: string | undefined): SscName {
+  const v = (s ?? "fixest").toLowerCase();
+  if (v === "fixest" || v === "full" || v === "none" || v === "stata") return v;
+  if (v === "reghdfe") return "stata";
+  throw new OptionError(`unknown small-sample convention "${s}"`, undefined, "use fixest, full, none or stata");
+}
+
+/** "iid" | "hetero" | "HC1" | "cluster:firm" | "cluster:firm+year" | "~firm" | "~firm + year" */
+export function parseVcov(s: string | VcovSpec): VcovSpec {
+  if (typeof s !== "string") return s;
+  const v = s.trim();
+  const low = v.toLowerCase();
+  if (low === "iid" || low === "standard") return { type: "iid" };
+  if (low === "hetero" || low === "hc1" || low === "robust" || low === "white") return { type: "hetero" };
+  let rest: string | null = null;
+  if (low.startsWith("cluster:")) rest = v.slice(8);
+  else if (low.startsWith("cluster=")) rest = v.slice(8);
+  else if (v.startsWith("~")) rest = v.slice(1);
+  else if (low.startsWith("twoway:")) rest = v.slice(7);
+  if (rest !== null) {
+    const vars = rest.split(/[+,]/).map((x) => x.trim()).filter(Boolean);
+    if (vars.length === 0) throw new OptionError(`vcov "${s}" names no cluster variable`);
+    if (vars.length > 4) throw new OptionError(`vcov "${s}": at most 4-way clustering is supported`);
+    return { type: "cluster", vars };
+  }
+  throw new OptionError(`unknown vcov "${s}"`, undefined, "use iid, hetero, or cluster:var1[+var2]");
+}
+
+export function vcovLabel(v: VcovSpec): string {
+  if (v.type === "iid") return "IID";
+  if (v.type === "hetero") return "Heteroskedasticity-robust (HC1)";
+  return v.vars.length === 1 ? `Clustered (${v.vars[0]})` : `Clustered (${v.vars.join(" & ")})`;
+}
+
+/** What the vcov needs from the fit. */
+export interface VcovInputs {
+  n: number;
+  k: number;
+  /** bread (X'X)^{-1}, k x k column-major */
+  bread: Float64Array;
+  /** scores s_i = e_i x_i (weighted), n x k column-major */
+  scores: Float64Array;
+  ssr: number;
+  /** FE dimensions: sizes and codes on the sample, for K and nestedness */
+  fe: { name: string; levels: number; codes: Int32Array; type: number }[];
+  /** dof of the FE (sum of levels minus redundancies), as counted for fixef.K = "full" */
+  feDof: number;
+  /** cluster codes on the sample for each cluster variable, by name */
+  clusters: Record<string, { codes: Int32Array; G: number }>;
+  hasIntercept: boolean;
+}
+
+export interface VcovResult {
+  V: Float64Array;
+  /** degrees of freedom for t tests */
+  df: number;
+  K: number;
+  label: string;
+  sscLabel: string;
+  G?: Record<string, number>;
+  eigenFixed: boolean;
+}
+
+/** Is every level of FE `fe` within a single cluster? */
+export function nestedIn(fe: Int32Array, feLevels: number, cl: Int32Array): boolean {
+  const seen = new Int32Array(feLevels).fill(-1);
+  for (let i = 0; i < fe.length; i++) {
+    const s = seen[fe[i]];
+    if (s < 0) seen[fe[i]] = cl[i];
+    else if (s !== cl[i]) return false;
+  }
+  return true;
+}
+
+/** Intersection codes of several cluster code vectors. */
+export function intersectCodes(parts: Int32Array[]): { codes: Int32Array; G: number } {
+  const n = parts[0].length;
+  const map = new Map<string, number>();
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let key = "";
+    for (const p of parts) key += p[i] + ",";
+    let c = map.get(key);
+    if (c === undefined) {
+      c = map.size;
+      map.set(key, c);
+    }
+    out[i] = c;
+  }
+  return { codes: out, G: map.size };
+}
+
+function meatOf(eng: Engine, inp: VcovInputs, codes: Int32Array | null, G: number): Float64Array {
+  const { n, k } = inp;
+  return eng.scoped(() => {
+    const sp = eng.putF64(inp.scores, "scores");
+    const ones = eng.allocF64(n, "unit residuals");
+    eng.f64(ones, n).fill(1);
+    const out = eng.allocF64(k * k);
+    if (codes === null) {
+      check(eng.k.gram(n, k, sp, out), "gram");
+    } else {
+      const cp = eng.putI32(codes, "cluster codes");
+      const sc = eng.allocF64(G * k, "cluster scores");
+      check(eng.k.meatCluster(n, k, sp, ones, cp, G, sc, out), "meatCluster");
+    }
+    return eng.getF64(out, k * k);
+  });
+}
+
+/** K as fixest counts it for the given convention and cluster variables. */
+export function countK(inp: VcovInputs, ssc: SscSpec, clusterCodes: Int32Array[]): number {
+  if (ssc.fixefK === "none") return inp.k;
+  if (ssc.fixefK === "full" || clusterCodes.length === 0) return inp.k + inp.feDof;
+  // nested: drop FE dims whose levels are all nested in one of the cluster variables
+  let dof = inp.feDof;
+  let nestedAll = inp.fe.length > 0;
+  let anyNested = false;
+  for (const f of inp.fe) {
+    const nested = f.type === 0 && clusterCodes.some((c) => nestedIn(f.codes, f.levels, c));
+    if (nested) {
+      dof -= f.levels;
+      anyNested = true;
+    } else nestedAll = false;
+  }
+  if (anyNested) dof += 1; // the FE that absorbed the intercept loses its reference level
+  void nestedAll;
+  return inp.k + dof + (ssc.countConstant && anyNested ? 1 : 0);
+}
+
+export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscName: SscName): VcovResult {
+  const ssc = SSC[sscName];
+  const { n, k, bread } = inp;
+  const label = vcovLabel(spec);
+  if (spec.type === "iid") {
+    const K = countK(inp, ssc, []);
+    const s2 = inp.ssr / (ssc.adj ? n - K : n);
+    const V = bread.map((b) => b * s2);
+    return { V, df: n - K, K, label, sscLabel: ssc.label, eigenFixed: false };
+  }
+  if (spec.type === "hetero") {
+    const K = countK(inp, ssc, []);
+    const meat = meatOf(eng, inp, null, 0);
+    const V = sandwich(bread, meat, k);
+    const f = ssc.adj ? n / (n - K) : 1;
+    for (let i = 0; i < V.length; i++) V[i] *= f;
+    return { V, df: n - K, K, label, sscLabel: ssc.label, eigenFixed: false };
+  }
+  const cls = spec.vars.map((v) => {
+    const c = inp.clusters[v];
+    if (!c) throw new VcovError(`cluster variable "${v}" is not available for this fit`);
+    return c;
+  });
+  for (let j = 0; j < cls.length; j++) {
+    if (cls[j].G < 2) {
+      throw new VcovError(
+        `cluster variable "${spec.vars[j]}" has a single cluster in the estimation sample: a cluster-robust variance needs at least 2`,
+        { cluster: spec.vars[j], G: cls[j].G },
+        "use --vcov hetero, or cluster on a variable with more levels",
+      );
+    }
+  }
+  const K = countK(inp, ssc, cls.map((c) => c.codes));
+  const Gmin = Math.min(...cls.map((c) => c.G));
+  const adj = ssc.adj ? (n - 1) / (n - K) : 1;
+  const meat = new Float64Array(k * k);
+  // inclusion-exclusion over all non-empty subsets of cluster variables
+  const m = cls.length;
+  for (let mask = 1; mask < 1 << m; mask++) {
+    const parts: Int32Array[] = [];
+    for (let j = 0; j < m; j++) if (mask & (1 << j)) parts.push(cls[j].codes);
+    const { codes, G } = parts.length === 1 ? cls[parts.length === 1 ? indexOfBit(mask) : 0] : intersectCodes(parts);
+    const sign = parts.length % 2 === 1 ? 1 : -1;
+    const M = meatOf(eng, inp, codes, G);
+    const cadj = ssc.clusterAdj ? (ssc.clusterDf === "min" ? Gmin / (Gmin - 1) : G / (G - 1)) : 1;
+    for (let i = 0; i < M.length; i++) meat[i] += sign * cadj * M[i];
+  }
+  let V = sandwich(bread, meat, k);
+  for (let i = 0; i < V.length; i++) V[i] *= adj;
+  let eigenFixed = false;
+  if (m > 1) {
+    let negDiag = false;
+    for (let i = 0; i < k; i++) if (V[i + i * k] < 0) negDiag = true;
+    if (ssc.eigenFix === "fixest" && negDiag) {
+      V = floorEigen(V, k, 1e-10);
+      eigenFixed = true;
+    } else if (ssc.eigenFix === "reghdfe") {
+      const F = floorEigen(V, k, 0);
+      let changed = false;
+      for (let i = 0; i < V.length; i++) if (Math.abs(F[i] - V[i]) > 1e-14 * Math.abs(V[i]) + 1e-300) changed = true;
+      if (changed) {
+        V = F;
+        eigenFixed = true;
+      }
+    }
+  }
+  const G: Record<string, number> = {};
+  spec.vars.forEach((v, j) => (G[v] = cls[j].G));
+  return { V, df: Gmin - 1, K, label, sscLabel: ssc.label, G, eigenFixed };
+}
+
+function indexOfBit(mask: number): number {
+  return 31 - Math.clz32(mask);
+}

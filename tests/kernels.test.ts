@@ -1,0 +1,215 @@
+// Every WASM kernel against its plain TypeScript reference (bindings/ref/kernels.ts) on
+// small random inputs, including aliasing (output buffer = input buffer) and degenerate
+// cases (one group; every row in one FE level; weights; varying slopes; several columns).
+//
+// Tolerances: demeaned values within 1e-9 absolute (both sides converge to 1e-12 or
+// better); least-squares coefficients and bread within 1e-9 relative; meats within 1e-11
+// relative (same sums, different order).
+import { describe, it, expect, beforeAll } from "vitest";
+import { readFileSync } from "node:fs";
+import { createEngine, type Engine } from "../bindings/wasm.js";
+import { demeanPtr, check, type FeType } from "../bindings/kernels.js";
+import { refDemean, refLeastSquares, refGram, refMeatHetero, refMeatCluster, type RefFe } from "../bindings/ref/kernels.js";
+
+const DEMEAN_ABS = 1e-9;
+const LSQ_REL = 1e-9;
+const MEAT_REL = 1e-11;
+
+function lcg(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function randFe(rnd: () => number, n: number, levels: number): Int32Array {
+  const c = new Int32Array(n);
+  for (let i = 0; i < n; i++) c[i] = i < levels ? i : Math.floor(rnd() * levels);
+  return c;
+}
+
+function runDemean(eng: Engine, cols: Float64Array[], fe: RefFe[], w: Float64Array | null, alias: boolean, tol = 1e-13) {
+  return eng.scoped(() => {
+    const n = cols[0].length, K = cols.length, Q = fe.length;
+    const codes = eng.allocI32(Q * n);
+    fe.forEach((d, q) => eng.i32(codes + q * n * 4, n).set(d.codes));
+    const slopePtrs = fe.map((d) => (d.slope ? eng.putF64(d.slope) : 0));
+    const wPtr = w ? eng.putF64(w) : 0;
+    const x = eng.allocF64(n * K);
+    cols.forEach((c, k) => eng.f64(x + k * n * 8, n).set(c));
+    const out = alias ? x : eng.allocF64(n * K);
+    const info = demeanPtr(
+      eng,
+      { n, codesPtr: codes, groups: fe.map((d) => d.levels), types: fe.map((d) => d.type as FeType), slopePtrs, wPtr },
+      K, x, out, tol, 100000,
+    );
+    return { out: cols.map((_, k) => eng.getF64(out + k * n * 8, n)), info };
+  });
+}
+
+let eng: Engine;
+beforeAll(async () => {
+  eng = await createEngine(readFileSync(new URL("../build/hdfe.wasm", import.meta.url)));
+});
+
+describe("demean kernel vs reference", () => {
+  const cases: { name: string; n: number; fe: [number, FeType][]; K: number; weights: boolean; alias: boolean }[] = [
+    { name: "one FE (closed form)", n: 200, fe: [[17, 0]], K: 1, weights: false, alias: false },
+    { name: "two FE", n: 500, fe: [[40, 0], [9, 0]], K: 1, weights: false, alias: false },
+    { name: "two FE, 5 columns, aliased", n: 500, fe: [[40, 0], [9, 0]], K: 5, weights: false, alias: true },
+    { name: "two FE weighted", n: 400, fe: [[30, 0], [7, 0]], K: 3, weights: true, alias: false },
+    { name: "three FE", n: 600, fe: [[50, 0], [12, 0], [8, 0]], K: 2, weights: false, alias: false },
+    { name: "three FE weighted, aliased", n: 600, fe: [[50, 0], [12, 0], [8, 0]], K: 2, weights: true, alias: true },
+    { name: "FE + varying slope", n: 500, fe: [[40, 0], [6, 2]], K: 2, weights: false, alias: false },
+    { name: "slope only", n: 500, fe: [[40, 0], [6, 1]], K: 1, weights: true, alias: false },
+    { name: "all rows one level", n: 100, fe: [[1, 0]], K: 2, weights: false, alias: false },
+    { name: "one level + another FE", n: 100, fe: [[10, 0], [1, 0]], K: 1, weights: false, alias: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const rnd = lcg(c.n * 31 + c.K);
+      const fe: RefFe[] = c.fe.map(([G, type]) => {
+        const d: RefFe = { codes: randFe(rnd, c.n, G), levels: G, type };
+        if (type !== 0) d.slope = Float64Array.from({ length: c.n }, () => rnd() * 10 - 3);
+        return d;
+      });
+      const w = c.weights ? Float64Array.from({ length: c.n }, () => 0.2 + rnd() * 3) : null;
+      const cols = Array.from({ length: c.K }, () => Float64Array.from({ length: c.n }, () => rnd() * 4 - 2 + (rnd() < 0.05 ? 50 : 0)));
+      const got = runDemean(eng, cols.map((x) => x.slice()), fe, w, c.alias);
+      expect(got.info.converged).toBe(true);
+      for (let k = 0; k < c.K; k++) {
+        const ref = refDemean(cols[k], fe, w).out;
+        let maxd = 0;
+        for (let i = 0; i < c.n; i++) maxd = Math.max(maxd, Math.abs(ref[i] - got.out[k][i]));
+        expect(maxd).toBeLessThan(DEMEAN_ABS);
+      }
+    });
+  }
+
+  it("reports non-convergence with a tiny iteration limit", () => {
+    const rnd = lcg(7);
+    const n = 2000;
+    // a poorly connected 3-FE structure converges slowly
+    const fe: RefFe[] = [
+      { codes: randFe(rnd, n, 400), levels: 400, type: 0 },
+      { codes: randFe(rnd, n, 300), levels: 300, type: 0 },
+      { codes: randFe(rnd, n, 200), levels: 200, type: 0 },
+    ];
+    const x = Float64Array.from({ length: n }, () => rnd());
+    const res = eng.scoped(() => {
+      const codes = eng.allocI32(3 * n);
+      fe.forEach((d, q) => eng.i32(codes + q * n * 4, n).set(d.codes));
+      const xp = eng.putF64(x);
+      return demeanPtr(eng, { n, codesPtr: codes, groups: [400, 300, 200], types: [0, 0, 0], slopePtrs: [0, 0, 0], wPtr: 0 }, 1, xp, xp, 1e-14, 1);
+    });
+    expect(res.converged).toBe(false);
+    expect(res.criterion).toBeGreaterThan(1e-14);
+  });
+});
+
+describe("least squares kernel vs reference", () => {
+  function qr(X: Float64Array[], y: Float64Array, tol = 1e-10) {
+    return eng.scoped(() => {
+      const n = y.length, k = X.length;
+      const a = eng.allocF64(n * Math.max(k, 1));
+      X.forEach((c, j) => eng.f64(a + j * n * 8, n).set(c));
+      const yp = eng.putF64(y);
+      const keep = eng.allocI32(Math.max(k, 1)), coef = eng.allocF64(Math.max(k, 1)), bread = eng.allocF64(Math.max(k * k, 1));
+      const work = eng.allocF64(2 * Math.max(k, 1)), rank = eng.allocI32(1);
+      check(eng.k.qrSolve(n, k, a, yp, tol, keep, coef, bread, work, rank), "qr");
+      return { keep: Array.from(eng.getI32(keep, k), (v) => v === 1), coef: eng.getF64(coef, k), bread: eng.getF64(bread, k * k), rank: eng.getI32(rank, 1)[0] };
+    });
+  }
+  const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+  it("full rank random design", () => {
+    const rnd = lcg(11);
+    const n = 300, k = 6;
+    const X = Array.from({ length: k }, () => Float64Array.from({ length: n }, () => rnd() - 0.5));
+    const y = Float64Array.from({ length: n }, (_, i) => X.reduce((s, c, j) => s + (j + 1) * c[i], 0) + rnd());
+    const got = qr(X, y), ref = refLeastSquares(X, y);
+    expect(got.keep).toEqual(ref.keep);
+    for (let j = 0; j < k; j++) expect(rel(got.coef[j], ref.coef[j])).toBeLessThan(LSQ_REL);
+    for (let j = 0; j < k * k; j++) expect(rel(got.bread[j], ref.bread[j])).toBeLessThan(LSQ_REL);
+  });
+
+  it("drops exactly collinear later columns and all-zero columns, in order", () => {
+    const rnd = lcg(12);
+    const n = 200;
+    const a = Float64Array.from({ length: n }, () => rnd());
+    const b = Float64Array.from({ length: n }, () => rnd());
+    const c = Float64Array.from(a, (v, i) => 2 * v - 3 * b[i]); // = 2a - 3b
+    const z = new Float64Array(n);
+    const d = Float64Array.from({ length: n }, () => rnd());
+    const X = [a, b, c, z, d];
+    const y = Float64Array.from({ length: n }, (_, i) => a[i] - d[i] + 0.1 * rnd());
+    const got = qr(X, y), ref = refLeastSquares(X, y);
+    expect(got.keep).toEqual([true, true, false, false, true]);
+    expect(got.keep).toEqual(ref.keep);
+    expect(got.rank).toBe(3);
+    for (let j = 0; j < 5; j++) expect(Math.abs(got.coef[j] - ref.coef[j])).toBeLessThan(1e-9);
+    for (let j = 0; j < 25; j++) expect(Math.abs(got.bread[j] - ref.bread[j])).toBeLessThan(1e-7 * Math.max(1, Math.abs(ref.bread[j])));
+  });
+
+  it("single column and one observation per column edge", () => {
+    const y = Float64Array.from([1, 2, 3, 4]);
+    const x = Float64Array.from([1, 1, 1, 1]);
+    const got = qr([x], y);
+    expect(got.coef[0]).toBeCloseTo(2.5, 12);
+    expect(got.bread[0]).toBeCloseTo(0.25, 12);
+  });
+});
+
+describe("sandwich meats vs reference", () => {
+  const rnd = lcg(21);
+  const n = 257, k = 4, G = 13;
+  const X = Array.from({ length: k }, () => Float64Array.from({ length: n }, () => rnd() - 0.5));
+  const e = Float64Array.from({ length: n }, () => rnd() - 0.5);
+  const codes = randFe(rnd, n, G);
+  const load = () => {
+    const x = eng.allocF64(n * k);
+    X.forEach((c, j) => eng.f64(x + j * n * 8, n).set(c));
+    return x;
+  };
+  const close = (a: Float64Array, b: Float64Array) => {
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(MEAT_REL * Math.max(1, Math.abs(b[i])));
+  };
+  it("gram", () => {
+    const got = eng.scoped(() => {
+      const x = load(), out = eng.allocF64(k * k);
+      check(eng.k.gram(n, k, x, out), "gram");
+      return eng.getF64(out, k * k);
+    });
+    close(got, refGram(X));
+  });
+  it("hetero", () => {
+    const got = eng.scoped(() => {
+      const x = load(), ep = eng.putF64(e), out = eng.allocF64(k * k);
+      check(eng.k.meatHetero(n, k, x, ep, out), "hetero");
+      return eng.getF64(out, k * k);
+    });
+    close(got, refMeatHetero(X, e));
+  });
+  it("cluster", () => {
+    const got = eng.scoped(() => {
+      const x = load(), ep = eng.putF64(e), cp = eng.putI32(codes), sc = eng.allocF64(G * k), out = eng.allocF64(k * k);
+      check(eng.k.meatCluster(n, k, x, ep, cp, G, sc, out), "cluster");
+      return eng.getF64(out, k * k);
+    });
+    close(got, refMeatCluster(X, e, codes, G));
+  });
+  it("cluster with one cluster per observation equals hetero", () => {
+    const ids = Int32Array.from({ length: n }, (_, i) => i);
+    close(refMeatCluster(X, e, ids, n), refMeatHetero(X, e));
+    const got = eng.scoped(() => {
+      const x = load(), ep = eng.putF64(e), cp = eng.putI32(ids), sc = eng.allocF64(n * k), out = eng.allocF64(k * k);
+      check(eng.k.meatCluster(n, k, x, ep, cp, n, sc, out), "cluster");
+      return eng.getF64(out, k * k);
+    });
+    close(got, refMeatHetero(X, e));
+  });
+  it("bad arguments return a status, not a trap", () => {
+    expect(eng.k.meatCluster(10, 2, 0, 0, 0, 0, 0, 0)).toBe(3);
+  });
+});
