@@ -1,27 +1,153 @@
-// Demeaning by alternating projections on the fixed-effect coefficients
-// (Gauss-Seidel over the FE dimensions, as fixest's src/demeaning.cpp), accelerated by
-// Irons-Tuck, for K columns at once so that one group lookup serves all of them.
+// Demeaning: projecting K columns off Q fixed-effect dimensions.
 //
-// Naming: _N per observation, _Q per FE dimension, _G per FE level, _K per column.
+// Works on the FE *coefficients* (as fixest's src/demeaning.cpp), never on N-length
+// temporaries, for K columns at once so that one group lookup serves all of them.
+// Two solvers share the same setup:
+//   - MAP: Gauss-Seidel sweeps over the dimensions, accelerated by Irons-Tuck. The first
+//     (largest) dimension is recomputed in closed form in each sweep, so the iterated
+//     state is every other dimension: for firm + year that is 10 numbers per column.
+//   - CG: conjugate gradient on the normal equations D'WD a = D'Wx, preconditioned by a
+//     symmetric block Gauss-Seidel sweep (reghdfe's symmetric Kaczmarz + CG, here in
+//     coefficient space). Used when MAP stalls on poorly connected FE graphs
+//     (firm + city + year with few movers, worker + firm).
 //
+// Naming: _N per observation, _Q per FE dimension, _K per column.
 // Dimension q has type_Q[q]:
 //   0 = plain FE (one coefficient per level, basis 1)
 //   1 = varying slope only, fe[[z]] (one coefficient per level, basis z)
 //   2 = FE + varying slope, fe[z]   (two coefficients per level, basis 1 and z)
-// Dimensions should come ordered by decreasing number of levels: the state that is
-// iterated (and accelerated) is every dimension but the first, whose coefficients are
-// recomputed in closed form in each sweep.
-//
-// Layout of coefficients: A[off_q + ((g * nc_q + c) * K + k)].
+// Coefficients: A[off_q + (g * nc_q + c) * K + k].
 import { OK, NOT_CONVERGED, BAD_ARGUMENT } from "./status";
+
+// ---- context of the current call (kernels are not re-entrant; no allocation) ---------
+let cN: i32 = 0;
+let cQ: i32 = 0;
+let cK: i32 = 0;
+let cCodes: usize = 0; // Q blocks of N int32
+let cGroups: usize = 0; // Q int32
+let cTypes: usize = 0; // Q int32
+let cZ: usize = 0; // Q int32 pointers
+let cW: usize = 0; // N f64 or 0
+let cOff: usize = 0; // Q int32: coefficient offsets (f64 units)
+let cMoff: usize = 0; // Q int32: Minv offsets
+let cRhs: usize = 0; // T f64: D'Wx
+let cMinv: usize = 0; // per-level inverse Gram blocks
+let cTmp: usize = 0; // max block f64
+let cAcc: usize = 0; // K f64
 
 @inline function nc(t: i32): i32 {
   return t == 2 ? 2 : 1;
 }
+@inline function groupsOf(q: i32): i32 {
+  return load<i32>(cGroups + (<usize>q << 2));
+}
+@inline function typeOf(q: i32): i32 {
+  return load<i32>(cTypes + (<usize>q << 2));
+}
+@inline function offOf(q: i32): usize {
+  return <usize>load<i32>(cOff + (<usize>q << 2));
+}
+@inline function codeOf(q: i32, i: i32): i32 {
+  return load<i32>(cCodes + ((<usize>q * <usize>cN + <usize>i) << 2));
+}
+@inline function slopeOf(q: i32, i: i32): f64 {
+  return load<f64>(<usize>load<i32>(cZ + (<usize>q << 2)) + (<usize>i << 3));
+}
+@inline function weightOf(i: i32): f64 {
+  return cW != 0 ? load<f64>(cW + (<usize>i << 3)) : 1.0;
+}
+
+/** y_K += a * x_K */
+@inline function axpy(y: usize, x: usize, a: f64, K: i32): void {
+  let k = 0;
+  const av = f64x2.splat(a);
+  for (; k + 1 < K; k += 2) {
+    const o = <usize>k << 3;
+    v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(av, v128.load(x + o))));
+  }
+  for (; k < K; k++) {
+    const o = <usize>k << 3;
+    store<f64>(y + o, load<f64>(y + o) + a * load<f64>(x + o));
+  }
+}
+
+/** acc_K = sum over dims r in [lo, hi), r != skip, of the FE contribution of obs i under coefficients V. */
+function gatherRange(i: i32, lo: i32, hi: i32, skip: i32, V: usize): void {
+  const K = cK;
+  memory.fill(cAcc, 0, <usize>K << 3);
+  for (let r = lo; r < hi; r++) {
+    if (r == skip) continue;
+    const g = codeOf(r, i);
+    const t = typeOf(r);
+    const base = V + (offOf(r) << 3);
+    if (t == 0) {
+      axpy(cAcc, base + ((<usize>g * <usize>K) << 3), 1.0, K);
+    } else {
+      const z = slopeOf(r, i);
+      if (t == 1) {
+        axpy(cAcc, base + ((<usize>g * <usize>K) << 3), z, K);
+      } else {
+        axpy(cAcc, base + ((<usize>(g * 2) * <usize>K) << 3), 1.0, K);
+        axpy(cAcc, base + ((<usize>(g * 2 + 1) * <usize>K) << 3), z, K);
+      }
+    }
+  }
+}
+
+/** out_q[g] += w_i * basis_q(i) * acc for obs i (block q of a coefficient-shaped vector at out). */
+@inline function scatterAcc(q: i32, i: i32, w: f64, out: usize): void {
+  const K = cK;
+  const g = codeOf(q, i);
+  const t = typeOf(q);
+  out += offOf(q) << 3;
+  if (t == 0) {
+    axpy(out + ((<usize>g * <usize>K) << 3), cAcc, w, K);
+  } else {
+    const z = slopeOf(q, i);
+    if (t == 1) {
+      axpy(out + ((<usize>g * <usize>K) << 3), cAcc, w * z, K);
+    } else {
+      axpy(out + ((<usize>(g * 2) * <usize>K) << 3), cAcc, w, K);
+      axpy(out + ((<usize>(g * 2 + 1) * <usize>K) << 3), cAcc, w * z, K);
+    }
+  }
+}
+
+/** dst_q = Minv_q * src_q for block q (both coefficient-shaped, block offsets off_q). */
+function applyMinv(q: i32, src: usize, dst: usize): void {
+  const K = cK;
+  const G = groupsOf(q);
+  const M = cMinv + ((<usize>load<i32>(cMoff + (<usize>q << 2))) << 3);
+  const s = src + (offOf(q) << 3), d = dst + (offOf(q) << 3);
+  if (nc(typeOf(q)) == 1) {
+    for (let g = 0; g < G; g++) {
+      const m = load<f64>(M + (<usize>g << 3));
+      const o = (<usize>g * <usize>K) << 3;
+      for (let k = 0; k < K; k++) store<f64>(d + o + (<usize>k << 3), load<f64>(s + o + (<usize>k << 3)) * m);
+    }
+  } else {
+    for (let g = 0; g < G; g++) {
+      const mp = M + (<usize>(g * 4) << 3);
+      const m00 = load<f64>(mp), m01 = load<f64>(mp + 8), m11 = load<f64>(mp + 24);
+      for (let k = 0; k < K; k++) {
+        const p0 = (<usize>(g * 2) * <usize>K + <usize>k) << 3;
+        const p1 = (<usize>(g * 2 + 1) * <usize>K + <usize>k) << 3;
+        const r0 = load<f64>(s + p0), r1 = load<f64>(s + p1);
+        store<f64>(d + p0, m00 * r0 + m01 * r1);
+        store<f64>(d + p1, m01 * r0 + m11 * r1);
+      }
+    }
+  }
+}
+
+@inline function blockSize(q: i32): usize {
+  const c = nc(typeOf(q));
+  return <usize>groupsOf(q) * <usize>c * <usize>cK;
+}
 
 /** Number of f64 of scratch that demean() needs. */
 export function demeanScratch(Q: i32, groups_Q: usize, type_Q: usize, K: i32): f64 {
-  let T: f64 = 0, maxq: f64 = 0, minv: f64 = 0, S: f64 = 0;
+  let T: f64 = 0, maxq: f64 = 0, minv: f64 = 0;
   for (let q = 0; q < Q; q++) {
     const G = <f64>load<i32>(groups_Q + (<usize>q << 2));
     const c = <f64>nc(load<i32>(type_Q + (<usize>q << 2)));
@@ -29,77 +155,34 @@ export function demeanScratch(Q: i32, groups_Q: usize, type_Q: usize, K: i32): f
     T += sz;
     if (sz > maxq) maxq = sz;
     minv += G * c * c;
-    if (q > 0) S += sz;
   }
-  // A, rhsX, tmp, Minv, X, GX, per-column vectors
-  return 2 * T + maxq + minv + 2 * S + 6 * <f64>K + 8;
+  // A, rhs, X, GX (MAP) / r, z, p, Ap (CG), tmp, Minv, per-column work
+  return 6 * T + maxq + minv + 8 * <f64>K + 8;
 }
 
-// --- basis helpers -------------------------------------------------------------------
-
-/** Sum over dims r != skip of the fitted FE contribution for obs i, column k. */
-@inline function contrib(
-  i: i32, k: i32, K: i32, Q: i32, skip: i32, n: i32,
-  codes_QN: usize, type_Q: usize, z_Q: usize, A: usize, off_Q: usize,
-): f64 {
-  let s: f64 = 0;
-  for (let r = 0; r < Q; r++) {
-    if (r == skip) continue;
-    const g = load<i32>(codes_QN + ((<usize>r * <usize>n + <usize>i) << 2));
-    const t = load<i32>(type_Q + (<usize>r << 2));
-    const base = A + ((<usize>load<i32>(off_Q + (<usize>r << 2))) << 3);
-    if (t == 0) {
-      s += load<f64>(base + ((<usize>g * <usize>K + <usize>k) << 3));
-    } else {
-      const z = load<f64>(<usize>load<i32>(z_Q + (<usize>r << 2)) + (<usize>i << 3));
-      if (t == 1) {
-        s += load<f64>(base + ((<usize>g * <usize>K + <usize>k) << 3)) * z;
-      } else {
-        s += load<f64>(base + ((<usize>(g * 2) * <usize>K + <usize>k) << 3)) +
-          load<f64>(base + ((<usize>(g * 2 + 1) * <usize>K + <usize>k) << 3)) * z;
-      }
-    }
-  }
-  return s;
-}
-
-/**
- * Precompute per-dimension inverse Gram blocks (Minv) and rhsX = sum_i w_i basis_i x_ik.
- * Returns OK, or BAD_ARGUMENT for a level with zero total weight.
- */
-function setup(
-  n: i32, Q: i32, K: i32, codes_QN: usize, groups_Q: usize, type_Q: usize, z_Q: usize,
-  w_N: usize, x_NK: usize, rhs: usize, minv: usize, off_Q: usize, moff_Q: usize,
-): i32 {
-  for (let q = 0; q < Q; q++) {
-    const G = load<i32>(groups_Q + (<usize>q << 2));
-    const t = load<i32>(type_Q + (<usize>q << 2));
+/** rhs = D'Wx and the per-level inverse Gram blocks. */
+function setup(x_NK: usize): void {
+  const n = cN, K = cK;
+  for (let q = 0; q < cQ; q++) {
+    const G = groupsOf(q);
+    const t = typeOf(q);
     const c = nc(t);
-    const R = rhs + ((<usize>load<i32>(off_Q + (<usize>q << 2))) << 3);
-    const M = minv + ((<usize>load<i32>(moff_Q + (<usize>q << 2))) << 3);
+    const R = cRhs + (offOf(q) << 3);
+    const M = cMinv + ((<usize>load<i32>(cMoff + (<usize>q << 2))) << 3);
     memory.fill(R, 0, <usize>G * <usize>c * <usize>K * 8);
     memory.fill(M, 0, <usize>G * <usize>c * <usize>c * 8);
-    const zp: usize = t == 0 ? 0 : <usize>load<i32>(z_Q + (<usize>q << 2));
-    const codes = codes_QN + ((<usize>q * <usize>n) << 2);
     for (let i = 0; i < n; i++) {
-      const g = load<i32>(codes + (<usize>i << 2));
-      const w: f64 = w_N != 0 ? load<f64>(w_N + (<usize>i << 3)) : 1.0;
-      const z: f64 = zp != 0 ? load<f64>(zp + (<usize>i << 3)) : 1.0;
-      if (t == 0) {
+      const g = codeOf(q, i);
+      const w = weightOf(i);
+      const z: f64 = t != 0 ? slopeOf(q, i) : 1.0;
+      if (t != 2) {
+        const b = t == 0 ? 1.0 : z;
         const mp = M + (<usize>g << 3);
-        store<f64>(mp, load<f64>(mp) + w);
+        store<f64>(mp, load<f64>(mp) + w * b * b);
         const rp = R + ((<usize>g * <usize>K) << 3);
         for (let k = 0; k < K; k++) {
-          const xp = x_NK + ((<usize>k * <usize>n + <usize>i) << 3);
-          store<f64>(rp + (<usize>k << 3), load<f64>(rp + (<usize>k << 3)) + w * load<f64>(xp));
-        }
-      } else if (t == 1) {
-        const mp = M + (<usize>g << 3);
-        store<f64>(mp, load<f64>(mp) + w * z * z);
-        const rp = R + ((<usize>g * <usize>K) << 3);
-        for (let k = 0; k < K; k++) {
-          const xp = x_NK + ((<usize>k * <usize>n + <usize>i) << 3);
-          store<f64>(rp + (<usize>k << 3), load<f64>(rp + (<usize>k << 3)) + w * z * load<f64>(xp));
+          const xv = load<f64>(x_NK + ((<usize>k * <usize>n + <usize>i) << 3));
+          store<f64>(rp + (<usize>k << 3), load<f64>(rp + (<usize>k << 3)) + w * b * xv);
         }
       } else {
         const mp = M + (<usize>(g * 4) << 3);
@@ -115,13 +198,12 @@ function setup(
         }
       }
     }
-    // invert
     for (let g = 0; g < G; g++) {
       if (c == 1) {
         const mp = M + (<usize>g << 3);
         const v = load<f64>(mp);
-        // a level with no weight (or a slope variable that is zero throughout the level)
-        // carries no information: its coefficient is fixed at zero.
+        // a level without weight (or with a slope variable that is zero throughout) carries
+        // no information: its coefficient stays at zero.
         store<f64>(mp, v > 0 ? 1.0 / v : 0.0);
       } else {
         const mp = M + (<usize>(g * 4) << 3);
@@ -138,228 +220,314 @@ function setup(
       }
     }
   }
-  return OK;
 }
 
+// ---- MAP -----------------------------------------------------------------------------
+
 /** One Gauss-Seidel sweep over all dimensions: updates every block of A in place. */
-function sweep(
-  n: i32, Q: i32, K: i32, codes_QN: usize, groups_Q: usize, type_Q: usize, z_Q: usize,
-  w_N: usize, A: usize, rhs: usize, minv: usize, tmp: usize, off_Q: usize, moff_Q: usize,
-): void {
+function sweep(A: usize): void {
+  const n = cN, K = cK, Q = cQ;
   for (let q = 0; q < Q; q++) {
-    const G = load<i32>(groups_Q + (<usize>q << 2));
-    const t = load<i32>(type_Q + (<usize>q << 2));
-    const c = nc(t);
-    const zp: usize = t == 0 ? 0 : <usize>load<i32>(z_Q + (<usize>q << 2));
-    memory.fill(tmp, 0, <usize>G * <usize>c * <usize>K * 8);
-    const codes = codes_QN + ((<usize>q * <usize>n) << 2);
-    if (Q == 2 && t == 0 && load<i32>(type_Q + (<usize>(1 - q) << 2)) == 0) {
+    const t = typeOf(q);
+    memory.fill(cTmp, 0, blockSize(q) << 3);
+    if (Q == 2 && t == 0 && typeOf(1 - q) == 0) {
       // fast path: two plain dimensions
       const r = 1 - q;
-      const codesR = codes_QN + ((<usize>r * <usize>n) << 2);
-      const baseR = A + ((<usize>load<i32>(off_Q + (<usize>r << 2))) << 3);
-      if (K == 1) {
-        if (w_N == 0) {
-          for (let i = 0; i < n; i++) {
-            const g = load<i32>(codes + (<usize>i << 2));
-            const h = load<i32>(codesR + (<usize>i << 2));
-            const tp = tmp + (<usize>g << 3);
-            store<f64>(tp, load<f64>(tp) + load<f64>(baseR + (<usize>h << 3)));
-          }
-        } else {
-          for (let i = 0; i < n; i++) {
-            const g = load<i32>(codes + (<usize>i << 2));
-            const h = load<i32>(codesR + (<usize>i << 2));
-            const tp = tmp + (<usize>g << 3);
-            store<f64>(tp, load<f64>(tp) + load<f64>(w_N + (<usize>i << 3)) * load<f64>(baseR + (<usize>h << 3)));
-          }
+      const codes = cCodes + ((<usize>q * <usize>n) << 2);
+      const codesR = cCodes + ((<usize>r * <usize>n) << 2);
+      const baseR = A + (offOf(r) << 3);
+      if (K == 1 && cW == 0) {
+        for (let i = 0; i < n; i++) {
+          const g = load<i32>(codes + (<usize>i << 2));
+          const h = load<i32>(codesR + (<usize>i << 2));
+          const tp = cTmp + (<usize>g << 3);
+          store<f64>(tp, load<f64>(tp) + load<f64>(baseR + (<usize>h << 3)));
         }
       } else {
         for (let i = 0; i < n; i++) {
           const g = load<i32>(codes + (<usize>i << 2));
           const h = load<i32>(codesR + (<usize>i << 2));
-          const w: f64 = w_N != 0 ? load<f64>(w_N + (<usize>i << 3)) : 1.0;
-          const tp = tmp + ((<usize>g * <usize>K) << 3);
-          const ap = baseR + ((<usize>h * <usize>K) << 3);
-          let k = 0;
-          const wv = f64x2.splat(w);
-          for (; k + 1 < K; k += 2) {
-            const o = <usize>k << 3;
-            v128.store(tp + o, f64x2.add(v128.load(tp + o), f64x2.mul(wv, v128.load(ap + o))));
-          }
-          for (; k < K; k++) {
-            const o = <usize>k << 3;
-            store<f64>(tp + o, load<f64>(tp + o) + w * load<f64>(ap + o));
-          }
+          axpy(cTmp + ((<usize>g * <usize>K) << 3), baseR + ((<usize>h * <usize>K) << 3), weightOf(i), K);
         }
       }
     } else {
       for (let i = 0; i < n; i++) {
-        const g = load<i32>(codes + (<usize>i << 2));
-        const w: f64 = w_N != 0 ? load<f64>(w_N + (<usize>i << 3)) : 1.0;
-        const z: f64 = zp != 0 ? load<f64>(zp + (<usize>i << 3)) : 1.0;
-        for (let k = 0; k < K; k++) {
-          const o = contrib(i, k, K, Q, q, n, codes_QN, type_Q, z_Q, A, off_Q);
-          if (c == 1) {
-            const tp = tmp + ((<usize>g * <usize>K + <usize>k) << 3);
-            store<f64>(tp, load<f64>(tp) + w * z * o);
-          } else {
-            const tp0 = tmp + ((<usize>(g * 2) * <usize>K + <usize>k) << 3);
-            const tp1 = tmp + ((<usize>(g * 2 + 1) * <usize>K + <usize>k) << 3);
-            store<f64>(tp0, load<f64>(tp0) + w * o);
-            store<f64>(tp1, load<f64>(tp1) + w * z * o);
-          }
-        }
+        gatherRange(i, 0, Q, q, A);
+        scatterAcc(q, i, weightOf(i), cTmp - (offOf(q) << 3));
       }
     }
-    // solve the per-level normal equations
-    const base = A + ((<usize>load<i32>(off_Q + (<usize>q << 2))) << 3);
-    const R = rhs + ((<usize>load<i32>(off_Q + (<usize>q << 2))) << 3);
-    const M = minv + ((<usize>load<i32>(moff_Q + (<usize>q << 2))) << 3);
-    if (c == 1) {
-      for (let g = 0; g < G; g++) {
-        const m = load<f64>(M + (<usize>g << 3));
-        const o = (<usize>g * <usize>K) << 3;
-        for (let k = 0; k < K; k++) {
-          const p = o + (<usize>k << 3);
-          store<f64>(base + p, (load<f64>(R + p) - load<f64>(tmp + p)) * m);
-        }
+    // a_q = Minv_q (rhs_q - tmp)
+    const R = cRhs + (offOf(q) << 3);
+    const sz = blockSize(q);
+    for (let j: usize = 0; j < sz; j++) store<f64>(cTmp + (j << 3), load<f64>(R + (j << 3)) - load<f64>(cTmp + (j << 3)));
+    applyMinv(q, cTmp - (offOf(q) << 3), A);
+  }
+}
+
+/** max over coefficients of min(|a-b|, |a-b| / (0.1 + |a|)): fixest's stopping rule. */
+function criterion(a: usize, b: usize, len: i32): f64 {
+  let crit: f64 = 0;
+  for (let j = 0; j < len; j++) {
+    const x = load<f64>(a + (<usize>j << 3));
+    const d = Math.abs(x - load<f64>(b + (<usize>j << 3)));
+    const rel = d / (0.1 + Math.abs(x));
+    const m = d < rel ? d : rel;
+    if (m > crit) crit = m;
+  }
+  return crit;
+}
+
+// ---- CG --------------------------------------------------------------------------------
+
+/** dst = (D'WD) src. */
+function applyNormal(src: usize, dst: usize, T: i32): void {
+  memory.fill(dst, 0, <usize>T << 3);
+  for (let i = 0; i < cN; i++) {
+    gatherRange(i, 0, cQ, -1, src);
+    const w = weightOf(i);
+    for (let q = 0; q < cQ; q++) scatterAcc(q, i, w, dst);
+  }
+}
+
+/** z = M^{-1} r for the symmetric block Gauss-Seidel preconditioner. y is scratch. */
+function precondition(r: usize, z: usize, y: usize): void {
+  const Q = cQ, n = cN;
+  // forward: y_q = Minv_q (r_q - sum_{s<q} A_qs y_s)
+  for (let q = 0; q < Q; q++) {
+    const sz = blockSize(q);
+    const tmp0 = cTmp - (offOf(q) << 3);
+    memory.fill(cTmp, 0, sz << 3);
+    if (q > 0) {
+      for (let i = 0; i < n; i++) {
+        gatherRange(i, 0, q, -1, y);
+        scatterAcc(q, i, weightOf(i), tmp0);
       }
-    } else {
-      for (let g = 0; g < G; g++) {
-        const mp = M + (<usize>(g * 4) << 3);
-        const m00 = load<f64>(mp), m01 = load<f64>(mp + 8), m11 = load<f64>(mp + 24);
-        for (let k = 0; k < K; k++) {
-          const p0 = (<usize>(g * 2) * <usize>K + <usize>k) << 3;
-          const p1 = (<usize>(g * 2 + 1) * <usize>K + <usize>k) << 3;
-          const r0 = load<f64>(R + p0) - load<f64>(tmp + p0);
-          const r1 = load<f64>(R + p1) - load<f64>(tmp + p1);
-          store<f64>(base + p0, m00 * r0 + m01 * r1);
-          store<f64>(base + p1, m01 * r0 + m11 * r1);
-        }
-      }
+    }
+    const R = r + (offOf(q) << 3);
+    for (let j: usize = 0; j < sz; j++) store<f64>(cTmp + (j << 3), load<f64>(R + (j << 3)) - load<f64>(cTmp + (j << 3)));
+    applyMinv(q, tmp0, y);
+  }
+  // backward: z_q = y_q - Minv_q sum_{s>q} A_qs z_s
+  const last = Q - 1;
+  memory.copy(z + (offOf(last) << 3), y + (offOf(last) << 3), blockSize(last) << 3);
+  for (let q = Q - 2; q >= 0; q--) {
+    const sz = blockSize(q);
+    const tmp0 = cTmp - (offOf(q) << 3);
+    memory.fill(cTmp, 0, sz << 3);
+    for (let i = 0; i < n; i++) {
+      gatherRange(i, q + 1, Q, -1, z);
+      scatterAcc(q, i, weightOf(i), tmp0);
+    }
+    applyMinv(q, tmp0, z); // z_q = Minv_q tmp (temporarily)
+    const Y = y + (offOf(q) << 3), Z = z + (offOf(q) << 3);
+    for (let j: usize = 0; j < sz; j++) store<f64>(Z + (j << 3), load<f64>(Y + (j << 3)) - load<f64>(Z + (j << 3)));
+  }
+}
+
+/**
+ * Zero the coefficient of level 0 of every dimension after the first that has an
+ * intercept: with several FE the normal equations are singular (one redundant level per
+ * extra dimension in a connected graph). CG then runs in the subspace where those stay
+ * fixed, which removes the null space it would otherwise drift along.
+ */
+function pin(v: usize): void {
+  for (let q = 1; q < cQ; q++) {
+    if (typeOf(q) == 1) continue;
+    const base = v + (offOf(q) << 3);
+    memory.fill(base, 0, <usize>cK << 3);
+  }
+}
+
+/** per-column dot products out_K = sum_j a_j b_j over entries of column k (j % K == k). */
+function dotK(a: usize, b: usize, T: i32, out: usize): void {
+  const K = cK;
+  memory.fill(out, 0, <usize>K << 3);
+  for (let j = 0; j < T; j += K) {
+    for (let k = 0; k < K; k++) {
+      const o = <usize>(j + k) << 3;
+      const p = out + (<usize>k << 3);
+      store<f64>(p, load<f64>(p) + load<f64>(a + o) * load<f64>(b + o));
     }
   }
+}
+
+/**
+ * Preconditioned CG from the current A. Returns iterations used (negative if not converged).
+ * crit_out receives the last criterion.
+ */
+function pcg(A: usize, T: i32, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol: f64, maxIter: i32, critOut: usize): i32 {
+  const K = cK;
+  const rz = colv, rzNew = colv + (<usize>K << 3), pAp = colv + (<usize>(2 * K) << 3);
+  // r = b - A a
+  applyNormal(A, Ap, T);
+  for (let j = 0; j < T; j++) {
+    const o = <usize>j << 3;
+    store<f64>(r + o, load<f64>(cRhs + o) - load<f64>(Ap + o));
+  }
+  pin(r);
+  precondition(r, z, Ap);
+  pin(z);
+  memory.copy(p, z, <usize>T << 3);
+  dotK(r, z, T, rz);
+  let crit: f64 = 0;
+  let it = 0;
+  while (it < maxIter) {
+    it++;
+    applyNormal(p, Ap, T);
+    dotK(p, Ap, T, pAp);
+    crit = 0;
+    for (let j = 0; j < T; j++) {
+      const k = j % K;
+      const den = load<f64>(pAp + (<usize>k << 3));
+      if (!(den > 0)) continue;
+      const alpha = load<f64>(rz + (<usize>k << 3)) / den;
+      const o = <usize>j << 3;
+      const step = alpha * load<f64>(p + o);
+      const a = load<f64>(A + o) + step;
+      store<f64>(A + o, a);
+      store<f64>(r + o, load<f64>(r + o) - alpha * load<f64>(Ap + o));
+      const d = Math.abs(step);
+      const rel = d / (0.1 + Math.abs(a));
+      const m = d < rel ? d : rel;
+      if (m > crit) crit = m;
+    }
+    if (crit <= tol) break;
+    pin(r);
+    precondition(r, z, Ap);
+    pin(z);
+    dotK(r, z, T, rzNew);
+    for (let j = 0; j < T; j++) {
+      const k = j % K;
+      const old = load<f64>(rz + (<usize>k << 3));
+      const beta = old > 0 ? load<f64>(rzNew + (<usize>k << 3)) / old : 0.0;
+      const o = <usize>j << 3;
+      store<f64>(p + o, load<f64>(z + o) + beta * load<f64>(p + o));
+    }
+    memory.copy(rz, rzNew, <usize>K << 3);
+  }
+  store<f64>(critOut, crit);
+  return crit <= tol ? it : -it;
 }
 
 /**
  * Demean K columns (x_NK, column-major, n rows each) on Q fixed-effect dimensions.
  * Writes residuals to out_NK (may equal x_NK). `codes_QN` holds Q blocks of n int32 codes
  * (0..G_q-1); `z_Q` holds, per dimension, a pointer to its slope variable (or 0).
- * info: f64[4] out = [sweeps, max criterion reached, converged (1/0), 0].
+ * algo: 0 = auto (MAP, switching to CG if MAP has not converged after `switchAfter`
+ * accelerated steps), 1 = MAP only, 2 = CG only.
+ * info: f64[4] out = [iterations, criterion reached, converged (1/0), CG iterations].
  * Returns OK, NOT_CONVERGED (residuals still written) or BAD_ARGUMENT.
  */
 export function demean(
   n: i32, Q: i32, K: i32,
   codes_QN: usize, groups_Q: usize, type_Q: usize, z_Q: usize, w_N: usize,
   x_NK: usize, out_NK: usize,
-  tol: f64, maxIter: i32,
+  tol: f64, maxIter: i32, algo: i32, switchAfter: i32,
   scratch: usize, offs: usize, info: usize,
 ): i32 {
-  if (n <= 0 || Q <= 0 || K <= 0) return BAD_ARGUMENT;
-  // offs: i32 scratch of 2*Q entries (coefficient and Minv offsets), in f64 units
-  const off_Q = offs, moff_Q = offs + (<usize>Q << 2);
+  if (n <= 0 || Q <= 0 || K <= 0 || maxIter < 0) return BAD_ARGUMENT;
+  cN = n; cQ = Q; cK = K; cCodes = codes_QN; cGroups = groups_Q; cTypes = type_Q; cZ = z_Q; cW = w_N;
+  cOff = offs; cMoff = offs + (<usize>Q << 2);
   let T = 0, maxq = 0, mtot = 0;
   for (let q = 0; q < Q; q++) {
-    const G = load<i32>(groups_Q + (<usize>q << 2));
-    const c = nc(load<i32>(type_Q + (<usize>q << 2)));
-    store<i32>(off_Q + (<usize>q << 2), T);
-    store<i32>(moff_Q + (<usize>q << 2), mtot);
+    const G = groupsOf(q);
+    if (G <= 0) return BAD_ARGUMENT;
+    const c = nc(typeOf(q));
+    store<i32>(cOff + (<usize>q << 2), T);
+    store<i32>(cMoff + (<usize>q << 2), mtot);
     const sz = G * c * K;
     T += sz;
     if (sz > maxq) maxq = sz;
     mtot += G * c * c;
   }
-  const off1 = Q > 1 ? load<i32>(off_Q + 4) : T;
-  const S = T - off1; // size of the iterated state
+  const off1 = Q > 1 ? <i32>offOf(1) : T;
+  const S = T - off1; // size of the MAP state
   const A = scratch;
-  const rhs = A + (<usize>T << 3);
-  const tmp = rhs + (<usize>T << 3);
-  const minv = tmp + (<usize>maxq << 3);
-  const X = minv + (<usize>mtot << 3);
-  const GX = X + (<usize>S << 3);
-  const colv = GX + (<usize>S << 3); // 6K f64 per-column work
+  cRhs = A + (<usize>T << 3);
+  const X = cRhs + (<usize>T << 3);
+  const GX = X + (<usize>T << 3);
+  const V1 = GX + (<usize>T << 3);
+  const V2 = V1 + (<usize>T << 3);
+  cTmp = V2 + (<usize>T << 3);
+  cMinv = cTmp + (<usize>maxq << 3);
+  const colv = cMinv + (<usize>mtot << 3); // 8K f64
+  cAcc = colv + (<usize>(6 * K) << 3);
 
-  setup(n, Q, K, codes_QN, groups_Q, type_Q, z_Q, w_N, x_NK, rhs, minv, off_Q, moff_Q);
+  setup(x_NK);
   memory.fill(A, 0, <usize>T << 3);
 
-  let sweeps = 0;
+  let iters = 0, cgIters = 0;
   let crit: f64 = 0;
   let converged = true;
   const state = A + (<usize>off1 << 3);
   if (Q == 1) {
-    sweep(n, Q, K, codes_QN, groups_Q, type_Q, z_Q, w_N, A, rhs, minv, tmp, off_Q, moff_Q);
-    sweeps = 1;
+    sweep(A);
+    iters = 1;
   } else {
     converged = false;
-    let iter = 0;
-    // first sweep from zero
-    sweep(n, Q, K, codes_QN, groups_Q, type_Q, z_Q, w_N, A, rhs, minv, tmp, off_Q, moff_Q);
-    sweeps = 1;
-    while (iter < maxIter) {
-      iter++;
-      memory.copy(X, state, <usize>S << 3);
-      sweep(n, Q, K, codes_QN, groups_Q, type_Q, z_Q, w_N, A, rhs, minv, tmp, off_Q, moff_Q);
-      memory.copy(GX, state, <usize>S << 3);
-      sweep(n, Q, K, codes_QN, groups_Q, type_Q, z_Q, w_N, A, rhs, minv, tmp, off_Q, moff_Q);
-      sweeps += 2;
-      // convergence: every coefficient moved by at most tol (absolute, or relative to 0.1+|a|)
-      crit = 0;
-      for (let j = 0; j < S; j++) {
-        const a = load<f64>(GX + (<usize>j << 3));
-        const b = load<f64>(state + (<usize>j << 3));
-        const d = Math.abs(a - b);
-        const rel = d / (0.1 + Math.abs(a));
-        const m = d < rel ? d : rel;
-        if (m > crit) crit = m;
+    if (algo != 2) {
+      sweep(A);
+      const limit = algo == 1 ? maxIter : (switchAfter < maxIter ? switchAfter : maxIter);
+      while (iters < limit) {
+        iters++;
+        memory.copy(X, state, <usize>S << 3);
+        sweep(A);
+        memory.copy(GX, state, <usize>S << 3);
+        sweep(A);
+        crit = criterion(GX, state, S);
+        if (crit <= tol) { converged = true; break; }
+        // Irons-Tuck, one step length per column
+        memory.fill(colv, 0, (<usize>(2 * K)) << 3);
+        for (let j = 0; j < S; j++) {
+          const k = j % K;
+          const x = load<f64>(X + (<usize>j << 3));
+          const gx = load<f64>(GX + (<usize>j << 3));
+          const ggx = load<f64>(state + (<usize>j << 3));
+          const dg = ggx - gx;
+          const d2 = dg - gx + x;
+          const p0 = colv + (<usize>k << 3), p1 = colv + (<usize>(K + k) << 3);
+          store<f64>(p0, load<f64>(p0) + dg * d2);
+          store<f64>(p1, load<f64>(p1) + d2 * d2);
+        }
+        for (let j = 0; j < S; j++) {
+          const k = j % K;
+          const den = load<f64>(colv + (<usize>(K + k) << 3));
+          if (den <= 0) continue;
+          const coef = load<f64>(colv + (<usize>k << 3)) / den;
+          const gx = load<f64>(GX + (<usize>j << 3));
+          const p = state + (<usize>j << 3);
+          const ggx = load<f64>(p);
+          store<f64>(p, ggx - coef * (ggx - gx));
+        }
       }
-      if (crit <= tol) { converged = true; break; }
-      // Irons-Tuck, one step length per column
-      for (let k = 0; k < K; k++) {
-        store<f64>(colv + (<usize>k << 3), 0);
-        store<f64>(colv + (<usize>(K + k) << 3), 0);
-      }
-      for (let j = 0; j < S; j++) {
-        const k = j % K;
-        const x = load<f64>(X + (<usize>j << 3));
-        const gx = load<f64>(GX + (<usize>j << 3));
-        const ggx = load<f64>(state + (<usize>j << 3));
-        const dg = ggx - gx;
-        const d2 = dg - gx + x;
-        const p0 = colv + (<usize>k << 3), p1 = colv + (<usize>(K + k) << 3);
-        store<f64>(p0, load<f64>(p0) + dg * d2);
-        store<f64>(p1, load<f64>(p1) + d2 * d2);
-      }
-      for (let j = 0; j < S; j++) {
-        const k = j % K;
-        const den = load<f64>(colv + (<usize>(K + k) << 3));
-        if (den <= 0) continue;
-        const coef = load<f64>(colv + (<usize>k << 3)) / den;
-        const gx = load<f64>(GX + (<usize>j << 3));
-        const p = state + (<usize>j << 3);
-        const ggx = load<f64>(p);
-        store<f64>(p, ggx - coef * (ggx - gx));
-      }
+      // make every block consistent with the accelerated state
+      sweep(A);
     }
-    // final sweep so every block is consistent with the accelerated state
-    sweep(n, Q, K, codes_QN, groups_Q, type_Q, z_Q, w_N, A, rhs, minv, tmp, off_Q, moff_Q);
-    sweeps++;
+    if (!converged && algo != 1) {
+      const rem = maxIter - iters;
+      const r = pcg(A, T, X, GX, V1, V2, colv, tol, rem > 0 ? rem : 1, info + 8);
+      crit = load<f64>(info + 8);
+      cgIters = r < 0 ? -r : r;
+      converged = r > 0;
+      iters += cgIters;
+    }
   }
   // residuals
-  for (let k = 0; k < K; k++) {
-    for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; i++) {
+    gatherRange(i, 0, Q, -1, A);
+    for (let k = 0; k < K; k++) {
       const p = (<usize>k * <usize>n + <usize>i) << 3;
-      const f = contrib(i, k, K, Q, -1, n, codes_QN, type_Q, z_Q, A, off_Q);
-      store<f64>(out_NK + p, load<f64>(x_NK + p) - f);
+      store<f64>(out_NK + p, load<f64>(x_NK + p) - load<f64>(cAcc + (<usize>k << 3)));
     }
   }
-  store<f64>(info, <f64>sweeps);
+  store<f64>(info, <f64>iters);
   store<f64>(info + 8, crit);
   store<f64>(info + 16, converged ? 1.0 : 0.0);
+  store<f64>(info + 24, <f64>cgIters);
   return converged ? OK : NOT_CONVERGED;
 }
 
-/** Pointer to the coefficients left in scratch by the last demean() (for FE recovery). */
+/** Pointer to the FE coefficients left in scratch by the last demean(). */
 export function demeanCoefPtr(scratch: usize): usize {
   return scratch;
 }

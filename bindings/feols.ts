@@ -196,7 +196,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
         },
         K1, mPtr, mPtr, tol, maxIter,
       );
-      iterations = info.sweeps;
+      iterations = info.iterations;
       converged = info.converged;
       if (!converged) {
         const err = nonConvergence(info, tol, maxIter);

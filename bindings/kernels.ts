@@ -11,7 +11,8 @@ export interface KernelExports {
   demeanScratch(Q: number, groups: number, types: number, K: number): number;
   demean(
     n: number, Q: number, K: number, codes: number, groups: number, types: number, z: number, w: number,
-    x: number, out: number, tol: number, maxIter: number, scratch: number, offs: number, info: number,
+    x: number, out: number, tol: number, maxIter: number, algo: number, switchAfter: number,
+    scratch: number, offs: number, info: number,
   ): number;
   qrSolve(
     n: number, k: number, a: number, y: number, tol: number, keep: number, coef: number, bread: number,
@@ -44,8 +45,14 @@ export interface DemeanDims {
   wPtr: number;
 }
 
+/** "auto": accelerated projections, switching to preconditioned CG when they stall. */
+export type DemeanAlgo = "auto" | "map" | "cg";
+const ALGO = { auto: 0, map: 1, cg: 2 } as const;
+
 export interface DemeanInfo {
-  sweeps: number;
+  /** accelerated MAP steps plus CG iterations */
+  iterations: number;
+  cgIterations: number;
   criterion: number;
   converged: boolean;
 }
@@ -56,6 +63,7 @@ export interface DemeanInfo {
  */
 export function demeanPtr(
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
+  algo: DemeanAlgo = "auto", switchAfter = 20,
 ): DemeanInfo {
   return eng.scoped(() => {
     const Q = d.groups.length;
@@ -66,10 +74,12 @@ export function demeanPtr(
     const scratch = eng.allocF64(need, "demeaning scratch");
     const offs = eng.allocI32(2 * Q);
     const info = eng.allocF64(4);
-    const st = eng.k.demean(d.n, Q, K, d.codesPtr, gPtr, tPtr, zPtr, d.wPtr, xPtr, outPtr, tol, maxIter, scratch, offs, info);
+    const st = eng.k.demean(
+      d.n, Q, K, d.codesPtr, gPtr, tPtr, zPtr, d.wPtr, xPtr, outPtr, tol, maxIter, ALGO[algo], switchAfter, scratch, offs, info,
+    );
     if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
-    const iv = eng.f64(info, 3);
-    return { sweeps: iv[0], criterion: iv[1], converged: iv[2] === 1 };
+    const iv = eng.f64(info, 4);
+    return { iterations: iv[0], criterion: iv[1], converged: iv[2] === 1, cgIterations: iv[3] };
   });
 }
 

@@ -19,28 +19,26 @@ export interface SscSpec {
   clusterDf: "min" | "conventional";
   /** eigenvalue fix for non-PSD multi-way results: fixest floors only when a diagonal is negative */
   eigenFix: "fixest" | "reghdfe";
-  /** count the constant in K (reghdfe reports _cons) */
-  countConstant: boolean;
 }
 
 export type SscName = "fixest" | "full" | "none" | "stata";
 
 export const SSC: Record<SscName, SscSpec & { label: string }> = {
   fixest: {
-    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "fixest", countConstant: false,
+    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "fixest",
     label: 'fixest default: ssc(adj = TRUE, fixef.K = "nested", cluster.adj = TRUE, cluster.df = "min", t.df = "min")',
   },
   full: {
-    adj: true, fixefK: "full", clusterAdj: true, clusterDf: "min", eigenFix: "fixest", countConstant: false,
+    adj: true, fixefK: "full", clusterAdj: true, clusterDf: "min", eigenFix: "fixest",
     label: 'ssc(fixef.K = "full"): every FE level counted in K (= lm + sandwich::vcovCL HC1, Stata reg i.firm, vce(cluster))',
   },
   none: {
-    adj: false, fixefK: "nested", clusterAdj: false, clusterDf: "min", eigenFix: "fixest", countConstant: false,
+    adj: false, fixefK: "nested", clusterAdj: false, clusterDf: "min", eigenFix: "fixest",
     label: "ssc(adj = FALSE, cluster.adj = FALSE): no small-sample correction (= R plm)",
   },
   stata: {
-    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "reghdfe", countConstant: true,
-    label: "Stata reghdfe: (N-1)/(N-K) * G/(G-1), FE nested in clusters not counted, K counts _cons, negative eigenvalues set to 0",
+    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "reghdfe",
+    label: "Stata reghdfe: (N-1)/(N-K) * G/(G-1), FE nested in clusters not counted (as fixest), negative eigenvalues of multi-way results set to 0",
   },
 };
 
@@ -158,20 +156,13 @@ function meatOf(eng: Engine, inp: VcovInputs, codes: Int32Array | null, G: numbe
 export function countK(inp: VcovInputs, ssc: SscSpec, clusterCodes: Int32Array[]): number {
   if (ssc.fixefK === "none") return inp.k;
   if (ssc.fixefK === "full" || clusterCodes.length === 0) return inp.k + inp.feDof;
-  // nested: drop FE dims whose levels are all nested in one of the cluster variables
+  // nested: an FE dimension whose levels all sit inside one cluster of a cluster variable
+  // adds nothing but its reference level to K (fixest: G_q - 1 fewer parameters each).
   let dof = inp.feDof;
-  let nestedAll = inp.fe.length > 0;
-  let anyNested = false;
   for (const f of inp.fe) {
-    const nested = f.type === 0 && clusterCodes.some((c) => nestedIn(f.codes, f.levels, c));
-    if (nested) {
-      dof -= f.levels;
-      anyNested = true;
-    } else nestedAll = false;
+    if (f.type === 0 && clusterCodes.some((c) => nestedIn(f.codes, f.levels, c))) dof -= f.levels - 1;
   }
-  if (anyNested) dof += 1; // the FE that absorbed the intercept loses its reference level
-  void nestedAll;
-  return inp.k + dof + (ssc.countConstant && anyNested ? 1 : 0);
+  return inp.k + dof;
 }
 
 export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscName: SscName): VcovResult {
