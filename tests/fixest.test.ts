@@ -1,0 +1,157 @@
+// Every model in the R fixest references (tests/fixtures/reference/*_fixest.json, copied
+// from ../shared/reference) that the formula grammar covers, re-estimated by hdfe and
+// compared number by number. Sun-Abraham models are checked in tests/event.test.ts.
+//
+// Tolerances (never loosened per model):
+//   coefficients           1e-8 relative
+//   standard errors, vcov  1e-6 relative (vcov entries: relative to sqrt(V_ii V_jj))
+//   t statistics           1e-6 relative; p-values 1e-6 absolute
+//   r2, adj. r2, within r2 1e-8 absolute; rmse, ssr 1e-8 relative
+//   nobs, removed rows, FE sizes, singleton levels and collinear names: exact
+//
+// Derived columns, as the reference README defines them:
+//   cbec did_lead<k>: the DiD term with adoption moved k years earlier
+//   mpdta treat_post = 1{first.treat > 0 and year >= first.treat},
+//   mpdta rel = year - first.treat (-1000 if never treated)
+import { describe, it, expect, beforeAll } from "vitest";
+import { readFileSync } from "node:fs";
+import { loadEngine } from "../bindings/node.js";
+import { readFile } from "../bindings/io/node.js";
+import { Frame } from "../bindings/frame.js";
+import { feols, type FeolsOptions } from "../bindings/feols.js";
+import type { Engine } from "../bindings/wasm.js";
+import { shiftedDid } from "../bindings/suite/derive.js";
+
+const COEF_REL = 1e-8;
+const SE_REL = 1e-6;
+const P_ABS = 1e-6;
+const R2_ABS = 1e-8;
+const SS_REL = 1e-8;
+
+const FIX = new URL("./fixtures/reference/", import.meta.url);
+
+interface RefModel {
+  id: string;
+  call: string;
+  nobs: number;
+  nobs_origin: number;
+  coef: Record<string, number>;
+  se: Record<string, number>;
+  t: Record<string, number>;
+  p: Record<string, number>;
+  r2: number;
+  ar2: number;
+  wr2: number | null;
+  rmse: number;
+  ssr: number;
+  fixef_sizes: Record<string, number> | null;
+  collin_var: string | string[] | null;
+  fixef_removed: Record<string, number> | null;
+  obs_removed: number;
+  vcov_matrix: number[][];
+}
+
+/** fixest call -> formula and options */
+function parseCall(call: string): { formula: string; opts: FeolsOptions } | null {
+  const m = call.match(/^feols\((.*?), vcov = ([^,]+?)(?:, (.*))?\)$/);
+  if (!m) return null;
+  const [, formula, vc, rest = ""] = m;
+  const vcov = vc.startsWith("~") ? "cluster:" + vc.slice(1).replace(/\s/g, "") : vc.replace(/"/g, "");
+  const opts: FeolsOptions = { vcov, fixefRm: /fixef\.rm = "singleton"/.test(rest) ? "singleton" : "none" };
+  if (/fixef\.K = "full"/.test(rest)) opts.ssc = "full";
+  if (/adj = FALSE/.test(rest)) opts.ssc = "none";
+  const w = rest.match(/weights = ~(\w+)/);
+  if (w) opts.weights = w[1];
+  return { formula, opts };
+}
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+
+let eng: Engine;
+const frames: Record<string, Frame> = {};
+
+async function frameOf(file: string): Promise<Frame> {
+  const { table } = await readFile(new URL(file, FIX).pathname);
+  return Frame.fromArrow(table);
+}
+
+beforeAll(async () => {
+  eng = await loadEngine();
+  let cbec = await frameOf("cbec_panel.csv");
+  for (const k of [1, 2]) cbec = cbec.withColumn(`did_lead${k}`, shiftedDid(cbec, { zone: "zone", year: "year", adopt: "adopt" }, k));
+  frames.cbec = cbec;
+  let mp = await frameOf("mpdta.csv");
+  const ft = mp.numeric("first.treat"), yr = mp.numeric("year");
+  mp = mp.withColumn("treat_post", Float64Array.from(ft, (f, i) => (f > 0 && yr[i] >= f ? 1 : 0)));
+  mp = mp.withColumn("rel", Float64Array.from(ft, (f, i) => (f > 0 ? yr[i] - f : -1000)));
+  frames.mpdta = mp;
+  frames.base_stagg = await frameOf("base_stagg.csv");
+});
+
+/** the subsample a reference model was estimated on, by its id */
+function subsample(f: Frame, id: string): Frame {
+  const m = id.match(/^(region|export_type|hightech|polluting|tier)_(\w+)$/);
+  if (!m) return f;
+  const [, col, val] = m;
+  const codes = f.codes(col);
+  const target = codes.levels.indexOf(val);
+  expect(target).toBeGreaterThanOrEqual(0);
+  const idx: number[] = [];
+  for (let i = 0; i < f.nrows; i++) if (codes.codes[i] === target) idx.push(i);
+  return f.take(idx);
+}
+
+const SKIP: Record<string, string> = {
+  weighted: "the weight column w of the reference model is not in the shared data; weights are tested in tests/feols.test.ts",
+};
+
+for (const [set, file] of [
+  ["cbec", "cbec_panel_fixest.json"],
+  ["mpdta", "mpdta_fixest.json"],
+  ["base_stagg", "base_stagg_fixest.json"],
+] as const) {
+  const models: RefModel[] = JSON.parse(readFileSync(new URL(file, FIX), "utf8"));
+  describe(`fixest references: ${file}`, () => {
+    for (const m of models) {
+      const parsed = parseCall(m.call);
+      if (!parsed || m.call.includes("sunab")) continue;
+      if (SKIP[m.id]) {
+        it.skip(`${m.id}: ${SKIP[m.id]}`, () => {});
+        continue;
+      }
+      it(`${m.id}: ${m.call}`, () => {
+        const data = subsample(frames[set], m.id);
+        const fit = feols(eng, data, parsed.formula, parsed.opts);
+        expect(fit.nobs).toBe(m.nobs);
+        expect(fit.nobsOrigin).toBe(m.nobs_origin);
+        expect(fit.removed.na + fit.removed.singletons).toBe(m.obs_removed);
+        const collin = m.collin_var === null ? [] : Array.isArray(m.collin_var) ? m.collin_var : [m.collin_var];
+        expect(fit.collinear).toEqual(collin);
+        expect(fit.coefNames).toEqual(Object.keys(m.coef));
+        for (const [k, v] of Object.entries(m.coef)) {
+          expect(rel(fit.coef[k], v), `coef ${k}`).toBeLessThan(COEF_REL);
+          expect(rel(fit.se[k], m.se[k]), `se ${k}`).toBeLessThan(SE_REL);
+          expect(rel(fit.tstat[k], m.t[k]), `t ${k}`).toBeLessThan(SE_REL);
+          expect(Math.abs(fit.pvalue[k] - m.p[k]), `p ${k}`).toBeLessThan(P_ABS);
+        }
+        const k = fit.coefNames.length;
+        for (let a = 0; a < k; a++)
+          for (let b = 0; b < k; b++) {
+            const scale = Math.sqrt(m.vcov_matrix[a][a] * m.vcov_matrix[b][b]);
+            expect(Math.abs(fit.vcovMatrix[a + b * k] - m.vcov_matrix[a][b]) / scale).toBeLessThan(SE_REL);
+          }
+        expect(Math.abs(fit.r2 - m.r2)).toBeLessThan(R2_ABS);
+        expect(Math.abs(fit.adjR2 - m.ar2)).toBeLessThan(R2_ABS);
+        if (m.wr2 === null) expect(fit.withinR2).toBeNull();
+        else expect(Math.abs(fit.withinR2! - m.wr2)).toBeLessThan(R2_ABS);
+        expect(rel(fit.rmse, m.rmse)).toBeLessThan(SS_REL);
+        expect(rel(fit.ssr, m.ssr)).toBeLessThan(SS_REL);
+        expect(fit.fixefSizes).toEqual(m.fixef_sizes ?? {});
+        if (m.fixef_removed) {
+          for (const [fe, cnt] of Object.entries(m.fixef_removed)) expect(fit.removed.singletonLevels[fe] ?? 0).toBe(cnt);
+        }
+        expect(fit.converged).toBe(true);
+      });
+    }
+  });
+}
