@@ -1,0 +1,50 @@
+// Arrow IPC (file or stream format; .arrow / .feather v2 / .ipc) reading and writing. Browser-safe.
+
+import { tableFromIPC, tableToIPC, type Table } from "apache-arrow";
+import { DataReadError } from "../errors.js";
+import { resolveColumns } from "./select.js";
+
+export interface ArrowReadOptions {
+  /** Keep only these columns, in this order. */
+  columns?: string[];
+}
+
+/** Keep `columns` (in the requested order) of a table; ColumnError for unknown names. */
+export function selectColumns(table: Table, columns: string[] | undefined, what: string): Table {
+  if (!columns) return table;
+  const names = table.schema.fields.map((f) => f.name);
+  const wanted = resolveColumns(columns, names, what);
+  const dups = wanted.filter((w) => names.indexOf(w) !== names.lastIndexOf(w));
+  if (dups.length > 0) {
+    throw new DataReadError(
+      `duplicated column name${dups.length === 1 ? "" : "s"} in the ${what}: ${dups.map((d) => JSON.stringify(d)).join(", ")}`,
+      { duplicates: dups },
+    );
+  }
+  return table.selectAt(wanted.map((w) => names.indexOf(w)));
+}
+
+/** Read an Arrow IPC file or stream held in memory. Columns keep their Arrow types. */
+export function readArrowIpc(bytes: Uint8Array, opts: ArrowReadOptions = {}): Table {
+  if (!(bytes instanceof Uint8Array)) throw new DataReadError("readArrowIpc expects a Uint8Array");
+  if (bytes.length === 0) throw new DataReadError("the Arrow input is empty");
+  let table: Table;
+  try {
+    table = tableFromIPC(bytes) as Table;
+  } catch (err) {
+    throw new DataReadError(
+      `not a readable Arrow IPC file or stream: ${(err as Error)?.message ?? String(err)}`,
+      { bytes: bytes.length },
+      "Arrow IPC (.arrow/.feather v2/.ipc) is expected; Feather v1 and compressed buffers are not supported",
+    );
+  }
+  if (table.schema.fields.length === 0 && table.numRows === 0) {
+    throw new DataReadError("not a readable Arrow IPC file or stream: no schema found", { bytes: bytes.length });
+  }
+  return selectColumns(table, opts.columns, "Arrow file");
+}
+
+/** Serialize a table to the Arrow IPC file format (readable by pyarrow, R arrow, polars...). */
+export function writeArrowIpc(table: Table): Uint8Array {
+  return tableToIPC(table, "file");
+}

@@ -1,0 +1,1246 @@
+// Streaming CSV reader producing an apache-arrow Table. Browser-safe: no `node:` imports.
+//
+// Design
+// - A byte-level state machine (RFC 4180: quoted fields with delimiters, doubled quotes and
+//   embedded newlines; CRLF, LF or CR line ends) runs directly over the pushed bytes. The
+//   structural bytes (" , ; TAB CR LF) are ASCII and can never occur inside a multi-byte UTF-8 or
+//   GBK character, so no decoding is needed while splitting fields.
+// - Fields are committed one at a time into per-column builders. Only the bytes of the field that
+//   is still open at the end of a chunk are carried over to the next push, so chunks may split
+//   anywhere (inside a quoted field, a CRLF pair, or a multi-byte character).
+// - Numeric values are parsed straight from bytes (exact fast path for <= 15 significant digits,
+//   otherwise `Number()` on the text) into a grow-by-doubling Float64Array. Text values are kept
+//   as raw-byte keys in a Map<string, int> dictionary and decoded once per distinct value at the
+//   end, after the encoding is known for sure ("auto" picks GBK only if the whole stream turned
+//   out not to be valid UTF-8).
+// - Types are inferred at the end: numeric if every non-missing value parses; numeric with
+//   unparsable values (error, or nulls with `unparsable: "na"`) if at least half parse; otherwise
+//   a string column. To be able to turn a numeric-looking column into strings exactly, numbers
+//   whose text is not what String(value) gives back ("007", "1.50", "1e3") keep their raw bytes
+//   in a small side arena.
+
+import type { Table, Data, DataType } from "apache-arrow";
+import { DataReadError, OptionError } from "../errors.js";
+import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
+import type { ColumnReport, ReadReport } from "./report.js";
+import { resolveColumns } from "./select.js";
+
+export type CsvEncoding = "utf8" | "gbk" | "auto";
+
+export interface CsvOptions {
+  /** Text encoding. "auto" (default): a UTF-8 BOM or valid UTF-8 => utf8, otherwise gbk. */
+  encoding?: CsvEncoding;
+  /** Field delimiter: one ASCII character, or "auto" (default) to pick among , ; and TAB. */
+  delimiter?: string;
+  /** Missing-value tokens (compared after trimming spaces/tabs). Default DEFAULT_NA. */
+  na?: string[];
+  /** Read only these columns, in this order. */
+  columns?: string[];
+  /** Force these columns to be strings (ids with leading zeros, codes...). */
+  stringColumns?: string[];
+  /** What to do with non-numbers in a mostly numeric column: throw (default) or make them null. */
+  unparsable?: "error" | "na";
+  /** @internal Bytes buffered for delimiter detection before streaming starts (default 65536; tests use
+   *  tiny values to exercise the streaming path on small inputs). */
+  sniffBytes?: number;
+}
+
+export const DEFAULT_NA: readonly string[] = ["", "NA", "NaN", "N/A", "NULL", "null", "--", "."];
+
+export interface CsvResult {
+  table: Table;
+  report: ReadReport;
+}
+
+export interface CsvReader {
+  /** Feed the next chunk of bytes. The chunk is not retained (it may be reused by the caller). */
+  push(chunk: Uint8Array): void;
+  /** End of input: returns the table. Throws DataReadError / ColumnError on bad input. */
+  finish(): CsvResult;
+}
+
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+const TAB = 9;
+const SPACE = 32;
+const COMMA = 44;
+const SEMI = 59;
+
+/** Bytes buffered before the delimiter is detected and parsing starts. */
+const SNIFF_BYTES = 64 * 1024;
+const SNIFF_LINES = 30;
+
+// parser states
+const S_START = 0; // at the beginning of a field
+const S_UNQUOTED = 1; // inside an unquoted field (or the tail of a messy quoted one)
+const S_QUOTED = 2; // inside a quoted field
+const S_AFTERQ = 3; // just after a quote inside a quoted field
+
+// field kinds
+const K_PLAIN = 0;
+const K_QUOTED = 1; // "..." without doubled quotes
+const K_QUOTED_ESC = 2; // "..." with doubled quotes
+const K_MESSY = 3; // "..."something
+
+const P10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+const RE_NUM = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const RE_THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$/;
+const RE_INF = /^[+-]?inf(?:inity)?$/i;
+const RE_NON_ASCII = /[^\x00-\x7f]/;
+
+/** Parse trimmed text as a number; undefined when it is not one. Never returns NaN. */
+export function parseNumberText(t: string, allowThousands: boolean): number | undefined {
+  if (RE_NUM.test(t)) return Number(t);
+  if (allowThousands && RE_THOUSANDS.test(t)) return Number(t.replace(/,/g, ""));
+  if (RE_INF.test(t)) return t.charCodeAt(0) === 45 ? -Infinity : Infinity;
+  return undefined;
+}
+
+/** Bytes -> "binary" string (one char per byte, lossless). */
+function bin(b: Uint8Array, s: number, e: number): string {
+  const len = e - s;
+  if (len <= 0) return "";
+  if (len <= 12) {
+    let r = "";
+    for (let p = s; p < e; p++) r += String.fromCharCode(b[p]);
+    return r;
+  }
+  if (len <= 4096) return String.fromCharCode.apply(null, b.subarray(s, e) as unknown as number[]);
+  let out = "";
+  for (let p = s; p < e; p += 4096) {
+    out += String.fromCharCode.apply(null, b.subarray(p, Math.min(e, p + 4096)) as unknown as number[]);
+  }
+  return out;
+}
+
+function binToBytes(k: string): Uint8Array {
+  const out = new Uint8Array(k.length);
+  for (let i = 0; i < k.length; i++) out[i] = k.charCodeAt(i);
+  return out;
+}
+
+function makeDecoder(enc: "utf8" | "gbk"): (key: string) => string {
+  const td = new TextDecoder(enc === "utf8" ? "utf-8" : "gbk");
+  return (key: string) => (RE_NON_ASCII.test(key) ? td.decode(binToBytes(key)) : key);
+}
+
+function isSpace(c: number): boolean {
+  return c === SPACE || c === TAB;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Missing-value tokens
+
+class NaSet {
+  /** ASCII tokens, matched on bytes in the hot path. */
+  readonly tokens: Uint8Array[] = [];
+  readonly first = new Uint8Array(256);
+  readonly empty: boolean;
+  readonly maxLen: number;
+  /** Some token would also parse as a number: check tokens before numbers. */
+  readonly numericFirst: boolean;
+  /** Non-ASCII tokens: matched after decoding (their bytes depend on the encoding). */
+  readonly decoded: Set<string>;
+
+  constructor(na: readonly string[]) {
+    let maxLen = 0;
+    let numericFirst = false;
+    let empty = false;
+    this.decoded = new Set();
+    for (const raw of na) {
+      if (typeof raw !== "string") throw new OptionError(`na tokens must be strings, got ${typeof raw}`);
+      const t = raw.replace(/^[ \t]+|[ \t]+$/g, "");
+      if (t === "") {
+        empty = true;
+        continue;
+      }
+      if (RE_NON_ASCII.test(t)) {
+        this.decoded.add(t);
+        continue;
+      }
+      const bytes = new Uint8Array(t.length);
+      for (let i = 0; i < t.length; i++) bytes[i] = t.charCodeAt(i);
+      this.tokens.push(bytes);
+      this.first[bytes[0]] = 1;
+      if (bytes.length > maxLen) maxLen = bytes.length;
+      if (parseNumberText(t, true) !== undefined) numericFirst = true;
+    }
+    this.empty = empty;
+    this.maxLen = maxLen;
+    this.numericFirst = numericFirst;
+  }
+
+  /** Is b[s, e) (already trimmed) a missing-value token? */
+  match(b: Uint8Array, s: number, e: number): boolean {
+    const len = e - s;
+    if (len === 0) return this.empty;
+    if (len > this.maxLen || this.first[b[s]] === 0) return false;
+    outer: for (const t of this.tokens) {
+      if (t.length !== len) continue;
+      for (let k = 0; k < len; k++) if (t[k] !== b[s + k]) continue outer;
+      return true;
+    }
+    return false;
+  }
+}
+
+interface FinishContext {
+  decode: (key: string) => string;
+  na: NaSet;
+  unparsable: "error" | "na";
+  name: string;
+}
+
+interface BuiltColumn {
+  data: Data<DataType>;
+  report: ColumnReport;
+}
+
+/** Decode dictionary keys, merge keys that decode equal, null out non-ASCII NA tokens, and renumber codes
+ *  in order of first appearance. Mutates `codes`. Returns levels and the number of nulls. */
+function finishDictionary(codes: Int32Array, keys: string[], ctx: FinishContext): { levels: string[]; nulls: number } {
+  const remap = new Int32Array(keys.length).fill(-2);
+  const levels: string[] = [];
+  const index = new Map<string, number>();
+  let nulls = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    if (c < 0) {
+      nulls++;
+      continue;
+    }
+    let r = remap[c];
+    if (r === -2) {
+      const s = ctx.decode(keys[c]);
+      if (ctx.na.decoded.size > 0 && ctx.na.decoded.has(s.replace(/^[ \t]+|[ \t]+$/g, ""))) r = -1;
+      else {
+        const found = index.get(s);
+        if (found !== undefined) r = found;
+        else {
+          r = levels.length;
+          levels.push(s);
+          index.set(s, r);
+        }
+      }
+      remap[c] = r;
+    }
+    codes[i] = r;
+    if (r < 0) nulls++;
+  }
+  return { levels, nulls };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column builders
+
+interface ColumnBuilder {
+  /** Append the value b[s, e) (already unquoted) for the next row. `line` is the row's first file line. */
+  add(b: Uint8Array, s: number, e: number, quoted: boolean, line: number): void;
+  finish(ctx: FinishContext): BuiltColumn;
+}
+
+/** A column forced to be text. */
+class StringColumn implements ColumnBuilder {
+  n = 0;
+  codes = new Int32Array(1024);
+  dict = new Map<string, number>();
+  keys: string[] = [];
+  constructor(private readonly na: NaSet) {}
+
+  add(b: Uint8Array, s: number, e: number): void {
+    const row = this.n;
+    if (row === this.codes.length) {
+      const next = new Int32Array(row * 2);
+      next.set(this.codes);
+      this.codes = next;
+    }
+    this.n = row + 1;
+    let ts = s;
+    let te = e;
+    while (ts < te && isSpace(b[ts])) ts++;
+    while (te > ts && isSpace(b[te - 1])) te--;
+    if (this.na.match(b, ts, te)) {
+      this.codes[row] = -1;
+      return;
+    }
+    const key = bin(b, s, e);
+    let code = this.dict.get(key);
+    if (code === undefined) {
+      code = this.keys.length;
+      this.keys.push(key);
+      this.dict.set(key, code);
+    }
+    this.codes[row] = code;
+  }
+
+  finish(ctx: FinishContext): BuiltColumn {
+    const codes = this.codes.slice(0, this.n);
+    const { levels, nulls } = finishDictionary(codes, this.keys, ctx);
+    return {
+      data: dictData(codes, levels),
+      report: { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 },
+    };
+  }
+}
+
+/** A column whose type is inferred: numbers are parsed as they come, text is remembered sparsely. */
+class AutoColumn implements ColumnBuilder {
+  n = 0;
+  num = new Float64Array(1024);
+  missing = 0;
+  infinite = 0;
+  // values that are not numbers (sparse, in row order): row -> dictionary code
+  nFail = 0;
+  failRows = new Int32Array(0);
+  failCodes = new Int32Array(0);
+  dict = new Map<string, number>();
+  keys: string[] = [];
+  codeCount: number[] = [];
+  codeFirstRow: number[] = [];
+  codeFirstLine: number[] = [];
+  // numbers whose text differs from String(value): raw bytes (sparse, in row order)
+  nNc = 0;
+  ncRows = new Int32Array(0);
+  ncEnds = new Int32Array(0);
+  arena = new Uint8Array(0);
+  arenaLen = 0;
+
+  constructor(
+    private readonly na: NaSet,
+    private readonly allowThousandsUnquoted: boolean,
+    private readonly allowThousandsQuoted: boolean,
+  ) {}
+
+  private grow(): void {
+    const next = new Float64Array(this.num.length * 2);
+    next.set(this.num);
+    this.num = next;
+  }
+
+  add(b: Uint8Array, s: number, e: number, quoted: boolean, line: number): void {
+    const row = this.n;
+    if (row === this.num.length) this.grow();
+    this.n = row + 1;
+    if (s === e) {
+      this.slow(b, s, e, quoted, row, line);
+      return;
+    }
+    if (this.na.numericFirst && this.na.match(b, s, e)) {
+      this.num[row] = NaN;
+      this.missing++;
+      return;
+    }
+    // ---- fast path: [+-]digits[.digits][e[+-]digits], <= 15 significant digits, exact
+    let p = s;
+    let c = b[p];
+    let neg = false;
+    let canon = true;
+    if (c === 45) {
+      neg = true;
+      p++;
+    } else if (c === 43) {
+      canon = false;
+      p++;
+    }
+    const ip = p;
+    let m = 0;
+    while (p < e) {
+      const d = b[p] - 48;
+      if (d < 0 || d > 9) break;
+      m = m * 10 + d;
+      p++;
+    }
+    const intLen = p - ip;
+    let fracLen = 0;
+    let dot = false;
+    if (p < e && b[p] === 46) {
+      dot = true;
+      p++;
+      const fp = p;
+      while (p < e) {
+        const d = b[p] - 48;
+        if (d < 0 || d > 9) break;
+        m = m * 10 + d;
+        p++;
+      }
+      fracLen = p - fp;
+    }
+    const nd = intLen + fracLen;
+    let ex = 0;
+    if (p < e && (b[p] | 32) === 101 && nd > 0) {
+      canon = false;
+      p++;
+      let eneg = false;
+      if (p < e && (b[p] === 45 || b[p] === 43)) {
+        eneg = b[p] === 45;
+        p++;
+      }
+      const ep = p;
+      while (p < e) {
+        const d = b[p] - 48;
+        if (d < 0 || d > 9) break;
+        if (ex < 100000) ex = ex * 10 + d;
+        p++;
+      }
+      if (p === ep) p = -1; // "1e" is not a number here: go slow
+      if (eneg) ex = -ex;
+    }
+    if (p !== e || nd === 0 || nd > 15) {
+      this.slow(b, s, e, quoted, row, line);
+      return;
+    }
+    const e10 = ex - fracLen;
+    let v: number;
+    if (e10 === 0) v = m;
+    else if (e10 > 0 && e10 <= 22) v = m * P10[e10];
+    else if (e10 < 0 && e10 >= -22) v = m / P10[-e10];
+    else {
+      this.slow(b, s, e, quoted, row, line);
+      return;
+    }
+    if (neg) v = -v;
+    this.num[row] = v;
+    if (canon) {
+      if (
+        intLen === 0 ||
+        (dot && (fracLen === 0 || b[e - 1] === 48)) ||
+        (intLen > 1 && b[ip] === 48) ||
+        (neg && v === 0) ||
+        (v !== 0 && v > -1e-6 && v < 1e-6)
+      ) {
+        canon = false;
+      }
+    }
+    if (!canon) this.nonCanonical(b, s, e, row);
+  }
+
+  private slow(b: Uint8Array, s: number, e: number, quoted: boolean, row: number, line: number): void {
+    let ts = s;
+    let te = e;
+    while (ts < te && isSpace(b[ts])) ts++;
+    while (te > ts && isSpace(b[te - 1])) te--;
+    if (this.na.match(b, ts, te)) {
+      this.num[row] = NaN;
+      this.missing++;
+      return;
+    }
+    const text = bin(b, ts, te);
+    const v = parseNumberText(text, quoted ? this.allowThousandsQuoted : this.allowThousandsUnquoted);
+    if (v === undefined) {
+      this.num[row] = NaN;
+      this.fail(bin(b, s, e), row, line);
+      return;
+    }
+    this.num[row] = v;
+    if (v === Infinity || v === -Infinity) this.infinite++;
+    if (ts !== s || te !== e || String(v) !== text) this.nonCanonical(b, s, e, row);
+  }
+
+  private nonCanonical(b: Uint8Array, s: number, e: number, row: number): void {
+    const k = this.nNc;
+    if (k === this.ncRows.length) {
+      const cap = Math.max(64, k * 2);
+      const r = new Int32Array(cap);
+      r.set(this.ncRows);
+      this.ncRows = r;
+      const en = new Int32Array(cap);
+      en.set(this.ncEnds);
+      this.ncEnds = en;
+    }
+    const len = e - s;
+    let a = this.arenaLen;
+    if (a + len > this.arena.length) {
+      const next = new Uint8Array(Math.max(1024, (a + len) * 2));
+      next.set(this.arena.subarray(0, a));
+      this.arena = next;
+    }
+    const arena = this.arena;
+    for (let p = s; p < e; p++) arena[a++] = b[p];
+    this.arenaLen = a;
+    this.ncRows[k] = row;
+    this.ncEnds[k] = a;
+    this.nNc = k + 1;
+  }
+
+  private fail(key: string, row: number, line: number): void {
+    let code = this.dict.get(key);
+    if (code === undefined) {
+      code = this.keys.length;
+      this.keys.push(key);
+      this.dict.set(key, code);
+      this.codeCount.push(0);
+      this.codeFirstRow.push(row);
+      this.codeFirstLine.push(line);
+    }
+    this.codeCount[code]++;
+    const k = this.nFail;
+    if (k === this.failRows.length) {
+      const cap = Math.max(64, k * 2);
+      const r = new Int32Array(cap);
+      r.set(this.failRows);
+      this.failRows = r;
+      const c = new Int32Array(cap);
+      c.set(this.failCodes);
+      this.failCodes = c;
+    }
+    this.failRows[k] = row;
+    this.failCodes[k] = code;
+    this.nFail = k + 1;
+  }
+
+  finish(ctx: FinishContext): BuiltColumn {
+    const n = this.n;
+    // failures that are really (non-ASCII) missing-value tokens
+    const naCode = new Uint8Array(this.keys.length);
+    let naFails = 0;
+    let failures = 0;
+    let firstCode = -1;
+    for (let c = 0; c < this.keys.length; c++) {
+      if (ctx.na.decoded.size > 0 && ctx.na.decoded.has(ctx.decode(this.keys[c]).replace(/^[ \t]+|[ \t]+$/g, ""))) {
+        naCode[c] = 1;
+        naFails += this.codeCount[c];
+      } else {
+        failures += this.codeCount[c];
+        if (firstCode < 0 || this.codeFirstRow[c] < this.codeFirstRow[firstCode]) firstCode = c;
+      }
+    }
+    const missing = this.missing + naFails;
+    const nonMissing = n - missing;
+    const parsed = nonMissing - failures;
+    if (failures === 0 || parsed * 2 >= nonMissing) {
+      if (failures > 0 && ctx.unparsable !== "na") {
+        const value = ctx.decode(this.keys[firstCode]);
+        const row = this.codeFirstRow[firstCode] + 1;
+        const line = this.codeFirstLine[firstCode];
+        throw new DataReadError(
+          `column ${JSON.stringify(ctx.name)} is numeric but has ${failures} value${failures === 1 ? "" : "s"} that ` +
+            `${failures === 1 ? "is" : "are"} not a number; first at data row ${row} (line ${line}): ${JSON.stringify(value)}`,
+          { column: ctx.name, row, line, value, count: failures },
+          `pass unparsable: "na" to read such values as missing, add ${JSON.stringify(value)} to the na tokens, ` +
+            `or list ${JSON.stringify(ctx.name)} in stringColumns to read it as text`,
+        );
+      }
+      const values = this.num.length === n ? this.num : this.num.slice(0, n);
+      this.num = new Float64Array(0);
+      return {
+        data: float64DataFromNaN(values),
+        report: { name: ctx.name, type: "float64", missing, unparsable: failures, infinite: this.infinite },
+      };
+    }
+    // a text column: rebuild every row's text
+    const codes = new Int32Array(n);
+    const dict = this.dict;
+    const keys = this.keys;
+    const num = this.num;
+    let fk = 0;
+    let nk = 0;
+    let arenaStart = 0;
+    const nFail = this.nFail;
+    const nNc = this.nNc;
+    for (let i = 0; i < n; i++) {
+      if (fk < nFail && this.failRows[fk] === i) {
+        codes[i] = this.failCodes[fk++];
+        continue;
+      }
+      let key: string;
+      if (nk < nNc && this.ncRows[nk] === i) {
+        const end = this.ncEnds[nk++];
+        key = bin(this.arena, arenaStart, end);
+        arenaStart = end;
+      } else {
+        const v = num[i];
+        if (v !== v) {
+          codes[i] = -1;
+          continue;
+        }
+        key = String(v);
+      }
+      let code = dict.get(key);
+      if (code === undefined) {
+        code = keys.length;
+        keys.push(key);
+        dict.set(key, code);
+      }
+      codes[i] = code;
+    }
+    this.num = new Float64Array(0);
+    const { levels, nulls } = finishDictionary(codes, keys, ctx);
+    return {
+      data: dictData(codes, levels),
+      report: { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 },
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding helpers
+
+/** Streaming UTF-8 validity check. */
+class Utf8Check {
+  private need = 0;
+  private lo = 0x80;
+  private hi = 0xbf;
+  private pos = 0;
+  invalid = false;
+  /** Byte offset of the first invalid byte. */
+  invalidAt = -1;
+
+  feed(b: Uint8Array): void {
+    if (this.invalid) return;
+    let need = this.need;
+    let lo = this.lo;
+    let hi = this.hi;
+    const n = b.length;
+    // word-at-a-time skip over ASCII runs
+    const alignedStart = (4 - (b.byteOffset & 3)) & 3;
+    const words = n > alignedStart + 16 ? new Uint32Array(b.buffer, b.byteOffset + alignedStart, (n - alignedStart) >> 2) : null;
+    for (let i = 0; i < n; i++) {
+      const c = b[i];
+      if (need === 0) {
+        if (c < 0x80) {
+          if (words !== null && i >= alignedStart && ((i - alignedStart) & 3) === 0) {
+            let w = (i - alignedStart) >> 2;
+            const nw = words.length;
+            while (w < nw && (words[w] & 0x80808080) === 0) w++;
+            const next = alignedStart + (w << 2);
+            if (next > i) i = next - 1;
+          }
+          continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+          need = 1;
+          lo = 0x80;
+          hi = 0xbf;
+        } else if (c === 0xe0) {
+          need = 2;
+          lo = 0xa0;
+          hi = 0xbf;
+        } else if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) {
+          need = 2;
+          lo = 0x80;
+          hi = 0xbf;
+        } else if (c === 0xed) {
+          need = 2;
+          lo = 0x80;
+          hi = 0x9f;
+        } else if (c === 0xf0) {
+          need = 3;
+          lo = 0x90;
+          hi = 0xbf;
+        } else if (c >= 0xf1 && c <= 0xf3) {
+          need = 3;
+          lo = 0x80;
+          hi = 0xbf;
+        } else if (c === 0xf4) {
+          need = 3;
+          lo = 0x80;
+          hi = 0x8f;
+        } else {
+          this.markInvalid(this.pos + i);
+          return;
+        }
+      } else {
+        if (c < lo || c > hi) {
+          this.markInvalid(this.pos + i);
+          return;
+        }
+        lo = 0x80;
+        hi = 0xbf;
+        need--;
+      }
+    }
+    this.need = need;
+    this.lo = lo;
+    this.hi = hi;
+    this.pos += n;
+  }
+
+  end(): void {
+    if (!this.invalid && this.need > 0) this.markInvalid(this.pos);
+  }
+
+  private markInvalid(at: number): void {
+    this.invalid = true;
+    this.invalidAt = at;
+  }
+}
+
+/** Pick the delimiter among , TAB ; from the first lines of b[s, e). */
+export function detectDelimiter(b: Uint8Array, s: number, e: number, complete: boolean): number {
+  const cands = [COMMA, TAB, SEMI];
+  const lines: number[][] = [];
+  let cur = [0, 0, 0];
+  let lineLen = 0;
+  let inQ = false;
+  for (let p = s; p < e; p++) {
+    const c = b[p];
+    if (c === QUOTE) {
+      inQ = !inQ;
+      lineLen++;
+    } else if (inQ) {
+      lineLen++;
+    } else if (c === LF || c === CR) {
+      if (lineLen > 0) {
+        lines.push(cur);
+        if (lines.length >= SNIFF_LINES) break;
+      }
+      cur = [0, 0, 0];
+      lineLen = 0;
+    } else {
+      lineLen++;
+      if (c === COMMA) cur[0]++;
+      else if (c === TAB) cur[1]++;
+      else if (c === SEMI) cur[2]++;
+    }
+  }
+  if (complete && lineLen > 0 && lines.length < SNIFF_LINES) lines.push(cur);
+  if (lines.length === 0) return COMMA;
+  let best = -1;
+  let bestScore = -1;
+  let bestCount = -1;
+  for (let k = 0; k < cands.length; k++) {
+    const h = lines[0][k];
+    if (h === 0) continue;
+    let same = 0;
+    for (const l of lines) if (l[k] === h) same++;
+    const score = same / lines.length;
+    if (score > bestScore || (score === bestScore && h > bestCount)) {
+      best = k;
+      bestScore = score;
+      bestCount = h;
+    }
+  }
+  return best < 0 ? COMMA : cands[best];
+}
+
+function delimiterName(d: number): string {
+  return String.fromCharCode(d);
+}
+
+/** Remove the quoting of a quoted field b[s, e) that starts with a quote. */
+function unquote(b: Uint8Array, s: number, e: number, kind: number): Uint8Array {
+  const out = new Uint8Array(e - s);
+  let o = 0;
+  if (kind === K_QUOTED_ESC) {
+    for (let p = s + 1; p < e - 1; p++) {
+      const c = b[p];
+      out[o++] = c;
+      if (c === QUOTE) p++; // skip the second quote of a pair
+    }
+    return out.subarray(0, o);
+  }
+  // messy: "quoted part" then verbatim rest (dropped when it is only whitespace)
+  let p = s + 1;
+  while (p < e) {
+    const c = b[p];
+    if (c === QUOTE) {
+      if (p + 1 < e && b[p + 1] === QUOTE) {
+        out[o++] = QUOTE;
+        p += 2;
+        continue;
+      }
+      p++;
+      break;
+    }
+    out[o++] = c;
+    p++;
+  }
+  let onlySpace = true;
+  for (let q = p; q < e; q++) if (!isSpace(b[q])) onlySpace = false;
+  if (!onlySpace) for (let q = p; q < e; q++) out[o++] = b[q];
+  return out.subarray(0, o);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reader
+
+interface Binding {
+  names: string[]; // all header names (after decoding and V<k> for empty ones)
+  selected: number[]; // field index of each output column, in output order
+  stringSet: Set<string>;
+}
+
+class CsvReaderImpl implements CsvReader {
+  private readonly opts: CsvOptions;
+  private readonly na: NaSet;
+  private readonly utf8 = new Utf8Check();
+  private phase: 0 | 1 | 2 = 0; // 0 sniffing, 1 parsing, 2 finished
+  private readonly sniff: number;
+  private pending: Uint8Array;
+  private pLen = 0;
+  private delim = COMMA;
+  private bom = false;
+  private totalBytes = 0;
+
+  // parser state carried between chunks
+  private st = S_START;
+  private j = 0; // index of the current field in its row
+  private line = 1; // current physical line (1-based)
+  private rowLine = 1; // first line of the current row
+  private rows = 0; // data rows completed
+  private skipLF = false;
+  private esc = false;
+  private messy = false;
+
+  // header and columns
+  private headerDone = false;
+  private headerRaw: string[] = [];
+  private ncol = 0;
+  private colMap = new Int32Array(0);
+  private builders: ColumnBuilder[] = [];
+  private binding: Binding | null = null;
+  private headerEncoding: "utf8" | "gbk" = "utf8";
+  /** A header error raised while the encoding was still a guess: rethrown (or replaced) at finish. */
+  private deferred: Error | null = null;
+  private finishing = false;
+
+  constructor(opts: CsvOptions) {
+    this.opts = { ...opts };
+    const enc = opts.encoding ?? "auto";
+    if (enc !== "utf8" && enc !== "gbk" && enc !== "auto") {
+      throw new OptionError(`unknown encoding ${JSON.stringify(enc)}`, { encoding: enc }, 'use "utf8", "gbk" or "auto"');
+    }
+    const un = opts.unparsable ?? "error";
+    if (un !== "error" && un !== "na") {
+      throw new OptionError(`unparsable must be "error" or "na", got ${JSON.stringify(un)}`);
+    }
+    const d = opts.delimiter ?? "auto";
+    if (d !== "auto") {
+      if (typeof d !== "string" || d.length !== 1 || d.charCodeAt(0) > 127 || d === '"' || d === "\n" || d === "\r") {
+        throw new OptionError(`delimiter must be one ASCII character (not a quote or newline) or "auto", got ${JSON.stringify(d)}`);
+      }
+      this.delim = d.charCodeAt(0);
+    }
+    for (const key of ["columns", "stringColumns", "na"] as const) {
+      const v = opts[key];
+      if (v !== undefined && !Array.isArray(v)) throw new OptionError(`${key} must be an array of strings`);
+    }
+    this.na = new NaSet(opts.na ?? DEFAULT_NA);
+    const sniff = opts.sniffBytes ?? SNIFF_BYTES;
+    if (!Number.isInteger(sniff) || sniff < 1) throw new OptionError("sniffBytes must be a positive integer");
+    this.sniff = sniff;
+    this.pending = new Uint8Array(Math.max(1024, sniff + 1024));
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.phase === 2) throw new DataReadError("CSV reader: push() after finish()");
+    if (!(chunk instanceof Uint8Array)) throw new OptionError("CSV reader: push() expects a Uint8Array");
+    const n = chunk.length;
+    if (n === 0) return;
+    this.totalBytes += n;
+    if (this.opts.encoding !== "gbk") this.utf8.feed(chunk);
+    if (this.deferred !== null) return; // only the encoding matters now
+    if (this.phase === 0) {
+      this.append(chunk);
+      if (this.pLen >= this.sniff + 3) this.start(false);
+      return;
+    }
+    if (this.pLen === 0) {
+      this.run(chunk, 0, n);
+    } else {
+      const from = this.pLen;
+      this.append(chunk);
+      this.run(this.pending, from, this.pLen);
+    }
+  }
+
+  finish(): CsvResult {
+    if (this.phase === 2) throw new DataReadError("CSV reader: finish() called twice");
+    this.utf8.end();
+    this.finishing = true;
+    if (this.phase === 0) this.start(true);
+    this.phase = 2;
+    if (this.deferred === null) this.eof();
+    if (!this.headerDone) {
+      throw new DataReadError("the CSV input is empty: no header row found", { bytes: this.totalBytes });
+    }
+    const enc = this.finalEncoding();
+    if (this.opts.encoding === "utf8" && this.utf8.invalid) {
+      throw new DataReadError(
+        `the CSV input is not valid UTF-8 (first bad byte at offset ${this.utf8.invalidAt})`,
+        { offset: this.utf8.invalidAt },
+        'pass encoding: "gbk" (or "auto") for GBK files such as CSMAR/Wind exports',
+      );
+    }
+    const decode = makeDecoder(enc);
+    let binding = this.binding!;
+    if (enc !== this.headerEncoding) {
+      // The encoding guessed when the header was read (from the bytes seen by then) turned out
+      // wrong: decode the header again. Errors are those of the right encoding.
+      const again = this.bind(decode);
+      const same =
+        this.deferred === null &&
+        again.selected.length === binding.selected.length &&
+        again.selected.every((f, k) => f === binding.selected[k]) &&
+        again.selected.every((f) => again.stringSet.has(again.names[f]) === binding.stringSet.has(binding.names[f]));
+      if (!same) {
+        throw new DataReadError(
+          `the CSV encoding was detected as ${enc} only after the header had been read, and the selected columns change with it`,
+          { encoding: enc },
+          `pass encoding: "${enc}" explicitly`,
+        );
+      }
+      binding = again;
+    } else if (this.deferred !== null) {
+      throw this.deferred;
+    }
+    const ctx: FinishContext = { decode, na: this.na, unparsable: this.opts.unparsable ?? "error", name: "" };
+    const datas: Data<DataType>[] = [];
+    const reports: ColumnReport[] = [];
+    const outNames: string[] = [];
+    for (let k = 0; k < this.builders.length; k++) {
+      const name = binding.names[binding.selected[k]];
+      ctx.name = name;
+      const built = this.builders[k].finish(ctx);
+      datas.push(built.data);
+      reports.push(built.report);
+      outNames.push(name);
+    }
+    this.builders = [];
+    const table = tableFromData(outNames, datas, this.rows);
+    return {
+      table,
+      report: {
+        format: "csv",
+        rows: this.rows,
+        encoding: enc,
+        delimiter: delimiterName(this.delim),
+        columns: reports,
+      },
+    };
+  }
+
+  // ---- buffering
+
+  private append(chunk: Uint8Array): void {
+    const need = this.pLen + chunk.length;
+    if (need > this.pending.length) {
+      let cap = this.pending.length * 2;
+      while (cap < need) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.pending.subarray(0, this.pLen));
+      this.pending = next;
+    }
+    this.pending.set(chunk, this.pLen);
+    this.pLen = need;
+  }
+
+  /** Parse b[from, n); keep the unfinished field (if any) at the start of `pending`. */
+  private run(b: Uint8Array, from: number, n: number): void {
+    const cs = this.scan(b, from, n);
+    const tail = n - cs;
+    if (b === this.pending) {
+      if (cs > 0 && tail > 0) this.pending.copyWithin(0, cs, n);
+      this.pLen = tail;
+    } else {
+      this.pLen = 0;
+      if (tail > 0) this.append(b.subarray(cs, n));
+    }
+  }
+
+  /** End of sniffing: BOM, delimiter, then parse what was buffered. */
+  private start(final: boolean): void {
+    this.phase = 1;
+    const b = this.pending;
+    const n = this.pLen;
+    let from = 0;
+    if (n >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) {
+      throw new DataReadError(
+        "the CSV input is UTF-16 encoded, which is not supported",
+        { encoding: "utf16" },
+        "save the file as UTF-8 (or GBK) CSV",
+      );
+    }
+    if (n >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
+      this.bom = true;
+      from = 3;
+    }
+    if ((this.opts.delimiter ?? "auto") === "auto") {
+      // The sample is the same whatever the chunking: the first SNIFF_BYTES after the BOM, or the
+      // whole input when it is shorter (only then is its last line known to be complete).
+      this.delim = detectDelimiter(b, from, Math.min(n, from + this.sniff), final && n < from + this.sniff);
+    }
+    this.run(b, from, n);
+  }
+
+  private finalEncoding(): "utf8" | "gbk" {
+    const e = this.opts.encoding ?? "auto";
+    if (e !== "auto") return e;
+    if (this.bom) return "utf8";
+    return this.utf8.invalid ? "gbk" : "utf8";
+  }
+
+  // ---- the state machine
+
+  /** Scan b[i, n). Returns the start of the unfinished field (n when there is none). */
+  private scan(b: Uint8Array, i: number, n: number): number {
+    const d = this.delim;
+    let st = this.st;
+    let j = this.j;
+    let line = this.line;
+    let esc = this.esc;
+    let messy = this.messy;
+    let fs = 0; // start of the current field; a resumed field always starts at 0
+    if (this.skipLF && i < n) {
+      this.skipLF = false;
+      if (b[i] === LF) i++;
+    }
+    for (;;) {
+      if (st === S_START) {
+        if (i >= n) break;
+        const c = b[i];
+        if (j === 0) {
+          if (c === LF || c === CR) {
+            // blank line
+            line++;
+            i++;
+            if (c === CR) {
+              if (i < n) {
+                if (b[i] === LF) i++;
+              } else this.skipLF = true;
+            }
+            continue;
+          }
+          this.rowLine = line;
+        }
+        fs = i;
+        esc = false;
+        messy = false;
+        if (c === QUOTE) {
+          i++;
+          st = S_QUOTED;
+          continue;
+        }
+        st = S_UNQUOTED;
+      }
+      if (st === S_UNQUOTED) {
+        while (i < n) {
+          const c = b[i];
+          if (c === d || c === LF || c === CR) break;
+          i++;
+        }
+        if (i >= n) break;
+        this.field(b, fs, i, messy ? K_MESSY : K_PLAIN, j);
+        j++;
+      } else if (st === S_QUOTED) {
+        while (i < n) {
+          const c = b[i];
+          if (c === QUOTE) break;
+          if (c === LF) line++;
+          i++;
+        }
+        if (i >= n) break;
+        i++;
+        st = S_AFTERQ;
+        continue;
+      } else {
+        // S_AFTERQ
+        if (i >= n) break;
+        const c = b[i];
+        if (c === QUOTE) {
+          esc = true;
+          i++;
+          st = S_QUOTED;
+          continue;
+        }
+        if (c !== d && c !== LF && c !== CR) {
+          messy = true;
+          st = S_UNQUOTED;
+          continue;
+        }
+        this.field(b, fs, i, esc ? K_QUOTED_ESC : K_QUOTED, j);
+        j++;
+      }
+      // b[i] is a delimiter or a line end
+      const c = b[i];
+      i++;
+      st = S_START;
+      if (c !== d) {
+        this.endRow(j);
+        j = 0;
+        line++;
+        if (c === CR) {
+          if (i < n) {
+            if (b[i] === LF) i++;
+          } else this.skipLF = true;
+        }
+      }
+    }
+    this.st = st;
+    this.j = j;
+    this.line = line;
+    this.esc = esc;
+    this.messy = messy;
+    return st === S_START ? n : fs;
+  }
+
+  /** End of input: close the last field and row. The unfinished field (if any) is pending[0, pLen). */
+  private eof(): void {
+    const b = this.pending;
+    const n = this.pLen;
+    switch (this.st) {
+      case S_START:
+        if (this.j > 0) {
+          this.field(b, 0, 0, K_PLAIN, this.j);
+          this.endRow(this.j + 1);
+        }
+        break;
+      case S_UNQUOTED:
+        this.field(b, 0, n, this.messy ? K_MESSY : K_PLAIN, this.j);
+        this.endRow(this.j + 1);
+        break;
+      case S_AFTERQ:
+        this.field(b, 0, n, this.esc ? K_QUOTED_ESC : K_QUOTED, this.j);
+        this.endRow(this.j + 1);
+        break;
+      case S_QUOTED:
+        throw new DataReadError(
+          `unterminated quoted field: a quote opened on line ${this.rowLine} (${this.where()}) is never closed`,
+          { line: this.rowLine, row: this.headerDone ? this.rows + 1 : 0 },
+          "check for a stray double quote in that row",
+        );
+    }
+    this.st = S_START;
+    this.j = 0;
+    this.pLen = 0;
+  }
+
+  private where(): string {
+    return this.headerDone ? `data row ${this.rows + 1}` : "header";
+  }
+
+  private field(b: Uint8Array, s: number, e: number, kind: number, j: number): void {
+    if (!this.headerDone) {
+      if (kind === K_PLAIN) this.headerRaw.push(bin(b, s, e));
+      else if (kind === K_QUOTED) this.headerRaw.push(bin(b, s + 1, e - 1));
+      else {
+        const u = unquote(b, s, e, kind);
+        this.headerRaw.push(bin(u, 0, u.length));
+      }
+      return;
+    }
+    if (this.deferred !== null) return;
+    if (j >= this.ncol) {
+      throw new DataReadError(
+        `line ${this.rowLine} (data row ${this.rows + 1}) has more than ${this.ncol} fields; the header has ${this.ncol}`,
+        { line: this.rowLine, row: this.rows + 1, expected: this.ncol },
+        "a ragged row: check for an unquoted delimiter inside a value, or a wrong delimiter",
+      );
+    }
+    const k = this.colMap[j];
+    if (k < 0) return;
+    const bld = this.builders[k];
+    if (kind === K_PLAIN) bld.add(b, s, e, false, this.rowLine);
+    else if (kind === K_QUOTED) bld.add(b, s + 1, e - 1, true, this.rowLine);
+    else {
+      const u = unquote(b, s, e, kind);
+      bld.add(u, 0, u.length, true, this.rowLine);
+    }
+  }
+
+  private endRow(nfields: number): void {
+    if (!this.headerDone) {
+      this.setupColumns();
+      return;
+    }
+    if (this.deferred !== null) return;
+    if (nfields !== this.ncol) {
+      throw new DataReadError(
+        `line ${this.rowLine} (data row ${this.rows + 1}) has ${nfields} field${nfields === 1 ? "" : "s"}; the header has ${this.ncol}`,
+        { line: this.rowLine, row: this.rows + 1, expected: this.ncol, found: nfields },
+        "a ragged row: check for a missing delimiter, an unquoted delimiter inside a value, or a wrong delimiter",
+      );
+    }
+    this.rows++;
+  }
+
+  /** Names from the raw header, plus the selection. Throws on duplicates / missing columns. */
+  private bind(decode: (k: string) => string): Binding {
+    const raw = this.headerRaw;
+    const names: string[] = [];
+    for (let k = 0; k < raw.length; k++) {
+      let name = decode(raw[k]).trim();
+      if (k === 0) name = name.replace(/^\uFEFF+/, "").trim();
+      names.push(name);
+    }
+    const taken = new Set(names);
+    for (let k = 0; k < names.length; k++) {
+      if (names[k] === "") {
+        let v = `V${k + 1}`;
+        while (taken.has(v)) v += "_";
+        taken.add(v);
+        names[k] = v;
+      }
+    }
+    const positions = new Map<string, number[]>();
+    names.forEach((nm, k) => {
+      const p = positions.get(nm);
+      if (p) p.push(k + 1);
+      else positions.set(nm, [k + 1]);
+    });
+    let selectedNames: string[];
+    if (this.opts.columns) {
+      selectedNames = resolveColumns(this.opts.columns, names, "CSV header");
+    } else {
+      selectedNames = names;
+    }
+    const dups = [...new Set(selectedNames)].filter((nm) => positions.get(nm)!.length > 1);
+    if (dups.length > 0) {
+      const desc = dups.map((nm) => `${JSON.stringify(nm)} (columns ${positions.get(nm)!.join(", ")})`).join("; ");
+      throw new DataReadError(
+        `duplicated column name${dups.length === 1 ? "" : "s"} in the CSV header: ${desc}`,
+        { duplicates: Object.fromEntries(dups.map((nm) => [nm, positions.get(nm)!])) },
+        "rename the columns in the file, or select only unambiguous ones with columns: [...]",
+      );
+    }
+    const stringSet = new Set<string>();
+    if (this.opts.stringColumns) {
+      for (const nm of resolveColumns(this.opts.stringColumns, names, "CSV header (stringColumns)")) stringSet.add(nm);
+    }
+    const unique = this.opts.columns ? selectedNames : names;
+    const selected = unique.map((nm) => positions.get(nm)![0] - 1);
+    return { names, selected, stringSet };
+  }
+
+  private setupColumns(): void {
+    this.headerDone = true;
+    this.headerEncoding = this.finalEncoding();
+    this.ncol = this.headerRaw.length;
+    let binding: Binding;
+    try {
+      binding = this.bind(makeDecoder(this.headerEncoding));
+    } catch (err) {
+      // "auto" without a BOM and no invalid UTF-8 so far: the header might still turn out to be GBK.
+      const uncertain =
+        (this.opts.encoding ?? "auto") === "auto" && !this.bom && !this.utf8.invalid && !this.finishing &&
+        this.headerRaw.some((h) => RE_NON_ASCII.test(h));
+      if (!uncertain) throw err;
+      this.deferred = err as Error;
+      binding = { names: [], selected: [], stringSet: new Set() };
+    }
+    this.binding = binding;
+    this.colMap = new Int32Array(this.ncol).fill(-1);
+    const thousandsUnquoted = this.delim === TAB;
+    const thousandsQuoted = this.delim !== SEMI;
+    this.builders = binding.selected.map((f, k) => {
+      this.colMap[f] = k;
+      return binding.stringSet.has(binding.names[f])
+        ? new StringColumn(this.na)
+        : new AutoColumn(this.na, thousandsUnquoted, thousandsQuoted);
+    });
+  }
+}
+
+/** A streaming CSV reader: push() byte chunks split anywhere, then finish(). */
+export function createCsvReader(opts: CsvOptions = {}): CsvReader {
+  return new CsvReaderImpl(opts);
+}
+
+/** Read a whole CSV held in memory. */
+export function readCsv(bytes: Uint8Array, opts: CsvOptions = {}): CsvResult {
+  const r = createCsvReader(opts);
+  r.push(bytes);
+  return r.finish();
+}

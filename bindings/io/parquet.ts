@@ -1,0 +1,205 @@
+// Parquet reading (hyparquet, column-wise through onChunk: no per-row objects) and writing
+// (hyparquet-writer). Browser-safe.
+
+import { parquetMetadata, parquetRead, parquetSchema, type ColumnData, type FileMetaData, type SchemaElement } from "hyparquet";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { Type, type Data, type DataType, type Table } from "apache-arrow";
+import { ColumnError, DataReadError } from "../errors.js";
+import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
+import { codesColumn, numericColumn } from "./columns.js";
+import { resolveColumns } from "./select.js";
+
+export interface ParquetReadOptions {
+  /** Keep only these columns, in this order (only these are decoded). */
+  columns?: string[];
+}
+
+const MAX_SAFE = 2 ** 53;
+
+function toArrayBuffer(input: Uint8Array | ArrayBuffer): ArrayBuffer {
+  if (input instanceof ArrayBuffer) return input;
+  if (input instanceof Uint8Array) {
+    if (input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer) {
+      return input.buffer;
+    }
+    return input.slice().buffer as ArrayBuffer;
+  }
+  throw new DataReadError("readParquet expects a Uint8Array or an ArrayBuffer");
+}
+
+/** Columns read as numbers: plain numeric physical types (no date/time annotation), decimals, float16. */
+function isNumericElement(el: SchemaElement): boolean {
+  const ct = el.converted_type as string | undefined;
+  const lt = (el.logical_type as { type?: string } | undefined)?.type;
+  if (ct === "DECIMAL" || lt === "DECIMAL" || lt === "FLOAT16") return true;
+  if (ct && /DATE|TIME|INTERVAL/.test(ct)) return false;
+  if (lt && /DATE|TIME|INTERVAL/.test(lt)) return false;
+  const t = el.type;
+  return t === "BOOLEAN" || t === "INT32" || t === "INT64" || t === "FLOAT" || t === "DOUBLE";
+}
+
+function hex(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, "0");
+  return s;
+}
+
+function textOf(v: unknown, dateOnly: boolean): string {
+  if (typeof v === "string") return v;
+  if (v instanceof Date) return dateOnly ? v.toISOString().slice(0, 10) : v.toISOString();
+  if (v instanceof Uint8Array) return hex(v);
+  if (typeof v === "bigint" || typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+}
+
+/**
+ * Read a Parquet file held in memory. Numeric columns (booleans, ints, floats, decimals) become
+ * Float64 (nulls and NaN -> null); INT64 values beyond +-2^53 throw DataReadError. Everything else
+ * (strings, dates -> ISO text, timestamps -> ISO text, binary -> hex) becomes Dictionary<Utf8, Int32>.
+ * Nested columns (lists, structs, maps) are not supported.
+ */
+export async function readParquet(input: Uint8Array | ArrayBuffer, opts: ParquetReadOptions = {}): Promise<Table> {
+  const file = toArrayBuffer(input);
+  let metadata: FileMetaData;
+  try {
+    metadata = parquetMetadata(file);
+  } catch (err) {
+    throw new DataReadError(`not a readable Parquet file: ${(err as Error)?.message ?? String(err)}`, { bytes: file.byteLength });
+  }
+  const tree = parquetSchema(metadata);
+  const allNames = tree.children.map((c) => c.element.name);
+  const wanted = opts.columns ? resolveColumns(opts.columns, allNames, "Parquet file") : allNames;
+  const dups = [...new Set(wanted)].filter((w) => allNames.indexOf(w) !== allNames.lastIndexOf(w));
+  if (dups.length > 0) {
+    throw new DataReadError(`duplicated column names in the Parquet file: ${dups.map((d) => JSON.stringify(d)).join(", ")}`, {
+      duplicates: dups,
+    });
+  }
+  const elements = new Map<string, SchemaElement>();
+  for (const name of wanted) {
+    const node = tree.children.find((c) => c.element.name === name)!;
+    if (node.children.length > 0) {
+      throw new DataReadError(
+        `Parquet column ${JSON.stringify(name)} is nested (list/struct/map), which is not supported`,
+        { column: name },
+        opts.columns ? "drop it from the selected columns" : "select the flat columns you need with columns: [...]",
+      );
+    }
+    elements.set(name, node.element);
+  }
+  const numRows = Number(metadata.num_rows);
+  const chunks = new Map<string, ColumnData[]>(wanted.map((w) => [w, []]));
+  try {
+    await parquetRead({
+      file,
+      metadata,
+      columns: wanted,
+      onChunk: (c: ColumnData) => chunks.get(c.columnName)?.push(c),
+    });
+  } catch (err) {
+    throw new DataReadError(`could not decode the Parquet file: ${(err as Error)?.message ?? String(err)}`, {});
+  }
+
+  const datas: Data<DataType>[] = [];
+  for (const name of wanted) {
+    const el = elements.get(name)!;
+    const parts = chunks.get(name)!.sort((a, b) => a.rowStart - b.rowStart);
+    if (isNumericElement(el)) {
+      const out = new Float64Array(numRows).fill(NaN);
+      for (const part of parts) {
+        const d = part.columnData as ArrayLike<unknown>;
+        const r0 = part.rowStart;
+        const n = Math.min(d.length, numRows - r0);
+        if (
+          (d instanceof Float64Array || d instanceof Float32Array || d instanceof Int32Array || d instanceof Uint32Array ||
+            d instanceof Int16Array || d instanceof Int8Array || d instanceof Uint16Array || d instanceof Uint8Array) &&
+          n === d.length
+        ) {
+          out.set(d, r0);
+          continue;
+        }
+        for (let k = 0; k < n; k++) {
+          const v = d[k];
+          let x: number;
+          if (typeof v === "number") x = v;
+          else if (typeof v === "bigint") {
+            x = Number(v);
+            if (x > MAX_SAFE || x < -MAX_SAFE) {
+              throw new DataReadError(
+                `Parquet column ${JSON.stringify(name)} holds the integer ${v} (row ${r0 + k + 1}), beyond 2^53: not exactly representable as a number`,
+                { column: name, row: r0 + k + 1, value: v.toString() },
+                "store it as a string (ids) or as a double",
+              );
+            }
+          } else if (typeof v === "boolean") x = v ? 1 : 0;
+          else if (v === null || v === undefined) x = NaN;
+          else {
+            throw new DataReadError(`Parquet column ${JSON.stringify(name)} holds an unexpected value at row ${r0 + k + 1}`, {
+              column: name,
+              row: r0 + k + 1,
+            });
+          }
+          out[r0 + k] = x;
+        }
+      }
+      datas.push(float64DataFromNaN(out));
+    } else {
+      const dateOnly = el.converted_type === "DATE" || (el.logical_type as { type?: string } | undefined)?.type === "DATE";
+      const codes = new Int32Array(numRows).fill(-1);
+      const levels: string[] = [];
+      const index = new Map<string, number>();
+      for (const part of parts) {
+        const d = part.columnData as ArrayLike<unknown>;
+        const r0 = part.rowStart;
+        const n = Math.min(d.length, numRows - r0);
+        for (let k = 0; k < n; k++) {
+          const v = d[k];
+          if (v === null || v === undefined) continue;
+          const s = textOf(v, dateOnly);
+          let c = index.get(s);
+          if (c === undefined) {
+            c = levels.length;
+            levels.push(s);
+            index.set(s, c);
+          }
+          codes[r0 + k] = c;
+        }
+      }
+      datas.push(dictData(codes, levels));
+    }
+  }
+  return tableFromData(wanted, datas, numRows);
+}
+
+/**
+ * Write a table as Parquet (SNAPPY). Float columns -> DOUBLE, Int (<= 32 bit) -> INT32, Int64 -> INT64,
+ * Bool -> BOOLEAN, strings/dictionaries -> STRING, anything else -> STRING via its text. Nulls are kept.
+ */
+export function writeParquet(table: Table): Uint8Array {
+  const columnData = table.schema.fields.map((field) => {
+    const name = field.name;
+    const t = field.type as DataType;
+    const id = t.typeId as number;
+    if (id === Type.Float || id === Type.Bool || (id === Type.Int && (t as unknown as { bitWidth: number }).bitWidth <= 32)) {
+      const { values, valid } = numericColumn(table, name);
+      const type = id === Type.Float ? "DOUBLE" : id === Type.Bool ? "BOOLEAN" : "INT32";
+      const conv = (x: number): number | boolean => (type === "BOOLEAN" ? x !== 0 : x);
+      if (!valid && type === "DOUBLE") return { name, data: values, type, nullable: true } as const;
+      const data = Array.from(values, (x, i) => (valid && !valid[i] ? null : conv(x)));
+      return { name, data, type, nullable: true } as const;
+    }
+    if (id === Type.Int) {
+      const vec = table.getChild(name)!;
+      const data = Array.from({ length: table.numRows }, (_v, i) => {
+        const x = vec.get(i) as bigint | number | null;
+        return x === null ? null : BigInt(x);
+      });
+      return { name, data, type: "INT64", nullable: true } as const;
+    }
+    const { codes, levels } = codesColumn(table, name);
+    const data = Array.from(codes, (c) => (c < 0 ? null : levels[c]));
+    return { name, data, type: "STRING", nullable: true } as const;
+  });
+  if (columnData.length === 0) throw new ColumnError("cannot write a Parquet file without columns");
+  return new Uint8Array(parquetWriteBuffer({ columnData }));
+}
