@@ -256,6 +256,13 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     // report collinear names in formula order
     collinear.sort((a, b) => xNames.indexOf(a) - xNames.indexOf(b));
     const kf = kept.length;
+    if (kf === 0 && k > 0) {
+      throw new SampleError(
+        `every regressor was removed as collinear (${collinear.join(", ")}): the estimation is void`,
+        { collinear },
+        Q > 0 ? "a regressor that does not vary within the fixed effects is absorbed by them" : undefined,
+      );
+    }
     const names = kept.map((j) => xNames[cand[j]]);
     const beta = Float64Array.from(kept, (j) => coefAll[j]);
     const bread = new Float64Array(kf * kf);

@@ -1,0 +1,93 @@
+// Kernel-level tests in AssemblyScript (as-pect): status codes and tiny exact cases run
+// inside the WASM module itself. The numerical comparison against plain TypeScript
+// references on random inputs lives in tests/kernels.test.ts (vitest, compiled .wasm).
+import { demean, demeanScratch } from "../demean";
+import { qrSolve } from "../qr";
+import { meatCluster, gram, residuals } from "../sandwich";
+import { OK, BAD_ARGUMENT } from "../status";
+
+function f64s(vals: f64[]): Float64Array {
+  const a = new Float64Array(vals.length);
+  for (let i = 0; i < vals.length; i++) a[i] = vals[i];
+  return a;
+}
+function i32s(vals: i32[]): Int32Array {
+  const a = new Int32Array(vals.length);
+  for (let i = 0; i < vals.length; i++) a[i] = vals[i];
+  return a;
+}
+
+describe("demean", () => {
+  it("one FE subtracts group means exactly", () => {
+    const x = f64s([1, 3, 10, 20, 30]);
+    const codes = i32s([0, 0, 1, 1, 1]);
+    const groups = i32s([2]);
+    const types = i32s([0]);
+    const z = i32s([0]);
+    const need = <i32>demeanScratch(1, groups.dataStart, types.dataStart, 1);
+    const scratch = new Float64Array(need);
+    const offs = new Int32Array(2);
+    const info = new Float64Array(4);
+    const st = demean(5, 1, 1, codes.dataStart, groups.dataStart, types.dataStart, z.dataStart, 0,
+      x.dataStart, x.dataStart, 1e-10, 100, 0, 20, scratch.dataStart, offs.dataStart, info.dataStart);
+    expect(st).toBe(OK);
+    expect(x[0]).toBe(-1.0);
+    expect(x[1]).toBe(1.0);
+    expect(x[2]).toBe(-10.0);
+    expect(x[4]).toBe(10.0);
+  });
+
+  it("rejects an empty problem with BAD_ARGUMENT", () => {
+    expect(demean(0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1e-8, 10, 0, 20, 0, 0, 0)).toBe(BAD_ARGUMENT);
+  });
+});
+
+describe("qrSolve", () => {
+  it("solves a 3x2 system and drops a duplicated column", () => {
+    // columns: a, 2a (collinear), and y = 3 a
+    const a = f64s([1, 2, 3, 2, 4, 6]);
+    const y = f64s([3, 6, 9]);
+    const keep = new Int32Array(2);
+    const coef = new Float64Array(2);
+    const bread = new Float64Array(4);
+    const work = new Float64Array(4);
+    const rank = new Int32Array(1);
+    expect(qrSolve(3, 2, a.dataStart, y.dataStart, 1e-10, keep.dataStart, coef.dataStart, bread.dataStart, work.dataStart, rank.dataStart)).toBe(OK);
+    expect(rank[0]).toBe(1);
+    expect(keep[0]).toBe(1);
+    expect(keep[1]).toBe(0);
+    expect(Math.abs(coef[0] - 3.0) < 1e-12).toBe(true);
+    expect(Math.abs(bread[0] - 1.0 / 14.0) < 1e-15).toBe(true);
+  });
+});
+
+describe("sandwich", () => {
+  it("cluster meat of one cluster is the outer product of the score sum", () => {
+    const x = f64s([1, 1, 1, 2]); // n = 2, k = 2: columns (1,1) and (1,2)
+    const e = f64s([1, -2]);
+    const codes = i32s([0, 0]);
+    const scores = new Float64Array(2);
+    const out = new Float64Array(4);
+    expect(meatCluster(2, 2, x.dataStart, e.dataStart, codes.dataStart, 1, scores.dataStart, out.dataStart)).toBe(OK);
+    // s = (1 - 2, 1 - 4) = (-1, -3)
+    expect(out[0]).toBe(1.0);
+    expect(out[1]).toBe(3.0);
+    expect(out[3]).toBe(9.0);
+  });
+
+  it("gram and residuals", () => {
+    const x = f64s([1, 2, 3]);
+    const out = new Float64Array(1);
+    expect(gram(3, 1, x.dataStart, out.dataStart)).toBe(OK);
+    expect(out[0]).toBe(14.0);
+    const y = f64s([2, 4, 7]);
+    const b = f64s([2]);
+    const r = new Float64Array(3);
+    expect(residuals(3, 1, x.dataStart, y.dataStart, b.dataStart, r.dataStart)).toBe(OK);
+    expect(r[2]).toBe(1.0);
+  });
+
+  it("bad arguments return a status", () => {
+    expect(meatCluster(1, 1, 0, 0, 0, 0, 0, 0)).toBe(BAD_ARGUMENT);
+  });
+});

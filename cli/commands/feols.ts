@@ -1,0 +1,59 @@
+// hdfe feols: one fixed-effects OLS model.
+import type { Command } from "commander";
+import { loadEngine } from "../../bindings/node.js";
+import { feols } from "../../bindings/feols.js";
+import { parseFormula, formulaColumns } from "../../bindings/formula.js";
+import { fitToJson, summary } from "../../bindings/summary.js";
+import { OptionError } from "../../bindings/errors.js";
+import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
+
+interface Flags extends ReadFlags {
+  formula: string;
+  vcov?: string;
+  ssc?: string;
+  fixefRm?: string;
+  weights?: string;
+  fixefTol?: string;
+  fixefIter?: string;
+  level?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("feols")
+    .description("estimate y ~ x | fe1 + fe2 with fixest-identical inference")
+    .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
+  addReadOptions(cmd)
+    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] (default: clustered by the first FE; iid without FE)")
+    .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
+    .option("--fixef-rm <what>", "singleton (iterative removal, default) | none (keep, as fixest's default)", "singleton")
+    .option("--weights <col>", "regression weights column")
+    .option("--fixef-tol <x>", "FE convergence tolerance", "1e-8")
+    .option("--fixef-iter <n>", "FE iteration limit", "10000")
+    .option("--level <x>", "confidence level", "0.95")
+    .option("--json", "print one JSON object instead of the table")
+    .action(async (flags: Flags) => {
+      const f = parseFormula(flags.formula);
+      if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
+      const cols = formulaColumns(f);
+      if (flags.weights) cols.push(flags.weights);
+      if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
+      const { frame, report } = await readData(flags, [...new Set(cols)]);
+      const eng = await loadEngine();
+      const fit = feols(eng, frame, f, {
+        vcov: flags.vcov,
+        ssc: flags.ssc,
+        fixefRm: flags.fixefRm,
+        weights: flags.weights,
+        fixefTol: Number(flags.fixefTol),
+        fixefIter: Number(flags.fixefIter),
+        level: Number(flags.level),
+        onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+      });
+      const readLines = describeRead(report);
+      if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
+      if (flags.json) process.stdout.write(JSON.stringify(fitToJson(fit)) + "\n");
+      else process.stdout.write(summary(fit) + "\n");
+    });
+}

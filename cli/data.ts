@@ -1,0 +1,48 @@
+// Shared CLI helpers: reading the data file with the reader options every command accepts.
+import type { Command } from "commander";
+import { readFile } from "../bindings/io/node.js";
+import { Frame } from "../bindings/frame.js";
+import { OptionError } from "../bindings/errors.js";
+import type { ReadReport } from "../bindings/io/report.js";
+
+export interface ReadFlags {
+  data: string;
+  encoding?: string;
+  na?: string;
+  unparsableAsNa?: boolean;
+  delimiter?: string;
+}
+
+/** Adds --data, --encoding, --na, --delimiter, --unparsable-as-na. */
+export function addReadOptions(cmd: Command, required = true): Command {
+  (required ? cmd.requiredOption("--data <file>", "CSV, Arrow IPC/Feather or Parquet file") : cmd.option("--data <file>", "CSV, Arrow IPC/Feather or Parquet file"))
+    .option("--encoding <enc>", "CSV text encoding: utf8 | gbk (detected when absent)")
+    .option("--na <tokens>", "comma-separated missing-value tokens, e.g. '--,NA,' (default: '',NA,NaN,N/A,NULL,null,--,.)")
+    .option("--delimiter <char>", "CSV delimiter (detected among , ; TAB when absent)")
+    .option("--unparsable-as-na", "treat unparsable values in numeric columns as missing (counted) instead of failing");
+  return cmd;
+}
+
+export async function readData(flags: ReadFlags, columns?: string[]): Promise<{ frame: Frame; report: ReadReport }> {
+  const enc = flags.encoding?.toLowerCase();
+  if (enc && enc !== "utf8" && enc !== "utf-8" && enc !== "gbk") throw new OptionError(`unknown encoding "${flags.encoding}"`, undefined, "use utf8 or gbk");
+  const { table, report } = await readFile(flags.data, {
+    encoding: enc === undefined ? "auto" : enc === "gbk" ? "gbk" : "utf8",
+    na: flags.na === undefined ? undefined : flags.na.split(","),
+    unparsable: flags.unparsableAsNa ? "na" : "error",
+    delimiter: flags.delimiter,
+    columns,
+  });
+  return { frame: Frame.fromArrow(table), report };
+}
+
+/** One line per column with missing or unparsable values (stderr). */
+export function describeRead(report: ReadReport): string[] {
+  const lines: string[] = [];
+  for (const c of report.columns) {
+    if (c.missing || c.unparsable || c.infinite) {
+      lines.push(`  ${c.name}: ${c.missing} missing${c.unparsable ? `, ${c.unparsable} unparsable treated as missing` : ""}${c.infinite ? `, ${c.infinite} infinite` : ""}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// hdfe command line: registers the commands in cli/commands/ and maps errors to exit codes.
+import { Command } from "commander";
+import { formatError, exitCodeOf } from "./errors.js";
+import { register as feols } from "./commands/feols.js";
+
+const program = new Command();
+program
+  .name("hdfe")
+  .description("Fixed-effects regression and difference-in-differences, WebAssembly core")
+  .option("--verbose", "print stack traces on errors")
+  .showHelpAfterError();
+
+for (const reg of [feols]) reg(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(formatError(err, program.opts().verbose === true) + "\n");
+  process.exit(exitCodeOf(err));
+});
