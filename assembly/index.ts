@@ -5,3 +5,7 @@ export { heapBase } from "./memory";
 export * from "./demean";
 export * from "./qr";
 export * from "./sandwich";
+export * from "./logit";
+export * from "./match";
+export * from "./permute";
+export * from "./wild";

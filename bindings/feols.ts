@@ -307,6 +307,8 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const vres = computeVcov(eng, inputs, vspec, sscName);
     if (vres.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
 
+    // Post-fit transformations of the coefficient table (Sun-Abraham aggregation) hook in here:
+    // they receive names, beta and V and return the reported ones (bindings/event/).
     const fit: Fit = assembleFit({
       f, names, beta, V: vres.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
       iterations, converged, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings, weights: opts.weights,
