@@ -7,6 +7,38 @@
 // columns, is at most tol).
 import { OK, BAD_ARGUMENT, SINGULAR } from "./status";
 
+/** sum_{i in [from, n)} a_i b_i, two lanes at a time */
+@inline function dotFrom(a: usize, b: usize, from: i32, n: i32): f64 {
+  let i = from;
+  let acc = f64x2.splat(0);
+  if ((i & 1) != 0 && i < n) {
+    acc = f64x2.replace_lane(acc, 0, load<f64>(a + (<usize>i << 3)) * load<f64>(b + (<usize>i << 3)));
+    i++;
+  }
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 3;
+    acc = f64x2.add(acc, f64x2.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; i < n; i++) s += load<f64>(a + (<usize>i << 3)) * load<f64>(b + (<usize>i << 3));
+  return s;
+}
+
+/** y_i -= f x_i for i in [from, n) */
+@inline function axpyFrom(y: usize, x: usize, f: f64, from: i32, n: i32): void {
+  let i = from;
+  if ((i & 1) != 0 && i < n) {
+    store<f64>(y + (<usize>i << 3), load<f64>(y + (<usize>i << 3)) - f * load<f64>(x + (<usize>i << 3)));
+    i++;
+  }
+  const fv = f64x2.splat(f);
+  for (; i + 1 < n; i += 2) {
+    const o = <usize>i << 3;
+    v128.store(y + o, f64x2.sub(v128.load(y + o), f64x2.mul(fv, v128.load(x + o))));
+  }
+  for (; i < n; i++) store<f64>(y + (<usize>i << 3), load<f64>(y + (<usize>i << 3)) - f * load<f64>(x + (<usize>i << 3)));
+}
+
 /**
  * a_NK: n x k column-major working copy (destroyed: holds Householder vectors).
  * y_N: n response (destroyed: becomes Q'y).
@@ -22,23 +54,14 @@ export function qrSolve(
   const norms = work_K; // original column norms
   const diag = work_K + (<usize>k << 3); // R diagonal per kept column
   for (let j = 0; j < k; j++) {
-    let s: f64 = 0;
     const cp = a_NK + ((<usize>j * <usize>n) << 3);
-    for (let i = 0; i < n; i++) {
-      const v = load<f64>(cp + (<usize>i << 3));
-      s += v * v;
-    }
-    store<f64>(norms + (<usize>j << 3), Math.sqrt(s));
+    store<f64>(norms + (<usize>j << 3), Math.sqrt(dotFrom(cp, cp, 0, n)));
   }
   const stol = Math.sqrt(tol);
   let rank = 0;
   for (let j = 0; j < k; j++) {
     const cp = a_NK + ((<usize>j * <usize>n) << 3);
-    let s: f64 = 0;
-    for (let i = rank; i < n; i++) {
-      const v = load<f64>(cp + (<usize>i << 3));
-      s += v * v;
-    }
+    const s = dotFrom(cp, cp, rank, n);
     const nrm = Math.sqrt(s);
     const orig = load<f64>(norms + (<usize>j << 3));
     if (rank >= n || orig == 0 || nrm <= stol * orig) {
@@ -56,13 +79,8 @@ export function qrSolve(
       // apply H = I - 2 v v' / v'v to later columns and y
       for (let jj = j + 1; jj <= k; jj++) {
         const dp = jj < k ? a_NK + ((<usize>jj * <usize>n) << 3) : y_N;
-        let d: f64 = 0;
-        for (let i = rank; i < n; i++) d += load<f64>(cp + (<usize>i << 3)) * load<f64>(dp + (<usize>i << 3));
-        const f = (2 * d) / vnorm2;
-        for (let i = rank; i < n; i++) {
-          const p = dp + (<usize>i << 3);
-          store<f64>(p, load<f64>(p) - f * load<f64>(cp + (<usize>i << 3)));
-        }
+        const d = dotFrom(cp, dp, rank, n);
+        axpyFrom(dp, cp, (2 * d) / vnorm2, rank, n);
       }
     }
     // R row `rank`: diag = alpha, off-diagonals are the rows of later columns (read at rank)

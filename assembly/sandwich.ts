@@ -118,3 +118,46 @@ export function scaleRows(n: i32, k: i32, x_NK: usize, s_N: usize): i32 {
   }
   return OK;
 }
+
+/**
+ * Weighted sums of squares of K columns: out_K[c] = sum_i w_i (x_ic - m_c)^2 with m_c the
+ * weighted mean when centered != 0, else 0. w_N may be 0 (unit weights).
+ */
+export function colSumSquares(n: i32, K: i32, x_NK: usize, w_N: usize, centered: i32, out_K: usize): i32 {
+  if (n <= 0 || K < 0) return BAD_ARGUMENT;
+  for (let c = 0; c < K; c++) {
+    const p = x_NK + ((<usize>c * <usize>n) << 3);
+    let mean: f64 = 0;
+    if (centered != 0) {
+      let sw: f64 = 0, s: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        const w: f64 = w_N != 0 ? load<f64>(w_N + (<usize>i << 3)) : 1.0;
+        sw += w;
+        s += w * load<f64>(p + (<usize>i << 3));
+      }
+      mean = s / sw;
+    }
+    let ss: f64 = 0;
+    if (w_N == 0) {
+      const mv = f64x2.splat(mean);
+      let acc = f64x2.splat(0);
+      let i = 0;
+      for (; i + 1 < n; i += 2) {
+        const d = f64x2.sub(v128.load(p + (<usize>i << 3)), mv);
+        acc = f64x2.add(acc, f64x2.mul(d, d));
+      }
+      ss = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+      for (; i < n; i++) {
+        const d = load<f64>(p + (<usize>i << 3)) - mean;
+        ss += d * d;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const d = load<f64>(p + (<usize>i << 3)) - mean;
+        ss += load<f64>(w_N + (<usize>i << 3)) * d * d;
+      }
+    }
+    store<f64>(out_K + (<usize>c << 3), ss);
+  }
+  return OK;
+}

@@ -31,6 +31,11 @@ export interface FeolsOptions {
   override?: Record<string, Float64Array>;
   /** extra columns whose missing rows must be removed (e.g. cluster variables you will use later) */
   keepColumns?: string[];
+  /**
+   * keep the demeaned regressors in the result (needed by withVcov and the placebo tools);
+   * default: true up to 4 million values (rows x regressors), false above to save a copy
+   */
+  keepData?: boolean;
   /** called with warnings (non-convergence, eigenvalue fixes) */
   onWarning?: (msg: string) => void;
   /** throw NonConvergenceError instead of warning */
@@ -51,12 +56,13 @@ export interface FitInternals {
   frame: Frame;
   sample: Sample;
   design: Pick<Design, "xNames" | "yName">;
-  /** scores, n x k column-major (weighted) */
-  scores: Float64Array;
+  /** scores s_i = e_i x_i (weighted), n x k column-major; computed on first access */
+  readonly scores: Float64Array;
   bread: Float64Array;
   feDof: number;
   hasIntercept: boolean;
-  /** demeaned, weighted outcome and regressors (kept columns), for resampling */
+  /** demeaned, weighted outcome and regressors (kept columns), for resampling; xTilde is
+   * empty when the fit was made with keepData: false */
   yTilde: Float64Array;
   xTilde: Float64Array;
   residuals: Float64Array;
@@ -153,24 +159,24 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const mPtr = eng.allocF64(n * K1, "model matrix");
     {
       const M = eng.f64(mPtr, n * K1);
-      const yv = design.y;
       const rows = sample.rows;
-      for (let j = 0; j < n; j++) M[j] = yv[rows[j]];
+      const identity = n === design.n; // no row removed: plain copies
+      const put = (src: Float64Array, off: number) => {
+        if (identity) M.set(src, off);
+        else for (let j = 0; j < n; j++) M[off + j] = src[rows[j]];
+      };
+      put(design.y, 0);
       for (let c = 0; c < k; c++) {
         const off = (c + 1) * n;
-        if (addIntercept && c === 0) {
-          M.fill(1, off, off + n);
-          continue;
-        }
-        const src = design.X[addIntercept ? c - 1 : c];
-        for (let j = 0; j < n; j++) M[off + j] = src[rows[j]];
+        if (addIntercept && c === 0) M.fill(1, off, off + n);
+        else put(design.X[addIntercept ? c - 1 : c], off);
       }
     }
     const w = design.weights ? gather(design.weights, sample.rows) : null;
     const wPtr = w ? eng.putF64(w, "weights") : 0;
 
     // ---- pre-demeaning sums of squares (weighted, centered)
-    const pre = centeredSS(eng.f64(mPtr, n * K1), n, K1, w);
+    const pre = sumsOfSquares(eng, mPtr, n, K1, wPtr, true);
     const tss = pre[0];
 
     // ---- demean
@@ -206,8 +212,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     }
 
     // ---- absorbed columns and constant outcome
-    const M = eng.f64(mPtr, n * K1);
-    const within = sumSquares(M, n, K1, w);
+    const within = sumsOfSquares(eng, mPtr, n, K1, wPtr, false);
     if (Q > 0 && within[0] <= 1e-20 * Math.max(tss, 1e-300)) {
       throw new SampleError(
         `the outcome "${f.lhs}" is constant within the fixed effects: nothing left to explain`,
@@ -278,16 +283,11 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const bPtr = eng.putF64(beta);
     const ePtr = eng.allocF64(n, "residuals");
     check(eng.k.residuals(n, kf, xfPtr, mPtr, bPtr, ePtr), "residuals");
+    const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
     const e = eng.getF64(ePtr, n);
-    let ssr = 0;
-    for (let i = 0; i < n; i++) ssr += e[i] * e[i];
-    const xTilde = eng.getF64(xfPtr, n * kf);
+    const keepData = opts.keepData ?? n * kf <= 4_000_000;
+    const xTilde = keepData ? eng.getF64(xfPtr, n * kf) : new Float64Array(0);
     const yTilde = eng.getF64(mPtr, n);
-    const scores = new Float64Array(n * kf);
-    for (let a = 0; a < kf; a++) {
-      const off = a * n;
-      for (let i = 0; i < n; i++) scores[off + i] = xTilde[off + i] * e[i];
-    }
 
     // ---- fit statistics
     const feDof = fixefDof(sample);
@@ -300,7 +300,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 
     const clusters = clusterCodes(frame, sample, vspec);
     const inputs: VcovInputs = {
-      n, k: kf, bread, scores, ssr,
+      n, k: kf, bread, x: xTilde, e, ptrs: { x: xfPtr, e: ePtr }, ssr,
       fe: sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
       feDof, clusters, hasIntercept: addIntercept,
     };
@@ -313,8 +313,11 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
       f, names, beta, V: vres.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
       iterations, converged, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings, weights: opts.weights,
       internals: {
-        frame, sample, design: { xNames: design.xNames, yName: design.yName }, scores, bread, feDof,
+        frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread, feDof,
         hasIntercept: addIntercept, yTilde, xTilde, residuals: e, weights: w,
+        get scores() {
+          return scoresOf(xTilde, e, n, kf);
+        },
       },
     });
     return fit;
@@ -372,36 +375,19 @@ function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<string,
   return out;
 }
 
-function centeredSS(M: Float64Array, n: number, K: number, w: Float64Array | null): Float64Array {
-  const out = new Float64Array(K);
-  for (let c = 0; c < K; c++) {
-    let sw = 0, s = 0;
-    const off = c * n;
-    for (let i = 0; i < n; i++) {
-      const wi = w ? w[i] : 1;
-      sw += wi;
-      s += wi * M[off + i];
-    }
-    const mean = s / sw;
-    let ss = 0;
-    for (let i = 0; i < n; i++) {
-      const d = M[off + i] - mean;
-      ss += (w ? w[i] : 1) * d * d;
-    }
-    out[c] = ss;
-  }
-  return out;
+/** Weighted (centered) sums of squares of K columns in WASM memory. */
+function sumsOfSquares(eng: Engine, ptr: number, n: number, K: number, wPtr: number, centered: boolean): Float64Array {
+  return eng.scoped(() => {
+    const out = eng.allocF64(K);
+    check(eng.k.colSumSquares(n, K, ptr, wPtr, centered ? 1 : 0, out), "colSumSquares");
+    return eng.getF64(out, K);
+  });
 }
 
-function sumSquares(M: Float64Array, n: number, K: number, w: Float64Array | null): Float64Array {
-  const out = new Float64Array(K);
-  for (let c = 0; c < K; c++) {
-    let ss = 0;
-    const off = c * n;
-    for (let i = 0; i < n; i++) ss += (w ? w[i] : 1) * M[off + i] * M[off + i];
-    out[c] = ss;
-  }
-  return out;
+function scoresOf(x: Float64Array, e: Float64Array, n: number, k: number): Float64Array {
+  const s = new Float64Array(n * k);
+  for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) s[a * n + i] = x[a * n + i] * e[i];
+  return s;
 }
 
 interface AssembleArgs {
@@ -489,6 +475,13 @@ export function withVcov(eng: Engine, fit: Fit, vcov: string | VcovSpec, ssc?: S
   const vspec = parseVcov(vcov);
   const sscName = parseSsc(ssc ?? fit.ssc);
   const I = fit.internals;
+  if (I.xTilde.length !== fit.nobs * fit.coefNames.length) {
+    throw new OptionError(
+      "this fit was made with keepData: false (large data), so its variance cannot be recomputed",
+      undefined,
+      "refit with keepData: true, or pass the vcov you want to feols directly",
+    );
+  }
   if (vspec.type === "cluster") {
     for (const v of vspec.vars) {
       for (const p of v.split("^")) {
@@ -505,7 +498,7 @@ export function withVcov(eng: Engine, fit: Fit, vcov: string | VcovSpec, ssc?: S
     }
   }
   const inputs: VcovInputs = {
-    n: fit.nobs, k: fit.coefNames.length, bread: I.bread, scores: I.scores, ssr: fit.ssr,
+    n: fit.nobs, k: fit.coefNames.length, bread: I.bread, x: I.xTilde, e: I.residuals, ssr: fit.ssr,
     fe: I.sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
     feDof: I.feDof, clusters: clusterCodes(I.frame, I.sample, vspec), hasIntercept: I.hasIntercept,
   };

@@ -23,6 +23,7 @@ export interface KernelExports {
   meatCluster(n: number, k: number, x: number, e: number, codes: number, G: number, scores: number, out: number): number;
   residuals(n: number, k: number, x: number, y: number, coef: number, out: number): number;
   scaleRows(n: number, k: number, x: number, s: number): number;
+  colSumSquares(n: number, K: number, x: number, w: number, centered: number, out: number): number;
   [name: string]: unknown;
 }
 

@@ -82,8 +82,11 @@ export interface VcovInputs {
   k: number;
   /** bread (X'X)^{-1}, k x k column-major */
   bread: Float64Array;
-  /** scores s_i = e_i x_i (weighted), n x k column-major */
-  scores: Float64Array;
+  /** demeaned, sqrt-weighted regressors (n x k column-major) and residuals (n) */
+  x: Float64Array;
+  e: Float64Array;
+  /** the same, already in WASM memory (valid only during the fit) */
+  ptrs?: { x: number; e: number };
   ssr: number;
   /** FE dimensions: sizes and codes on the sample, for K and nestedness */
   fe: { name: string; levels: number; codes: Int32Array; type: number }[];
@@ -137,16 +140,15 @@ export function intersectCodes(parts: Int32Array[]): { codes: Int32Array; G: num
 function meatOf(eng: Engine, inp: VcovInputs, codes: Int32Array | null, G: number): Float64Array {
   const { n, k } = inp;
   return eng.scoped(() => {
-    const sp = eng.putF64(inp.scores, "scores");
-    const ones = eng.allocF64(n, "unit residuals");
-    eng.f64(ones, n).fill(1);
+    const xp = inp.ptrs ? inp.ptrs.x : eng.putF64(inp.x, "regressors");
+    const ep = inp.ptrs ? inp.ptrs.e : eng.putF64(inp.e, "residuals");
     const out = eng.allocF64(k * k);
     if (codes === null) {
-      check(eng.k.gram(n, k, sp, out), "gram");
+      check(eng.k.meatHetero(n, k, xp, ep, out), "meatHetero");
     } else {
       const cp = eng.putI32(codes, "cluster codes");
       const sc = eng.allocF64(G * k, "cluster scores");
-      check(eng.k.meatCluster(n, k, sp, ones, cp, G, sc, out), "meatCluster");
+      check(eng.k.meatCluster(n, k, xp, ep, cp, G, sc, out), "meatCluster");
     }
     return eng.getF64(out, k * k);
   });
