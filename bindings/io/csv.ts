@@ -10,7 +10,8 @@
 //   anywhere (inside a quoted field, a CRLF pair, or a multi-byte character).
 // - Numeric values are parsed straight from bytes (exact fast path for <= 15 significant digits,
 //   otherwise `Number()` on the text) into a grow-by-doubling Float64Array. Text values are kept
-//   as raw-byte keys in a Map<string, int> dictionary and decoded once per distinct value at the
+//   as raw bytes in a hash dictionary (ByteDict: byte arena + open addressing, the Map<string, int>
+//   of the design without making a JS string per value) and decoded once per distinct value at the
 //   end, after the encoding is known for sure ("auto" picks GBK only if the whole stream turned
 //   out not to be valid UTF-8).
 // - Types are inferred at the end: numeric if every non-missing value parses; numeric with
@@ -115,15 +116,98 @@ function bin(b: Uint8Array, s: number, e: number): string {
   return out;
 }
 
-function binToBytes(k: string): Uint8Array {
-  const out = new Uint8Array(k.length);
-  for (let i = 0; i < k.length; i++) out[i] = k.charCodeAt(i);
-  return out;
+/** Decodes bytes b[s, e) with the file's encoding (ASCII without a TextDecoder round trip). */
+type Decode = (b: Uint8Array, s: number, e: number) => string;
+
+function makeDecoder(enc: "utf8" | "gbk"): Decode {
+  const td = new TextDecoder(enc === "utf8" ? "utf-8" : "gbk");
+  return (b: Uint8Array, s: number, e: number) => {
+    for (let p = s; p < e; p++) if (b[p] >= 0x80) return td.decode(b.subarray(s, e));
+    return bin(b, s, e);
+  };
 }
 
-function makeDecoder(enc: "utf8" | "gbk"): (key: string) => string {
-  const td = new TextDecoder(enc === "utf8" ? "utf-8" : "gbk");
-  return (key: string) => (RE_NON_ASCII.test(key) ? td.decode(binToBytes(key)) : key);
+function hasHighByte(b: Uint8Array): boolean {
+  for (let p = 0; p < b.length; p++) if (b[p] >= 0x80) return true;
+  return false;
+}
+
+/**
+ * Interns byte strings: an open-addressing hash table over a byte arena, so repeated values cost a
+ * hash and a byte compare, and a JS string is made only once per distinct value (at the end).
+ */
+class ByteDict {
+  size = 0;
+  private slots = new Int32Array(1024); // code + 1, 0 = empty
+  private mask = 1023;
+  private hashes = new Int32Array(256);
+  private starts = new Int32Array(257); // value k is arena[starts[k], starts[k + 1])
+  private arena = new Uint8Array(4096);
+
+  intern(b: Uint8Array, s: number, e: number): number {
+    let h = 0x811c9dc5 | 0;
+    for (let p = s; p < e; p++) h = Math.imul(h ^ b[p], 0x01000193);
+    const len = e - s;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = h & mask;
+    for (;;) {
+      const slot = slots[i];
+      if (slot === 0) break;
+      const code = slot - 1;
+      if (this.hashes[code] === h) {
+        const st = this.starts[code];
+        if (this.starts[code + 1] - st === len) {
+          const arena = this.arena;
+          let k = 0;
+          while (k < len && arena[st + k] === b[s + k]) k++;
+          if (k === len) return code;
+        }
+      }
+      i = (i + 1) & mask;
+    }
+    const code = this.size;
+    if (code + 1 >= this.hashes.length) {
+      const hs = new Int32Array(this.hashes.length * 2);
+      hs.set(this.hashes);
+      this.hashes = hs;
+      const st = new Int32Array(this.starts.length * 2);
+      st.set(this.starts);
+      this.starts = st;
+    }
+    const at = this.starts[code];
+    if (at + len > this.arena.length) {
+      let cap = this.arena.length * 2;
+      while (cap < at + len) cap *= 2;
+      const a = new Uint8Array(cap);
+      a.set(this.arena.subarray(0, at));
+      this.arena = a;
+    }
+    this.arena.set(b.subarray(s, e), at);
+    this.starts[code + 1] = at + len;
+    this.hashes[code] = h;
+    slots[i] = code + 1;
+    this.size = code + 1;
+    if (this.size * 2 > mask) this.rehash();
+    return code;
+  }
+
+  private rehash(): void {
+    const cap = (this.mask + 1) * 2;
+    const slots = new Int32Array(cap);
+    const mask = cap - 1;
+    for (let code = 0; code < this.size; code++) {
+      let i = this.hashes[code] & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = code + 1;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+
+  text(code: number, decode: Decode): string {
+    return decode(this.arena, this.starts[code], this.starts[code + 1]);
+  }
 }
 
 function isSpace(c: number): boolean {
@@ -187,7 +271,7 @@ class NaSet {
 }
 
 interface FinishContext {
-  decode: (key: string) => string;
+  decode: Decode;
   na: NaSet;
   unparsable: "error" | "na";
   name: string;
@@ -200,8 +284,8 @@ interface BuiltColumn {
 
 /** Decode dictionary keys, merge keys that decode equal, null out non-ASCII NA tokens, and renumber codes
  *  in order of first appearance. Mutates `codes`. Returns levels and the number of nulls. */
-function finishDictionary(codes: Int32Array, keys: string[], ctx: FinishContext): { levels: string[]; nulls: number } {
-  const remap = new Int32Array(keys.length).fill(-2);
+function finishDictionary(codes: Int32Array, dict: ByteDict, ctx: FinishContext): { levels: string[]; nulls: number } {
+  const remap = new Int32Array(dict.size).fill(-2);
   const levels: string[] = [];
   const index = new Map<string, number>();
   let nulls = 0;
@@ -213,7 +297,7 @@ function finishDictionary(codes: Int32Array, keys: string[], ctx: FinishContext)
     }
     let r = remap[c];
     if (r === -2) {
-      const s = ctx.decode(keys[c]);
+      const s = dict.text(c, ctx.decode);
       if (ctx.na.decoded.size > 0 && ctx.na.decoded.has(s.replace(/^[ \t]+|[ \t]+$/g, ""))) r = -1;
       else {
         const found = index.get(s);
@@ -245,8 +329,7 @@ interface ColumnBuilder {
 class StringColumn implements ColumnBuilder {
   n = 0;
   codes = new Int32Array(1024);
-  dict = new Map<string, number>();
-  keys: string[] = [];
+  dict = new ByteDict();
   constructor(private readonly na: NaSet) {}
 
   add(b: Uint8Array, s: number, e: number): void {
@@ -265,19 +348,12 @@ class StringColumn implements ColumnBuilder {
       this.codes[row] = -1;
       return;
     }
-    const key = bin(b, s, e);
-    let code = this.dict.get(key);
-    if (code === undefined) {
-      code = this.keys.length;
-      this.keys.push(key);
-      this.dict.set(key, code);
-    }
-    this.codes[row] = code;
+    this.codes[row] = this.dict.intern(b, s, e);
   }
 
   finish(ctx: FinishContext): BuiltColumn {
     const codes = this.codes.slice(0, this.n);
-    const { levels, nulls } = finishDictionary(codes, this.keys, ctx);
+    const { levels, nulls } = finishDictionary(codes, this.dict, ctx);
     return {
       data: dictData(codes, levels),
       report: { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 },
@@ -295,8 +371,7 @@ class AutoColumn implements ColumnBuilder {
   nFail = 0;
   failRows = new Int32Array(0);
   failCodes = new Int32Array(0);
-  dict = new Map<string, number>();
-  keys: string[] = [];
+  dict = new ByteDict();
   codeCount: number[] = [];
   codeFirstRow: number[] = [];
   codeFirstLine: number[] = [];
@@ -346,16 +421,32 @@ class AutoColumn implements ColumnBuilder {
     }
     const ip = p;
     let m = 0;
+    let intLen = 0;
+    let group = 0; // digits since the start or the last thousands separator
+    let groups = false;
     while (p < e) {
-      const d = b[p] - 48;
-      if (d < 0 || d > 9) break;
-      m = m * 10 + d;
-      p++;
+      const c2 = b[p];
+      const d = c2 - 48;
+      if (d >= 0 && d <= 9) {
+        m = m * 10 + d;
+        intLen++;
+        group++;
+        p++;
+      } else if (c2 === COMMA && (quoted ? this.allowThousandsQuoted : this.allowThousandsUnquoted)) {
+        // "1,234,567": first group 1-3 digits, then groups of exactly 3
+        if (groups ? group !== 3 : group < 1 || group > 3) break;
+        groups = true;
+        group = 0;
+        p++;
+      } else break;
     }
-    const intLen = p - ip;
+    if (groups) {
+      canon = false;
+      if (group !== 3) p = -1; // bad grouping: let the slow path decide (it fails)
+    }
     let fracLen = 0;
     let dot = false;
-    if (p < e && b[p] === 46) {
+    if (p >= 0 && p < e && b[p] === 46) {
       dot = true;
       p++;
       const fp = p;
@@ -369,7 +460,7 @@ class AutoColumn implements ColumnBuilder {
     }
     const nd = intLen + fracLen;
     let ex = 0;
-    if (p < e && (b[p] | 32) === 101 && nd > 0) {
+    if (p < e && p >= 0 && (b[p] | 32) === 101 && nd > 0 && !groups) {
       canon = false;
       p++;
       let eneg = false;
@@ -426,11 +517,18 @@ class AutoColumn implements ColumnBuilder {
       this.missing++;
       return;
     }
+    const c0 = b[ts];
+    if (!((c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 45 || c0 === 46 || (c0 | 32) === 105)) {
+      // cannot start a number (digit, sign, dot, or the i of inf): text
+      this.num[row] = NaN;
+      this.fail(b, s, e, row, line);
+      return;
+    }
     const text = bin(b, ts, te);
     const v = parseNumberText(text, quoted ? this.allowThousandsQuoted : this.allowThousandsUnquoted);
     if (v === undefined) {
       this.num[row] = NaN;
-      this.fail(bin(b, s, e), row, line);
+      this.fail(b, s, e, row, line);
       return;
     }
     this.num[row] = v;
@@ -464,12 +562,9 @@ class AutoColumn implements ColumnBuilder {
     this.nNc = k + 1;
   }
 
-  private fail(key: string, row: number, line: number): void {
-    let code = this.dict.get(key);
-    if (code === undefined) {
-      code = this.keys.length;
-      this.keys.push(key);
-      this.dict.set(key, code);
+  private fail(b: Uint8Array, s: number, e: number, row: number, line: number): void {
+    const code = this.dict.intern(b, s, e);
+    if (code === this.codeCount.length) {
       this.codeCount.push(0);
       this.codeFirstRow.push(row);
       this.codeFirstLine.push(line);
@@ -493,13 +588,11 @@ class AutoColumn implements ColumnBuilder {
   finish(ctx: FinishContext): BuiltColumn {
     const n = this.n;
     // failures that are really (non-ASCII) missing-value tokens
-    const naCode = new Uint8Array(this.keys.length);
     let naFails = 0;
     let failures = 0;
     let firstCode = -1;
-    for (let c = 0; c < this.keys.length; c++) {
-      if (ctx.na.decoded.size > 0 && ctx.na.decoded.has(ctx.decode(this.keys[c]).replace(/^[ \t]+|[ \t]+$/g, ""))) {
-        naCode[c] = 1;
+    for (let c = 0; c < this.dict.size; c++) {
+      if (ctx.na.decoded.size > 0 && ctx.na.decoded.has(this.dict.text(c, ctx.decode).replace(/^[ \t]+|[ \t]+$/g, ""))) {
         naFails += this.codeCount[c];
       } else {
         failures += this.codeCount[c];
@@ -511,7 +604,7 @@ class AutoColumn implements ColumnBuilder {
     const parsed = nonMissing - failures;
     if (failures === 0 || parsed * 2 >= nonMissing) {
       if (failures > 0 && ctx.unparsable !== "na") {
-        const value = ctx.decode(this.keys[firstCode]);
+        const value = this.dict.text(firstCode, ctx.decode);
         const row = this.codeFirstRow[firstCode] + 1;
         const line = this.codeFirstLine[firstCode];
         throw new DataReadError(
@@ -522,7 +615,8 @@ class AutoColumn implements ColumnBuilder {
             `or list ${JSON.stringify(ctx.name)} in stringColumns to read it as text`,
         );
       }
-      const values = this.num.length === n ? this.num : this.num.slice(0, n);
+      // keep the builder's buffer when the slack is small, else copy to the exact size
+      const values = this.num.length - n <= this.num.length >> 3 ? this.num.subarray(0, n) : this.num.slice(0, n);
       this.num = new Float64Array(0);
       return {
         data: float64DataFromNaN(values),
@@ -532,8 +626,8 @@ class AutoColumn implements ColumnBuilder {
     // a text column: rebuild every row's text
     const codes = new Int32Array(n);
     const dict = this.dict;
-    const keys = this.keys;
     const num = this.num;
+    const scratch = new Uint8Array(64);
     let fk = 0;
     let nk = 0;
     let arenaStart = 0;
@@ -544,10 +638,10 @@ class AutoColumn implements ColumnBuilder {
         codes[i] = this.failCodes[fk++];
         continue;
       }
-      let key: string;
       if (nk < nNc && this.ncRows[nk] === i) {
+        // the number's own text
         const end = this.ncEnds[nk++];
-        key = bin(this.arena, arenaStart, end);
+        codes[i] = dict.intern(this.arena, arenaStart, end);
         arenaStart = end;
       } else {
         const v = num[i];
@@ -555,18 +649,14 @@ class AutoColumn implements ColumnBuilder {
           codes[i] = -1;
           continue;
         }
-        key = String(v);
+        // its text is String(v) (ASCII)
+        const t = String(v);
+        for (let k = 0; k < t.length; k++) scratch[k] = t.charCodeAt(k);
+        codes[i] = dict.intern(scratch, 0, t.length);
       }
-      let code = dict.get(key);
-      if (code === undefined) {
-        code = keys.length;
-        keys.push(key);
-        dict.set(key, code);
-      }
-      codes[i] = code;
     }
     this.num = new Float64Array(0);
-    const { levels, nulls } = finishDictionary(codes, keys, ctx);
+    const { levels, nulls } = finishDictionary(codes, dict, ctx);
     return {
       data: dictData(codes, levels),
       report: { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 },
@@ -786,7 +876,7 @@ class CsvReaderImpl implements CsvReader {
 
   // header and columns
   private headerDone = false;
-  private headerRaw: string[] = [];
+  private headerRaw: Uint8Array[] = [];
   private ncol = 0;
   private colMap = new Int32Array(0);
   private builders: ColumnBuilder[] = [];
@@ -825,7 +915,27 @@ class CsvReaderImpl implements CsvReader {
   }
 
   push(chunk: Uint8Array): void {
-    if (this.phase === 2) throw new DataReadError("CSV reader: push() after finish()");
+    if (this.phase === 2) throw new DataReadError("CSV reader: push() after finish() or after an error");
+    try {
+      this.pushChunk(chunk);
+    } catch (err) {
+      this.phase = 2; // a failed reader stays failed
+      throw err;
+    }
+  }
+
+  finish(): CsvResult {
+    if (this.phase === 2) throw new DataReadError("CSV reader: finish() called twice or after an error");
+    try {
+      return this.finishInput();
+    } finally {
+      this.phase = 2;
+      this.pending = new Uint8Array(0);
+      this.builders = [];
+    }
+  }
+
+  private pushChunk(chunk: Uint8Array): void {
     if (!(chunk instanceof Uint8Array)) throw new OptionError("CSV reader: push() expects a Uint8Array");
     const n = chunk.length;
     if (n === 0) return;
@@ -846,8 +956,7 @@ class CsvReaderImpl implements CsvReader {
     }
   }
 
-  finish(): CsvResult {
-    if (this.phase === 2) throw new DataReadError("CSV reader: finish() called twice");
+  private finishInput(): CsvResult {
     this.utf8.end();
     this.finishing = true;
     if (this.phase === 0) this.start(true);
@@ -1113,12 +1222,9 @@ class CsvReaderImpl implements CsvReader {
 
   private field(b: Uint8Array, s: number, e: number, kind: number, j: number): void {
     if (!this.headerDone) {
-      if (kind === K_PLAIN) this.headerRaw.push(bin(b, s, e));
-      else if (kind === K_QUOTED) this.headerRaw.push(bin(b, s + 1, e - 1));
-      else {
-        const u = unquote(b, s, e, kind);
-        this.headerRaw.push(bin(u, 0, u.length));
-      }
+      if (kind === K_PLAIN) this.headerRaw.push(b.slice(s, e));
+      else if (kind === K_QUOTED) this.headerRaw.push(b.slice(s + 1, e - 1));
+      else this.headerRaw.push(unquote(b, s, e, kind).slice());
       return;
     }
     if (this.deferred !== null) return;
@@ -1157,11 +1263,11 @@ class CsvReaderImpl implements CsvReader {
   }
 
   /** Names from the raw header, plus the selection. Throws on duplicates / missing columns. */
-  private bind(decode: (k: string) => string): Binding {
+  private bind(decode: Decode): Binding {
     const raw = this.headerRaw;
     const names: string[] = [];
     for (let k = 0; k < raw.length; k++) {
-      let name = decode(raw[k]).trim();
+      let name = decode(raw[k], 0, raw[k].length).trim();
       if (k === 0) name = name.replace(/^\uFEFF+/, "").trim();
       names.push(name);
     }
@@ -1215,7 +1321,7 @@ class CsvReaderImpl implements CsvReader {
       // "auto" without a BOM and no invalid UTF-8 so far: the header might still turn out to be GBK.
       const uncertain =
         (this.opts.encoding ?? "auto") === "auto" && !this.bom && !this.utf8.invalid && !this.finishing &&
-        this.headerRaw.some((h) => RE_NON_ASCII.test(h));
+        this.headerRaw.some(hasHighByte);
       if (!uncertain) throw err;
       this.deferred = err as Error;
       binding = { names: [], selected: [], stringSet: new Set() };
