@@ -3,6 +3,8 @@
 import { Command } from "commander";
 import { formatError, exitCodeOf } from "./errors.js";
 import { register as feols } from "./commands/feols.js";
+import { register as suite } from "./commands/suite.js";
+import { register as simulate } from "./commands/simulate.js";
 
 const program = new Command();
 program
@@ -11,7 +13,7 @@ program
   .option("--verbose", "print stack traces on errors")
   .showHelpAfterError();
 
-for (const reg of [feols]) reg(program);
+for (const reg of [suite, feols, simulate]) reg(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(formatError(err, program.opts().verbose === true) + "\n");
