@@ -1,8 +1,16 @@
 // Arrow IPC (file or stream format; .arrow / .feather v2 / .ipc) reading and writing. Browser-safe.
 
-import { tableFromIPC, tableToIPC, type Table } from "apache-arrow";
+import { compressionRegistry, tableFromIPC, tableToIPC, type Table } from "apache-arrow";
 import { DataReadError } from "../errors.js";
+import { lz4FrameDecode } from "./lz4.js";
 import { resolveColumns } from "./select.js";
+
+// LZ4-compressed buffers (the default of pyarrow's / R's write_feather). Keep a codec someone
+// else registered. ZSTD (CompressionType 1) has no decoder here.
+const LZ4_FRAME = 0;
+if (compressionRegistry.get(LZ4_FRAME)?.decode === undefined) {
+  compressionRegistry.set(LZ4_FRAME, { ...(compressionRegistry.get(LZ4_FRAME) ?? {}), decode: lz4FrameDecode });
+}
 
 export interface ArrowReadOptions {
   /** Keep only these columns, in this order. */
@@ -32,10 +40,17 @@ export function readArrowIpc(bytes: Uint8Array, opts: ArrowReadOptions = {}): Ta
   try {
     table = tableFromIPC(bytes) as Table;
   } catch (err) {
+    if (err instanceof DataReadError) throw err;
+    const msg = (err as Error)?.message ?? String(err);
+    const compressed = /compressed but codec not found/.test(msg);
     throw new DataReadError(
-      `not a readable Arrow IPC file or stream: ${(err as Error)?.message ?? String(err)}`,
+      compressed
+        ? "the Arrow file is ZSTD-compressed, which is not supported (uncompressed and LZ4 are)"
+        : `not a readable Arrow IPC file or stream: ${msg}`,
       { bytes: bytes.length },
-      "Arrow IPC (.arrow/.feather v2/.ipc) is expected; Feather v1 and compressed buffers are not supported",
+      compressed
+        ? 'save it with compression="lz4" or "uncompressed" (pyarrow: feather.write_feather(df, path, compression="lz4"))'
+        : "Arrow IPC (.arrow/.feather v2/.ipc) is expected; Feather v1 files are not supported",
     );
   }
   if (table.schema.fields.length === 0 && table.numRows === 0) {
