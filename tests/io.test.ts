@@ -51,7 +51,7 @@ import {
   type DataType,
 } from "apache-arrow";
 import { HdfeError, DataReadError, ColumnError } from "../bindings/errors.js";
-import { createCsvReader, readCsv, type CsvOptions } from "../bindings/io/csv.js";
+import { createCsvReader, readCsv, readCsvStream, type CsvOptions } from "../bindings/io/csv.js";
 import { readArrowIpc, writeArrowIpc } from "../bindings/io/arrow.js";
 import { lz4FrameDecode } from "../bindings/io/lz4.js";
 import { readParquet, writeParquet } from "../bindings/io/parquet.js";
@@ -873,6 +873,33 @@ describe("readTable, formatFromName, readFile", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("readCsvStream reads web streams and async iterables chunk by chunk", async () => {
+    const bytes = new Uint8Array(readFileSync(join(corpusDir, "gbk_chinese.csv")));
+    const want = snapshot(readCsv(bytes).table);
+    const pieces = [bytes.slice(0, 7), bytes.slice(7, 8), bytes.slice(8, 50), bytes.slice(50)];
+    const web = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const p of pieces) controller.enqueue(p);
+        controller.close();
+      },
+    });
+    expect(snapshot((await readCsvStream(web)).table)).toEqual(want);
+    async function* gen() {
+      for (const p of pieces) yield p;
+    }
+    expect(snapshot((await readCsvStream(gen())).table)).toEqual(want);
+  });
+
+  it("a reader that failed stays failed", () => {
+    const r = createCsvReader();
+    expect(() => r.push(utf8("a,b\n1,2,3\n"))).not.toThrow(); // still sniffing
+    expect(() => r.finish()).toThrow(DataReadError);
+    expect(() => r.finish()).toThrow(/after an error/);
+    const r2 = createCsvReader({ sniffBytes: 1 });
+    expect(() => r2.push(utf8("a,b\n1,2,3\n"))).toThrow(/more than 2 fields/);
+    expect(() => r2.push(utf8("4,5\n"))).toThrow(/after an error/);
   });
 
   it("readFile streams a CSV larger than its 8 MiB read chunk", async () => {

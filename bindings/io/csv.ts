@@ -1350,3 +1350,30 @@ export function readCsv(bytes: Uint8Array, opts: CsvOptions = {}): CsvResult {
   r.push(bytes);
   return r.finish();
 }
+
+/**
+ * Read a CSV from a byte stream without holding it whole: a web ReadableStream (browser
+ * `File.stream()`, `fetch().body`, Node 20 web streams) or any async iterable of Uint8Array chunks
+ * (a Node fs.ReadStream).
+ */
+export async function readCsvStream(
+  stream: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>,
+  opts: CsvOptions = {},
+): Promise<CsvResult> {
+  const r = createCsvReader(opts);
+  if (typeof (stream as ReadableStream<Uint8Array>).getReader === "function") {
+    const reader = (stream as ReadableStream<Uint8Array>).getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        r.push(value);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  } else {
+    for await (const chunk of stream as AsyncIterable<Uint8Array>) r.push(chunk);
+  }
+  return r.finish();
+}

@@ -4,7 +4,7 @@ import { Type, type DataType, type Table } from "apache-arrow";
 import { DataReadError, OptionError } from "../errors.js";
 import { readArrowIpc, writeArrowIpc } from "./arrow.js";
 import { numericColumn } from "./columns.js";
-import { createCsvReader, readCsv, DEFAULT_NA, type CsvOptions, type CsvReader, type CsvResult } from "./csv.js";
+import { createCsvReader, readCsv, readCsvStream, DEFAULT_NA, type CsvOptions, type CsvReader, type CsvResult } from "./csv.js";
 import { readParquet, writeParquet } from "./parquet.js";
 import type { ColumnKind, ColumnReport, ReadReport } from "./report.js";
 
@@ -100,6 +100,6 @@ export async function readTable(bytes: Uint8Array, opts: ReadOptions): Promise<R
   }
 }
 
-export { createCsvReader, readCsv, DEFAULT_NA, readArrowIpc, writeArrowIpc, readParquet, writeParquet };
+export { createCsvReader, readCsv, readCsvStream, DEFAULT_NA, readArrowIpc, writeArrowIpc, readParquet, writeParquet };
 export type { CsvOptions, CsvReader, CsvResult, ReadReport, ColumnReport, ColumnKind };
 export { numericColumn, codesColumn } from "./columns.js";
