@@ -20,25 +20,6 @@ import {
 /** The dictionary-encoded string type used for every string column this package produces. */
 export type StringDict = Dictionary<Utf8, Int32>;
 
-/** Arrow validity bitmap (bit set = valid) from a per-row predicate; null when nothing is null. */
-export function bitmapFrom(length: number, isNull: (i: number) => boolean): { bitmap: Uint8Array | null; nullCount: number } {
-  let nullCount = 0;
-  let bitmap: Uint8Array | null = null;
-  for (let i = 0; i < length; i++) {
-    if (isNull(i)) {
-      if (bitmap === null) {
-        bitmap = new Uint8Array((length + 7) >> 3);
-        // mark everything before i as valid
-        for (let k = 0; k < i; k++) bitmap[k >> 3] |= 1 << (k & 7);
-      }
-      nullCount++;
-    } else if (bitmap !== null) {
-      bitmap[i >> 3] |= 1 << (i & 7);
-    }
-  }
-  return { bitmap, nullCount };
-}
-
 /** Float64 column; NaN values become nulls (the value stays NaN underneath). */
 export function float64DataFromNaN(values: Float64Array): Data<Float64> {
   const n = values.length;
