@@ -35,7 +35,7 @@ export function register(program: Command): void {
         const tmp = flags.out ? `${flags.out}.partial-${process.pid}` : null;
         const out = tmp ? createWriteStream(tmp) : process.stdout;
         const write = (s: string) => new Promise<void>((res) => (out.write(s) ? res() : out.once("drain", () => res())));
-        await write(csvHeader() + "\n");
+        await write(csvHeader());
         const chunks: SimColumns[] = [];
         simulateChunks({ seed, firms }, (cols) => chunks.push(cols));
         for (const c of chunks) {
