@@ -155,3 +155,42 @@ export function qrSolve(
   }
   return OK;
 }
+
+/**
+ * After qrSolve on a_NK (same n, k, keep_K and work_K), rebuild the kept columns of the
+ * original matrix, X = Q R, in place (the dropped columns are left undefined). Lets the
+ * caller run the QR on its only copy of X when memory is tight: 2x the QR flops, one
+ * n-vector of scratch (u_N).
+ */
+export function qrReconstruct(n: i32, k: i32, a_NK: usize, keep_K: usize, work_K: usize, u_N: usize): i32 {
+  if (n <= 0 || k < 0) return BAD_ARGUMENT;
+  const diag = work_K + (<usize>k << 3);
+  // row position of each kept column
+  let rank = 0;
+  for (let j = 0; j < k; j++) if (load<i32>(keep_K + (<usize>j << 2)) != 0) rank++;
+  let rj = rank - 1;
+  for (let j = k - 1; j >= 0; j--) {
+    if (load<i32>(keep_K + (<usize>j << 2)) == 0) continue;
+    const cp = a_NK + ((<usize>j * <usize>n) << 3);
+    // u = (R[0..rj, j]; 0)
+    memory.fill(u_N, 0, <usize>n << 3);
+    memory.copy(u_N, cp, <usize>rj << 3);
+    store<f64>(u_N + (<usize>rj << 3), load<f64>(diag + (<usize>j << 3)));
+    // apply H_c for kept columns c <= j, from the last (row rj) to the first (row 0)
+    let rc = rj;
+    for (let c = j; c >= 0; c--) {
+      if (load<i32>(keep_K + (<usize>c << 2)) == 0) continue;
+      const vp = a_NK + ((<usize>c * <usize>n) << 3);
+      // the reflector of column c lives in rows rc..n-1 of column c
+      const vn = dotFrom(vp, vp, rc, n);
+      if (vn > 0) {
+        const d = dotFrom(vp, u_N, rc, n);
+        axpyFrom(u_N, vp, (2 * d) / vn, rc, n);
+      }
+      rc--;
+    }
+    memory.copy(cp, u_N, <usize>n << 3);
+    rj--;
+  }
+  return OK;
+}

@@ -12,6 +12,7 @@ import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type Vco
 import { OptionError, SampleError, WasmMemoryError } from "./errors.js";
 import { pval2, qt } from "./stats.js";
 import { fmtBytes, WASM_MAX_BYTES } from "./wasm.js";
+import { sunabPostFit } from "./event/sunab.js";
 
 export interface FeolsOptions {
   /** "iid" | "hetero" | "cluster:v1[+v2]"; default: clustered by the first FE (fixest 0.12), iid without FE */
@@ -36,6 +37,8 @@ export interface FeolsOptions {
    * default: true up to 4 million values (rows x regressors), false above to save a copy
    */
   keepData?: boolean;
+  /** run the QR on the only copy of X (rebuilding it afterwards); default: when a copy would not fit */
+  lowMemory?: boolean;
   /** called with warnings (non-convergence, eigenvalue fixes) */
   onWarning?: (msg: string) => void;
   /** throw NonConvergenceError instead of warning */
@@ -143,13 +146,15 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
   const k = xNames.length;
   const Q = sample.fe.length;
 
-  // memory plan: data matrix (1+k columns) x2 for QR, codes, weights, scores
-  const need = n * 8 * (2 * (k + 1) + k + 3) + n * 4 * (Q + 2) + 64 * 1024 * 1024;
+  // memory plan: the model matrix (1+k columns), QR right-hand side, residuals, weights,
+  // slopes and FE codes; the QR copy of X is optional (see below)
+  const need = planMemory(n, k, Q, sample.fe.filter((d) => d.slope).length, !!design.weights);
   if (need > WASM_MAX_BYTES - eng.usedBytes) {
     throw new WasmMemoryError(
-      `this model needs about ${fmtBytes(need)} of WASM memory (${n} rows x ${k + 1} columns) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
-      { need, limit: WASM_MAX_BYTES, rows: n, columns: k + 1 },
-      "use fewer columns, a subsample, or compressed sufficient statistics (see README: Large panels)",
+      `this model needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${k + 1} numeric columns, ` +
+        `${Math.round((need - 64 * 1024 * 1024) / n)} bytes per row) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
+      { need, limit: WASM_MAX_BYTES, rows: n, columns: k + 1, bytesPerRow: (need - 64 * 1024 * 1024) / n },
+      "use fewer regressors, a subsample (e.g. by period), or aggregate to sufficient statistics when every regressor is discrete",
     );
   }
 
@@ -237,15 +242,25 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
       check(eng.k.scaleRows(n, K1, mPtr, sw), "scaleRows");
     }
 
-    // ---- QR on a compacted copy of the candidate columns
+    // ---- QR. Candidate columns are compacted in place to columns 1..kc of M. With room
+    // for a copy, the QR runs on the copy; otherwise (large panels) it runs on M itself
+    // and the kept columns are rebuilt as Q R afterwards (2x the flops, no copy).
     const kc = cand.length;
-    const aPtr = eng.allocF64(n * Math.max(kc, 1), "QR work");
-    const yPtr = eng.allocF64(n, "QR rhs");
     {
       const Mv = eng.f64(mPtr, n * K1);
-      const A = eng.f64(aPtr, n * kc);
-      cand.forEach((c, j) => A.set(Mv.subarray((c + 1) * n, (c + 2) * n), j * n));
-      eng.f64(yPtr, n).set(Mv.subarray(0, n));
+      cand.forEach((c, j) => {
+        if (c !== j) Mv.copyWithin((j + 1) * n, (c + 1) * n, (c + 2) * n);
+      });
+    }
+    const xPtr = mPtr + n * 8; // compacted candidate columns
+    const copyBytes = n * 8 * (kc + 1);
+    const inPlace = opts.lowMemory ?? copyBytes > eng.freeBytes - 256 * 1024 * 1024;
+    const yPtr = eng.allocF64(n, "QR rhs");
+    eng.f64(yPtr, n).set(eng.f64(mPtr, n));
+    let aPtr = xPtr;
+    if (!inPlace) {
+      aPtr = eng.allocF64(n * Math.max(kc, 1), "QR work");
+      eng.f64(aPtr, n * kc).set(eng.f64(xPtr, n * kc));
     }
     const keepPtr = eng.allocI32(Math.max(kc, 1));
     const coefPtr = eng.allocF64(Math.max(kc, 1));
@@ -253,6 +268,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const workPtr = eng.allocF64(2 * Math.max(kc, 1));
     const rankPtr = eng.allocI32(1);
     check(eng.k.qrSolve(n, kc, aPtr, yPtr, collinTol, keepPtr, coefPtr, breadPtr, workPtr, rankPtr), "qrSolve");
+    if (inPlace) check(eng.k.qrReconstruct(n, kc, aPtr, keepPtr, workPtr, yPtr), "qrReconstruct");
     const keepFlags = eng.getI32(keepPtr, kc);
     const coefAll = eng.getF64(coefPtr, kc);
     const breadAll = eng.getF64(breadPtr, kc * kc);
@@ -273,13 +289,14 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const bread = new Float64Array(kf * kf);
     for (let a = 0; a < kf; a++) for (let b = 0; b < kf; b++) bread[a + b * kf] = breadAll[kept[a] + kept[b] * kc];
 
-    // ---- residuals and scores on the final columns
-    const xfPtr = eng.allocF64(n * Math.max(kf, 1), "final regressors");
+    // ---- residuals on the final columns (compacted again in place)
     {
       const Mv = eng.f64(mPtr, n * K1);
-      const X = eng.f64(xfPtr, n * kf);
-      kept.forEach((j, a) => X.set(Mv.subarray((cand[j] + 1) * n, (cand[j] + 2) * n), a * n));
+      kept.forEach((j, a) => {
+        if (j !== a) Mv.copyWithin((a + 1) * n, (j + 1) * n, (j + 2) * n);
+      });
     }
+    const xfPtr = xPtr;
     const bPtr = eng.putF64(beta);
     const ePtr = eng.allocF64(n, "residuals");
     check(eng.k.residuals(n, kf, xfPtr, mPtr, bPtr, ePtr), "residuals");
@@ -309,19 +326,28 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 
     // Post-fit transformations of the coefficient table (Sun-Abraham aggregation) hook in here:
     // they receive names, beta and V and return the reported ones (bindings/event/).
+    const post = sunabPostFit(f, design, sample.rows, w, { names, beta, V: vres.V, xTilde, bread, feDof }, warn);
     const fit: Fit = assembleFit({
-      f, names, beta, V: vres.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
+      f, names: post.names, beta: post.beta, V: post.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
       iterations, converged, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings, weights: opts.weights,
       internals: {
-        frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread, feDof,
-        hasIntercept: addIntercept, yTilde, xTilde, residuals: e, weights: w,
+        frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread: post.bread, feDof: post.feDof,
+        hasIntercept: addIntercept, yTilde, xTilde: post.xTilde, residuals: e, weights: w,
         get scores() {
-          return scoresOf(xTilde, e, n, kf);
+          return scoresOf(post.xTilde, e, n, post.names.length);
         },
       },
     });
     return fit;
   });
+}
+
+/**
+ * Bytes of WASM memory a model needs at the least (the QR runs in place when a copy does
+ * not fit): model matrix, QR rhs, residuals, weights, slopes, FE codes, demeaning scratch.
+ */
+export function planMemory(n: number, k: number, Q: number, slopes = 0, weighted = false): number {
+  return n * 8 * (k + 1 + 2 + (weighted ? 2 : 0) + slopes) + n * 4 * Q + 64 * 1024 * 1024;
 }
 
 /** Degrees of freedom used by the fixed effects (fixef.K = "full"). */

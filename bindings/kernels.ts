@@ -18,6 +18,7 @@ export interface KernelExports {
     n: number, k: number, a: number, y: number, tol: number, keep: number, coef: number, bread: number,
     work: number, rankOut: number,
   ): number;
+  qrReconstruct(n: number, k: number, a: number, keep: number, work: number, u: number): number;
   gram(n: number, k: number, x: number, out: number): number;
   meatHetero(n: number, k: number, x: number, e: number, out: number): number;
   meatCluster(n: number, k: number, x: number, e: number, codes: number, G: number, scores: number, out: number): number;

@@ -9,7 +9,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import fc from "fast-check";
 import { loadEngine } from "../bindings/node.js";
 import { Frame } from "../bindings/frame.js";
-import { feols, withVcov } from "../bindings/feols.js";
+import { feols, withVcov, planMemory } from "../bindings/feols.js";
+import { WASM_MAX_BYTES } from "../bindings/wasm.js";
 import type { Engine } from "../bindings/wasm.js";
 import {
   ColumnError, FormulaSyntaxError, SampleError, VcovError, OptionError, WasmMemoryError, NonConvergenceError,
@@ -176,6 +177,29 @@ describe("invariances", () => {
     expect(rel(b.coef.x1 * 1e12, a.coef.x1)).toBeLessThan(1e-7);
     expect(rel(b.coef.x2 * 1e-12, a.coef.x2)).toBeLessThan(1e-7);
     expect(rel(b.coef.did, a.coef.did)).toBeLessThan(1e-7);
+  });
+});
+
+describe("low-memory QR (in place, X rebuilt as QR)", () => {
+  it("gives the same fit as the QR on a copy, with and without dropped columns", () => {
+    const p = panel(17);
+    const firm = p.firm as Float64Array, x1 = p.x1 as Float64Array, x2 = p.x2 as Float64Array;
+    const f = Frame.fromColumns({ ...p, size: firm.map((v) => v * 0.5 + 3), combo: x1.map((v, i) => v + 2 * x2[i]) });
+    for (const fml of [F, "y ~ did + size + x1 + combo + x2 | firm + year", "y ~ x1 + x2 + did"]) {
+      const a = feols(eng, f, fml, { lowMemory: false });
+      const b = feols(eng, f, fml, { lowMemory: true });
+      expect(b.coefNames).toEqual(a.coefNames);
+      expect(b.collinear).toEqual(a.collinear);
+      for (const k of a.coefNames) {
+        expect(rel(b.coef[k], a.coef[k])).toBeLessThan(1e-12);
+        expect(rel(b.se[k], a.se[k])).toBeLessThan(1e-10);
+      }
+    }
+  });
+
+  it("the memory plan of a 20M-row, 2-FE, 8-control model fits one WASM instance", () => {
+    expect(planMemory(20_000_000, 9, 2)).toBeLessThan(WASM_MAX_BYTES);
+    expect(planMemory(200_000_000, 9, 2)).toBeGreaterThan(WASM_MAX_BYTES);
   });
 });
 
