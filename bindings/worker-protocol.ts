@@ -1,0 +1,113 @@
+// Messages between a page and a Web Worker that owns one hdfe engine (web/src/worker.ts).
+//
+// Only plain, structured-cloneable data crosses the boundary: column lists, model specs,
+// the neutral JSON of a fit (summary.ts fitToJson) and arrays of draws. File bytes go in
+// as a transferred ArrayBuffer (no copy). Every request carries an `id`; the worker answers
+// with exactly one `result` or `error` of that id, and may send `progress` messages before.
+// Types only: importing this module pulls no code into either side.
+import type { FitJson } from "./summary.js";
+
+export type DataFormat = "csv" | "arrow" | "parquet";
+
+/** One column of the loaded data, as the page's selects need it. */
+export interface ColumnInfo {
+  name: string;
+  /** "numeric" columns may be outcomes, treatments and controls; any column may be a FE or cluster */
+  kind: "numeric" | "string" | "other";
+  missing: number;
+}
+
+export interface DatasetInfo {
+  /** file name, or "synthetic panel (seed N)" */
+  source: string;
+  format: DataFormat | "simulated";
+  nrows: number;
+  columns: ColumnInfo[];
+  /** column roles the worker guessed from the names (the page pre-selects them) */
+  suggest: Partial<ModelSpec> & { firstTreat?: string; year?: string };
+}
+
+/** A model as the page builds it from its selects. */
+export interface ModelSpec {
+  outcome: string;
+  treatment: string;
+  controls: string[];
+  fixef: string[];
+  /** "cluster" uses `cluster` (or the first FE when empty) */
+  vcov: "cluster" | "hetero" | "iid";
+  cluster: string[];
+  /** columns of the staggered timing, for the event study (rel = year - firstTreat) and the placebo */
+  timing?: { firstTreat: string; year: string };
+}
+
+export interface PlaceboSpec {
+  draws: number;
+  seed: number;
+  /** the column whose units keep their data but get another unit's first-treatment year */
+  unit: string;
+}
+
+/** Event-study point: relative period, estimate and confidence interval. */
+export interface EventPoint {
+  x: number;
+  estimate: number;
+  se: number;
+  low: number;
+  high: number;
+}
+
+export interface ModelResult {
+  formula: string;
+  /** fitToJson of the model */
+  fit: FitJson;
+  /** fixest-like printed summary */
+  summary: string;
+  /** the TWFE event study (i(rel, ref = c(-1, -1000))) when timing columns are known */
+  event?: { formula: string; fit: FitJson; points: EventPoint[]; reference: number; error?: undefined } | { error: string };
+  elapsedMs: number;
+}
+
+export interface PlaceboResult {
+  coef: string;
+  estimate: number;
+  draws: number[];
+  seed: number;
+  /** two-sided permutation p-value, share of |draw| >= |estimate| */
+  pValue: number;
+  /** what was permuted and how, as placebo() reports it */
+  method: string;
+  elapsedMs: number;
+}
+
+export type WorkerRequest =
+  | { id: number; type: "load"; name: string; bytes: ArrayBuffer; format?: DataFormat }
+  | { id: number; type: "simulate"; seed: number; firms?: number }
+  | { id: number; type: "derive-did"; firstTreat: string; year: string; name: string }
+  | { id: number; type: "fit"; spec: ModelSpec }
+  | { id: number; type: "placebo"; spec: ModelSpec; placebo: PlaceboSpec };
+
+export type RequestType = WorkerRequest["type"];
+
+/** What each request type answers with. */
+export interface ResultOf {
+  load: DatasetInfo;
+  simulate: DatasetInfo;
+  "derive-did": DatasetInfo;
+  fit: ModelResult;
+  placebo: PlaceboResult;
+}
+
+export interface ErrorInfo {
+  /** error class name (ColumnError, FormulaSyntaxError, ...) */
+  name: string;
+  message: string;
+  hint?: string;
+}
+
+export type WorkerResponse =
+  | { id: number; type: "result"; result: ResultOf[RequestType] }
+  | { id: number; type: "error"; error: ErrorInfo }
+  | { id: number; type: "progress"; done: number; total: number; what: string };
+
+/** Sent once by the worker when its engine is instantiated (or failed to). */
+export type ReadyMessage = { id: 0; type: "ready"; wasmBytes: number } | { id: 0; type: "error"; error: ErrorInfo };

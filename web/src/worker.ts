@@ -1,0 +1,191 @@
+// The page's Web Worker: one hdfe engine per worker, the loaded data, and every heavy step
+// (reading the file, simulating the panel, estimating, placebo draws). The page only sends
+// requests and renders answers (bindings/worker-protocol.ts), so it stays responsive.
+/// <reference lib="webworker" />
+import wasmUrl from "../../build/hdfe.wasm?url";
+import {
+  loadEngine, readTable, formatFromName, Frame, feols, fitToJson, summary, HdfeError, type Engine, type Fit,
+} from "../../bindings/browser.js";
+import { simulatePanel, SIM_STRING_COLUMNS } from "../../bindings/simulate.js";
+import type {
+  ColumnInfo, DatasetInfo, ErrorInfo, EventPoint, ModelResult, ModelSpec, PlaceboResult, ResultOf, WorkerRequest,
+  WorkerResponse, ReadyMessage,
+} from "../../bindings/worker-protocol.js";
+import { clusterColumns, didColumn, eventFormulaOf, formulaOf, relColumn, vcovOf } from "./spec.js";
+import { runPlacebo } from "./placebo-run.js";
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const ready: Promise<Engine> = loadEngine(wasmUrl);
+
+interface State {
+  frame: Frame;
+  info: DatasetInfo;
+}
+let state: State | null = null;
+
+function post(msg: WorkerResponse | ReadyMessage, transfer: Transferable[] = []): void {
+  self.postMessage(msg, transfer);
+}
+
+function errorInfo(e: unknown): ErrorInfo {
+  if (e instanceof HdfeError) return { name: e.name, message: e.message, hint: e.hint };
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: "Error", message: String(e) };
+}
+
+ready.then(
+  (e) => post({ id: 0, type: "ready", wasmBytes: e.memoryBytes }),
+  (e) => post({ id: 0, type: "error", error: errorInfo(e) }),
+);
+
+const YEAR = /^(year|yr|years|time|period|t)$/i;
+const FIRST = /^(first[._ ]?treat(ed)?|adopt(ion)?([._ ]?year)?|cohort|g|gvar|treat[._ ]?year)$/i;
+
+function describe(frame: Frame, source: string, format: DatasetInfo["format"], kinds: Map<string, ColumnInfo["kind"]>): DatasetInfo {
+  const columns: ColumnInfo[] = frame.names.map((name) => {
+    let kind = kinds.get(name) ?? (frame.isNumeric(name) ? "numeric" : "string");
+    let missing = 0;
+    if (kind === "numeric") {
+      const v = frame.numeric(name);
+      for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) missing++;
+    } else {
+      try {
+        const c = frame.codes(name).codes;
+        for (let i = 0; i < c.length; i++) if (c[i] < 0) missing++;
+      } catch {
+        kind = "other";
+      }
+    }
+    return { name, kind, missing };
+  });
+  const numeric = columns.filter((c) => c.kind === "numeric").map((c) => c.name);
+  const year = numeric.find((n) => YEAR.test(n));
+  const firstTreat = numeric.find((n) => FIRST.test(n));
+  return { source, format, nrows: frame.nrows, columns, suggest: { year, firstTreat } };
+}
+
+async function load(name: string, bytes: ArrayBuffer, format?: DatasetInfo["format"]): Promise<DatasetInfo> {
+  const fmt = format && format !== "simulated" ? format : formatFromName(name);
+  const { table, report } = await readTable(new Uint8Array(bytes), { format: fmt });
+  const kinds = new Map<string, ColumnInfo["kind"]>(
+    report.columns.map((c) => [c.name, c.type === "float64" ? "numeric" : c.type === "string" ? "string" : "other"]),
+  );
+  const frame = Frame.fromArrow(table);
+  const info = describe(frame, name, fmt, kinds);
+  state = { frame, info };
+  return info;
+}
+
+function simulate(seed: number, firms?: number): DatasetInfo {
+  const panel = simulatePanel({ seed, firms });
+  const frame = Frame.fromColumns(panel.columns);
+  const kinds = new Map<string, ColumnInfo["kind"]>(frame.names.map((n) => [n, SIM_STRING_COLUMNS.includes(n) ? "string" : "numeric"]));
+  const info = describe(frame, `synthetic panel (seed ${seed})`, "simulated", kinds);
+  info.suggest = {
+    outcome: "FC",
+    treatment: "did",
+    controls: ["Fin", "Eco", "Top1", "Quick", "Liability", "Q", "PE"],
+    fixef: ["firm", "year"],
+    vcov: "cluster",
+    cluster: ["city"],
+    firstTreat: "adopt",
+    year: "year",
+  };
+  state = { frame, info };
+  return info;
+}
+
+function data(): State {
+  if (!state) throw new HdfeError("no data loaded yet", undefined, "open a CSV, Parquet or Arrow file, or use the synthetic panel");
+  return state;
+}
+
+function deriveDid(firstTreat: string, year: string, name: string): DatasetInfo {
+  const s = data();
+  const col = didColumn(s.frame.numeric(firstTreat), s.frame.numeric(year));
+  const frame = s.frame.withColumn(name, col);
+  const columns = s.info.columns.filter((c) => c.name !== name);
+  let missing = 0;
+  for (let i = 0; i < col.length; i++) if (!Number.isFinite(col[i])) missing++;
+  columns.push({ name, kind: "numeric", missing });
+  const info: DatasetInfo = { ...s.info, columns, suggest: { ...s.info.suggest, treatment: name, firstTreat, year } };
+  state = { frame, info };
+  return info;
+}
+
+function fitModel(eng: Engine, frame: Frame, spec: ModelSpec, override?: Record<string, Float64Array>): Fit {
+  return feols(eng, frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: clusterColumns(spec), override });
+}
+
+/** A column name not in the frame, starting from `base`. */
+function freshName(frame: Frame, base: string): string {
+  let name = base;
+  while (frame.has(name)) name += "_";
+  return name;
+}
+
+function fit(eng: Engine, spec: ModelSpec): ModelResult {
+  const t0 = performance.now();
+  const { frame } = data();
+  const main = fitModel(eng, frame, spec);
+  const out: ModelResult = { formula: main.formula, fit: fitToJson(main), summary: summary(main), elapsedMs: 0 };
+  if (spec.timing) {
+    try {
+      const rel = freshName(frame, "rel");
+      const withRel = frame.withColumn(rel, relColumn(frame.numeric(spec.timing.firstTreat), frame.numeric(spec.timing.year)));
+      const formula = eventFormulaOf(spec, rel);
+      const ev = feols(eng, withRel, formula, { vcov: vcovOf(spec), keepColumns: clusterColumns(spec) });
+      const prefix = `${rel}::`;
+      const points: EventPoint[] = ev.table
+        .filter((r) => r.name.startsWith(prefix))
+        .map((r) => ({ x: Number(r.name.slice(prefix.length)), estimate: r.estimate, se: r.se, low: r.ciLow, high: r.ciHigh }))
+        .filter((p) => Number.isFinite(p.x) && p.x !== -1000);
+      points.push({ x: -1, estimate: 0, se: 0, low: 0, high: 0 });
+      points.sort((a, b) => a.x - b.x);
+      out.event = { formula: ev.formula, fit: fitToJson(ev), points, reference: -1 };
+    } catch (e) {
+      out.event = { error: errorInfo(e).message };
+    }
+  }
+  out.elapsedMs = performance.now() - t0;
+  return out;
+}
+
+async function handle(req: WorkerRequest): Promise<ResultOf[WorkerRequest["type"]]> {
+  const eng = await ready;
+  switch (req.type) {
+    case "load":
+      return load(req.name, req.bytes, req.format);
+    case "simulate":
+      return simulate(req.seed, req.firms);
+    case "derive-did":
+      return deriveDid(req.firstTreat, req.year, req.name);
+    case "fit":
+      return fit(eng, req.spec);
+    case "placebo": {
+      const t0 = performance.now();
+      const { frame } = data();
+      const res: PlaceboResult = await runPlacebo(eng, frame, req.spec, req.placebo, fitModel, (done, total) =>
+        post({ id: req.id, type: "progress", done, total, what: "placebo draws" }),
+      );
+      res.elapsedMs = performance.now() - t0;
+      return res;
+    }
+  }
+}
+
+// Requests are handled one at a time, in order (the engine's arena is a stack).
+let queue: Promise<unknown> = Promise.resolve();
+self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
+  const req = ev.data;
+  queue = queue.then(async () => {
+    try {
+      const result = await handle(req);
+      post({ id: req.id, type: "result", result });
+    } catch (e) {
+      post({ id: req.id, type: "error", error: errorInfo(e) });
+    }
+  });
+};
+
