@@ -130,6 +130,15 @@ describe("bad roles and thin panels", () => {
     expect(() => parseRoles({ ...DEFAULT_ROLES, colour: "x" })).toThrow(/unknown role "colour"/);
     expect(() => parseRoles({ ...DEFAULT_ROLES, controls: "Fin" })).toThrow(/list of column names/);
   });
+  it("duplicated (unit, time) pairs stop the suite with the rows named, unless allowed", async () => {
+    const f = Frame.fromColumns(sim.columns);
+    const rows = Array.from({ length: f.nrows }, (_, i) => i);
+    const dup = f.take([...rows, 3, 10]);
+    await expect(runSuite(eng, dup, DEFAULT_ROLES, { draws: 0 })).rejects.toThrow(/2 duplicated \(firm, year\) pairs: firm \d+, year \d+ \(rows 4, \d+\)/);
+    const ok = await runSuite(eng, dup, DEFAULT_ROLES, { draws: 0, allowDuplicates: true });
+    expect(ok.report.conventions.join(" ")).toMatch(/2 duplicated \(firm, year\) rows kept/);
+  });
+
   it("a panel without a required column stops with the column named", async () => {
     const f = Frame.fromColumns(sim.columns).take(Array.from({ length: 200 }, (_, i) => i));
     await expect(runSuite(eng, f, { ...DEFAULT_ROLES, controls: ["Nope"] })).rejects.toThrow(/lacks the columns the suite needs: Nope/);

@@ -11,6 +11,7 @@ import type { FixefRm } from "../sample.js";
 import { shiftedDid, relativeTime } from "./derive.js";
 import { type Roles, missingColumns } from "./roles.js";
 import { PAPER } from "./published.js";
+import { checkPanel } from "../panel.js";
 import { pf, pchisq, invSPD } from "../stats.js";
 import type { Report, ReportSection, RegressionTable, DataTable, ModelColumn, CoefCell, EventPlot } from "../report/types.js";
 
@@ -27,6 +28,8 @@ export interface SuiteOptions {
   eventLevel?: number;
   /** progress messages for long steps */
   onProgress?: (step: string, done?: number, total?: number) => void;
+  /** keep duplicated (unit, time) pairs instead of stopping with a PanelError */
+  allowDuplicates?: boolean;
   /** optional sections provided by other modules (placebo, PSM, robust event studies) */
   extraSections?: SuiteExtension[];
 }
@@ -160,7 +163,9 @@ export function locationEntropy(f: Frame, city: string, time: string, listed: st
 
 export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options: SuiteOptions = {}): Promise<SuiteResult> {
   const progress = options.onProgress ?? (() => {});
+  const dups = checkPanel(data, rolesIn.unit, rolesIn.time, options.allowDuplicates);
   const prep = prepareFrame(data, rolesIn);
+  if (dups.duplicates) prep.notes.push(`${dups.duplicates} duplicated (${rolesIn.unit}, ${rolesIn.time}) rows kept at the user's request.`);
   const { frame, roles } = prep;
   const opts = {
     vcov: options.vcov ?? `cluster:${roles.unit}`,

@@ -23,6 +23,7 @@ interface Flags extends Partial<ReadFlags> {
   ssc?: string;
   fixefRm: string;
   eventLevel: string;
+  allowDuplicates?: boolean;
 }
 
 export function register(program: Command): void {
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
     .option("--fixef-rm <what>", "singleton (default) | none", "singleton")
     .option("--event-level <x>", "confidence level of the event-study intervals", "0.9")
+    .option("--allow-duplicates", "keep duplicated (unit, time) pairs instead of stopping")
     .action(async (flags: Flags) => {
       const t0 = performance.now();
       const seed = Number(flags.seed), draws = Number(flags.draws);
@@ -76,6 +78,7 @@ export function register(program: Command): void {
         draws,
         seed,
         eventLevel: Number(flags.eventLevel),
+        allowDuplicates: flags.allowDuplicates,
         onProgress: (step, done, total) => {
           if (done === undefined) process.stderr.write(`  ${step}\n`);
           else if (process.stderr.isTTY) process.stderr.write(`\r  ${step}: ${done}/${total}${done === total ? "\n" : ""}`);
