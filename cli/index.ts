@@ -5,6 +5,7 @@ import { formatError, exitCodeOf } from "./errors.js";
 import { register as feols } from "./commands/feols.js";
 import { register as suite } from "./commands/suite.js";
 import { register as simulate } from "./commands/simulate.js";
+import { register as psm } from "./commands/psm.js";
 
 const program = new Command();
 program
@@ -13,7 +14,7 @@ program
   .option("--verbose", "print stack traces on errors")
   .showHelpAfterError();
 
-for (const reg of [suite, feols, simulate]) reg(program);
+for (const reg of [suite, feols, simulate, psm]) reg(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(formatError(err, program.opts().verbose === true) + "\n");
