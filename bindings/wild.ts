@@ -70,9 +70,9 @@ export interface WildResult {
   t: number;
   /** p-value of t against t(G - 1), for comparison */
   pAnalytic: number;
-  /** share of |t*| > |t| */
+  /** share of |t*| > |t| (strict; ties within TIE_REL not counted) */
   pSymmetric: number;
-  /** 2 min(share t* > t, share t* < t) */
+  /** 2 min(share t* > t, share t* < t), strict */
   pEqualTailed: number;
   /** bootstrap t statistics at the null, in draw order */
   tStars: Float64Array;
@@ -91,6 +91,13 @@ export interface WildResult {
 
 const BLOCK = 32;
 const CHUNK = 512;
+/**
+ * Bootstrap t statistics are compared strictly (as boottest and fwildclusterboot): a t*
+ * within TIE_REL * max(1, |t|) of t counts on neither side. In exact arithmetic the
+ * restricted bootstrap's identity draw (all v = 1) reproduces t and its negation -t; the
+ * tolerance keeps rounding from deciding those ties.
+ */
+export const TIE_REL = 1e-9;
 
 function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
@@ -266,12 +273,13 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   };
   const pAt = (beta0: number): { sym: number; et: number } => {
     const t = stat(beta0);
+    const eps = TIE_REL * Math.max(1, Math.abs(t));
     let gt = 0, lt = 0, abs = 0;
     for (let d = 0; d < Bn; d++) {
       const ts = tStar(d, beta0);
-      if (Math.abs(t) < Math.abs(ts)) abs++;
-      if (t < ts) gt++;
-      if (t > ts) lt++;
+      if (Math.abs(ts) - Math.abs(t) > eps) abs++;
+      if (ts - t > eps) gt++;
+      if (t - ts > eps) lt++;
     }
     return { sym: abs / Bn, et: 2 * Math.min(gt / Bn, lt / Bn) };
   };
