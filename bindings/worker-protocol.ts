@@ -69,13 +69,21 @@ export interface ModelResult {
 
 export interface PlaceboResult {
   coef: string;
+  /** the model's coefficient of the treatment */
   estimate: number;
-  draws: number[];
+  /** placebo coefficients in draw order (null: the placebo treatment was absorbed) */
+  draws: (number | null)[];
   seed: number;
-  /** two-sided permutation p-value, share of |draw| >= |estimate| */
-  pValue: number;
-  /** what was permuted and how, as placebo() reports it */
+  /** the study's definitions: two-sided share of |b*| >= |b|, left b* <= b, right b* >= b */
+  p: { twoSided: number; left: number; right: number };
+  /** finite draws, the N of the p-values */
+  valid: number;
+  units: number;
+  /** first treated years a draw reassigns */
+  cohorts: number[];
+  /** how the draws were made, in words */
   method: string;
+  warnings: string[];
   elapsedMs: number;
 }
 

@@ -15,7 +15,7 @@
 // aborted. Skips (with this reason) only when /usr/bin/chromium is missing:
 // run .ci/install-chromium.sh.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, sep } from "node:path";
@@ -25,7 +25,9 @@ import type { BrowserContext, Page } from "playwright-core";
 import { loadEngine, Frame, feols, type Engine, type Fit } from "../../bindings/node.js";
 import { fitToJson, fmtNum, summary } from "../../bindings/summary.js";
 import { readFile } from "../../bindings/io/node.js";
-import { runPlacebo } from "../../web/src/placebo-run.js";
+import { simulatePanel } from "../../bindings/simulate.js";
+import { placeboSetup } from "../../web/src/placebo-run.js";
+import { placebo } from "../../bindings/placebo.js";
 import { didColumn, relColumn, clusterColumns, formulaOf, vcovOf } from "../../web/src/spec.js";
 import type { ModelSpec } from "../../bindings/worker-protocol.js";
 
@@ -175,22 +177,10 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
   });
 
   it("estimates the mpdta TWFE DiD from a CSV opened through the file input, as R fixest prints it", async () => {
-    await page.setInputFiles("#file", MPDTA);
-    await expect.poll(() => page.textContent("#data-status"), { timeout: 30_000 }).toContain("2,500 rows");
-    // numeric-only selects: outcome options are the numeric columns of the header
+    await openAndSpecify(page, MPDTA, "CSV");
+    // numeric-only selects: outcome options are the numeric columns of the header (+ treat_post)
     const outcomes = await page.$$eval("#outcome option", (os) => os.map((o) => (o as HTMLOptionElement).value));
-    expect(outcomes).toEqual(["year", "countyreal", "lpop", "lemp", "first.treat", "treat"]);
-
-    await page.selectOption("#first-treat", "first.treat");
-    await page.selectOption("#year", "year");
-    await page.click("#derive-did");
-    await expect.poll(() => page.inputValue("#treatment"), { timeout: 30_000 }).toBe("treat_post");
-
-    await page.selectOption("#outcome", "lemp");
-    await page.check("#fixef input[value='countyreal']");
-    await page.check("#fixef input[value='year']");
-    await page.selectOption("#vcov", "cluster");
-    await page.check("#cluster input[value='countyreal']");
+    expect(outcomes).toEqual(["year", "countyreal", "lpop", "lemp", "first.treat", "treat", "treat_post"]);
     expect(await page.textContent("#formula")).toBe("lemp ~ treat_post | countyreal + year, vcov = cluster:countyreal");
     await page.click("#run");
 
@@ -223,14 +213,13 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     }
 
     const csv = await downloadText(page, "#download-csv");
-    const row = csv.split("\n").find((l) => l.startsWith("(1),") && l.includes(",treat_post,"))!;
-    const f = row.split(",");
-    expect(Number(f[3])).toBe(nodeFit.coef.treat_post);
-    expect(Number(f[4])).toBe(nodeFit.se.treat_post);
+    const row = csv.split("\n").find((l) => l.startsWith("coef,treat_post,"))!.split(",");
+    expect(Number(row[3])).toBe(nodeFit.coef.treat_post);
+    expect(Number(row[4])).toBe(nodeFit.se.treat_post);
 
     const tex = await downloadText(page, "#download-tex");
     expect(tex).toContain("\\begin{tabular}");
-    expect(tex).toContain(`treat\\_post & $${fmtNum(nodeFit.coef.treat_post)}^{**}$`);
+    expect(tex).toMatch(/treat\\_post & \$-0\.0365\^\{\*\*\*\}\$/);
   });
 
   it(`runs a ${DRAWS.toLocaleString("en-US")}-draw placebo in the worker while the page keeps painting; draws equal Node's`, async () => {
@@ -260,10 +249,12 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     const maxGap = await page.evaluate(() => window.__maxGap);
     console.log(
       `[web e2e] placebo ${DRAWS} draws: ${elapsed} ms, ${ticks} frames painted meanwhile (${((ticks / elapsed) * 1000).toFixed(0)} fps), ` +
-        `longest frame gap ${maxGap.toFixed(0)} ms, slowest page.evaluate ${Math.max(...responses)} ms, ${seen.size} progress values seen`,
+        `longest frame gap ${maxGap.toFixed(0)} ms, slowest page.evaluate ${Math.max(...responses)} ms, ` +
+        `progress bar values seen while polling: ${seen.size}`,
     );
-    // progress events arrived before the end
-    expect([...seen].some((v) => v > 0 && v < 1)).toBe(true);
+    // progress events flowed back from the worker: setup steps and draw steps
+    const events = await page.evaluate(() => window.__hdfe.progressEvents);
+    expect(events).toBeGreaterThanOrEqual(10);
     // the main thread kept running frames: at least 10 per second, no gap of half a second
     expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 100));
     expect(maxGap).toBeLessThan(500);
@@ -271,16 +262,26 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
 
     const json = JSON.parse(await downloadText(page, "#download-json"));
     expect(json.placebo.draws).toHaveLength(DRAWS);
-    const node = await runPlacebo(eng, frame, SPEC, { draws: DRAWS, seed: PLACEBO_SEED, unit: "countyreal" },
-      (e, fr, s, override) => feols(e, fr, formulaOf(s), { vcov: vcovOf(s), keepColumns: clusterColumns(s), override }), () => {});
-    expect(json.placebo.draws).toEqual(node.draws);
-    expect(json.placebo.p_value).toBe(node.pValue);
+    // Node: the same setup, one placebo() call on the Node engine
+    const setup = placeboSetup(frame, SPEC, { draws: DRAWS, seed: PLACEBO_SEED, unit: "countyreal" });
+    const fitP = feols(eng, setup.frame, formulaOf(SPEC), { vcov: vcovOf(SPEC), keepColumns: [...clusterColumns(SPEC), ...setup.keep] });
+    const node = placebo(eng, fitP, setup.opts);
+    expect(json.placebo.draws).toEqual(Array.from(node.draws, (x) => (Number.isFinite(x) ? x : null)));
+    expect(json.placebo.p).toEqual({ twoSided: node.p.twoSided.p, left: node.p.left.p, right: node.p.right.p });
     expect(json.placebo.estimate).toBe(nodeFit.coef.treat_post);
+    expect(json.placebo.warnings).toEqual([]);
+    const draws = await downloadText(page, "#download-draws");
+    expect(draws.trim().split("\n")).toHaveLength(DRAWS + 1);
   }, 300_000);
 
   it("looks right (screenshot in test-artifacts/web.png)", async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "web.png"), fullPage: true });
+    // every form control has a <label>
+    const unlabeled = await page.$$eval("input, select, progress", (els) =>
+      els.filter((e) => ((e as HTMLInputElement).labels?.length ?? 0) === 0).map((e) => e.outerHTML.slice(0, 80)),
+    );
+    expect(unlabeled).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(offsite).toEqual([]);
   });
@@ -298,12 +299,67 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     await p.close();
     expect(errs).toEqual([]);
   });
+
+  it("reads the same data from Parquet and Arrow files and gets the same numbers", async () => {
+    const { writeParquet, writeArrowIpc } = await import("../../bindings/io/index.js");
+    const { table } = await readFile(MPDTA);
+    const dir = mkdtempSync(join(tmpdir(), "hdfe-web-files-"));
+    try {
+      for (const [name, bytes, fmt] of [
+        ["mpdta.parquet", writeParquet(table), "PARQUET"],
+        ["mpdta.arrow", writeArrowIpc(table), "ARROW"],
+      ] as const) {
+        const file = join(dir, name);
+        writeFileSync(file, bytes);
+        await openAndSpecify(page, file, fmt);
+        await page.click("#run");
+        await expect.poll(() => page.textContent("#summary"), { timeout: 60_000 }).toBe(summary(nodeFit));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("estimates the embedded synthetic panel, generated in the worker, as Node does", async () => {
+    await page.fill("#sim-seed", "20250101");
+    await page.click("#simulate");
+    await expect.poll(() => page.textContent("#data-status"), { timeout: 60_000 }).toContain("synthetic panel (seed 20250101)");
+    // the page pre-selects the study's baseline model
+    const spec: ModelSpec = {
+      outcome: "FC", treatment: "did", controls: ["Fin", "Eco", "Top1", "Quick", "Liability", "Q", "PE"],
+      fixef: ["firm", "year"], vcov: "cluster", cluster: ["city"], timing: { firstTreat: "adopt", year: "year" },
+    };
+    expect(await page.textContent("#formula")).toBe(`${formulaOf(spec)}, vcov = ${vcovOf(spec)}`);
+    await page.click("#run");
+    const sim = Frame.fromColumns(simulatePanel({ seed: 20250101 }).columns);
+    const fit = feols(eng, sim, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: clusterColumns(spec) });
+    await expect.poll(() => page.textContent("#summary"), { timeout: 60_000 }).toBe(summary(fit));
+    expect(await page.locator("#event-plot svg").count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "web-synthetic.png"), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 if (!haveChromium) {
   describe("web page in Chromium", () => {
     it.skip(`skipped: ${CHROMIUM} is missing (install it with: bash .ci/install-chromium.sh)`, () => {});
   });
+}
+
+/** Opens `file` through the file input and selects the mpdta TWFE model (deriving treat_post). */
+async function openAndSpecify(page: Page, file: string, format: string): Promise<void> {
+  await page.setInputFiles("#file", file);
+  await expect.poll(() => page.textContent("#data-status"), { timeout: 30_000 }).toContain(`2,500 rows × 6 columns (${format})`);
+  await page.selectOption("#first-treat", "first.treat");
+  await page.selectOption("#year", "year");
+  await page.click("#derive-did");
+  await expect.poll(() => page.inputValue("#treatment"), { timeout: 30_000 }).toBe("treat_post");
+  await page.selectOption("#outcome", "lemp");
+  // FE in the order of fixest's call (the first FE is the default cluster)
+  await page.check("#fixef input[value='countyreal']");
+  await page.check("#fixef input[value='year']");
+  await page.selectOption("#vcov", "cluster");
+  await page.check("#cluster input[value='countyreal']");
 }
 
 async function downloadText(page: Page, button: string): Promise<string> {

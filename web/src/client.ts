@@ -14,7 +14,7 @@ export class WorkerError extends Error {
   }
 }
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: (done: number, total: number) => void };
+type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: (done: number, total: number, what: string) => void };
 
 type Body<T extends RequestType> = Omit<Extract<WorkerRequest, { type: T }>, "id" | "type">;
 
@@ -35,7 +35,7 @@ export class EngineClient {
       if (m.id === 0 && m.type === "error") return readyReject(new WorkerError(m.error));
       const p = this.pending.get(m.id);
       if (!p) return;
-      if (m.type === "progress") return p.onProgress?.(m.done, m.total);
+      if (m.type === "progress") return p.onProgress?.(m.done, m.total, m.what);
       this.pending.delete(m.id);
       if (m.type === "result") p.resolve(m.result);
       else if (m.type === "error") p.reject(new WorkerError(m.error));
@@ -49,7 +49,7 @@ export class EngineClient {
   }
 
   request<T extends RequestType>(
-    type: T, body: Body<T>, opts: { onProgress?: (done: number, total: number) => void; transfer?: Transferable[] } = {},
+    type: T, body: Body<T>, opts: { onProgress?: (done: number, total: number, what: string) => void; transfer?: Transferable[] } = {},
   ): Promise<ResultOf[T]> {
     const id = this.nextId++;
     return new Promise<ResultOf[T]>((resolve, reject) => {

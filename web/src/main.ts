@@ -3,7 +3,9 @@
 import { EngineClient, WorkerError } from "./client.js";
 import { formulaOf, vcovOf } from "./spec.js";
 import { eventFigure, placeboFigure, regressionTable } from "./report.js";
-import { eventSvg, histogramSvg, tableCsv, tableHtml, tableLatex } from "./render.js";
+import { tableHtml } from "./render.js";
+import { renderFigure } from "../../bindings/report/svg.js";
+import { renderTable } from "../../bindings/report/tables.js";
 import embedSource from "../embed-example.html?raw";
 import type { DatasetInfo, ModelResult, ModelSpec, PlaceboResult } from "../../bindings/worker-protocol.js";
 
@@ -13,7 +15,7 @@ declare global {
     __ticks: number;
     /** longest gap between two frames (ms) since the last reset */
     __maxGap: number;
-    __hdfe: { model: ModelResult | null; placebo: PlaceboResult | null; data: DatasetInfo | null; busy: boolean };
+    __hdfe: { model: ModelResult | null; placebo: PlaceboResult | null; data: DatasetInfo | null; busy: boolean; progressEvents: number };
   }
 }
 
@@ -35,7 +37,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   return el as T;
 };
 
-const state: Window["__hdfe"] = { model: null, placebo: null, data: null, busy: false };
+const state: Window["__hdfe"] = { model: null, placebo: null, data: null, busy: false, progressEvents: 0 };
 window.__hdfe = state;
 let lastSpec: ModelSpec | null = null;
 
@@ -186,7 +188,10 @@ $("file").addEventListener("change", async () => {
     const bytes = await file.arrayBuffer();
     return client.request("load", { name: file.name, bytes }, { transfer: [bytes] });
   });
-  if (info) resetResults(), populate(info, true);
+  if (info) {
+    resetResults();
+    populate(info, true);
+  }
   else $("data-status").textContent = "No data loaded.";
 });
 
@@ -194,7 +199,11 @@ $("simulate").addEventListener("click", async () => {
   const seed = Number(($("sim-seed") as HTMLInputElement).value) || 20250101;
   $("data-status").textContent = "Simulating the panel…";
   const info = await busy($("simulate") as HTMLButtonElement, "Simulating…", () => client.request("simulate", { seed }));
-  if (info) resetResults(), populate(info, true);
+  if (info) {
+    ($("file") as HTMLInputElement).value = "";
+    resetResults();
+    populate(info, true);
+  }
 });
 
 $("derive-did").addEventListener("click", async () => {
@@ -213,6 +222,7 @@ function resetResults(): void {
   $("results").hidden = true;
   $("results-empty").hidden = false;
   $("placebo-figure").hidden = true;
+  $("download-draws").hidden = true;
   ($("placebo-progress") as HTMLProgressElement).value = 0;
   $("placebo-status").textContent = "";
 }
@@ -228,6 +238,7 @@ $("controls").addEventListener("submit", async (ev) => {
   state.placebo = null;
   renderModel(res);
   $("placebo-figure").hidden = true;
+  $("download-draws").hidden = true;
   $("placebo-status").textContent = "";
   refresh();
 });
@@ -239,7 +250,7 @@ function renderModel(res: ModelResult): void {
   const fig = eventFigure(res);
   $("event-figure").hidden = !fig && !(res.event && "error" in res.event);
   if (fig) {
-    $("event-plot").innerHTML = eventSvg(fig);
+    $("event-plot").innerHTML = renderFigure(fig);
     $("event-caption").textContent = `Coefficients on i(rel) with ${Math.round(res.fit.level * 100)}% confidence intervals; the period before adoption (−1) is the reference.`;
   } else if (res.event && "error" in res.event) {
     $("event-plot").replaceChildren();
@@ -257,12 +268,18 @@ $("run-placebo").addEventListener("click", async () => {
   const unit = ($("placebo-unit") as HTMLSelectElement).value;
   const bar = $("placebo-progress") as HTMLProgressElement;
   bar.value = 0;
+  state.progressEvents = 0;
   const t0 = performance.now();
   const res = await busy($("run-placebo") as HTMLButtonElement, "Running…", () =>
     client.request("placebo", { spec: { ...s, timing: spec().timing ?? s.timing }, placebo: { draws, seed, unit } }, {
-      onProgress: (done, total) => {
-        bar.value = done / total;
-        $("placebo-status").textContent = `${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} draws`;
+      onProgress: (done, total, what) => {
+        const draws = what === "placebo draws";
+        // setup (basis columns) fills the first fifth of the bar, draws the rest
+        bar.value = draws ? 0.2 + 0.8 * (done / total) : 0.2 * (done / total);
+        $("placebo-status").textContent = draws
+          ? `${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")} draws`
+          : `Preparing (${what})…`;
+        state.progressEvents++;
       },
     }),
   );
@@ -270,11 +287,16 @@ $("run-placebo").addEventListener("click", async () => {
   state.placebo = res;
   bar.value = 1;
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  $("placebo-status").textContent = `${res.draws.length.toLocaleString("en-US")} draws in ${secs} s; two-sided p = ${res.pValue.toFixed(4)}`;
+  $("placebo-status").textContent =
+    `${res.draws.length.toLocaleString("en-US")} draws in ${secs} s; two-sided p = ${res.p.twoSided.toFixed(4)}` +
+    (res.warnings.length ? `. ${res.warnings.join(" ")}` : "");
   const fig = placeboFigure(res);
-  $("placebo-plot").innerHTML = histogramSvg(fig);
-  $("placebo-caption").textContent = `${res.method}. The red line is the estimate; p = share of draws with |b| ≥ |estimate| = ${res.pValue.toFixed(4)}.`;
+  $("placebo-plot").innerHTML = renderFigure(fig);
+  $("placebo-caption").textContent =
+    `In-space placebo: ${res.method}. The red line is the estimate. p-values (share of ${res.valid.toLocaleString("en-US")} draws): ` +
+    `two-sided |b*| ≥ |b| ${res.p.twoSided.toFixed(4)}, left b* ≤ b ${res.p.left.toFixed(4)}, right b* ≥ b ${res.p.right.toFixed(4)}.`;
   $("placebo-figure").hidden = false;
+  $("download-draws").hidden = false;
 });
 
 // ---- downloads
@@ -289,10 +311,6 @@ function download(name: string, type: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function formulas(res: ModelResult): string[] {
-  return [res.formula, ...(res.event && !("error" in res.event) ? [res.event.formula] : [])];
-}
-
 $("download-json").addEventListener("click", () => {
   const m = state.model;
   if (!m) return;
@@ -302,7 +320,11 @@ $("download-json").addEventListener("click", () => {
     model: m.fit,
     event_study: ev ? { ...ev.fit, points: ev.points } : null,
     placebo: state.placebo
-      ? { coef: state.placebo.coef, estimate: state.placebo.estimate, seed: state.placebo.seed, p_value: state.placebo.pValue, method: state.placebo.method, draws: state.placebo.draws }
+      ? {
+          coef: state.placebo.coef, estimate: state.placebo.estimate, seed: state.placebo.seed, p: state.placebo.p,
+          valid: state.placebo.valid, units: state.placebo.units, cohorts: state.placebo.cohorts, method: state.placebo.method,
+          warnings: state.placebo.warnings, draws: state.placebo.draws,
+        }
       : null,
   };
   download("hdfe-results.json", "application/json", JSON.stringify(out, null, 2));
@@ -310,16 +332,20 @@ $("download-json").addEventListener("click", () => {
 
 $("download-csv").addEventListener("click", () => {
   const m = state.model;
-  if (!m) return;
-  let text = tableCsv(regressionTable(m), formulas(m));
-  if (state.placebo) text += "\nplacebo_draw,coefficient\n" + state.placebo.draws.map((d, i) => `${i + 1},${d}`).join("\n") + "\n";
-  download("hdfe-results.csv", "text/csv", text);
+  if (m) download("hdfe-results.csv", "text/csv", renderTable(regressionTable(m), "csv"));
+});
+
+$("download-draws").addEventListener("click", () => {
+  const p = state.placebo;
+  if (!p) return;
+  const lines = ["draw,coefficient", ...p.draws.map((d, i) => `${i},${d ?? ""}`)];
+  download("hdfe-placebo-draws.csv", "text/csv", lines.join("\n") + "\n");
 });
 
 $("download-tex").addEventListener("click", () => {
   const m = state.model;
   if (!m) return;
-  download("hdfe-results.tex", "application/x-tex", tableLatex(regressionTable(m)));
+  download("hdfe-results.tex", "application/x-tex", renderTable(regressionTable(m), "latex"));
 });
 
 // ---- embedding docs: the snippet shown is the one in embed-example.html (which the e2e test runs)

@@ -1,54 +1,83 @@
-// In-space placebo for the worker: keep the adoption years, reassign which units get them
-// (a seeded permutation of the unit-level first-treatment years), rebuild the DiD term and
-// refit; the distribution of placebo coefficients gives a permutation p-value.
-import { Rng } from "../../bindings/rng.js";
+// In-space placebo in the worker: bindings/placebo.ts (no refits: FWL on the fit's demeaned
+// data), run in chunks so that progress reaches the page while it computes. The chunks are
+// the ones bindings/placebo-node.ts hands to its threads (fixed blocks of basis columns,
+// ranges of draws; draw d always uses stream fork(d) of the seed), so the draws are
+// bit-identical to one placebo() call in Node.
+import {
+  preparePlacebo, basisBlockCount, basisBlocks, finishBasis, basisDraws, demeanDraws, drawBlockCount, assemblePlacebo,
+  placebo, BLOCK, type PlaceboOptions, type PlaceboResult,
+} from "../../bindings/placebo.js";
 import { OptionError, type Engine, type Fit, type Frame } from "../../bindings/browser.js";
-import type { ModelSpec, PlaceboResult, PlaceboSpec } from "../../bindings/worker-protocol.js";
-import { didColumn } from "./spec.js";
+import type { ModelSpec, PlaceboSpec } from "../../bindings/worker-protocol.js";
+import { adoptColumn } from "./spec.js";
 
-export type FitFn = (eng: Engine, frame: Frame, spec: ModelSpec, override?: Record<string, Float64Array>) => Fit;
+export type Progress = (done: number, total: number, what: string) => void;
 
-export async function runPlacebo(
-  eng: Engine, frame: Frame, spec: ModelSpec, p: PlaceboSpec, fitModel: FitFn,
-  onProgress: (done: number, total: number) => void,
-): Promise<PlaceboResult> {
-  if (!spec.timing) throw new OptionError("the placebo needs the first-treatment and year columns", undefined, "choose them under Treatment timing");
-  if (!(Number.isInteger(p.draws) && p.draws >= 1 && p.draws <= 100_000)) throw new OptionError(`draws must be an integer in 1..100000, got ${p.draws}`);
-  const fit = fitModel(eng, frame, spec);
-  const coef = spec.treatment;
-  if (!(coef in fit.coef)) throw new OptionError(`the treatment "${coef}" was dropped from the model`);
-  const estimate = fit.coef[coef];
-  const units = frame.codes(p.unit);
-  const first = frame.numeric(spec.timing.firstTreat);
-  const year = frame.numeric(spec.timing.year);
-  const G = units.levels.length;
-  const g = new Float64Array(G).fill(NaN);
-  for (let i = 0; i < frame.nrows; i++) {
-    const u = units.codes[i];
-    if (u >= 0 && Number.isNaN(g[u])) g[u] = first[i];
-  }
-  const rng = new Rng(p.seed);
-  const draws: number[] = [];
-  const perm = new Float64Array(G);
-  const gi = new Float64Array(frame.nrows);
-  const every = Math.max(1, Math.floor(p.draws / 100));
-  for (let d = 0; d < p.draws; d++) {
-    perm.set(g);
-    for (let j = G - 1; j > 0; j--) {
-      const k = rng.int(j + 1);
-      const t = perm[j];
-      perm[j] = perm[k];
-      perm[k] = t;
+/** Steps of progress per phase (setup: basis columns; draws). */
+const STEPS = 40;
+
+function now(): number {
+  return performance.now();
+}
+
+/** placebo(eng, fit, opts), in chunks, reporting progress after each. */
+export function placeboChunked(eng: Engine, fit: Fit, opts: PlaceboOptions, onProgress: Progress): PlaceboResult {
+  if (opts.scheme === "time" || opts.assignments) return placebo(eng, fit, { ...opts, onProgress: (d, t) => onProgress(d, t, "draws") });
+  const t0 = now();
+  const warnings: string[] = [];
+  const P = preparePlacebo(eng, fit, opts, (m) => {
+    warnings.push(m);
+    opts.onWarning?.(m);
+  });
+  const total = P.nDraws;
+  const draws = new Float64Array(total);
+  let t1: number;
+  if (P.method === "basis") {
+    const nb = basisBlockCount(P);
+    const per = P.U * P.cohortT.length * BLOCK;
+    const H = new Float64Array(P.U * P.cohortT.length * P.basisCols.length);
+    const bStep = Math.max(1, Math.ceil(nb / STEPS));
+    for (let b = 0; b < nb; b += bStep) {
+      const b1 = Math.min(nb, b + bStep);
+      H.set(basisBlocks(eng, P, b, b1), b * per);
+      onProgress(b1, nb, "placebo setup (basis columns)");
     }
-    for (let i = 0; i < frame.nrows; i++) gi[i] = units.codes[i] >= 0 ? perm[units.codes[i]] : NaN;
-    const f = fitModel(eng, frame, spec, { [coef]: didColumn(gi, year) });
-    draws.push(f.coef[coef] ?? NaN);
-    if ((d + 1) % every === 0 || d + 1 === p.draws) onProgress(d + 1, p.draws);
+    const B = finishBasis(eng, P, H);
+    t1 = now();
+    const dStep = Math.max(1, Math.ceil(total / STEPS));
+    for (let d = 0; d < total; d += dStep) {
+      const m = Math.min(dStep, total - d);
+      draws.set(basisDraws(eng, P, B, d, m), d);
+      onProgress(d + m, total, "placebo draws");
+    }
+  } else {
+    t1 = now();
+    const nb = drawBlockCount(P);
+    for (let b = 0; b < nb; b++) {
+      draws.set(demeanDraws(eng, P, b, b + 1).b, b * BLOCK);
+      onProgress(Math.min(total, (b + 1) * BLOCK), total, "placebo draws");
+    }
   }
-  const ok = draws.filter(Number.isFinite);
-  const pValue = ok.filter((b) => Math.abs(b) >= Math.abs(estimate) - 1e-12).length / ok.length;
+  const t2 = now();
+  return assemblePlacebo({ opts, P, draws, warnings, threads: 1, setupMs: t1 - t0, drawsMs: t2 - t1 });
+}
+
+/**
+ * The frame and options of the page's in-space placebo: adds the adoption column as
+ * bindings/placebo.ts reads it (first-treatment year, never treated = NaN; mpdta codes never
+ * treated as 0) under a fresh name, and keeps the unit and year complete in the sample.
+ */
+export function placeboSetup(frame: Frame, spec: ModelSpec, p: PlaceboSpec): { frame: Frame; opts: PlaceboOptions; keep: string[] } {
+  if (!spec.timing) {
+    throw new OptionError("the placebo needs the first-treatment and time columns", undefined, "choose them under Treatment timing");
+  }
+  if (!p.unit) throw new OptionError("choose the unit across which adoption years are reassigned");
+  let adopt = "adopt";
+  while (frame.has(adopt)) adopt += "_";
+  const f = frame.withColumn(adopt, adoptColumn(frame.numeric(spec.timing.firstTreat)));
   return {
-    coef, estimate, draws, seed: p.seed, pValue, elapsedMs: 0,
-    method: `first-treatment years of ${p.unit} permuted across its ${G} units (seed ${p.seed})`,
+    frame: f,
+    keep: [p.unit, spec.timing.year],
+    opts: { treatment: spec.treatment, scheme: "space", unit: p.unit, adopt, year: spec.timing.year, draws: p.draws, seed: p.seed },
   };
 }

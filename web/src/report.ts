@@ -37,7 +37,6 @@ export function regressionTable(res: ModelResult): RegressionTable {
     notes: [
       `(1) ${res.formula}`,
       ...(fits.length > 1 ? [`(2) ${fits[1].formula}`] : []),
-      "Signif. codes: *** 0.001, ** 0.01, * 0.05, . 0.1",
     ],
   };
 }
@@ -62,9 +61,9 @@ export function placeboFigure(p: PlaceboResult): HistogramPlot {
     kind: "histogram",
     id: "placebo",
     title: `In-space placebo: ${p.draws.length.toLocaleString("en-US")} draws`,
-    values: p.draws,
+    values: p.draws.filter((x): x is number => x !== null),
     marker: { value: p.estimate, label: `estimate ${p.estimate.toPrecision(4)}` },
     xLabel: `Placebo coefficient of ${p.coef}`,
-    notes: [`${p.method}; two-sided p = ${p.pValue.toFixed(4)}`],
+    notes: [`${p.method}; two-sided p = ${p.p.twoSided.toFixed(4)}`],
   };
 }

@@ -54,6 +54,11 @@ export function relColumn(firstTreat: Float64Array, year: Float64Array): Float64
   return out;
 }
 
+/** The first-treatment year, NaN for never treated (0, missing or a 9999+ code). */
+export function adoptColumn(firstTreat: Float64Array): Float64Array {
+  return Float64Array.from(firstTreat, (g) => (isTreatedCohort(g) ? g : NaN));
+}
+
 function isTreatedCohort(g: number): boolean {
   return Number.isFinite(g) && g > 0 && g < 9999;
 }

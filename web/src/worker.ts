@@ -4,15 +4,15 @@
 /// <reference lib="webworker" />
 import wasmUrl from "../../build/hdfe.wasm?url";
 import {
-  loadEngine, readTable, formatFromName, Frame, feols, fitToJson, summary, HdfeError, type Engine, type Fit,
+  loadEngine, readTable, formatFromName, Frame, feols, fitToJson, summary, HdfeError, OptionError, type Engine, type Fit,
 } from "../../bindings/browser.js";
 import { simulatePanel, SIM_STRING_COLUMNS } from "../../bindings/simulate.js";
 import type {
-  ColumnInfo, DatasetInfo, ErrorInfo, EventPoint, ModelResult, ModelSpec, PlaceboResult, ResultOf, WorkerRequest,
+  ColumnInfo, DatasetInfo, ErrorInfo, EventPoint, ModelResult, ModelSpec, PlaceboResult, PlaceboSpec, ResultOf, WorkerRequest,
   WorkerResponse, ReadyMessage,
 } from "../../bindings/worker-protocol.js";
 import { clusterColumns, didColumn, eventFormulaOf, formulaOf, relColumn, vcovOf } from "./spec.js";
-import { runPlacebo } from "./placebo-run.js";
+import { placeboChunked, placeboSetup } from "./placebo-run.js";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -114,8 +114,8 @@ function deriveDid(firstTreat: string, year: string, name: string): DatasetInfo 
   return info;
 }
 
-function fitModel(eng: Engine, frame: Frame, spec: ModelSpec, override?: Record<string, Float64Array>): Fit {
-  return feols(eng, frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: clusterColumns(spec), override });
+function fitModel(eng: Engine, frame: Frame, spec: ModelSpec): Fit {
+  return feols(eng, frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: clusterColumns(spec) });
 }
 
 /** A column name not in the frame, starting from `base`. */
@@ -152,6 +152,31 @@ function fit(eng: Engine, spec: ModelSpec): ModelResult {
   return out;
 }
 
+function runPlacebo(eng: Engine, id: number, spec: ModelSpec, p: PlaceboSpec): PlaceboResult {
+  const t0 = performance.now();
+  if (!(Number.isInteger(p.draws) && p.draws >= 1 && p.draws <= 1_000_000)) {
+    throw new OptionError(`draws must be a whole number from 1 to 1,000,000, got ${p.draws}`);
+  }
+  if (!Number.isSafeInteger(p.seed)) throw new OptionError(`the seed must be a whole number, got ${p.seed}`);
+  const setup = placeboSetup(data().frame, spec, p);
+  const model = feols(eng, setup.frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: [...clusterColumns(spec), ...setup.keep] });
+  post({ id, type: "progress", done: 0, total: p.draws, what: "placebo setup" });
+  const r = placeboChunked(eng, model, setup.opts, (done, total, what) => post({ id, type: "progress", done, total, what }));
+  return {
+    coef: r.treatment,
+    estimate: r.estimate,
+    draws: Array.from(r.draws, (x) => (Number.isFinite(x) ? x : null)),
+    seed: r.seed,
+    p: { twoSided: r.p.twoSided.p, left: r.p.left.p, right: r.p.right.p },
+    valid: r.valid,
+    units: r.units,
+    cohorts: r.cohorts,
+    method: `adoption years of ${r.units} ${p.unit} units (cohorts ${r.cohorts.join(", ")}; never treated kept) permuted, seed ${r.seed}, ${r.method} method`,
+    warnings: r.warnings,
+    elapsedMs: performance.now() - t0,
+  };
+}
+
 async function handle(req: WorkerRequest): Promise<ResultOf[WorkerRequest["type"]]> {
   const eng = await ready;
   switch (req.type) {
@@ -163,15 +188,8 @@ async function handle(req: WorkerRequest): Promise<ResultOf[WorkerRequest["type"
       return deriveDid(req.firstTreat, req.year, req.name);
     case "fit":
       return fit(eng, req.spec);
-    case "placebo": {
-      const t0 = performance.now();
-      const { frame } = data();
-      const res: PlaceboResult = await runPlacebo(eng, frame, req.spec, req.placebo, fitModel, (done, total) =>
-        post({ id: req.id, type: "progress", done, total, what: "placebo draws" }),
-      );
-      res.elapsedMs = performance.now() - t0;
-      return res;
-    }
+    case "placebo":
+      return runPlacebo(eng, req.id, req.spec, req.placebo);
   }
 }
 
