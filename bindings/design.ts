@@ -5,6 +5,7 @@ import type { Formula, Term, FixefTerm, ArgValue } from "./formula.js";
 import { Frame, fmtLevel } from "./frame.js";
 import { ColumnError, OptionError } from "./errors.js";
 import type { FeType } from "./kernels.js";
+import { sunabColumns } from "./event/sunab.js";
 
 export interface FeDim {
   /** fixest's name: "firm", "fe1^fe2", or the FE part of "region[year]" */
@@ -164,7 +165,7 @@ function expandTerm(
       cols.push(col);
     }
   } else {
-    throw new OptionError(`sunab() terms are estimated by the event-study module (bindings/event.ts); use sunab() through feols there`);
+    sunabColumns(t, frame, n, markCodes, names, cols);
   }
 }
 
