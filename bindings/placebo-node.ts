@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import type { Engine } from "./wasm.js";
 import type { Fit } from "./feols.js";
 import {
-  placebo, preparePlacebo, basisBlocks, basisBlockCount, finishBasis, basisDraws, demeanDraws, drawBlockCount,
+  placebo, preparePlacebo, computeBasis, basisBlocks, basisBlockCount, finishBasis, basisDraws, demeanDraws, drawBlockCount,
   assemblePlacebo, BLOCK, type PlaceboOptions, type PlaceboResult, type PlaceboProblem, type PlaceboBasis,
 } from "./placebo.js";
 import { createEngine } from "./wasm.js";
@@ -198,7 +198,16 @@ export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions
       done[i] = n;
       opts.onProgress?.(done.reduce((a, b) => a + b, 0), total);
     };
-    if (P.method === "basis") {
+    if (P.method === "basis" && P.basisSolver === "direct") {
+      const B = computeBasis(eng, P); // exact and cheap: no need for the workers
+      await pool.all({ kind: "setBasis", B });
+      t1 = performance.now();
+      setupMs = t1 - t0;
+      const rs = ranges(total, threads);
+      const out = await Promise.all(rs.map(([d0, d1], i) => pool.run(i, { kind: "draws", d0, nd: d1 - d0 }, report(i))));
+      draws = new Float64Array(total);
+      rs.forEach(([d0], i) => draws.set(out[i]!, d0));
+    } else if (P.method === "basis") {
       const nb = basisBlockCount(P);
       const parts = await Promise.all(ranges(nb, threads).map(([b0, b1], i) => pool.run(i, { kind: "basis", b0, b1 })));
       const H = new Float64Array(P.U * P.cohortT.length * P.basisCols.length);

@@ -47,6 +47,7 @@ export interface PlaceboKernels {
     work: number, assign: number, idx: number, outAssign: number, outB: number,
   ): number;
   scaleRows(n: number, k: number, x: number, s: number): number;
+  gram(n: number, k: number, x: number, out: number): number;
 }
 
 export const SCHEME_CODE = { space: 0, "random-time": 1, given: 2 } as const;
@@ -96,6 +97,13 @@ export interface PlaceboOptions {
   threads?: number;
   /** "auto" (default): basis when it needs fewer demeaned columns than the draws */
   method?: PlaceboMethod;
+  /**
+   * How the basis method projects its columns off the FEs: "direct" solves the FE normal
+   * equations exactly (largest FE eliminated in closed form, dense Schur complement on the
+   * others; plain FEs whose smaller dimensions total at most 1500 levels), "demean" runs
+   * the demean kernel on every basis column; "auto" (default) takes direct when it applies.
+   */
+  basisSolver?: "auto" | "direct" | "demean";
   /** tolerance of the FE projections of the placebo columns (default 1e-10) */
   fixefTol?: number;
   fixefIter?: number;
@@ -145,8 +153,10 @@ export interface PlaceboResult {
   units: number;
   /** distinct first treated years that a draw can assign */
   cohorts: number[];
-  /** basis columns demeaned (method basis) */
+  /** basis columns (method basis) */
   basisColumns: number;
+  /** how the basis columns were projected off the FEs (method basis) */
+  basisSolver?: "direct" | "demean";
   seed: number;
   threads: number;
   warnings: string[];
@@ -196,6 +206,7 @@ export interface PlaceboProblem {
   /** basis columns to demean (index u * C + c), ascending */
   basisCols: Int32Array;
   method: "basis" | "demean";
+  basisSolver: "direct" | "demean";
   tol: number;
   maxIter: number;
   collinTol: number;
@@ -209,6 +220,8 @@ export interface PlaceboBasis {
 }
 
 const NEVER = 9999;
+/** Largest total of levels of the smaller FEs for the direct basis solver (dense Schur complement). */
+const DIRECT_MAX_LEVELS = 1500;
 
 function kernels(eng: Engine): PlaceboKernels {
   return eng.k as unknown as PlaceboKernels;
@@ -481,6 +494,17 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
       "use method demean");
   }
 
+  const wantSolver = opts.basisSolver ?? "auto";
+  if (!["auto", "direct", "demean"].includes(wantSolver)) throw new OptionError(`unknown basis solver "${wantSolver}"`, undefined, "use auto, direct or demean");
+  const plainFe = I.sample.fe.every((d) => d.type === 0);
+  const smallLevels = I.sample.fe.map((d) => d.levels).sort((a, b) => b - a).slice(1).reduce((a, b) => a + b, 0);
+  const directOk = plainFe && smallLevels <= DIRECT_MAX_LEVELS;
+  if (wantSolver === "direct" && !directOk) {
+    throw new OptionError(`the direct basis solver needs plain fixed effects (no varying slopes) whose smaller dimensions total at most ${DIRECT_MAX_LEVELS} levels`,
+      undefined, "use basisSolver demean");
+  }
+  const basisSolver = wantSolver === "demean" || !directOk ? "demean" : "direct";
+
   // ---- FE dims as feols orders them
   const fe = I.sample.fe;
   const ord = fe.map((_, q) => q).sort((a, b) => fe[b].levels - fe[a].levels);
@@ -510,7 +534,7 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   return {
     n, U, T, unitLabels, years, unitIdx: unitOf, yearIdx, feCodes, feGroups, feTypes, feSlopes, w, sw, q, kq, ey,
     estimate: fit.coef[opts.treatment], scheme, order, strataStart, cohort0, cohortT, cand, given, drawIds, nDraws,
-    keyHi: rng.keyHi, keyLo: rng.keyLo, basisCols, method, tol, maxIter, collinTol,
+    keyHi: rng.keyHi, keyLo: rng.keyLo, basisCols, method, basisSolver, tol, maxIter, collinTol,
   };
 }
 
@@ -618,19 +642,28 @@ export function finishBasis(eng: Engine, P: PlaceboProblem, H: Float64Array): Pl
     eng.f64(ones, n).fill(1);
     const rPtr = eng.allocF64(nb);
     check(K.unitYearAggregate(n, 1, ones, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, rPtr), "unitYearAggregate");
-    const Pm = eng.getF64(pPtr, nb * kq);
     const g = eng.getF64(gPtr, nb);
     const raw = eng.getF64(rPtr, nb);
-    const gram = new Float64Array(nb * nb);
     const cols = P.basisCols;
-    for (let x = 0; x < cols.length; x++) {
+    const nc = cols.length;
+    // P'P over the basis columns (WASM gram of the kq x nc matrix)
+    let PtP: Float64Array | null = null;
+    if (kq > 0 && nc > 0) {
+      const Pm = eng.f64(pPtr, nb * kq);
+      const pc = new Float64Array(kq * nc);
+      for (let x = 0; x < nc; x++) for (let l = 0; l < kq; l++) pc[x * kq + l] = Pm[l * nb + cols[x]];
+      const pcp = eng.putF64(pc);
+      const op = eng.allocF64(nc * nc);
+      check(K.gram(kq, nc, pcp, op), "gram");
+      PtP = eng.getF64(op, nc * nc);
+    }
+    const gram = new Float64Array(nb * nb);
+    for (let x = 0; x < nc; x++) {
       const a = cols[x];
-      for (let y = 0; y < cols.length; y++) {
+      for (let y = 0; y < nc; y++) {
         const b = cols[y];
         // H is symmetric up to the demeaning tolerance: average the two halves
-        let h = 0.5 * (H[x * nb + b] + H[y * nb + a]);
-        for (let l = 0; l < kq; l++) h -= Pm[l * nb + a] * Pm[l * nb + b];
-        gram[a * nb + b] = h;
+        gram[a * nb + b] = 0.5 * (H[x * nb + b] + H[y * nb + a]) - (PtP ? PtP[x * nc + y] : 0);
       }
     }
     return { gram, g, raw };
@@ -639,7 +672,198 @@ export function finishBasis(eng: Engine, P: PlaceboProblem, H: Float64Array): Pl
 
 /** The whole basis setup on one engine. */
 export function computeBasis(eng: Engine, P: PlaceboProblem): PlaceboBasis {
-  return finishBasis(eng, P, basisBlocks(eng, P, 0, basisBlockCount(P)));
+  const H = P.basisSolver === "direct" ? directBasis(eng, P) : basisBlocks(eng, P, 0, basisBlockCount(P));
+  return finishBasis(eng, P, H);
+}
+
+/**
+ * H = B'M_F B exactly, without demeaning any column. With f the largest FE (D_f its
+ * weighted counts, diagonal), S the smaller FEs' dummies and N = F_f'W F_S:
+ *   B_a'P_F B_b = r_a'(F'WF)^- r_b = rf_a' D_f^-1 rf_b + s_a' C^- s_b,
+ *   C = F_S'W F_S - N'D_f^-1 N (Schur complement, m x m), s_a = rs_a - N'D_f^-1 rf_a,
+ * where rf_a, rs_a are the FE sums of basis column a (sparse: only the firms of unit u).
+ * Any generalised inverse of C gives the same projection; a Cholesky factor that skips
+ * dependent pivots is one. Cost O(n C + nb^2 m) instead of one demeaning per column.
+ * Returns the same layout as basisBlocks: nb rows per basis column, in basisCols order.
+ */
+export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
+  const n = P.n, U = P.U, T = P.T, C = P.cohortT.length, nb = U * C;
+  const cols = P.basisCols;
+  const nc = cols.length;
+  const Q = P.feGroups.length;
+  const w = P.w;
+  const wt = (i: number) => (w ? w[i] : 1);
+  // rows grouped by unit (counting sort)
+  const start = new Int32Array(U + 1);
+  for (let i = 0; i < n; i++) start[P.unitIdx[i] + 1]++;
+  for (let u = 0; u < U; u++) start[u + 1] += start[u];
+  const byUnit = new Int32Array(n);
+  {
+    const pos = start.slice(0, U);
+    for (let i = 0; i < n; i++) byUnit[pos[P.unitIdx[i]]++] = i;
+  }
+  // B_a'W B_b for columns of the same unit: suffix sums of weights over years
+  const unitYearW = new Float64Array(U * (T + 1));
+  for (let i = 0; i < n; i++) unitYearW[P.unitIdx[i] * (T + 1) + P.yearIdx[i]] += wt(i);
+  for (let u = 0; u < U; u++) for (let t = T - 1; t >= 0; t--) unitYearW[u * (T + 1) + t] += unitYearW[u * (T + 1) + t + 1];
+  const H = new Float64Array(nc * nc);
+  // columns are sorted by unit: each unit's columns are one contiguous range
+  for (let x0 = 0; x0 < nc; ) {
+    const u = Math.floor(cols[x0] / C);
+    let x1 = x0;
+    while (x1 < nc && Math.floor(cols[x1] / C) === u) x1++;
+    for (let x = x0; x < x1; x++) {
+      const tx = P.cohortT[cols[x] % C];
+      for (let y = x0; y < x1; y++) H[x * nc + y] = unitYearW[u * (T + 1) + Math.max(tx, P.cohortT[cols[y] % C])];
+    }
+    x0 = x1;
+  }
+  if (Q > 0) {
+    const F = P.feGroups[0];
+    const fcode = P.feCodes.subarray(0, n);
+    const offs: number[] = [];
+    let m = 0;
+    for (let q = 1; q < Q; q++) {
+      offs.push(m);
+      m += P.feGroups[q];
+    }
+    const scode = (q: number, i: number) => offs[q - 1] + P.feCodes[q * n + i];
+    // D_f, and N as CSR by firm (rows of each firm accumulated into a dense scratch)
+    const Df = new Float64Array(F);
+    for (let i = 0; i < n; i++) Df[fcode[i]] += wt(i);
+    const fStart = new Int32Array(F + 1);
+    for (let i = 0; i < n; i++) fStart[fcode[i] + 1]++;
+    for (let f = 0; f < F; f++) fStart[f + 1] += fStart[f];
+    const byFirm = new Int32Array(n);
+    {
+      const pos = fStart.slice(0, F);
+      for (let i = 0; i < n; i++) byFirm[pos[fcode[i]]++] = i;
+    }
+    const nPtr = new Int32Array(F + 1);
+    const nIdxL: number[] = [], nValL: number[] = [];
+    const dense = new Float64Array(Math.max(m, 1));
+    const touched: number[] = [];
+    for (let f = 0; f < F; f++) {
+      for (let r = fStart[f]; r < fStart[f + 1]; r++) {
+        const i = byFirm[r];
+        for (let q = 1; q < Q; q++) {
+          const k = scode(q, i);
+          if (dense[k] === 0) touched.push(k);
+          dense[k] += wt(i);
+        }
+      }
+      for (const k of touched) {
+        nIdxL.push(k);
+        nValL.push(dense[k]);
+        dense[k] = 0;
+      }
+      touched.length = 0;
+      nPtr[f + 1] = nIdxL.length;
+    }
+    const nIdx = Int32Array.from(nIdxL), nVal = Float64Array.from(nValL);
+    // Schur complement C = F_S'WF_S - N'D^-1 N, and its factor (dependent pivots skipped)
+    const Cm = new Float64Array(m * m);
+    for (let i = 0; i < n; i++) {
+      for (let q = 1; q < Q; q++) for (let q2 = 1; q2 < Q; q2++) Cm[scode(q, i) * m + scode(q2, i)] += wt(i);
+    }
+    for (let f = 0; f < F; f++) {
+      for (let a = nPtr[f]; a < nPtr[f + 1]; a++) {
+        const va = nVal[a] / Df[f];
+        for (let b = nPtr[f]; b < nPtr[f + 1]; b++) Cm[nIdx[a] * m + nIdx[b]] -= va * nVal[b];
+      }
+    }
+    const R = cholSkip(Cm, m);
+    // per column: rf (sparse over the unit's firms), s = rs - N'D^-1 rf, L = R^-T s
+    const L = new Float64Array(Math.max(m, 1) * nc);
+    const firmVal = new Float64Array(F);
+    const firmCols: number[][] = [];
+    const firmVals: number[][] = [];
+    const rs = new Float64Array(Math.max(m, 1));
+    const tf: number[] = [];
+    for (let x = 0; x < nc; x++) {
+      const a = cols[x], u = Math.floor(a / C), t0 = P.cohortT[a % C];
+      rs.fill(0);
+      for (let r = start[u]; r < start[u + 1]; r++) {
+        const i = byUnit[r];
+        if (P.yearIdx[i] < t0) continue;
+        const f = fcode[i];
+        if (firmVal[f] === 0) tf.push(f);
+        firmVal[f] += wt(i);
+        for (let q = 1; q < Q; q++) rs[scode(q, i)] += wt(i);
+      }
+      for (const f of tf) {
+        const v = firmVal[f];
+        const d = v / Df[f];
+        for (let b = nPtr[f]; b < nPtr[f + 1]; b++) rs[nIdx[b]] -= d * nVal[b];
+        (firmCols[f] ??= []).push(x);
+        (firmVals[f] ??= []).push(v / Math.sqrt(Df[f]));
+        firmVal[f] = 0;
+      }
+      tf.length = 0;
+      forwardSolve(R, m, rs);
+      L.set(rs.subarray(0, m), x * m);
+    }
+    // H -= rho rho' (pairs of columns sharing a firm)
+    for (let f = 0; f < F; f++) {
+      const cs = firmCols[f];
+      if (!cs) continue;
+      const vs = firmVals[f];
+      for (let p = 0; p < cs.length; p++) for (let q2 = 0; q2 < cs.length; q2++) H[cs[p] * nc + cs[q2]] -= vs[p] * vs[q2];
+    }
+    // H -= L'L (WASM gram)
+    if (m > 0 && nc > 0) {
+      const LtL = eng.scoped(() => {
+        const lp = eng.putF64(L, "Schur solves");
+        const op = eng.allocF64(nc * nc);
+        check(kernels(eng).gram(m, nc, lp, op), "gram");
+        return eng.getF64(op, nc * nc);
+      });
+      for (let z = 0; z < nc * nc; z++) H[z] -= LtL[z];
+    }
+  }
+  const out = new Float64Array(nb * nc);
+  for (let x = 0; x < nc; x++) for (let y = 0; y < nc; y++) out[x * nb + cols[y]] = H[x * nc + y];
+  return out;
+}
+
+/**
+ * Upper Cholesky factor of a PSD matrix (row-major m x m, overwritten) that skips a pivot
+ * at most 1e-10 times its original diagonal (a dependent column): its row is zeroed, so
+ * the factor gives a generalised inverse.
+ */
+function cholSkip(A: Float64Array, m: number): Float64Array {
+  const diag = Float64Array.from({ length: m }, (_, i) => A[i * m + i]);
+  for (let k = 0; k < m; k++) {
+    let d = A[k * m + k];
+    for (let l = 0; l < k; l++) d -= A[l * m + k] * A[l * m + k];
+    if (!(d > 1e-10 * diag[k]) || !(diag[k] > 0)) {
+      for (let j = k; j < m; j++) A[k * m + j] = 0;
+      continue;
+    }
+    const r = Math.sqrt(d);
+    A[k * m + k] = r;
+    for (let j = k + 1; j < m; j++) {
+      let s = A[k * m + j];
+      for (let l = 0; l < k; l++) s -= A[l * m + k] * A[l * m + j];
+      A[k * m + j] = s / r;
+    }
+  }
+  for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) A[i * m + j] = 0;
+  return A;
+}
+
+/** b <- R^-T b for the factor of cholSkip (skipped pivots give 0). */
+function forwardSolve(R: Float64Array, m: number, b: Float64Array): void {
+  for (let k = 0; k < m; k++) {
+    const r = R[k * m + k];
+    if (r === 0) {
+      b[k] = 0;
+      continue;
+    }
+    let s = b[k];
+    for (let l = 0; l < k; l++) s -= R[l * m + k] * b[l];
+    b[k] = s / r;
+  }
 }
 
 /** Placebo coefficients of draws [d0, d0 + nd) by the basis method. */
@@ -824,6 +1048,7 @@ export function assemblePlacebo(a: AssembleInput): PlaceboResult {
     units: P.U,
     cohorts: Array.from(P.cohortT, (t) => P.years[t]),
     basisColumns: P.method === "basis" ? P.basisCols.length : 0,
+    basisSolver: P.method === "basis" ? P.basisSolver : undefined,
     seed: opts.seed ?? 1,
     threads: a.threads,
     warnings: a.warnings,

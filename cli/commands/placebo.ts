@@ -1,0 +1,261 @@
+// hdfe placebo: randomization inference for a DiD coefficient (in-space / in-time /
+// random-time placebos, or a replay of given draws); hdfe wild: wild cluster bootstrap.
+// Both fit the model once (feols) and never refit it.
+import type { Command } from "commander";
+import { loadEngine } from "../../bindings/node.js";
+import { feols, type Fit } from "../../bindings/feols.js";
+import { parseFormula, formulaColumns } from "../../bindings/formula.js";
+import { readFile } from "../../bindings/io/node.js";
+import { Frame } from "../../bindings/frame.js";
+import { OptionError, ColumnError } from "../../bindings/errors.js";
+import { placeboThreads, defaultThreads } from "../../bindings/placebo-node.js";
+import type { PlaceboResult, PlaceboScheme, PlaceboMethod, PlaceboAssignments } from "../../bindings/placebo.js";
+import { wild, type WildResult, type WildWeights } from "../../bindings/wild.js";
+import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
+
+interface FitFlags extends ReadFlags {
+  formula: string;
+  vcov?: string;
+  ssc?: string;
+  fixefRm: string;
+  weights?: string;
+  fixefTol: string;
+  json?: boolean;
+}
+
+interface PlaceboFlags extends FitFlags {
+  treatment: string;
+  scheme: string;
+  unit: string;
+  adopt: string;
+  year: string;
+  strata?: string;
+  draws: string;
+  seed: string;
+  shifts: string;
+  assignments?: string;
+  threads?: string;
+  method: string;
+  saveDraws?: string;
+}
+
+interface WildFlags extends FitFlags {
+  param: string;
+  cluster: string;
+  B: string;
+  weights: string;
+  fitWeights?: string;
+  unrestricted?: boolean;
+  null: string;
+  seed: string;
+  level: string;
+}
+
+function intFlag(v: string, name: string, min = 1): number {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < min) throw new OptionError(`--${name} must be an integer >= ${min}, got ${v}`);
+  return x;
+}
+
+function addFitOptions(cmd: Command): Command {
+  cmd.requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
+  addReadOptions(cmd)
+    .option("--vcov <spec>", "variance of the fit (in-time placebo SEs): iid | hetero | cluster:v (default: clustered by the first FE)")
+    .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
+    .option("--fixef-rm <what>", "singleton (iterative removal, default) | none (keep, as fixest's default)", "singleton")
+    .option("--fixef-tol <x>", "FE convergence tolerance of the fit and of the placebo columns", "1e-10")
+    .option("--json", "print one JSON object instead of the text report");
+  return cmd;
+}
+
+async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], weights?: string): Promise<{ fit: Fit; eng: Awaited<ReturnType<typeof loadEngine>> }> {
+  const f = parseFormula(flags.formula);
+  if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
+  const cols = [...formulaColumns(f), ...extraCols];
+  if (weights) cols.push(weights);
+  if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
+  const { frame, report } = await readData(flags, [...new Set(cols)]);
+  const readLines = describeRead(report);
+  if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
+  const eng = await loadEngine();
+  const fit = feols(eng, frame, f, {
+    vcov: flags.vcov, ssc: flags.ssc, fixefRm: flags.fixefRm, weights, fixefTol: Number(flags.fixefTol),
+    keepColumns: keep, keepData: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+  });
+  return { fit, eng };
+}
+
+/** A progress bar on stderr (only when stderr is a terminal). */
+function progressBar(label: string): { update: (done: number, total: number) => void; end: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let last = -1;
+  return {
+    update(done, total) {
+      if (!tty) return;
+      const pct = Math.floor((100 * done) / Math.max(total, 1));
+      if (pct === last) return;
+      last = pct;
+      const width = 30;
+      const fill = Math.round((width * done) / Math.max(total, 1));
+      process.stderr.write(`\r${label} [${"#".repeat(fill)}${"-".repeat(width - fill)}] ${pct}% ${done}/${total}`);
+    },
+    end() {
+      if (tty && last >= 0) process.stderr.write("\n");
+    },
+  };
+}
+
+async function readAssignments(file: string, unit: string, adopt: string): Promise<PlaceboAssignments> {
+  const { table } = await readFile(file);
+  const f = Frame.fromArrow(table);
+  const pick = (names: string[], role: string) => {
+    const hit = names.find((n) => f.has(n));
+    if (!hit) throw new ColumnError(`the assignments file ${file} has no ${role} column (looked for ${names.join(", ")})`, { available: f.names });
+    return hit;
+  };
+  const d = pick(["draw"], "draw");
+  const u = pick([unit, "unit"], "unit");
+  const a = pick(["adopt", adopt], "adopt");
+  const draw = f.numeric(d);
+  for (let i = 0; i < draw.length; i++) if (!Number.isInteger(draw[i])) throw new OptionError(`assignments: draw must be an integer (row ${i + 1})`);
+  const uc = f.codes(u);
+  const units = Array.from(uc.codes, (c) => (c < 0 ? "" : uc.levels[c]));
+  return { draw: Int32Array.from(draw), unit: units, adopt: f.numeric(a) };
+}
+
+function fmt(x: number, d = 4): string {
+  if (!Number.isFinite(x)) return String(x);
+  return Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(d) : x.toExponential(2);
+}
+
+export function placeboReport(r: PlaceboResult): string {
+  const L: string[] = [];
+  const schemeText = r.scheme === "space" ? "in-space (adoption years permuted across units)" : r.scheme === "time" ? "in-time (adoption moved earlier)" : "random adoption times";
+  L.push(`Placebo inference for ${r.treatment}: ${schemeText}`);
+  L.push(`estimate: ${fmt(r.estimate, 6)}   units: ${r.units}   cohorts: ${r.cohorts.join(", ")}`);
+  if (r.shifts) {
+    L.push("");
+    L.push("years earlier   estimate     std.err     t        p");
+    for (const s of r.shifts) L.push(`${String(s.shift).padStart(13)}   ${fmt(s.estimate, 6).padStart(10)}   ${fmt(s.se, 6).padStart(9)}   ${fmt(s.t, 3).padStart(6)}   ${fmt(s.p, 4)}`);
+  } else {
+    L.push(`draws: ${r.draws.length} (${r.valid} valid), method ${r.method}${r.method === "basis" ? ` (${r.basisColumns} basis columns)` : ""}, seed ${r.seed}, ${r.threads} thread${r.threads > 1 ? "s" : ""}`);
+    const qs = quantiles(r.draws, [0.025, 0.5, 0.975]);
+    L.push(`placebo coefficients: median ${fmt(qs[1], 5)}, 95% range [${fmt(qs[0], 5)}, ${fmt(qs[2], 5)}]`);
+    L.push("");
+    L.push("p-value                       p        c     MC s.e.");
+    const row = (name: string, v: PlaceboResult["p"]["twoSided"]) => L.push(`${name.padEnd(28)}${fmt(v.p, 4).padStart(7)}${String(v.count).padStart(7)}   ${fmt(v.mcse, 4)}`);
+    row("two-sided  |b*| >= |b|", r.p.twoSided);
+    row("left       b* <= b", r.p.left);
+    row("right      b* >= b", r.p.right);
+    L.push(`ties within 1e-7: ${(100 * r.ties.twoSided).toFixed(2)}% (two-sided), ${(100 * r.ties.oneSided).toFixed(2)}% (one-sided)`);
+  }
+  L.push(`time: setup ${(r.timing.setupMs / 1000).toFixed(3)} s, draws ${(r.timing.drawsMs / 1000).toFixed(3)} s (${Math.round(r.timing.drawsPerSecond).toLocaleString("en-US")} draws/s overall)`);
+  for (const w of r.warnings) L.push(`warning: ${w}`);
+  return L.join("\n");
+}
+
+function quantiles(x: Float64Array, ps: number[]): number[] {
+  const v = Array.from(x).filter(Number.isFinite).sort((a, b) => a - b);
+  return ps.map((p) => (v.length ? v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))] : NaN));
+}
+
+export function wildReport(r: WildResult): string {
+  const L: string[] = [];
+  L.push(`Wild cluster bootstrap (${r.restricted ? "restricted, null imposed" : "unrestricted"}), ${r.weights} weights, clusters: ${r.cluster} (G = ${r.G})`);
+  L.push(`H0: ${r.param} = ${r.null}   estimate ${fmt(r.estimate, 6)}   s.e. ${fmt(r.se, 6)}   t ${fmt(r.t, 3)}   p (t(G-1)) ${fmt(r.pAnalytic, 4)}`);
+  L.push(`replications: ${r.B}${r.enumerated ? " (full enumeration)" : `, seed ${r.seed}`}`);
+  L.push(`bootstrap p: symmetric ${fmt(r.pSymmetric, 4)}, equal-tailed ${fmt(r.pEqualTailed, 4)}`);
+  if (r.ci) L.push(`${Math.round(r.level * 100)}% CI (test inversion): symmetric [${fmt(r.ci[0], 6)}, ${fmt(r.ci[1], 6)}], equal-tailed [${fmt(r.ciEqualTailed![0], 6)}, ${fmt(r.ciEqualTailed![1], 6)}]`);
+  L.push(`time: setup ${(r.timing.setupMs / 1000).toFixed(3)} s, replications ${(r.timing.drawsMs / 1000).toFixed(3)} s, interval ${(r.timing.ciMs / 1000).toFixed(3)} s`);
+  return L.join("\n");
+}
+
+export function placeboToJson(r: PlaceboResult): Record<string, unknown> {
+  return {
+    ...r,
+    draws: Array.from(r.draws, (x) => (Number.isFinite(x) ? x : null)),
+    drawIds: Array.from(r.drawIds),
+  };
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("placebo")
+    .description("placebo (randomization) inference for a DiD coefficient, without refitting the model");
+  addFitOptions(cmd)
+    .requiredOption("--treatment <col>", "the DiD regressor of the formula, e.g. did")
+    .option("--scheme <s>", "space (permute adoption years across units) | time (adoption moved earlier) | random-time", "space")
+    .requiredOption("--unit <col>", "unit of assignment, e.g. city")
+    .requiredOption("--adopt <col>", "first treated year of the unit (empty = never treated)")
+    .requiredOption("--year <col>", "year column")
+    .option("--strata <col>", "permute within the levels of this column, e.g. province")
+    .option("--draws <n>", "number of draws", "1000")
+    .option("--seed <n>", "seed (draw d uses stream d of it)", "1")
+    .option("--shifts <list>", "scheme time: years moved earlier, comma-separated", "1,2")
+    .option("--assignments <file>", "replay given draws: a file with columns draw, <unit>, adopt (empty adopt = never treated)")
+    .option("--threads <n>", `worker threads (default 1; this machine has ${defaultThreads()} cores)`)
+    .option("--method <m>", "auto | basis | demean", "auto")
+    .option("--weights <col>", "regression weights column")
+    .option("--save-draws <file>", "write the draws as CSV (draw, coef)")
+    .action(async (flags: PlaceboFlags) => {
+      const scheme = flags.scheme as PlaceboScheme;
+      if (!["space", "time", "random-time"].includes(scheme)) throw new OptionError(`--scheme must be space, time or random-time, got ${flags.scheme}`);
+      const draws = intFlag(flags.draws, "draws");
+      const seed = Number(flags.seed);
+      if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
+      const threads = flags.threads === undefined ? 1 : intFlag(flags.threads, "threads");
+      const shifts = flags.shifts.split(",").map((s) => Number(s.trim()));
+      if (shifts.some((s) => !Number.isInteger(s))) throw new OptionError(`--shifts must be integers, got ${flags.shifts}`);
+      const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
+      const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
+      const { fit, eng } = await fitModel(flags, extra, keep, flags.weights);
+      const assignments = flags.assignments ? await readAssignments(flags.assignments, flags.unit, flags.adopt) : undefined;
+      const bar = progressBar("placebo draws");
+      const r = await placeboThreads(eng, fit, {
+        treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
+        draws, seed, shifts, assignments, threads, method: flags.method as PlaceboMethod, fixefTol: Number(flags.fixefTol),
+        onProgress: bar.update,
+      });
+      bar.end();
+      if (flags.saveDraws) {
+        const { writeFileSync } = await import("node:fs");
+        const lines = ["draw,coef", ...Array.from(r.draws, (b, i) => `${r.drawIds[i]},${Number.isFinite(b) ? b : ""}`)];
+        writeFileSync(flags.saveDraws, lines.join("\n") + "\n");
+      }
+      process.stdout.write((flags.json ? JSON.stringify(placeboToJson(r)) : placeboReport(r)) + "\n");
+    });
+
+  const w = program
+    .command("wild")
+    .description("wild cluster bootstrap of one coefficient (restricted by default; Rademacher or Webb weights)");
+  addFitOptions(w)
+    .requiredOption("--param <name>", "coefficient to test, e.g. did")
+    .requiredOption("--cluster <col>", "bootstrap cluster variable, e.g. city")
+    .option("--B <n>", "replications (full enumeration when 2^G <= B)", "9999")
+    .option("--weights <w>", "bootstrap weights: rademacher | webb (six-point, for few clusters)", "rademacher")
+    .option("--fit-weights <col>", "regression weights column of the model")
+    .option("--unrestricted", "do not impose the null in the bootstrap DGP")
+    .option("--null <x>", "value of the coefficient under the null", "0")
+    .option("--seed <n>", "seed", "1")
+    .option("--level <x>", "confidence level of the interval", "0.95")
+    .action(async (flags: WildFlags) => {
+      const B = intFlag(flags.B, "B");
+      const seed = Number(flags.seed);
+      if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
+      const bw = flags.weights.toLowerCase() as WildWeights;
+      if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
+      const nul = Number(flags.null);
+      if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
+      const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights);
+      const bar = progressBar("bootstrap");
+      const r = wild(eng, fit, {
+        param: flags.param, cluster: flags.cluster, B, weights: bw, restricted: !flags.unrestricted, null: nul, seed,
+        level: Number(flags.level), fixefTol: Number(flags.fixefTol), onProgress: bar.update,
+      });
+      bar.end();
+      if (flags.json) {
+        const { tStars, ...rest } = r;
+        process.stdout.write(JSON.stringify({ ...rest, tStars: Array.from(tStars) }) + "\n");
+      } else process.stdout.write(wildReport(r) + "\n");
+    });
+}
