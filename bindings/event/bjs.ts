@@ -196,7 +196,7 @@ export function imputationDid(eng: Engine, frame: Frame, opts: BjsOptions): BjsR
     warnings.push(`${notImputable} treated observation(s) cannot be imputed (their unit or period has no untreated observation) and are left out`);
   }
   if (imputable.length === 0) throw new SampleError("imputation: no treated observation can be imputed");
-  const rel = (i: number) => p.t[i] - p.cohortIdx[p.unit[i]];
+  const rel = (i: number) => p.periods[p.t[i]] - p.periods[p.cohortIdx[p.unit[i]]];
   const z = qnorm(1 - (1 - level) / 2);
 
   const estimate = (sel: number[]): BjsEstimate => {
@@ -270,7 +270,7 @@ export function imputationDid(eng: Engine, frame: Frame, opts: BjsOptions): BjsR
   const leadsAvail = new Set<number>();
   for (const i of sub) {
     const c = p.cohortIdx[p.unit[i]];
-    relCol[i] = c >= 0 ? p.t[i] - c : NEVER_REL;
+    relCol[i] = c >= 0 ? p.periods[p.t[i]] - p.periods[c] : NEVER_REL;
     if (c >= 0) leadsAvail.add(relCol[i]);
   }
   const maxLead = leadsAvail.size ? -Math.min(...leadsAvail) : 0;

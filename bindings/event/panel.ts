@@ -9,7 +9,7 @@
 // period), a non-finite value or one after the last period means never treated. Treatment is
 // taken as absorbing from the cohort on; units whose rows say otherwise are counted.
 import type { Frame } from "../frame.js";
-import { ColumnError, OptionError, PanelError, SampleError } from "../errors.js";
+import { ColumnError, PanelError, SampleError } from "../errors.js";
 
 export interface PanelRoles {
   outcome: string;
@@ -37,7 +37,8 @@ export interface Panel {
   X: Float64Array[];
   /** cohort (first treated period) by unit; NaN = never treated */
   cohort: Float64Array;
-  /** index into periods of each unit's cohort; -1 never treated */
+  /** index into periods of each unit's cohort (the first period at or after it); -1 never treated.
+   *  Relative periods are periods[t] - periods[cohortIdx] in every estimator. */
   cohortIdx: Int32Array;
   warnings: string[];
   /** units dropped as always treated (cohort at or before the first period) */
@@ -208,27 +209,7 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
   };
 }
 
-/** Relative period (period index - cohort index) of each row; NaN for never-treated units. */
-export function relIndex(p: Panel): Float64Array {
-  return Float64Array.from(p.t, (ti, r) => (p.cohortIdx[p.unit[r]] < 0 ? NaN : ti - p.cohortIdx[p.unit[r]]));
-}
-
 /** Treated indicator D_it = 1{t >= cohort_i}. */
 export function treated(p: Panel): Uint8Array {
   return Uint8Array.from(p.t, (ti, r) => (p.cohortIdx[p.unit[r]] >= 0 && ti >= p.cohortIdx[p.unit[r]] ? 1 : 0));
-}
-
-/** Checks that periods are equally spaced (relative periods are then period differences). */
-export function periodStep(periods: number[]): number {
-  const step = periods[1] - periods[0];
-  for (let j = 2; j < periods.length; j++) {
-    if (Math.abs(periods[j] - periods[j - 1] - step) > 1e-9 * Math.max(1, Math.abs(step))) return NaN;
-  }
-  return step;
-}
-
-export function requireRoles(r: Partial<PanelRoles>): asserts r is PanelRoles {
-  for (const k of ["outcome", "unit", "time", "adopt"] as const) {
-    if (!r[k]) throw new OptionError(`event study: the ${k} column is required`);
-  }
 }

@@ -93,8 +93,8 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
   const rel = new Float64Array(p.n);
   if (timing === "unit") {
     for (let r = 0; r < p.n; r++) {
-      const c = p.cohort[p.unit[r]];
-      rel[r] = Number.isFinite(c) ? p.periods[p.t[r]] - c : NEVER_REL;
+      const c = p.cohortIdx[p.unit[r]];
+      rel[r] = c >= 0 ? p.periods[p.t[r]] - p.periods[c] : NEVER_REL;
     }
   } else {
     const a = frame.numeric(opts.adopt);
