@@ -321,6 +321,38 @@ describe("Callaway & Sant'Anna vs the did package on mpdta", () => {
     const ones = new Float64Array(8).fill(1);
     const a = did2x2(dy, D, [ones], "dr"), b = did2x2(dy, D, [ones], "reg");
     expect(Math.abs(a.att - b.att)).toBeLessThan(1e-14);
+    // with a covariate: OR = mean_T(dy) - mean_T(x'b), b from OLS on the controls; every influence
+    // function has mean zero (estimating equations hold at the estimates)
+    const rng = new Rng(3);
+    const N = 200;
+    const x = Float64Array.from({ length: N }, () => rng.normal());
+    const Dx = Float64Array.from(x, (v) => (rng.uniform() < 1 / (1 + Math.exp(-0.8 * v)) ? 1 : 0));
+    const dyx = Float64Array.from(x, (v, i) => 0.5 + 0.7 * v + 0.3 * Dx[i] + rng.normal());
+    const one = new Float64Array(N).fill(1);
+    let sxx = 0, sx = 0, sy = 0, sxy = 0, n0 = 0;
+    for (let i = 0; i < N; i++) {
+      if (Dx[i]) continue;
+      n0++;
+      sx += x[i];
+      sy += dyx[i];
+      sxx += x[i] * x[i];
+      sxy += x[i] * dyx[i];
+    }
+    const slope = (sxy - (sx * sy) / n0) / (sxx - (sx * sx) / n0);
+    const icpt = (sy - slope * sx) / n0;
+    let orAtt = 0, nT = 0;
+    for (let i = 0; i < N; i++) {
+      if (!Dx[i]) continue;
+      nT++;
+      orAtt += dyx[i] - icpt - slope * x[i];
+    }
+    const orFit = did2x2(dyx, Dx, [one, x], "reg");
+    expect(Math.abs(orFit.att - orAtt / nT)).toBeLessThan(1e-12);
+    for (const m of ["reg", "ipw", "dr"] as const) {
+      const e = did2x2(dyx, Dx, [one, x], m);
+      expect(Math.abs(e.inf.reduce((s, v) => s + v, 0) / N), m).toBeLessThan(1e-10);
+      expect(Math.abs(e.att - 0.3)).toBeLessThan(0.5);
+    }
     // not yet treated: in 2007 nobody is still untreated but the never treated, so every ATT(g, 2007) is unchanged
     const ny = attGt(frames.mpdta, { ...roles, controlGroup: "notyet", bootstrap: false });
     ny.attgt.forEach((x, j) => {
