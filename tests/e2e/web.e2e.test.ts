@@ -335,6 +335,18 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     const fit = feols(eng, sim, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: clusterColumns(spec) });
     await expect.poll(() => page.textContent("#summary"), { timeout: 60_000 }).toBe(summary(fit));
     expect(await page.locator("#event-plot svg").count()).toBe(1);
+    // placebo across cities (the level of adoption): same draws as Node
+    await page.selectOption("#placebo-unit", "city");
+    await page.fill("#draws", "2000");
+    await page.fill("#placebo-seed", "11");
+    await page.click("#run-placebo");
+    await expect.poll(() => page.textContent("#placebo-status"), { timeout: 120_000 }).toContain("two-sided p");
+    const json = JSON.parse(await downloadText(page, "#download-json"));
+    const setup = placeboSetup(sim, spec, { draws: 2000, seed: 11, unit: "city" });
+    const fitP = feols(eng, setup.frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: [...clusterColumns(spec), ...setup.keep] });
+    const node = placebo(eng, fitP, setup.opts);
+    console.log(`[web e2e] synthetic placebo: ${node.method} method${node.basisSolver ? `, ${node.basisSolver} solver` : ""}, p two-sided ${node.p.twoSided.p}`);
+    expect(json.placebo.draws).toEqual(Array.from(node.draws, (x) => (Number.isFinite(x) ? x : null)));
     await page.screenshot({ path: join(ARTIFACTS, "web-synthetic.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });

@@ -1,10 +1,10 @@
 // In-space placebo in the worker: bindings/placebo.ts (no refits: FWL on the fit's demeaned
 // data), run in chunks so that progress reaches the page while it computes. The chunks are
 // the ones bindings/placebo-node.ts hands to its threads (fixed blocks of basis columns,
-// ranges of draws; draw d always uses stream fork(d) of the seed), so the draws are
-// bit-identical to one placebo() call in Node.
+// ranges of draws; draw d always uses stream fork(d) of the seed; the direct basis solver in
+// one piece), so the draws are bit-identical to one placebo() call in Node.
 import {
-  preparePlacebo, basisBlockCount, basisBlocks, finishBasis, basisDraws, demeanDraws, drawBlockCount, assemblePlacebo,
+  preparePlacebo, basisBlockCount, basisBlocks, directBasis, finishBasis, basisDraws, demeanDraws, drawBlockCount, assemblePlacebo,
   placebo, BLOCK, type PlaceboOptions, type PlaceboResult,
 } from "../../bindings/placebo.js";
 import { OptionError, type Engine, type Fit, type Frame } from "../../bindings/browser.js";
@@ -33,14 +33,20 @@ export function placeboChunked(eng: Engine, fit: Fit, opts: PlaceboOptions, onPr
   const draws = new Float64Array(total);
   let t1: number;
   if (P.method === "basis") {
-    const nb = basisBlockCount(P);
-    const per = P.U * P.cohortT.length * BLOCK;
-    const H = new Float64Array(P.U * P.cohortT.length * P.basisCols.length);
-    const bStep = Math.max(1, Math.ceil(nb / STEPS));
-    for (let b = 0; b < nb; b += bStep) {
-      const b1 = Math.min(nb, b + bStep);
-      H.set(basisBlocks(eng, P, b, b1), b * per);
-      onProgress(b1, nb, "placebo setup (basis columns)");
+    let H: Float64Array;
+    if (P.basisSolver === "direct") {
+      H = directBasis(eng, P);
+      onProgress(1, 1, "placebo setup (basis)");
+    } else {
+      const nb = basisBlockCount(P);
+      const per = P.U * P.cohortT.length * BLOCK;
+      H = new Float64Array(P.U * P.cohortT.length * P.basisCols.length);
+      const bStep = Math.max(1, Math.ceil(nb / STEPS));
+      for (let b = 0; b < nb; b += bStep) {
+        const b1 = Math.min(nb, b + bStep);
+        H.set(basisBlocks(eng, P, b, b1), b * per);
+        onProgress(b1, nb, "placebo setup (basis columns)");
+      }
     }
     const B = finishBasis(eng, P, H);
     t1 = now();

@@ -171,7 +171,7 @@ function runPlacebo(eng: Engine, id: number, spec: ModelSpec, p: PlaceboSpec): P
     valid: r.valid,
     units: r.units,
     cohorts: r.cohorts,
-    method: `adoption years of ${r.units} ${p.unit} units (cohorts ${r.cohorts.join(", ")}; never treated kept) permuted, seed ${r.seed}, ${r.method} method`,
+    method: `adoption years of ${r.units} ${p.unit} units (cohorts ${r.cohorts.join(", ")}; never treated kept) permuted, seed ${r.seed}, ${r.method} method${r.basisSolver ? ` (${r.basisSolver} solver)` : ""}`,
     warnings: r.warnings,
     elapsedMs: performance.now() - t0,
   };
