@@ -13,3 +13,5 @@ export { runSuite, type SuiteOptions, type SuiteResult } from "./suite/run.js";
 export { DEFAULT_ROLES, parseRoles, type Roles } from "./suite/roles.js";
 export { checkPanel, findDuplicates } from "./panel.js";
 export { readTable, formatFromName, readCsv, createCsvReader } from "./io/index.js";
+export * from "./event/index.js";
+export { placebo, type PlaceboOptions, type PlaceboResult } from "./placebo.js";

@@ -6,6 +6,8 @@ import { register as feols } from "./commands/feols.js";
 import { register as suite } from "./commands/suite.js";
 import { register as simulate } from "./commands/simulate.js";
 import { register as psm } from "./commands/psm.js";
+import { register as event } from "./commands/event.js";
+import { register as placebo } from "./commands/placebo.js";
 
 const program = new Command();
 program
@@ -14,7 +16,7 @@ program
   .option("--verbose", "print stack traces on errors")
   .showHelpAfterError();
 
-for (const reg of [suite, feols, simulate, psm]) reg(program);
+for (const reg of [suite, feols, event, placebo, psm, simulate]) reg(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(formatError(err, program.opts().verbose === true) + "\n");
