@@ -1,7 +1,6 @@
 // hdfe simulate: the embedded synthetic CBEC panel, written as CSV / Arrow IPC / Parquet.
 import type { Command } from "commander";
-import { createWriteStream } from "node:fs";
-import { renameSync } from "node:fs";
+import { openSync, closeSync, writeSync, renameSync } from "node:fs";
 import { simulateChunks, simulatePanel, csvHeader, csvRows, DEFAULT_SEED, DEFAULT_FIRMS, SIM_COLUMNS, SIM_STRING_COLUMNS, type SimColumns } from "../../bindings/simulate.js";
 import { formatFromName } from "../../bindings/io/index.js";
 import { writeParquet } from "../../bindings/io/parquet.js";
@@ -32,21 +31,20 @@ export function register(program: Command): void {
       let rows = 0;
       const t0 = performance.now();
       if (fmt === "csv") {
+        // streamed: each chunk of firms is formatted and written synchronously, so memory
+        // holds one chunk, whatever --firms is
         const tmp = flags.out ? `${flags.out}.partial-${process.pid}` : null;
-        const out = tmp ? createWriteStream(tmp) : process.stdout;
-        const write = (s: string) => new Promise<void>((res) => (out.write(s) ? res() : out.once("drain", () => res())));
-        await write(csvHeader());
-        const chunks: SimColumns[] = [];
-        simulateChunks({ seed, firms }, (cols) => chunks.push(cols));
-        for (const c of chunks) {
-          const s = csvRows(c);
-          rows += (c[SIM_COLUMNS[0]] as Float64Array).length;
-          await write(s);
+        const fd = tmp ? openSync(tmp, "w") : 1;
+        try {
+          writeAll(fd, csvHeader());
+          simulateChunks({ seed, firms }, (cols) => {
+            rows += (cols[SIM_COLUMNS[0]] as Float64Array).length;
+            writeAll(fd, csvRows(cols));
+          });
+        } finally {
+          if (tmp) closeSync(fd);
         }
-        if (tmp) {
-          await new Promise<void>((res, rej) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? rej(e) : res())));
-          renameSync(tmp, flags.out!);
-        }
+        if (tmp) renameSync(tmp, flags.out!);
       } else {
         const panel = simulatePanel({ seed, firms });
         rows = panel.nrows;
@@ -56,6 +54,19 @@ export function register(program: Command): void {
       }
       process.stderr.write(`simulated ${rows.toLocaleString("en-US")} firm-years (${firms} firms, seed ${seed}) in ${((performance.now() - t0) / 1000).toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ""}\n`);
     });
+}
+
+/** writeSync until every byte is out (stdout may be a non-blocking pipe). */
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+    }
+  }
 }
 
 /** Arrow table of simulated columns: numbers as Float64 (NaN -> null), strings as dictionaries. */
