@@ -692,7 +692,6 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
   const nc = cols.length;
   const Q = P.feGroups.length;
   const w = P.w;
-  const wt = (i: number) => (w ? w[i] : 1);
   // rows grouped by unit (counting sort)
   const start = new Int32Array(U + 1);
   for (let i = 0; i < n; i++) start[P.unitIdx[i] + 1]++;
@@ -704,7 +703,7 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
   }
   // B_a'W B_b for columns of the same unit: suffix sums of weights over years
   const unitYearW = new Float64Array(U * (T + 1));
-  for (let i = 0; i < n; i++) unitYearW[P.unitIdx[i] * (T + 1) + P.yearIdx[i]] += wt(i);
+  for (let i = 0; i < n; i++) unitYearW[P.unitIdx[i] * (T + 1) + P.yearIdx[i]] += w ? w[i] : 1;
   for (let u = 0; u < U; u++) for (let t = T - 1; t >= 0; t--) unitYearW[u * (T + 1) + t] += unitYearW[u * (T + 1) + t + 1];
   const H = new Float64Array(nc * nc);
   // columns are sorted by unit: each unit's columns are one contiguous range
@@ -727,10 +726,14 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
       offs.push(m);
       m += P.feGroups[q];
     }
-    const scode = (q: number, i: number) => offs[q - 1] + P.feCodes[q * n + i];
-    // D_f, and N as CSR by firm (rows of each firm accumulated into a dense scratch)
+    // small-FE codes with their offsets, (Q - 1) blocks of n
+    const Qs = Q - 1;
+    const sc = new Int32Array(Qs * n);
+    for (let q = 1; q < Q; q++) for (let i = 0; i < n; i++) sc[(q - 1) * n + i] = offs[q - 1] + P.feCodes[q * n + i];
+    const wv = w ?? new Float64Array(n).fill(1);
+    // D_f, and N = F_f'W F_S as CSR by firm (each firm's rows accumulated in a dense scratch)
     const Df = new Float64Array(F);
-    for (let i = 0; i < n; i++) Df[fcode[i]] += wt(i);
+    for (let i = 0; i < n; i++) Df[fcode[i]] += wv[i];
     const fStart = new Int32Array(F + 1);
     for (let i = 0; i < n; i++) fStart[fcode[i] + 1]++;
     for (let f = 0; f < F; f++) fStart[f + 1] += fStart[f];
@@ -740,31 +743,30 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
       for (let i = 0; i < n; i++) byFirm[pos[fcode[i]]++] = i;
     }
     const nPtr = new Int32Array(F + 1);
-    const nIdxL: number[] = [], nValL: number[] = [];
+    const nIdx = new Int32Array(Math.max(1, n * Qs));
+    const nVal = new Float64Array(Math.max(1, n * Qs));
+    let nnz = 0;
     const dense = new Float64Array(Math.max(m, 1));
-    const touched: number[] = [];
     for (let f = 0; f < F; f++) {
+      const first = nnz;
       for (let r = fStart[f]; r < fStart[f + 1]; r++) {
         const i = byFirm[r];
-        for (let q = 1; q < Q; q++) {
-          const k = scode(q, i);
-          if (dense[k] === 0) touched.push(k);
-          dense[k] += wt(i);
+        for (let q = 0; q < Qs; q++) {
+          const k = sc[q * n + i];
+          if (dense[k] === 0) nIdx[nnz++] = k;
+          dense[k] += wv[i];
         }
       }
-      for (const k of touched) {
-        nIdxL.push(k);
-        nValL.push(dense[k]);
-        dense[k] = 0;
+      for (let z = first; z < nnz; z++) {
+        nVal[z] = dense[nIdx[z]];
+        dense[nIdx[z]] = 0;
       }
-      touched.length = 0;
-      nPtr[f + 1] = nIdxL.length;
+      nPtr[f + 1] = nnz;
     }
-    const nIdx = Int32Array.from(nIdxL), nVal = Float64Array.from(nValL);
     // Schur complement C = F_S'WF_S - N'D^-1 N, and its factor (dependent pivots skipped)
     const Cm = new Float64Array(m * m);
     for (let i = 0; i < n; i++) {
-      for (let q = 1; q < Q; q++) for (let q2 = 1; q2 < Q; q2++) Cm[scode(q, i) * m + scode(q2, i)] += wt(i);
+      for (let q = 0; q < Qs; q++) for (let q2 = 0; q2 < Qs; q2++) Cm[sc[q * n + i] * m + sc[q2 * n + i]] += wv[i];
     }
     for (let f = 0; f < F; f++) {
       for (let a = nPtr[f]; a < nPtr[f + 1]; a++) {
@@ -773,42 +775,75 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
       }
     }
     const R = cholSkip(Cm, m);
-    // per column: rf (sparse over the unit's firms), s = rs - N'D^-1 rf, L = R^-T s
+    // per column: rf (sparse over the unit's firms), s = rs - N'D^-1 rf, L = R^-T s;
+    // the firm entries rf/sqrt(D_f) are kept as (firm, column, value) triples for rho'rho
     const L = new Float64Array(Math.max(m, 1) * nc);
     const firmVal = new Float64Array(F);
-    const firmCols: number[][] = [];
-    const firmVals: number[][] = [];
+    const tf = new Int32Array(F);
+    let tFirm = new Int32Array(1 << 16), tCol = new Int32Array(1 << 16), tVal = new Float64Array(1 << 16);
+    let nt = 0;
     const rs = new Float64Array(Math.max(m, 1));
-    const tf: number[] = [];
+    // the rows' year, firm, small-FE codes and weight in unit order: sequential reads below
+    const uYear = new Int32Array(n), uFirm = new Int32Array(n), uSc = new Int32Array(n * Qs), uW = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      const i = byUnit[r];
+      uYear[r] = P.yearIdx[i];
+      uFirm[r] = fcode[i];
+      uW[r] = wv[i];
+      for (let q = 0; q < Qs; q++) uSc[r * Qs + q] = sc[q * n + i];
+    }
     for (let x = 0; x < nc; x++) {
       const a = cols[x], u = Math.floor(a / C), t0 = P.cohortT[a % C];
       rs.fill(0);
+      let ntf = 0;
       for (let r = start[u]; r < start[u + 1]; r++) {
-        const i = byUnit[r];
-        if (P.yearIdx[i] < t0) continue;
-        const f = fcode[i];
-        if (firmVal[f] === 0) tf.push(f);
-        firmVal[f] += wt(i);
-        for (let q = 1; q < Q; q++) rs[scode(q, i)] += wt(i);
+        if (uYear[r] < t0) continue;
+        const f = uFirm[r], wr = uW[r];
+        if (firmVal[f] === 0) tf[ntf++] = f;
+        firmVal[f] += wr;
+        for (let q = 0; q < Qs; q++) rs[uSc[r * Qs + q]] += wr;
       }
-      for (const f of tf) {
+      if (nt + ntf > tFirm.length) {
+        const cap = Math.max(2 * tFirm.length, nt + ntf);
+        const g1 = new Int32Array(cap), g2 = new Int32Array(cap), g3 = new Float64Array(cap);
+        g1.set(tFirm.subarray(0, nt));
+        g2.set(tCol.subarray(0, nt));
+        g3.set(tVal.subarray(0, nt));
+        tFirm = g1;
+        tCol = g2;
+        tVal = g3;
+      }
+      for (let z = 0; z < ntf; z++) {
+        const f = tf[z];
         const v = firmVal[f];
         const d = v / Df[f];
         for (let b = nPtr[f]; b < nPtr[f + 1]; b++) rs[nIdx[b]] -= d * nVal[b];
-        (firmCols[f] ??= []).push(x);
-        (firmVals[f] ??= []).push(v / Math.sqrt(Df[f]));
+        tFirm[nt] = f;
+        tCol[nt] = x;
+        tVal[nt++] = v / Math.sqrt(Df[f]);
         firmVal[f] = 0;
       }
-      tf.length = 0;
       forwardSolve(R, m, rs);
       L.set(rs.subarray(0, m), x * m);
     }
-    // H -= rho rho' (pairs of columns sharing a firm)
-    for (let f = 0; f < F; f++) {
-      const cs = firmCols[f];
-      if (!cs) continue;
-      const vs = firmVals[f];
-      for (let p = 0; p < cs.length; p++) for (let q2 = 0; q2 < cs.length; q2++) H[cs[p] * nc + cs[q2]] -= vs[p] * vs[q2];
+    // H -= rho rho' (pairs of columns sharing a firm): triples sorted by firm
+    {
+      const cnt = new Int32Array(F + 1);
+      for (let z = 0; z < nt; z++) cnt[tFirm[z] + 1]++;
+      for (let f = 0; f < F; f++) cnt[f + 1] += cnt[f];
+      const oc = new Int32Array(nt), ov = new Float64Array(nt);
+      const pos = cnt.slice(0, F);
+      for (let z = 0; z < nt; z++) {
+        const p = pos[tFirm[z]]++;
+        oc[p] = tCol[z];
+        ov[p] = tVal[z];
+      }
+      for (let f = 0; f < F; f++) {
+        for (let p = cnt[f]; p < cnt[f + 1]; p++) {
+          const row = oc[p] * nc, vp = ov[p];
+          for (let q2 = cnt[f]; q2 < cnt[f + 1]; q2++) H[row + oc[q2]] -= vp * ov[q2];
+        }
+      }
     }
     // H -= L'L (WASM gram)
     if (m > 0 && nc > 0) {
