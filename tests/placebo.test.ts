@@ -295,3 +295,52 @@ describe("results, progress, threads, errors", () => {
     expect(() => placebo(eng, fit, { ...ROLES, scheme: "space", strata: "firm", draws: 5 })).toThrow(/not constant within city/);
   });
 });
+
+describe("hdfe placebo / hdfe wild (cli/commands/placebo.ts)", () => {
+  async function run(args: string[]): Promise<string> {
+    const { Command } = await import("commander");
+    const { register } = await import("../cli/commands/placebo.js");
+    const program = new Command().exitOverride();
+    register(program);
+    let out = "";
+    const write = process.stdout.write.bind(process.stdout);
+    const err = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      await program.parseAsync(["node", "hdfe", ...args]);
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = err;
+    }
+    return out;
+  }
+  const data = new URL("cbec_panel.csv", FIX).pathname;
+
+  it("replays the draws file and prints JSON", async () => {
+    const ref = JSON.parse(readFileSync(new URL("cbec_placebo_fixest.json", FIX), "utf8"));
+    const out = await run([
+      "placebo", "--data", data, "--formula", MODEL, "--treatment", "did", "--unit", "city", "--adopt", "adopt", "--year", "year",
+      "--assignments", new URL("cbec_placebo_draws.csv", FIX).pathname, "--fixef-rm", "none", "--json",
+    ]);
+    const r = JSON.parse(out);
+    expect(r.draws.length).toBe(200);
+    for (let d = 0; d < 200; d++) expect(rel(r.draws[d], ref.placebo_coefs[d])).toBeLessThan(COEF_REL);
+    expect(r.p.twoSided.p).toBe(ref.p_two_sided);
+  });
+
+  it("draws in space with a text report, and runs the wild bootstrap", async () => {
+    const txt = await run([
+      "placebo", "--data", data, "--formula", MODEL, "--treatment", "did", "--unit", "city", "--adopt", "adopt", "--year", "year",
+      "--strata", "region", "--draws", "2000", "--seed", "3", "--fixef-rm", "none",
+    ]);
+    expect(txt).toMatch(/two-sided\s+\|b\*\| >= \|b\|/);
+    expect(txt).toMatch(/draws: 2000 \(2000 valid\), method basis/);
+    const w = JSON.parse(await run([
+      "wild", "--data", data, "--formula", MODEL, "--param", "did", "--cluster", "region", "--weights", "webb", "--fixef-rm", "none", "--json",
+    ]));
+    expect(w.G).toBe(3);
+    expect(w.enumerated).toBe(true);
+    expect(w.B).toBe(216);
+  });
+});
