@@ -257,6 +257,7 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     throw new OptionError(`draws must be a positive integer, got ${opts.draws}`);
   }
   const seed = opts.seed ?? 1;
+  if (!Number.isInteger(seed) || Math.abs(seed) > 2 ** 53) throw new OptionError(`seed must be an integer with |seed| <= 2^53, got ${seed}`);
   const rng = new Rng(seed); // validates the seed
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;

@@ -91,6 +91,8 @@ export interface WildResult {
 
 const BLOCK = 32;
 const CHUNK = 512;
+/** Largest G: Cy and Cx are G x G (2 x 8 G^2 bytes). */
+const MAX_CLUSTERS = 8000;
 /**
  * Bootstrap t statistics are compared strictly (as boottest and fwildclusterboot): a t*
  * within TIE_REL * max(1, |t|) of t counts on neither side. In exact arithmetic the
@@ -132,6 +134,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const level = opts.level ?? 0.95;
   if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
   const seed = opts.seed ?? 1;
+  if (!Number.isInteger(seed) || Math.abs(seed) > 2 ** 53) throw new OptionError(`seed must be an integer with |seed| <= 2^53, got ${seed}`);
   const rng = new Rng(seed);
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;
@@ -154,6 +157,10 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   else lv.sort((a, b) => (cl.levels[a] < cl.levels[b] ? -1 : cl.levels[a] > cl.levels[b] ? 1 : 0));
   const G = lv.length;
   if (G < 2) throw new VcovError(`the cluster variable "${opts.cluster}" has a single cluster in the estimation sample`);
+  if (G > MAX_CLUSTERS) {
+    throw new OptionError(`the bootstrap keeps two ${G} x ${G} matrices of cluster aggregates: at most ${MAX_CLUSTERS} clusters are supported`,
+      { G }, "bootstrap by a coarser cluster variable");
+  }
   const rank = new Int32Array(cl.levels.length).fill(-1);
   lv.forEach((l, r) => (rank[l] = r));
   const codes = Int32Array.from(rows, (r) => rank[cl.codes[r]]);
