@@ -81,10 +81,17 @@ if (!isMainThread && workerData && (workerData as { tag?: string }).tag === TAG 
  * hooks of the parent are not inherited by workers). Null when bundled (no module file).
  */
 function workerScript(): URL | null {
-  const self = new URL(import.meta.url);
+  let self = new URL(import.meta.url);
   if (self.protocol !== "file:") return null;
-  const file = fileURLToPath(self);
-  if (!/placebo-node\.(ts|js|mjs)$/.test(file) || !existsSync(file)) return null;
+  let file = fileURLToPath(self);
+  if (!/placebo-node\.(ts|js|mjs)$/.test(file)) {
+    // bundled into another file (dist/cli.js): a separately built dist/placebo-node.js serves
+    const sibling = new URL("./placebo-node.js", self);
+    if (!existsSync(fileURLToPath(sibling))) return null;
+    self = sibling;
+    file = fileURLToPath(sibling);
+  }
+  if (!existsSync(file)) return null;
   if (!file.endsWith(".ts")) return self;
   try {
     const loader = createRequire(import.meta.url).resolve("tsx");
@@ -171,7 +178,7 @@ export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions
   if (threads <= 1 || opts.scheme === "time" || !script) {
     const r = placebo(eng, fit, opts);
     if (threads > 1 && !script && opts.scheme !== "time") {
-      const m = "worker threads are not available in this build (the placebo worker module was bundled away): ran on one thread";
+      const m = "worker threads are not available in this build (no placebo-node.js next to the bundle): ran on one thread";
       r.warnings.push(m);
       opts.onWarning?.(m);
     }
