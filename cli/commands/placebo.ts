@@ -9,7 +9,7 @@ import { readFile } from "../../bindings/io/node.js";
 import { Frame } from "../../bindings/frame.js";
 import { OptionError, ColumnError } from "../../bindings/errors.js";
 import { placeboThreads, defaultThreads } from "../../bindings/placebo-node.js";
-import type { PlaceboResult, PlaceboScheme, PlaceboMethod, PlaceboAssignments } from "../../bindings/placebo.js";
+import { preparePlacebo, drawAdoptionYears, type PlaceboResult, type PlaceboScheme, type PlaceboMethod, type PlaceboAssignments, type PlaceboOptions } from "../../bindings/placebo.js";
 import { wild, type WildResult, type WildWeights } from "../../bindings/wild.js";
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
 
@@ -37,6 +37,7 @@ interface PlaceboFlags extends FitFlags {
   threads?: string;
   method: string;
   saveDraws?: string;
+  saveAssignments?: string;
 }
 
 interface WildFlags extends FitFlags {
@@ -123,6 +124,10 @@ async function readAssignments(file: string, unit: string, adopt: string): Promi
   return { draw: Int32Array.from(draw), unit: units, adopt: f.numeric(a) };
 }
 
+function csvCell(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
 function fmt(x: number, d = 4): string {
   if (!Number.isFinite(x)) return String(x);
   return Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(d) : x.toExponential(2);
@@ -196,7 +201,8 @@ export function register(program: Command): void {
     .option("--threads <n>", `worker threads (default 1; this machine has ${defaultThreads()} cores)`)
     .option("--method <m>", "auto | basis | demean", "auto")
     .option("--weights <col>", "regression weights column")
-    .option("--save-draws <file>", "write the draws as CSV (draw, coef)")
+    .option("--save-draws <file>", "write the placebo coefficients as CSV (draw, coef)")
+    .option("--save-assignments <file>", "write each draw's adoption year of every unit as CSV (draw, <unit>, adopt), the --assignments format")
     .action(async (flags: PlaceboFlags) => {
       const scheme = flags.scheme as PlaceboScheme;
       if (!["space", "time", "random-time"].includes(scheme)) throw new OptionError(`--scheme must be space, time or random-time, got ${flags.scheme}`);
@@ -211,12 +217,30 @@ export function register(program: Command): void {
       const { fit, eng } = await fitModel(flags, extra, keep, flags.weights);
       const assignments = flags.assignments ? await readAssignments(flags.assignments, flags.unit, flags.adopt) : undefined;
       const bar = progressBar("placebo draws");
-      const r = await placeboThreads(eng, fit, {
+      const opts: PlaceboOptions = {
         treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
         draws, seed, shifts, assignments, threads, method: flags.method as PlaceboMethod, fixefTol: Number(flags.fixefTol),
         onProgress: bar.update,
-      });
+      };
+      const r = await placeboThreads(eng, fit, opts);
       bar.end();
+      if (flags.saveAssignments) {
+        const { writeFileSync } = await import("node:fs");
+        const P = preparePlacebo(eng, fit, { ...opts, onProgress: undefined });
+        const lines = [`draw,${flags.unit},adopt`];
+        const chunk = 1000;
+        for (let d0 = 0; d0 < P.nDraws; d0 += chunk) {
+          const m = Math.min(chunk, P.nDraws - d0);
+          const a = drawAdoptionYears(eng, P, d0, m);
+          for (let d = 0; d < m; d++) {
+            for (let u = 0; u < P.U; u++) {
+              const y = a[d * P.U + u];
+              lines.push(`${P.drawIds[d0 + d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`);
+            }
+          }
+        }
+        writeFileSync(flags.saveAssignments, lines.join("\n") + "\n");
+      }
       if (flags.saveDraws) {
         const { writeFileSync } = await import("node:fs");
         const lines = ["draw,coef", ...Array.from(r.draws, (b, i) => `${r.drawIds[i]},${Number.isFinite(b) ? b : ""}`)];
