@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { createEngine, type Engine } from "./wasm.js";
 
 export * from "./index.js";
+export * from "./extras.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 

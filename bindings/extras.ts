@@ -1,0 +1,9 @@
+// The tools beyond one model (browser-safe, no node: imports): PSM-DiD, simulation, the
+// suite, event studies, placebo inference. Node gets them from node.ts; pages import this.
+export { psmDid, logitFit, nnMatch, balanceTable, smd, type PsmDidOptions, type PsmDidResult } from "./psm.js";
+export { psmToJson, psmSummary } from "./psm-report.js";
+export { simulatePanel, simulateChunks, panelToCsv, type SimPanel } from "./simulate.js";
+export { runSuite, type SuiteOptions, type SuiteResult } from "./suite/run.js";
+export { DEFAULT_ROLES, parseRoles, type Roles } from "./suite/roles.js";
+export * from "./event/index.js";
+export { placebo, type PlaceboOptions, type PlaceboResult } from "./placebo.js";
