@@ -214,3 +214,56 @@ describe("sandwich meats vs reference", () => {
     expect(eng.k.meatCluster(10, 2, 0, 0, 0, 0, 0, 0)).toBe(3);
   });
 });
+
+describe("per-column convergence: results do not depend on the batching of columns", () => {
+  // Each column meets the stopping rule on its own and is then frozen, so demeaning a
+  // column alone, with others, or in any split of the K columns gives the same bits.
+  const structures: { name: string; n: number; fe: [number, FeType][]; weights: boolean }[] = [
+    { name: "two FE", n: 3000, fe: [[300, 0], [10, 0]], weights: false },
+    { name: "three FE weighted", n: 3000, fe: [[300, 0], [60, 0], [10, 0]], weights: true },
+    { name: "FE + varying slope", n: 2000, fe: [[200, 0], [8, 2]], weights: false },
+    { name: "poorly connected three FE", n: 2000, fe: [[400, 0], [300, 0], [200, 0]], weights: false },
+  ];
+  for (const s of structures)
+  for (const algo of ["auto", "map", "cg"] as DemeanAlgo[]) {
+    it(`${s.name} (${algo})`, () => {
+      const rnd = lcg(s.n + s.fe.length);
+      const fe: RefFe[] = s.fe.map(([G, type]) => {
+        const d: RefFe = { codes: randFe(rnd, s.n, G), levels: G, type };
+        if (type !== 0) d.slope = Float64Array.from({ length: s.n }, () => rnd() * 10 - 3);
+        return d;
+      });
+      const w = s.weights ? Float64Array.from({ length: s.n }, () => 0.2 + rnd() * 3) : null;
+      // columns that converge at very different speeds: constant within levels, pure noise,
+      // a scaled copy, a zero column, and mixtures
+      const noise = () => Float64Array.from({ length: s.n }, () => rnd() * 2 - 1);
+      const cols = [
+        noise(),
+        Float64Array.from(fe[0].codes, (g) => g * 0.37),
+        Float64Array.from({ length: s.n }, (_, i) => fe[0].codes[i] * 0.01 + fe[1].codes[i] + rnd()),
+        new Float64Array(s.n),
+        noise().map((v) => v * 1e6),
+        noise(),
+        Float64Array.from({ length: s.n }, (_, i) => (i % 7) - 3),
+      ];
+      const K = cols.length;
+      const together = runDemean(eng, cols.map((c) => c.slice()), fe, w, true, algo, 1e-9);
+      const alone = cols.map((c) => runDemean(eng, [c.slice()], fe, w, false, algo, 1e-9));
+      const split = [
+        runDemean(eng, cols.slice(0, 3).map((c) => c.slice()), fe, w, false, algo, 1e-9),
+        runDemean(eng, cols.slice(3).map((c) => c.slice()), fe, w, true, algo, 1e-9),
+      ];
+      const reversed = runDemean(eng, cols.slice().reverse().map((c) => c.slice()), fe, w, false, algo, 1e-9);
+      for (let k = 0; k < K; k++) {
+        const a = together.out[k];
+        expect(alone[k].out[0]).toEqual(a);
+        expect(k < 3 ? split[0].out[k] : split[1].out[k - 3]).toEqual(a);
+        expect(reversed.out[K - 1 - k]).toEqual(a);
+      }
+      // iterations and convergence: the largest over the columns
+      expect(together.info.iterations).toBe(Math.max(...alone.map((r) => r.info.iterations)));
+      expect(together.info.cgIterations).toBe(Math.max(...alone.map((r) => r.info.cgIterations)));
+      expect(together.info.converged).toBe(alone.every((r) => r.info.converged));
+    });
+  }
+});
