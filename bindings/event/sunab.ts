@@ -34,7 +34,7 @@ import { fmtLevel } from "../frame.js";
 import { ColumnError, OptionError } from "../errors.js";
 import { invSPD, qt, pval2 } from "../stats.js";
 import type { Engine } from "../wasm.js";
-import type { Fit } from "../feols.js";
+import type { Fit, CoefRow } from "../feols.js";
 import { computeVcov, type VcovSpec, type SscName, type VcovInputs } from "../vcov.js";
 import { recode } from "../sample.js";
 
@@ -472,15 +472,8 @@ export function sunabDetails(fit: Fit): SunabRaw | null {
   return RAW.get(fit.coefVector) ?? null;
 }
 
-export interface AggRow {
-  name: string;
-  estimate: number;
-  se: number;
-  t: number;
-  p: number;
-  ciLow: number;
-  ciHigh: number;
-}
+/** One aggregated coefficient: the same row shape as a fit's coefficient table. */
+export type AggRow = CoefRow;
 
 export interface SunabAggregation {
   agg: SunabAgg;
