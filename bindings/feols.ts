@@ -7,7 +7,7 @@ import { parseFormula, type Formula } from "./formula.js";
 import { Frame } from "./frame.js";
 import { buildDesign, type Design } from "./design.js";
 import { prepareSample, gather, recode, type FixefRm, type Sample, type Removed } from "./sample.js";
-import { check, demeanPtr, nonConvergence, type FeType } from "./kernels.js";
+import { check, demeanPtr, nonConvergence, type FeType, type DemeanAlgo } from "./kernels.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs, SSC } from "./vcov.js";
 import { OptionError, SampleError, WasmMemoryError } from "./errors.js";
 import { pval2, qt } from "./stats.js";
@@ -24,6 +24,17 @@ export interface FeolsOptions {
   /** convergence tolerance of the FE projections (max coefficient change) */
   fixefTol?: number;
   fixefIter?: number;
+  /**
+   * demeaning algorithm: "auto" (default: accelerated projections, switching to conjugate
+   * gradient for the columns that have not converged after 20 steps), "map" (projections
+   * only, as fixest) or "cg" (conjugate gradient from the start: difficult FE structures)
+   */
+  fixefAlgo?: DemeanAlgo;
+  /**
+   * threads for the demeaning (split by columns; bit-identical results). Default 1. Needs
+   * bindings/demean-node.ts loaded (Node); in browsers the demeaning keeps one thread.
+   */
+  threads?: number;
   /** squared-norm ratio under which a column is collinear */
   collinTol?: number;
   /** confidence level of the intervals */
@@ -96,6 +107,8 @@ export interface Fit {
   fixefSizes: Record<string, number>;
   iterations: number;
   converged: boolean;
+  /** what the demeaning did (null without FE) */
+  demean: DemeanReport | null;
   vcov: VcovSpec;
   vcovLabel: string;
   ssc: SscName;
@@ -107,6 +120,17 @@ export interface Fit {
   weights?: string;
   warnings: string[];
   internals: FitInternals;
+}
+
+export interface DemeanReport {
+  algo: DemeanAlgo;
+  /** accelerated MAP steps (largest over the columns) */
+  mapIterations: number;
+  /** conjugate-gradient iterations (largest over the columns that needed them) */
+  cgIterations: number;
+  /** largest final convergence criterion */
+  criterion: number;
+  threads: number;
 }
 
 const DEFAULTS = { fixefTol: 1e-8, fixefIter: 10000, collinTol: 1e-10, level: 0.95 };
@@ -127,6 +151,12 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
   const level = opts.level ?? DEFAULTS.level;
   if (!(tol > 0)) throw new OptionError(`fixefTol must be positive, got ${tol}`);
   if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
+  const fixefAlgo = opts.fixefAlgo ?? "auto";
+  if (fixefAlgo !== "auto" && fixefAlgo !== "map" && fixefAlgo !== "cg") {
+    throw new OptionError(`fixefAlgo must be "auto", "map" or "cg", got ${JSON.stringify(fixefAlgo)}`);
+  }
+  const threads = opts.threads ?? 1;
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new OptionError(`threads must be a positive integer, got ${threads}`);
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -187,6 +217,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     // ---- demean
     let iterations = 0;
     let converged = true;
+    let demean: DemeanReport | null = null;
     if (Q > 0) {
       // order dims by decreasing size for the kernel
       const order = sample.fe.map((_, q) => q).sort((a, b) => sample.fe[b].levels - sample.fe[a].levels);
@@ -205,10 +236,14 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
           n, codesPtr, groups: order.map((q) => sample.fe[q].levels), types: order.map((q) => sample.fe[q].type as FeType),
           slopePtrs, wPtr,
         },
-        K1, mPtr, mPtr, tol, maxIter,
+        K1, mPtr, mPtr, tol, maxIter, fixefAlgo, 20, threads,
       );
       iterations = info.iterations;
       converged = info.converged;
+      demean = {
+        algo: fixefAlgo, mapIterations: info.mapIterations, cgIterations: info.cgIterations, criterion: info.criterion,
+        threads: info.threads,
+      };
       if (!converged) {
         const err = nonConvergence(info, tol, maxIter);
         if (opts.strictConvergence) throw err;
@@ -329,7 +364,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const post = sunabPostFit(f, design, sample.rows, w, { names, beta, V: vres.V, xTilde, bread, feDof }, warn);
     const fit: Fit = assembleFit({
       f, names: post.names, beta: post.beta, V: post.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
-      iterations, converged, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings, weights: opts.weights,
+      iterations, converged, demean, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings, weights: opts.weights,
       internals: {
         frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread: post.bread, feDof: post.feDof,
         hasIntercept: addIntercept, yTilde, xTilde: post.xTilde, residuals: e, weights: w,
@@ -434,6 +469,7 @@ interface AssembleArgs {
   tss: number;
   iterations: number;
   converged: boolean;
+  demean: DemeanReport | null;
   vspec: VcovSpec;
   vlabel: string;
   sscName: SscName;
@@ -481,6 +517,7 @@ function assembleFit(a: AssembleArgs): Fit {
     fixefSizes,
     iterations: a.iterations,
     converged: a.converged,
+    demean: a.demean,
     vcov: a.vspec,
     vcovLabel: a.vlabel,
     ssc: a.sscName,
@@ -532,7 +569,7 @@ export function withVcov(eng: Engine, fit: Fit, vcov: string | VcovSpec, ssc?: S
   return assembleFit({
     f: fit.parsed, names: fit.coefNames, beta: fit.coefVector, V: vres.V, df: vres.df, level: level ?? fit.level,
     n: fit.nobs, sample: I.sample, collinear: fit.collinear, r2: fit.r2, adjR2: fit.adjR2, withinR2: fit.withinR2,
-    rmse: fit.rmse, ssr: fit.ssr, tss: fit.tss, iterations: fit.iterations, converged: fit.converged, vspec,
+    rmse: fit.rmse, ssr: fit.ssr, tss: fit.tss, iterations: fit.iterations, converged: fit.converged, demean: fit.demean, vspec,
     vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings: [...fit.warnings], weights: fit.weights, internals: I,
   });
 }

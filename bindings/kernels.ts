@@ -49,24 +49,63 @@ export interface DemeanDims {
 
 /** "auto": accelerated projections, switching to preconditioned CG when they stall. */
 export type DemeanAlgo = "auto" | "map" | "cg";
-const ALGO = { auto: 0, map: 1, cg: 2 } as const;
+export const ALGO = { auto: 0, map: 1, cg: 2 } as const;
 
 export interface DemeanInfo {
-  /** accelerated MAP steps plus CG iterations */
+  /** accelerated MAP steps plus CG iterations (each the largest over the columns) */
   iterations: number;
+  /** accelerated MAP steps (the largest over the columns) */
+  mapIterations: number;
+  /** CG iterations (the largest over the columns that went to CG) */
   cgIterations: number;
+  /** largest final criterion over the columns */
   criterion: number;
+  /** every column converged */
   converged: boolean;
+  /** threads the columns were split across */
+  threads: number;
 }
+
+/**
+ * A multi-threaded demeaner (Node: bindings/demean-node.ts registers one when imported).
+ * It must give the same bits as the single-threaded kernel: it splits the K columns, and
+ * the kernel's per-column convergence makes each column's result independent of the others.
+ */
+export type ParallelDemean = (
+  eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
+  algo: DemeanAlgo, switchAfter: number, threads: number,
+) => DemeanInfo;
+
+let parallel: ParallelDemean | null = null;
+
+/** Install (or remove, with null) the multi-threaded demeaner used when threads > 1. */
+export function setParallelDemean(impl: ParallelDemean | null): void {
+  parallel = impl;
+}
+
+/** Whether threads > 1 can be honoured here (false in browsers, or in Node before bindings/demean-node.ts is loaded). */
+export function parallelDemeanAvailable(): boolean {
+  return parallel !== null;
+}
+
+/** Below this many values (rows x columns) threads are not worth their copies: one thread. */
+export const PARALLEL_MIN_VALUES = 500_000;
 
 /**
  * Demean K columns stored column-major at xPtr (n*K f64) in place (or into outPtr).
  * Throws nothing on non-convergence: the caller decides (warning or error).
+ * threads > 1 splits the columns across worker threads when a parallel demeaner is
+ * installed (Node) and the problem is large enough; the result is the same either way.
  */
 export function demeanPtr(
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
-  algo: DemeanAlgo = "auto", switchAfter = 20,
+  algo: DemeanAlgo = "auto", switchAfter = 20, threads = 1,
 ): DemeanInfo {
+  if (!(ALGO[algo] >= 0)) throw new KernelError(`unknown demeaning algorithm "${algo}"`);
+  const t = Math.min(Math.floor(threads), K);
+  if (t > 1 && parallel && d.n * K >= PARALLEL_MIN_VALUES) {
+    return parallel(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, t);
+  }
   return eng.scoped(() => {
     const Q = d.groups.length;
     const gPtr = eng.putI32(d.groups, "FE sizes");
@@ -80,9 +119,23 @@ export function demeanPtr(
       d.n, Q, K, d.codesPtr, gPtr, tPtr, zPtr, d.wPtr, xPtr, outPtr, tol, maxIter, ALGO[algo], switchAfter, scratch, offs, info,
     );
     if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
-    const iv = eng.f64(info, 4);
-    return { iterations: iv[0], criterion: iv[1], converged: iv[2] === 1, cgIterations: iv[3] };
+    return infoOf(eng.f64(info, 4), 1);
   });
+}
+
+/** DemeanInfo from the kernel's info vector [iterations, criterion, converged, CG iterations]. */
+export function infoOf(iv: ArrayLike<number>, threads: number): DemeanInfo {
+  return { iterations: iv[0], mapIterations: iv[0] - iv[3], cgIterations: iv[3], criterion: iv[1], converged: iv[2] === 1, threads };
+}
+
+/** Info of a call split by columns: every count is the largest over the parts. */
+export function mergeInfo(parts: DemeanInfo[], threads: number): DemeanInfo {
+  const mapIterations = Math.max(...parts.map((p) => p.mapIterations));
+  const cgIterations = Math.max(...parts.map((p) => p.cgIterations));
+  return {
+    iterations: mapIterations + cgIterations, mapIterations, cgIterations,
+    criterion: Math.max(...parts.map((p) => p.criterion)), converged: parts.every((p) => p.converged), threads,
+  };
 }
 
 export function nonConvergence(info: DemeanInfo, tol: number, maxIter: number): NonConvergenceError {

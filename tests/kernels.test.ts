@@ -5,10 +5,11 @@
 // Tolerances: demeaned values within 1e-9 absolute (kernel run to a coefficient-change
 // tolerance of 1e-11, the reference to 1e-13); least-squares coefficients and bread within 1e-9 relative; meats within 1e-11
 // relative (same sums, different order).
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { createEngine, type Engine } from "../bindings/wasm.js";
 import { demeanPtr, check, type FeType, type DemeanAlgo } from "../bindings/kernels.js";
+import { demeanThreaded, closeDemeanThreads, splitColumns } from "../bindings/demean-node.js";
 import { refDemean, refLeastSquares, refGram, refMeatHetero, refMeatCluster, type RefFe } from "../bindings/ref/kernels.js";
 
 const DEMEAN_ABS = 1e-9;
@@ -266,4 +267,54 @@ describe("per-column convergence: results do not depend on the batching of colum
       expect(together.info.converged).toBe(alone.every((r) => r.info.converged));
     });
   }
+});
+
+describe("multi-threaded demeaning (worker threads) equals one thread bit for bit", () => {
+  it("splits columns into contiguous, balanced groups", () => {
+    expect(splitColumns(10, 3)).toEqual([{ start: 0, count: 4 }, { start: 4, count: 3 }, { start: 7, count: 3 }]);
+    expect(splitColumns(2, 4)).toEqual([{ start: 0, count: 1 }, { start: 1, count: 1 }]);
+  });
+  const cases: { name: string; fe: [number, FeType][]; weights: boolean; algo: DemeanAlgo }[] = [
+    { name: "two FE", fe: [[500, 0], [10, 0]], weights: false, algo: "auto" },
+    { name: "three FE weighted, CG", fe: [[500, 0], [80, 0], [10, 0]], weights: true, algo: "cg" },
+    { name: "FE + varying slope, MAP", fe: [[300, 0], [6, 2]], weights: false, algo: "map" },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const n = 4000, K = 7;
+      const rnd = lcg(99 + c.fe.length);
+      const fe: RefFe[] = c.fe.map(([G, type]) => {
+        const d: RefFe = { codes: randFe(rnd, n, G), levels: G, type };
+        if (type !== 0) d.slope = Float64Array.from({ length: n }, () => rnd() * 10 - 3);
+        return d;
+      });
+      const w = c.weights ? Float64Array.from({ length: n }, () => 0.2 + rnd() * 3) : null;
+      const cols = Array.from({ length: K }, (_, k) => Float64Array.from({ length: n }, (_, i) => rnd() * (k + 1) + fe[0].codes[i] * 0.01 * k));
+      const run = (threads: number, alias: boolean) =>
+        eng.scoped(() => {
+          const Q = fe.length;
+          const codes = eng.allocI32(Q * n);
+          fe.forEach((d, q) => eng.i32(codes + q * n * 4, n).set(d.codes));
+          const slopePtrs = fe.map((d) => (d.slope ? eng.putF64(d.slope) : 0));
+          const wPtr = w ? eng.putF64(w) : 0;
+          const x = eng.allocF64(n * K);
+          cols.forEach((col, k) => eng.f64(x + k * n * 8, n).set(col));
+          const out = alias ? x : eng.allocF64(n * K);
+          const dims = { n, codesPtr: codes, groups: fe.map((d) => d.levels), types: fe.map((d) => d.type as FeType), slopePtrs, wPtr };
+          const info = threads === 1
+            ? demeanPtr(eng, dims, K, x, out, 1e-10, 10000, c.algo)
+            : demeanThreaded(eng, dims, K, x, out, 1e-10, 10000, c.algo, 20, threads);
+          return { out: eng.getF64(out, n * K), info };
+        });
+      const one = run(1, true);
+      for (const [t, alias] of [[2, true], [3, false], [7, true]] as [number, boolean][]) {
+        const got = run(t, alias);
+        expect(got.info.threads).toBe(Math.min(t, K));
+        expect(got.info.iterations).toBe(one.info.iterations);
+        expect(got.info.cgIterations).toBe(one.info.cgIterations);
+        expect(got.out).toEqual(one.out);
+      }
+    });
+  }
+  afterAll(() => closeDemeanThreads());
 });
