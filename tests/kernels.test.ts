@@ -9,6 +9,8 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { createEngine, type Engine } from "../bindings/wasm.js";
 import { demeanPtr, check, type FeType, type DemeanAlgo } from "../bindings/kernels.js";
+import { feols } from "../bindings/feols.js";
+import { Frame } from "../bindings/frame.js";
 import { demeanThreaded, closeDemeanThreads, splitColumns } from "../bindings/demean-node.js";
 import { refDemean, refLeastSquares, refGram, refMeatHetero, refMeatCluster, type RefFe } from "../bindings/ref/kernels.js";
 
@@ -30,7 +32,7 @@ function randFe(rnd: () => number, n: number, levels: number): Int32Array {
   return c;
 }
 
-function runDemean(eng: Engine, cols: Float64Array[], fe: RefFe[], w: Float64Array | null, alias: boolean, algo: DemeanAlgo, tol = 1e-11) {
+function runDemean(eng: Engine, cols: Float64Array[], fe: RefFe[], w: Float64Array | null, alias: boolean, algo: DemeanAlgo, tol = 1e-11, maxIter = 100000) {
   return eng.scoped(() => {
     const n = cols[0].length, K = cols.length, Q = fe.length;
     const codes = eng.allocI32(Q * n);
@@ -43,7 +45,7 @@ function runDemean(eng: Engine, cols: Float64Array[], fe: RefFe[], w: Float64Arr
     const info = demeanPtr(
       eng,
       { n, codesPtr: codes, groups: fe.map((d) => d.levels), types: fe.map((d) => d.type as FeType), slopePtrs, wPtr },
-      K, x, out, tol, 100000, algo,
+      K, x, out, tol, maxIter, algo,
     );
     return { out: cols.map((_, k) => eng.getF64(out + k * n * 8, n)), info };
   });
@@ -317,4 +319,142 @@ describe("multi-threaded demeaning (worker threads) equals one thread bit for bi
     });
   }
   afterAll(() => closeDemeanThreads());
+});
+
+describe("difficult FE structure: low-mobility worker + firm + year", () => {
+  // A matched employer-employee panel where workers rarely move, and only to a
+  // neighbouring firm: the worker-firm graph is a long chain, the kind of structure on which
+  // alternating projections stall (pyfixest's "difficult" benchmark). Reference: workers
+  // absorbed exactly by their means, firm + year solved densely (pivoted Cholesky).
+  const W = 3000, F = 200, T = 8, MOVE = 0.05;
+  const rnd = lcg(12345);
+  const worker: number[] = [], firm: number[] = [], year: number[] = [];
+  for (let w = 0; w < W; w++) {
+    let f = Math.floor(rnd() * F);
+    for (let t = 0; t < T; t++) {
+      if (t > 0 && rnd() < MOVE) f = Math.min(F - 1, Math.max(0, f + (rnd() < 0.5 ? -1 : 1)));
+      worker.push(w);
+      firm.push(f);
+      year.push(t);
+    }
+  }
+  const n = worker.length;
+  const fe: RefFe[] = [
+    { codes: Int32Array.from(worker), levels: W, type: 0 },
+    { codes: Int32Array.from(firm), levels: F, type: 0 },
+    { codes: Int32Array.from(year), levels: T, type: 0 },
+  ];
+  const firmEffect = Float64Array.from({ length: F }, () => rnd());
+  const x = Float64Array.from({ length: n }, (_, i) => firm[i] / F + rnd());
+  const y = Float64Array.from({ length: n }, (_, i) => 0.5 * x[i] + 3 * firmEffect[firm[i]] + (worker[i] % 7) + 0.1 * year[i] + rnd());
+
+  /** Exact projection off plain FEs: dimension 0 by group means, the others by a dense solve. */
+  function exactDemean(cols: Float64Array[], dims: RefFe[]): Float64Array[] {
+    const d0 = dims[0];
+    const cnt = new Float64Array(d0.levels);
+    for (let i = 0; i < n; i++) cnt[d0.codes[i]]++;
+    const within = (v: Float64Array) => {
+      const s = new Float64Array(d0.levels);
+      for (let i = 0; i < n; i++) s[d0.codes[i]] += v[i];
+      return Float64Array.from(v, (vi, i) => vi - s[d0.codes[i]] / cnt[d0.codes[i]]);
+    };
+    const V: Float64Array[] = [];
+    for (const d of dims.slice(1)) {
+      for (let g = 0; g < d.levels; g++) V.push(within(Float64Array.from(d.codes, (c) => (c === g ? 1 : 0))));
+    }
+    const m = V.length;
+    const dot = (a: Float64Array, b: Float64Array) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += a[i] * b[i];
+      return s;
+    };
+    const G = new Float64Array(m * m);
+    for (let a = 0; a < m; a++) for (let b = a; b < m; b++) G[a * m + b] = G[b * m + a] = dot(V[a], V[b]);
+    const L = new Float64Array(m * m), ok = new Uint8Array(m);
+    for (let j = 0; j < m; j++) {
+      let s = G[j * m + j];
+      for (let k = 0; k < j; k++) if (ok[k]) s -= L[j * m + k] ** 2;
+      if (s <= 1e-10 * G[j * m + j]) continue; // a redundant level (one per extra FE)
+      ok[j] = 1;
+      const ljj = Math.sqrt(s);
+      L[j * m + j] = ljj;
+      for (let i = j + 1; i < m; i++) {
+        let t = G[i * m + j];
+        for (let k = 0; k < j; k++) if (ok[k]) t -= L[i * m + k] * L[j * m + k];
+        L[i * m + j] = t / ljj;
+      }
+    }
+    return cols.map((col) => {
+      const xt = within(col);
+      const z = new Float64Array(m), beta = new Float64Array(m);
+      for (let j = 0; j < m; j++) {
+        if (!ok[j]) continue;
+        let s = dot(V[j], xt);
+        for (let k = 0; k < j; k++) if (ok[k]) s -= L[j * m + k] * z[k];
+        z[j] = s / L[j * m + j];
+      }
+      for (let j = m - 1; j >= 0; j--) {
+        if (!ok[j]) continue;
+        let s = z[j];
+        for (let k = j + 1; k < m; k++) if (ok[k]) s -= L[k * m + j] * beta[k];
+        beta[j] = s / L[j * m + j];
+      }
+      for (let a = 0; a < m; a++) if (beta[a] !== 0) for (let i = 0; i < n; i++) xt[i] -= beta[a] * V[a][i];
+      return xt;
+    });
+  }
+  const relErr = (a: Float64Array, b: Float64Array) => {
+    let e = 0, s = 0;
+    for (let i = 0; i < a.length; i++) {
+      e += (a[i] - b[i]) ** 2;
+      s += b[i] ** 2;
+    }
+    return Math.sqrt(e / s);
+  };
+  let exact: Float64Array[];
+  beforeAll(() => {
+    exact = exactDemean([y, x], fe);
+  });
+
+  it("MAP stalls, CG converges; both against the exact projection", () => {
+    const map = runDemean(eng, [y.slice(), x.slice()], fe, null, false, "map", 1e-8, 1000);
+    const cg = runDemean(eng, [y.slice(), x.slice()], fe, null, false, "cg", 1e-8, 1000);
+    const auto = runDemean(eng, [y.slice(), x.slice()], fe, null, false, "auto", 1e-8, 1000);
+    // MAP: 1000 accelerated steps are not enough, and its residuals are visibly off
+    expect(map.info.converged).toBe(false);
+    expect(map.info.mapIterations).toBe(1000);
+    for (let k = 0; k < 2; k++) expect(relErr(map.out[k], exact[k])).toBeGreaterThan(1e-4);
+    // CG (alone, or after 20 MAP steps in auto): converged, close to the exact solution
+    for (const r of [cg, auto]) {
+      expect(r.info.converged).toBe(true);
+      expect(r.info.cgIterations).toBeGreaterThan(0);
+      expect(r.info.cgIterations).toBeLessThan(1000);
+      for (let k = 0; k < 2; k++) expect(relErr(r.out[k], exact[k])).toBeLessThan(1e-9);
+    }
+    expect(auto.info.mapIterations).toBe(20);
+  });
+
+  it("feols: fixefAlgo map / cg / auto, iterations reported in the fit", () => {
+    const frame = Frame.fromColumns({ y, x, worker: fe[0].codes, firm: fe[1].codes, year: fe[2].codes });
+    const bRef = exact[1].reduce((s, v, i) => s + v * exact[0][i], 0) / exact[1].reduce((s, v) => s + v * v, 0);
+    const fit = (algo: DemeanAlgo) =>
+      feols(eng, frame, "y ~ x | worker + firm + year", { fixefAlgo: algo, fixefIter: 1000, fixefRm: "none", vcov: "iid" });
+    const warned: string[] = [];
+    const map = feols(eng, frame, "y ~ x | worker + firm + year", {
+      fixefAlgo: "map", fixefIter: 1000, fixefRm: "none", vcov: "iid", onWarning: (m) => warned.push(m),
+    });
+    expect(map.converged).toBe(false);
+    expect(warned.join()).toMatch(/did not converge/);
+    expect(map.demean).toMatchObject({ algo: "map", mapIterations: 1000, cgIterations: 0, threads: 1 });
+    for (const algo of ["cg", "auto"] as DemeanAlgo[]) {
+      const f = fit(algo);
+      expect(f.converged).toBe(true);
+      expect(f.demean!.algo).toBe(algo);
+      expect(f.demean!.cgIterations).toBeGreaterThan(0);
+      expect(f.iterations).toBe(f.demean!.mapIterations + f.demean!.cgIterations);
+      expect(Math.abs(f.coef.x - bRef) / Math.abs(bRef)).toBeLessThan(1e-10);
+    }
+    expect(() => feols(eng, frame, "y ~ x | worker", { fixefAlgo: "lsmr" as DemeanAlgo })).toThrow(/fixefAlgo/);
+    expect(() => feols(eng, frame, "y ~ x | worker", { threads: 0 })).toThrow(/threads/);
+  });
 });
