@@ -1,0 +1,94 @@
+// Large panels: 1M rows of the benchmark panel (bench/gen.ts), y ~ treat + 8 controls |
+// firm + year, firm-clustered. The estimate must not depend on the path the data took or
+// on the thread count:
+//   - CSV streamed through createCsvReader in chunks of any size (8 MiB as readFile does,
+//     odd sizes that split numbers and lines anywhere) equals the in-memory panel exactly:
+//     the CSV holds each double as its shortest round-trip text;
+//   - demeaning on 1, 2 or 3 threads gives the same bits (per-column convergence).
+// Tolerance: none, every compared number is equal (coefficients, vcov, residuals, SSR).
+// The CSV (~200 MB) is written once to a temporary directory.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadEngine } from "../bindings/node.js";
+import { closeDemeanThreads } from "../bindings/demean-node.js";
+import { feols, type Fit, type FeolsOptions } from "../bindings/feols.js";
+import { Frame } from "../bindings/frame.js";
+import { createCsvReader } from "../bindings/io/csv.js";
+import { readFile, CHUNK_BYTES } from "../bindings/io/node.js";
+import type { Engine } from "../bindings/wasm.js";
+import { genPanel, panelCsvChunks, CONTROLS } from "../bench/gen.js";
+
+const ROWS = 1_000_000;
+const FORMULA = `y ~ treat + ${CONTROLS.join(" + ")} | firm + year`;
+const OPTS: FeolsOptions = { vcov: "cluster:firm", fixefRm: "none" };
+
+let eng: Engine;
+let dir: string;
+let csvPath: string;
+let reference: Fit;
+
+function same(a: Fit, b: Fit): void {
+  expect(b.nobs).toBe(a.nobs);
+  expect(b.coefNames).toEqual(a.coefNames);
+  expect(b.coefVector).toEqual(a.coefVector);
+  expect(b.vcovMatrix).toEqual(a.vcovMatrix);
+  expect(b.ssr).toBe(a.ssr);
+  expect(b.internals.residuals).toEqual(a.internals.residuals);
+  expect(b.iterations).toBe(a.iterations);
+}
+
+beforeAll(async () => {
+  eng = await loadEngine();
+  const frame = genPanel({ rows: ROWS, city: false });
+  dir = mkdtempSync(join(tmpdir(), "hdfe-large-"));
+  csvPath = join(dir, "panel.csv");
+  const fd = openSync(csvPath, "w");
+  try {
+    for (const chunk of panelCsvChunks(frame)) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+  reference = feols(eng, frame, FORMULA, OPTS);
+});
+
+afterAll(async () => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  await closeDemeanThreads();
+});
+
+describe("1M rows: CSV streaming path = in-memory path, any chunk size", () => {
+  it("readFile (8 MiB chunks)", async () => {
+    const { table } = await readFile(csvPath);
+    expect(table.numRows).toBe(ROWS);
+    same(reference, feols(eng, Frame.fromArrow(table), FORMULA, OPTS));
+  });
+
+  it("createCsvReader fed in odd chunk sizes", () => {
+    const bytes = readFileSync(csvPath);
+    for (const size of [CHUNK_BYTES + 12_345, 65_537]) {
+      const reader = createCsvReader();
+      for (let s = 0; s < bytes.length; s += size) reader.push(bytes.subarray(s, Math.min(bytes.length, s + size)));
+      const { table } = reader.finish();
+      expect(table.numRows).toBe(ROWS);
+      same(reference, feols(eng, Frame.fromArrow(table), FORMULA, OPTS));
+    }
+  });
+});
+
+describe("1M rows: any thread count gives the same bits", () => {
+  it("threads 2 and 3 = threads 1", () => {
+    const frame = genPanel({ rows: ROWS, city: true });
+    const f3 = `${FORMULA} + city`;
+    const one = feols(eng, frame, f3, OPTS);
+    expect(one.demean?.threads).toBe(1);
+    for (const threads of [2, 3]) {
+      const fit = feols(eng, frame, f3, { ...OPTS, threads });
+      expect(fit.demean?.threads).toBe(threads);
+      same(one, fit);
+      expect(fit.demean?.mapIterations).toBe(one.demean?.mapIterations);
+      expect(fit.demean?.cgIterations).toBe(one.demean?.cgIterations);
+    }
+  });
+});
