@@ -111,15 +111,29 @@ export function demeanPtr(
     const gPtr = eng.putI32(d.groups, "FE sizes");
     const tPtr = eng.putI32(d.types, "FE types");
     const zPtr = eng.putI32(d.slopePtrs, "slope pointers");
-    const need = eng.k.demeanScratch(Q, gPtr, tPtr, K);
-    const scratch = eng.allocF64(need, "demeaning scratch");
     const offs = eng.allocI32(2 * Q);
     const info = eng.allocF64(4);
-    const st = eng.k.demean(
-      d.n, Q, K, d.codesPtr, gPtr, tPtr, zPtr, d.wPtr, xPtr, outPtr, tol, maxIter, ALGO[algo], switchAfter, scratch, offs, info,
-    );
-    if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
-    return infoOf(eng.f64(info, 4), 1);
+    // The scratch is linear in the number of columns (6 coefficient vectors per column).
+    // When it does not fit next to the data, demean the columns in batches: per-column
+    // convergence makes the result the same.
+    const s1 = eng.k.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.k.demeanScratch(Q, gPtr, tPtr, 2);
+    const perCol = s2 - s1, fixed = s1 - perCol;
+    const room = Math.floor((eng.freeBytes - 64 * 1024 * 1024) / 8);
+    const batch = Math.max(1, Math.min(K, Math.floor((room - fixed) / perCol)));
+    const parts: DemeanInfo[] = [];
+    for (let k0 = 0; k0 < K; k0 += batch) {
+      const kb = Math.min(batch, K - k0);
+      parts.push(eng.scoped(() => {
+        const scratch = eng.allocF64(eng.k.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
+        const st = eng.k.demean(
+          d.n, Q, kb, d.codesPtr, gPtr, tPtr, zPtr, d.wPtr, xPtr + k0 * d.n * 8, outPtr + k0 * d.n * 8, tol, maxIter, ALGO[algo],
+          switchAfter, scratch, offs, info,
+        );
+        if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
+        return infoOf(eng.f64(info, 4), 1);
+      }));
+    }
+    return parts.length === 1 ? parts[0] : mergeInfo(parts, 1);
   });
 }
 

@@ -458,3 +458,35 @@ describe("difficult FE structure: low-mobility worker + firm + year", () => {
     expect(() => feols(eng, frame, "y ~ x | worker", { threads: 0 })).toThrow(/threads/);
   });
 });
+
+describe("demeaning scratch larger than the free WASM memory: columns in batches", () => {
+  it("gives the same bits as one call", async () => {
+    const eng2 = await createEngine(readFileSync(new URL("../build/hdfe.wasm", import.meta.url)));
+    const rnd = lcg(4242);
+    const n = 20000, K = 6;
+    const fe: RefFe[] = [
+      { codes: randFe(rnd, n, 5000), levels: 5000, type: 0 },
+      { codes: randFe(rnd, n, 40), levels: 40, type: 0 },
+    ];
+    const cols = Array.from({ length: K }, (_, k) => Float64Array.from({ length: n }, (_, i) => rnd() * (k + 1) + fe[1].codes[i] * k));
+    const whole = runDemean(eng2, cols.map((c) => c.slice()), fe, null, true, "auto", 1e-10);
+    const peakWhole = eng2.peak;
+    // leave room for the data and the scratch of about 2.5 columns, as a huge model would
+    const per = eng2.scoped(() => {
+      const g = eng2.putI32([5000, 40]), t = eng2.putI32([0, 0]);
+      return { one: eng2.k.demeanScratch(2, g, t, 1), two: eng2.k.demeanScratch(2, g, t, 2) };
+    });
+    const perCol = (per.two - per.one) * 8, fixed = per.one * 8 - perCol;
+    const data = n * 4 * 2 + n * K * 8 + 4096;
+    const batched = eng2.scoped(() => {
+      eng2.alloc(eng2.freeBytes - 64 * 1024 * 1024 - data - fixed - 2.5 * perCol, "ballast");
+      const before = eng2.usedBytes;
+      const r = runDemean(eng2, cols.map((c) => c.slice()), fe, null, true, "auto", 1e-10);
+      return { ...r, extra: eng2.peak - before };
+    });
+    expect(batched.extra).toBeLessThan(data + fixed + 3 * perCol); // 2 columns of scratch at a time, not 6
+    expect(batched.out).toEqual(whole.out);
+    expect(batched.info.iterations).toBe(whole.info.iterations);
+    expect(peakWhole).toBeGreaterThan(0);
+  });
+});

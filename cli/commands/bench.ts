@@ -180,7 +180,7 @@ export function register(program: Command): void {
     .description("time feols on generated panels (y ~ treat + 8 controls | firm + year [+ city], firm-clustered) against R fixest")
     .option("--rows <list>", "panel sizes", "15000,1000000,5000000")
     .option("--fe <list>", "numbers of fixed effects (2: firm + year, 3: + city)", "2,3")
-    .option("--threads <n>", `demeaning threads (default: min(2, cores) = ${defaultThreads()})`)
+    .option("--threads <n>", `demeaning threads (default ${defaultThreads()}: on a 2-core machine two threads were slower, see bindings/demean-node.ts)`)
     .option("--json", "print the results as JSON")
     .option("--no-isolate", "run every case in this process (peak RSS is then cumulative)")
     .addOption(new Option("--case <rows:fe:threads>", "run one case and print it as JSON (internal)").hideHelp())
