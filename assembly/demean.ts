@@ -43,6 +43,7 @@ let cCrit: usize = 0; // K f64: per-column criterion
 let cMap: usize = 0; // K i32: original column of each active column
 let cMapC: usize = 0; // K i32: same, for the columns being retired
 let cFlag: usize = 0; // K i32: 1 = column converged in this iteration
+let cStalled: bool = false; // a CG column was retired at a breakdown (not converged)
 
 @inline function nc(t: i32): i32 {
   return t == 2 ? 2 : 1;
@@ -528,7 +529,14 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
       const base = (<usize>row * <usize>K) << 3;
       for (let k = 0; k < K; k++) {
         const den = load<f64>(pAp + (<usize>k << 3));
-        if (!(den > 0)) continue;
+        if (!(den > 0)) {
+          // p'Ap <= 0: either nothing is left (r'z = 0: converged) or a breakdown: p lies in
+          // the null space of the singular normal equations, to rounding (the tolerance is
+          // below what this FE structure allows). The column is then retired as it is, the
+          // most accurate iterate CG reaches, and the call reports non-convergence.
+          if (row == 0 && load<f64>(rz + (<usize>k << 3)) > 0) store<f64>(cCrit + (<usize>k << 3), Infinity);
+          continue;
+        }
         const alpha = load<f64>(rz + (<usize>k << 3)) / den;
         const o = base + (<usize>k << 3);
         const step = alpha * load<f64>(p + o);
@@ -552,7 +560,11 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
       store<f64>(sp, left);
       const fl = load<f64>(floor + (<usize>k << 3));
       const fp = cFlag + (<usize>k << 2);
-      if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl))) {
+      if (load<f64>(cCrit + (<usize>k << 3)) == Infinity) {
+        store<i32>(fp, 1); // breakdown: retire, not converged
+        c++;
+        cStalled = true;
+      } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl))) {
         store<i32>(fp, 0);
         c--;
       }
@@ -679,6 +691,7 @@ export function demean(
   cAcc = cFlag + (<usize>(2 * K) << 2); // K f64 (16-byte aligned: 8 * (T * 6 + ...) + 4 * 4K)
   for (let k = 0; k < K; k++) store<i32>(cMap + (<usize>k << 2), k);
   memory.fill(cCrit, 0, <usize>K << 3);
+  cStalled = false;
 
   setup(x_NK);
   memory.fill(A, 0, <usize>T << 3);
@@ -758,7 +771,7 @@ export function demean(
     }
   }
   // columns left (one FE, or not converged): their last criterion, and residuals
-  const converged = Q == 1 || cK == 0;
+  const converged = Q == 1 || (cK == 0 && !cStalled);
   if (Q > 1) {
     for (let k = 0; k < cK; k++) {
       const v = load<f64>(cCrit + (<usize>k << 3));
