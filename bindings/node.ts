@@ -4,6 +4,8 @@ import { readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { createEngine, type Engine } from "./wasm.js";
+// registers worker-thread demeaning for feols({ threads: n > 1 })
+import "./demean-node.js";
 
 export * from "./index.js";
 export * from "./extras.js";

@@ -25,6 +25,7 @@ export interface FitJson {
   fixef_sizes: Record<string, number>;
   cluster_sizes?: Record<string, number>;
   iterations: number;
+  demean: { algo: string; map_iterations: number; cg_iterations: number; criterion: number; threads: number } | null;
   converged: boolean;
   weights?: string;
   warnings: string[];
@@ -64,6 +65,9 @@ export function fitToJson(fit: Fit): FitJson {
     fixef_sizes: fit.fixefSizes,
     cluster_sizes: fit.clusterSizes,
     iterations: fit.iterations,
+    demean: fit.demean
+      ? { algo: fit.demean.algo, map_iterations: fit.demean.mapIterations, cg_iterations: fit.demean.cgIterations, criterion: fit.demean.criterion, threads: fit.demean.threads }
+      : null,
     converged: fit.converged,
     weights: fit.weights,
     warnings: fit.warnings,
@@ -115,7 +119,9 @@ export function summary(fit: Fit): string {
   if (fit.collinear.length) out.push(`Variables removed because of collinearity: ${fit.collinear.join(", ")}`);
   out.push(`RMSE: ${fmtNum(fit.rmse, 5)}   Adj. R2: ${fmtNum(fit.adjR2, 5)}`);
   out.push(`R2: ${fmtNum(fit.r2, 5)}${fit.withinR2 !== null ? `   Within R2: ${fmtNum(fit.withinR2, 5)}` : ""}`);
-  out.push(`t tests on ${fit.df} degrees of freedom${fit.clusterSizes ? ` (clusters: ${Object.entries(fit.clusterSizes).map(([c, g]) => `${c} ${g}`).join(", ")})` : ""}; FE iterations: ${fit.iterations}${fit.converged ? "" : " (NOT CONVERGED)"}`);
+  const d = fit.demean;
+  const iters = d ? `${d.mapIterations} accelerated projections${d.cgIterations ? ` + ${d.cgIterations} CG iterations` : ""}` : `${fit.iterations}`;
+  out.push(`t tests on ${fit.df} degrees of freedom${fit.clusterSizes ? ` (clusters: ${Object.entries(fit.clusterSizes).map(([c, g]) => `${c} ${g}`).join(", ")})` : ""}; FE iterations: ${iters}${fit.converged ? "" : " (NOT CONVERGED)"}`);
   for (const w of fit.warnings) out.push(`Warning: ${w}`);
   return out.join("\n");
 }

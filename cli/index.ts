@@ -8,6 +8,7 @@ import { register as simulate } from "./commands/simulate.js";
 import { register as psm } from "./commands/psm.js";
 import { register as event } from "./commands/event.js";
 import { register as placebo } from "./commands/placebo.js";
+import { register as bench } from "./commands/bench.js";
 
 const program = new Command();
 program
@@ -16,7 +17,7 @@ program
   .option("--verbose", "print stack traces on errors")
   .showHelpAfterError();
 
-for (const reg of [suite, feols, event, placebo, psm, simulate]) reg(program);
+for (const reg of [suite, feols, event, placebo, psm, simulate, bench]) reg(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(formatError(err, program.opts().verbose === true) + "\n");

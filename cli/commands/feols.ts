@@ -16,6 +16,8 @@ interface Flags extends ReadFlags {
   fixefTol?: string;
   fixefIter?: string;
   level?: string;
+  fixefAlgo?: string;
+  threads?: string;
   json?: boolean;
 }
 
@@ -32,6 +34,8 @@ export function register(program: Command): void {
     .option("--fixef-tol <x>", "FE convergence tolerance", "1e-8")
     .option("--fixef-iter <n>", "FE iteration limit", "10000")
     .option("--level <x>", "confidence level", "0.95")
+    .option("--fixef-algo <algo>", "demeaning: auto (projections, CG when they stall) | map | cg", "auto")
+    .option("--threads <n>", "demeaning threads (columns split across worker threads; same results)", "1")
     .option("--json", "print one JSON object instead of the table")
     .action(async (flags: Flags) => {
       const f = parseFormula(flags.formula);
@@ -49,6 +53,8 @@ export function register(program: Command): void {
         fixefTol: Number(flags.fixefTol),
         fixefIter: Number(flags.fixefIter),
         level: Number(flags.level),
+        fixefAlgo: flags.fixefAlgo as never,
+        threads: Number(flags.threads),
         onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
       });
       const readLines = describeRead(report);
