@@ -38,6 +38,10 @@ interface Row {
   p_two_sided?: number;
 }
 
+const NOTE =
+  "mean_s is wall time per run, including the method's setup but not the model fit; cpu_s is the process CPU time over all threads. " +
+  "A threads row whose cpu_s is about its mean_s ran on one core (the machine's other core was busy): compare threads only when cpu_s approaches 2 x mean_s. " +
+  "Worker start-up (about 0.4-0.7 s under tsx) is in setup_s.";
 const rows: Row[] = [];
 const rate = (x: number) => (x >= 100 ? Math.round(x) : +x.toPrecision(3));
 
@@ -150,6 +154,7 @@ writeFileSync(
   new URL("./results/placebo.json", import.meta.url),
   JSON.stringify({
     date: new Date().toISOString(), node: process.version, cores_used: "1 unless the method says threads",
+    note: NOTE,
     load_average: (await import("node:os")).loadavg(), rows, ratios,
   }, null, 2),
 );
