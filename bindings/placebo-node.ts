@@ -17,7 +17,7 @@ import type { Engine } from "./wasm.js";
 import type { Fit } from "./feols.js";
 import {
   placebo, preparePlacebo, computeBasis, basisBlocks, basisBlockCount, finishBasis, basisDraws, demeanDraws, drawBlockCount,
-  assemblePlacebo, BLOCK, type PlaceboOptions, type PlaceboResult, type PlaceboProblem, type PlaceboBasis,
+  assemblePlacebo, newConvergence, mergeConvergence, BLOCK, type Convergence, type PlaceboOptions, type PlaceboResult, type PlaceboProblem, type PlaceboBasis,
 } from "./placebo.js";
 import { createEngine } from "./wasm.js";
 
@@ -33,7 +33,7 @@ type Task =
 type TaskBody = Task extends infer T ? (T extends unknown ? Omit<T, "id"> : never) : never;
 
 type Reply =
-  | { id: number; kind: "done"; data?: Float64Array }
+  | { id: number; kind: "done"; data?: Float64Array; conv?: Convergence }
   | { id: number; kind: "progress"; done: number }
   | { id: number; kind: "error"; message: string; name: string };
 
@@ -53,8 +53,9 @@ if (!isMainThread && workerData && (workerData as { tag?: string }).tag === TAG 
         P = t.P;
         port.postMessage({ id: t.id, kind: "done" } satisfies Reply);
       } else if (t.kind === "basis") {
-        const H = basisBlocks(eng, P!, t.b0, t.b1);
-        port.postMessage({ id: t.id, kind: "done", data: H } satisfies Reply, [H.buffer as ArrayBuffer]);
+        const conv = newConvergence();
+        const H = basisBlocks(eng, P!, t.b0, t.b1, conv);
+        port.postMessage({ id: t.id, kind: "done", data: H, conv } satisfies Reply, [H.buffer as ArrayBuffer]);
       } else if (t.kind === "setBasis") {
         B = t.B;
         port.postMessage({ id: t.id, kind: "done" } satisfies Reply);
@@ -62,8 +63,9 @@ if (!isMainThread && workerData && (workerData as { tag?: string }).tag === TAG 
         const b = basisDraws(eng, P!, B!, t.d0, t.nd, (done) => port.postMessage({ id: t.id, kind: "progress", done } satisfies Reply));
         port.postMessage({ id: t.id, kind: "done", data: b } satisfies Reply, [b.buffer as ArrayBuffer]);
       } else {
-        const r = demeanDraws(eng, P!, t.b0, t.b1, (done) => port.postMessage({ id: t.id, kind: "progress", done } satisfies Reply));
-        port.postMessage({ id: t.id, kind: "done", data: r.b } satisfies Reply, [r.b.buffer as ArrayBuffer]);
+        const conv = newConvergence();
+        const r = demeanDraws(eng, P!, t.b0, t.b1, (done) => port.postMessage({ id: t.id, kind: "progress", done } satisfies Reply), false, conv);
+        port.postMessage({ id: t.id, kind: "done", data: r.b, conv } satisfies Reply, [r.b.buffer as ArrayBuffer]);
       }
     } catch (e) {
       const err = e as Error;
@@ -107,6 +109,8 @@ class Pool {
   private readonly workers: Worker[] = [];
   private next = 1;
   private readonly pending = new Map<number, { resolve: (d?: Float64Array) => void; reject: (e: Error) => void; progress?: (n: number) => void }>();
+  /** convergence of the demeaning done by the workers */
+  readonly conv = newConvergence();
 
   constructor(size: number, script: URL, module: WebAssembly.Module) {
     for (let i = 0; i < size; i++) {
@@ -117,7 +121,10 @@ class Pool {
         if (r.kind === "progress") p.progress?.(r.done);
         else {
           this.pending.delete(r.id);
-          if (r.kind === "done") p.resolve(r.data);
+          if (r.kind === "done") {
+            if (r.conv) mergeConvergence(this.conv, r.conv);
+            p.resolve(r.data);
+          }
           else {
             const e = new Error(r.message);
             e.name = r.name;
@@ -206,7 +213,7 @@ export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions
       opts.onProgress?.(done.reduce((a, b) => a + b, 0), total);
     };
     if (P.method === "basis" && P.basisSolver === "direct") {
-      const B = computeBasis(eng, P); // exact and cheap: no need for the workers
+      const B = computeBasis(eng, P, pool.conv); // exact and cheap: no need for the workers
       await pool.all({ kind: "setBasis", B });
       t1 = performance.now();
       setupMs = t1 - t0;
@@ -240,7 +247,7 @@ export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions
       rs.forEach(([b0], i) => draws.set(out[i]!, b0 * BLOCK));
     }
     const drawsMs = performance.now() - t1;
-    return assemblePlacebo({ opts, P, draws, warnings, threads, setupMs, drawsMs });
+    return assemblePlacebo({ opts, P, draws, warnings, threads, setupMs, drawsMs, conv: pool.conv });
   } finally {
     await pool.close();
   }

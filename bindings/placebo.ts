@@ -212,6 +212,32 @@ export interface PlaceboProblem {
   collinTol: number;
 }
 
+/** How the FE projections of placebo columns went (demean calls, failed calls, worst criterion). */
+export interface Convergence {
+  calls: number;
+  failed: number;
+  criterion: number;
+}
+
+export function newConvergence(): Convergence {
+  return { calls: 0, failed: 0, criterion: 0 };
+}
+
+export function mergeConvergence(into: Convergence, c: Convergence): void {
+  into.calls += c.calls;
+  into.failed += c.failed;
+  into.criterion = Math.max(into.criterion, c.criterion);
+}
+
+function record(conv: Convergence | undefined, info: { converged: boolean; criterion: number }): void {
+  if (!conv) return;
+  conv.calls++;
+  if (!info.converged) {
+    conv.failed++;
+    conv.criterion = Math.max(conv.criterion, info.criterion);
+  }
+}
+
 /** Gram matrix of the residualised basis, its products with e_y, and raw norms. */
 export interface PlaceboBasis {
   gram: Float64Array;
@@ -593,7 +619,7 @@ export function basisBlockCount(P: PlaceboProblem): number {
  * H = B'M_F B for the basis columns of blocks [b0, b1): returns (U*C) x (number of columns)
  * column-major, the columns in basisCols order.
  */
-export function basisBlocks(eng: Engine, P: PlaceboProblem, b0: number, b1: number): Float64Array {
+export function basisBlocks(eng: Engine, P: PlaceboProblem, b0: number, b1: number, conv?: Convergence): Float64Array {
   const C = P.cohortT.length;
   const nb = P.U * C;
   const from = b0 * BLOCK, to = Math.min(b1 * BLOCK, P.basisCols.length);
@@ -616,7 +642,7 @@ export function basisBlocks(eng: Engine, P: PlaceboProblem, b0: number, b1: numb
         tv[c] = P.cohortT[a % C];
       }
       check(K.basisColumns(n, S.unit, S.year, m, uK, tK, colsPtr), "basisColumns");
-      if (S.dims.groups.length > 0) demeanPtr(eng, S.dims, m, colsPtr, colsPtr, P.tol, P.maxIter);
+      if (S.dims.groups.length > 0) record(conv, demeanPtr(eng, S.dims, m, colsPtr, colsPtr, P.tol, P.maxIter));
       check(K.unitYearAggregate(n, m, colsPtr, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, hPtr), "unitYearAggregate");
       out.set(eng.f64(hPtr, nb * m), (s - from) * nb);
     }
@@ -672,8 +698,8 @@ export function finishBasis(eng: Engine, P: PlaceboProblem, H: Float64Array): Pl
 }
 
 /** The whole basis setup on one engine. */
-export function computeBasis(eng: Engine, P: PlaceboProblem): PlaceboBasis {
-  const H = P.basisSolver === "direct" ? directBasis(eng, P) : basisBlocks(eng, P, 0, basisBlockCount(P));
+export function computeBasis(eng: Engine, P: PlaceboProblem, conv?: Convergence): PlaceboBasis {
+  const H = P.basisSolver === "direct" ? directBasis(eng, P) : basisBlocks(eng, P, 0, basisBlockCount(P), conv);
   return finishBasis(eng, P, H);
 }
 
@@ -988,7 +1014,7 @@ export interface DemeanDrawsOut {
  * Placebo coefficients of draws in blocks [b0, b1) by demeaning each draw's treatment.
  */
 export function demeanDraws(
-  eng: Engine, P: PlaceboProblem, b0: number, b1: number, onChunk?: (done: number) => void, keepX = false,
+  eng: Engine, P: PlaceboProblem, b0: number, b1: number, onChunk?: (done: number) => void, keepX = false, conv?: Convergence,
 ): DemeanDrawsOut {
   const d0 = b0 * BLOCK, d1 = Math.min(b1 * BLOCK, P.nDraws);
   const nd = Math.max(0, d1 - d0);
@@ -1008,7 +1034,7 @@ export function demeanDraws(
       const assign = drawAssignments(eng, P, s, m); // may grow memory: take the view after
       eng.i32(aPtr, m * P.U).set(assign);
       check(K.treatColumns(n, S.unit, S.year, P.U, m, aPtr, S.cohortT, dPtr), "treatColumns");
-      if (S.dims.groups.length > 0) demeanPtr(eng, S.dims, m, dPtr, tPtr, P.tol, P.maxIter);
+      if (S.dims.groups.length > 0) record(conv, demeanPtr(eng, S.dims, m, dPtr, tPtr, P.tol, P.maxIter));
       else eng.f64(tPtr, n * m).set(eng.f64(dPtr, n * m));
       if (S.sw) check(K.scaleRows(n, m, tPtr, S.sw), "scaleRows");
       if (P.kq > 0) check(K.projectOut(n, P.kq, S.q, m, tPtr), "projectOut");
@@ -1057,6 +1083,7 @@ export interface AssembleInput {
   threads: number;
   setupMs: number;
   drawsMs: number;
+  conv?: Convergence;
 }
 
 export function assemblePlacebo(a: AssembleInput): PlaceboResult {
@@ -1066,6 +1093,10 @@ export function assemblePlacebo(a: AssembleInput): PlaceboResult {
     a.warnings.push(m);
     opts.onWarning?.(m);
   };
+  if (a.conv && a.conv.failed > 0) {
+    warn(`the FE projections of the placebo columns did not converge in ${a.conv.failed} of ${a.conv.calls} demeaning calls ` +
+      `(largest criterion ${a.conv.criterion.toExponential(2)}, tolerance ${P.tol}): the draws may be inaccurate; raise fixefIter or loosen fixefTol`);
+  }
   const bad = P.nDraws - pv.valid;
   if (bad > 0) warn(`${bad} of ${P.nDraws} draws gave a placebo treatment absorbed by the fixed effects and controls (NaN, left out of the p-values)`);
   if (opts.scheme !== "time" && Math.max(pv.ties.twoSided, pv.ties.oneSided) > 0.01) {
@@ -1183,26 +1214,27 @@ export function placebo(eng: Engine, fit: Fit, opts: PlaceboOptions): PlaceboRes
   };
   const P = preparePlacebo(eng, fit, opts, warn);
   const total = P.nDraws;
+  const conv = newConvergence();
   if (opts.scheme === "time") {
-    const r = demeanDraws(eng, { ...P, method: "demean" }, 0, drawBlockCount(P), undefined, true);
+    const r = demeanDraws(eng, { ...P, method: "demean" }, 0, drawBlockCount(P), undefined, true, conv);
     const t1 = now();
     const shifts = shiftRows(fit, P, opts, r.b, r.x!);
     opts.onProgress?.(total, total);
-    return assemblePlacebo({ opts, P: { ...P, method: "demean" }, draws: r.b, shifts, warnings, threads: 1, setupMs: t1 - t0, drawsMs: 0 });
+    return assemblePlacebo({ opts, P: { ...P, method: "demean" }, draws: r.b, shifts, warnings, threads: 1, setupMs: t1 - t0, drawsMs: 0, conv });
   }
   let draws: Float64Array;
   let setupMs: number;
   let t1: number;
   if (P.method === "basis") {
-    const B = computeBasis(eng, P);
+    const B = computeBasis(eng, P, conv);
     t1 = now();
     setupMs = t1 - t0;
     draws = basisDraws(eng, P, B, 0, total, (done) => opts.onProgress?.(done, total));
   } else {
     t1 = now();
     setupMs = t1 - t0;
-    draws = demeanDraws(eng, P, 0, drawBlockCount(P), (done) => opts.onProgress?.(done, total)).b;
+    draws = demeanDraws(eng, P, 0, drawBlockCount(P), (done) => opts.onProgress?.(done, total), false, conv).b;
   }
   const drawsMs = now() - t1;
-  return assemblePlacebo({ opts, P, draws, warnings, threads: 1, setupMs, drawsMs });
+  return assemblePlacebo({ opts, P, draws, warnings, threads: 1, setupMs, drawsMs, conv });
 }

@@ -86,6 +86,8 @@ export interface WildResult {
   restricted: boolean;
   G: number;
   seed: number;
+  /** e.g. FE projections that did not converge */
+  warnings: string[];
   timing: { setupMs: number; drawsMs: number; ciMs: number; totalMs: number; drawsPerSecond: number };
 }
 
@@ -219,13 +221,20 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     const dims = { n, codesPtr: feCodes, groups: ord.map((q) => fe[q].levels), types: ord.map((q) => fe[q].type as FeType), slopePtrs, wPtr };
 
     // Cy, Cx: G demeaned columns, in blocks
+    let failed = 0, worst = 0;
     const cy = new Float64Array(G * G), cx = new Float64Array(G * G);
     const zp = eng.allocF64(n * BLOCK, "cluster columns");
     const out = eng.allocF64(G * BLOCK);
     for (let g0 = 0; g0 < G; g0 += BLOCK) {
       const m = Math.min(BLOCK, G - g0);
       check(K.clusterColumns(n, xp, swPtr, codesPtr, g0, m, zp), "clusterColumns");
-      if (dims.groups.length > 0) demeanPtr(eng, dims, m, zp, zp, tol, maxIter);
+      if (dims.groups.length > 0) {
+        const info = demeanPtr(eng, dims, m, zp, zp, tol, maxIter);
+        if (!info.converged) {
+          failed++;
+          worst = Math.max(worst, info.criterion);
+        }
+      }
       if (swPtr) check(K.scaleRows(n, m, zp, swPtr), "scaleRows");
       check(K.projectOut(n, kc + 1, qp, m, zp), "projectOut");
       check(K.clusterCross(n, m, zp, ep, codesPtr, G, out), "clusterCross");
@@ -238,9 +247,14 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     const ay = eng.getF64(agg, G);
     check(K.clusterCross(n, 1, xp, xp, codesPtr, G, agg), "clusterCross");
     const ax = eng.getF64(agg, G);
-    return { S, bhat, cy, cx, ay, ax };
+    return { S, bhat, cy, cx, ay, ax, failed, worst, calls: Math.ceil(G / BLOCK) };
   });
   const { S, bhat, cy, cx, ay, ax } = setup;
+  const warnings: string[] = [];
+  if (setup.failed > 0) {
+    warnings.push(`the FE projections of the cluster columns did not converge in ${setup.failed} of ${setup.calls} demeaning calls ` +
+      `(largest criterion ${setup.worst.toExponential(2)}, tolerance ${tol}): the bootstrap may be inaccurate; raise fixefIter or loosen fixefTol`);
+  }
 
   // original CRVE: cluster scores x_g'e with e = e_y - bhat x
   let raw = 0;
@@ -305,7 +319,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   return {
     param: opts.param, cluster: opts.cluster, estimate, null: b0, se, t: stat(b0), pAnalytic: pval2(stat(b0), G - 1),
     pSymmetric: p0.sym, pEqualTailed: p0.et, tStars, ci, ciEqualTailed: ciET, level, B: Bn, enumerated: enumerate,
-    weights, restricted, G, seed,
+    weights, restricted, G, seed, warnings,
     timing: { setupMs: t1 - t0, drawsMs: t2 - t1, ciMs: t3 - t2, totalMs: t3 - t0, drawsPerSecond: Bn / ((t2 - t1) / 1000) },
   };
 }

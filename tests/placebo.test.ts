@@ -296,6 +296,8 @@ describe("results, progress, threads, errors", () => {
     expect(() => placebo(eng, fit, { ...ROLES, unit: "firm", scheme: "space", draws: 5 })).toThrow(/not constant within firm/);
     expect(() => placebo(eng, fit, { ...ROLES, scheme: "space", draws: 0 })).toThrow(/positive integer/);
     expect(() => placebo(eng, fit, { ...ROLES, scheme: "space", strata: "firm", draws: 5 })).toThrow(/not constant within city/);
+    const r = placebo(eng, fit, { ...ROLES, scheme: "space", draws: 5, method: "demean", fixefIter: 1 });
+    expect(r.warnings.some((w) => /did not converge/.test(w))).toBe(true);
   });
 });
 

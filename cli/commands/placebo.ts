@@ -172,6 +172,7 @@ export function wildReport(r: WildResult): string {
   L.push(`bootstrap p: symmetric ${fmt(r.pSymmetric, 4)}, equal-tailed ${fmt(r.pEqualTailed, 4)}`);
   if (r.ci) L.push(`${Math.round(r.level * 100)}% CI (test inversion): symmetric [${fmt(r.ci[0], 6)}, ${fmt(r.ci[1], 6)}], equal-tailed [${fmt(r.ciEqualTailed![0], 6)}, ${fmt(r.ciEqualTailed![1], 6)}]`);
   L.push(`time: setup ${(r.timing.setupMs / 1000).toFixed(3)} s, replications ${(r.timing.drawsMs / 1000).toFixed(3)} s, interval ${(r.timing.ciMs / 1000).toFixed(3)} s`);
+  for (const w of r.warnings) L.push(`warning: ${w}`);
   return L.join("\n");
 }
 
