@@ -24,9 +24,9 @@ const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
 const FIX = new URL("./fixtures/reference/", import.meta.url);
 const MODEL = "FC ~ did + Fin + Eco + Top1 + Quick + Liability + Q + PE | firm + year";
-// FE tolerance of the fits and refits: 1e-10 (the placebo default). Tighter tolerances hit a
-// demean-kernel problem at the time of writing (3 FEs at fixefTol <= 1e-11 return wrong
-// "converged" projections), which is not what these tests are about.
+// FE tolerance of the fits and refits: 1e-10 (the placebo default). At the time of writing the
+// demean kernel does not reach fixefTol <= 1e-11 on some 3-FE structures (firm + year + city),
+// which is not what these tests are about.
 const REFIT: FeolsOptions = { fixefRm: "none", fixefTol: 1e-10, vcov: "cluster:firm" };
 const ROLES = { treatment: "did", unit: "city", adopt: "adopt", year: "year" } as const;
 
