@@ -497,6 +497,11 @@ function ssrK(A: usize, x_NK: usize, out: usize): void {
  * residuals are left to the caller). critMax receives the largest final criterion of the
  * retired columns.
  */
+/** CG compares its residual with the true one every this many iterations... */
+const CG_CHECK: i32 = 10;
+/** ...and restarts from the true residual when the squared drift exceeds this share of it. */
+const CG_DRIFT: f64 = 1e-4;
+
 function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol: f64, maxIter: i32,
   x_NK: usize, out_NK: usize, critMax: usize): i32 {
   const rz = colv, rzNew = colv + (<usize>cKmax << 3), pAp = colv + (<usize>(2 * cKmax) << 3);
@@ -521,6 +526,34 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
   let it = 0;
   while (it < maxIter) {
     it++;
+    if (it % CG_CHECK == 0) {
+      // residual check: the recursively updated residual drifts from b - A a once the
+      // iterate nears the precision this FE structure allows, and plain CG then breaks down
+      // or wanders. When it has drifted, replace it by the true residual and restart.
+      applyNormal(A, z, T);
+      for (let j = 0; j < T; j++) {
+        const o = <usize>j << 3;
+        store<f64>(z + o, load<f64>(cRhs + o) - load<f64>(z + o));
+      }
+      pin(z);
+      pin(r);
+      let drift: f64 = 0, norm: f64 = 0;
+      for (let j = 0; j < T; j++) {
+        const o = <usize>j << 3;
+        const t = load<f64>(z + o);
+        const d = t - load<f64>(r + o);
+        drift += d * d;
+        norm += t * t;
+      }
+      if (drift > CG_DRIFT * norm) {
+        memory.copy(r, z, <usize>T << 3);
+        precondition(r, z, Ap);
+        pin(z);
+        memory.copy(p, z, <usize>T << 3);
+        dotK(r, z, rows, rz);
+        ssrK(A, x_NK, ssr);
+      }
+    }
     const K = cK;
     applyNormal(p, Ap, T);
     dotK(p, Ap, rows, pAp);
