@@ -6,4 +6,5 @@ export { simulatePanel, simulateChunks, panelToCsv, type SimPanel } from "./simu
 export { runSuite, type SuiteOptions, type SuiteResult } from "./suite/run.js";
 export { DEFAULT_ROLES, parseRoles, type Roles } from "./suite/roles.js";
 export * from "./event/index.js";
-export { placebo, type PlaceboOptions, type PlaceboResult } from "./placebo.js";
+export { placebo, pValues, preparePlacebo, drawAdoptionYears, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments } from "./placebo.js";
+export { wild, type WildOptions, type WildResult } from "./wild.js";

@@ -9,6 +9,7 @@ import "./demean-node.js";
 
 export * from "./index.js";
 export * from "./extras.js";
+export { placeboThreads } from "./placebo-node.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
