@@ -87,12 +87,44 @@ export interface PlaceboResult {
   elapsedMs: number;
 }
 
+/** The `hdfe bench` case, run in the worker: genPanel (bench/gen.ts) + feols
+ *  y ~ treat + x1..x8 | firm + year [+ city], vcov cluster:firm, fixefRm "none". */
+export interface BenchSpec {
+  rows: number;
+  fe: 2 | 3;
+  /** timed runs (the reported time is their median) */
+  repetitions: number;
+  /** untimed runs first (the first run grows WASM memory and compiles hot paths) */
+  warmup: number;
+}
+
+export interface BenchResult extends BenchSpec {
+  formula: string;
+  /** median seconds of feols over the repetitions (generation excluded) */
+  seconds: number;
+  /** every timed run, seconds, in run order */
+  times: number[];
+  rowsPerSecond: number;
+  mapIterations: number;
+  cgIterations: number;
+  /** WASM memory committed and the arena's high-water mark (bytes) */
+  wasmMemoryBytes: number;
+  wasmPeakBytes: number;
+  /** the coefficient of treat (exact double) */
+  coefTreat: number;
+  /** seconds to generate the panel */
+  genSeconds: number;
+  /** R fixest 0.12.2, one thread, published time for this case (seconds), or null */
+  fixestPublished: number | null;
+}
+
 export type WorkerRequest =
   | { id: number; type: "load"; name: string; bytes: ArrayBuffer; format?: DataFormat }
   | { id: number; type: "simulate"; seed: number; firms?: number }
   | { id: number; type: "derive-did"; firstTreat: string; year: string; name: string }
   | { id: number; type: "fit"; spec: ModelSpec }
-  | { id: number; type: "placebo"; spec: ModelSpec; placebo: PlaceboSpec };
+  | { id: number; type: "placebo"; spec: ModelSpec; placebo: PlaceboSpec }
+  | { id: number; type: "bench"; bench: BenchSpec };
 
 export type RequestType = WorkerRequest["type"];
 
@@ -103,6 +135,7 @@ export interface ResultOf {
   "derive-did": DatasetInfo;
   fit: ModelResult;
   placebo: PlaceboResult;
+  bench: BenchResult;
 }
 
 export interface ErrorInfo {

@@ -30,6 +30,7 @@ import { placeboSetup } from "../../web/src/placebo-run.js";
 import { placebo } from "../../bindings/placebo.js";
 import { didColumn, relColumn, clusterColumns, formulaOf, vcovOf } from "../../web/src/spec.js";
 import type { ModelSpec } from "../../bindings/worker-protocol.js";
+import { genPanel, CONTROLS } from "../../bench/gen.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -350,6 +351,39 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     await page.screenshot({ path: join(ARTIFACTS, "web-synthetic.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
+
+  it("runs the hdfe bench case (20,000 rows, 2 FE, 1 repetition) in the worker; treat equals Node's exactly", async () => {
+    const rows0 = await page.locator("#bench-body tr").count();
+    await page.fill("#bench-rows", "20000");
+    await page.selectOption("#bench-fe", "2");
+    await page.fill("#bench-reps", "1");
+    await page.click("#bench-run");
+    await expect.poll(() => page.locator("#bench-body tr").count(), { timeout: 120_000 }).toBe(rows0 + 1);
+    const row = page.locator("#bench-body tr").last();
+    expect(await row.getAttribute("data-rows")).toBe("20000");
+    expect(await row.getAttribute("data-fe")).toBe("2");
+    const seconds = Number(await row.getAttribute("data-seconds"));
+    expect(seconds).toBeGreaterThan(0);
+    expect(await page.textContent("#bench-status")).toContain("20,000 rows, 2 FE");
+    const panel = genPanel({ rows: 20000, city: false });
+    const fit = feols(eng, panel, `y ~ treat + ${CONTROLS.join(" + ")} | firm + year`, { vcov: "cluster:firm", fixefRm: "none" });
+    expect(Number(await row.getAttribute("data-coef-treat"))).toBe(fit.coef.treat);
+    const res = await page.evaluate(() => window.__hdfe.bench[window.__hdfe.bench.length - 1]);
+    expect(res.coefTreat).toBe(fit.coef.treat);
+    expect(res.mapIterations + res.cgIterations).toBe((fit.demean?.mapIterations ?? 0) + (fit.demean?.cgIterations ?? 0));
+    expect(res.wasmPeakBytes).toBeGreaterThan(0);
+    console.log(`[web e2e] bench 20,000 rows, 2 FE in the browser: ${seconds.toFixed(4)} s`);
+    // opt-in: HDFE_WEB_BENCH_1M=1 also times 1M rows, 2 FE (1 warm-up + 1 run)
+    if (process.env.HDFE_WEB_BENCH_1M) {
+      await page.fill("#bench-rows", "1000000");
+      await page.click("#bench-run");
+      await expect.poll(() => page.locator("#bench-body tr").count(), { timeout: 280_000, interval: 1000 }).toBe(rows0 + 2);
+      const big = page.locator("#bench-body tr").last();
+      console.log(`[web e2e] bench 1,000,000 rows, 2 FE in the browser: ${await big.getAttribute("data-seconds")} s; ` +
+        `row: ${(await big.innerText()).replace(/\s+/g, " ")}`);
+    }
+    expect(pageErrors).toEqual([]);
+  }, 400_000);
 });
 
 if (!haveChromium) {

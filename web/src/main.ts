@@ -7,7 +7,7 @@ import { tableHtml } from "./render.js";
 import { renderFigure } from "../../bindings/report/svg.js";
 import { renderTable } from "../../bindings/report/tables.js";
 import embedSource from "../embed-example.html?raw";
-import type { DatasetInfo, ModelResult, ModelSpec, PlaceboResult } from "../../bindings/worker-protocol.js";
+import type { BenchResult, DatasetInfo, ModelResult, ModelSpec, PlaceboResult } from "../../bindings/worker-protocol.js";
 
 declare global {
   interface Window {
@@ -15,7 +15,11 @@ declare global {
     __ticks: number;
     /** longest gap between two frames (ms) since the last reset */
     __maxGap: number;
-    __hdfe: { model: ModelResult | null; placebo: PlaceboResult | null; data: DatasetInfo | null; busy: boolean; progressEvents: number };
+    __hdfe: {
+      model: ModelResult | null; placebo: PlaceboResult | null; data: DatasetInfo | null; busy: boolean; progressEvents: number;
+      /** benchmark results, in run order */
+      bench: BenchResult[];
+    };
   }
 }
 
@@ -37,7 +41,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   return el as T;
 };
 
-const state: Window["__hdfe"] = { model: null, placebo: null, data: null, busy: false, progressEvents: 0 };
+const state: Window["__hdfe"] = { model: null, placebo: null, data: null, busy: false, progressEvents: 0, bench: [] };
 window.__hdfe = state;
 let lastSpec: ModelSpec | null = null;
 
@@ -352,3 +356,75 @@ $("download-tex").addEventListener("click", () => {
 const snippet = /<!-- hdfe:embed -->\n([\s\S]*?)\n\s*<!-- \/hdfe:embed -->/.exec(embedSource)?.[1] ?? embedSource;
 const indent = Math.min(...snippet.split("\n").filter((l) => l.trim()).map((l) => l.match(/^ */)![0].length));
 $("embed-code").textContent = snippet.split("\n").map((l) => l.slice(indent)).join("\n");
+
+// ---- benchmark (the `hdfe bench` case, run in the worker)
+function benchSecs(s: number | null): string {
+  return s === null ? "–" : s < 0.1 ? s.toFixed(4) : s.toFixed(2);
+}
+
+function benchRow(r: BenchResult): HTMLTableRowElement {
+  const tr = document.createElement("tr");
+  const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+  const cells: [string, string][] = [
+    ["rows", r.rows.toLocaleString("en-US")],
+    ["fe", String(r.fe)],
+    ["runs", `${r.repetitions}${r.warmup ? ` (+${r.warmup} warm-up)` : ""}`],
+    ["seconds", benchSecs(r.seconds)],
+    ["rows-per-second", Math.round(r.rowsPerSecond).toLocaleString("en-US")],
+    ["map", String(r.mapIterations)],
+    ["cg", String(r.cgIterations)],
+    ["wasm-memory", mib(r.wasmMemoryBytes)],
+    ["wasm-peak", mib(r.wasmPeakBytes)],
+    ["fixest", benchSecs(r.fixestPublished)],
+    ["ratio", r.fixestPublished ? (r.seconds / r.fixestPublished).toFixed(2) : "–"],
+    ["coef-treat", r.coefTreat.toPrecision(8)],
+  ];
+  for (const [k, v] of cells) {
+    const td = document.createElement("td");
+    td.dataset.col = k;
+    td.textContent = v;
+    tr.append(td);
+  }
+  tr.className = "bench-result";
+  // exact values for scripts and tests (String(x) round-trips the double)
+  tr.dataset.rows = String(r.rows);
+  tr.dataset.fe = String(r.fe);
+  tr.dataset.seconds = String(r.seconds);
+  tr.dataset.coefTreat = String(r.coefTreat);
+  tr.title = `${r.formula}, vcov = cluster:firm; runs (s): ${r.times.map((t) => t.toFixed(4)).join(", ")}; panel generated in ${r.genSeconds.toFixed(2)} s`;
+  return tr;
+}
+
+$("bench-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const rows = Math.floor(Number(($("bench-rows") as HTMLInputElement).value));
+  const fe = Number(($("bench-fe") as HTMLSelectElement).value) as 2 | 3;
+  const repetitions = Math.floor(Number(($("bench-reps") as HTMLInputElement).value));
+  const warmup = ($("bench-warmup") as HTMLInputElement).checked ? 1 : 0;
+  const bar = $("bench-progress") as HTMLProgressElement;
+  const status = $("bench-status");
+  bar.value = 0;
+  status.textContent = "Starting…";
+  const t0 = performance.now();
+  const res = await busy($("bench-run") as HTMLButtonElement, "Running…", () =>
+    client.request("bench", { bench: { rows, fe, repetitions, warmup } }, {
+      onProgress: (done, total, what) => {
+        state.progressEvents++;
+        bar.max = Math.max(total, 1);
+        bar.value = done;
+        status.textContent = `${what}… (${((performance.now() - t0) / 1000).toFixed(1)} s)`;
+      },
+    }),
+  );
+  if (!res) {
+    status.textContent = "Benchmark failed (see the message above).";
+    return;
+  }
+  state.bench.push(res);
+  $("bench-body").append(benchRow(res));
+  $("bench-wrap").hidden = false;
+  status.textContent =
+    `${res.rows.toLocaleString("en-US")} rows, ${res.fe} FE: ${benchSecs(res.seconds)} s median of ${res.repetitions}` +
+    (res.fixestPublished ? `, ${(res.seconds / res.fixestPublished).toFixed(2)}× fixest's published time` : "") +
+    ` (panel generated in ${res.genSeconds.toFixed(2)} s).`;
+});

@@ -13,6 +13,7 @@ import type {
 } from "../../bindings/worker-protocol.js";
 import { clusterColumns, didColumn, eventFormulaOf, formulaOf, relColumn, vcovOf } from "./spec.js";
 import { placeboChunked, placeboSetup } from "./placebo-run.js";
+import { runBench } from "./bench-run.js";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -190,6 +191,8 @@ async function handle(req: WorkerRequest): Promise<ResultOf[WorkerRequest["type"
       return fit(eng, req.spec);
     case "placebo":
       return runPlacebo(eng, req.id, req.spec, req.placebo);
+    case "bench":
+      return runBench(eng, req.bench, (done, total, what) => post({ id: req.id, type: "progress", done, total, what }));
   }
 }
 

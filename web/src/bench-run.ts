@@ -1,0 +1,76 @@
+// The page's benchmark (the same case as `hdfe bench`, cli/commands/bench.ts), run in the worker:
+// the panel from bench/gen.ts genPanel, then feols
+//   y ~ treat + x1 + ... + x8 | firm + year [+ city], vcov = cluster:firm, fixefRm = "none"
+// timed `repetitions` times after `warmup` untimed runs; the median is reported.
+import { feols, OptionError, type Engine, type Fit } from "../../bindings/browser.js";
+import { genPanel, CONTROLS } from "../../bench/gen.js";
+import type { BenchResult, BenchSpec } from "../../bindings/worker-protocol.js";
+
+/** R fixest 0.12.2, single-threaded, 2-core machine (seconds): cli/commands/bench.ts FIXEST_PUBLISHED. */
+export const FIXEST_PUBLISHED: Record<string, number> = {
+  "15000x2": 0.019,
+  "1000000x2": 0.57,
+  "1000000x3": 2.57,
+  "5000000x2": 5.7,
+  "5000000x3": 16.9,
+};
+
+export const BENCH_MAX_ROWS = 5_000_000;
+
+export function benchFormula(fe: 2 | 3): string {
+  return `y ~ treat + ${CONTROLS.join(" + ")} | firm + year${fe === 3 ? " + city" : ""}`;
+}
+
+export const BENCH_OPTS = { vcov: "cluster:firm", fixefRm: "none" as const, keepData: false };
+
+export function checkBench(b: BenchSpec): void {
+  if (!(Number.isInteger(b.rows) && b.rows >= 100 && b.rows <= BENCH_MAX_ROWS)) {
+    throw new OptionError(`rows must be a whole number from 100 to ${BENCH_MAX_ROWS.toLocaleString("en-US")}, got ${b.rows}`);
+  }
+  if (b.fe !== 2 && b.fe !== 3) throw new OptionError(`FE count must be 2 or 3, got ${b.fe}`);
+  if (!(Number.isInteger(b.repetitions) && b.repetitions >= 1 && b.repetitions <= 100)) {
+    throw new OptionError(`repetitions must be a whole number from 1 to 100, got ${b.repetitions}`);
+  }
+  if (!(Number.isInteger(b.warmup) && b.warmup >= 0 && b.warmup <= 10)) throw new OptionError(`warm-up runs must be 0 to 10, got ${b.warmup}`);
+}
+
+export function runBench(eng: Engine, b: BenchSpec, progress: (done: number, total: number, what: string) => void): BenchResult {
+  checkBench(b);
+  const total = b.warmup + b.repetitions;
+  progress(0, total, `generating ${b.rows.toLocaleString("en-US")} rows`);
+  const g0 = performance.now();
+  let frame: ReturnType<typeof genPanel> | null = genPanel({ rows: b.rows, city: b.fe === 3 });
+  const genSeconds = (performance.now() - g0) / 1000;
+  const formula = benchFormula(b.fe);
+  for (let i = 0; i < b.warmup; i++) {
+    progress(i, total, `warm-up run ${i + 1} of ${b.warmup}`);
+    feols(eng, frame, formula, BENCH_OPTS);
+  }
+  const times: number[] = [];
+  let last: Fit | null = null;
+  for (let i = 0; i < b.repetitions; i++) {
+    progress(b.warmup + i, total, `timed run ${i + 1} of ${b.repetitions}`);
+    last = null; // let the previous fit go before the next one allocates
+    const t0 = performance.now();
+    last = feols(eng, frame, formula, BENCH_OPTS);
+    times.push((performance.now() - t0) / 1000);
+  }
+  frame = null;
+  progress(total, total, "done");
+  const sorted = [...times].sort((a, c) => a - c);
+  const seconds = sorted[Math.floor(sorted.length / 2)]; // as hdfe bench: the upper median for an even count
+  return {
+    ...b,
+    formula,
+    seconds,
+    times,
+    rowsPerSecond: b.rows / seconds,
+    mapIterations: last!.demean?.mapIterations ?? 0,
+    cgIterations: last!.demean?.cgIterations ?? 0,
+    wasmMemoryBytes: eng.memoryBytes,
+    wasmPeakBytes: eng.peak,
+    coefTreat: last!.coef.treat,
+    genSeconds,
+    fixestPublished: FIXEST_PUBLISHED[`${b.rows}x${b.fe}`] ?? null,
+  };
+}
