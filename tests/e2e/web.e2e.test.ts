@@ -353,6 +353,8 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
   });
 
   it("runs the hdfe bench case (20,000 rows, 2 FE, 1 repetition) in the worker; treat equals Node's exactly", async () => {
+    if (!page.url().startsWith(base)) await page.goto(base + "/"); // when run alone (-t)
+    await expect.poll(() => page.textContent("#engine-status"), { timeout: 30_000 }).toBe("Engine ready");
     const rows0 = await page.locator("#bench-body tr").count();
     await page.fill("#bench-rows", "20000");
     await page.selectOption("#bench-fe", "2");
