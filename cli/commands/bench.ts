@@ -12,16 +12,9 @@ import { loadEngine } from "../../bindings/node.js";
 import { feols } from "../../bindings/feols.js";
 import { OptionError } from "../../bindings/errors.js";
 import { defaultThreads } from "../../bindings/demean-node.js";
-import { genPanel, panelCsvChunks, CONTROLS } from "../../bench/gen.js";
+import { genPanel, panelCsvChunks, CONTROLS, FIXEST_PUBLISHED } from "../../bench/gen.js";
 
-/** R fixest 0.12.2, single-threaded, on this machine (seconds), as published in the issue. */
-export const FIXEST_PUBLISHED: Record<string, number> = {
-  "15000x2": 0.019,
-  "1000000x2": 0.57,
-  "1000000x3": 2.57,
-  "5000000x2": 5.7,
-  "5000000x3": 16.9,
-};
+export { FIXEST_PUBLISHED };
 
 export interface BenchCase {
   rows: number;

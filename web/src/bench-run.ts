@@ -3,17 +3,10 @@
 //   y ~ treat + x1 + ... + x8 | firm + year [+ city], vcov = cluster:firm, fixefRm = "none"
 // timed `repetitions` times after `warmup` untimed runs; the median is reported.
 import { feols, OptionError, type Engine, type Fit } from "../../bindings/browser.js";
-import { genPanel, CONTROLS } from "../../bench/gen.js";
+import { genPanel, CONTROLS, FIXEST_PUBLISHED } from "../../bench/gen.js";
 import type { BenchResult, BenchSpec } from "../../bindings/worker-protocol.js";
 
-/** R fixest 0.12.2, single-threaded, 2-core machine (seconds): cli/commands/bench.ts FIXEST_PUBLISHED. */
-export const FIXEST_PUBLISHED: Record<string, number> = {
-  "15000x2": 0.019,
-  "1000000x2": 0.57,
-  "1000000x3": 2.57,
-  "5000000x2": 5.7,
-  "5000000x3": 16.9,
-};
+export { FIXEST_PUBLISHED };
 
 export const BENCH_MAX_ROWS = 5_000_000;
 
