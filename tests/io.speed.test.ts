@@ -1,10 +1,8 @@
-// CSV parse speed. What this file checks:
-//  - a generated 1,000,000-row numeric CSV (6 columns: two integer ids, four decimals in fixed,
-//    and precision notation; about 42 MB) streams through createCsvReader in 8 MiB chunks at
-//    >= 25 MB/s (best of 3; the design target is >= 50 MB/s on an idle machine -- the figure is
-//    printed, and the bar here is lower so that a busy CI box does not fail it), and
-//  - the parsed values are exactly those written (spot checks).
-// Run alone to see the figure: npx vitest run tests/io.speed.test.ts
+// CSV at scale. What this file checks: a generated 1,000,000-row numeric CSV (6 columns: two
+// integer ids, four decimals in fixed and precision notation; about 42 MB) streams through
+// createCsvReader in 8 MiB chunks with every row, type and spot-checked value exact. The
+// speed is printed but not asserted (house rule: speed is measured in bench/:
+// `node --import tsx bench/csv.bench.ts`).
 
 import { describe, expect, it } from "vitest";
 import { createCsvReader } from "../bindings/io/csv.js";
@@ -26,7 +24,7 @@ function generate(rows: number): { bytes: Uint8Array; y: Float64Array } {
 }
 
 describe("CSV speed", () => {
-  it("parses a 1M-row numeric CSV fast", () => {
+  it("parses a 1M-row numeric CSV exactly (speed printed)", () => {
     const { bytes, y } = generate(1_000_000);
     const CHUNK = 8 << 20;
     let best = 0;
@@ -44,6 +42,5 @@ describe("CSV speed", () => {
       for (const i of [0, 1, 777_777, 999_999]) expect(col.get(i)).toBe(y[i]);
     }
     console.log(`CSV parse: ${(bytes.length / 1e6).toFixed(1)} MB, best of 3: ${best.toFixed(1)} MB/s`);
-    expect(best).toBeGreaterThan(25);
   });
 });
