@@ -260,11 +260,9 @@ describe("matching invariants", () => {
     expect(Array.from(m.matchMatrix)).toEqual([4, 3, 2]);
   });
 
-  it("sorted search scales: 200,000 rows without replacement in seconds, not the quadratic scan's hours", () => {
+  it("sorted search handles 200,000 rows without replacement (a quadratic scan would take hours; time is measured in bench/, not asserted)", () => {
     const { dist, treat } = randomMatchData(5, 200_000, false, 1);
-    const t0 = performance.now();
     const m = nnMatch(eng, dist, treat, { replace: false, caliper: 0.001 });
-    expect(performance.now() - t0).toBeLessThan(5000);
     expect(m.nTreated).toBeGreaterThan(0);
   });
 });
