@@ -8,3 +8,4 @@ export { DEFAULT_ROLES, parseRoles, type Roles } from "./suite/roles.js";
 export * from "./event/index.js";
 export { placebo, pValues, preparePlacebo, drawAdoptionYears, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments } from "./placebo.js";
 export { wild, type WildOptions, type WildResult } from "./wild.js";
+export { feolsCompressed, type CompressInfo } from "./compress.js";

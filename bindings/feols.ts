@@ -184,7 +184,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
       `this model needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${k + 1} numeric columns, ` +
         `${Math.round((need - 64 * 1024 * 1024) / n)} bytes per row) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
       { need, limit: WASM_MAX_BYTES, rows: n, columns: k + 1, bytesPerRow: (need - 64 * 1024 * 1024) / n },
-      "use fewer regressors, a subsample (e.g. by period), or aggregate to sufficient statistics when every regressor is discrete",
+      "use fewer regressors, a subsample (e.g. by period), or --compress (feolsCompressed: cells of identical rows, exact) when regressors are discrete and rows repeat",
     );
   }
 
@@ -451,7 +451,7 @@ function scoresOf(x: Float64Array, e: Float64Array, n: number, k: number): Float
   return s;
 }
 
-interface AssembleArgs {
+export interface AssembleArgs {
   f: Formula;
   names: string[];
   beta: Float64Array;
@@ -480,7 +480,7 @@ interface AssembleArgs {
   internals: FitInternals;
 }
 
-function assembleFit(a: AssembleArgs): Fit {
+export function assembleFit(a: AssembleArgs): Fit {
   const k = a.names.length;
   const crit = qt(1 - (1 - a.level) / 2, a.df);
   const table: CoefRow[] = a.names.map((name, j) => {

@@ -85,6 +85,8 @@ export interface VcovInputs {
   /** demeaned, sqrt-weighted regressors (n x k column-major) and residuals (n) */
   x: Float64Array;
   e: Float64Array;
+  /** length of x's columns and of e when it is not n (sufficient-statistics cells) */
+  rows?: number;
   /** the same, already in WASM memory (valid only during the fit) */
   ptrs?: { x: number; e: number };
   ssr: number;
@@ -138,7 +140,8 @@ export function intersectCodes(parts: Int32Array[]): { codes: Int32Array; G: num
 }
 
 function meatOf(eng: Engine, inp: VcovInputs, codes: Int32Array | null, G: number): Float64Array {
-  const { n, k } = inp;
+  const { k } = inp;
+  const n = inp.rows ?? inp.n;
   return eng.scoped(() => {
     const xp = inp.ptrs ? inp.ptrs.x : eng.putF64(inp.x, "regressors");
     const ep = inp.ptrs ? inp.ptrs.e : eng.putF64(inp.e, "residuals");

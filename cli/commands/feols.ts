@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
 import { feols } from "../../bindings/feols.js";
+import { feolsCompressed } from "../../bindings/compress.js";
 import { parseFormula, formulaColumns } from "../../bindings/formula.js";
 import { fitToJson, summary } from "../../bindings/summary.js";
 import { OptionError } from "../../bindings/errors.js";
@@ -19,6 +20,7 @@ interface Flags extends ReadFlags {
   fixefAlgo?: string;
   threads?: string;
   json?: boolean;
+  compress?: boolean;
 }
 
 export function register(program: Command): void {
@@ -36,6 +38,7 @@ export function register(program: Command): void {
     .option("--level <x>", "confidence level", "0.95")
     .option("--fixef-algo <algo>", "demeaning: auto (projections, CG when they stall) | map | cg", "auto")
     .option("--threads <n>", "demeaning threads (columns split across worker threads; same results)", "1")
+    .option("--compress", "estimate on cells of identical rows (sufficient statistics): exact, for data whose rows repeat")
     .option("--json", "print one JSON object instead of the table")
     .action(async (flags: Flags) => {
       const f = parseFormula(flags.formula);
@@ -45,7 +48,7 @@ export function register(program: Command): void {
       if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
       const { frame, report } = await readData(flags, [...new Set(cols)]);
       const eng = await loadEngine();
-      const fit = feols(eng, frame, f, {
+      const fit = (flags.compress ? feolsCompressed : feols)(eng, frame, f, {
         vcov: flags.vcov,
         ssc: flags.ssc,
         fixefRm: flags.fixefRm,
