@@ -34,9 +34,6 @@ export function feolsCompressed(
   const design = buildDesign(frame, f, { extra: clusterVars, override: opts.override });
   const sample = prepareSample(design, opts.fixefRm ?? "singleton");
   const n = sample.n, rows = sample.rows;
-  if (f.intercept && f.fixef.length === 0) {
-    // the intercept is a regressor like any other: fine
-  }
   // ---- cell keys: regressor values, FE codes, slopes, cluster codes
   const X = design.X.map((c) => gather(c, rows));
   const cl = clusterVars.map((v) => {

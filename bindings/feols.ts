@@ -343,7 +343,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 
     // ---- fit statistics
     const feDof = fixefDof(sample);
-    const nparams = kf + feDof + (addIntercept ? 0 : hasFe ? 0 : 0);
+    const nparams = kf + feDof;
     const r2 = 1 - ssr / tss;
     const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - nparams);
     const withinR2 = hasFe ? 1 - ssr / within[0] : null;
