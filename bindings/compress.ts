@@ -11,7 +11,7 @@ import type { Engine } from "./wasm.js";
 import { Frame } from "./frame.js";
 import { parseFormula, type Formula } from "./formula.js";
 import { buildDesign } from "./design.js";
-import { prepareSample, gather } from "./sample.js";
+import { prepareSample, gather, recode } from "./sample.js";
 import { feols, defaultVcov, assembleFit, type Fit, type FeolsOptions } from "./feols.js";
 import { computeVcov, parseVcov, parseSsc, type VcovInputs } from "./vcov.js";
 import { OptionError } from "./errors.js";
@@ -111,14 +111,8 @@ export function feolsCompressed(
   }
   const clusters: VcovInputs["clusters"] = {};
   clusterVars.forEach((v, j) => {
-    const cc = Int32Array.from(first, (i) => cl[j][i]);
-    const levels = new Map<number, number>();
-    const codes = Int32Array.from(cc, (x) => {
-      let m = levels.get(x);
-      if (m === undefined) levels.set(x, (m = levels.size));
-      return m;
-    });
-    clusters[v] = { codes, G: levels.size };
+    const r = recode(cl[j], first, frame.codes(v).levels.length);
+    clusters[v] = { codes: r.codes, G: r.levels };
   });
   const inputs: VcovInputs = {
     n, rows: C, k, bread: I.bread, x: I.xTilde, e, ssr,

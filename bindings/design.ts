@@ -5,6 +5,7 @@ import type { Formula, Term, FixefTerm, ArgValue } from "./formula.js";
 import { Frame, fmtLevel } from "./frame.js";
 import { ColumnError, OptionError } from "./errors.js";
 import type { FeType } from "./kernels.js";
+import { intersectCodes } from "./sample.js";
 import { sunabColumns } from "./event/sunab.js";
 
 export interface FeDim {
@@ -201,31 +202,9 @@ function buildFe(ft: FixefTerm, frame: Frame, n: number, num: NumFn, markNum: Ma
       markCodes(v, c.codes);
       return c;
     });
-    codes = new Int32Array(n);
-    const map = new Map<string, number>();
-    for (let i = 0; i < n; i++) {
-      let key = "";
-      let miss = false;
-      for (const p of parts) {
-        const c = p.codes[i];
-        if (c < 0) {
-          miss = true;
-          break;
-        }
-        key += c + ",";
-      }
-      if (miss) {
-        codes[i] = -1;
-        continue;
-      }
-      let c = map.get(key);
-      if (c === undefined) {
-        c = map.size;
-        map.set(key, c);
-      }
-      codes[i] = c;
-    }
-    levels = map.size;
+    const tuple = intersectCodes(parts.map((c) => c.codes));
+    codes = tuple.codes;
+    levels = tuple.G;
   }
   const name = ft.vars.join("^");
   if (ft.slopes.length === 0) return { name, codes, levels, type: 0 };

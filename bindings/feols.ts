@@ -6,7 +6,7 @@ import type { Engine } from "./wasm.js";
 import { parseFormula, type Formula } from "./formula.js";
 import { Frame } from "./frame.js";
 import { buildDesign, type Design } from "./design.js";
-import { prepareSample, gather, recode, type FixefRm, type Sample, type Removed } from "./sample.js";
+import { prepareSample, gather, recode, intersectCodes, type FixefRm, type Sample, type Removed } from "./sample.js";
 import { check, demeanPtr, nonConvergence, type FeType, type DemeanAlgo } from "./kernels.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs, SSC } from "./vcov.js";
 import { OptionError, SampleError, WasmMemoryError } from "./errors.js";
@@ -418,15 +418,7 @@ function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<string,
         const c = frame.codes(p);
         return recode(c.codes, sample.rows, c.levels.length).codes;
       });
-      const map = new Map<string, number>();
-      const codes = new Int32Array(sample.n);
-      for (let i = 0; i < sample.n; i++) {
-        const key = parts.map((p) => p[i]).join(",");
-        let c = map.get(key);
-        if (c === undefined) map.set(key, (c = map.size));
-        codes[i] = c;
-      }
-      out[name] = { codes, G: map.size };
+      out[name] = intersectCodes(parts);
       continue;
     }
     const c = frame.codes(name);

@@ -4,6 +4,7 @@ import type { Engine } from "./wasm.js";
 import { check } from "./kernels.js";
 import { OptionError, VcovError } from "./errors.js";
 import { sandwich, floorEigen } from "./stats.js";
+import { intersectCodes } from "./sample.js";
 
 export type VcovSpec = { type: "iid" } | { type: "hetero" } | { type: "cluster"; vars: string[] };
 
@@ -121,23 +122,6 @@ export function nestedIn(fe: Int32Array, feLevels: number, cl: Int32Array): bool
   return true;
 }
 
-/** Intersection codes of several cluster code vectors. */
-export function intersectCodes(parts: Int32Array[]): { codes: Int32Array; G: number } {
-  const n = parts[0].length;
-  const map = new Map<string, number>();
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let key = "";
-    for (const p of parts) key += p[i] + ",";
-    let c = map.get(key);
-    if (c === undefined) {
-      c = map.size;
-      map.set(key, c);
-    }
-    out[i] = c;
-  }
-  return { codes: out, G: map.size };
-}
 
 function meatOf(eng: Engine, inp: VcovInputs, codes: Int32Array | null, G: number): Float64Array {
   const { k } = inp;
@@ -211,7 +195,7 @@ export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscNam
   for (let mask = 1; mask < 1 << m; mask++) {
     const parts: Int32Array[] = [];
     for (let j = 0; j < m; j++) if (mask & (1 << j)) parts.push(cls[j].codes);
-    const { codes, G } = parts.length === 1 ? cls[parts.length === 1 ? indexOfBit(mask) : 0] : intersectCodes(parts);
+    const { codes, G } = parts.length === 1 ? cls[indexOfBit(mask)] : intersectCodes(parts);
     const sign = parts.length % 2 === 1 ? 1 : -1;
     const M = meatOf(eng, inp, codes, G);
     const cadj = ssc.clusterAdj ? (ssc.clusterDf === "min" ? Gmin / (Gmin - 1) : G / (G - 1)) : 1;
