@@ -6,16 +6,7 @@ import { qrSolve } from "../qr";
 import { meatCluster, gram, residuals } from "../sandwich";
 import { OK, BAD_ARGUMENT } from "../status";
 
-function f64s(vals: f64[]): Float64Array {
-  const a = new Float64Array(vals.length);
-  for (let i = 0; i < vals.length; i++) a[i] = vals[i];
-  return a;
-}
-function i32s(vals: i32[]): Int32Array {
-  const a = new Int32Array(vals.length);
-  for (let i = 0; i < vals.length; i++) a[i] = vals[i];
-  return a;
-}
+import { f64s, i32s } from "./arrays";
 
 describe("demean", () => {
   it("one FE subtracts group means exactly", () => {

@@ -4,16 +4,7 @@ import { logitIrls, logitScratch, LOGIT_INFO_LEN } from "../logit";
 import { nnMatch, nnMatchScratch, matchWeights } from "../match";
 import { OK, SINGULAR, BAD_ARGUMENT } from "../status";
 
-function f64s(vals: f64[]): Float64Array {
-  const a = new Float64Array(vals.length);
-  for (let i = 0; i < vals.length; i++) a[i] = vals[i];
-  return a;
-}
-function i32s(vals: i32[]): Int32Array {
-  const a = new Int32Array(vals.length);
-  for (let i = 0; i < vals.length; i++) a[i] = vals[i];
-  return a;
-}
+import { f64s, i32s } from "./arrays";
 function near(a: f64, b: f64, tol: f64): bool {
   return Math.abs(a - b) <= tol * Math.max(1.0, Math.abs(b));
 }
