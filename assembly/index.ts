@@ -5,6 +5,7 @@ export { heapBase } from "./memory";
 export * from "./demean";
 export * from "./qr";
 export * from "./sandwich";
+export * from "./f32";
 export * from "./logit";
 export * from "./match";
 export * from "./permute";

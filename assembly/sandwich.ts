@@ -28,21 +28,35 @@ export function gram(n: i32, k: i32, x_NK: usize, out_KK: usize): i32 {
 /** Heteroskedasticity-robust meat: sum_i e_i^2 x_i x_i'. */
 export function meatHetero(n: i32, k: i32, x_NK: usize, e_N: usize, out_KK: usize): i32 {
   if (n < 0 || k < 0) return BAD_ARGUMENT;
-  for (let a = 0; a < k; a++) {
-    const pa = x_NK + ((<usize>a * <usize>n) << 3);
-    for (let b = a; b < k; b++) {
-      const pb = x_NK + ((<usize>b * <usize>n) << 3);
+  heteroBlock(n, k, x_NK, k, x_NK, e_N, out_KK, true);
+  return OK;
+}
+
+/**
+ * One block of the heteroskedasticity-robust meat: out (ka x kb, column-major) =
+ * sum_i e_i^2 a_i b_i' for two sets of columns (float32 storage demeans X in batches).
+ */
+export function meatHeteroCross(n: i32, ka: i32, a_NK: usize, kb: i32, b_NK: usize, e_N: usize, out: usize): i32 {
+  if (n < 0 || ka < 0 || kb < 0) return BAD_ARGUMENT;
+  heteroBlock(n, ka, a_NK, kb, b_NK, e_N, out, false);
+  return OK;
+}
+
+@inline function heteroBlock(n: i32, ka: i32, a_NK: usize, kb: i32, b_NK: usize, e_N: usize, out: usize, sym: bool): void {
+  for (let a = 0; a < ka; a++) {
+    const pa = a_NK + ((<usize>a * <usize>n) << 3);
+    for (let b = sym ? a : 0; b < kb; b++) {
+      const pb = b_NK + ((<usize>b * <usize>n) << 3);
       let s: f64 = 0;
       for (let i = 0; i < n; i++) {
         const o = <usize>i << 3;
         const e = load<f64>(e_N + o);
         s += e * e * load<f64>(pa + o) * load<f64>(pb + o);
       }
-      store<f64>(out_KK + ((<usize>a + <usize>b * <usize>k) << 3), s);
-      store<f64>(out_KK + ((<usize>b + <usize>a * <usize>k) << 3), s);
+      store<f64>(out + ((<usize>a + <usize>b * <usize>ka) << 3), s);
+      if (sym) store<f64>(out + ((<usize>b + <usize>a * <usize>ka) << 3), s);
     }
   }
-  return OK;
 }
 
 /**
@@ -55,15 +69,34 @@ export function meatCluster(
 ): i32 {
   if (n < 0 || k < 0 || G <= 0) return BAD_ARGUMENT;
   memory.fill(scores_GK, 0, (<usize>G * <usize>k) << 3);
-  for (let a = 0; a < k; a++) {
+  clusterScores(n, k, x_NK, e_N, codes_N, G, k, 0, scores_GK);
+  return scoresCross(G, k, scores_GK, out_KK);
+}
+
+/**
+ * Add cluster scores of kb columns into columns col0 .. col0+kb-1 of scores_GK (G x k,
+ * row-major by cluster): scores[g, col0 + a] += sum_{i in g} e_i x_ia.
+ */
+export function clusterScores(
+  n: i32, kb: i32, x_NK: usize, e_N: usize, codes_N: usize, G: i32, k: i32, col0: i32, scores_GK: usize,
+): i32 {
+  if (n < 0 || kb < 0 || G <= 0 || col0 < 0 || col0 + kb > k) return BAD_ARGUMENT;
+  for (let a = 0; a < kb; a++) {
     const pa = x_NK + ((<usize>a * <usize>n) << 3);
+    const col = <usize>(col0 + a);
     for (let i = 0; i < n; i++) {
       const o = <usize>i << 3;
       const g = load<i32>(codes_N + (<usize>i << 2));
-      const p = scores_GK + ((<usize>g * <usize>k + <usize>a) << 3);
+      const p = scores_GK + ((<usize>g * <usize>k + col) << 3);
       store<f64>(p, load<f64>(p) + load<f64>(e_N + o) * load<f64>(pa + o));
     }
   }
+  return OK;
+}
+
+/** out_KK = S'S for the cluster scores S (G x k, row-major by cluster). */
+export function scoresCross(G: i32, k: i32, scores_GK: usize, out_KK: usize): i32 {
+  if (G < 0 || k < 0) return BAD_ARGUMENT;
   memory.fill(out_KK, 0, (<usize>k * <usize>k) << 3);
   for (let g = 0; g < G; g++) {
     const sp = scores_GK + ((<usize>g * <usize>k) << 3);

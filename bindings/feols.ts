@@ -7,7 +7,9 @@ import { parseFormula, type Formula } from "./formula.js";
 import { Frame } from "./frame.js";
 import { buildDesign, type Design } from "./design.js";
 import { prepareSample, gather, recode, intersectCodes, type FixefRm, type Sample, type Removed } from "./sample.js";
-import { check, demeanPtr, nonConvergence, type FeType, type DemeanAlgo } from "./kernels.js";
+import type { DemeanAlgo } from "./kernels.js";
+import { solveF64, PLAN_SLACK, type SolveContext, type DemeanReport, type StorageReport } from "./solve.js";
+import { solveF32, planF32 } from "./solve-f32.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs, SSC } from "./vcov.js";
 import { OptionError, SampleError, WasmMemoryError } from "./errors.js";
 import { pval2, qt } from "./stats.js";
@@ -50,6 +52,17 @@ export interface FeolsOptions {
   keepData?: boolean;
   /** run the QR on the only copy of X (rebuilding it afterwards); default: when a copy would not fit */
   lowMemory?: boolean;
+  /**
+   * how the raw outcome and regressors are held in WASM memory: "f64" (default) or "f32",
+   * which rounds them to float32 (about 7 significant digits, relative change at most
+   * 6e-8, reported as storage.maxRelRounding) to halve their memory. All arithmetic stays in
+   * float64: the result is the float64 fit of the rounded data, solved by the normal
+   * equations (as fixest) and demeaning the columns again for a robust vcov. No demeaned
+   * data is kept, so withVcov, placebo and wild need a refit in "f64"
+   */
+  storage?: "f64" | "f32";
+  /** f32 storage: columns demeaned together per batch (default: as many as fit in memory) */
+  batch?: number;
   /** called with warnings (non-convergence, eigenvalue fixes) */
   onWarning?: (msg: string) => void;
   /** throw NonConvergenceError instead of warning */
@@ -109,6 +122,8 @@ export interface Fit {
   converged: boolean;
   /** what the demeaning did (null without FE) */
   demean: DemeanReport | null;
+  /** how the raw columns were held in WASM memory */
+  storage: StorageReport;
   vcov: VcovSpec;
   vcovLabel: string;
   ssc: SscName;
@@ -122,16 +137,8 @@ export interface Fit {
   internals: FitInternals;
 }
 
-export interface DemeanReport {
-  algo: DemeanAlgo;
-  /** accelerated MAP steps (largest over the columns) */
-  mapIterations: number;
-  /** conjugate-gradient iterations (largest over the columns that needed them) */
-  cgIterations: number;
-  /** largest final convergence criterion */
-  criterion: number;
-  threads: number;
-}
+export type { DemeanReport, StorageReport } from "./solve.js";
+export { PLAN_SLACK } from "./solve.js";
 
 const DEFAULTS = { fixefTol: 1e-8, fixefIter: 10000, collinTol: 1e-10, level: 0.95 };
 
@@ -175,186 +182,66 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
   const xNames = addIntercept ? ["(Intercept)", ...design.xNames] : design.xNames;
   const k = xNames.length;
   const Q = sample.fe.length;
+  const w = design.weights ? gather(design.weights, sample.rows) : null;
 
-  // memory plan: the model matrix (1+k columns), QR right-hand side, residuals, weights,
-  // slopes and FE codes; the QR copy of X is optional (see below)
-  const need = planMemory(n, k, Q, sample.fe.filter((d) => d.slope).length, !!design.weights);
+  const storage = opts.storage ?? "f64";
+  if (storage !== "f64" && storage !== "f32") throw new OptionError(`storage must be "f64" or "f32", got ${JSON.stringify(storage)}`);
+  if (storage === "f32" && opts.keepData === true) {
+    throw new OptionError("keepData: true needs the demeaned regressors, which float32 storage does not keep", undefined, 'use storage: "f64"');
+  }
+  if (opts.batch !== undefined && !(Number.isInteger(opts.batch) && opts.batch >= 1)) {
+    throw new OptionError(`batch must be a positive integer, got ${opts.batch}`);
+  }
+
+  // memory plan: what the chosen storage needs at the least, checked before allocating
+  const slopes = sample.fe.filter((d) => d.slope).length;
+  const weighted = !!design.weights;
+  const hetero = vspec.type === "hetero";
+  const terms = vspec.type === "cluster" ? 2 ** vspec.vars.length - 1 : 0;
+  const f32Need = planF32(n, k, Q, slopes, weighted, hetero, terms);
+  const need = storage === "f32" ? f32Need : planMemory(n, k, Q, slopes, weighted);
   if (need > WASM_MAX_BYTES - eng.usedBytes) {
+    const alt = storage === "f64" ? f32Need : Infinity;
+    const options = [
+      "use fewer regressors",
+      "a subsample (e.g. by period)",
+      ...(alt <= WASM_MAX_BYTES - eng.usedBytes
+        ? [`--float32 (storage: "f32": raw columns rounded to float32, about ${fmtBytes(alt)}, ${Math.round((alt - PLAN_SLACK) / n)} bytes per row)`]
+        : []),
+      "or --compress (feolsCompressed: cells of identical rows, exact) when regressors are discrete and rows repeat",
+    ];
     throw new WasmMemoryError(
-      `this model needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${k + 1} numeric columns, ` +
-        `${Math.round((need - 64 * 1024 * 1024) / n)} bytes per row) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
-      { need, limit: WASM_MAX_BYTES, rows: n, columns: k + 1, bytesPerRow: (need - 64 * 1024 * 1024) / n },
-      "use fewer regressors, a subsample (e.g. by period), or --compress (feolsCompressed: cells of identical rows, exact) when regressors are discrete and rows repeat",
+      `this model needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${k + 1} numeric columns` +
+        `${storage === "f32" ? " in float32" : ""}, ${Math.round((need - PLAN_SLACK) / n)} bytes per row) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
+      { need, limit: WASM_MAX_BYTES, rows: n, columns: k + 1, bytesPerRow: (need - PLAN_SLACK) / n, storage, float32Need: alt },
+      options.join(", "),
     );
   }
 
   return eng.scoped(() => {
-    // ---- load data into WASM memory
-    const K1 = k + 1;
-    const mPtr = eng.allocF64(n * K1, "model matrix");
-    {
-      const M = eng.f64(mPtr, n * K1);
-      const rows = sample.rows;
-      const identity = n === design.n; // no row removed: plain copies
-      const put = (src: Float64Array, off: number) => {
-        if (identity) M.set(src, off);
-        else for (let j = 0; j < n; j++) M[off + j] = src[rows[j]];
-      };
-      put(design.y, 0);
-      for (let c = 0; c < k; c++) {
-        const off = (c + 1) * n;
-        if (addIntercept && c === 0) M.fill(1, off, off + n);
-        else put(design.X[addIntercept ? c - 1 : c], off);
-      }
-    }
-    const w = design.weights ? gather(design.weights, sample.rows) : null;
-    const wPtr = w ? eng.putF64(w, "weights") : 0;
-
-    // ---- pre-demeaning sums of squares (weighted, centered)
-    const pre = sumsOfSquares(eng, mPtr, n, K1, wPtr, true);
-    const tss = pre[0];
-
-    // ---- demean
-    let iterations = 0;
-    let converged = true;
-    let demean: DemeanReport | null = null;
-    if (Q > 0) {
-      // order dims by decreasing size for the kernel
-      const order = sample.fe.map((_, q) => q).sort((a, b) => sample.fe[b].levels - sample.fe[a].levels);
-      const codesPtr = eng.allocI32(Q * n, "FE codes");
-      const slopePtrs: number[] = [];
-      order.forEach((q, r) => {
-        eng.i32(codesPtr + r * n * 4, n).set(sample.fe[q].codes);
-      });
-      for (const q of order) {
-        const s = sample.fe[q].slope;
-        slopePtrs.push(s ? eng.putF64(s.values, `slope ${s.name}`) : 0);
-      }
-      const info = demeanPtr(
-        eng,
-        {
-          n, codesPtr, groups: order.map((q) => sample.fe[q].levels), types: order.map((q) => sample.fe[q].type as FeType),
-          slopePtrs, wPtr,
-        },
-        K1, mPtr, mPtr, tol, maxIter, fixefAlgo, 20, threads,
-      );
-      iterations = info.iterations;
-      converged = info.converged;
-      demean = {
-        algo: fixefAlgo, mapIterations: info.mapIterations, cgIterations: info.cgIterations, criterion: info.criterion,
-        threads: info.threads,
-      };
-      if (!converged) {
-        const err = nonConvergence(info, tol, maxIter);
-        if (opts.strictConvergence) throw err;
-        warn(err.message);
-      }
-    }
-
-    // ---- absorbed columns and constant outcome
-    const within = sumsOfSquares(eng, mPtr, n, K1, wPtr, false);
-    if (Q > 0 && within[0] <= 1e-20 * Math.max(tss, 1e-300)) {
-      throw new SampleError(
-        `the outcome "${f.lhs}" is constant within the fixed effects: nothing left to explain`,
-        { outcome: f.lhs },
-        "check the outcome column or the fixed effects",
-      );
-    }
-    const collinear: string[] = [];
-    const cand: number[] = [];
-    for (let c = 0; c < k; c++) {
-      const absorbed = Q > 0 && (pre[c + 1] === 0 || within[c + 1] <= collinTol * pre[c + 1]);
-      const zero = within[c + 1] === 0;
-      if (absorbed || zero) collinear.push(xNames[c]);
-      else cand.push(c);
-    }
-
-    // ---- weights: scale by sqrt(w) after the weighted demeaning
-    if (w) {
-      const sw = eng.allocF64(n, "sqrt weights");
-      const s = eng.f64(sw, n);
-      for (let i = 0; i < n; i++) s[i] = Math.sqrt(w[i]);
-      check(eng.k.scaleRows(n, K1, mPtr, sw), "scaleRows");
-    }
-
-    // ---- QR. Candidate columns are compacted in place to columns 1..kc of M. With room
-    // for a copy, the QR runs on the copy; otherwise (large panels) it runs on M itself
-    // and the kept columns are rebuilt as Q R afterwards (2x the flops, no copy).
-    const kc = cand.length;
-    {
-      const Mv = eng.f64(mPtr, n * K1);
-      cand.forEach((c, j) => {
-        if (c !== j) Mv.copyWithin((j + 1) * n, (c + 1) * n, (c + 2) * n);
-      });
-    }
-    const xPtr = mPtr + n * 8; // compacted candidate columns
-    const copyBytes = n * 8 * (kc + 1);
-    const inPlace = opts.lowMemory ?? copyBytes > eng.freeBytes - 256 * 1024 * 1024;
-    const yPtr = eng.allocF64(n, "QR rhs");
-    eng.f64(yPtr, n).set(eng.f64(mPtr, n));
-    let aPtr = xPtr;
-    if (!inPlace) {
-      aPtr = eng.allocF64(n * Math.max(kc, 1), "QR work");
-      eng.f64(aPtr, n * kc).set(eng.f64(xPtr, n * kc));
-    }
-    const keepPtr = eng.allocI32(Math.max(kc, 1));
-    const coefPtr = eng.allocF64(Math.max(kc, 1));
-    const breadPtr = eng.allocF64(Math.max(kc * kc, 1));
-    const workPtr = eng.allocF64(2 * Math.max(kc, 1));
-    const rankPtr = eng.allocI32(1);
-    check(eng.k.qrSolve(n, kc, aPtr, yPtr, collinTol, keepPtr, coefPtr, breadPtr, workPtr, rankPtr), "qrSolve");
-    if (inPlace) check(eng.k.qrReconstruct(n, kc, aPtr, keepPtr, workPtr, yPtr), "qrReconstruct");
-    const keepFlags = eng.getI32(keepPtr, kc);
-    const coefAll = eng.getF64(coefPtr, kc);
-    const breadAll = eng.getF64(breadPtr, kc * kc);
-    const kept: number[] = [];
-    cand.forEach((c, j) => (keepFlags[j] ? kept.push(j) : collinear.push(xNames[c])));
-    // report collinear names in formula order
-    collinear.sort((a, b) => xNames.indexOf(a) - xNames.indexOf(b));
-    const kf = kept.length;
-    if (kf === 0 && k > 0) {
-      throw new SampleError(
-        `every regressor was removed as collinear (${collinear.join(", ")}): the estimation is void`,
-        { collinear },
-        Q > 0 ? "a regressor that does not vary within the fixed effects is absorbed by them" : undefined,
-      );
-    }
-    const names = kept.map((j) => xNames[cand[j]]);
-    const beta = Float64Array.from(kept, (j) => coefAll[j]);
-    const bread = new Float64Array(kf * kf);
-    for (let a = 0; a < kf; a++) for (let b = 0; b < kf; b++) bread[a + b * kf] = breadAll[kept[a] + kept[b] * kc];
-
-    // ---- residuals on the final columns (compacted again in place)
-    {
-      const Mv = eng.f64(mPtr, n * K1);
-      kept.forEach((j, a) => {
-        if (j !== a) Mv.copyWithin((a + 1) * n, (j + 1) * n, (j + 2) * n);
-      });
-    }
-    const xfPtr = xPtr;
-    const bPtr = eng.putF64(beta);
-    const ePtr = eng.allocF64(n, "residuals");
-    check(eng.k.residuals(n, kf, xfPtr, mPtr, bPtr, ePtr), "residuals");
-    const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
-    const e = eng.getF64(ePtr, n);
-    const keepData = opts.keepData ?? n * kf <= 4_000_000;
-    const xTilde = keepData ? eng.getF64(xfPtr, n * kf) : new Float64Array(0);
-    const yTilde = eng.getF64(mPtr, n);
+    const ctx: SolveContext = {
+      eng, f, design, sample, n, xNames, addIntercept, tol, maxIter, fixefAlgo, threads, collinTol, w,
+      keepData: opts.keepData, lowMemory: opts.lowMemory, batch: opts.batch, strictConvergence: opts.strictConvergence, warn,
+    };
+    const s = storage === "f32" ? solveF32(ctx) : solveF64(ctx);
+    const { names, beta, bread, collinear, e, ssr, tss, iterations, converged, demean } = s;
+    const kf = names.length;
+    const xTilde = s.xTilde;
 
     // ---- fit statistics
     const feDof = fixefDof(sample);
     const nparams = kf + feDof;
     const r2 = 1 - ssr / tss;
     const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - nparams);
-    const withinR2 = hasFe ? 1 - ssr / within[0] : null;
-    const sumW = w ? w.reduce((s, v) => s + v, 0) : n;
+    const withinR2 = hasFe ? 1 - ssr / s.within0 : null;
+    const sumW = w ? w.reduce((acc, v) => acc + v, 0) : n;
     const rmse = Math.sqrt(ssr / (w ? sumW : n));
 
     const clusters = clusterCodes(frame, sample, vspec);
     const inputs: VcovInputs = {
-      n, k: kf, bread, x: xTilde, e, ptrs: { x: xfPtr, e: ePtr }, ssr,
+      n, k: kf, bread, x: xTilde, e, ptrs: s.xPtr ? { x: s.xPtr, e: s.ePtr } : undefined, ssr,
       fe: sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
-      feDof, clusters, hasIntercept: addIntercept,
+      feDof, clusters, hasIntercept: addIntercept, meats: s.meats,
     };
     const vres = computeVcov(eng, inputs, vspec, sscName);
     if (vres.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
@@ -364,10 +251,11 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const post = sunabPostFit(f, design, sample.rows, w, { names, beta, V: vres.V, xTilde, bread, feDof }, warn);
     const fit: Fit = assembleFit({
       f, names: post.names, beta: post.beta, V: post.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
-      iterations, converged, demean, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings, weights: opts.weights,
+      iterations, converged, demean, storage: s.storage, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings,
+      weights: opts.weights,
       internals: {
         frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread: post.bread, feDof: post.feDof,
-        hasIntercept: addIntercept, yTilde, xTilde: post.xTilde, residuals: e, weights: w,
+        hasIntercept: addIntercept, yTilde: s.yTilde, xTilde: post.xTilde, residuals: e, weights: w,
         get scores() {
           return scoresOf(post.xTilde, e, n, post.names.length);
         },
@@ -378,11 +266,11 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 }
 
 /**
- * Bytes of WASM memory a model needs at the least (the QR runs in place when a copy does
- * not fit): model matrix, QR rhs, residuals, weights, slopes, FE codes, demeaning scratch.
+ * Bytes of WASM memory a model in float64 storage needs at the least (the QR runs in place
+ * when a copy does not fit): model matrix, QR rhs, residuals, weights, slopes, FE codes.
  */
 export function planMemory(n: number, k: number, Q: number, slopes = 0, weighted = false): number {
-  return n * 8 * (k + 1 + 2 + (weighted ? 2 : 0) + slopes) + n * 4 * Q + 64 * 1024 * 1024;
+  return n * 8 * (k + 1 + 2 + (weighted ? 2 : 0) + slopes) + n * 4 * Q + PLAN_SLACK;
 }
 
 /** Degrees of freedom used by the fixed effects (fixef.K = "full"). */
@@ -428,15 +316,6 @@ function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<string,
   return out;
 }
 
-/** Weighted (centered) sums of squares of K columns in WASM memory. */
-function sumsOfSquares(eng: Engine, ptr: number, n: number, K: number, wPtr: number, centered: boolean): Float64Array {
-  return eng.scoped(() => {
-    const out = eng.allocF64(K);
-    check(eng.k.colSumSquares(n, K, ptr, wPtr, centered ? 1 : 0, out), "colSumSquares");
-    return eng.getF64(out, K);
-  });
-}
-
 function scoresOf(x: Float64Array, e: Float64Array, n: number, k: number): Float64Array {
   const s = new Float64Array(n * k);
   for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) s[a * n + i] = x[a * n + i] * e[i];
@@ -462,6 +341,7 @@ export interface AssembleArgs {
   iterations: number;
   converged: boolean;
   demean: DemeanReport | null;
+  storage?: StorageReport;
   vspec: VcovSpec;
   vlabel: string;
   sscName: SscName;
@@ -510,6 +390,7 @@ export function assembleFit(a: AssembleArgs): Fit {
     iterations: a.iterations,
     converged: a.converged,
     demean: a.demean,
+    storage: a.storage ?? { type: "f64" },
     vcov: a.vspec,
     vcovLabel: a.vlabel,
     ssc: a.sscName,
@@ -532,7 +413,7 @@ export function withVcov(eng: Engine, fit: Fit, vcov: string | VcovSpec, ssc?: S
   const I = fit.internals;
   if (I.xTilde.length !== fit.nobs * fit.coefNames.length) {
     throw new OptionError(
-      "this fit was made with keepData: false (large data), so its variance cannot be recomputed",
+      `this fit was made ${fit.storage.type === "f32" ? 'with storage: "f32"' : "with keepData: false (large data)"}, so its variance cannot be recomputed`,
       undefined,
       "refit with keepData: true, or pass the vcov you want to feols directly",
     );
@@ -561,7 +442,8 @@ export function withVcov(eng: Engine, fit: Fit, vcov: string | VcovSpec, ssc?: S
   return assembleFit({
     f: fit.parsed, names: fit.coefNames, beta: fit.coefVector, V: vres.V, df: vres.df, level: level ?? fit.level,
     n: fit.nobs, sample: I.sample, collinear: fit.collinear, r2: fit.r2, adjR2: fit.adjR2, withinR2: fit.withinR2,
-    rmse: fit.rmse, ssr: fit.ssr, tss: fit.tss, iterations: fit.iterations, converged: fit.converged, demean: fit.demean, vspec,
+    rmse: fit.rmse, ssr: fit.ssr, tss: fit.tss, iterations: fit.iterations, converged: fit.converged, demean: fit.demean,
+    storage: fit.storage, vspec,
     vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings: [...fit.warnings], weights: fit.weights, internals: I,
   });
 }

@@ -98,7 +98,15 @@ export interface VcovInputs {
   /** cluster codes on the sample for each cluster variable, by name */
   clusters: Record<string, { codes: Int32Array; G: number }>;
   hasIntercept: boolean;
+  /**
+   * meats supplied by the fit itself, one per term, when the demeaned regressors are not
+   * held (float32 storage streams them); otherwise the kernels run on x and e
+   */
+  meats?: (terms: MeatTerm[]) => Float64Array[];
 }
+
+/** One meat to compute: cluster codes on the sample with G clusters, or null for hetero. */
+export type MeatTerm = { codes: Int32Array; G: number } | null;
 
 export interface VcovResult {
   V: Float64Array;
@@ -166,7 +174,7 @@ export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscNam
   }
   if (spec.type === "hetero") {
     const K = countK(inp, ssc, []);
-    const meat = meatOf(eng, inp, null, 0);
+    const meat = inp.meats ? inp.meats([null])[0] : meatOf(eng, inp, null, 0);
     const V = sandwich(bread, meat, k);
     const f = ssc.adj ? n / (n - K) : 1;
     for (let i = 0; i < V.length; i++) V[i] *= f;
@@ -192,15 +200,19 @@ export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscNam
   const meat = new Float64Array(k * k);
   // inclusion-exclusion over all non-empty subsets of cluster variables
   const m = cls.length;
+  const terms: { codes: Int32Array; G: number; sign: number }[] = [];
   for (let mask = 1; mask < 1 << m; mask++) {
     const parts: Int32Array[] = [];
     for (let j = 0; j < m; j++) if (mask & (1 << j)) parts.push(cls[j].codes);
     const { codes, G } = parts.length === 1 ? cls[indexOfBit(mask)] : intersectCodes(parts);
-    const sign = parts.length % 2 === 1 ? 1 : -1;
-    const M = meatOf(eng, inp, codes, G);
-    const cadj = ssc.clusterAdj ? (ssc.clusterDf === "min" ? Gmin / (Gmin - 1) : G / (G - 1)) : 1;
-    for (let i = 0; i < M.length; i++) meat[i] += sign * cadj * M[i];
+    terms.push({ codes, G, sign: parts.length % 2 === 1 ? 1 : -1 });
   }
+  const meats = inp.meats ? inp.meats(terms) : terms.map((t) => meatOf(eng, inp, t.codes, t.G));
+  terms.forEach(({ G, sign }, t) => {
+    const cadj = ssc.clusterAdj ? (ssc.clusterDf === "min" ? Gmin / (Gmin - 1) : G / (G - 1)) : 1;
+    const M = meats[t];
+    for (let i = 0; i < M.length; i++) meat[i] += sign * cadj * M[i];
+  });
   let V = sandwich(bread, meat, k);
   for (let i = 0; i < V.length; i++) V[i] *= adj;
   let eigenFixed = false;

@@ -101,6 +101,10 @@ export class Engine {
     return new Float64Array(this.memory.buffer, ptr >>> 0, len);
   }
 
+  f32(ptr: number, len: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr >>> 0, len);
+  }
+
   i32(ptr: number, len: number): Int32Array {
     return new Int32Array(this.memory.buffer, ptr >>> 0, len);
   }

@@ -1,0 +1,73 @@
+// Kernels for float32 storage of the raw columns (bindings/feols-f32.ts): the raw y and X
+// are kept as f32 (half the memory of the f64 model matrix) and widened to f64 a batch at
+// a time; every sum is taken in f64. Because the FE projection M is symmetric and
+// idempotent (W-symmetric when weighted), the Gram of the demeaned columns is
+// sum_i w_i xt_ia x_ib with only one side demeaned, so no demeaned copy of X is kept.
+import { OK, BAD_ARGUMENT } from "./status";
+
+/** dst_NK (f64) = src_NK (f32), k columns of n values, column-major. */
+export function widenF32(n: i32, k: i32, src_NK: usize, dst_NK: usize): i32 {
+  if (n < 0 || k < 0) return BAD_ARGUMENT;
+  const m = <usize>n * <usize>k;
+  let i: usize = 0;
+  for (; i + 4 <= m; i += 4) {
+    const v = v128.load(src_NK + (i << 2));
+    v128.store(dst_NK + (i << 3), f64x2.promote_low_f32x4(v));
+    v128.store(dst_NK + (i << 3) + 16, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+  }
+  for (; i < m; i++) store<f64>(dst_NK + (i << 3), <f64>load<f32>(src_NK + (i << 2)));
+  return OK;
+}
+
+/** dst_NK (f32) = src_NK (f64) rounded to nearest; used to load and in tests. */
+export function narrowF64(n: i32, k: i32, src_NK: usize, dst_NK: usize): i32 {
+  if (n < 0 || k < 0) return BAD_ARGUMENT;
+  const m = <usize>n * <usize>k;
+  for (let i: usize = 0; i < m; i++) store<f32>(dst_NK + (i << 2), <f32>load<f64>(src_NK + (i << 3)));
+  return OK;
+}
+
+/**
+ * out (ka x kb, column-major, leading dimension ka) = A' diag(w) R, with A n x ka in f64
+ * (demeaned) and R n x kb in f32 (raw). w_N may be 0 (unit weights).
+ */
+export function crossF32(n: i32, ka: i32, a_NK: usize, kb: i32, r_NK: usize, w_N: usize, out: usize): i32 {
+  if (n < 0 || ka < 0 || kb < 0) return BAD_ARGUMENT;
+  for (let b = 0; b < kb; b++) {
+    const pr = r_NK + ((<usize>b * <usize>n) << 2);
+    for (let a = 0; a < ka; a++) {
+      const pa = a_NK + ((<usize>a * <usize>n) << 3);
+      let s0: f64 = 0, s1: f64 = 0;
+      let i = 0;
+      if (w_N == 0) {
+        for (; i + 1 < n; i += 2) {
+          s0 += load<f64>(pa + (<usize>i << 3)) * <f64>load<f32>(pr + (<usize>i << 2));
+          s1 += load<f64>(pa + (<usize>(i + 1) << 3)) * <f64>load<f32>(pr + (<usize>(i + 1) << 2));
+        }
+        for (; i < n; i++) s0 += load<f64>(pa + (<usize>i << 3)) * <f64>load<f32>(pr + (<usize>i << 2));
+      } else {
+        for (; i < n; i++) {
+          s0 += load<f64>(w_N + (<usize>i << 3)) * load<f64>(pa + (<usize>i << 3)) * <f64>load<f32>(pr + (<usize>i << 2));
+        }
+      }
+      store<f64>(out + ((<usize>a + <usize>b * <usize>ka) << 3), s0 + s1);
+    }
+  }
+  return OK;
+}
+
+/** out_N (f64) = y - X b with y_N and X_NK in f32; columns with b = 0 are skipped. */
+export function residualsF32(n: i32, k: i32, x_NK: usize, y_N: usize, coef_K: usize, out_N: usize): i32 {
+  if (n < 0 || k < 0) return BAD_ARGUMENT;
+  for (let i = 0; i < n; i++) store<f64>(out_N + (<usize>i << 3), <f64>load<f32>(y_N + (<usize>i << 2)));
+  for (let a = 0; a < k; a++) {
+    const b = load<f64>(coef_K + (<usize>a << 3));
+    if (b == 0) continue;
+    const pa = x_NK + ((<usize>a * <usize>n) << 2);
+    for (let i = 0; i < n; i++) {
+      const o = <usize>i << 3;
+      store<f64>(out_N + o, load<f64>(out_N + o) - b * <f64>load<f32>(pa + (<usize>i << 2)));
+    }
+  }
+  return OK;
+}

@@ -1,0 +1,282 @@
+// The numeric core of feols between the prepared sample and the variance: load the model
+// columns into WASM memory, demean, screen absorbed columns, least squares, residuals.
+// Two storages share the steps here: float64 (solveF64 below: the model matrix is demeaned
+// in place and solved by QR) and float32 raw columns (solve-f32.ts).
+import type { Engine } from "./wasm.js";
+import type { Formula } from "./formula.js";
+import type { Design } from "./design.js";
+import type { Sample } from "./sample.js";
+import { check, demeanPtr, nonConvergence, type DemeanAlgo, type DemeanDims, type DemeanInfo, type FeType } from "./kernels.js";
+import { SampleError } from "./errors.js";
+import type { MeatTerm } from "./vcov.js";
+
+export interface DemeanReport {
+  algo: DemeanAlgo;
+  /** accelerated MAP steps (largest over the columns) */
+  mapIterations: number;
+  /** conjugate-gradient iterations (largest over the columns that needed them) */
+  cgIterations: number;
+  /** largest final convergence criterion */
+  criterion: number;
+  threads: number;
+}
+
+/** How the raw columns were stored in WASM memory. */
+export interface StorageReport {
+  type: "f64" | "f32";
+  /** f32: largest relative change of a raw value by the rounding to float32 */
+  maxRelRounding?: number;
+  /** f32: columns demeaned together in one batch */
+  batch?: number;
+  /** f32: demeaning passes over the columns (2 with a robust vcov, more for hetero in pairs) */
+  passes?: number;
+}
+
+export interface SolveContext {
+  eng: Engine;
+  f: Formula;
+  design: Design;
+  sample: Sample;
+  n: number;
+  /** regressor names, "(Intercept)" first when added */
+  xNames: string[];
+  addIntercept: boolean;
+  tol: number;
+  maxIter: number;
+  fixefAlgo: DemeanAlgo;
+  threads: number;
+  collinTol: number;
+  /** sampling weights on the sample rows */
+  w: Float64Array | null;
+  keepData?: boolean;
+  lowMemory?: boolean;
+  /** f32 storage: columns per demeaning batch (default: as many as fit) */
+  batch?: number;
+  strictConvergence?: boolean;
+  warn: (m: string) => void;
+}
+
+/** What the numeric core hands to the shared tail of feols. */
+export interface Solved {
+  names: string[];
+  beta: Float64Array;
+  bread: Float64Array;
+  /** dropped regressors, in formula order */
+  collinear: string[];
+  /** residuals (sqrt-weighted), in JS and in WASM memory */
+  e: Float64Array;
+  ePtr: number;
+  /** demeaned sqrt-weighted kept regressors in WASM memory (0 when not kept there) */
+  xPtr: number;
+  xTilde: Float64Array;
+  yTilde: Float64Array;
+  ssr: number;
+  tss: number;
+  /** sum of squares of the demeaned outcome */
+  within0: number;
+  iterations: number;
+  converged: boolean;
+  demean: DemeanReport | null;
+  /** meats computed by the storage itself (f32: X~ is not kept, so the meats stream it) */
+  meats?: (terms: MeatTerm[]) => Float64Array[];
+  storage: StorageReport;
+}
+
+/** Put the FE codes (largest dimension first) and slopes in WASM memory. */
+export function loadFeDims(eng: Engine, sample: Sample, wPtr: number): DemeanDims & { order: number[] } {
+  const n = sample.n;
+  const Q = sample.fe.length;
+  const order = sample.fe.map((_, q) => q).sort((a, b) => sample.fe[b].levels - sample.fe[a].levels);
+  const codesPtr = eng.allocI32(Q * n, "FE codes");
+  order.forEach((q, r) => eng.i32(codesPtr + r * n * 4, n).set(sample.fe[q].codes));
+  const slopePtrs: number[] = [];
+  for (const q of order) {
+    const s = sample.fe[q].slope;
+    slopePtrs.push(s ? eng.putF64(s.values, `slope ${s.name}`) : 0);
+  }
+  return {
+    n, codesPtr, groups: order.map((q) => sample.fe[q].levels), types: order.map((q) => sample.fe[q].type as FeType),
+    slopePtrs, wPtr, order,
+  };
+}
+
+/** Fixed allowance of every memory plan for scratch that does not scale with rows. */
+export const PLAN_SLACK = 64 * 1024 * 1024;
+
+/** Demean K columns; non-convergence warns (or throws when strict). */
+export function runDemean(ctx: SolveContext, dims: DemeanDims, K: number, inPtr: number, outPtr: number): DemeanInfo {
+  return convergence(ctx, demeanPtr(ctx.eng, dims, K, inPtr, outPtr, ctx.tol, ctx.maxIter, ctx.fixefAlgo, 20, ctx.threads));
+}
+
+/** Warn (or throw when strict) if a demeaning did not converge; returns the info. */
+export function convergence(ctx: SolveContext, info: DemeanInfo): DemeanInfo {
+  if (!info.converged) {
+    const err = nonConvergence(info, ctx.tol, ctx.maxIter);
+    if (ctx.strictConvergence) throw err;
+    ctx.warn(err.message);
+  }
+  return info;
+}
+
+export function demeanReport(ctx: SolveContext, info: DemeanInfo): DemeanReport {
+  return {
+    algo: ctx.fixefAlgo, mapIterations: info.mapIterations, cgIterations: info.cgIterations, criterion: info.criterion,
+    threads: info.threads,
+  };
+}
+
+/**
+ * Absorbed and zero columns from the sums of squares before (centered) and after the
+ * demeaning, index 0 being the outcome; a constant outcome within the FE is an error.
+ */
+export function screenColumns(ctx: SolveContext, pre: ArrayLike<number>, within: ArrayLike<number>): { collinear: string[]; cand: number[] } {
+  const Q = ctx.sample.fe.length;
+  if (Q > 0 && within[0] <= 1e-20 * Math.max(pre[0], 1e-300)) {
+    throw new SampleError(
+      `the outcome "${ctx.f.lhs}" is constant within the fixed effects: nothing left to explain`,
+      { outcome: ctx.f.lhs },
+      "check the outcome column or the fixed effects",
+    );
+  }
+  const collinear: string[] = [];
+  const cand: number[] = [];
+  ctx.xNames.forEach((name, c) => {
+    const absorbed = Q > 0 && (pre[c + 1] === 0 || within[c + 1] <= ctx.collinTol * pre[c + 1]);
+    if (absorbed || within[c + 1] === 0) collinear.push(name);
+    else cand.push(c);
+  });
+  return { collinear, cand };
+}
+
+/** The kept regressors' names, in formula order, or the "every regressor collinear" error. */
+export function finishCollinear(ctx: SolveContext, collinear: string[], kept: number): void {
+  const { xNames } = ctx;
+  collinear.sort((a, b) => xNames.indexOf(a) - xNames.indexOf(b));
+  if (kept === 0 && xNames.length > 0) {
+    throw new SampleError(
+      `every regressor was removed as collinear (${collinear.join(", ")}): the estimation is void`,
+      { collinear },
+      ctx.sample.fe.length > 0 ? "a regressor that does not vary within the fixed effects is absorbed by them" : undefined,
+    );
+  }
+}
+
+/** Weighted (centered) sums of squares of K columns in WASM memory. */
+export function sumsOfSquares(eng: Engine, ptr: number, n: number, K: number, wPtr: number, centered: boolean): Float64Array {
+  return eng.scoped(() => {
+    const out = eng.allocF64(K);
+    check(eng.k.colSumSquares(n, K, ptr, wPtr, centered ? 1 : 0, out), "colSumSquares");
+    return eng.getF64(out, K);
+  });
+}
+
+/** sqrt of the weights in WASM memory. */
+export function putSqrtWeights(eng: Engine, w: Float64Array): number {
+  const sw = eng.allocF64(w.length, "sqrt weights");
+  const s = eng.f64(sw, w.length);
+  for (let i = 0; i < w.length; i++) s[i] = Math.sqrt(w[i]);
+  return sw;
+}
+
+/**
+ * float64 storage: the n x (1+k) model matrix is demeaned in place and solved by
+ * Householder QR (on a copy when it fits, else in place with X rebuilt as QR afterwards).
+ */
+export function solveF64(ctx: SolveContext): Solved {
+  const { eng, design, sample, n, xNames, addIntercept, w, collinTol } = ctx;
+  const k = xNames.length;
+  const K1 = k + 1;
+  const Q = sample.fe.length;
+  const mPtr = eng.allocF64(n * K1, "model matrix");
+  {
+    const M = eng.f64(mPtr, n * K1);
+    const rows = sample.rows;
+    const identity = n === design.n; // no row removed: plain copies
+    const put = (src: Float64Array, off: number) => {
+      if (identity) M.set(src, off);
+      else for (let j = 0; j < n; j++) M[off + j] = src[rows[j]];
+    };
+    put(design.y, 0);
+    for (let c = 0; c < k; c++) {
+      const off = (c + 1) * n;
+      if (addIntercept && c === 0) M.fill(1, off, off + n);
+      else put(design.X[addIntercept ? c - 1 : c], off);
+    }
+  }
+  const wPtr = w ? eng.putF64(w, "weights") : 0;
+  const pre = sumsOfSquares(eng, mPtr, n, K1, wPtr, true);
+
+  let iterations = 0;
+  let converged = true;
+  let demean: DemeanReport | null = null;
+  if (Q > 0) {
+    const info = runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr);
+    iterations = info.iterations;
+    converged = info.converged;
+    demean = demeanReport(ctx, info);
+  }
+  const within = sumsOfSquares(eng, mPtr, n, K1, wPtr, false);
+  const { collinear, cand } = screenColumns(ctx, pre, within);
+
+  // weights: scale by sqrt(w) after the weighted demeaning
+  if (w) check(eng.k.scaleRows(n, K1, mPtr, putSqrtWeights(eng, w)), "scaleRows");
+
+  // QR. Candidate columns are compacted in place to columns 1..kc of M. With room for a
+  // copy, the QR runs on the copy; otherwise (large panels) it runs on M itself and the
+  // kept columns are rebuilt as Q R afterwards (2x the flops, no copy).
+  const kc = cand.length;
+  {
+    const Mv = eng.f64(mPtr, n * K1);
+    cand.forEach((c, j) => {
+      if (c !== j) Mv.copyWithin((j + 1) * n, (c + 1) * n, (c + 2) * n);
+    });
+  }
+  const xPtr = mPtr + n * 8; // compacted candidate columns
+  const copyBytes = n * 8 * (kc + 1);
+  const inPlace = ctx.lowMemory ?? copyBytes > eng.freeBytes - 256 * 1024 * 1024;
+  const yPtr = eng.allocF64(n, "QR rhs");
+  eng.f64(yPtr, n).set(eng.f64(mPtr, n));
+  let aPtr = xPtr;
+  if (!inPlace) {
+    aPtr = eng.allocF64(n * Math.max(kc, 1), "QR work");
+    eng.f64(aPtr, n * kc).set(eng.f64(xPtr, n * kc));
+  }
+  const keepPtr = eng.allocI32(Math.max(kc, 1));
+  const coefPtr = eng.allocF64(Math.max(kc, 1));
+  const breadPtr = eng.allocF64(Math.max(kc * kc, 1));
+  const workPtr = eng.allocF64(2 * Math.max(kc, 1));
+  const rankPtr = eng.allocI32(1);
+  check(eng.k.qrSolve(n, kc, aPtr, yPtr, collinTol, keepPtr, coefPtr, breadPtr, workPtr, rankPtr), "qrSolve");
+  if (inPlace) check(eng.k.qrReconstruct(n, kc, aPtr, keepPtr, workPtr, yPtr), "qrReconstruct");
+  const keepFlags = eng.getI32(keepPtr, kc);
+  const coefAll = eng.getF64(coefPtr, kc);
+  const breadAll = eng.getF64(breadPtr, kc * kc);
+  const kept: number[] = [];
+  cand.forEach((c, j) => (keepFlags[j] ? kept.push(j) : collinear.push(xNames[c])));
+  finishCollinear(ctx, collinear, kept.length);
+  const kf = kept.length;
+  const names = kept.map((j) => xNames[cand[j]]);
+  const beta = Float64Array.from(kept, (j) => coefAll[j]);
+  const bread = new Float64Array(kf * kf);
+  for (let a = 0; a < kf; a++) for (let b = 0; b < kf; b++) bread[a + b * kf] = breadAll[kept[a] + kept[b] * kc];
+
+  // residuals on the final columns (compacted again in place)
+  {
+    const Mv = eng.f64(mPtr, n * K1);
+    kept.forEach((j, a) => {
+      if (j !== a) Mv.copyWithin((a + 1) * n, (j + 1) * n, (j + 2) * n);
+    });
+  }
+  const bPtr = eng.putF64(beta);
+  const ePtr = eng.allocF64(n, "residuals");
+  check(eng.k.residuals(n, kf, xPtr, mPtr, bPtr, ePtr), "residuals");
+  const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
+  const e = eng.getF64(ePtr, n);
+  const keepData = ctx.keepData ?? n * kf <= 4_000_000;
+  return {
+    names, beta, bread, collinear, e, ePtr, xPtr,
+    xTilde: keepData ? eng.getF64(xPtr, n * kf) : new Float64Array(0),
+    yTilde: eng.getF64(mPtr, n),
+    ssr, tss: pre[0], within0: within[0], iterations, converged, demean, storage: { type: "f64" },
+  };
+}
