@@ -6,6 +6,12 @@
 // that its peak RSS is its own. Writes bench/results/scale.json and scale.md.
 //
 //   SCALE_ROWS=15000,1000000 SCALE_FE=2 SCALE_THREADS=2 npm run bench:scale
+//
+// SCALE_STORAGE=f32 runs the float32 storage of the raw columns (feols storage: "f32") and
+// writes scale-f32.json / .md; a case that exceeds the 4 GiB WASM limit is reported with
+// the memory plan's error instead of a time:
+//
+//   SCALE_STORAGE=f64,f32 SCALE_ROWS=20000000,50000000 SCALE_FE=2 npm run bench:scale
 import { Bench } from "tinybench";
 import { spawnSync } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
@@ -14,6 +20,7 @@ import { availableParallelism } from "node:os";
 import { loadEngine } from "../bindings/node.js";
 import "../bindings/demean-node.js";
 import { feols, planMemory, type Fit } from "../bindings/feols.js";
+import { planF32 } from "../bindings/solve-f32.js";
 import { feolsTs } from "../bindings/ref/feols-ts.js";
 import { genPanel, CONTROLS } from "./gen.js";
 
@@ -28,6 +35,9 @@ interface CaseResult {
   rows: number;
   fe: number;
   threads: number;
+  storage: "f64" | "f32";
+  /** the estimation's error (e.g. the memory plan's) when it did not run */
+  error?: string;
   wasm_s: number;
   wasm_runs: number;
   map_iterations: number;
@@ -54,14 +64,14 @@ function iterationsFor(n: number): number {
   return n <= 20_000 ? 20 : n <= 1_000_000 ? 3 : 1;
 }
 
-async function runCase(rows: number, fe: number, threads: number, tsEstimate: number | null): Promise<CaseResult> {
+async function runCase(rows: number, fe: number, threads: number, tsEstimate: number | null, storage: "f64" | "f32"): Promise<CaseResult> {
   const eng = await loadEngine();
   const t0 = performance.now();
   const frame = genPanel({ rows, city: fe === 3 });
   const genS = (performance.now() - t0) / 1000;
   const fes = fe === 3 ? ["firm", "year", "city"] : ["firm", "year"];
   const formula = `y ~ treat + ${CONTROLS.join(" + ")} | ${fes.join(" + ")}`;
-  const opts = { vcov: "cluster:firm", fixefRm: "none" as const, threads, keepData: false };
+  const opts = { vcov: "cluster:firm", fixefRm: "none" as const, threads, keepData: storage === "f64" ? false : undefined, storage };
   let fit: Fit | null = null;
   const it = iterationsFor(rows);
   const wasmBench = new Bench({ iterations: it, time: 0, warmupIterations: rows <= 1_000_000 ? 1 : 0, warmupTime: 0 });
@@ -70,19 +80,22 @@ async function runCase(rows: number, fe: number, threads: number, tsEstimate: nu
     fit = feols(eng, frame, formula, opts);
   });
   await wasmBench.run();
+  // tinybench keeps a task's exception in its result: rethrow it (the memory plan's error)
+  const taskErr = (wasmBench.tasks[0].result as { error?: unknown } | undefined)?.error;
+  if (taskErr) throw taskErr;
   const wMean = (wasmBench.tasks[0].result as { latency: { mean: number } }).latency.mean / 1000;
   const rssPeak = process.resourceUsage().maxRSS * 1024;
   const f = fit as Fit | null;
   if (!f) throw new Error("no fit");
   const res: CaseResult = {
-    rows, fe, threads,
+    rows, fe, threads, storage,
     wasm_s: +wMean.toFixed(4),
     wasm_runs: it,
     map_iterations: f.demean?.mapIterations ?? 0,
     cg_iterations: f.demean?.cgIterations ?? 0,
     wasm_peak_mib: +(eng.peak / 2 ** 20).toFixed(1),
     wasm_memory_mib: +(eng.memoryBytes / 2 ** 20).toFixed(1),
-    wasm_plan_mib: +(planMemory(rows, 1 + CONTROLS.length, fe) / 2 ** 20).toFixed(1),
+    wasm_plan_mib: +((storage === "f32" ? planF32(rows, 1 + CONTROLS.length, fe, 0, false, false, 1) : planMemory(rows, 1 + CONTROLS.length, fe)) / 2 ** 20).toFixed(1),
     rss_peak_mib: Math.round(rssPeak / 2 ** 20),
     rss_bytes_per_row: Math.round(rssPeak / rows),
     gen_s: +genS.toFixed(2),
@@ -93,6 +106,10 @@ async function runCase(rows: number, fe: number, threads: number, tsEstimate: nu
   if (res.fixest_s) res.wasm_over_fixest = +(res.wasm_s / res.fixest_s).toFixed(2);
   const wasmCoef = f.coef.treat;
   fit = null;
+  if (storage === "f32") {
+    res.baseline = "f64 row of the same run";
+    return res;
+  }
   if (tsEstimate !== null && tsEstimate > BASELINE_LIMIT_S) {
     res.baseline = `skipped (estimated ${Math.round(tsEstimate)} s from the previous size)`;
     return res;
@@ -133,7 +150,7 @@ async function runCase(rows: number, fe: number, threads: number, tsEstimate: nu
 
 function markdown(rows: CaseResult[], meta: { date: string; node: string; cores: number }): string {
   const head = [
-    "rows", "FE", "threads", "hdfe s", "MAP it", "CG it", "WASM peak MiB", "WASM plan MiB", "peak RSS MiB", "RSS B/row",
+    "rows", "FE", "threads", "storage", "hdfe s", "MAP it", "CG it", "WASM peak MiB", "WASM plan MiB", "peak RSS MiB", "RSS B/row",
     "plain TS s", "TS/hdfe", "fixest s", "hdfe/fixest",
   ];
   const fmt = (v: number | null, d = 3) => (v === null ? "-" : v.toFixed(d));
@@ -146,10 +163,10 @@ function markdown(rows: CaseResult[], meta: { date: string; node: string; cores:
       `(generation + hdfe runs, before the baseline).`,
     ``,
     `| ${head.join(" | ")} |`,
-    `| ${head.map((_, j) => (j < 3 ? "---" : "---:")).join(" | ")} |`,
+    `| ${head.map((_, j) => (j < 4 ? "---" : "---:")).join(" | ")} |`,
     ...rows.map((r) =>
-      `| ${[
-        r.rows.toLocaleString("en-US"), r.fe, r.threads, fmt(r.wasm_s), r.map_iterations, r.cg_iterations, r.wasm_peak_mib, r.wasm_plan_mib,
+      r.error ? `| ${r.rows.toLocaleString("en-US")} | ${r.fe} | ${r.threads} | ${r.storage} | not run: ${r.error.replace(/\|/g, "/")} |` : `| ${[
+        r.rows.toLocaleString("en-US"), r.fe, r.threads, r.storage, fmt(r.wasm_s), r.map_iterations, r.cg_iterations, r.wasm_peak_mib, r.wasm_plan_mib,
         r.rss_peak_mib, r.rss_bytes_per_row, r.ts_s === null ? r.baseline : fmt(r.ts_s), fmt(r.ts_over_wasm, 2), fmt(r.fixest_s), fmt(r.wasm_over_fixest, 2),
       ].join(" | ")} |`),
     ``,
@@ -160,8 +177,16 @@ function markdown(rows: CaseResult[], meta: { date: string; node: string; cores:
 // ---- child: one case, JSON on stdout -----------------------------------------------------
 const caseArg = process.argv.indexOf("--case");
 if (caseArg >= 0) {
-  const [rows, fe, threads, est] = process.argv[caseArg + 1].split(":").map(Number);
-  const r = await runCase(rows, fe, threads, Number.isFinite(est) && est > 0 ? est : null);
+  const parts = process.argv[caseArg + 1].split(":");
+  const [rows, fe, threads, est] = parts.slice(0, 4).map(Number);
+  const storage = parts[4] === "f32" ? "f32" : "f64";
+  let r: CaseResult;
+  try {
+    r = await runCase(rows, fe, threads, Number.isFinite(est) && est > 0 ? est : null, storage);
+  } catch (e) {
+    if ((e as Error).name !== "WasmMemoryError") throw e;
+    r = { rows, fe, threads, storage, error: (e as Error).message } as CaseResult;
+  }
   process.stdout.write(JSON.stringify(r) + "\n");
   process.exit(0);
 }
@@ -170,31 +195,35 @@ if (caseArg >= 0) {
 const sizes = (process.env.SCALE_ROWS ?? "15000,1000000,5000000,20000000").split(",").map(Number);
 const fes = (process.env.SCALE_FE ?? "2,3").split(",").map(Number);
 const threads = Number(process.env.SCALE_THREADS ?? 1);
+const storages = (process.env.SCALE_STORAGE ?? "f64").split(",") as ("f64" | "f32")[];
 const results: CaseResult[] = [];
 const self = fileURLToPath(import.meta.url);
-for (const fe of fes) {
-  let prev: CaseResult | null = null;
-  for (const rows of sizes) {
-    // the baseline's time from the previous size of at least 1M rows (smaller panels have a
-    // different FE graph: 5 firms per city at 15k rows)
-    const est = prev && prev.rows >= 1_000_000 ? (prev.ts_s === null ? 1e9 : (prev.ts_s * rows) / prev.rows) : null;
-    process.stderr.write(`scale: ${rows.toLocaleString("en-US")} rows, ${fe} FE...\n`);
-    const r = spawnSync(process.execPath, [...process.execArgv, self, "--case", `${rows}:${fe}:${threads}:${est ?? 0}`], {
-      encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "inherit"],
-    });
-    if (r.status !== 0) {
-      process.stderr.write(`scale: case ${rows} x ${fe} failed (exit ${r.status ?? r.signal})\n`);
-      continue;
+for (const storage of storages) {
+  for (const fe of fes) {
+    let prev: CaseResult | null = null;
+    for (const rows of sizes) {
+      // the baseline's time from the previous size of at least 1M rows (smaller panels have a
+      // different FE graph: 5 firms per city at 15k rows)
+      const est = prev && prev.rows >= 1_000_000 ? (prev.ts_s === null ? 1e9 : (prev.ts_s * rows) / prev.rows) : null;
+      process.stderr.write(`scale: ${rows.toLocaleString("en-US")} rows, ${fe} FE, ${storage}...\n`);
+      const r = spawnSync(process.execPath, [...process.execArgv, self, "--case", `${rows}:${fe}:${threads}:${est ?? 0}:${storage}`], {
+        encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "inherit"],
+      });
+      if (r.status !== 0) {
+        process.stderr.write(`scale: case ${rows} x ${fe} (${storage}) failed (exit ${r.status ?? r.signal})\n`);
+        continue;
+      }
+      const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as CaseResult;
+      if (est === 1e9) res.baseline = "skipped (skipped at the previous size)";
+      results.push(res);
+      console.log(res);
+      if (!res.error) prev = res;
     }
-    const res = JSON.parse(r.stdout.trim().split("\n").pop()!) as CaseResult;
-    if (est === 1e9) res.baseline = "skipped (skipped at the previous size)";
-    results.push(res);
-    console.log(res);
-    prev = res;
   }
 }
 const meta = { date: new Date().toISOString(), node: process.version, cores: availableParallelism() };
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/scale.json", import.meta.url), JSON.stringify({ ...meta, threads, rows: results }, null, 2) + "\n");
-writeFileSync(new URL("./results/scale.md", import.meta.url), markdown(results, meta));
+const stem = storages.join("") === "f64" ? "scale" : `scale-${storages.join("-")}`;
+writeFileSync(new URL(`./results/${stem}.json`, import.meta.url), JSON.stringify({ ...meta, threads, rows: results }, null, 2) + "\n");
+writeFileSync(new URL(`./results/${stem}.md`, import.meta.url), markdown(results, meta));
 console.log(markdown(results, meta));

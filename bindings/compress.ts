@@ -27,6 +27,7 @@ export function feolsCompressed(
   const frame = data instanceof Frame ? data : Frame.fromArrow(data);
   const f = typeof formula === "string" ? parseFormula(formula) : formula;
   if (opts.weights) throw new OptionError("compression works on unweighted models; drop --weights or --compress");
+  if (opts.storage === "f32") throw new OptionError("compression and float32 storage do not combine: the cells are few, keep float64", undefined, "drop --float32");
   const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
   const sscName = parseSsc(opts.ssc);
   const clusterVars = vspec.type === "cluster" ? vspec.vars : [];

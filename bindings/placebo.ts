@@ -275,8 +275,8 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
       `coefficients: ${fit.coefNames.join(", ")}`);
   }
   if (I.xTilde.length !== n * k) {
-    throw new OptionError("this fit was made with keepData: false, so its demeaned data is not available", undefined,
-      "refit with keepData: true");
+    throw new OptionError(`this fit was made with ${fit.storage?.type === "f32" ? 'storage: "f32"' : "keepData: false"}, so its demeaned data is not available`, undefined,
+      'refit with storage: "f64" and keepData: true');
   }
   const nDrawsOpt = opts.draws ?? 1000;
   if (opts.scheme !== "time" && !opts.assignments && !(Number.isInteger(nDrawsOpt) && nDrawsOpt >= 1)) {

@@ -1,16 +1,17 @@
 // float32 storage of the raw columns (feols storage: "f32", `hdfe feols --float32`).
 //
 // The raw outcome and regressors are rounded to float32 and kept in WASM memory at 4 bytes a
-// value; nothing else is rounded. Columns are widened to float64 a batch at a time, demeaned,
-// and reduced to the Gram matrix at once: because the FE projection M is symmetric and
-// idempotent (W-symmetric when weighted), (M x_a)' W (M x_b) = (M x_a)' W x_b, so each entry
-// needs only one demeaned side and no demeaned copy of X is kept. The coefficients solve
-// the normal equations with sequential rank detection (fixest also solves X'X by Cholesky);
-// the residuals are M (y - X b). A robust vcov demeans the kept columns a second time,
-// adding their cluster scores batch by batch; the hetero meat pairs batches when not all
-// columns fit at once. Memory: 4 (k+1) + 16 bytes per row plus FE codes, against
-// 8 (k+3) for float64 storage.
-import type { DemeanInfo } from "./kernels.js";
+// value; nothing else is rounded. Columns are widened to float64 a batch at a time, demeaned
+// and reduced to the Gram matrix at once. One demeaned side is enough: the FE projection M
+// is symmetric and idempotent (W-symmetric when weighted), so (M x_a)' W (M x_b) =
+// (M x_a)' W x_b, and no demeaned copy of X is kept. The coefficients solve the normal
+// equations with sequential rank detection (fixest also solves X'X by Cholesky); the
+// residuals are M (y - X b). A robust vcov demeans the kept columns a second time, adding
+// their cluster scores batch by batch; the hetero meat pairs batches when not all columns
+// fit at once. Memory: 4 (k+1) + 16 bytes per row plus FE codes, against 8 (k+3) for
+// float64 storage.
+import type { DemeanDims, DemeanInfo } from "./kernels.js";
+import type { Engine } from "./wasm.js";
 import { check, demeanPtr, mergeInfo } from "./kernels.js";
 import { OptionError, SampleError, WasmMemoryError } from "./errors.js";
 import { fmtBytes } from "./wasm.js";
@@ -21,8 +22,17 @@ import {
   type SolveContext, type Solved, type StorageReport,
 } from "./solve.js";
 
-/** Bytes below the limit kept free for the demeaning scratch and small buffers. */
-const RESERVE = 192 * 1024 * 1024;
+/** Bytes kept free for small buffers (k x k matrices, FE sizes, cluster scores of small G). */
+const RESERVE = 4 * 1024 * 1024;
+
+/** The demean kernel's scratch as fixed + perCol x columns, in bytes. */
+function demeanScratchBytes(eng: Engine, d: DemeanDims): { fixed: number; perCol: number } {
+  return eng.scoped(() => {
+    const g = eng.putI32(d.groups), t = eng.putI32(d.types);
+    const s1 = eng.k.demeanScratch(d.groups.length, g, t, 1) * 8, s2 = eng.k.demeanScratch(d.groups.length, g, t, 2) * 8;
+    return { fixed: s1 - (s2 - s1) + 1024, perCol: s2 - s1 };
+  });
+}
 
 /**
  * Bytes of WASM memory a model in float32 storage needs at the least: raw columns (f32),
@@ -84,7 +94,9 @@ export function solveF32(ctx: SolveContext): Solved {
   const ePtr = eng.allocF64(n, "residuals");
   const storage: StorageReport = { type: "f32", maxRelRounding: maxRel, batch: 0, passes: 1 };
 
-  const room = () => Math.floor((eng.freeBytes - RESERVE) / colBytes);
+  // columns that fit next to what is allocated, with their share of the demeaning scratch
+  const scratch = dims ? demeanScratchBytes(eng, dims) : { fixed: 0, perCol: 0 };
+  const room = () => Math.floor((eng.freeBytes - scratch.fixed - RESERVE) / (colBytes + scratch.perCol));
   const batchOf = (want: number) => {
     const b = Math.min(want, ctx.batch ?? want, room());
     if (b < 1) {
@@ -99,7 +111,10 @@ export function solveF32(ctx: SolveContext): Solved {
   const demeanCols = (K: number, ptr: number): DemeanInfo | null =>
     dims ? demeanPtr(eng, dims, K, ptr, ptr, ctx.tol, ctx.maxIter, ctx.fixefAlgo, 20, ctx.threads) : null;
 
-  // ---- pass 1: sums of squares and the Gram matrix, a batch of columns at a time
+  // ---- pass 1: sums of squares and the Gram matrix, a batch of columns at a time. The
+  // diagonal is each demeaned column's sum of squares; an entry (a, j > a) is the demeaned
+  // column a against the raw column j (M idempotent), whichever batch j is in, so the
+  // result does not depend on the batch size (and so on the memory free).
   const gram = new Float64Array(K1 * K1);
   const pre = new Float64Array(K1);
   const within = new Float64Array(K1);
@@ -111,21 +126,21 @@ export function solveF32(ctx: SolveContext): Solved {
     const cross = eng.allocF64(B * K1);
     for (let c0 = 0; c0 < K1; c0 += B) {
       const b = Math.min(B, K1 - c0);
+      const rest = K1 - c0;
       check(eng.k.widenF32(n, b, rawPtr + c0 * n * 4, scr), "widenF32");
       pre.set(sumsOfSquares(eng, scr, n, b, wPtr, true), c0);
       const info = demeanCols(b, scr);
       if (info) infos.push(info);
       within.set(sumsOfSquares(eng, scr, n, b, wPtr, false), c0);
-      check(eng.k.crossF32(n, b, scr, K1, rawPtr, wPtr, cross), "crossF32");
-      const C = eng.f64(cross, b * K1);
-      for (let a = 0; a < b; a++) for (let j = 0; j < K1; j++) gram[c0 + a + j * K1] = C[a + j * b];
+      if (swPtr) check(eng.k.scaleRows(n, b, scr, swPtr), "scaleRows");
+      check(eng.k.crossF32(n, b, scr, rest, rawPtr + c0 * n * 4, swPtr, cross), "crossF32");
+      const C = eng.f64(cross, b * rest);
+      for (let a = 0; a < b; a++) {
+        gram[c0 + a + (c0 + a) * K1] = within[c0 + a];
+        for (let j = a + 1; j < rest; j++) gram[c0 + a + (c0 + j) * K1] = gram[c0 + j + (c0 + a) * K1] = C[a + j * b];
+      }
     }
   });
-  // each off-diagonal entry was computed twice (demeaning either side): average them
-  for (let a = 0; a < K1; a++) {
-    gram[a + a * K1] = within[a];
-    for (let b = a + 1; b < K1; b++) gram[a + b * K1] = gram[b + a * K1] = (gram[a + b * K1] + gram[b + a * K1]) / 2;
-  }
   const { collinear, cand } = screenColumns(ctx, pre, within);
 
   // ---- normal equations: Cholesky in formula order, dropping a column when what is left
@@ -222,10 +237,14 @@ export function solveF32(ctx: SolveContext): Solved {
         if (swPtr) check(eng.k.scaleRows(n, m, slot, swPtr), "scaleRows");
         storage.passes! += m / kf;
       };
+      // entries (a, b) with a <= b are taken and mirrored, so that each is the same sum
+      // (same operand order) whatever the blocks: results do not depend on the batch
       const place = (i0: number, mi: number, j0: number, mj: number) => {
         const Bv = eng.f64(blk, mi * mj);
         for (let a = 0; a < mi; a++) {
-          for (let b = 0; b < mj; b++) H[i0 + a + (j0 + b) * kf] = H[j0 + b + (i0 + a) * kf] = Bv[a + b * mi];
+          for (let b = 0; b < mj; b++) {
+            if (i0 + a <= j0 + b) H[i0 + a + (j0 + b) * kf] = H[j0 + b + (i0 + a) * kf] = Bv[a + b * mi];
+          }
         }
       };
       for (let i0 = 0; i0 < kf; i0 += h) {

@@ -26,6 +26,8 @@ export interface FitJson {
   cluster_sizes?: Record<string, number>;
   iterations: number;
   demean: { algo: string; map_iterations: number; cg_iterations: number; criterion: number; threads: number } | null;
+  /** how the raw columns were held: f64, or f32 with the largest relative rounding */
+  storage: { type: string; max_rel_rounding?: number; batch?: number; passes?: number };
   converged: boolean;
   weights?: string;
   warnings: string[];
@@ -68,6 +70,9 @@ export function fitToJson(fit: Fit): FitJson {
     demean: fit.demean
       ? { algo: fit.demean.algo, map_iterations: fit.demean.mapIterations, cg_iterations: fit.demean.cgIterations, criterion: fit.demean.criterion, threads: fit.demean.threads }
       : null,
+    storage: fit.storage.type === "f32"
+      ? { type: "f32", max_rel_rounding: fit.storage.maxRelRounding, batch: fit.storage.batch, passes: fit.storage.passes }
+      : { type: "f64" },
     converged: fit.converged,
     weights: fit.weights,
     warnings: fit.warnings,
@@ -122,6 +127,12 @@ export function summary(fit: Fit): string {
   const d = fit.demean;
   const iters = d ? `${d.mapIterations} accelerated projections${d.cgIterations ? ` + ${d.cgIterations} CG iterations` : ""}` : `${fit.iterations}`;
   out.push(`t tests on ${fit.df} degrees of freedom${fit.clusterSizes ? ` (clusters: ${Object.entries(fit.clusterSizes).map(([c, g]) => `${c} ${g}`).join(", ")})` : ""}; FE iterations: ${iters}${fit.converged ? "" : " (NOT CONVERGED)"}`);
+  if (fit.storage.type === "f32") {
+    out.push(
+      `Storage: raw columns as float32 (largest relative rounding ${(fit.storage.maxRelRounding ?? 0).toExponential(1)}), ` +
+        `arithmetic in float64, normal equations; ${fit.storage.passes} demeaning passes`,
+    );
+  }
   for (const w of fit.warnings) out.push(`Warning: ${w}`);
   return out.join("\n");
 }

@@ -125,7 +125,8 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     throw new OptionError(`"${opts.param}" is not a coefficient of the fit`, { coefficients: fit.coefNames }, `coefficients: ${fit.coefNames.join(", ")}`);
   }
   if (I.xTilde.length !== n * k) {
-    throw new OptionError("this fit was made with keepData: false, so its demeaned data is not available", undefined, "refit with keepData: true");
+    throw new OptionError(`this fit was made with ${fit.storage?.type === "f32" ? 'storage: "f32"' : "keepData: false"}, so its demeaned data is not available`, undefined,
+      'refit with storage: "f64" and keepData: true');
   }
   const weights: WildWeights = opts.weights ?? "rademacher";
   if (weights !== "rademacher" && weights !== "webb") throw new OptionError(`unknown bootstrap weights "${weights}"`, undefined, "use rademacher or webb");

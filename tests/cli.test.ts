@@ -37,6 +37,23 @@ describe("hdfe feols", () => {
     expect(j.ssc).toBe("fixest");
   });
 
+  it("--float32 holds the raw columns as float32 and says so; --batch needs it", () => {
+    const args = ["feols", "--data", join(REF, "cbec_panel.csv"), "-f", "FC ~ did + Fin + Eco + Top1 + Quick + Liability + Q + PE | firm + year", "--fixef-rm", "none"];
+    const r = hdfe(...args, "--float32", "--batch", "3", "--json");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.storage.type).toBe("f32");
+    expect(j.storage.batch).toBe(3);
+    const ref = refs.find((m) => m.id === "t3c2_cl_firm")!;
+    // float32 rounding of the data moves estimates by far less than 1e-4 of a standard error
+    for (const [k, v] of Object.entries(ref.coef)) expect(Math.abs(j.coef[k] - v) / ref.se[k]).toBeLessThan(1e-4);
+    const t = hdfe(...args, "--float32");
+    expect(t.out).toMatch(/Storage: raw columns as float32/);
+    const bad = hdfe(...args, "--batch", "3");
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--batch applies to --float32/);
+  });
+
   it("the printed table names the vcov and the correction", () => {
     const r = hdfe("feols", "--data", join(REF, "mpdta.csv"), "-f", "lemp ~ lpop | year", "--vcov", "hetero");
     expect(r.code, r.err).toBe(0);

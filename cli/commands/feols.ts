@@ -21,6 +21,8 @@ interface Flags extends ReadFlags {
   threads?: string;
   json?: boolean;
   compress?: boolean;
+  float32?: boolean;
+  batch?: string;
 }
 
 export function register(program: Command): void {
@@ -39,9 +41,15 @@ export function register(program: Command): void {
     .option("--fixef-algo <algo>", "demeaning: auto (projections, CG when they stall) | map | cg", "auto")
     .option("--threads <n>", "demeaning threads (columns split across worker threads; same results)", "1")
     .option("--compress", "estimate on cells of identical rows (sufficient statistics): exact, for data whose rows repeat")
+    .option(
+      "--float32",
+      "hold the raw outcome and regressors as float32 in WASM memory (half the memory; values rounded to ~7 digits, all arithmetic in float64)",
+    )
+    .option("--batch <n>", "with --float32: columns demeaned together (default: as many as fit)")
     .option("--json", "print one JSON object instead of the table")
     .action(async (flags: Flags) => {
       const f = parseFormula(flags.formula);
+      if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
       const cols = formulaColumns(f);
       if (flags.weights) cols.push(flags.weights);
@@ -58,6 +66,8 @@ export function register(program: Command): void {
         level: Number(flags.level),
         fixefAlgo: flags.fixefAlgo as never,
         threads: Number(flags.threads),
+        storage: flags.float32 ? "f32" : undefined,
+        batch: flags.batch === undefined ? undefined : Number(flags.batch),
         onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
       });
       const readLines = describeRead(report);
