@@ -393,6 +393,15 @@ function dropFlagged(c: i32): void {
  * 1e-2 every column's residuals are within 2e-7 (relative L2) of an exact solve.
  */
 const ENERGY_TOL: f64 = 1e-2;
+/**
+ * ...and a step that decreases it by at most ENERGY_NOISE of its initial value is taken as
+ * rounding noise, whatever tol says: a column absorbed by the FE (e.g. a city-year
+ * treatment under city^year FE) has nothing left to decrease, and below this CG can only
+ * wander at the precision floor until the iteration limit.
+ */
+const ENERGY_NOISE: f64 = 1e-26;
+/** Share of the initial sum of squares below which the running sum is rounding error. */
+const SSR_FLOOR: f64 = 1e-14;
 // ---- CG --------------------------------------------------------------------------------
 
 /** dst = (D'WD) src. */
@@ -522,7 +531,7 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
   const ssr = colv + (<usize>(3 * cKmax) << 3);
   ssrK(A, x_NK, ssr);
   const floor = colv + (<usize>(4 * cKmax) << 3);
-  for (let k = 0; k < cK; k++) store<f64>(floor + (<usize>k << 3), 1e-14 * load<f64>(ssr + (<usize>k << 3)));
+  for (let k = 0; k < cK; k++) store<f64>(floor + (<usize>k << 3), SSR_FLOOR * load<f64>(ssr + (<usize>k << 3)));
   let it = 0;
   while (it < maxIter) {
     it++;
@@ -597,7 +606,7 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
         store<i32>(fp, 1); // breakdown: retire, not converged
         c++;
         cStalled = true;
-      } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl))) {
+      } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
         store<i32>(fp, 0);
         c--;
       }

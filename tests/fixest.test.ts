@@ -186,3 +186,22 @@ describe("collinearity fixest 0.12.2 misses", () => {
     expect(fit.se["region::central:year"]).toBeLessThan(0.05); // fixest reports 0.44 for the undetected set
   });
 });
+
+describe("a regressor absorbed by an interacted FE (did is a city-year variable, FE city^year)", () => {
+  // Before the CG noise floor, the absorbed column never met CG's energy rule and ran to the
+  // iteration limit (10 s, "did not converge"); fixest reports it as collinear.
+  const ctl = "Fin + Eco + Top1 + Quick + Liability + Q + PE";
+  for (const algo of ["auto", "cg"] as const) {
+    it(`${algo}: converges, names did collinear, and equals the model without it`, () => {
+      const a = feols(eng, frames.cbec, `SA ~ did + ${ctl} | firm + city^year`, { vcov: "cluster:city", fixefAlgo: algo });
+      const b = feols(eng, frames.cbec, `SA ~ ${ctl} | firm + city^year`, { vcov: "cluster:city", fixefAlgo: algo });
+      expect(a.converged).toBe(true);
+      expect(a.demean!.cgIterations).toBeLessThan(1000);
+      expect(a.collinear).toEqual(["did"]);
+      for (const k of b.coefNames) {
+        expect(rel(a.coef[k], b.coef[k]), k).toBeLessThan(COEF_REL);
+        expect(rel(a.se[k], b.se[k]), k).toBeLessThan(SE_REL);
+      }
+    });
+  }
+});
