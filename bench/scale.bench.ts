@@ -95,7 +95,9 @@ async function runCase(rows: number, fe: number, threads: number, tsEstimate: nu
     cg_iterations: f.demean?.cgIterations ?? 0,
     wasm_peak_mib: +(eng.peak / 2 ** 20).toFixed(1),
     wasm_memory_mib: +(eng.memoryBytes / 2 ** 20).toFixed(1),
-    wasm_plan_mib: +((storage === "f32" ? planF32(rows, 1 + CONTROLS.length, fe, 0, false, false, 1) : planMemory(rows, 1 + CONTROLS.length, fe)) / 2 ** 20).toFixed(1),
+    wasm_plan_mib: +((storage === "f32" ? planF32 : planMemory)({
+      n: rows, k: 1 + CONTROLS.length, Q: fe, clusterTerms: 1, feCells: Object.values(f.fixefSizes).reduce((a, b) => a + b, 0),
+    }) / 2 ** 20).toFixed(1),
     rss_peak_mib: Math.round(rssPeak / 2 ** 20),
     rss_bytes_per_row: Math.round(rssPeak / rows),
     gen_s: +genS.toFixed(2),

@@ -8,7 +8,7 @@ import { Frame } from "./frame.js";
 import { buildDesign, type Design } from "./design.js";
 import { prepareSample, gather, recode, intersectCodes, type FixefRm, type Sample, type Removed } from "./sample.js";
 import type { DemeanAlgo } from "./kernels.js";
-import { solveF64, PLAN_SLACK, type SolveContext, type DemeanReport, type StorageReport } from "./solve.js";
+import { solveF64, PLAN_SLACK, demeanScratchPlan, type PlanShape, type SolveContext, type DemeanReport, type StorageReport } from "./solve.js";
 import { solveF32, planF32 } from "./solve-f32.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs, SSC } from "./vcov.js";
 import { OptionError, SampleError, WasmMemoryError } from "./errors.js";
@@ -137,7 +137,7 @@ export interface Fit {
   internals: FitInternals;
 }
 
-export type { DemeanReport, StorageReport } from "./solve.js";
+export type { DemeanReport, StorageReport, PlanShape } from "./solve.js";
 export { PLAN_SLACK } from "./solve.js";
 
 const DEFAULTS = { fixefTol: 1e-8, fixefIter: 10000, collinTol: 1e-10, level: 0.95 };
@@ -197,9 +197,12 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
   const slopes = sample.fe.filter((d) => d.slope).length;
   const weighted = !!design.weights;
   const hetero = vspec.type === "hetero";
-  const terms = vspec.type === "cluster" ? 2 ** vspec.vars.length - 1 : 0;
-  const f32Need = planF32(n, k, Q, slopes, weighted, hetero, terms);
-  const need = storage === "f32" ? f32Need : planMemory(n, k, Q, slopes, weighted);
+  const shape: PlanShape = {
+    n, k, Q, slopes, weighted, hetero, clusterTerms: vspec.type === "cluster" ? 2 ** vspec.vars.length - 1 : 0,
+    feCells: sample.fe.reduce((acc, d) => acc + d.levels * (d.type === 2 ? 2 : 1), 0),
+  };
+  const f32Need = planF32(shape);
+  const need = storage === "f32" ? f32Need : planMemory(shape);
   if (need > WASM_MAX_BYTES - eng.usedBytes) {
     const alt = storage === "f64" ? f32Need : Infinity;
     const options = [
@@ -267,10 +270,12 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 
 /**
  * Bytes of WASM memory a model in float64 storage needs at the least (the QR runs in place
- * when a copy does not fit): model matrix, QR rhs, residuals, weights, slopes, FE codes.
+ * when a copy does not fit, the demeaning batches its columns): model matrix, QR rhs,
+ * residuals, weights, slopes, FE codes, one column's demeaning scratch.
  */
-export function planMemory(n: number, k: number, Q: number, slopes = 0, weighted = false): number {
-  return n * 8 * (k + 1 + 2 + (weighted ? 2 : 0) + slopes) + n * 4 * Q + PLAN_SLACK;
+export function planMemory(s: PlanShape): number {
+  const { n, k, Q } = s;
+  return n * 8 * (k + 1 + 2 + (s.weighted ? 2 : 0) + (s.slopes ?? 0)) + n * 4 * Q + demeanScratchPlan(s.feCells) + PLAN_SLACK;
 }
 
 /** Degrees of freedom used by the fixed effects (fixef.K = "full"). */

@@ -18,8 +18,8 @@ import { fmtBytes } from "./wasm.js";
 import { invSPD } from "./stats.js";
 import type { MeatTerm } from "./vcov.js";
 import {
-  convergence, demeanReport, finishCollinear, loadFeDims, putSqrtWeights, screenColumns, sumsOfSquares, PLAN_SLACK,
-  type SolveContext, type Solved, type StorageReport,
+  convergence, demeanReport, demeanScratchPlan, finishCollinear, loadFeDims, putSqrtWeights, screenColumns, sumsOfSquares,
+  PLAN_SLACK, type PlanShape, type SolveContext, type Solved, type StorageReport,
 } from "./solve.js";
 
 /** Bytes kept free for small buffers (k x k matrices, FE sizes, cluster scores of small G). */
@@ -36,11 +36,13 @@ function demeanScratchBytes(eng: Engine, d: DemeanDims): { fixed: number; perCol
 
 /**
  * Bytes of WASM memory a model in float32 storage needs at the least: raw columns (f32),
- * residuals, one demeaning column (two for a hetero vcov), weights and their square roots,
- * slopes, FE codes and the codes of each cluster term.
+ * residuals, one demeaning column (two for a hetero vcov) and its scratch, weights and
+ * their square roots, slopes, FE codes and the codes of each cluster term.
  */
-export function planF32(n: number, k: number, Q: number, slopes = 0, weighted = false, hetero = false, clusterTerms = 0): number {
-  return n * 4 * (k + 1) + n * 8 * (1 + (hetero ? 2 : 1) + (weighted ? 2 : 0) + slopes) + n * 4 * (Q + clusterTerms) + PLAN_SLACK;
+export function planF32(s: PlanShape): number {
+  const { n, k, Q } = s;
+  const cols = 1 + (s.hetero ? 2 : 1) + (s.weighted ? 2 : 0) + (s.slopes ?? 0);
+  return n * 4 * (k + 1) + n * 8 * cols + n * 4 * (Q + (s.clusterTerms ?? 0)) + demeanScratchPlan(s.feCells) + PLAN_SLACK;
 }
 
 export function solveF32(ctx: SolveContext): Solved {

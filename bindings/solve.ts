@@ -100,8 +100,29 @@ export function loadFeDims(eng: Engine, sample: Sample, wPtr: number): DemeanDim
   };
 }
 
-/** Fixed allowance of every memory plan for scratch that does not scale with rows. */
+/** Fixed allowance of every memory plan for small buffers. */
 export const PLAN_SLACK = 64 * 1024 * 1024;
+
+/** What a memory plan needs to know of a model. */
+export interface PlanShape {
+  /** rows and regressors (the outcome is one more column) */
+  n: number;
+  k: number;
+  /** FE dimensions, how many carry a slope variable, and the FE coefficients (sum of levels,
+   * twice for FE + slope) that size the demeaning scratch */
+  Q: number;
+  slopes?: number;
+  feCells?: number;
+  weighted?: boolean;
+  /** f32: a hetero vcov needs a second demeaning column; cluster terms need their codes */
+  hetero?: boolean;
+  clusterTerms?: number;
+}
+
+/** The demeaning scratch for one column: about 8 f64 per FE coefficient. */
+export function demeanScratchPlan(feCells = 0): number {
+  return 8 * 8 * feCells;
+}
 
 /** Demean K columns; non-convergence warns (or throws when strict). */
 export function runDemean(ctx: SolveContext, dims: DemeanDims, K: number, inPtr: number, outPtr: number): DemeanInfo {

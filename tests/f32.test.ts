@@ -166,13 +166,16 @@ describe("float32 storage against R fixest on the original data", () => {
 
 describe("memory plan", () => {
   it("float32 storage needs about half: 50M rows x 9 regressors with 2 FE fit only in float32", () => {
-    const f64 = planMemory(50_000_000, 9, 2);
-    const f32 = planF32(50_000_000, 9, 2, 0, false, false, 1);
+    const shape = { n: 50_000_000, k: 9, Q: 2, clusterTerms: 1, feCells: 250_000 };
+    const f64 = planMemory(shape);
+    const f32 = planF32(shape);
     expect(f64).toBeGreaterThan(WASM_MAX_BYTES);
     expect(f32).toBeLessThan(WASM_MAX_BYTES);
     expect(f32 / f64).toBeLessThan(0.7);
     // a hetero vcov needs a second demeaning column
-    expect(planF32(1000, 9, 2, 0, false, true)).toBe(planF32(1000, 9, 2) + 8000);
+    expect(planF32({ n: 1000, k: 9, Q: 2, hetero: true })).toBe(planF32({ n: 1000, k: 9, Q: 2 }) + 8000);
+    // the demeaning scratch of one column: 8 f64 per FE coefficient
+    expect(planMemory({ ...shape, feCells: 2_000_000 }) - f64).toBe(64 * 1_750_000);
   });
 
   it("a model that does not fit in float64 names --float32 with its size, and runs with it", async () => {
@@ -180,7 +183,8 @@ describe("memory plan", () => {
     const e2 = await loadEngine();
     const fml = `FC ~ did + ${CONTROLS.join(" + ")} | firm + year`;
     const n = cbec.nrows;
-    const need64 = planMemory(n, 8, 2), need32 = planF32(n, 8, 2, 0, false, false, 1);
+    const shape = { n, k: 8, Q: 2, clusterTerms: 1, feCells: 1900 + 11 };
+    const need64 = planMemory(shape), need32 = planF32(shape);
     expect(need32).toBeLessThan(need64);
     e2.alloc(WASM_MAX_BYTES - e2.usedBytes - Math.round((need64 + need32) / 2) - 64, "test ballast");
     let err: (Error & { hint?: string; details?: Record<string, unknown> }) | null = null;

@@ -198,8 +198,8 @@ describe("low-memory QR (in place, X rebuilt as QR)", () => {
   });
 
   it("the memory plan of a 20M-row, 2-FE, 8-control model fits one WASM instance", () => {
-    expect(planMemory(20_000_000, 9, 2)).toBeLessThan(WASM_MAX_BYTES);
-    expect(planMemory(200_000_000, 9, 2)).toBeGreaterThan(WASM_MAX_BYTES);
+    expect(planMemory({ n: 20_000_000, k: 9, Q: 2 })).toBeLessThan(WASM_MAX_BYTES);
+    expect(planMemory({ n: 200_000_000, k: 9, Q: 2 })).toBeGreaterThan(WASM_MAX_BYTES);
   });
 });
 
