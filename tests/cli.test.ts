@@ -54,6 +54,24 @@ describe("hdfe feols", () => {
     expect(bad.err).toMatch(/--batch applies to --float32/);
   });
 
+  it("hdfe bench runs the generated case in float64 and float32 and reports both as JSON", () => {
+    const run = (...extra: string[]) => {
+      const r = hdfe("bench", "--rows", "15000", "--fe", "2", "--json", ...extra);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(r.out).rows[0];
+    };
+    const a = run(), b = run("--float32");
+    expect(a.storage).toBe("f64");
+    expect(b.storage).toBe("f32");
+    for (const r of [a, b]) {
+      expect(r.rows).toBe(15000);
+      expect(r.seconds).toBeGreaterThan(0);
+      expect(r.wasmPeakBytes).toBeGreaterThan(0);
+    }
+    // the planted effect, estimated from float32-rounded data: agrees to rounding
+    expect(Math.abs(b.coefTreat - a.coefTreat) / Math.abs(a.coefTreat)).toBeLessThan(1e-5);
+  });
+
   it("the printed table names the vcov and the correction", () => {
     const r = hdfe("feols", "--data", join(REF, "mpdta.csv"), "-f", "lemp ~ lpop | year", "--vcov", "hetero");
     expect(r.code, r.err).toBe(0);

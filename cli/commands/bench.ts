@@ -20,6 +20,8 @@ export interface BenchCase {
   rows: number;
   fe: 2 | 3;
   threads: number;
+  /** how the raw columns are held in WASM memory (feols storage) */
+  storage?: "f64" | "f32";
 }
 
 export interface BenchRow extends BenchCase {
@@ -60,7 +62,8 @@ export async function runBenchCase(c: BenchCase): Promise<Omit<BenchRow, "fixest
   const frame = genPanel({ rows: c.rows, city: c.fe === 3 });
   const formula = formulaFor(c.fe);
   const { warmup, runs } = runsFor(c.rows);
-  const opts = { vcov: "cluster:firm", fixefRm: "none" as const, threads: c.threads, keepData: false };
+  const f32 = c.storage === "f32";
+  const opts = { vcov: "cluster:firm", fixefRm: "none" as const, threads: c.threads, keepData: f32 ? undefined : false, storage: c.storage };
   for (let i = 0; i < warmup; i++) feols(eng, frame, formula, opts);
   const times: number[] = [];
   let last = null as ReturnType<typeof feols> | null;
@@ -88,7 +91,7 @@ export async function runBenchCase(c: BenchCase): Promise<Omit<BenchRow, "fixest
 
 /** Run one case in a fresh Node process (same entry point, hidden --case flag). */
 function runIsolated(c: BenchCase): Omit<BenchRow, "fixestSeconds" | "fixestPublished"> {
-  const args = [...process.execArgv, process.argv[1], "bench", "--case", `${c.rows}:${c.fe}:${c.threads}`];
+  const args = [...process.execArgv, process.argv[1], "bench", "--case", `${c.rows}:${c.fe}:${c.threads}:${c.storage ?? "f64"}`];
   const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24, stdio: ["ignore", "pipe", "inherit"] });
   if (r.status !== 0) throw new Error(`benchmark case ${c.rows} rows / ${c.fe} FE failed (exit ${r.status ?? r.signal})`);
   const line = r.stdout.trim().split("\n").pop()!;
@@ -167,6 +170,7 @@ interface Flags {
   json?: boolean;
   case?: string;
   isolate: boolean;
+  float32?: boolean;
 }
 
 export function register(program: Command): void {
@@ -176,13 +180,16 @@ export function register(program: Command): void {
     .option("--rows <list>", "panel sizes", "15000,1000000,5000000")
     .option("--fe <list>", "numbers of fixed effects (2: firm + year, 3: + city)", "2,3")
     .option("--threads <n>", `demeaning threads (default ${defaultThreads()}: on a 2-core machine two threads were slower, see bindings/demean-node.ts)`)
+    .option("--float32", "hold the raw columns as float32 (feols --float32): half the memory, two demeaning passes")
     .option("--json", "print the results as JSON")
     .option("--no-isolate", "run every case in this process (peak RSS is then cumulative)")
-    .addOption(new Option("--case <rows:fe:threads>", "run one case and print it as JSON (internal)").hideHelp())
+    .addOption(new Option("--case <rows:fe:threads:storage>", "run one case and print it as JSON (internal)").hideHelp())
     .action(async (flags: Flags) => {
       if (flags.case) {
-        const [rows, fe, threads] = flags.case.split(":").map(Number);
-        process.stdout.write(JSON.stringify(await runBenchCase({ rows, fe: fe as 2 | 3, threads })) + "\n");
+        const parts = flags.case.split(":");
+        const [rows, fe, threads] = parts.slice(0, 3).map(Number);
+        const storage = parts[3] === "f32" ? "f32" : "f64";
+        process.stdout.write(JSON.stringify(await runBenchCase({ rows, fe: fe as 2 | 3, threads, storage })) + "\n");
         return;
       }
       const sizes = parseList(flags.rows, "--rows");
@@ -198,7 +205,7 @@ export function register(program: Command): void {
       try {
         for (const fe of fes) {
           for (const rows of sizes) {
-            const c: BenchCase = { rows, fe: fe as 2 | 3, threads };
+            const c: BenchCase = { rows, fe: fe as 2 | 3, threads, storage: flags.float32 ? "f32" : "f64" };
             process.stderr.write(`bench: ${rows.toLocaleString("en-US")} rows, ${fe} FE, ${threads} thread(s)...\n`);
             const r = flags.isolate ? runIsolated(c) : await runBenchCase(c);
             const fixestSeconds = withR ? timeFixest(c, dir) : null;
@@ -212,6 +219,7 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify({ node: process.version, cores: availableParallelism(), fixest: withR ? "measured" : "published", rows: out }) + "\n");
       } else {
         process.stdout.write(benchTable(out, withR) + "\n");
+        if (flags.float32) process.stdout.write("hdfe: raw columns held as float32 (--float32)\n");
         if (!withR) process.stdout.write("fixest: R fixest 0.12.2, one thread, this machine (published in the issue); hdfe/fixest < 1 means hdfe is faster\n");
       }
     });
