@@ -261,6 +261,33 @@ function sweep(A: usize): void {
           axpy(cTmp + ((<usize>g * <usize>K) << 3), baseR + ((<usize>h * <usize>K) << 3), weightOf(i), K);
         }
       }
+    } else if (Q == 3 && t == 0 && typeOf((q + 1) % 3) == 0 && typeOf((q + 2) % 3) == 0) {
+      // fast path: three plain dimensions (e.g. firm + year + city). The same sums in the
+      // same order as the general path (acc = x_r1 + x_r2, tmp += w acc), without the
+      // accumulator round trip
+      const r1 = q == 0 ? 1 : 0, r2 = q == 2 ? 1 : 2;
+      const codes = cCodes + ((<usize>q * <usize>n) << 2);
+      const codes1 = cCodes + ((<usize>r1 * <usize>n) << 2);
+      const codes2 = cCodes + ((<usize>r2 * <usize>n) << 2);
+      const base1 = A + (offOf(r1) << 3), base2 = A + (offOf(r2) << 3);
+      for (let i = 0; i < n; i++) {
+        const o = <usize>i << 2;
+        const y = cTmp + ((<usize>load<i32>(codes + o) * <usize>K) << 3);
+        const x1 = base1 + ((<usize>load<i32>(codes1 + o) * <usize>K) << 3);
+        const x2 = base2 + ((<usize>load<i32>(codes2 + o) * <usize>K) << 3);
+        const w = weightOf(i);
+        const wv = f64x2.splat(w);
+        let k = 0;
+        for (; k + 1 < K; k += 2) {
+          const b = <usize>k << 3;
+          const acc = f64x2.add(v128.load(x1 + b), v128.load(x2 + b));
+          v128.store(y + b, f64x2.add(v128.load(y + b), f64x2.mul(wv, acc)));
+        }
+        for (; k < K; k++) {
+          const b = <usize>k << 3;
+          store<f64>(y + b, load<f64>(y + b) + w * (load<f64>(x1 + b) + load<f64>(x2 + b)));
+        }
+      }
     } else {
       for (let i = 0; i < n; i++) {
         gatherRange(i, 0, Q, q, A);
