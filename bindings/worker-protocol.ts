@@ -96,6 +96,8 @@ export interface BenchSpec {
   repetitions: number;
   /** untimed runs first (the first run grows WASM memory and compiles hot paths) */
   warmup: number;
+  /** how the raw columns are held in WASM memory (feols storage; default "f64") */
+  storage?: "f64" | "f32";
 }
 
 export interface BenchResult extends BenchSpec {

@@ -375,11 +375,21 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     expect(res.mapIterations + res.cgIterations).toBe((fit.demean?.mapIterations ?? 0) + (fit.demean?.cgIterations ?? 0));
     expect(res.wasmPeakBytes).toBeGreaterThan(0);
     console.log(`[web e2e] bench 20,000 rows, 2 FE in the browser: ${seconds.toFixed(4)} s`);
+    // float32 storage in the browser: the same bits as in Node
+    await page.check("#bench-f32");
+    await page.click("#bench-run");
+    await expect.poll(() => page.locator("#bench-body tr").count(), { timeout: 120_000 }).toBe(rows0 + 2);
+    const r32 = page.locator("#bench-body tr").last();
+    expect(await r32.getAttribute("data-storage")).toBe("f32");
+    const fit32 = feols(eng, panel, `y ~ treat + ${CONTROLS.join(" + ")} | firm + year`, { vcov: "cluster:firm", fixefRm: "none", storage: "f32" });
+    expect(Number(await r32.getAttribute("data-coef-treat"))).toBe(fit32.coef.treat);
+    expect(await page.textContent("#bench-status")).toContain("20,000 rows, 2 FE, float32");
+    await page.uncheck("#bench-f32");
     // opt-in: HDFE_WEB_BENCH_1M=1 also times 1M rows, 2 FE (1 warm-up + 1 run)
     if (process.env.HDFE_WEB_BENCH_1M) {
       await page.fill("#bench-rows", "1000000");
       await page.click("#bench-run");
-      await expect.poll(() => page.locator("#bench-body tr").count(), { timeout: 280_000, interval: 1000 }).toBe(rows0 + 2);
+      await expect.poll(() => page.locator("#bench-body tr").count(), { timeout: 280_000, interval: 1000 }).toBe(rows0 + 3);
       const big = page.locator("#bench-body tr").last();
       console.log(`[web e2e] bench 1,000,000 rows, 2 FE in the browser: ${await big.getAttribute("data-seconds")} s; ` +
         `row: ${(await big.innerText()).replace(/\s+/g, " ")}`);

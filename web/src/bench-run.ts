@@ -25,6 +25,7 @@ export function checkBench(b: BenchSpec): void {
     throw new OptionError(`repetitions must be a whole number from 1 to 100, got ${b.repetitions}`);
   }
   if (!(Number.isInteger(b.warmup) && b.warmup >= 0 && b.warmup <= 10)) throw new OptionError(`warm-up runs must be 0 to 10, got ${b.warmup}`);
+  if (b.storage !== undefined && b.storage !== "f64" && b.storage !== "f32") throw new OptionError(`storage must be f64 or f32, got ${b.storage}`);
 }
 
 export function runBench(eng: Engine, b: BenchSpec, progress: (done: number, total: number, what: string) => void): BenchResult {
@@ -35,9 +36,11 @@ export function runBench(eng: Engine, b: BenchSpec, progress: (done: number, tot
   let frame: ReturnType<typeof genPanel> | null = genPanel({ rows: b.rows, city: b.fe === 3 });
   const genSeconds = (performance.now() - g0) / 1000;
   const formula = benchFormula(b.fe);
+  const f32 = b.storage === "f32";
+  const opts = { ...BENCH_OPTS, keepData: f32 ? undefined : false, storage: b.storage };
   for (let i = 0; i < b.warmup; i++) {
     progress(i, total, `warm-up run ${i + 1} of ${b.warmup}`);
-    feols(eng, frame, formula, BENCH_OPTS);
+    feols(eng, frame, formula, opts);
   }
   const times: number[] = [];
   let last: Fit | null = null;
@@ -45,7 +48,7 @@ export function runBench(eng: Engine, b: BenchSpec, progress: (done: number, tot
     progress(b.warmup + i, total, `timed run ${i + 1} of ${b.repetitions}`);
     last = null; // let the previous fit go before the next one allocates
     const t0 = performance.now();
-    last = feols(eng, frame, formula, BENCH_OPTS);
+    last = feols(eng, frame, formula, opts);
     times.push((performance.now() - t0) / 1000);
   }
   frame = null;
@@ -54,6 +57,7 @@ export function runBench(eng: Engine, b: BenchSpec, progress: (done: number, tot
   const seconds = sorted[Math.floor(sorted.length / 2)]; // as hdfe bench: the upper median for an even count
   return {
     ...b,
+    storage: f32 ? "f32" : "f64",
     formula,
     seconds,
     times,

@@ -368,6 +368,7 @@ function benchRow(r: BenchResult): HTMLTableRowElement {
   const cells: [string, string][] = [
     ["rows", r.rows.toLocaleString("en-US")],
     ["fe", String(r.fe)],
+    ["storage", r.storage ?? "f64"],
     ["runs", `${r.repetitions}${r.warmup ? ` (+${r.warmup} warm-up)` : ""}`],
     ["seconds", benchSecs(r.seconds)],
     ["rows-per-second", Math.round(r.rowsPerSecond).toLocaleString("en-US")],
@@ -389,6 +390,7 @@ function benchRow(r: BenchResult): HTMLTableRowElement {
   // exact values for scripts and tests (String(x) round-trips the double)
   tr.dataset.rows = String(r.rows);
   tr.dataset.fe = String(r.fe);
+  tr.dataset.storage = r.storage ?? "f64";
   tr.dataset.seconds = String(r.seconds);
   tr.dataset.coefTreat = String(r.coefTreat);
   tr.title = `${r.formula}, vcov = cluster:firm; runs (s): ${r.times.map((t) => t.toFixed(4)).join(", ")}; panel generated in ${r.genSeconds.toFixed(2)} s`;
@@ -401,13 +403,14 @@ $("bench-form").addEventListener("submit", async (ev) => {
   const fe = Number(($("bench-fe") as HTMLSelectElement).value) as 2 | 3;
   const repetitions = Math.floor(Number(($("bench-reps") as HTMLInputElement).value));
   const warmup = ($("bench-warmup") as HTMLInputElement).checked ? 1 : 0;
+  const storage = ($("bench-f32") as HTMLInputElement).checked ? ("f32" as const) : ("f64" as const);
   const bar = $("bench-progress") as HTMLProgressElement;
   const status = $("bench-status");
   bar.value = 0;
   status.textContent = "Starting…";
   const t0 = performance.now();
   const res = await busy($("bench-run") as HTMLButtonElement, "Running…", () =>
-    client.request("bench", { bench: { rows, fe, repetitions, warmup } }, {
+    client.request("bench", { bench: { rows, fe, repetitions, warmup, storage } }, {
       onProgress: (done, total, what) => {
         state.progressEvents++;
         bar.max = Math.max(total, 1);
@@ -424,7 +427,7 @@ $("bench-form").addEventListener("submit", async (ev) => {
   $("bench-body").append(benchRow(res));
   $("bench-wrap").hidden = false;
   status.textContent =
-    `${res.rows.toLocaleString("en-US")} rows, ${res.fe} FE: ${benchSecs(res.seconds)} s median of ${res.repetitions}` +
+    `${res.rows.toLocaleString("en-US")} rows, ${res.fe} FE${res.storage === "f32" ? ", float32" : ""}: ${benchSecs(res.seconds)} s median of ${res.repetitions}` +
     (res.fixestPublished ? `, ${(res.seconds / res.fixestPublished).toFixed(2)}× fixest's published time` : "") +
     ` (panel generated in ${res.genSeconds.toFixed(2)} s).`;
 });
