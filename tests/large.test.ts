@@ -4,7 +4,8 @@
 //   - CSV streamed through createCsvReader in chunks of any size (8 MiB as readFile does,
 //     odd sizes that split numbers and lines anywhere) equals the in-memory panel exactly:
 //     the CSV holds each double as its shortest round-trip text;
-//   - demeaning on 1, 2 or 3 threads gives the same bits (per-column convergence).
+//   - demeaning on 1, 2 or 3 threads gives the same bits (per-column convergence), and so do
+//     float32 storage runs whatever their thread count and batch size.
 // Tolerance: none, every compared number is equal (coefficients, vcov, residuals, SSR).
 // The CSV (~200 MB) is written once to a temporary directory.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
@@ -89,6 +90,25 @@ describe("1M rows: any thread count gives the same bits", () => {
       same(one, fit);
       expect(fit.demean?.mapIterations).toBe(one.demean?.mapIterations);
       expect(fit.demean?.cgIterations).toBe(one.demean?.cgIterations);
+    }
+  });
+});
+
+describe("1M rows, float32 storage: any thread count and batch size give the same bits", () => {
+  it("threads 1 / 2 and batch default / 3 / 1 (cluster), batch 3 in pairs on 2 threads (hetero)", () => {
+    const frame = genPanel({ rows: ROWS, city: false });
+    for (const vcov of ["cluster:firm", "hetero"]) {
+      const one = feols(eng, frame, FORMULA, { ...OPTS, vcov, storage: "f32" });
+      expect(one.storage.type).toBe("f32");
+      const cases = vcov === "hetero" ? ([[2, 3]] as const) : ([[2, undefined], [1, 3], [2, 1]] as const);
+      for (const [threads, batch] of cases) {
+        const fit = feols(eng, frame, FORMULA, { ...OPTS, vcov, storage: "f32", threads, batch });
+        same(one, fit);
+        if (batch) expect(fit.storage.batch).toBe(batch);
+      }
+      // and close to the float64 fit of the same (unrounded) data: well within 1e-4 of an SE
+      const f64 = feols(eng, frame, FORMULA, { ...OPTS, vcov });
+      for (const k of f64.coefNames) expect(Math.abs(one.coef[k] - f64.coef[k]) / f64.se[k]).toBeLessThan(1e-4);
     }
   });
 });
