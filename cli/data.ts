@@ -43,6 +43,7 @@ export function describeRead(report: ReadReport): string[] {
     if (c.missing || c.unparsable || c.infinite) {
       lines.push(`  ${c.name}: ${c.missing} missing${c.unparsable ? `, ${c.unparsable} unparsable treated as missing` : ""}${c.infinite ? `, ${c.infinite} infinite` : ""}`);
     }
+    if (c.note) lines.push(`  ${c.name}: ${c.note}`);
   }
   return lines;
 }

@@ -425,6 +425,23 @@ describe("numbers", () => {
     );
   });
 
+  it("integers a double cannot hold (18-digit ids) make the column text, every id distinct", () => {
+    // 123456789012345678 and ...679 are the same double: as numbers the two firms would merge
+    const csv = "id,y\n123456789012345678,1\n123456789012345679,2\n 123456789012345679 ,3\n42,4\n";
+    for (const { table, report } of [readCsv(utf8(csv)), readBytewise(utf8(csv), {})]) {
+      expect(report.columns[0].type).toBe("string");
+      expect(report.columns[0].note).toMatch(/3 integers beyond 2\^53/);
+      expect(snapshot(table).values[0]).toEqual(["123456789012345678", "123456789012345679", " 123456789012345679 ", "42"]);
+      expect(report.columns[1].type).toBe("float64");
+      expect(report.columns[1].note).toBeUndefined();
+    }
+    // a large integer a double holds exactly (JavaScript prints 1e20 this way) stays a number,
+    // and so do 16-digit integers below 2^53 and 17-digit decimals
+    const ok = readCsv(utf8("a,b,c\n100000000000000000000,9007199254740991,0.30000000000000004\n1,2,3\n"));
+    expect(ok.report.columns.map((c) => c.type)).toEqual(["float64", "float64", "float64"]);
+    expect(snapshot(ok.table).values.map((v) => v[0])).toEqual([1e20, 9007199254740991, 0.30000000000000004]);
+  });
+
   it("thousands separators only with groups of exactly 3 digits", () => {
     expect(() => readCsv(utf8('a\n"1,23"\n"2,000"\n3\n'))).toThrow(/"1,23"/);
     expect(snapshot(readCsv(utf8('a\n"1,000,000"\n"-2,500.25"\n')).table).values[0]).toEqual([1e6, -2500.25]);

@@ -8,8 +8,9 @@
 // - Fields are committed one at a time into per-column builders. Only the bytes of the field that
 //   is still open at the end of a chunk are carried over to the next push, so chunks may split
 //   anywhere (inside a quoted field, a CRLF pair, or a multi-byte character).
-// - Numeric values are parsed straight from bytes (exact fast path for <= 15 significant digits,
-//   otherwise `Number()` on the text) into a grow-by-doubling Float64Array. Text values are kept
+// - Numeric values are parsed straight from bytes (exact fast path for <= 15 significant digits;
+//   `Number()` on the bytes for longer numbers of valid syntax; otherwise the general path) into
+//   a grow-by-doubling Float64Array. Text values are kept
 //   as raw bytes in a hash dictionary (ByteDict: byte arena + open addressing, the Map<string, int>
 //   of the design without making a JS string per value) and decoded once per distinct value at the
 //   end, after the encoding is known for sure ("auto" picks GBK only if the whole stream turned
@@ -100,6 +101,21 @@ export function parseNumberText(t: string, allowThousands: boolean): number | un
 }
 
 /** Bytes -> "binary" string (one char per byte, lossless). */
+/** Largest integer a double holds exactly with all its neighbours (2^53 - 1). */
+const MAX_SAFE_INT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Did reading the integer text (optional sign, digits) as the double v lose information? Not
+ * when v is within 2^53, holds the integer exactly, or prints back as the same text (a writer
+ * that prints doubles in full, as JavaScript prints 1e20): then distinct texts stay distinct.
+ */
+function inexactInteger(v: number, text: string): boolean {
+  if (v <= MAX_SAFE_INT && v >= -MAX_SAFE_INT) return false;
+  if (!Number.isFinite(v)) return true;
+  if (String(v) === text) return false;
+  return BigInt(text) !== BigInt(v);
+}
+
 function bin(b: Uint8Array, s: number, e: number): string {
   const len = e - s;
   if (len <= 0) return "";
@@ -381,6 +397,8 @@ class AutoColumn implements ColumnBuilder {
   ncEnds = new Int32Array(0);
   arena = new Uint8Array(0);
   arenaLen = 0;
+  // integers beyond 2^53 that a double does not hold exactly (e.g. 18-digit ids)
+  bigInts = 0;
 
   constructor(
     private readonly na: NaSet,
@@ -460,8 +478,10 @@ class AutoColumn implements ColumnBuilder {
     }
     const nd = intLen + fracLen;
     let ex = 0;
+    let hasExp = false;
     if (p < e && p >= 0 && (b[p] | 32) === 101 && nd > 0 && !groups) {
       canon = false;
+      hasExp = true;
       p++;
       let eneg = false;
       if (p < e && (b[p] === 45 || b[p] === 43)) {
@@ -477,6 +497,18 @@ class AutoColumn implements ColumnBuilder {
       }
       if (p === ep) p = -1; // "1e" is not a number here: go slow
       if (eneg) ex = -ex;
+    }
+    if (p === e && nd > 15 && !groups) {
+      // ---- valid syntax, more digits than the exact path takes (e.g. shortest round-trip
+      // doubles, 16-17 digits): Number() on the bytes, without the slow path's trimming,
+      // missing-value and pattern checks
+      const text = bin(b, s, e);
+      const v = Number(text);
+      this.num[row] = v;
+      if (v === Infinity || v === -Infinity) this.infinite++;
+      if (!dot && !hasExp && inexactInteger(v, text)) this.bigInts++;
+      if (String(v) !== text) this.nonCanonical(b, s, e, row);
+      return;
     }
     if (p !== e || nd === 0 || nd > 15) {
       this.slow(b, s, e, quoted, row, line);
@@ -533,6 +565,7 @@ class AutoColumn implements ColumnBuilder {
     }
     this.num[row] = v;
     if (v === Infinity || v === -Infinity) this.infinite++;
+    else if (/^[+-]?\d+$/.test(text) && inexactInteger(v, text)) this.bigInts++;
     if (ts !== s || te !== e || String(v) !== text) this.nonCanonical(b, s, e, row);
   }
 
@@ -602,7 +635,10 @@ class AutoColumn implements ColumnBuilder {
     const missing = this.missing + naFails;
     const nonMissing = n - missing;
     const parsed = nonMissing - failures;
-    if (failures === 0 || parsed * 2 >= nonMissing) {
+    // integers a double cannot hold (beyond 2^53, e.g. 18-digit ids, where a double would merge
+    // neighbours): keep the column as text
+    const bigIds = this.bigInts > 0;
+    if (!bigIds && (failures === 0 || parsed * 2 >= nonMissing)) {
       if (failures > 0 && ctx.unparsable !== "na") {
         const value = this.dict.text(firstCode, ctx.decode);
         const row = this.codeFirstRow[firstCode] + 1;
@@ -657,10 +693,13 @@ class AutoColumn implements ColumnBuilder {
     }
     this.num = new Float64Array(0);
     const { levels, nulls } = finishDictionary(codes, dict, ctx);
-    return {
-      data: dictData(codes, levels),
-      report: { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 },
-    };
+    const report: ColumnReport = { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 };
+    if (bigIds) {
+      report.note =
+        `read as text: ${this.bigInts} integer${this.bigInts === 1 ? "" : "s"} beyond 2^53 that a number cannot hold ` +
+        "exactly (e.g. 18-digit ids); as a fixed effect or cluster every id stays distinct";
+    }
+    return { data: dictData(codes, levels), report };
   }
 }
 

@@ -13,6 +13,8 @@ export interface ColumnReport {
   unparsable: number;
   /** +Inf / -Inf values kept in a numeric column. */
   infinite: number;
+  /** why a column was read differently from what its values suggest (CSV: integers beyond 2^53 read as text) */
+  note?: string;
 }
 
 export interface ReadReport {
