@@ -26,6 +26,7 @@ import { DataReadError, OptionError } from "../errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
 import type { ColumnReport, ReadReport } from "./report.js";
 import { resolveColumns } from "./select.js";
+import { readLongDecimal } from "./decimal.js";
 
 export type CsvEncoding = "utf8" | "gbk" | "auto";
 
@@ -500,8 +501,16 @@ class AutoColumn implements ColumnBuilder {
     }
     if (p === e && nd > 15 && !groups) {
       // ---- valid syntax, more digits than the exact path takes (e.g. shortest round-trip
-      // doubles, 16-17 digits): Number() on the bytes, without the slow path's trimming,
-      // missing-value and pattern checks
+      // doubles, 16-17 digits): exact double-double reading (decimal.ts) when it can decide,
+      // else Number() on the bytes; no trimming, missing-value or pattern checks
+      if (!hasExp) {
+        const L = readLongDecimal(b, s, e);
+        if (L.value === L.value && L.canonical !== -1) {
+          this.num[row] = L.value;
+          if (L.canonical === 0) this.nonCanonical(b, s, e, row);
+          return;
+        }
+      }
       const text = bin(b, s, e);
       const v = Number(text);
       this.num[row] = v;
