@@ -429,6 +429,14 @@ const ENERGY_TOL: f64 = 1e-2;
 const ENERGY_NOISE: f64 = 1e-26;
 /** Share of the initial sum of squares below which the running sum is rounding error. */
 const SSR_FLOOR: f64 = 1e-14;
+/**
+ * Stagnation: a column whose criterion has not fallen below STALL_GAIN of its best for
+ * STALL_ITERS iterations is retired as not converged (a tolerance below what the FE structure
+ * allows: 1e-13 on firm + year + city ran to the 10,000-iteration limit). Slow but steady
+ * CG (condition number 1e8: a third in 2,000 iterations) is not stopped.
+ */
+const STALL_ITERS: i32 = 2000;
+const STALL_GAIN: f64 = 0.9;
 // ---- CG --------------------------------------------------------------------------------
 
 /** dst = (D'WD) src. */
@@ -559,6 +567,12 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
   ssrK(A, x_NK, ssr);
   const floor = colv + (<usize>(4 * cKmax) << 3);
   for (let k = 0; k < cK; k++) store<f64>(floor + (<usize>k << 3), SSR_FLOOR * load<f64>(ssr + (<usize>k << 3)));
+  // stagnation: each column's best criterion and the iteration that set it
+  const best = colv + (<usize>(5 * cKmax) << 3), since = colv + (<usize>(6 * cKmax) << 3);
+  for (let k = 0; k < cK; k++) {
+    store<f64>(best + (<usize>k << 3), Infinity);
+    store<f64>(since + (<usize>k << 3), 0);
+  }
   let it = 0;
   while (it < maxIter) {
     it++;
@@ -629,8 +643,15 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
       store<f64>(sp, left);
       const fl = load<f64>(floor + (<usize>k << 3));
       const fp = cFlag + (<usize>k << 2);
-      if (load<f64>(cCrit + (<usize>k << 3)) == Infinity) {
-        store<i32>(fp, 1); // breakdown: retire, not converged
+      const crit = load<f64>(cCrit + (<usize>k << 3));
+      const bp = best + (<usize>k << 3), ip = since + (<usize>k << 3);
+      let stalled = false;
+      if (crit < STALL_GAIN * load<f64>(bp)) {
+        store<f64>(bp, crit);
+        store<f64>(ip, <f64>it);
+      } else if (<f64>it - load<f64>(ip) > <f64>STALL_ITERS) stalled = true;
+      if (crit == Infinity || (stalled && load<i32>(fp) == 0)) {
+        store<i32>(fp, 1); // breakdown or stagnation: retire, not converged
         c++;
         cStalled = true;
       } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
@@ -652,6 +673,8 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
       keepColumns(rz, rz, 1, 0);
       keepColumns(ssr, ssr, 1, 0);
       keepColumns(floor, floor, 1, 0);
+      keepColumns(best, best, 1, 0);
+      keepColumns(since, since, 1, 0);
       keepColumns(cCrit, cCrit, 1, 0);
       dropFlagged(c);
       T = rows * cK;
@@ -752,8 +775,8 @@ export function demean(
   const V2 = V1 + (<usize>T << 3);
   cTmp = V2 + (<usize>T << 3);
   cMinv = cTmp + (<usize>maxq << 3);
-  const colv = cMinv + (<usize>mtot << 3); // 6K f64
-  cCrit = colv + (<usize>(6 * K) << 3); // K f64
+  const colv = cMinv + (<usize>mtot << 3); // 7K f64
+  cCrit = colv + (<usize>(7 * K) << 3); // K f64
   cMap = cCrit + (<usize>K << 3); // K i32
   cMapC = cMap + (<usize>K << 2); // K i32
   cFlag = cMapC + (<usize>K << 2); // K i32

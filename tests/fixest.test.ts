@@ -173,6 +173,22 @@ describe("tight FE tolerances on the poorly connected 3-FE model (firm + year + 
   }
 });
 
+describe("stagnation below the attainable precision", () => {
+  it("fixefTol 1e-13 with the default iteration limit: stops when CG stalls, says so, numbers right", () => {
+    const models: RefModel[] = JSON.parse(readFileSync(new URL("cbec_panel_fixest.json", FIX), "utf8"));
+    const m = models.find((x) => x.id === "t3c3_cl_firm")!;
+    const parsed = parseCall(m.call)!;
+    const warnings: string[] = [];
+    const fit = feols(eng, frames.cbec, parsed.formula, { ...parsed.opts, fixefTol: 1e-13, onWarning: (w) => warnings.push(w) });
+    // before the stagnation rule: 9,980 CG iterations (16 s) to the same verdict
+    expect(fit.converged).toBe(false);
+    expect(fit.demean!.cgIterations).toBeLessThan(5000);
+    expect(warnings.join()).toMatch(/did not converge/);
+    for (const [k, v] of Object.entries(m.coef)) expect(rel(fit.coef[k], v), `coef ${k}`).toBeLessThan(COEF_REL);
+    for (const [k, v] of Object.entries(m.se)) expect(rel(fit.se[k], v), `se ${k}`).toBeLessThan(SE_REL);
+  });
+});
+
 describe("collinearity fixest 0.12.2 misses", () => {
   it("all three region trends with year FE: one is dropped and named, the rest equals the east-reference model", () => {
     const models: RefModel[] = JSON.parse(readFileSync(new URL("cbec_panel_fixest.json", FIX), "utf8"));
