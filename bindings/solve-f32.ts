@@ -93,7 +93,6 @@ export function solveF32(ctx: SolveContext): Solved {
   const wPtr = w ? eng.putF64(w, "weights") : 0;
   const swPtr = w ? putSqrtWeights(eng, w) : 0;
   const dims = Q > 0 ? loadFeDims(eng, sample, wPtr) : null;
-  const ePtr = eng.allocF64(n, "residuals");
   const storage: StorageReport = { type: "f32", maxRelRounding: maxRel, batch: 0, passes: 1 };
 
   // columns that fit next to what is allocated, with their share of the demeaning scratch
@@ -187,7 +186,8 @@ export function solveF32(ctx: SolveContext): Solved {
   const bread = invSPD(Gk, kf);
   if (!bread) throw new SampleError("the regressors' Gram matrix is not positive definite after rank detection", { names });
 
-  // ---- residuals M (y - X b), sqrt-weighted
+  // ---- residuals M (y - X b), sqrt-weighted (allocated after pass 1, whose batch can use the room)
+  const ePtr = eng.allocF64(n, "residuals");
   eng.scoped(() => {
     const full = new Float64Array(k);
     kept.forEach((r, t) => (full[r - 1] = beta[t]));
