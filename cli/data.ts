@@ -4,6 +4,7 @@ import { readFile } from "../bindings/io/node.js";
 import { Frame } from "../bindings/frame.js";
 import { OptionError } from "../bindings/errors.js";
 import type { ReadReport } from "../bindings/io/report.js";
+import { progressBar } from "./progress.js";
 
 export interface ReadFlags {
   data: string;
@@ -23,16 +24,34 @@ export function addReadOptions(cmd: Command, required = true): Command {
   return cmd;
 }
 
+/** Files from this size on get a line saying how long reading took. */
+const LARGE_FILE_BYTES = 64 * 1024 * 1024;
+
 export async function readData(flags: ReadFlags, columns?: string[]): Promise<{ frame: Frame; report: ReadReport }> {
   const enc = flags.encoding?.toLowerCase();
   if (enc && enc !== "utf8" && enc !== "utf-8" && enc !== "gbk") throw new OptionError(`unknown encoding "${flags.encoding}"`, undefined, "use utf8 or gbk");
+  const bar = progressBar(`reading ${flags.data}`);
+  const t0 = performance.now();
+  let size = 0;
   const { table, report } = await readFile(flags.data, {
     encoding: enc === undefined ? "auto" : enc === "gbk" ? "gbk" : "utf8",
     na: flags.na === undefined ? undefined : flags.na.split(","),
     unparsable: flags.unparsableAsNa ? "na" : "error",
     delimiter: flags.delimiter,
     columns,
+    onProgress: (done, total) => {
+      size = total;
+      bar.update(done, total, `${(done / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`);
+    },
   });
+  bar.end();
+  // large files: how long the reading took, also in logs
+  if (size >= LARGE_FILE_BYTES) {
+    const s = (performance.now() - t0) / 1000;
+    process.stderr.write(
+      `read ${report.rows.toLocaleString("en-US")} rows, ${report.columns.length} columns from ${(size / 1e6).toFixed(0)} MB in ${s.toFixed(1)} s (${(size / 1e6 / s).toFixed(0)} MB/s)\n`,
+    );
+  }
   return { frame: Frame.fromArrow(table), report };
 }
 

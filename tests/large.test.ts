@@ -9,7 +9,7 @@
 // Tolerance: none, every compared number is equal (coefficients, vcov, residuals, SSR).
 // The CSV (~200 MB) is written once to a temporary directory.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readFileSync } from "node:fs";
+import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
@@ -60,8 +60,14 @@ afterAll(async () => {
 });
 
 describe("1M rows: CSV streaming path = in-memory path, any chunk size", () => {
-  it("readFile (8 MiB chunks)", async () => {
-    const { table } = await readFile(csvPath);
+  it("readFile (8 MiB chunks), reporting progress after each chunk", async () => {
+    const seen: [number, number][] = [];
+    const { table } = await readFile(csvPath, { onProgress: (done, total) => seen.push([done, total]) });
+    const size = statSync(csvPath).size;
+    expect(seen.length).toBe(Math.ceil(size / CHUNK_BYTES));
+    expect(seen.every(([, t]) => t === size)).toBe(true);
+    expect(seen.every(([d], i) => i === 0 || d > seen[i - 1][0])).toBe(true);
+    expect(seen[seen.length - 1][0]).toBe(size);
     expect(table.numRows).toBe(ROWS);
     same(reference, feols(eng, Frame.fromArrow(table), FORMULA, OPTS));
   });

@@ -11,6 +11,8 @@ export const CHUNK_BYTES = 8 * 1024 * 1024;
 export interface FileReadOptions extends CsvOptions {
   /** Format; by default taken from the file extension (formatFromName). */
   format?: DataFormat;
+  /** CSV: called after each chunk with the bytes read so far and the file size */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 function fileError(path: string, err: unknown): DataReadError {
@@ -47,6 +49,8 @@ export async function readFile(path: string, opts: FileReadOptions = {}): Promis
   try {
     const reader = createCsvReader(opts);
     const buf = new Uint8Array(CHUNK_BYTES);
+    const total = opts.onProgress ? (await fh.stat()).size : 0;
+    let done = 0;
     for (;;) {
       let n: number;
       try {
@@ -56,6 +60,8 @@ export async function readFile(path: string, opts: FileReadOptions = {}): Promis
       }
       if (n === 0) break;
       reader.push(buf.subarray(0, n)); // push() copies what it keeps, so the buffer is reused
+      done += n;
+      opts.onProgress?.(done, total);
     }
     return reader.finish();
   } finally {

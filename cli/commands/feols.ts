@@ -7,6 +7,7 @@ import { parseFormula, formulaColumns } from "../../bindings/formula.js";
 import { fitToJson, summary } from "../../bindings/summary.js";
 import { OptionError } from "../../bindings/errors.js";
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
+import { statusLine } from "../progress.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -51,15 +52,17 @@ export function register(program: Command): void {
       const f = parseFormula(flags.formula);
       if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
+      const fixefRm = flags.fixefRm;
       const cols = formulaColumns(f);
       if (flags.weights) cols.push(flags.weights);
       if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
       const { frame, report } = await readData(flags, [...new Set(cols)]);
       const eng = await loadEngine();
-      const fit = (flags.compress ? feolsCompressed : feols)(eng, frame, f, {
+      const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
+      const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, {
         vcov: flags.vcov,
         ssc: flags.ssc,
-        fixefRm: flags.fixefRm,
+        fixefRm,
         weights: flags.weights,
         fixefTol: Number(flags.fixefTol),
         fixefIter: Number(flags.fixefIter),
@@ -68,8 +71,17 @@ export function register(program: Command): void {
         threads: Number(flags.threads),
         storage: flags.float32 ? "f32" : undefined,
         batch: flags.batch === undefined ? undefined : Number(flags.batch),
-        onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+        onWarning: (m) => {
+          status.done();
+          process.stderr.write(`warning: ${m}\n`);
+        },
       });
+      let fit: ReturnType<typeof estimate>;
+      try {
+        fit = estimate();
+      } finally {
+        status.done();
+      }
       const readLines = describeRead(report);
       if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
       if (flags.json) process.stdout.write(JSON.stringify(fitToJson(fit)) + "\n");

@@ -3,6 +3,7 @@
 // Both fit the model once (feols) and never refit it.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
+import { progressBar } from "../progress.js";
 import { feols, type Fit } from "../../bindings/feols.js";
 import { parseFormula, formulaColumns } from "../../bindings/formula.js";
 import { readFile } from "../../bindings/io/node.js";
@@ -84,26 +85,6 @@ async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], we
     keepColumns: keep, keepData: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
   return { fit, eng };
-}
-
-/** A progress bar on stderr (only when stderr is a terminal). */
-function progressBar(label: string): { update: (done: number, total: number) => void; end: () => void } {
-  const tty = process.stderr.isTTY === true;
-  let last = -1;
-  return {
-    update(done, total) {
-      if (!tty) return;
-      const pct = Math.floor((100 * done) / Math.max(total, 1));
-      if (pct === last) return;
-      last = pct;
-      const width = 30;
-      const fill = Math.round((width * done) / Math.max(total, 1));
-      process.stderr.write(`\r${label} [${"#".repeat(fill)}${"-".repeat(width - fill)}] ${pct}% ${done}/${total}`);
-    },
-    end() {
-      if (tty && last >= 0) process.stderr.write("\n");
-    },
-  };
 }
 
 async function readAssignments(file: string, unit: string, adopt: string): Promise<PlaceboAssignments> {
