@@ -442,6 +442,17 @@ describe("numbers", () => {
     expect(snapshot(ok.table).values.map((v) => v[0])).toEqual([1e20, 9007199254740991, 0.30000000000000004]);
   });
 
+  it("columns longer than the builder's first chunks: numbers and text come back in row order", () => {
+    // 5,000 rows cross the 1,024 / 2,048 chunk boundaries of the numeric builder
+    const nums = Array.from({ length: 5000 }, (_, i) => (i % 7 === 0 ? "" : String(i * 0.1 + 1e-3 * (i % 13))));
+    const words = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? String(i * 1.5) : `w${i}`));
+    const csv = "a,b\n" + nums.map((x, i) => `${x},${words[i]}`).join("\n") + "\n";
+    const { table, report } = readCsv(utf8(csv));
+    expect(report.columns.map((c) => c.type)).toEqual(["float64", "string"]);
+    expect(snapshot(table).values[0]).toEqual(nums.map((x) => (x === "" ? null : Number(x))));
+    expect(snapshot(table).values[1]).toEqual(words);
+  });
+
   it("thousands separators only with groups of exactly 3 digits", () => {
     expect(() => readCsv(utf8('a\n"1,23"\n"2,000"\n3\n'))).toThrow(/"1,23"/);
     expect(snapshot(readCsv(utf8('a\n"1,000,000"\n"-2,500.25"\n')).table).values[0]).toEqual([1e6, -2500.25]);

@@ -378,10 +378,17 @@ class StringColumn implements ColumnBuilder {
   }
 }
 
+/** Values per chunk of a numeric column builder (8 MiB). */
+const MAX_CHUNK_VALUES = 1 << 20;
+
 /** A column whose type is inferred: numbers are parsed as they come, text is remembered sparsely. */
 class AutoColumn implements ColumnBuilder {
   n = 0;
+  // values in chunks (the current one in num, rows base ...): no doubling copies, at most one
+  // chunk of slack; joined once at the end
   num = new Float64Array(1024);
+  base = 0;
+  chunks: Float64Array[] = [];
   missing = 0;
   infinite = 0;
   // values that are not numbers (sparse, in row order): row -> dictionary code
@@ -408,21 +415,42 @@ class AutoColumn implements ColumnBuilder {
   ) {}
 
   private grow(): void {
-    const next = new Float64Array(this.num.length * 2);
-    next.set(this.num);
-    this.num = next;
+    this.chunks.push(this.num);
+    this.base += this.num.length;
+    this.num = new Float64Array(Math.min(this.num.length * 2, MAX_CHUNK_VALUES));
+  }
+
+  /** All values as one array of exact length n (the chunks are released). */
+  private values(): Float64Array {
+    const n = this.n;
+    let out: Float64Array;
+    if (this.chunks.length === 0) {
+      // keep the buffer when the slack is small, else copy to the exact size
+      out = this.num.length - n <= this.num.length >> 3 ? this.num.subarray(0, n) : this.num.slice(0, n);
+    } else {
+      out = new Float64Array(n);
+      let o = 0;
+      for (const c of this.chunks) {
+        out.set(c, o);
+        o += c.length;
+      }
+      out.set(this.num.subarray(0, n - o), o);
+      this.chunks = [];
+    }
+    this.num = new Float64Array(0);
+    return out;
   }
 
   add(b: Uint8Array, s: number, e: number, quoted: boolean, line: number): void {
     const row = this.n;
-    if (row === this.num.length) this.grow();
+    if (row - this.base === this.num.length) this.grow();
     this.n = row + 1;
     if (s === e) {
       this.slow(b, s, e, quoted, row, line);
       return;
     }
     if (this.na.numericFirst && this.na.match(b, s, e)) {
-      this.num[row] = NaN;
+      this.num[row - this.base] = NaN;
       this.missing++;
       return;
     }
@@ -506,14 +534,14 @@ class AutoColumn implements ColumnBuilder {
       if (!hasExp) {
         const L = readLongDecimal(b, s, e);
         if (L.value === L.value && L.canonical !== -1) {
-          this.num[row] = L.value;
+          this.num[row - this.base] = L.value;
           if (L.canonical === 0) this.nonCanonical(b, s, e, row);
           return;
         }
       }
       const text = bin(b, s, e);
       const v = Number(text);
-      this.num[row] = v;
+      this.num[row - this.base] = v;
       if (v === Infinity || v === -Infinity) this.infinite++;
       if (!dot && !hasExp && inexactInteger(v, text)) this.bigInts++;
       if (String(v) !== text) this.nonCanonical(b, s, e, row);
@@ -533,7 +561,7 @@ class AutoColumn implements ColumnBuilder {
       return;
     }
     if (neg) v = -v;
-    this.num[row] = v;
+    this.num[row - this.base] = v;
     if (canon) {
       if (
         intLen === 0 ||
@@ -554,25 +582,25 @@ class AutoColumn implements ColumnBuilder {
     while (ts < te && isSpace(b[ts])) ts++;
     while (te > ts && isSpace(b[te - 1])) te--;
     if (this.na.match(b, ts, te)) {
-      this.num[row] = NaN;
+      this.num[row - this.base] = NaN;
       this.missing++;
       return;
     }
     const c0 = b[ts];
     if (!((c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 45 || c0 === 46 || (c0 | 32) === 105)) {
       // cannot start a number (digit, sign, dot, or the i of inf): text
-      this.num[row] = NaN;
+      this.num[row - this.base] = NaN;
       this.fail(b, s, e, row, line);
       return;
     }
     const text = bin(b, ts, te);
     const v = parseNumberText(text, quoted ? this.allowThousandsQuoted : this.allowThousandsUnquoted);
     if (v === undefined) {
-      this.num[row] = NaN;
+      this.num[row - this.base] = NaN;
       this.fail(b, s, e, row, line);
       return;
     }
-    this.num[row] = v;
+    this.num[row - this.base] = v;
     if (v === Infinity || v === -Infinity) this.infinite++;
     else if (/^[+-]?\d+$/.test(text) && inexactInteger(v, text)) this.bigInts++;
     if (ts !== s || te !== e || String(v) !== text) this.nonCanonical(b, s, e, row);
@@ -660,9 +688,7 @@ class AutoColumn implements ColumnBuilder {
             `or list ${JSON.stringify(ctx.name)} in stringColumns to read it as text`,
         );
       }
-      // keep the builder's buffer when the slack is small, else copy to the exact size
-      const values = this.num.length - n <= this.num.length >> 3 ? this.num.subarray(0, n) : this.num.slice(0, n);
-      this.num = new Float64Array(0);
+      const values = this.values();
       return {
         data: float64DataFromNaN(values),
         report: { name: ctx.name, type: "float64", missing, unparsable: failures, infinite: this.infinite },
@@ -671,7 +697,7 @@ class AutoColumn implements ColumnBuilder {
     // a text column: rebuild every row's text
     const codes = new Int32Array(n);
     const dict = this.dict;
-    const num = this.num;
+    const num = this.values();
     const scratch = new Uint8Array(64);
     let fk = 0;
     let nk = 0;
@@ -700,7 +726,6 @@ class AutoColumn implements ColumnBuilder {
         codes[i] = dict.intern(scratch, 0, t.length);
       }
     }
-    this.num = new Float64Array(0);
     const { levels, nulls } = finishDictionary(codes, dict, ctx);
     const report: ColumnReport = { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 };
     if (bigIds) {
