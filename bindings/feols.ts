@@ -11,7 +11,7 @@ import type { DemeanAlgo } from "./kernels.js";
 import { solveF64, PLAN_SLACK, demeanScratchPlan, type PlanShape, type SolveContext, type DemeanReport, type StorageReport } from "./solve.js";
 import { solveF32, planF32 } from "./solve-f32.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs, SSC } from "./vcov.js";
-import { OptionError, SampleError, WasmMemoryError } from "./errors.js";
+import { OptionError, WasmMemoryError } from "./errors.js";
 import { pval2, qt } from "./stats.js";
 import { fmtBytes, WASM_MAX_BYTES } from "./wasm.js";
 import { sunabPostFit } from "./event/sunab.js";
