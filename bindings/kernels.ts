@@ -95,6 +95,20 @@ export function parallelDemeanAvailable(): boolean {
   return parallel !== null;
 }
 
+/** The demean kernel's scratch for K columns is fixed + perCol K f64 values (sizes and types in WASM). */
+function scratchLine(eng: Engine, Q: number, gPtr: number, tPtr: number): { fixed: number; perCol: number } {
+  const s1 = eng.k.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.k.demeanScratch(Q, gPtr, tPtr, 2);
+  return { fixed: s1 - (s2 - s1), perCol: s2 - s1 };
+}
+
+/** The same in bytes, for callers that size their buffers next to the demeaning's. */
+export function demeanScratchBytes(eng: Engine, d: DemeanDims): { fixed: number; perCol: number } {
+  return eng.scoped(() => {
+    const { fixed, perCol } = scratchLine(eng, d.groups.length, eng.putI32(d.groups), eng.putI32(d.types));
+    return { fixed: fixed * 8, perCol: perCol * 8 };
+  });
+}
+
 /** Below this many values (rows x columns) threads are not worth their copies: one thread. */
 export const PARALLEL_MIN_VALUES = 500_000;
 
@@ -123,8 +137,7 @@ export function demeanPtr(
     // The scratch is linear in the number of columns (6 coefficient vectors per column).
     // When it does not fit next to the data, demean the columns in batches: per-column
     // convergence makes the result the same.
-    const s1 = eng.k.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.k.demeanScratch(Q, gPtr, tPtr, 2);
-    const perCol = s2 - s1, fixed = s1 - perCol;
+    const { fixed, perCol } = scratchLine(eng, Q, gPtr, tPtr);
     const room = Math.floor((eng.freeBytes - 64 * 1024 * 1024) / 8);
     const batch = Math.max(1, Math.min(K, Math.floor((room - fixed) / perCol)));
     const parts: DemeanInfo[] = [];

@@ -10,29 +10,19 @@
 // their cluster scores batch by batch; the hetero meat pairs batches when not all columns
 // fit at once. Memory: 4 (k+1) + 16 bytes per row plus FE codes, against 8 (k+3) for
 // float64 storage.
-import type { DemeanDims, DemeanInfo } from "./kernels.js";
-import type { Engine } from "./wasm.js";
-import { check, demeanPtr, mergeInfo } from "./kernels.js";
+import type { DemeanInfo } from "./kernels.js";
+import { check, demeanScratchBytes, mergeInfo } from "./kernels.js";
 import { OptionError, SampleError, WasmMemoryError } from "./errors.js";
 import { fmtBytes } from "./wasm.js";
 import { invSPD } from "./stats.js";
 import type { MeatTerm } from "./vcov.js";
 import {
-  convergence, demeanReport, demeanScratchPlan, finishCollinear, loadFeDims, putSqrtWeights, screenColumns, sumsOfSquares,
+  convergence, demeanReport, demeanScratchPlan, demeanWith, finishCollinear, loadFeDims, putSqrtWeights, screenColumns, sumsOfSquares,
   PLAN_SLACK, type PlanShape, type SolveContext, type Solved, type StorageReport,
 } from "./solve.js";
 
 /** Bytes kept free for small buffers (k x k matrices, FE sizes, cluster scores of small G). */
 const RESERVE = 4 * 1024 * 1024;
-
-/** The demean kernel's scratch as fixed + perCol x columns, in bytes. */
-function demeanScratchBytes(eng: Engine, d: DemeanDims): { fixed: number; perCol: number } {
-  return eng.scoped(() => {
-    const g = eng.putI32(d.groups), t = eng.putI32(d.types);
-    const s1 = eng.k.demeanScratch(d.groups.length, g, t, 1) * 8, s2 = eng.k.demeanScratch(d.groups.length, g, t, 2) * 8;
-    return { fixed: s1 - (s2 - s1) + 1024, perCol: s2 - s1 };
-  });
-}
 
 /**
  * Bytes of WASM memory a model in float32 storage needs at the least: raw columns (f32),
@@ -109,8 +99,7 @@ export function solveF32(ctx: SolveContext): Solved {
     }
     return b;
   };
-  const demeanCols = (K: number, ptr: number): DemeanInfo | null =>
-    dims ? demeanPtr(eng, dims, K, ptr, ptr, ctx.tol, ctx.maxIter, ctx.fixefAlgo, 20, ctx.threads) : null;
+  const demeanCols = (K: number, ptr: number): DemeanInfo | null => (dims ? demeanWith(ctx, dims, K, ptr, ptr) : null);
 
   // ---- pass 1: sums of squares and the Gram matrix, a batch of columns at a time. The
   // diagonal is each demeaned column's sum of squares; an entry (a, j > a) is the demeaned

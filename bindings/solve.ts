@@ -124,9 +124,14 @@ export function demeanScratchPlan(feCells = 0): number {
   return 8 * 8 * feCells;
 }
 
+/** Demean K columns with the fit's settings; the caller judges convergence. */
+export function demeanWith(ctx: SolveContext, dims: DemeanDims, K: number, inPtr: number, outPtr: number): DemeanInfo {
+  return demeanPtr(ctx.eng, dims, K, inPtr, outPtr, ctx.tol, ctx.maxIter, ctx.fixefAlgo, 20, ctx.threads);
+}
+
 /** Demean K columns; non-convergence warns (or throws when strict). */
 export function runDemean(ctx: SolveContext, dims: DemeanDims, K: number, inPtr: number, outPtr: number): DemeanInfo {
-  return convergence(ctx, demeanPtr(ctx.eng, dims, K, inPtr, outPtr, ctx.tol, ctx.maxIter, ctx.fixefAlgo, 20, ctx.threads));
+  return convergence(ctx, demeanWith(ctx, dims, K, inPtr, outPtr));
 }
 
 /** Warn (or throw when strict) if a demeaning did not converge; returns the info. */
