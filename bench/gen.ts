@@ -3,6 +3,8 @@
 // Memory: 12 float64 columns (13 with city) and nothing else of size n, so 96-104 bytes
 // per row; the columns go into the Frame as they are (no copy).
 import { Frame } from "../bindings/frame.js";
+import { feols, type Fit, type FeolsOptions } from "../bindings/feols.js";
+import type { Engine } from "../bindings/wasm.js";
 
 export interface GenOptions {
   rows: number;
@@ -86,3 +88,42 @@ export const FIXEST_PUBLISHED: Record<string, number> = {
   "5000000x2": 5.7,
   "5000000x3": 16.9,
 };
+
+/** The benchmark model: y ~ treat + x1 + ... + x8 | firm + year [+ city]. */
+export function benchFormula(fe: 2 | 3): string {
+  return `y ~ treat + ${CONTROLS.join(" + ")} | firm + year${fe === 3 ? " + city" : ""}`;
+}
+
+/**
+ * Its options: firm-clustered, singletons kept (as fixest, for the comparison); float64 fits
+ * do not keep the demeaned regressors (a copy nothing here uses).
+ */
+export function benchOptions(storage: "f64" | "f32" = "f64", threads = 1): FeolsOptions {
+  return { vcov: "cluster:firm", fixefRm: "none", threads, storage, keepData: storage === "f32" ? undefined : false };
+}
+
+/**
+ * Time feols on one panel: `warmup` untimed runs, then `runs` timed ones. `seconds` is the
+ * upper median (the middle run, the later of the two middle ones for an even count);
+ * `times` are in run order. `onRun(done, what)` is called before each run.
+ */
+export function timeFeols(
+  eng: Engine, frame: Frame, formula: string, opts: FeolsOptions, warmup: number, runs: number,
+  onRun?: (done: number, what: string) => void,
+): { seconds: number; times: number[]; last: Fit } {
+  for (let i = 0; i < warmup; i++) {
+    onRun?.(i, `warm-up run ${i + 1} of ${warmup}`);
+    feols(eng, frame, formula, opts);
+  }
+  const times: number[] = [];
+  let last: Fit | null = null;
+  for (let i = 0; i < runs; i++) {
+    onRun?.(warmup + i, `timed run ${i + 1} of ${runs}`);
+    last = null; // let the previous fit go before the next one allocates
+    const t0 = performance.now();
+    last = feols(eng, frame, formula, opts);
+    times.push((performance.now() - t0) / 1000);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { seconds: sorted[Math.floor(sorted.length / 2)], times, last: last! };
+}

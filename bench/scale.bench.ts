@@ -22,7 +22,7 @@ import "../bindings/demean-node.js";
 import { feols, planMemory, type Fit } from "../bindings/feols.js";
 import { planF32 } from "../bindings/solve-f32.js";
 import { feolsTs } from "../bindings/ref/feols-ts.js";
-import { genPanel, CONTROLS } from "./gen.js";
+import { genPanel, benchFormula, benchOptions, CONTROLS } from "./gen.js";
 
 const BASELINE_LIMIT_S = 60;
 
@@ -70,8 +70,8 @@ async function runCase(rows: number, fe: number, threads: number, tsEstimate: nu
   const frame = genPanel({ rows, city: fe === 3 });
   const genS = (performance.now() - t0) / 1000;
   const fes = fe === 3 ? ["firm", "year", "city"] : ["firm", "year"];
-  const formula = `y ~ treat + ${CONTROLS.join(" + ")} | ${fes.join(" + ")}`;
-  const opts = { vcov: "cluster:firm", fixefRm: "none" as const, threads, keepData: storage === "f64" ? false : undefined, storage };
+  const formula = benchFormula(fe as 2 | 3);
+  const opts = benchOptions(storage, threads);
   let fit: Fit | null = null;
   const it = iterationsFor(rows);
   const wasmBench = new Bench({ iterations: it, time: 0, warmupIterations: rows <= 1_000_000 ? 1 : 0, warmupTime: 0 });

@@ -9,10 +9,9 @@ import { mkdtempSync, rmSync, openSync, writeSync, closeSync } from "node:fs";
 import { tmpdir, availableParallelism } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../../bindings/node.js";
-import { feols } from "../../bindings/feols.js";
 import { OptionError } from "../../bindings/errors.js";
 import { defaultThreads } from "../../bindings/demean-node.js";
-import { genPanel, panelCsvChunks, CONTROLS, FIXEST_PUBLISHED } from "../../bench/gen.js";
+import { genPanel, panelCsvChunks, benchFormula, benchOptions, timeFeols, FIXEST_PUBLISHED } from "../../bench/gen.js";
 
 export { FIXEST_PUBLISHED };
 
@@ -43,10 +42,6 @@ export interface BenchRow extends BenchCase {
   fixestPublished: number | null;
 }
 
-export function formulaFor(fe: 2 | 3): string {
-  return `y ~ treat + ${CONTROLS.join(" + ")} | firm + year${fe === 3 ? " + city" : ""}`;
-}
-
 function runsFor(rows: number): { warmup: number; runs: number } {
   if (rows <= 100_000) return { warmup: 2, runs: 15 };
   if (rows <= 2_000_000) return { warmup: 1, runs: 3 };
@@ -60,32 +55,19 @@ export async function runBenchCase(c: BenchCase): Promise<Omit<BenchRow, "fixest
   await import("../../bindings/demean-node.js"); // installs the worker-thread demeaner
   const eng = await loadEngine();
   const frame = genPanel({ rows: c.rows, city: c.fe === 3 });
-  const formula = formulaFor(c.fe);
   const { warmup, runs } = runsFor(c.rows);
-  const f32 = c.storage === "f32";
-  const opts = { vcov: "cluster:firm", fixefRm: "none" as const, threads: c.threads, keepData: f32 ? undefined : false, storage: c.storage };
-  for (let i = 0; i < warmup; i++) feols(eng, frame, formula, opts);
-  const times: number[] = [];
-  let last = null as ReturnType<typeof feols> | null;
-  for (let i = 0; i < runs; i++) {
-    last = null; // let the previous fit go before the next one allocates
-    const t0 = performance.now();
-    last = feols(eng, frame, formula, opts);
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  const seconds = times[Math.floor(times.length / 2)];
+  const { seconds, last } = timeFeols(eng, frame, benchFormula(c.fe), benchOptions(c.storage, c.threads), warmup, runs);
   return {
     ...c,
     seconds,
     runs,
     rowsPerSecond: c.rows / seconds,
-    mapIterations: last!.demean?.mapIterations ?? 0,
-    cgIterations: last!.demean?.cgIterations ?? 0,
+    mapIterations: last.demean?.mapIterations ?? 0,
+    cgIterations: last.demean?.cgIterations ?? 0,
     wasmPeakBytes: eng.peak,
     wasmMemoryBytes: eng.memoryBytes,
     rssPeakBytes: process.resourceUsage().maxRSS * 1024,
-    coefTreat: last!.coef.treat,
+    coefTreat: last.coef.treat,
   };
 }
 
@@ -115,12 +97,11 @@ export function timeFixest(c: BenchCase, dir: string): number {
     closeSync(fd);
   }
   const { runs, warmup } = runsFor(c.rows);
-  const rhs = ["treat", ...CONTROLS].join(" + ");
   const script = [
     "suppressMessages(library(fixest))",
     "setFixest_nthreads(1)",
     `d <- utils::read.csv(${JSON.stringify(csv)}, colClasses = "numeric")`,
-    `f <- y ~ ${rhs} | firm + year${c.fe === 3 ? " + city" : ""}`,
+    `f <- ${benchFormula(c.fe)}`,
     `for (i in seq_len(${warmup})) invisible(feols(f, d, cluster = ~firm, fixef.rm = "none", nthreads = 1))`,
     `t <- sapply(seq_len(${runs}), function(i) system.time(feols(f, d, cluster = ~firm, fixef.rm = "none", nthreads = 1))[["elapsed"]])`,
     "cat(stats::median(t), '\\n')",

@@ -2,19 +2,13 @@
 // the panel from bench/gen.ts genPanel, then feols
 //   y ~ treat + x1 + ... + x8 | firm + year [+ city], vcov = cluster:firm, fixefRm = "none"
 // timed `repetitions` times after `warmup` untimed runs; the median is reported.
-import { feols, OptionError, type Engine, type Fit } from "../../bindings/browser.js";
-import { genPanel, CONTROLS, FIXEST_PUBLISHED } from "../../bench/gen.js";
+import { OptionError, type Engine } from "../../bindings/browser.js";
+import { genPanel, benchFormula, benchOptions, timeFeols, FIXEST_PUBLISHED } from "../../bench/gen.js";
 import type { BenchResult, BenchSpec } from "../../bindings/worker-protocol.js";
 
-export { FIXEST_PUBLISHED };
+export { FIXEST_PUBLISHED, benchFormula };
 
 export const BENCH_MAX_ROWS = 5_000_000;
-
-export function benchFormula(fe: 2 | 3): string {
-  return `y ~ treat + ${CONTROLS.join(" + ")} | firm + year${fe === 3 ? " + city" : ""}`;
-}
-
-export const BENCH_OPTS = { vcov: "cluster:firm", fixefRm: "none" as const, keepData: false };
 
 export function checkBench(b: BenchSpec): void {
   if (!(Number.isInteger(b.rows) && b.rows >= 100 && b.rows <= BENCH_MAX_ROWS)) {
@@ -37,24 +31,11 @@ export function runBench(eng: Engine, b: BenchSpec, progress: (done: number, tot
   const genSeconds = (performance.now() - g0) / 1000;
   const formula = benchFormula(b.fe);
   const f32 = b.storage === "f32";
-  const opts = { ...BENCH_OPTS, keepData: f32 ? undefined : false, storage: b.storage };
-  for (let i = 0; i < b.warmup; i++) {
-    progress(i, total, `warm-up run ${i + 1} of ${b.warmup}`);
-    feols(eng, frame, formula, opts);
-  }
-  const times: number[] = [];
-  let last: Fit | null = null;
-  for (let i = 0; i < b.repetitions; i++) {
-    progress(b.warmup + i, total, `timed run ${i + 1} of ${b.repetitions}`);
-    last = null; // let the previous fit go before the next one allocates
-    const t0 = performance.now();
-    last = feols(eng, frame, formula, opts);
-    times.push((performance.now() - t0) / 1000);
-  }
+  const { seconds, times, last } = timeFeols(eng, frame, formula, benchOptions(b.storage), b.warmup, b.repetitions, (done, what) =>
+    progress(done, total, what),
+  );
   frame = null;
   progress(total, total, "done");
-  const sorted = [...times].sort((a, c) => a - c);
-  const seconds = sorted[Math.floor(sorted.length / 2)]; // as hdfe bench: the upper median for an even count
   return {
     ...b,
     storage: f32 ? "f32" : "f64",
@@ -62,11 +43,11 @@ export function runBench(eng: Engine, b: BenchSpec, progress: (done: number, tot
     seconds,
     times,
     rowsPerSecond: b.rows / seconds,
-    mapIterations: last!.demean?.mapIterations ?? 0,
-    cgIterations: last!.demean?.cgIterations ?? 0,
+    mapIterations: last.demean?.mapIterations ?? 0,
+    cgIterations: last.demean?.cgIterations ?? 0,
     wasmMemoryBytes: eng.memoryBytes,
     wasmPeakBytes: eng.peak,
-    coefTreat: last!.coef.treat,
+    coefTreat: last.coef.treat,
     genSeconds,
     fixestPublished: FIXEST_PUBLISHED[`${b.rows}x${b.fe}`] ?? null,
   };
