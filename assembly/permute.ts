@@ -20,6 +20,7 @@
 // Naming: _N per observation, _U per unit, _T per distinct year, _C per cohort,
 // _B per basis column (B = U * C, index u * C + c), _K per column of a block, _D per draw.
 import { OK, BAD_ARGUMENT } from "./status";
+import { dotFrom, axpyFrom } from "./vec";
 
 // ---- seeded PRNG (splitmix64 seeding, xoshiro128** 1.1), as bindings/rng.ts -------------
 
@@ -80,29 +81,6 @@ export function rngStream(keyHi: u32, keyLo: u32, stream: f64, m: i32, out_M: us
 
 // ---- linear algebra helpers ---------------------------------------------------------------
 
-@inline function dot(a: usize, b: usize, n: i32): f64 {
-  let acc = f64x2.splat(0);
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const o = <usize>i << 3;
-    acc = f64x2.add(acc, f64x2.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  let s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
-  for (; i < n; i++) s += load<f64>(a + (<usize>i << 3)) * load<f64>(b + (<usize>i << 3));
-  return s;
-}
-
-/** y -= f x over n entries */
-@inline function axmy(y: usize, x: usize, f: f64, n: i32): void {
-  const fv = f64x2.splat(f);
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const o = <usize>i << 3;
-    v128.store(y + o, f64x2.sub(v128.load(y + o), f64x2.mul(fv, v128.load(x + o))));
-  }
-  for (; i < n; i++) store<f64>(y + (<usize>i << 3), load<f64>(y + (<usize>i << 3)) - f * load<f64>(x + (<usize>i << 3)));
-}
-
 /**
  * Orthonormalise the k columns of x_NK in place (classical Gram-Schmidt, twice: "CGS2").
  * A column whose norm after projection is at most sqrt(tol) times its norm before is
@@ -112,15 +90,15 @@ export function orthonormalize(n: i32, k: i32, x_NK: usize, tol: f64, keep_K: us
   if (n <= 0 || k < 0) return BAD_ARGUMENT;
   for (let j = 0; j < k; j++) {
     const xj = x_NK + ((<usize>j * <usize>n) << 3);
-    const before = Math.sqrt(dot(xj, xj, n));
+    const before = Math.sqrt(dotFrom(xj, xj, 0, n));
     for (let pass = 0; pass < 2; pass++) {
       for (let l = 0; l < j; l++) {
         if (load<i32>(keep_K + (<usize>l << 2)) == 0) continue;
         const xl = x_NK + ((<usize>l * <usize>n) << 3);
-        axmy(xj, xl, dot(xl, xj, n), n);
+        axpyFrom(xj, xl, dotFrom(xl, xj, 0, n), 0, n);
       }
     }
-    const after = Math.sqrt(dot(xj, xj, n));
+    const after = Math.sqrt(dotFrom(xj, xj, 0, n));
     if (!(before > 0) || after <= Math.sqrt(tol) * before) {
       memory.fill(xj, 0, <usize>n << 3);
       store<i32>(keep_K + (<usize>j << 2), 0);
@@ -141,8 +119,8 @@ export function projectOut(n: i32, k: i32, q_Nk: usize, K: i32, v_NK: usize): i3
     for (let pass = 0; pass < 2; pass++) {
       for (let j = 0; j < k; j++) {
         const q = q_Nk + ((<usize>j * <usize>n) << 3);
-        const f = dot(q, v, n);
-        if (f != 0) axmy(v, q, f, n);
+        const f = dotFrom(q, v, 0, n);
+        if (f != 0) axpyFrom(v, q, f, 0, n);
       }
     }
   }

@@ -2,6 +2,7 @@
 // applies the small-sample factors (bindings/vcov.ts). Inputs are already weighted
 // (x and e multiplied by sqrt(w)), so the weighted formulas need no weight argument.
 import { OK, BAD_ARGUMENT } from "./status";
+import { dotFrom, axpyFrom } from "./vec";
 
 /** out_KK = X'X (column-major k x k). */
 export function gram(n: i32, k: i32, x_NK: usize, out_KK: usize): i32 {
@@ -9,15 +10,7 @@ export function gram(n: i32, k: i32, x_NK: usize, out_KK: usize): i32 {
   for (let a = 0; a < k; a++) {
     const pa = x_NK + ((<usize>a * <usize>n) << 3);
     for (let b = a; b < k; b++) {
-      const pb = x_NK + ((<usize>b * <usize>n) << 3);
-      let s0 = f64x2.splat(0);
-      let i = 0;
-      for (; i + 1 < n; i += 2) {
-        const o = <usize>i << 3;
-        s0 = f64x2.add(s0, f64x2.mul(v128.load(pa + o), v128.load(pb + o)));
-      }
-      let s = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
-      for (; i < n; i++) s += load<f64>(pa + (<usize>i << 3)) * load<f64>(pb + (<usize>i << 3));
+      const s = dotFrom(pa, x_NK + ((<usize>b * <usize>n) << 3), 0, n);
       store<f64>(out_KK + ((<usize>a + <usize>b * <usize>k) << 3), s);
       store<f64>(out_KK + ((<usize>b + <usize>a * <usize>k) << 3), s);
     }
@@ -124,17 +117,7 @@ export function residuals(n: i32, k: i32, x_NK: usize, y_N: usize, coef_K: usize
   for (let a = 0; a < k; a++) {
     const b = load<f64>(coef_K + (<usize>a << 3));
     if (b == 0) continue;
-    const pa = x_NK + ((<usize>a * <usize>n) << 3);
-    const bv = f64x2.splat(b);
-    let i = 0;
-    for (; i + 1 < n; i += 2) {
-      const o = <usize>i << 3;
-      v128.store(out_N + o, f64x2.sub(v128.load(out_N + o), f64x2.mul(bv, v128.load(pa + o))));
-    }
-    for (; i < n; i++) {
-      const o = <usize>i << 3;
-      store<f64>(out_N + o, load<f64>(out_N + o) - b * load<f64>(pa + o));
-    }
+    axpyFrom(out_N, x_NK + ((<usize>a * <usize>n) << 3), b, 0, n);
   }
   return OK;
 }
