@@ -212,25 +212,21 @@ export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions
       done[i] = n;
       opts.onProgress?.(done.reduce((a, b) => a + b, 0), total);
     };
-    if (P.method === "basis" && P.basisSolver === "direct") {
-      const B = computeBasis(eng, P, pool.conv); // exact and cheap: no need for the workers
-      await pool.all({ kind: "setBasis", B });
-      t1 = performance.now();
-      setupMs = t1 - t0;
-      const rs = ranges(total, threads);
-      const out = await Promise.all(rs.map(([d0, d1], i) => pool.run(i, { kind: "draws", d0, nd: d1 - d0 }, report(i))));
-      draws = new Float64Array(total);
-      rs.forEach(([d0], i) => draws.set(out[i]!, d0));
-    } else if (P.method === "basis") {
-      const nb = basisBlockCount(P);
-      const parts = await Promise.all(ranges(nb, threads).map(([b0, b1], i) => pool.run(i, { kind: "basis", b0, b1 })));
-      const H = new Float64Array(P.U * P.cohortT.length * P.basisCols.length);
-      let off = 0;
-      for (const p of parts) {
-        H.set(p!, off);
-        off += p!.length;
+    if (P.method === "basis") {
+      let B: PlaceboBasis;
+      if (P.basisSolver === "direct") {
+        B = computeBasis(eng, P, pool.conv); // exact and cheap: no need for the workers
+      } else {
+        const nb = basisBlockCount(P);
+        const parts = await Promise.all(ranges(nb, threads).map(([b0, b1], i) => pool.run(i, { kind: "basis", b0, b1 })));
+        const H = new Float64Array(P.U * P.cohortT.length * P.basisCols.length);
+        let off = 0;
+        for (const p of parts) {
+          H.set(p!, off);
+          off += p!.length;
+        }
+        B = finishBasis(eng, P, H);
       }
-      const B = finishBasis(eng, P, H);
       await pool.all({ kind: "setBasis", B });
       t1 = performance.now();
       setupMs = t1 - t0;
