@@ -18,7 +18,6 @@
 //   Borusyak-Jaravel-Spiess: against a dense, independent implementation of the same formulas to 1e-9.
 //   Goodman-Bacon: weights sum to 1 and sum w * beta = TWFE coefficient, both to 1e-10.
 import { describe, it, expect, beforeAll, vi } from "vitest";
-import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/io/node.js";
@@ -33,32 +32,16 @@ import {
   preparePanel, type CsResult,
 } from "../bindings/event/index.js";
 import { register } from "../cli/commands/event.js";
+import { FIX, loadRefs, type RefModel } from "./reference.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
 const P_ABS = 1e-6;
 
-const FIX = new URL("./fixtures/reference/", import.meta.url);
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
-
-interface RefModel {
-  id: string;
-  call: string;
-  nobs: number;
-  nobs_origin: number;
-  coef: Record<string, number>;
-  se: Record<string, number>;
-  t: Record<string, number>;
-  p: Record<string, number>;
-  r2: number;
-  ar2: number;
-  wr2: number | null;
-  vcov_matrix: number[][];
-}
 
 let eng: Engine;
 const frames: Record<string, Frame> = {};
-const refs = (file: string): RefModel[] => JSON.parse(readFileSync(new URL(file, FIX), "utf8"));
 
 beforeAll(async () => {
   eng = await loadEngine();
@@ -80,7 +63,7 @@ describe("Sun & Abraham: sunab() in feols vs fixest 0.12.2", () => {
     { set: "base_stagg", file: "base_stagg_fixest.json", fml: "y ~ x1 + sunab(year_treated, year) | id + year", cl: "id" },
   ];
   for (const c of cases) {
-    for (const m of refs(c.file).filter((x) => x.id.includes("sunab"))) {
+    for (const m of loadRefs(c.file).filter((x) => x.id.includes("sunab"))) {
       it(`${m.id}: ${m.call}`, () => {
         const att = m.id.endsWith("_att");
         const fml = att ? c.fml.replace(/sunab\((\w+), year\)/, "sunab($1, year, att = TRUE)") : c.fml;
@@ -192,7 +175,7 @@ describe("eventStudy: TWFE event study", () => {
   };
 
   it("cbec: reproduces fixest's event_study model (rows' own adoption year, as the data's rel column)", () => {
-    const m = refs("cbec_panel_fixest.json").find((x) => x.id === "event_study")!;
+    const m = loadRefs("cbec_panel_fixest.json").find((x) => x.id === "event_study")!;
     const es = eventStudy(eng, frames.cbec, { outcome: "FC", unit: "firm", time: "year", adopt: "adopt", controls: CONTROLS, timing: "row", level: 0.9 });
     check(es, m, (k) => k);
     // 90% intervals with the fit's t df; references at 0
@@ -215,9 +198,9 @@ describe("eventStudy: TWFE event study", () => {
   });
 
   it("mpdta and base_stagg: unit cohorts reproduce fixest's TWFE event studies", () => {
-    const m1 = refs("mpdta_fixest.json").find((x) => x.id === "mpdta_event")!;
+    const m1 = loadRefs("mpdta_fixest.json").find((x) => x.id === "mpdta_event")!;
     check(eventStudy(eng, frames.mpdta, { outcome: "lemp", unit: "countyreal", time: "year", adopt: "first.treat" }), m1, (k) => k);
-    const m2 = refs("base_stagg_fixest.json").find((x) => x.id === "base_stagg_twfe_event")!;
+    const m2 = loadRefs("base_stagg_fixest.json").find((x) => x.id === "base_stagg_twfe_event")!;
     const es = eventStudy(eng, frames.base_stagg, { outcome: "y", unit: "id", time: "year", adopt: "year_treated", controls: ["x1"] });
     check(es, m2, (k) => k.replace(/^rel::/, "time_to_treatment::"));
   });
@@ -505,7 +488,7 @@ describe("Goodman-Bacon decomposition", () => {
     const b = baconDecomposition(eng, frames.mpdta, { outcome: "lemp", unit: "countyreal", time: "year", adopt: "first.treat" });
     identity(b);
     // the fixest reference TWFE DiD on mpdta (treat_post | countyreal + year)
-    const twfe = refs("mpdta_fixest.json").find((m) => Object.keys(m.coef).includes("treat_post"))!;
+    const twfe = loadRefs("mpdta_fixest.json").find((m) => Object.keys(m.coef).includes("treat_post"))!;
     expect(rel(b.twfe, twfe.coef.treat_post)).toBeLessThan(1e-9);
     expect(b.byType.map((x) => x.type)).toEqual(["treated_vs_never", "earlier_vs_later", "later_vs_earlier"]);
     expect(b.comparisons.length).toBe(9);

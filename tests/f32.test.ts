@@ -14,7 +14,6 @@
 //   Batch sizes (1, 2, 3, default) and the hetero meat in batch pairs: bit-identical.
 //   Kernels against plain TypeScript on random inputs: 1e-12 relative.
 import { describe, it, expect, beforeAll } from "vitest";
-import { readFileSync } from "node:fs";
 import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/io/node.js";
 import { Frame } from "../bindings/frame.js";
@@ -25,6 +24,7 @@ import { placebo } from "../bindings/placebo.js";
 import { wild } from "../bindings/wild.js";
 import { summary, fitToJson } from "../bindings/summary.js";
 import { WASM_MAX_BYTES, type Engine } from "../bindings/wasm.js";
+import { FIX, loadRefs, parseCall, collinOf } from "./reference.js";
 
 const EXACT_COEF = 1e-8;
 const EXACT_SE = 1e-7;
@@ -33,7 +33,6 @@ const REF_SE = 1e-4;
 const REF_R2 = 1e-6;
 const KERNEL_REL = 1e-12;
 
-const FIX = new URL("./fixtures/reference/", import.meta.url);
 const CONTROLS = ["Fin", "Eco", "Top1", "Quick", "Liability", "Q", "PE"];
 const NUMERIC = ["FC", "did", ...CONTROLS, "SA", "Export"];
 
@@ -128,32 +127,17 @@ describe("batches", () => {
   }
 });
 
-interface RefModel {
-  id: string;
-  call: string;
-  nobs: number;
-  coef: Record<string, number>;
-  se: Record<string, number>;
-  r2: number;
-  collin_var: string | string[] | null;
-}
-
 describe("float32 storage against R fixest on the original data", () => {
-  const models: RefModel[] = JSON.parse(readFileSync(new URL("cbec_panel_fixest.json", FIX), "utf8"));
-  for (const m of models) {
-    const p = m.call.match(/^feols\((.*?), vcov = ([^,]+?)(?:, (.*))?\)$/);
+  for (const m of loadRefs("cbec_panel_fixest.json")) {
+    const p = parseCall(m.call);
     // subsample models and the lead placebos need derived data: tests/fixest.test.ts covers them in float64
     if (!p || /sunab|weights|did_lead/.test(m.call) || /^(region|export_type|hightech|polluting|tier)_/.test(m.id)) continue;
-    const [, formula, vc, rest = ""] = p;
-    const vcov = vc.startsWith("~") ? "cluster:" + vc.slice(1).replace(/\s/g, "") : vc.replace(/"/g, "");
-    const opts: FeolsOptions = { vcov, fixefRm: /fixef\.rm = "singleton"/.test(rest) ? "singleton" : "none", storage: "f32" };
-    if (/fixef\.K = "full"/.test(rest)) opts.ssc = "full";
-    if (/adj = FALSE/.test(rest)) opts.ssc = "none";
+    const { formula } = p;
+    const opts: FeolsOptions = { ...p.opts, storage: "f32" };
     it(`${m.id}: ${formula}`, () => {
       const fit = feols(eng, cbec, formula, opts);
       expect(fit.nobs).toBe(m.nobs);
-      const collin = m.collin_var === null ? [] : Array.isArray(m.collin_var) ? m.collin_var : [m.collin_var];
-      expect(fit.collinear).toEqual(collin);
+      expect(fit.collinear).toEqual(collinOf(m));
       expect(fit.coefNames).toEqual(Object.keys(m.coef));
       for (const [k, v] of Object.entries(m.coef)) {
         expect(Math.abs(fit.coef[k] - v) / m.se[k], `coef ${k}`).toBeLessThan(REF_COEF_SE);

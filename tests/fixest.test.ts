@@ -14,56 +14,19 @@
 //   mpdta treat_post = 1{first.treat > 0 and year >= first.treat},
 //   mpdta rel = year - first.treat (-1000 if never treated)
 import { describe, it, expect, beforeAll } from "vitest";
-import { readFileSync } from "node:fs";
 import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/io/node.js";
 import { Frame } from "../bindings/frame.js";
-import { feols, type FeolsOptions } from "../bindings/feols.js";
+import { feols } from "../bindings/feols.js";
 import type { Engine } from "../bindings/wasm.js";
 import { shiftedDid } from "../bindings/suite/derive.js";
+import { FIX, loadRefs, parseCall, collinOf } from "./reference.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
 const P_ABS = 1e-6;
 const R2_ABS = 1e-8;
 const SS_REL = 1e-8;
-
-const FIX = new URL("./fixtures/reference/", import.meta.url);
-
-interface RefModel {
-  id: string;
-  call: string;
-  nobs: number;
-  nobs_origin: number;
-  coef: Record<string, number>;
-  se: Record<string, number>;
-  t: Record<string, number>;
-  p: Record<string, number>;
-  r2: number;
-  ar2: number;
-  wr2: number | null;
-  rmse: number;
-  ssr: number;
-  fixef_sizes: Record<string, number> | null;
-  collin_var: string | string[] | null;
-  fixef_removed: Record<string, number> | null;
-  obs_removed: number;
-  vcov_matrix: number[][];
-}
-
-/** fixest call -> formula and options */
-function parseCall(call: string): { formula: string; opts: FeolsOptions } | null {
-  const m = call.match(/^feols\((.*?), vcov = ([^,]+?)(?:, (.*))?\)$/);
-  if (!m) return null;
-  const [, formula, vc, rest = ""] = m;
-  const vcov = vc.startsWith("~") ? "cluster:" + vc.slice(1).replace(/\s/g, "") : vc.replace(/"/g, "");
-  const opts: FeolsOptions = { vcov, fixefRm: /fixef\.rm = "singleton"/.test(rest) ? "singleton" : "none" };
-  if (/fixef\.K = "full"/.test(rest)) opts.ssc = "full";
-  if (/adj = FALSE/.test(rest)) opts.ssc = "none";
-  const w = rest.match(/weights = ~(\w+)/);
-  if (w) opts.weights = w[1];
-  return { formula, opts };
-}
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
@@ -110,7 +73,7 @@ for (const [set, file] of [
   ["mpdta", "mpdta_fixest.json"],
   ["base_stagg", "base_stagg_fixest.json"],
 ] as const) {
-  const models: RefModel[] = JSON.parse(readFileSync(new URL(file, FIX), "utf8"));
+  const models = loadRefs(file);
   describe(`fixest references: ${file}`, () => {
     for (const m of models) {
       const parsed = parseCall(m.call);
@@ -125,8 +88,7 @@ for (const [set, file] of [
         expect(fit.nobs).toBe(m.nobs);
         expect(fit.nobsOrigin).toBe(m.nobs_origin);
         expect(fit.removed.na + fit.removed.singletons).toBe(m.obs_removed);
-        const collin = m.collin_var === null ? [] : Array.isArray(m.collin_var) ? m.collin_var : [m.collin_var];
-        expect(fit.collinear).toEqual(collin);
+        expect(fit.collinear).toEqual(collinOf(m));
         expect(fit.coefNames).toEqual(Object.keys(m.coef));
         for (const [k, v] of Object.entries(m.coef)) {
           expect(rel(fit.coef[k], v), `coef ${k}`).toBeLessThan(COEF_REL);
@@ -159,7 +121,7 @@ for (const [set, file] of [
 describe("tight FE tolerances on the poorly connected 3-FE model (firm + year + city)", () => {
   // CG near the precision floor: the residual check keeps the iterate exact; below what the
   // structure allows the fit says it did not converge, and its numbers stay right.
-  const models: RefModel[] = JSON.parse(readFileSync(new URL("cbec_panel_fixest.json", FIX), "utf8"));
+  const models = loadRefs("cbec_panel_fixest.json");
   const m = models.find((x) => x.id === "t3c3_cl_firm")!;
   const parsed = parseCall(m.call)!;
   for (const [tol, algo] of [[1e-11, "auto"], [1e-11, "cg"], [1e-13, "auto"]] as const) {
@@ -175,7 +137,7 @@ describe("tight FE tolerances on the poorly connected 3-FE model (firm + year + 
 
 describe("stagnation below the attainable precision", () => {
   it("fixefTol 1e-13 with the default iteration limit: stops when CG stalls, says so, numbers right", () => {
-    const models: RefModel[] = JSON.parse(readFileSync(new URL("cbec_panel_fixest.json", FIX), "utf8"));
+    const models = loadRefs("cbec_panel_fixest.json");
     const m = models.find((x) => x.id === "t3c3_cl_firm")!;
     const parsed = parseCall(m.call)!;
     const warnings: string[] = [];
@@ -191,7 +153,7 @@ describe("stagnation below the attainable precision", () => {
 
 describe("collinearity fixest 0.12.2 misses", () => {
   it("all three region trends with year FE: one is dropped and named, the rest equals the east-reference model", () => {
-    const models: RefModel[] = JSON.parse(readFileSync(new URL("cbec_panel_fixest.json", FIX), "utf8"));
+    const models = loadRefs("cbec_panel_fixest.json");
     const ref = models.find((x) => x.id === "t3c4_trend_regressors")!;
     const fit = feols(eng, frames.cbec, "FC ~ did + Fin + Eco + Top1 + Quick + Liability + Q + PE + i(region, year) | firm + year + city", { vcov: "cluster:firm", fixefRm: "none" });
     expect(fit.collinear).toEqual(["region::west:year"]);
