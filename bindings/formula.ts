@@ -204,24 +204,11 @@ function tokenize(src: string): Tok[] {
       }
       continue;
     }
-    if (c === ":") {
-      if (src[i + 1] === ":") {
-        push("::", start);
-        i += 2;
-      } else {
-        push(":", start);
-        i++;
-      }
-      continue;
-    }
-    if (c === "[") {
-      if (src[i + 1] === "[") {
-        push("[[", start);
-        i += 2;
-      } else {
-        push("[", start);
-        i++;
-      }
+    if (c === ":" || c === "[") {
+      // ":" or "::", "[" or "[["
+      const doubled = src[i + 1] === c;
+      push((doubled ? c + c : c) as TokType, start);
+      i += doubled ? 2 : 1;
       continue;
     }
     const single = SINGLE[c];
