@@ -20,14 +20,6 @@ export function widenF32(n: i32, k: i32, src_NK: usize, dst_NK: usize): i32 {
   return OK;
 }
 
-/** dst_NK (f32) = src_NK (f64) rounded to nearest; used to load and in tests. */
-export function narrowF64(n: i32, k: i32, src_NK: usize, dst_NK: usize): i32 {
-  if (n < 0 || k < 0) return BAD_ARGUMENT;
-  const m = <usize>n * <usize>k;
-  for (let i: usize = 0; i < m; i++) store<f32>(dst_NK + (i << 2), <f32>load<f64>(src_NK + (i << 3)));
-  return OK;
-}
-
 /**
  * out (ka x kb, column-major) = A' diag(s) R, with A n x ka in f64 (demeaned) and R n x kb
  * in f32 (raw). s_N may be 0 (no scaling). Four rows at a time: one f32x4 load widened to

@@ -235,16 +235,13 @@ describe("kernels against plain TypeScript", () => {
   const w = Float64Array.from({ length: n }, () => 1 + Math.abs(rnd()));
   const codes = Int32Array.from({ length: n }, (_, i) => (i * 7) % G);
 
-  it("widenF32 and narrowF64", () => {
+  it("widenF32", () => {
     eng.scoped(() => {
       const src = eng.alloc(n * kb * 4);
       eng.f32(src, n * kb).set(R);
       const dst = eng.allocF64(n * kb);
       expect(eng.k.widenF32(n, kb, src, dst)).toBe(0);
       expect(Array.from(eng.f64(dst, n * kb))).toEqual(Array.from(R));
-      const back = eng.alloc(n * kb * 4);
-      expect(eng.k.narrowF64(n, kb, eng.putF64(B), back)).toBe(0);
-      expect(Array.from(eng.f32(back, n * kb))).toEqual(Array.from(B, Math.fround));
       expect(eng.k.widenF32(-1, 1, src, dst)).toBe(3);
     });
   });
