@@ -9,11 +9,11 @@
 //   is still open at the end of a chunk are carried over to the next push, so chunks may split
 //   anywhere (inside a quoted field, a CRLF pair, or a multi-byte character).
 // - Numeric values are parsed straight from bytes (exact fast path for <= 15 significant digits;
-//   `Number()` on the bytes for longer numbers of valid syntax; otherwise the general path) into
-//   a grow-by-doubling Float64Array. Text values are kept
-//   as raw bytes in a hash dictionary (ByteDict: byte arena + open addressing, the Map<string, int>
-//   of the design without making a JS string per value) and decoded once per distinct value at the
-//   end, after the encoding is known for sure ("auto" picks GBK only if the whole stream turned
+//   exact double-double reading of 16-19 digits (decimal.ts), `Number()` on the bytes when it
+//   cannot decide; otherwise the general path) into Float64Array chunks joined at the end. Text
+//   values are kept as raw bytes in a hash dictionary (ByteDict: byte arena + open addressing,
+//   the Map<string, int> of the design without making a JS string per value) and decoded once
+//   per distinct value at the end, after the encoding is known for sure ("auto" picks GBK only if the whole stream turned
 //   out not to be valid UTF-8).
 // - Types are inferred at the end: numeric if every non-missing value parses; numeric with
 //   unparsable values (error, or nulls with `unparsable: "na"`) if at least half parse; otherwise
@@ -101,7 +101,6 @@ export function parseNumberText(t: string, allowThousands: boolean): number | un
   return undefined;
 }
 
-/** Bytes -> "binary" string (one char per byte, lossless). */
 /** Largest integer a double holds exactly with all its neighbours (2^53 - 1). */
 const MAX_SAFE_INT = Number.MAX_SAFE_INTEGER;
 
@@ -117,6 +116,7 @@ function inexactInteger(v: number, text: string): boolean {
   return BigInt(text) !== BigInt(v);
 }
 
+/** Bytes -> "binary" string (one char per byte, lossless). */
 function bin(b: Uint8Array, s: number, e: number): string {
   const len = e - s;
   if (len <= 0) return "";
