@@ -154,11 +154,10 @@ export function readLongDecimal(b: Uint8Array, s: number, e: number): LongDecima
   // within half the gap to the adjacent double on its side.
   const unit = 1 / P10[-e10];
   const gapUp = nextUp(v) - v, gapDown = v - nextDown(v);
-  const xv = xl; // x - v, within eps
   const eps = Math.abs(xh) * EPS_REL;
   for (let side = 0; side < 2; side++) {
     const off = side === 0 ? -last * unit : (10 - last) * unit; // t - x
-    const t = xv + off; // t - v
+    const t = xl + off; // t - v (xl is x - v, within eps)
     const gap = (t >= 0 ? gapUp : gapDown) / 2;
     const err = eps + Math.abs(off) * 2 ** -50;
     const dist = Math.abs(t);
