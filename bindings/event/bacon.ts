@@ -48,7 +48,7 @@ export interface BaconOptions extends Omit<PanelRoles, "controls"> {
 }
 
 export function baconDecomposition(eng: Engine, frame: Frame, opts: BaconOptions): BaconResult {
-  const roles: PanelRoles = { outcome: opts.outcome, unit: opts.unit, time: opts.time, adopt: opts.adopt };
+  const roles: PanelRoles = { outcome: opts.outcome, unit: opts.unit, time: opts.time, adopt: opts.adopt, cohortRule: opts.cohortRule };
   const p = preparePanel(frame, roles, { dropAlwaysTreated: false, balance: opts.balance ?? true });
   const T = p.periods.length;
   const U = p.nUnits;

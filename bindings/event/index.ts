@@ -1,5 +1,5 @@
 // Event studies and staggered-adoption DiD (browser-safe: no node: imports).
-export { preparePanel, type Panel, type PanelRoles, type PanelOptions } from "./panel.js";
+export { preparePanel, COHORT_RULES, type Panel, type PanelRoles, type PanelOptions, type CohortRule } from "./panel.js";
 export { waldTest, type WaldTest } from "./wald.js";
 export { eventStudy, NEVER_REL, type EventStudyOptions, type EventStudyResult, type EventPoint } from "./twfe.js";
 export {

@@ -1,24 +1,34 @@
 // Panel preparation shared by the event-study estimators: roles -> dense unit and period
-// indices, the outcome and controls on usable rows, and one treatment cohort per unit
-// (its first treated period) so that every estimator sees the same staggered design.
+// indices, the outcome and controls on usable rows, and one treatment cohort per unit so that
+// every estimator (TWFE, Sun-Abraham, Callaway-Sant'Anna, imputation, Goodman-Bacon) sees the
+// same staggered design.
 //
-// Cohort of a unit: the first period t with t >= adopt_it among its rows (adopt may vary within a
-// unit when units move between treated and untreated locations); if no row is treated and the
-// unit's adopt is one finite value, that value (adoption after the unit leaves the panel); else
-// never treated. A cohort of 0 (the `did` package's code for never treated, when 0 is not a
-// period), a non-finite value or one after the last period means never treated. Treatment is
-// taken as absorbing from the cohort on; units whose rows say otherwise are counted.
+// Cohort of a unit: its value of the adoption column, whatever periods the unit is observed in
+// (a unit entering the panel after adoption keeps its adoption year, as year - adopt in fixest's
+// i(rel) does). Never treated: a missing / non-finite value, 0 (the `did` package's code, when 0
+// is not a period) or one after the last period. A unit with more than one adoption year (e.g. it
+// moves between locations adopting in different years) is an error naming the units, unless the
+// caller chooses a rule (cohortRule "first": the value on its first observed row; "earliest": its
+// earliest adoption year; "drop": leave such units out); the units so timed or dropped are counted
+// in a warning. Treatment is absorbing from the cohort on.
 import type { Frame } from "../frame.js";
-import { ColumnError, PanelError, SampleError } from "../errors.js";
+import { ColumnError, OptionError, PanelError, SampleError } from "../errors.js";
 
 export interface PanelRoles {
   outcome: string;
   unit: string;
   time: string;
-  /** first treated period of the unit's location; NaN / missing / 0 / beyond the panel = never */
+  /** the unit's adoption (first treated) period; NaN / missing / 0 / beyond the panel = never */
   adopt: string;
   controls?: string[];
+  /** units whose adoption year varies: "constant" (default) throws a PanelError naming them;
+   *  "first" takes the value on the unit's first observed row, "earliest" its earliest adoption year,
+   *  "drop" leaves those units out */
+  cohortRule?: CohortRule;
 }
+
+export type CohortRule = "constant" | "first" | "earliest" | "drop";
+export const COHORT_RULES: readonly CohortRule[] = ["constant", "first", "earliest", "drop"];
 
 export interface Panel {
   roles: PanelRoles;
@@ -43,7 +53,9 @@ export interface Panel {
   warnings: string[];
   /** units dropped as always treated (cohort at or before the first period) */
   droppedAlwaysTreated: number;
-  /** units whose rows do not follow an absorbing treatment from the cohort on */
+  /** units whose adoption year varies (timed or dropped by cohortRule; 0 under "constant") */
+  adoptionVaries: number;
+  /** of those, units some of whose rows' own treatment 1{t >= adopt_it} differs from 1{t >= cohort} */
   nonAbsorbing: number;
   /** rows dropped for a missing value */
   droppedNa: number;
@@ -54,6 +66,9 @@ export interface PanelOptions {
   dropAlwaysTreated?: boolean;
   /** keep only units observed in every period (the `did` package's default) */
   balance?: boolean;
+  /** false when the caller times rows by their own adoption value (TWFE timing "row") and uses no
+   *  unit cohort: a varying adoption year is then neither an error nor reported here. Default true */
+  unitCohorts?: boolean;
 }
 
 export function isNever(a: number, periods: number[]): boolean {
@@ -81,50 +96,86 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
   const periods = [...pset].sort((a, b) => a - b);
   if (periods.length < 2) throw new SampleError("an event study needs at least two periods", { periods: periods.length });
 
-  // unit cohorts from all rows with a unit and a time
+  // unit cohorts from the adoption column, over all rows with a unit and a time
   const U0 = uCodes.levels.length;
-  const firstTreated = new Float64Array(U0).fill(Infinity);
+  const given = roles.cohortRule;
+  if (given !== undefined && !COHORT_RULES.includes(given)) {
+    throw new OptionError(`cohort rule must be one of ${COHORT_RULES.join(", ")}, got "${String(given)}"`);
+  }
+  const needCohort = opts.unitCohorts ?? true;
+  const rule = needCohort ? (given ?? "constant") : "first";
+  const adoptFirst = new Float64Array(U0).fill(NaN); // adopt on the unit's first observed row
+  const firstTime = new Float64Array(U0).fill(Infinity);
+  const adoptMin = new Float64Array(U0).fill(Infinity); // earliest finite adoption year
   const adoptSeen = new Float64Array(U0).fill(NaN);
+  const seen = new Uint8Array(U0);
   const adoptVaries = new Uint8Array(U0);
-  const lastSeen = new Float64Array(U0).fill(-Infinity);
+  const values: Set<number>[] = [];
   for (let i = 0; i < N; i++) {
     const u = uCodes.codes[i];
     if (u < 0 || !Number.isFinite(tAll[i])) continue;
     const a = isNever(aAll[i], periods) ? NaN : aAll[i];
-    lastSeen[u] = Math.max(lastSeen[u], tAll[i]);
-    if (Number.isFinite(a) && tAll[i] >= a) firstTreated[u] = Math.min(firstTreated[u], tAll[i]);
-    if (Number.isNaN(adoptSeen[u])) adoptSeen[u] = a;
-    else if (!(adoptSeen[u] === a || (Number.isNaN(a) && Number.isNaN(adoptSeen[u])))) adoptVaries[u] = 1;
+    if (tAll[i] < firstTime[u]) {
+      firstTime[u] = tAll[i];
+      adoptFirst[u] = a;
+    }
+    if (a < adoptMin[u]) adoptMin[u] = a;
+    if (!seen[u]) {
+      seen[u] = 1;
+      adoptSeen[u] = a;
+    } else if (!(adoptSeen[u] === a || (Number.isNaN(a) && Number.isNaN(adoptSeen[u])))) {
+      adoptVaries[u] = 1;
+    }
+    if (adoptVaries[u] || values[u]) (values[u] ??= new Set([adoptSeen[u]])).add(a);
+  }
+  const varying: number[] = [];
+  for (let u = 0; u < U0; u++) if (adoptVaries[u]) varying.push(u);
+  const showAdopt = (a: number) => (Number.isNaN(a) ? "never" : String(a));
+  const examples = varying.slice(0, 5).map((u) => `"${uCodes.levels[u]}" (${[...values[u]].sort((a, b) => (Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b)).map(showAdopt).join(", ")})`);
+  const exampleText = examples.join(", ") + (varying.length > examples.length ? ", ..." : "");
+  if (varying.length > 0 && rule === "constant") {
+    throw new PanelError(
+      `${varying.length} unit(s) have more than one adoption year in "${roles.adopt}": ${exampleText}`,
+      { units: varying.length, examples: varying.slice(0, 5).map((u) => uCodes.levels[u]) },
+      "an event study needs one cohort per unit (e.g. units that move between locations): define it upstream, " +
+        "or choose a rule: --cohort first (the adoption year on the unit's first observed row), --cohort earliest (its earliest adoption year) " +
+        "or --cohort drop (leave these units out)",
+    );
   }
   const cohortU = new Float64Array(U0).fill(NaN);
   for (let u = 0; u < U0; u++) {
-    if (Number.isFinite(firstTreated[u])) cohortU[u] = firstTreated[u];
-    else if (!adoptVaries[u] && Number.isFinite(adoptSeen[u])) cohortU[u] = adoptSeen[u];
+    if (!adoptVaries[u]) cohortU[u] = adoptSeen[u];
+    else if (rule === "first" || rule === "drop") cohortU[u] = adoptFirst[u];
+    else cohortU[u] = Number.isFinite(adoptMin[u]) ? adoptMin[u] : NaN;
   }
+  // units whose rows' treatment 1{t >= adopt_it} differs from the unit's 1{t >= cohort}
   let nonAbsorbing = 0;
-  {
+  if (varying.length > 0 && needCohort && rule === "drop") {
+    warnings.push(`${varying.length} unit(s) with more than one adoption year in "${roles.adopt}" dropped (${exampleText}) (cohort rule "drop")`);
+  } else if (varying.length > 0 && needCohort) {
     const bad = new Uint8Array(U0);
     for (let i = 0; i < N; i++) {
       const u = uCodes.codes[i];
-      if (u < 0 || !Number.isFinite(tAll[i])) continue;
+      if (u < 0 || !Number.isFinite(tAll[i]) || !adoptVaries[u]) continue;
       const a = isNever(aAll[i], periods) ? NaN : aAll[i];
       const dRow = Number.isFinite(a) && tAll[i] >= a;
       const dUnit = Number.isFinite(cohortU[u]) && tAll[i] >= cohortU[u];
       if (dRow !== dUnit) bad[u] = 1;
     }
     for (let u = 0; u < U0; u++) nonAbsorbing += bad[u];
-    if (nonAbsorbing > 0) {
-      warnings.push(
-        `${nonAbsorbing} unit(s) change treatment status other than once from untreated to treated (e.g. they move between locations); ` +
-          "they are treated as absorbing from their first treated period",
-      );
-    }
+    warnings.push(
+      `${varying.length} unit(s) have more than one adoption year in "${roles.adopt}" (${exampleText}); ` +
+        (rule === "first" ? "each takes the adoption year on its first observed row" : "each takes its earliest adoption year") +
+        ` (cohort rule "${rule}")` +
+        (nonAbsorbing > 0 ? `; for ${nonAbsorbing} of them some rows' own treatment 1{${roles.time} >= ${roles.adopt}} differs from the cohort's` : ""),
+    );
   }
   const dropAlways = opts.dropAlwaysTreated ?? true;
   let droppedAlwaysTreated = 0;
   const dropUnit = new Uint8Array(U0);
+  if (rule === "drop" && needCohort) for (const u of varying) dropUnit[u] = 1;
   for (let u = 0; u < U0; u++) {
-    if (Number.isFinite(cohortU[u]) && cohortU[u] <= periods[0]) {
+    if (!dropUnit[u] && Number.isFinite(cohortU[u]) && cohortU[u] <= periods[0]) {
       if (dropAlways) {
         dropUnit[u] = 1;
         droppedAlwaysTreated++;
@@ -203,9 +254,16 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
   const cohort = Float64Array.from(cohortList);
   // a cohort inside the period range that is not a period value is mapped to the first period after it
   const cohortIdx = Int32Array.from(cohortList, (c) => (Number.isFinite(c) ? periods.findIndex((p) => p >= c) : -1));
+  const offGrid = cohortList.filter((c) => Number.isFinite(c) && c > periods[0] && !pIndex.has(c));
+  if (offGrid.length > 0) {
+    warnings.push(
+      `${offGrid.length} unit(s) adopt in a period the panel does not have (${[...new Set(offGrid)].slice(0, 5).join(", ")}): ` +
+        "the TWFE event study times them from that year, the other estimators from the first period after it",
+    );
+  }
   return {
     roles, n, rows, unit, unitLabels, nUnits: unitLabels.length, t, periods, y, X, cohort, cohortIdx, warnings,
-    droppedAlwaysTreated, nonAbsorbing, droppedNa,
+    droppedAlwaysTreated, adoptionVaries: varying.length, nonAbsorbing, droppedNa,
   };
 }
 

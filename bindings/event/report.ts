@@ -19,7 +19,7 @@ export function eventSuiteToJson(r: EventSuiteResult, methods: string[]): Record
   if (r.twfe) {
     out.twfe = {
       formula: r.twfe.formula, nobs: r.twfe.nobs, refs: r.twfe.refs, vcov: r.twfe.fit.vcovLabel, df: r.twfe.fit.df,
-      path: r.twfe.path, pretrend: wald(r.twfe.pretrend),
+      path: r.twfe.path, unidentified: r.twfe.unidentified, pretrend: wald(r.twfe.pretrend),
     };
   }
   if (r.sunab) {

@@ -65,6 +65,8 @@ export interface EventSuiteResult {
   bacon?: BaconResult;
   /** estimator -> error message, for estimators that could not run on this panel */
   errors: Record<string, string>;
+  /** estimator -> the error thrown (its class says why: SampleError, OptionError...) */
+  causes: Record<string, unknown>;
   warnings: string[];
 }
 
@@ -93,13 +95,19 @@ export function sunabEventStudy(eng: Engine, frame: Frame, roles: PanelRoles & {
 export function runEventSuite(eng: Engine, frame: Frame, roles: EventSuiteRoles): EventSuiteResult {
   const level = roles.level ?? 0.95;
   const methods = new Set(roles.methods ?? ["twfe", "sunab", "cs", "bjs", "bacon"]);
-  const base: PanelRoles = { outcome: roles.outcome, unit: roles.unit, time: roles.time, adopt: roles.adopt, controls: roles.controls };
-  const out: EventSuiteResult = { level, grid: [], overlay: [], errors: {}, warnings: [] };
+  const base: PanelRoles = {
+    outcome: roles.outcome, unit: roles.unit, time: roles.time, adopt: roles.adopt, controls: roles.controls, cohortRule: roles.cohortRule,
+  };
+  // problems of the panel itself (columns, duplicates, a unit with more than one adoption year)
+  // stop every estimator: raised here rather than reported per estimator
+  preparePanel(frame, base, { dropAlwaysTreated: false });
+  const out: EventSuiteResult = { level, grid: [], overlay: [], errors: {}, causes: {}, warnings: [] };
   const attempt = <T>(name: string, f: () => T): T | undefined => {
     try {
       return f();
     } catch (e) {
       out.errors[name] = e instanceof Error ? e.message : String(e);
+      out.causes[name] = e;
       return undefined;
     }
   };
@@ -135,7 +143,7 @@ export function runEventSuite(eng: Engine, frame: Frame, roles: EventSuiteRoles)
     }
   }
   if (methods.has("bacon")) {
-    out.bacon = attempt("bacon", () => baconDecomposition(eng, frame, { outcome: roles.outcome, unit: roles.unit, time: roles.time, adopt: roles.adopt }));
+    out.bacon = attempt("bacon", () => baconDecomposition(eng, frame, { outcome: roles.outcome, unit: roles.unit, time: roles.time, adopt: roles.adopt, cohortRule: roles.cohortRule }));
   }
   const lo = roles.minRel ?? -Infinity, hi = roles.maxRel ?? Infinity;
   out.overlay = out.overlay.filter((x) => x.rel >= lo && x.rel <= hi).sort((a, b) => a.rel - b.rel || a.method.localeCompare(b.method));

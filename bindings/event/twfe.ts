@@ -4,7 +4,7 @@ import type { Engine } from "../wasm.js";
 import { Frame, type PlainColumn } from "../frame.js";
 import { feols, type Fit } from "../feols.js";
 import type { FixefRm } from "../sample.js";
-import { OptionError } from "../errors.js";
+import { OptionError, SampleError } from "../errors.js";
 import { preparePanel, isNever, type Panel, type PanelRoles } from "./panel.js";
 import { waldTest, type WaldTest } from "./wald.js";
 
@@ -24,8 +24,9 @@ export interface EventStudyOptions extends PanelRoles {
   level?: number;
   /** feols vcov; default clustered by unit */
   vcov?: string;
-  /** "unit" (default): relative time from each unit's first treated period, always-treated units
-   *  dropped; "row": from each row's adopt value, as a data set's own rel column (fixest references) */
+  /** "unit" (default): relative time from each unit's cohort (its adoption year, see cohortRule),
+   *  always-treated units dropped; "row": from each row's own adopt value, as a data set's own rel
+   *  column (fixest references; units whose adoption year varies keep their rows' values) */
   timing?: "unit" | "row";
   /** singleton handling of the regression; default "none" (fixest's) */
   fixefRm?: FixefRm;
@@ -49,6 +50,9 @@ export interface EventStudyResult {
   formula: string;
   level: number;
   path: EventPoint[];
+  /** relative periods in the data whose terms were dropped as collinear with the fixed effects
+   *  (not identified; absent from the path) */
+  unidentified: number[];
   /** H0: every lead (non-reference rel < 0) is zero, with the fit's vcov; F uses the fit's t df */
   pretrend: WaldTest;
   fit: Fit;
@@ -88,19 +92,35 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
   const level = opts.level ?? 0.95;
   if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
   const timing = opts.timing ?? "unit";
-  const p = preparePanel(frame, opts, { dropAlwaysTreated: timing === "unit" });
+  if (timing !== "unit" && timing !== "row") throw new OptionError(`timing must be unit or row, got "${String(timing)}"`);
+  const p = preparePanel(frame, opts, { dropAlwaysTreated: timing === "unit", unitCohorts: timing === "unit" });
   const warnings = [...p.warnings];
   const rel = new Float64Array(p.n);
   if (timing === "unit") {
+    // year - adopt of the unit's cohort (not the first period after it), as fixest's i(rel)
     for (let r = 0; r < p.n; r++) {
-      const c = p.cohortIdx[p.unit[r]];
-      rel[r] = c >= 0 ? p.periods[p.t[r]] - p.periods[c] : NEVER_REL;
+      const c = p.cohort[p.unit[r]];
+      rel[r] = Number.isFinite(c) ? p.periods[p.t[r]] - c : NEVER_REL;
     }
   } else {
     const a = frame.numeric(opts.adopt);
+    let varies = 0;
+    const first = new Float64Array(p.nUnits).fill(NaN);
+    const flagged = new Uint8Array(p.nUnits);
     for (let r = 0; r < p.n; r++) {
       const ai = a[p.rows[r]];
-      rel[r] = isNever(ai, p.periods) ? NEVER_REL : p.periods[p.t[r]] - ai;
+      const never = isNever(ai, p.periods);
+      rel[r] = never ? NEVER_REL : p.periods[p.t[r]] - ai;
+      const v = never ? Infinity : ai;
+      const u = p.unit[r];
+      if (Number.isNaN(first[u])) first[u] = v;
+      else if (first[u] !== v && !flagged[u]) {
+        flagged[u] = 1;
+        varies++;
+      }
+    }
+    if (varies > 0) {
+      warnings.push(`${varies} unit(s) have more than one adoption year in "${opts.adopt}": with timing "row" each row is timed from its own value (as i(rel) on the data's column)`);
     }
   }
   let lo = Infinity, hi = -Infinity;
@@ -108,7 +128,7 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  if (!Number.isFinite(lo)) throw new OptionError("event study: no treated unit in the data");
+  if (!Number.isFinite(lo)) throw new SampleError("event study: no treated unit in the data");
   if (opts.binLead !== undefined) {
     if (!(opts.binLead < 0)) throw new OptionError(`binLead must be negative, got ${opts.binLead}`);
     for (let r = 0; r < p.n; r++) if (rel[r] !== NEVER_REL && rel[r] < opts.binLead) rel[r] = opts.binLead;
@@ -120,6 +140,28 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
   const lo2 = opts.binLead !== undefined ? Math.max(lo, opts.binLead) : lo;
   const hi2 = opts.binLag !== undefined ? Math.min(hi, opts.binLag) : hi;
   const refs = opts.ref === "first" ? [lo2] : Array.isArray(opts.ref) ? opts.ref : [opts.ref ?? -1];
+  // the relative periods whose terms enter the regression
+  const relSet = new Set<number>();
+  for (const v of rel) if (v !== NEVER_REL && !refs.includes(v)) relSet.add(v);
+  const terms = [...relSet].sort((a, b) => a - b);
+  if (timing === "unit") {
+    // a comparison is needed: never-treated units or units treated later
+    const cohorts = new Set<number>();
+    let never = 0;
+    for (let u = 0; u < p.nUnits; u++) {
+      if (Number.isFinite(p.cohort[u])) cohorts.add(p.cohort[u]);
+      else never++;
+    }
+    if (never === 0 && cohorts.size === 1) {
+      const g = [...cohorts][0];
+      throw new SampleError(
+        `every unit in the sample adopts in ${g} and none is never treated: the event-time terms ${terms.map((k) => `rel::${k}`).join(", ")} ` +
+          `are collinear with the ${opts.time} fixed effects and not identified`,
+        { cohort: g, units: p.nUnits, terms },
+        "an event study needs a comparison group: never-treated units or units adopting later (not yet treated)",
+      );
+    }
+  }
   const relName = "rel";
   const pf = panelFrame(frame, p, opts.fe ?? [], { [relName]: rel });
   const r = opts;
@@ -145,6 +187,14 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
     path.push({ rel: k, estimate: row.estimate, se: row.se, ciLow: row.ciLow, ciHigh: row.ciHigh, p: row.p, reference: false, binned });
     if (k < 0) leadIdx.push(j);
   }
+  const unidentified = terms.filter((k) => !fit.coefNames.includes(`${relName}::${k}`));
+  if (unidentified.length > 0) {
+    const hasNever = rel.some((v) => v === NEVER_REL);
+    warnings.push(
+      `event-time term(s) ${unidentified.map((k) => `${relName}::${k}`).join(", ")} not identified (collinear with the fixed effects): left out of the path` +
+        (hasNever ? "" : `; with no never-treated unit the path is identified only up to a linear trend in relative time, so the estimates are relative to ${[...refs, ...unidentified].join(" and ")} (choose the second reference with ref)`),
+    );
+  }
   const pretrend = waldTest(fit.coefNames, fit.coefVector, fit.vcovMatrix, leadIdx, fit.df);
-  return { method: "twfe", formula, level, path, pretrend, fit, refs, nobs: fit.nobs, warnings };
+  return { method: "twfe", formula, level, path, unidentified, pretrend, fit, refs, nobs: fit.nobs, warnings };
 }

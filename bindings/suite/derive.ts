@@ -28,3 +28,23 @@ export function relativeTime(f: Frame, r: TimingRoles, never = -1000): Float64Ar
   const adopt = f.numeric(r.adopt), year = f.numeric(r.year);
   return Float64Array.from(year, (y, i) => (Number.isFinite(adopt[i]) && adopt[i] < 9999 ? y - adopt[i] : never));
 }
+
+/** Units whose adoption value is not the same on all their rows (e.g. firms moving between
+ * cities that adopt in different years); never treated (missing or >= 9999) is one value. */
+export function adoptionVaries(f: Frame, unit: string, adopt: string, time?: string): { units: number; examples: string[] } {
+  const codes = f.codes(unit);
+  const a = f.numeric(adopt);
+  const t = time ? f.numeric(time) : null;
+  const first = new Map<number, number>();
+  const varies = new Set<number>();
+  for (let i = 0; i < f.nrows; i++) {
+    const u = codes.codes[i];
+    if (u < 0 || (t && !Number.isFinite(t[i]))) continue;
+    const v = Number.isFinite(a[i]) && a[i] < 9999 ? a[i] : Infinity;
+    const seen = first.get(u);
+    if (seen === undefined) first.set(u, v);
+    else if (seen !== v) varies.add(u);
+  }
+  const ids = [...varies].sort((x, y) => x - y);
+  return { units: ids.length, examples: ids.slice(0, 5).map((u) => codes.levels[u]) };
+}

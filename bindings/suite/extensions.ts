@@ -171,6 +171,9 @@ export function robustEventSection(ctx: SuiteContext): SectionOut {
     unit: roles.unit,
     time: roles.time,
     adopt: roles.adopt,
+    // one cohort per firm for every estimator: a firm that moves between cities adopting in
+    // different years takes its first observed city's year (counted in the warnings below)
+    cohortRule: "first",
     controls: roles.controls,
     level: opts.eventLevel,
     bootstrap: { draws: 1000, weights: "rademacher", seed: opts.seed },
@@ -188,7 +191,10 @@ export function robustEventSection(ctx: SuiteContext): SectionOut {
     yLabel: `Effect on ${roles.outcome}`,
     series,
     reference: -1,
-    notes: ["CS: never-treated controls, doubly robust without covariates, pairwise 2x2 panels; BJS: imputation from untreated observations; SA: interaction-weighted, never treated as reference cohort."],
+    notes: [
+      "CS: never-treated controls, doubly robust without covariates, pairwise 2x2 panels; BJS: imputation from untreated observations; SA: interaction-weighted, never treated as reference cohort.",
+      `One cohort per ${roles.unit}: its ${roles.adopt}; a ${roles.unit} whose ${roles.adopt} changes (a mover) takes the value of its first observed row.`,
+    ],
   };
   const rows: (string | number | null)[][] = [];
   const overall: Record<string, { estimate: number; se: number }> = {};

@@ -8,7 +8,7 @@ import { feols, withVcov, type Fit, type FeolsOptions } from "../feols.js";
 import { HdfeError, RolesError } from "../errors.js";
 import type { SscName } from "../vcov.js";
 import type { FixefRm } from "../sample.js";
-import { shiftedDid, relativeTime } from "./derive.js";
+import { shiftedDid, relativeTime, adoptionVaries } from "./derive.js";
 import { type Roles, missingColumns } from "./roles.js";
 import { PAPER } from "./published.js";
 import { checkPanel } from "../panel.js";
@@ -403,7 +403,15 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
         wald = { chi2, df: q, p_chi2: 1 - pchisq(chi2, q), F: chi2 / q, df2: fit.df, p_F: 1 - pf(chi2 / q, q, fit.df) };
       }
     }
-    results.figure1 = { ...fitRecord(fit), level: opts.eventLevel, path: pts, pretrend_wald: wald };
+    // rel = year - adopt row by row (the data's own timing, as the DiD term and fixest's i(rel)):
+    // units whose adoption year changes (movers) are timed from their current location's year
+    const movers = adoptionVaries(frame, roles.unit, roles.adopt, roles.time);
+    const timingNote = movers.units > 0
+      ? `rel = ${roles.time} - ${roles.adopt} row by row, as the DiD term: ${movers.units} ${roles.unit}(s) with more than one ${roles.adopt} value ` +
+        `(they move between locations adopting in different years, e.g. ${movers.examples.join(", ")}) are timed from their current location's year; ` +
+        `Figure 1b gives every ${roles.unit} one cohort (the ${roles.adopt} of its first observed row).`
+      : `rel = ${roles.time} - ${roles.adopt}; every ${roles.unit} has one ${roles.adopt} value.`;
+    results.figure1 = { ...fitRecord(fit), level: opts.eventLevel, path: pts, pretrend_wald: wald, timing: "row", adoption_varies: movers.units };
     const plot: EventPlot = {
       kind: "event",
       id: "figure1",
@@ -421,6 +429,7 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
         ? `Joint test that all leads are zero: F(${wald.df}, ${wald.df2}) = ${wald.F.toFixed(3)}, p = ${wald.p_F.toFixed(3)}; chi2(${wald.df}) = ${wald.chi2.toFixed(2)}, p = ${wald.p_chi2.toFixed(3)}.`
         : "No leads to test.",
       "Paper: pre-period coefficients small and insignificant, effect from year 1, peak in year 3, fading by year 5.",
+      timingNote,
     ];
     return { text, tables: [t], figures: [plot] };
   });

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
 import { OptionError } from "../../bindings/errors.js";
-import { runEventSuite, eventSuiteToJson, type EventSuiteResult, type EventMethod } from "../../bindings/event/index.js";
+import { runEventSuite, eventSuiteToJson, COHORT_RULES, type EventSuiteResult, type EventMethod, type CohortRule } from "../../bindings/event/index.js";
 import type { EventPoint } from "../../bindings/event/twfe.js";
 import type { WaldTest } from "../../bindings/event/wald.js";
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
@@ -13,6 +13,7 @@ interface Flags extends ReadFlags {
   unit: string;
   time: string;
   adopt: string;
+  cohort: string;
   controls?: string;
   fe?: string;
   method: string;
@@ -48,7 +49,8 @@ export function register(program: Command): void {
     .requiredOption("--outcome <col>", "outcome column")
     .requiredOption("--unit <col>", "panel unit id")
     .requiredOption("--time <col>", "period column (numeric)")
-    .requiredOption("--adopt <col>", "first treated period of the unit (missing, 0 or beyond the panel = never treated)")
+    .requiredOption("--adopt <col>", "adoption (first treated) period of the unit (missing, 0 or beyond the panel = never treated)")
+    .option("--cohort <rule>", "units whose adoption year varies (movers): constant (an error naming them) | first (the year on the unit's first row) | earliest | drop", "constant")
     .option("--controls <cols>", "comma-separated controls (TWFE, SA, BJS; CS with --cs-covariates)")
     .option("--fe <cols>", "comma-separated extra fixed effects for TWFE and SA")
     .option("--method <m>", "twfe | sunab | cs | bjs | bacon | all", "all")
@@ -77,6 +79,8 @@ export function register(program: Command): void {
       if (flags.csPanel !== "balanced" && flags.csPanel !== "unbalanced") throw new OptionError(`--cs-panel must be balanced or unbalanced, got "${flags.csPanel}"`);
       const bw = flags.bootWeights.toLowerCase();
       if (bw !== "rademacher" && bw !== "mammen") throw new OptionError(`--boot-weights must be rademacher or mammen, got "${flags.bootWeights}"`);
+      const cohortRule = flags.cohort.toLowerCase() as CohortRule;
+      if (!COHORT_RULES.includes(cohortRule)) throw new OptionError(`--cohort must be one of ${COHORT_RULES.join(", ")}, got "${flags.cohort}"`);
       const level = num(flags.level, "level")!;
       const ref = flags.ref === undefined ? undefined : flags.ref === "first" ? ("first" as const) : list(flags.ref).map((x) => num(x, "ref")!);
       const controls = list(flags.controls);
@@ -87,12 +91,17 @@ export function register(program: Command): void {
       if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
       const eng = await loadEngine();
       const res = runEventSuite(eng, frame, {
-        outcome: flags.outcome, unit: flags.unit, time: flags.time, adopt: flags.adopt, controls, fe, level,
+        outcome: flags.outcome, unit: flags.unit, time: flags.time, adopt: flags.adopt, cohortRule, controls, fe, level,
         controlGroup: cg, csMethod: csm, csPanel: flags.csPanel, csCovariates: flags.csCovariates === true,
         ref, binLead: num(flags.binLead, "bin-lead"), binLag: num(flags.binLag, "bin-lag"), methods,
         bootstrap: { draws: num(flags.draws, "draws")!, weights: bw, seed: num(flags.seed, "seed")! },
       });
       for (const w of res.warnings) process.stderr.write(`warning: ${w}\n`);
+      // nothing estimated: fail with the first estimator's error (its class gives the exit code)
+      if (methods.every((m) => m in res.causes)) {
+        for (const m of methods.slice(1)) process.stderr.write(`${m}: not estimated (${res.errors[m]})\n`);
+        throw res.causes[methods[0]];
+      }
       if (flags.json) process.stdout.write(JSON.stringify(eventSuiteToJson(res, methods)) + "\n");
       else process.stdout.write(renderText(res) + "\n");
     });
