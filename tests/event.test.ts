@@ -4,6 +4,8 @@
 //   Sun & Abraham vs fixest 0.12.2 references (tests/fixtures/reference/*_fixest.json):
 //     coefficients 1e-8 relative; SEs, t, raw vcov 1e-6 relative; p-values 1e-6 absolute; nobs exact
 //   TWFE event study (eventStudy) vs the fixest i(rel, ref = c(-1, -1000)) references: same
+//   Cohorts from the adoption column (late entrants, movers): eventStudy / sunabEventStudy vs feols
+//     with i(rel, ref = c(-1, -1000)) / sunab() on the same rows: coefficients and SEs 1e-10 relative
 //   Callaway & Sant'Anna vs the R `did` package on mpdta, published figures:
 //     https://bcallaway11.github.io/did/articles/did-basics.html ("An example with real data",
 //     att_gt(yname = "lemp", gname = "first.treat", idname = "countyreal", tname = "year",
@@ -19,6 +21,10 @@
 //   Goodman-Bacon: weights sum to 1 and sum w * beta = TWFE coefficient, both to 1e-10.
 import { describe, it, expect, beforeAll, vi } from "vitest";
 import { Command } from "commander";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/io/node.js";
 import { Frame } from "../bindings/frame.js";
@@ -29,14 +35,18 @@ import type { Engine } from "../bindings/wasm.js";
 import { simulatePanel } from "../bindings/simulate.js";
 import {
   sunabDetails, sunabAggregate, eventStudy, attGt, aggte, did2x2, imputationDid, baconDecomposition, runEventSuite,
-  preparePanel, type CsResult,
+  preparePanel, sunabEventStudy, type CsResult,
 } from "../bindings/event/index.js";
+import { PanelError, SampleError } from "../bindings/errors.js";
+import { robustEventSection } from "../bindings/suite/extensions.js";
+import type { SuiteContext } from "../bindings/suite/run.js";
 import { register } from "../cli/commands/event.js";
 import { FIX, loadRefs, type RefModel } from "./reference.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
 const P_ABS = 1e-6;
+const SAME_REL = 1e-10;
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
@@ -593,5 +603,243 @@ describe("hdfe event (CLI)", () => {
     const tw = await run([...base, "--method", "twfe", "--level", "0.9"]);
     expect(tw).toContain("90%");
     expect(tw).toContain("pre-trend");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Cohorts come from the adoption column: a unit entering the panel after adoption keeps its
+// adoption year; a unit whose adoption year varies is an error unless a rule is chosen.
+
+/** Staggered panel (2011-2020) whose units may enter after their adoption year and leave early. */
+function entryPanel(seed: number, plan: number[], units = 90): Record<string, Float64Array> {
+  const rng = new Rng(seed);
+  const c = { id: [] as number[], year: [] as number[], adopt: [] as number[], x: [] as number[], y: [] as number[] };
+  for (let u = 0; u < units; u++) {
+    const g = plan[u % plan.length];
+    const entry = u % 3 === 0 ? 2012 + (u % 6) : 2011;
+    const exit = u % 5 === 0 ? 2018 : 2020;
+    const a = rng.normal();
+    for (let t = entry; t <= exit; t++) {
+      const x = 0.4 * a + rng.normal();
+      c.id.push(u);
+      c.year.push(t);
+      c.adopt.push(g);
+      c.x.push(x);
+      c.y.push(a + 0.1 * (t - 2011) + 0.5 * x + (t >= g ? 0.4 + 0.1 * (t - g) : 0) + 0.3 * rng.normal());
+    }
+  }
+  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, Float64Array.from(v)]));
+}
+
+/** year - adopt, -1000 when never treated: the column fixest's i(rel, ref = c(-1, -1000)) uses. */
+const relOf = (f: Frame) => {
+  const a = f.numeric("adopt"), t = f.numeric("year");
+  return Float64Array.from(t, (v, i) => (Number.isFinite(a[i]) ? v - a[i] : -1000));
+};
+
+function writeCsv(cols: Record<string, Float64Array>): string {
+  const names = Object.keys(cols);
+  const n = cols[names[0]].length;
+  const lines = [names.join(",")];
+  for (let i = 0; i < n; i++) lines.push(names.map((k) => (Number.isFinite(cols[k][i]) ? String(cols[k][i]) : "")).join(","));
+  const file = join(mkdtempSync(join(tmpdir(), "hdfe-event-")), "panel.csv");
+  writeFileSync(file, lines.join("\n") + "\n");
+  return file;
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const hdfe = (...args: string[]) => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+describe("cohorts from the adoption column", () => {
+  const roles = { outcome: "y", unit: "id", time: "year", adopt: "adopt" };
+
+  const sameAsFeols = (f: Frame, controls: string[]) => {
+    const es = eventStudy(eng, f, { ...roles, controls });
+    const ref = feols(eng, f.withColumn("rel", relOf(f)), `y ~ i(rel, ref = c(-1, -1000))${controls.map((c) => " + " + c).join("")} | id + year`, { vcov: "cluster:id", fixefRm: "none" });
+    expect(es.fit.coefNames).toEqual(ref.coefNames);
+    expect(es.nobs).toBe(ref.nobs);
+    for (const k of ref.coefNames) {
+      expect(rel(es.fit.coef[k], ref.coef[k]), k).toBeLessThan(SAME_REL);
+      expect(rel(es.fit.se[k], ref.se[k]), k).toBeLessThan(SAME_REL);
+    }
+    return { es, ref };
+  };
+
+  it("late entrants: the TWFE path equals feols with i(rel, ref = c(-1, -1000)); every estimator uses the adoption year", () => {
+    const cols = entryPanel(21, [NaN, 2014, 2016, 2018]);
+    const f = Frame.fromColumns(cols);
+    // the panel has units entering after their adoption year
+    const firstYear = new Map<number, number>();
+    cols.id.forEach((u, i) => firstYear.set(u, Math.min(firstYear.get(u) ?? Infinity, cols.year[i])));
+    const late = [...firstYear].filter(([u, t0]) => t0 > cols.adopt[cols.id.indexOf(u)]).map(([u]) => u);
+    expect(late.length).toBe(7);
+    const { es } = sameAsFeols(f, ["x"]);
+    expect(es.unidentified).toEqual([]);
+    // a late entrant's first relative period is year of entry - adoption year (> 0), not 0
+    const u = late[0];
+    const i0 = cols.id.indexOf(u);
+    expect(preparePanel(f, roles).cohort[preparePanel(f, roles).unitLabels.indexOf(String(u))]).toBe(cols.adopt[i0]);
+    // every unit's cohort is its adoption year, whatever periods it is observed in
+    const p = preparePanel(f, roles);
+    p.unitLabels.forEach((lab, j) => {
+      const a = cols.adopt[cols.id.indexOf(Number(lab))];
+      expect(Number.isNaN(p.cohort[j]) ? NaN : p.cohort[j]).toBe(a);
+    });
+    expect(p.warnings).toEqual([]);
+    // Sun-Abraham on the panel's cohorts = sunab() on the adoption column (never treated coded 10000)
+    const sa = sunabEventStudy(eng, f, roles);
+    const fs = f.withColumn("adopt_sa", Float64Array.from(cols.adopt, (v) => (Number.isFinite(v) ? v : 10000)));
+    const ref = feols(eng, fs, "y ~ sunab(adopt_sa, year) | id + year", { vcov: "cluster:id", fixefRm: "none" });
+    expect(sa.fit.coefNames).toEqual(ref.coefNames);
+    for (const k of ref.coefNames) {
+      expect(rel(sa.fit.coef[k], ref.coef[k]), k).toBeLessThan(SAME_REL);
+      expect(rel(sa.fit.se[k], ref.se[k]), k).toBeLessThan(SAME_REL);
+    }
+    // CS groups are the adoption years; BJS treats exactly the rows with year >= adopt
+    const cs = attGt(f, { ...roles, panel: "unbalanced", bootstrap: false });
+    expect([...new Set(cs.attgt.map((r) => r.group))]).toEqual([2014, 2016, 2018]);
+    const bjs = imputationDid(eng, f, roles);
+    expect(bjs.nTreated).toBe(cols.year.filter((t, i) => t >= cols.adopt[i]).length);
+  });
+
+  it("no never-treated unit: still fixest's i(rel) path; terms seen only once every unit is treated are named as not identified", () => {
+    const f = Frame.fromColumns(entryPanel(22, [2014, 2017]));
+    const { es, ref } = sameAsFeols(f, []);
+    // rel 4..6 exist only in 2018-2020, when every unit is treated: collinear with the year effects
+    expect(es.unidentified).toEqual([4, 5, 6]);
+    expect(ref.collinear).toEqual(["rel::4", "rel::5", "rel::6"]);
+    expect(es.path.some((x) => x.rel >= 4)).toBe(false);
+    const w = es.warnings.find((x) => x.includes("not identified"))!;
+    expect(w).toContain("rel::4, rel::5, rel::6");
+    expect(w).toContain("no never-treated unit");
+  });
+
+  it("every unit adopts in the same year: a SampleError naming the unidentified terms, from the library and the CLI (exit 6)", () => {
+    const cols = entryPanel(23, [2015]);
+    const f = Frame.fromColumns(cols);
+    let err: unknown;
+    try {
+      eventStudy(eng, f, roles);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SampleError);
+    const msg = (err as SampleError).message;
+    expect(msg).toContain("every unit in the sample adopts in 2015 and none is never treated");
+    expect(msg).toContain("rel::-4, rel::-3, rel::-2, rel::0, rel::1, rel::2, rel::3, rel::4, rel::5 are collinear with the year fixed effects");
+    expect((err as SampleError).hint).toMatch(/never-treated units or units adopting later/);
+    // with a never-treated group the same cohort is identified
+    const withNever = Frame.fromColumns(entryPanel(23, [2015, NaN]));
+    expect(eventStudy(eng, withNever, roles).path.filter((x) => !x.reference).length).toBe(9);
+    const file = writeCsv(cols);
+    const base = ["event", "--data", file, "--outcome", "y", "--unit", "id", "--time", "year", "--adopt", "adopt"];
+    const r = hdfe(...base, "--method", "twfe");
+    expect(r.code, r.err).toBe(6);
+    expect(r.err).toContain("rel::-4, rel::-3");
+    // every estimator fails on this design: the command fails too, each reason printed
+    const all = hdfe(...base, "--method", "all", "--draws", "10");
+    expect(all.code, all.err).toBe(6);
+    expect(all.err).toMatch(/cs: not estimated \(no never-treated unit/);
+  });
+
+  /** entryPanel with units 1, 2 and 3 moving in 2017 to a location adopting in another year (or never). */
+  const movers = () => {
+    const cols = entryPanel(24, [NaN, 2014, 2016, 2018]);
+    const to: Record<number, number> = { 1: 2019, 2: NaN, 3: 2016 };
+    cols.adopt = Float64Array.from(cols.adopt, (a, i) => (cols.id[i] in to && cols.year[i] >= 2017 ? to[cols.id[i]] : a));
+    return cols;
+  };
+
+  it("a unit whose adoption year varies: a PanelError naming the units; --cohort first / earliest / drop time them explicitly", () => {
+    const cols = movers();
+    const f = Frame.fromColumns(cols);
+    for (const run of [() => eventStudy(eng, f, roles), () => preparePanel(f, roles), () => runEventSuite(eng, f, { ...roles, bootstrap: false })]) {
+      let err: unknown;
+      try {
+        run();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PanelError);
+      expect((err as PanelError).message).toBe('3 unit(s) have more than one adoption year in "adopt": "1" (2014, 2019), "2" (2016, never), "3" (2016, 2018)');
+      expect((err as PanelError).details).toEqual({ units: 3, examples: ["1", "2", "3"] });
+      expect((err as PanelError).hint).toMatch(/define it upstream.*--cohort first/);
+    }
+    const first = preparePanel(f, { ...roles, cohortRule: "first" });
+    const earliest = preparePanel(f, { ...roles, cohortRule: "earliest" });
+    const drop = preparePanel(f, { ...roles, cohortRule: "drop" });
+    const cohortOf = (p: ReturnType<typeof preparePanel>, u: string) => p.cohort[p.unitLabels.indexOf(u)];
+    expect([cohortOf(first, "1"), cohortOf(first, "2"), cohortOf(first, "3")]).toEqual([2014, 2016, 2018]);
+    expect([cohortOf(earliest, "1"), cohortOf(earliest, "2"), cohortOf(earliest, "3")]).toEqual([2014, 2016, 2016]);
+    expect(first.adoptionVaries).toBe(3);
+    // under "first" each has rows whose own treatment differs: 1 and 2 untreated by their rows from 2017, 3 treated in 2017
+    expect(first.nonAbsorbing).toBe(3);
+    expect(first.warnings[0]).toContain("for 3 of them some rows' own treatment");
+    expect(first.warnings[0]).toContain('3 unit(s) have more than one adoption year in "adopt"');
+    expect(first.warnings[0]).toContain("each takes the adoption year on its first observed row");
+    expect(drop.nUnits).toBe(first.nUnits - 3);
+    expect(drop.unitLabels).not.toContain("2");
+    expect(drop.warnings[0]).toMatch(/^3 unit\(s\) with more than one adoption year .* dropped/);
+    // the rule's TWFE = fixest's i(rel) on a per-unit adoption column built the same way
+    const es = eventStudy(eng, f, { ...roles, cohortRule: "first" });
+    const firstAdopt = new Map<number, number>();
+    cols.id.forEach((u, i) => (firstAdopt.has(u) ? null : firstAdopt.set(u, cols.adopt[i])));
+    const fixed = f.withColumn("adopt", Float64Array.from(cols.id, (u) => firstAdopt.get(u)!));
+    const ref = feols(eng, fixed.withColumn("rel", relOf(fixed)), "y ~ i(rel, ref = c(-1, -1000)) | id + year", { vcov: "cluster:id", fixefRm: "none" });
+    expect(es.fit.coefNames).toEqual(ref.coefNames);
+    for (const k of ref.coefNames) expect(rel(es.fit.coef[k], ref.coef[k]), k).toBeLessThan(SAME_REL);
+    // timing "row" keeps each row's own value (the data's rel column) and says so
+    const row = eventStudy(eng, f, { ...roles, timing: "row" });
+    expect(row.warnings[0]).toMatch(/^3 unit\(s\) have more than one adoption year .* timed from its own value/);
+  });
+
+  it("CLI: varying adoption exits 11 (panel) naming the units and the remedy; --cohort first runs and reports them", () => {
+    const file = writeCsv(movers());
+    const base = ["event", "--data", file, "--outcome", "y", "--unit", "id", "--time", "year", "--adopt", "adopt", "--method", "twfe"];
+    const r = hdfe(...base);
+    expect(r.code, r.err).toBe(11);
+    expect(r.err).toContain('3 unit(s) have more than one adoption year in "adopt": "1" (2014, 2019), "2" (2016, never), "3" (2016, 2018)');
+    expect(r.err).toContain("--cohort first");
+    const ok = hdfe(...base, "--cohort", "first", "--json");
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.err).toContain("warning: 3 unit(s) have more than one adoption year");
+    expect(JSON.parse(ok.out).twfe.unidentified).toEqual([]);
+    const bad = hdfe(...base, "--cohort", "last");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--cohort must be one of constant, first, earliest, drop");
+  });
+
+  it("study panel: 21 firms move between cities with different adoption years; the suite's Figure 1b times them by their first city and says so", () => {
+    const r = { outcome: "FC", unit: "firm", time: "year", adopt: "adopt" };
+    expect(() => runEventSuite(eng, frames.cbec, { ...r, methods: ["twfe"] })).toThrow(/^21 unit\(s\) have more than one adoption year in "adopt": "7" \(2020, never\), "312" \(2016, 2019\)/);
+    // the fixest reference (row timing) is unchanged and reports the movers
+    const es = eventStudy(eng, frames.cbec, { ...r, controls: CONTROLS, timing: "row", level: 0.9 });
+    expect(es.warnings[0]).toMatch(/^21 unit\(s\) have more than one adoption year .* timed from its own value/);
+    const ctx = {
+      eng, frame: frames.cbec, roles: { ...r, controls: CONTROLS },
+      opts: { eventLevel: 0.9, seed: 20250101 },
+    } as unknown as SuiteContext;
+    const sec = robustEventSection(ctx);
+    expect(sec.results.errors).toEqual({});
+    expect(sec.text.some((t) => t.startsWith('21 unit(s) have more than one adoption year in "adopt"') && t.includes("first observed row"))).toBe(true);
+    expect(sec.figures[0].notes.some((n) => n.includes("takes the value of its first observed row"))).toBe(true);
+    // its TWFE equals fixest's i(rel) with each firm's first-row adoption year
+    const frame = frames.cbec;
+    const firm = frame.codes("firm").codes, a = frame.numeric("adopt"), yr = frame.numeric("year");
+    const firstA = new Map<number, [number, number]>();
+    for (let i = 0; i < frame.nrows; i++) {
+      const cur = firstA.get(firm[i]);
+      if (!cur || yr[i] < cur[0]) firstA.set(firm[i], [yr[i], a[i]]);
+    }
+    const fixed = frame.withColumn("adopt", Float64Array.from(firm, (u) => firstA.get(u)![1]));
+    const twfe = eventStudy(eng, frame, { ...r, controls: CONTROLS, cohortRule: "first", level: 0.9 });
+    // always-treated firms (first city adopting in 2011 or before) are dropped by eventStudy: none here
+    expect(twfe.warnings.some((w) => w.includes("always-treated"))).toBe(false);
+    const ref = feols(eng, fixed.withColumn("rel", relOf(fixed)), `FC ~ i(rel, ref = c(-1, -1000)) + ${CONTROLS.join(" + ")} | firm + year`, { vcov: "cluster:firm", fixefRm: "none" });
+    expect(twfe.fit.coefNames).toEqual(ref.coefNames);
+    for (const k of ref.coefNames) expect(rel(twfe.fit.coef[k], ref.coef[k]), k).toBeLessThan(SAME_REL);
   });
 });

@@ -192,7 +192,7 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
     const hasNever = rel.some((v) => v === NEVER_REL);
     warnings.push(
       `event-time term(s) ${unidentified.map((k) => `${relName}::${k}`).join(", ")} not identified (collinear with the fixed effects): left out of the path` +
-        (hasNever ? "" : `; with no never-treated unit the path is identified only up to a linear trend in relative time, so the estimates are relative to ${[...refs, ...unidentified].join(" and ")} (choose the second reference with ref)`),
+        (hasNever ? "" : "; there is no never-treated unit, so only units not yet treated identify the path (relative periods seen only when every unit is treated cannot be)"),
     );
   }
   const pretrend = waldTest(fit.coefNames, fit.coefVector, fit.vcovMatrix, leadIdx, fit.df);
