@@ -77,6 +77,13 @@ describe("suite on the reference panel agrees with fixest", () => {
   });
   it("Figure 1: TWFE event study", () => {
     agree(onRef.results.figure1 as Rec, "event_study");
+    // rows timed by their own adoption year, as the reference's rel column; the 21 firms that move
+    // between cities adopting in different years are counted and the rule stated
+    const f1 = onRef.results.figure1 as { timing: string; adoption_varies: number };
+    expect(f1.timing).toBe("row");
+    expect(f1.adoption_varies).toBe(21);
+    const text = onRef.report.sections.find((s) => s.id === "figure1")!.text;
+    expect(text.some((t) => t.includes("21 firm(s) with more than one adopt value") && t.includes("e.g. 7, 312"))).toBe(true);
   });
   it("Table 8: every subsample", () => {
     const t8 = onRef.results.table8 as Record<string, Rec>;
