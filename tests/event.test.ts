@@ -40,7 +40,7 @@ import {
 import { PanelError, SampleError } from "../bindings/errors.js";
 import { robustEventSection } from "../bindings/suite/extensions.js";
 import type { SuiteContext } from "../bindings/suite/run.js";
-import { register } from "../cli/commands/event.js";
+import { register, renderText } from "../cli/commands/event.js";
 import { FIX, loadRefs, type RefModel } from "./reference.js";
 
 const COEF_REL = 1e-8;
@@ -715,6 +715,7 @@ describe("cohorts from the adoption column", () => {
     const w = es.warnings.find((x) => x.includes("not identified"))!;
     expect(w).toContain("rel::4, rel::5, rel::6");
     expect(w).toContain("no never-treated unit");
+    expect(renderText(runEventSuite(eng, f, { ...roles, methods: ["twfe"] }))).toContain("not identified (collinear with the fixed effects): rel::4, rel::5, rel::6");
   });
 
   it("every unit adopts in the same year: a SampleError naming the unidentified terms, from the library and the CLI (exit 6)", () => {
@@ -782,7 +783,7 @@ describe("cohorts from the adoption column", () => {
     expect(first.warnings[0]).toContain("each takes the adoption year on its first observed row");
     expect(drop.nUnits).toBe(first.nUnits - 3);
     expect(drop.unitLabels).not.toContain("2");
-    expect(drop.warnings[0]).toMatch(/^3 unit\(s\) with more than one adoption year .* dropped/);
+    expect(drop.warnings[0]).toMatch(/^3 unit\(s\) with more than one adoption year in "adopt" dropped, 26 rows /);
     // the rule's TWFE = fixest's i(rel) on a per-unit adoption column built the same way
     const es = eventStudy(eng, f, { ...roles, cohortRule: "first" });
     const firstAdopt = new Map<number, number>();

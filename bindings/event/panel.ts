@@ -111,9 +111,11 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
   const seen = new Uint8Array(U0);
   const adoptVaries = new Uint8Array(U0);
   const values: Set<number>[] = [];
+  const rowsOf = new Int32Array(U0);
   for (let i = 0; i < N; i++) {
     const u = uCodes.codes[i];
     if (u < 0 || !Number.isFinite(tAll[i])) continue;
+    rowsOf[u]++;
     const a = isNever(aAll[i], periods) ? NaN : aAll[i];
     if (tAll[i] < firstTime[u]) {
       firstTime[u] = tAll[i];
@@ -151,7 +153,8 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
   // units whose rows' treatment 1{t >= adopt_it} differs from the unit's 1{t >= cohort}
   let nonAbsorbing = 0;
   if (varying.length > 0 && needCohort && rule === "drop") {
-    warnings.push(`${varying.length} unit(s) with more than one adoption year in "${roles.adopt}" dropped (${exampleText}) (cohort rule "drop")`);
+    const rows = varying.reduce((s, u) => s + rowsOf[u], 0);
+    warnings.push(`${varying.length} unit(s) with more than one adoption year in "${roles.adopt}" dropped, ${rows} rows (${exampleText}) (cohort rule "drop")`);
   } else if (varying.length > 0 && needCohort) {
     const bad = new Uint8Array(U0);
     for (let i = 0; i < N; i++) {
@@ -183,7 +186,9 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
     }
   }
   if (droppedAlwaysTreated > 0) {
-    warnings.push(`${droppedAlwaysTreated} always-treated unit(s) (treated in or before the first period ${periods[0]}) dropped: they have no untreated period`);
+    let rows = 0;
+    for (let u = 0; u < U0; u++) if (dropUnit[u] && !(rule === "drop" && adoptVaries[u])) rows += rowsOf[u];
+    warnings.push(`${droppedAlwaysTreated} always-treated unit(s), ${rows} rows (treated in or before the first period ${periods[0]}) dropped: they have no untreated period`);
   }
 
   // usable rows

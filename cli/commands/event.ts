@@ -135,6 +135,7 @@ export function renderText(r: EventSuiteResult): string {
   if (r.twfe) {
     out.push(`== TWFE event study: ${r.twfe.formula}  (N = ${r.twfe.nobs}, ${r.twfe.fit.vcovLabel}, ${pct(L)} CIs)`);
     out.push(pathTable(r.twfe.path, L));
+    if (r.twfe.unidentified.length) out.push(`not identified (collinear with the fixed effects): ${r.twfe.unidentified.map((k) => `rel::${k}`).join(", ")}`);
     out.push(waldLine(r.twfe.pretrend));
   }
   if (r.sunab) {
