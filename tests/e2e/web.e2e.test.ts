@@ -19,7 +19,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, sep } from "node:path";
+import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import type { BrowserContext, Page } from "playwright-core";
@@ -401,6 +401,34 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     }
     expect(pageErrors).toEqual([]);
   }, 400_000);
+
+  it("suggests a model a person would write after opening a file, and drops stale results after a failed load", async () => {
+    const resultsShown = async () => (await page.getAttribute("#results", "hidden")) === null;
+    // open mpdta afresh (the earlier cases left other data and results behind)
+    await page.setInputFiles("#file", MPDTA);
+    await expect.poll(() => page.textContent("#data-status"), { timeout: 30_000 }).toContain("2,500 rows × 6 columns (CSV)");
+    // never `year ~ year`: a 0/1 treatment, an outcome that is neither the time nor the unit,
+    // the unit and the time as FE, clustered by the unit; the placebo unit is the unit
+    expect(await page.inputValue("#treatment")).toBe("treat");
+    const outcome = await page.inputValue("#outcome");
+    expect(["year", "countyreal", "first.treat", "treat"]).not.toContain(outcome);
+    expect(await page.textContent("#formula")).toBe(`${outcome} ~ treat | countyreal + year, vcov = cluster:countyreal`);
+    expect(await page.inputValue("#placebo-unit")).toBe("countyreal");
+    expect(await resultsShown()).toBe(false); // new data: old results gone
+    // estimate the TWFE model, then open a file that cannot be read: the error shows, the old
+    // results do not (the suggested `treat` is absorbed by the county FE in mpdta)
+    await openAndSpecify(page, MPDTA, "CSV");
+    await page.click("#run");
+    await expect.poll(resultsShown, { timeout: 60_000 }).toBe(true);
+    const bad = join(mkdtempSync(join(tmpdir(), "hdfe-bad-")), "broken.parquet");
+    writeFileSync(bad, "this is not a parquet file");
+    await page.setInputFiles("#file", bad);
+    await expect.poll(() => page.textContent("#data-status"), { timeout: 30_000 }).toBe("No data loaded.");
+    expect(await page.getAttribute("#error", "hidden")).toBeNull();
+    expect((await page.textContent("#error"))!.length).toBeGreaterThan(0);
+    expect(await resultsShown()).toBe(false);
+    rmSync(dirname(bad), { recursive: true, force: true });
+  });
 });
 
 if (!haveChromium) {
