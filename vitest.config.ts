@@ -1,8 +1,16 @@
 import { defineConfig } from "vitest/config";
 
+// `npm test`: every suite except the heavy ones (1M+ rows), which `npm run test:large` runs
+// (vitest.large.config.ts); .ci/run runs both. Property tests share one fixed fast-check seed
+// (tests/setup.ts), printed with the counterexample on failure.
+// (and the pack-and-install test, which runs npm pack, npm install and a browser)
+export const HEAVY = ["tests/large.test.ts", "tests/io.speed.test.ts", "tests/package.test.ts"];
+
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    exclude: ["**/node_modules/**", ...HEAVY],
+    setupFiles: ["tests/setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",

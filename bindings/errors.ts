@@ -1,5 +1,7 @@
 // A flat set of named error classes. The CLI maps each class to its own exit code
-// (cli/errors.ts); library callers can switch on `err.name` or `instanceof`.
+// (cli/errors.ts); library callers can switch on `err.name` or `instanceof`. Each class
+// states its name as a string: minifiers rename classes, so `new.target.name` would read
+// "Vt" in a minified bundle (tests/package.test.ts checks the shipped bundles).
 
 export class HdfeError extends Error {
   /** Short advice printed under the message by the CLI. */
@@ -8,7 +10,7 @@ export class HdfeError extends Error {
   details?: Record<string, unknown>;
   constructor(message: string, details?: Record<string, unknown>, hint?: string) {
     super(message);
-    this.name = new.target.name;
+    this.name = "HdfeError";
     this.details = details;
     this.hint = hint;
   }
@@ -16,6 +18,7 @@ export class HdfeError extends Error {
 
 /** Formula text that does not parse; `position` is the 0-based offending character. */
 export class FormulaSyntaxError extends HdfeError {
+  override name = "FormulaSyntaxError";
   position: number;
   formula: string;
   constructor(message: string, formula: string, position: number, hint?: string) {
@@ -27,31 +30,51 @@ export class FormulaSyntaxError extends HdfeError {
 }
 
 /** A column named in a formula or option that the data does not have, or of the wrong type. */
-export class ColumnError extends HdfeError {}
+export class ColumnError extends HdfeError {
+  override name = "ColumnError";
+}
 
 /** Bad option values or inconsistent arguments. */
-export class OptionError extends HdfeError {}
+export class OptionError extends HdfeError {
+  override name = "OptionError";
+}
 
 /** Input files that cannot be read or parsed. */
-export class DataReadError extends HdfeError {}
+export class DataReadError extends HdfeError {
+  override name = "DataReadError";
+}
 
 /** The estimation sample is empty or degenerate (all rows removed, constant outcome...). */
-export class SampleError extends HdfeError {}
+export class SampleError extends HdfeError {
+  override name = "SampleError";
+}
 
 /** Fixed-effect projections did not reach the tolerance within the iteration limit. */
-export class NonConvergenceError extends HdfeError {}
+export class NonConvergenceError extends HdfeError {
+  override name = "NonConvergenceError";
+}
 
 /** A variance estimate that cannot be computed (one cluster, singular bread...). */
-export class VcovError extends HdfeError {}
+export class VcovError extends HdfeError {
+  override name = "VcovError";
+}
 
 /** Data or buffers too large for one WASM instance. */
-export class WasmMemoryError extends HdfeError {}
+export class WasmMemoryError extends HdfeError {
+  override name = "WasmMemoryError";
+}
 
 /** A kernel returned an unexpected status (a bug, never a data problem). */
-export class KernelError extends HdfeError {}
+export class KernelError extends HdfeError {
+  override name = "KernelError";
+}
 
 /** A roles file or panel that cannot support a suite table. */
-export class RolesError extends HdfeError {}
+export class RolesError extends HdfeError {
+  override name = "RolesError";
+}
 
 /** Duplicate (unit, time) pairs where a panel is required. */
-export class PanelError extends HdfeError {}
+export class PanelError extends HdfeError {
+  override name = "PanelError";
+}

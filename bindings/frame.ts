@@ -17,6 +17,18 @@ export interface Codes {
   values?: Float64Array;
 }
 
+/** An Apache Arrow Table, by shape (a table from another copy of apache-arrow fails instanceof). */
+function isArrowTable(t: unknown): t is Table {
+  const x = t as { numRows?: unknown; schema?: { fields?: unknown }; getChild?: unknown } | null;
+  return typeof x === "object" && x !== null && typeof x.numRows === "number" && Array.isArray(x.schema?.fields) && typeof x.getChild === "function";
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? `an object (${Object.keys(v as object).slice(0, 5).join(", ") || "no keys"})` : typeof v;
+}
+
 export class Frame {
   readonly nrows: number;
   private readonly table: Table | null;
@@ -25,7 +37,22 @@ export class Frame {
   private readonly codeCache = new Map<string, Codes>();
   private readonly order: string[];
 
-  private constructor(table: Table | null, nrows: number, order: string[]) {
+  /**
+   * `new Frame(table)` wraps an Apache Arrow Table (as Frame.fromArrow does); plain columns
+   * go through Frame.fromColumns. The two further arguments are internal.
+   */
+  constructor(table: Table | null, nrows?: number, order?: string[]) {
+    if (nrows === undefined || order === undefined) {
+      if (!isArrowTable(table)) {
+        throw new ColumnError(
+          `new Frame() takes an Apache Arrow Table, got ${describe(table)}`,
+          undefined,
+          "for plain columns use Frame.fromColumns({ y: [...], x: [...] }); for a file, readTable() then Frame.fromArrow(result.table)",
+        );
+      }
+      nrows = table.numRows;
+      order = table.schema.fields.map((f) => f.name);
+    }
     this.table = table;
     this.nrows = nrows;
     this.order = order;

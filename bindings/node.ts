@@ -10,6 +10,8 @@ import "./demean-node.js";
 export * from "./index.js";
 export * from "./extras.js";
 export { placeboThreads } from "./placebo-node.js";
+// the streaming file reader (CSV in 8 MiB chunks, Parquet, Arrow IPC) for Node callers
+export { readFile, type FileReadOptions } from "./io/node.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 

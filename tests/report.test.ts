@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   formatCount,
+  formatFixed,
   formatNumber,
+  formatPValue,
   formatStat,
   histogramBins,
   MAX_BINS,
@@ -609,5 +611,107 @@ describe("documents", () => {
     writeFileSync(join(dir, "report-sample.md"), renderMarkdown(sample, { figurePath: (id) => `figures/${id}.svg` }));
     for (const s of sample.sections) for (const f of s.figures) writeFileSync(join(dir, "figures", `${f.id}.svg`), renderFigure(f));
     expect(readdirSync(join(dir, "figures")).length).toBe(3);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// What a reader sees: dropped terms, number formats, labels that do not collide
+
+/** The attributes of the first element matching `tag` whose text or class matches. */
+function svgEl(svg: string, tag: string, pred: (attrs: Record<string, string>, text: string) => boolean): { attrs: Record<string, string>; text: string } {
+  const re = new RegExp(`<${tag}\\b([^>]*?)(?:/>|>([^<]*)</${tag}>)`, "g");
+  for (const m of svg.matchAll(re)) {
+    const attrs = Object.fromEntries([...m[1].matchAll(/([\w:-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]]));
+    if (pred(attrs, m[2] ?? "")) return { attrs, text: m[2] ?? "" };
+  }
+  throw new Error(`no <${tag}> found`);
+}
+
+/** Horizontal span of a text element, sized generously (0.62 em a character). */
+function textSpan(t: { attrs: Record<string, string>; text: string }): [number, number] {
+  const x = Number(t.attrs.x), w = t.text.length * Number(t.attrs["font-size"] ?? 12) * 0.62;
+  return t.attrs["text-anchor"] === "end" ? [x - w, x] : t.attrs["text-anchor"] === "middle" ? [x - w / 2, x + w / 2] : [x, x + w];
+}
+
+describe("reader-facing details", () => {
+  const col = (label: string, coefs: RegressionTable["columns"][number]["coefs"], dropped?: string[]) => ({ label, coefs, stats: { Observations: 100 }, dropped });
+  const cell = (e: number) => ({ estimate: e, se: 0.1, p: 0.5 });
+
+  it("names terms dropped as collinear under the table and in their cells", () => {
+    const t: RegressionTable = {
+      kind: "regression", id: "t5", title: "Table 5", rows: ["did", "Age", "Size"], labels: { did: "Zone x Post" },
+      columns: [col("(1)", { did: cell(0.2) }), col("(2)", { did: cell(0.2), Size: cell(1) }, ["Age"]), col("(3)", { did: cell(0.2), Size: cell(1) }, ["Age"])],
+      notes: [],
+    };
+    for (const fmt of ["md", "html", "text", "latex"] as const) {
+      const out = renderTable(t, fmt).replace(/\s+/g, " "); // text wraps its notes
+      expect(out, fmt).toContain("Age: removed because of collinearity (with the fixed effects or the other regressors) in (2), (3).");
+      expect(out, fmt).toContain("(collinear)");
+    }
+    const md = renderTable(t, "md").split("\n");
+    const age = mdCells(md.find((l) => l.startsWith("| Age"))!);
+    expect(age).toEqual(["Age", "", "(collinear)", "(collinear)"]); // (1) never had Age
+    // a term every column dropped says so
+    const all = renderTable({ ...t, columns: t.columns.map((c) => ({ ...c, dropped: ["Age"] })) }, "md");
+    expect(all).toContain("Age: removed because of collinearity (with the fixed effects or the other regressors) in every column.");
+  });
+
+  it("data tables print one number style per column; p-values from draws never read 0", () => {
+    const t = {
+      kind: "data" as const, id: "t2", title: "Table 2", header: ["Variable", "Mean", "Max", "p"],
+      rows: [["a", 0.0636, 87288.8, formatPValue(0, 500)], ["b", 8.51, 3463.6, formatPValue(0.09, 500)], ["c", 0.007, 1.755, formatPValue(0.984, 500)]],
+      notes: [],
+    };
+    const md = renderTable(t, "md").split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| :"));
+    expect(mdCells(md[0])).toEqual(["Variable", "Mean", "Max", "p"]);
+    expect(md.slice(1).map(mdCells)).toEqual([
+      ["a", "0.064", "87,288.800", "< 0.002"],
+      ["b", "8.510", "3,463.600", "0.090"],
+      ["c", "0.007", "1.755", "0.984"],
+    ]);
+    // the p column is numeric: right-aligned like the others
+    expect(renderTable(t, "md")).toContain("| :--- | ---: | ---: | ---: |");
+    expect(formatFixed(0.000123)).toBe("0.000123");
+    expect(formatFixed(-0.0004, 3)).toBe("-0.000400"); // 3 significant digits, as formatNumber
+    expect(formatPValue(0, 10000)).toBe("< 0.0001");
+    expect(formatPValue(0.0004)).toBe("0.00040");
+    expect(formatPValue(1)).toBe("1.000");
+  });
+
+  it("the histogram's draw count moves away from a marker line in its corner", () => {
+    for (const value of [0.259, 0.29, 0.31, -0.2, 0.05]) {
+      const h = { ...sampleHistogram(), values: Array.from({ length: 500 }, (_, i) => -0.2 + 0.5 * ((i * 7919) % 500) / 500), marker: { value, label: `true estimate ${value}` } };
+      const svg = renderFigure(h);
+      const line = svgEl(svg, "line", (a) => a.class === "marker-line");
+      const count = svgEl(svg, "text", (_, s) => s === "500 draws");
+      const [c0, c1] = textSpan(count);
+      const x = Number(line.attrs.x1);
+      expect(x < c0 - 2 || x > c1 + 2, `marker ${value}: line at ${x}, count over [${c0}, ${c1}]`).toBe(true);
+      const label = svgEl(svg, "text", (_, s) => s.startsWith("true estimate"));
+      const [l0, l1] = textSpan(label);
+      const sameLine = label.attrs.y === count.attrs.y;
+      expect(!sameLine || l1 < c0 || l0 > c1, `marker ${value}: label [${l0}, ${l1}] over the count [${c0}, ${c1}]`).toBe(true);
+    }
+  });
+
+  it("the scatter's reference-line label sits where no point is", () => {
+    // points crowding the right end of the TWFE line, then both ends
+    const crowd = (xs: number[]) => xs.map((x, i) => ({ x, y: 0.259 + (i % 2 ? 0.004 : -0.004), group: "Treated vs never treated" }));
+    for (const pts of [crowd([0.9, 0.95, 1.0]), crowd([0.0, 0.02, 0.9, 0.95, 1.0])]) {
+      const f: ScatterPlot = { ...sampleScatter(), points: [...pts, { x: 0.5, y: -0.5, group: "Later vs earlier treated" }, { x: 0.5, y: 0.8, group: "Later vs earlier treated" }] };
+      const svg = renderFigure(f);
+      const label = svgEl(svg, "text", (a) => a.class === "hline-label");
+      const [x0, x1] = textSpan(label);
+      const y = Number(label.attrs.y);
+      const markers = [...svg.matchAll(/<(?:circle|path|rect)\b[^>]*class="marker"[^>]*>/g)].map((m) => m[0]);
+      expect(markers.length).toBe(pts.length + 2);
+      for (const m of markers) {
+        const cx = Number(/cx="([^"]+)"/.exec(m)?.[1] ?? /data-px="([^"]+)"/.exec(m)?.[1] ?? NaN);
+        const cy = Number(/cy="([^"]+)"/.exec(m)?.[1] ?? NaN);
+        if (!Number.isFinite(cx) || !Number.isFinite(cy)) continue;
+        const inside = cx + 5 > x0 && cx - 5 < x1 && cy + 5 > y - 12 && cy - 5 < y + 2;
+        expect(inside, `point (${cx}, ${cy}) under the label [${x0}, ${x1}] x [${y - 12}, ${y + 2}]`).toBe(false);
+      }
+    }
   });
 });

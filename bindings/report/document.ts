@@ -64,6 +64,8 @@ table.hdfe-table th, table.hdfe-table td { padding: .12rem .75rem; white-space: 
 table.hdfe-table thead tr:first-child > * { border-top: 2px solid var(--rule); padding-top: .35rem; }
 table.hdfe-table thead tr:last-child > * { border-bottom: 1px solid var(--rule); padding-bottom: .3rem; }
 table.hdfe-table thead th { font-weight: normal; text-align: center; }
+/* long column headers ("+ Size, Age, ROE, Urban, Income, Fiscal") wrap instead of widening the table past the page */
+table.hdfe-table thead th:not(:first-child) { white-space: normal; min-width: 4.5rem; max-width: 9rem; }
 table.hdfe-table thead th.span { background: linear-gradient(#888, #888) no-repeat center bottom / calc(100% - 1rem) 1px; }
 table.hdfe-table tbody + tbody tr:first-child > * { border-top: 1px solid var(--rule); }
 table.hdfe-table tbody tr:first-child > * { padding-top: .35rem; }

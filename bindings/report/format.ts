@@ -21,6 +21,30 @@ function fixedNoNegZero(x: number, d: number): string {
 }
 
 /**
+ * A number in a data table (descriptive statistics, placebo summaries): `digits` fixed
+ * decimals with thousands separators, so that a column reads alike (0.064, 8.510,
+ * 87,288.800); a value that would print as 0 keeps `digits` significant digits (0.000123).
+ */
+export function formatFixed(x: number, digits = 3): string {
+  if (!Number.isFinite(x)) return formatNumber(x, digits);
+  const s = fixedNoNegZero(x, digits);
+  if (Number(s) === 0 && x !== 0) return formatNumber(x, digits);
+  const [int, frac] = s.split(".");
+  const sep = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return frac === undefined ? sep : `${sep}.${frac}`;
+}
+
+/**
+ * A p-value from N draws or a finite sample: "< 0.002" (1/N) when none of the draws was as
+ * extreme, else 3 decimals (0.090, 0.984).
+ */
+export function formatPValue(p: number, draws?: number): string {
+  if (!Number.isFinite(p)) return formatNumber(p);
+  if (p === 0 && draws !== undefined && draws > 0) return `< ${formatNumber(1 / draws, 1)}`;
+  return p !== 0 && p < 0.001 ? formatNumber(p, 2) : fixedNoNegZero(p, 3);
+}
+
+/**
  * The paper's number style: 3 significant digits below 1 in absolute value (0.251, 0.0153,
  * 0.00265), 3 decimals from 1 on (1.918, 12.346, 307.500), with fewer decimals past 3 integer
  * digits so that at most 6 significant digits print (3463.60, 420285). `digits` changes the 3.

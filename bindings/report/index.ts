@@ -8,6 +8,8 @@ export {
   STARS_LEGEND,
   formatNumber,
   formatCount,
+  formatFixed,
+  formatPValue,
   formatStat,
   fullPrecision,
   escapeHtml,

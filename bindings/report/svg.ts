@@ -381,17 +381,21 @@ function histogramSvg(f: HistogramPlot): string {
   });
   body.push(el("g", { class: "bars" }, bars.join("")));
   const countLabel = `${formatCount(n)} draws`;
-  const countLeft = L.x1 - 4 - textWidth(countLabel, TICK_SIZE);
-  body.push(text(L.x1 - 4, L.y0 + 14, countLabel, { "text-anchor": "end", "font-size": TICK_SIZE, fill: "#555555" }));
+  const countW = textWidth(countLabel, TICK_SIZE);
+  // the draw count sits top right, or top left when the marker line runs through that corner
+  const mx = marker ? sx(marker.value) : NaN;
+  const countOnLeft = marker !== undefined && mx >= L.x1 - 4 - countW - 8;
+  const countLeft = countOnLeft ? L.x0 + 4 : L.x1 - 4 - countW;
+  body.push(text(countOnLeft ? L.x0 + 4 : L.x1 - 4, L.y0 + 14, countLabel, { "text-anchor": countOnLeft ? "start" : "end", "font-size": TICK_SIZE, fill: "#555555" }));
   if (marker) {
-    const x = sx(marker.value);
+    const x = mx;
     body.push(el("line", { class: "marker-line", x1: x, y1: L.y0, x2: x, y2: L.y1, stroke: "#D55E00", "stroke-width": 2 }));
     const label = marker.label;
     const w = textWidth(label, LABEL_SIZE);
     const right = x + 6 + w <= L.x1 - 4 || x - 6 - w < L.x0;
     const a = right ? x + 6 : x - 6 - w;
-    // the draw count sits top right: drop the marker label a line when they would overlap
-    const ly = a + w > countLeft - 6 ? L.y0 + 34 : L.y0 + 14;
+    // drop the marker label a line when it would overlap the draw count
+    const ly = a < countLeft + countW + 6 && a + w > countLeft - 6 ? L.y0 + 34 : L.y0 + 14;
     body.push(text(right ? x + 6 : x - 6, ly, label, { "text-anchor": right ? "start" : "end", "font-size": LABEL_SIZE, "font-weight": "bold", fill: "#D55E00" }));
   }
   return svgDoc(f, body);
@@ -421,7 +425,28 @@ function scatterSvg(f: ScatterPlot): string {
   if (hline) {
     const y = sy(hline.value);
     body.push(el("line", { class: "hline", x1: L.x0, y1: y, x2: L.x1, y2: y, stroke: "#444444", "stroke-width": 1.5, "stroke-dasharray": "6 4" }));
-    body.push(text(L.x1 - 4, y - 6, `${hline.label} = ${num(hline.value)}`, { "text-anchor": "end", "font-size": TICK_SIZE, fill: "#333333" }));
+    const label = `${hline.label} = ${num(hline.value)}`;
+    // a generous width (labels must not touch points even where the font runs wide)
+    const w = label.length * TICK_SIZE * 0.62;
+    // the place (right end, left end, middle; above or below the line) whose box touches the
+    // fewest markers, the first of those in this order
+    const ends = [
+      { x: L.x1 - 4, anchor: "end" },
+      { x: L.x0 + 4, anchor: "start" },
+      { x: (L.x0 + L.x1) / 2, anchor: "middle" },
+    ];
+    const spots = [y - 6, y + TICK_SIZE + 4].flatMap((ty) => ends.map((e) => ({ ...e, y: ty })));
+    const touched = (sp: (typeof spots)[number]) => {
+      const x0 = sp.anchor === "end" ? sp.x - w : sp.anchor === "middle" ? sp.x - w / 2 : sp.x, x1 = x0 + w;
+      const y0 = sp.y - TICK_SIZE, y1 = sp.y + 2;
+      return pts.filter((p) => {
+        const px = sx(p.x), py = sy(p.y);
+        return !(px + 6 < x0 || px - 6 > x1 || py + 6 < y0 || py - 6 > y1);
+      }).length;
+    };
+    const hits = spots.map(touched);
+    const sp = spots[hits.indexOf(Math.min(...hits))];
+    body.push(text(sp.x, sp.y, label, { class: "hline-label", "text-anchor": sp.anchor, "font-size": TICK_SIZE, fill: "#333333" }));
   }
   for (const g of groups) {
     const st = style.get(g)!;

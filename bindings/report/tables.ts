@@ -8,6 +8,7 @@ import {
   escapeLatex,
   escapeMarkdown,
   formatCount,
+  formatFixed,
   formatNumber,
   formatQuoted,
   formatStat,
@@ -103,10 +104,12 @@ function columnName(c: ModelColumn): string {
   return c.header ? `${c.header} ${c.label}` : c.label;
 }
 
+const DROPPED: Cell = { text: "(collinear)" };
+
 function coefCells(c: ModelColumn, name: string): [Cell, Cell] {
   if (c.skipped) return [EMPTY, EMPTY];
   const cell = c.coefs[name];
-  if (!cell) return [EMPTY, EMPTY];
+  if (!cell) return c.dropped?.includes(name) ? [DROPPED, EMPTY] : [EMPTY, EMPTY];
   const est: Cell = Number.isFinite(cell.estimate)
     ? { text: formatNumber(cell.estimate), stars: significanceStars(cell.p), num: true }
     : { text: "NA" };
@@ -192,6 +195,7 @@ export function layoutRegression(t: RegressionTable): RegressionLayout {
   }));
 
   for (const n of t.notes) if (!isStarsLegend(n)) notes.push(n);
+  notes.push(...droppedNotes(t));
   cols.forEach((c) => {
     if (c.skipped) notes.push(`Column ${columnName(c)} not estimated: ${c.skipped}`);
   });
@@ -211,6 +215,17 @@ export function layoutRegression(t: RegressionTable): RegressionLayout {
     notes,
     hasPublished: pubCols.length > 0,
   };
+}
+
+/** One note per term a model dropped as collinear: "Age: removed as collinear in (3), (4), (5)." */
+function droppedNotes(t: RegressionTable): string[] {
+  const label = (name: string) => t.labels?.[name] ?? name;
+  const where = new Map<string, string[]>();
+  // a column by its label ("(3)") where labels are unique, else with its header ("FC (1)")
+  const unique = new Set(t.columns.map((c) => c.label)).size === t.columns.length;
+  for (const c of t.columns) for (const n of c.dropped ?? []) where.set(n, [...(where.get(n) ?? []), unique ? c.label : columnName(c)]);
+  return [...where].map(([n, cols]) =>
+    `${label(n)}: removed because of collinearity (with the fixed effects or the other regressors) in ${cols.length === t.columns.length ? "every column" : cols.join(", ")}.`);
 }
 
 /** "R2" -> "R²" in labels (md / html / text). */
@@ -511,20 +526,24 @@ interface DataLayout {
 }
 
 /** Columns whose integers are codes or years, printed without thousands separators. */
+const NUMERIC_TEXT = /^(?:[<>] )?-?\d[\d,]*(?:\.\d+)?(?:e-?\d+)?$/;
 const NO_SEPARATOR = /\b(year|years|cohort|period|time|id|code|date)\b/i;
 
 function layoutData(t: DataTable): DataLayout {
   const ncol = Math.max(t.header.length, ...t.rows.map((r) => r.length));
   const digits = t.digits ?? 3;
   const header = Array.from({ length: ncol }, (_, j) => t.header[j] ?? "");
-  const numeric = header.map((_, j) => t.rows.some((r) => typeof r[j] === "number") && t.rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === "number"));
+  // a column is numeric (right-aligned, math mode in LaTeX) when its cells are numbers or
+  // pre-formatted numbers such as "< 0.002"
+  const isNum = (v: unknown) => typeof v === "number" || (typeof v === "string" && NUMERIC_TEXT.test(v));
+  const numeric = header.map((_, j) => t.rows.some((r) => isNum(r[j])) && t.rows.every((r) => r[j] === null || r[j] === undefined || r[j] === "" || isNum(r[j])));
   const cells = t.rows.map((r) =>
     header.map((h, j) => {
       const v = r[j];
       if (v === null || v === undefined) return "";
       if (typeof v === "string") return v;
       if (Number.isInteger(v)) return NO_SEPARATOR.test(h) ? String(v) : formatCount(v);
-      return formatNumber(v, digits);
+      return formatFixed(v, digits);
     }),
   );
   return { id: t.id, title: t.title, header, cells, numeric, notes: t.notes };

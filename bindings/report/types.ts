@@ -23,6 +23,8 @@ export interface ModelColumn {
   published?: { coef: string; estimate: number; se?: number; n?: number };
   /** why a column could not be estimated (the table keeps the column, empty) */
   skipped?: string;
+  /** terms of this model removed as collinear (with the FE or earlier regressors) */
+  dropped?: string[];
 }
 
 export interface RegressionTable {

@@ -7,6 +7,7 @@ import { placebo } from "../placebo.js";
 import { runEventSuite } from "../event/index.js";
 import { RolesError } from "../errors.js";
 import { PAPER } from "./published.js";
+import { formatPValue } from "../report/format.js";
 
 type SectionOut = ReportSection & { results: Record<string, unknown> };
 
@@ -94,6 +95,8 @@ export function placeboSection(ctx: SuiteContext): SectionOut {
   const pub = PAPER.table7;
   const p = res.p;
   const fmt = (x: number) => x.toFixed(3);
+  // p-values from the draws: "< 0.002" for none of 500 as extreme (the paper's with its N)
+  const pv = (x: number) => formatPValue(x, res.valid);
   const table: DataTable = {
     kind: "data",
     id: "table7",
@@ -104,9 +107,9 @@ export function placeboSection(ctx: SuiteContext): SectionOut {
       ["Draws", res.valid, null, pub.draws],
       ["Mean of placebo estimates", mean(res.draws), null, null],
       ["SD of placebo estimates", sd(res.draws), null, null],
-      ["p two-sided (|b*| >= |b|)", p.twoSided.p, p.twoSided.mcse, pub.pTwoSided],
-      ["p left (b* <= b)", p.left.p, p.left.mcse, pub.pLeft],
-      ["p right (b* >= b)", p.right.p, p.right.mcse, pub.pRight],
+      ["p two-sided (|b*| >= |b|)", pv(p.twoSided.p), p.twoSided.mcse, pv(pub.pTwoSided)],
+      ["p left (b* <= b)", pv(p.left.p), p.left.mcse, pv(pub.pLeft)],
+      ["p right (b* >= b)", pv(p.right.p), p.right.mcse, pv(pub.pRight)],
     ],
     notes: [
       `Adoption years permuted across ${res.units} ${roles.city} units (${res.cohorts.length} adoption years plus never treated), seed ${res.seed}; ties within ${1e-7} counted as ritest does; Monte-Carlo s.e. sqrt(p(1-p)/N).`,
@@ -121,7 +124,7 @@ export function placeboSection(ctx: SuiteContext): SectionOut {
     values: Array.from(res.draws).filter(Number.isFinite),
     marker: { value: res.estimate, label: `true estimate ${fmt(res.estimate)}` },
     xLabel: "Placebo coefficient of Zone x Post",
-    notes: [`p two-sided ${fmt(p.twoSided.p)}, left ${fmt(p.left.p)}, right ${fmt(p.right.p)}.`],
+    notes: [`p two-sided ${pv(p.twoSided.p)}, left ${pv(p.left.p)}, right ${pv(p.right.p)}.`],
   };
   return {
     id: "table7",
@@ -160,6 +163,14 @@ const METHOD_LABEL: Record<string, string> = {
   sunab: "Sun & Abraham (2021)",
   cs: "Callaway & Sant'Anna (2021)",
   bjs: "Borusyak, Jaravel & Spiess (2024)",
+};
+
+/** Legend labels of the Goodman-Bacon comparison types. */
+const BACON_LABEL: Record<string, string> = {
+  treated_vs_never: "Treated vs never treated",
+  earlier_vs_later: "Earlier vs later treated (later as control)",
+  later_vs_earlier: "Later vs earlier treated (earlier as control)",
+  later_vs_always: "Later treated vs always treated",
 };
 
 /** Robust staggered-adoption estimators beside the TWFE event study, and the
@@ -213,7 +224,7 @@ export function robustEventSection(ctx: SuiteContext): SectionOut {
       id: "bacon",
       title: "Goodman-Bacon decomposition of the TWFE DiD",
       header: ["Comparison", "Weight", "Average estimate", "2x2 comparisons"],
-      rows: res.bacon.byType.map((b) => [b.type, b.weight, b.estimate, b.count]),
+      rows: res.bacon.byType.map((b) => [BACON_LABEL[b.type] ?? b.type, b.weight, b.estimate, b.count]),
       notes: [`Weights sum to ${res.bacon.weightSum.toFixed(6)}; weighted sum ${res.bacon.weightedSum.toFixed(6)} = TWFE ${res.bacon.twfe.toFixed(6)} (balanced panel of ${res.bacon.nUnits} units).`],
       digits: 4,
     });
@@ -223,7 +234,7 @@ export function robustEventSection(ctx: SuiteContext): SectionOut {
       title: "Goodman-Bacon decomposition: every 2x2 comparison",
       xLabel: "Weight",
       yLabel: "2x2 DiD estimate",
-      points: res.bacon.comparisons.map((c) => ({ x: c.weight, y: c.estimate, group: c.type })),
+      points: res.bacon.comparisons.map((c) => ({ x: c.weight, y: c.estimate, group: BACON_LABEL[c.type] ?? c.type })),
       hline: { value: res.bacon.twfe, label: "TWFE" },
       notes: [],
     });

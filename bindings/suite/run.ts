@@ -78,6 +78,7 @@ function column(fit: Fit, label: string, names: string[], fe: Record<string, str
     label,
     header,
     coefs,
+    dropped: fit.collinear.filter((n) => names.includes(n)),
     stats: { ...fe, Observations: fit.nobs, R2: round(fit.r2, 3), "Within R2": fit.withinR2 === null ? "" : round(fit.withinR2, 3) },
   };
 }
@@ -239,7 +240,7 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
       title: "Table 2. Descriptive statistics",
       header: ["Variable", "N", "Mean", "SD", "Min", "Max", "Paper mean", "Paper SD"],
       rows,
-      notes: [`Paper: N = ${PAPER.table2.N} firm-years. "Post" is reported as the DiD term Zone x Post.`],
+      notes: [`Paper: N = ${PAPER.table2.N.toLocaleString("en-US")} firm-years. "Post" is reported as the DiD term Zone x Post.`],
     };
     return { text: [`${frame.nrows.toLocaleString("en-US")} rows in the panel.`], tables: [t], figures: [] };
   });

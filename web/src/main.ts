@@ -141,11 +141,13 @@ function populate(info: DatasetInfo, fresh: boolean): void {
   const fe = pick(checked($("fixef")), s.fixef);
   const ctl = pick(checked($("controls-list")), s.controls);
   const cl = pick(checked($("cluster")), s.cluster);
-  options($("outcome"), numeric, fresh ? s.outcome : undefined);
-  options($("treatment"), numeric, s.treatment ?? undefined);
+  // no suggestion: an empty choice first, so that nothing is estimated until the user picks
+  options($("outcome"), numeric, fresh ? (s.outcome ?? "") : undefined, fresh && !s.outcome ? "(choose the outcome)" : undefined);
+  options($("treatment"), numeric, fresh ? (s.treatment ?? "") : (s.treatment ?? undefined), fresh && !s.treatment ? "(choose the treatment)" : undefined);
   options($("first-treat"), numeric, fresh ? s.firstTreat : undefined, "(none)");
   options($("year"), numeric, fresh ? s.year : undefined, "(none)");
-  options($("placebo-unit"), all, fresh ? (s.cluster?.[0] ?? undefined) : undefined);
+  // the placebo reassigns adoption years across units: default to the unit, never the time column
+  options($("placebo-unit"), all, fresh ? (s.cluster?.[0] ?? s.fixef?.find((n) => n !== s.year) ?? all.find((n) => n !== s.year)) : undefined);
   checks($("fixef"), "fixef", all, fe);
   checks($("controls-list"), "controls", numeric, ctl);
   checks($("cluster"), "cluster", all, cl);
@@ -192,10 +194,9 @@ $("file").addEventListener("change", async () => {
     const bytes = await file.arrayBuffer();
     return client.request("load", { name: file.name, bytes }, { transfer: [bytes] });
   });
-  if (info) {
-    resetResults();
-    populate(info, true);
-  }
+  // results of the previous data never stay on screen, whether or not the new file loaded
+  resetResults();
+  if (info) populate(info, true);
   else $("data-status").textContent = "No data loaded.";
 });
 
@@ -287,7 +288,11 @@ $("run-placebo").addEventListener("click", async () => {
       },
     }),
   );
-  if (!res) return;
+  if (!res) {
+    bar.value = 0;
+    $("placebo-status").textContent = "The placebo did not run (see the message above).";
+    return;
+  }
   state.placebo = res;
   bar.value = 1;
   const secs = ((performance.now() - t0) / 1000).toFixed(1);
@@ -297,7 +302,7 @@ $("run-placebo").addEventListener("click", async () => {
   const fig = placeboFigure(res);
   $("placebo-plot").innerHTML = renderFigure(fig);
   $("placebo-caption").textContent =
-    `In-space placebo: ${res.method}. The red line is the estimate. p-values (share of ${res.valid.toLocaleString("en-US")} draws): ` +
+    `In-space placebo: ${res.method}. The orange line is the estimate. p-values (share of ${res.valid.toLocaleString("en-US")} draws): ` +
     `two-sided |b*| ≥ |b| ${res.p.twoSided.toFixed(4)}, left b* ≤ b ${res.p.left.toFixed(4)}, right b* ≥ b ${res.p.right.toFixed(4)}.`;
   $("placebo-figure").hidden = false;
   $("download-draws").hidden = false;

@@ -41,7 +41,21 @@ ready.then(
 );
 
 const YEAR = /^(year|yr|years|time|period|t)$/i;
+const UNIT = /^(id|unit|firm|firm[._ ]?id|stkcd|county|countyreal|fips|person|pid|worker|school|state|city|country|region|code)$|[._ ]id$/i;
+const TREAT = /^(treat(ed|ment)?([._ ]?post)?|did|post|d|policy)$/i;
 const FIRST = /^(first[._ ]?treat(ed)?|adopt(ion)?([._ ]?year)?|cohort|g|gvar|treat[._ ]?year)$/i;
+
+/** Every finite value is 0 or 1, and both occur. */
+function isBinary(v: Float64Array): boolean {
+  let zero = false, one = false;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x === 0) zero = true;
+    else if (x === 1) one = true;
+    else if (Number.isFinite(x)) return false;
+  }
+  return zero && one;
+}
 
 function describe(frame: Frame, source: string, format: DatasetInfo["format"], kinds: Map<string, ColumnInfo["kind"]>): DatasetInfo {
   const columns: ColumnInfo[] = frame.names.map((name) => {
@@ -63,7 +77,18 @@ function describe(frame: Frame, source: string, format: DatasetInfo["format"], k
   const numeric = columns.filter((c) => c.kind === "numeric").map((c) => c.name);
   const year = numeric.find((n) => YEAR.test(n));
   const firstTreat = numeric.find((n) => FIRST.test(n));
-  return { source, format, nrows: frame.nrows, columns, suggest: { year, firstTreat } };
+  // a starting model a person would write, never `year ~ year`: the unit and the time as FE, a
+  // 0/1 column as the treatment (preferring treat / did / post names), the first other
+  // numeric column as the outcome; nothing is suggested where nothing fits
+  const unit = columns.map((c) => c.name).find((n) => n !== year && n !== firstTreat && UNIT.test(n));
+  const binary = numeric.filter((n) => n !== year && n !== firstTreat && isBinary(frame.numeric(n)));
+  const treatment = binary.find((n) => TREAT.test(n)) ?? binary[0];
+  const outcome = numeric.find((n) => n !== year && n !== firstTreat && n !== unit && n !== treatment && !binary.includes(n));
+  const fixef = [unit, year].filter((n): n is string => n !== undefined);
+  return {
+    source, format, nrows: frame.nrows, columns,
+    suggest: { year, firstTreat, outcome, treatment, fixef, cluster: unit ? [unit] : undefined, vcov: unit ? "cluster" : undefined },
+  };
 }
 
 async function load(name: string, bytes: ArrayBuffer, format?: DatasetInfo["format"]): Promise<DatasetInfo> {
@@ -160,9 +185,16 @@ function runPlacebo(eng: Engine, id: number, spec: ModelSpec, p: PlaceboSpec): P
   }
   if (!Number.isSafeInteger(p.seed)) throw new OptionError(`the seed must be a whole number, got ${p.seed}`);
   const setup = placeboSetup(data().frame, spec, p);
-  const model = feols(eng, setup.frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: [...clusterColumns(spec), ...setup.keep] });
-  post({ id, type: "progress", done: 0, total: p.draws, what: "placebo setup" });
-  const r = placeboChunked(eng, model, setup.opts, (done, total, what) => post({ id, type: "progress", done, total, what }));
+  let r: ReturnType<typeof placeboChunked>;
+  try {
+    const model = feols(eng, setup.frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: [...clusterColumns(spec), ...setup.keep] });
+    post({ id, type: "progress", done: 0, total: p.draws, what: "placebo setup" });
+    r = placeboChunked(eng, model, setup.opts, (done, total, what) => post({ id, type: "progress", done, total, what }));
+  } catch (e) {
+    // the adoption column is derived under an internal name: speak of the user's column
+    if (e instanceof Error && spec.timing) e.message = e.message.split(`"${setup.opts.adopt}"`).join(`"${spec.timing.firstTreat}" (as adoption years)`);
+    throw e;
+  }
   return {
     coef: r.treatment,
     estimate: r.estimate,
