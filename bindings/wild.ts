@@ -22,6 +22,7 @@ import { check, demeanPtr, type FeType } from "./kernels.js";
 import { Rng } from "./rng.js";
 import { OptionError, VcovError } from "./errors.js";
 import { pval2 } from "./stats.js";
+import { checkCount, planDrawMemory } from "./limits.js";
 
 /** The WASM kernels of assembly/wild.ts (and the helpers of permute.ts it uses). */
 export interface WildKernels {
@@ -58,6 +59,12 @@ export interface WildOptions {
   fixefTol?: number;
   fixefIter?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Bound on the memory the replications keep (five sums and t* per replication, 48 bytes),
+   * planned before anything is allocated; default 1 GiB (bindings/limits.ts). Above it the
+   * bootstrap stops with a WasmMemoryError.
+   */
+  memoryLimit?: number;
 }
 
 export interface WildResult {
@@ -130,8 +137,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   }
   const weights: WildWeights = opts.weights ?? "rademacher";
   if (weights !== "rademacher" && weights !== "webb") throw new OptionError(`unknown bootstrap weights "${weights}"`, undefined, "use rademacher or webb");
-  const Breq = opts.B ?? 9999;
-  if (!(Number.isInteger(Breq) && Breq >= 1)) throw new OptionError(`B must be a positive integer, got ${opts.B}`);
+  const Breq = checkCount("B", opts.B ?? 9999);
   const restricted = opts.restricted ?? true;
   const b0 = opts.null ?? 0;
   const level = opts.level ?? 0.95;
@@ -174,6 +180,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const enumerate = opts.enumerate === "auto" || opts.enumerate === undefined ? nEnum <= Breq : opts.enumerate;
   if (enumerate && nEnum > 2 ** 31) throw new OptionError(`full enumeration of ${support}^${G} weight vectors is too large`);
   const Bn = enumerate ? nEnum : Breq;
+  planWild(Bn, opts.memoryLimit, enumerate ? `${support}^${G}` : undefined);
 
   // fixest's small-sample factor for this clustering, read off withVcov
   const seFix = withVcov(eng, fit, `cluster:${opts.cluster}`).se[opts.param];
@@ -323,6 +330,22 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     weights, restricted, G, seed, warnings,
     timing: { setupMs: t1 - t0, drawsMs: t2 - t1, ciMs: t3 - t2, totalMs: t3 - t0, drawsPerSecond: Bn / ((t2 - t1) / 1000) },
   };
+}
+
+/** Bytes kept per bootstrap replication: five sums (40) and t* (8). */
+export const WILD_BYTES_PER_DRAW = 48;
+
+/**
+ * Plan the memory of `B` replications before allocating them (bindings/limits.ts); throws
+ * a WasmMemoryError with the numbers above `limit`. `enumerated`: the support size of a
+ * full enumeration (e.g. "2^25"), for the advice.
+ */
+export function planWild(B: number, limit?: number, enumerated?: string): number {
+  return planDrawMemory({
+    what: enumerated ? `bootstrap replications (full enumeration of ${enumerated} weight vectors)` : "bootstrap replications",
+    option: "B", count: checkCount("B", B), bytesPerDraw: WILD_BYTES_PER_DRAW, unit: "replication", parts: "40 for five sums, 8 for t*", limit,
+    hint: enumerated ? "pass enumerate: false to draw B weight vectors at random" : undefined,
+  });
 }
 
 /**
