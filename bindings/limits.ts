@@ -24,8 +24,8 @@ export const MAX_DRAWS = 2 ** 31 - 1;
 export function checkCount(name: string, value: unknown, min = 1, max = MAX_DRAWS): number {
   const x = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
   if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) {
-    const range = max >= MAX_DRAWS ? `>= ${min}` : `from ${min} to ${max}`;
-    throw new OptionError(`${name} must be a whole number ${range}, got ${JSON.stringify(value) ?? String(value)}`, { [name]: value, min, max });
+    const range = max < MAX_DRAWS ? `an integer from ${min} to ${max}` : min === 1 ? "a positive integer" : min === 0 ? "a non-negative integer" : `an integer >= ${min}`;
+    throw new OptionError(`${name} must be ${range}, got ${JSON.stringify(value) ?? String(value)}`, { [name]: value, min, max });
   }
   return x;
 }
