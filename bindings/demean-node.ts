@@ -102,8 +102,7 @@ export function demeanThreaded(
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
   algo: DemeanAlgo, switchAfter: number, threads: number,
 ): DemeanInfo {
-  // never more threads than cores: the split cannot change a bit, only add copies and time
-  const parts = splitColumns(K, Math.min(threads, K, cores()));
+  const parts = splitColumns(K, Math.min(threads, K));
   if (parts.length < 2) return demeanPtr(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, 1);
   const n = d.n, Q = d.groups.length;
   // inputs shared by every worker: one copy each, out of the engine's memory
