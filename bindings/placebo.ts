@@ -551,7 +551,8 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
       undefined, "use basisSolver demean");
   }
   const basisSolver = wantSolver === "demean" || !directOk ? "demean" : "direct";
-  planPlaceboWasm(eng, { n, U, T, feGroups: I.sample.fe.map((d) => d.levels), feSlopes: I.sample.fe.map((d) => d.slope?.values ?? null), w: I.weights, kq: k - 1, cohortT, method: opts.scheme === "time" ? "demean" : method });
+  planPlaceboWasm(eng, { n, U, T, feGroups: I.sample.fe.map((d) => d.levels), feSlopes: I.sample.fe.map((d) => d.slope?.values ?? null), w: I.weights, kq: k - 1, cohortT,
+    method: opts.scheme === "time" ? "demean" : method, basisSolver, nc: basisCols.length });
 
   // ---- FE dims as feols orders them
   const fe = I.sample.fe;
@@ -630,21 +631,34 @@ export function planPlaceboDraws(draws: number, threads = 1, units = 0, limit?: 
 }
 
 /**
- * WASM memory the run's kernels stage beside what the arena already holds (the problem's
- * n-length arrays, the basis Gram matrix or the blocks of demeaned draws); throws a
- * WasmMemoryError with the numbers when it cannot fit in the 4 GiB of the instance.
+ * WASM memory the run's kernels stage beside what the arena already holds, at the peak of
+ * the setup (the problem's n-length arrays, the blocks of basis columns) or of the draws
+ * (the basis Gram matrix, or the blocks of demeaned draws); throws a WasmMemoryError with
+ * the numbers when it cannot fit in the 4 GiB of the instance.
  */
-function planPlaceboWasm(eng: Engine, P: Pick<PlaceboProblem, "n" | "U" | "T" | "feGroups" | "feSlopes" | "w" | "kq" | "cohortT" | "method">): void {
-  const n = P.n, Q = P.feGroups.length, C = P.cohortT.length, nb = P.U * C;
+function planPlaceboWasm(
+  eng: Engine,
+  P: Pick<PlaceboProblem, "n" | "U" | "T" | "feGroups" | "feSlopes" | "w" | "kq" | "cohortT" | "method" | "basisSolver"> & { nc: number },
+): void {
+  const n = P.n, Q = P.feGroups.length, C = P.cohortT.length, nb = P.U * C, nc = P.nc;
   const staged = n * (8 + 4 * Q + 8 * P.feSlopes.filter(Boolean).length + (P.w ? 16 : 0) + 8 * P.kq + 8);
-  const work = P.method === "basis"
-    ? 8 * nb * nb + 16 * nb + Math.max(8 * n * BLOCK + 8 * nb * BLOCK + 8 * P.U * P.T, DRAW_CHUNK * (8 + 4 * P.U))
-    : 16 * n * BLOCK + 8 * P.U * BLOCK;
+  let work: number;
+  let what: string;
+  if (P.method === "basis") {
+    const setup = 8 * n + 8 * P.U * P.T + 8 * nb * (P.kq + 2) + 8 * P.kq * nc + 8 * nc * nc +
+      (P.basisSolver === "demean" ? 8 * n * BLOCK + 8 * nb * BLOCK : 0);
+    const draws = 8 * nb * nb + 16 * nb + DRAW_CHUNK * (8 + 4 * P.U) + 16 * P.U;
+    work = Math.max(setup, draws - staged);
+    what = `for the ${nb} x ${nb} basis Gram matrix and its columns`;
+  } else {
+    work = 16 * n * BLOCK + 8 * P.U * BLOCK;
+    what = `for blocks of ${BLOCK} draws`;
+  }
   const need = staged + work;
   const free = eng.freeBytes;
   if (need > free) {
     throw new WasmMemoryError(
-      `the placebo needs ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows: ${fmtBytes(staged)} staged, ${fmtBytes(work)} ${P.method === "basis" ? `for the ${nb} x ${nb} basis Gram matrix` : "for blocks of draws"}) ` +
+      `the placebo needs ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows: ${fmtBytes(staged)} staged, ${fmtBytes(work)} ${what}) ` +
         `but only ${fmtBytes(free)} of the 4 GiB remain`,
       { rows: n, staged, work, need, free },
       P.method === "basis" ? "use method demean, or fewer units of assignment" : "use a subsample or fewer controls",

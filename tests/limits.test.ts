@@ -111,6 +111,16 @@ describe("the draws' memory is planned before allocating (WasmMemoryError)", () 
     expect(() => placebo(eng, fit, { ...opts, memoryLimit: -1 })).toThrow(OptionError);
   });
 
+  it("placebo: the WASM scratch is planned against what the arena has left", () => {
+    const opts: PlaceboOptions = { ...ROLES, scheme: "space", draws: 10, method: "demean" };
+    // leave 1 MiB of the 4 GiB (address space only: the filler is never touched)
+    expect(() => eng.scoped(() => {
+      eng.alloc(eng.freeBytes - 2 ** 20, "filler");
+      placebo(eng, fit, opts);
+    })).toThrow(/the placebo needs [\d.]+ MiB of WASM memory \(14,729 rows: .* for blocks of 32 draws\) but only 1\.0 MiB of the 4 GiB remain/);
+    expect(placebo(eng, fit, opts).draws.length).toBe(10);
+  });
+
   it("wild: 48 bytes a replication, refused before anything is allocated", () => {
     expect(WILD_BYTES_PER_DRAW).toBe(48);
     expect(planWild(1000)).toBe(48_000);
