@@ -59,6 +59,8 @@ export interface WildOptions {
   fixefTol?: number;
   fixefIter?: number;
   onProgress?: (done: number, total: number) => void;
+  /** the interval's bounds found so far, of 4 (two per test); each costs O(B) per step */
+  onIntervalProgress?: (done: number, total: number) => void;
   /**
    * Bound on the memory the replications keep (five sums and t* per replication, 48 bytes),
    * planned before anything is allocated; default 1 GiB (bindings/limits.ts). Above it the
@@ -320,8 +322,10 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   let ciET: [number, number] | null = null;
   if (opts.ci ?? true) {
     const alpha = 1 - level;
-    ci = invert((b) => pAt(b).sym, estimate, se, alpha);
-    ciET = invert((b) => pAt(b).et, estimate, se, alpha);
+    let bounds = 0;
+    const bound = () => opts.onIntervalProgress?.(++bounds, 4);
+    ci = invert((b) => pAt(b).sym, estimate, se, alpha, bound);
+    ciET = invert((b) => pAt(b).et, estimate, se, alpha, bound);
   }
   const t3 = now();
   return {
@@ -353,7 +357,7 @@ export function planWild(B: number, limit?: number, enumerated?: string): number
  * se/4 until p <= alpha (at most 40 se), then bisect to 1e-9 se. NaN bounds when p never
  * falls to alpha (too few clusters or draws for this level).
  */
-function invert(p: (b0: number) => number, est: number, se: number, alpha: number): [number, number] {
+function invert(p: (b0: number) => number, est: number, se: number, alpha: number, onBound?: () => void): [number, number] {
   const side = (dir: 1 | -1): number => {
     let inside = est;
     let step = se / 4;
@@ -374,5 +378,9 @@ function invert(p: (b0: number) => number, est: number, se: number, alpha: numbe
     }
     return 0.5 * (inside + outside);
   };
-  return [side(-1), side(1)];
+  const lo = side(-1);
+  onBound?.();
+  const hi = side(1);
+  onBound?.();
+  return [lo, hi];
 }

@@ -127,6 +127,10 @@ describe("the draws' memory is planned before allocating (WasmMemoryError)", () 
     expect(() => wild(eng, fit, { param: "did", cluster: "city", B: 1e9 })).toThrow(/1,000,000,000 bootstrap replications need 44\.70 GiB/);
     expect(() => wild(eng, fit, { param: "did", cluster: "city", B: 200, memoryLimit: 200 * 48 - 1 })).toThrow(WasmMemoryError);
     expect(wild(eng, fit, { param: "did", cluster: "city", B: 200, memoryLimit: 200 * 48, ci: false }).tStars.length).toBe(200);
+    // the interval's four bounds report progress (each costs O(B) a step)
+    const seen: string[] = [];
+    wild(eng, fit, { param: "did", cluster: "city", B: 200, onIntervalProgress: (d, t) => seen.push(`${d}/${t}`) });
+    expect(seen).toEqual(["1/4", "2/4", "3/4", "4/4"]);
   });
 
   it("suite: a whole number >= 0 (0 skips the placebo), the report's copies counted", () => {
@@ -288,6 +292,7 @@ describe("CLI (bin/hdfe.js)", () => {
     const w = hdfe(...WILD, "--B", "1999", "--progress-interval", "0", "--json");
     expect(w.code, w.err).toBe(0);
     expect(w.err).toMatch(/^bootstrap replications: 512 of 1,999 \(25%\)/m);
+    expect(w.err).toMatch(/^confidence interval bounds: 4 of 4 \(100%\), elapsed [\d.]+ s$/m);
     expect(JSON.parse(w.out).tStars.length).toBe(1999);
     expect(hdfe(...PLACEBO, "--draws", "10", "--progress-interval", "-1").code).toBe(2);
   }, 120_000);

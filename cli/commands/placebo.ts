@@ -289,11 +289,22 @@ export function register(program: Command): void {
       if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
       const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights);
       const bar = progressBar("bootstrap replications", { intervalMs });
+      // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
+      let ciBar: ReturnType<typeof progressBar> | null = null;
       const r = wild(eng, fit, {
         param: flags.param, cluster: flags.cluster, B, weights: bw, restricted: !flags.unrestricted, null: nul, seed,
-        level: Number(flags.level), fixefTol: Number(flags.fixefTol), onProgress: bar.update, memoryLimit,
+        level: Number(flags.level), fixefTol: Number(flags.fixefTol), memoryLimit,
+        onProgress: (done, total) => {
+          bar.update(done, total);
+          if (done >= total && !ciBar) {
+            bar.end();
+            ciBar = progressBar("confidence interval bounds", { intervalMs });
+          }
+        },
+        onIntervalProgress: (done, total) => ciBar?.update(done, total),
       });
-      bar.end();
+      if (!ciBar) bar.end();
+      (ciBar as ReturnType<typeof progressBar> | null)?.end();
       if (flags.json) {
         const { tStars, ...rest } = r;
         writeJsonLine(stdout, rest, { tStars });
