@@ -3,15 +3,15 @@
 // Both fit the model once (feols) and never refit it.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
-import { progressBar } from "../progress.js";
+import { writeSync } from "node:fs";
+import { progressBar, progressIntervalMs } from "../progress.js";
 import { feols, type Fit } from "../../bindings/feols.js";
 import { parseFormula, formulaColumns } from "../../bindings/formula.js";
-import { readFile } from "../../bindings/io/node.js";
-import { Frame } from "../../bindings/frame.js";
-import { OptionError, ColumnError } from "../../bindings/errors.js";
-import { placeboThreads, defaultThreads } from "../../bindings/placebo-node.js";
-import { preparePlacebo, drawAdoptionYears, type PlaceboResult, type PlaceboScheme, type PlaceboMethod, type PlaceboAssignments, type PlaceboOptions } from "../../bindings/placebo.js";
+import { OptionError } from "../../bindings/errors.js";
+import { placeboThreads, defaultThreads, readAssignmentsFile } from "../../bindings/placebo-node.js";
+import { preparePlacebo, drawAdoptionYears, planPlaceboDraws, type PlaceboResult, type PlaceboScheme, type PlaceboMethod, type PlaceboOptions } from "../../bindings/placebo.js";
 import { wild, type WildResult, type WildWeights } from "../../bindings/wild.js";
+import { checkCount, clampThreads } from "../../bindings/limits.js";
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
 
 interface FitFlags extends ReadFlags {
@@ -22,6 +22,16 @@ interface FitFlags extends ReadFlags {
   weights?: string;
   fixefTol: string;
   json?: boolean;
+  progressInterval?: string;
+  memoryLimit?: string;
+}
+
+/** --memory-limit in GiB (> 0) as bytes; undefined: the library's default (1 GiB). */
+export function memoryLimitBytes(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === "" || !(x > 0) || !Number.isFinite(x)) throw new OptionError(`--memory-limit must be a positive number of GiB, got ${v}`);
+  return x * 2 ** 30;
 }
 
 interface PlaceboFlags extends FitFlags {
@@ -53,12 +63,6 @@ interface WildFlags extends FitFlags {
   level: string;
 }
 
-function intFlag(v: string, name: string, min = 1): number {
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < min) throw new OptionError(`--${name} must be an integer >= ${min}, got ${v}`);
-  return x;
-}
-
 function addFitOptions(cmd: Command): Command {
   cmd.requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
   addReadOptions(cmd)
@@ -66,7 +70,9 @@ function addFitOptions(cmd: Command): Command {
     .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
     .option("--fixef-rm <what>", "singleton (iterative removal, default) | none (keep, as fixest's default)", "singleton")
     .option("--fixef-tol <x>", "FE convergence tolerance of the fit and of the placebo columns", "1e-10")
-    .option("--json", "print one JSON object instead of the text report");
+    .option("--json", "print one JSON object instead of the text report")
+    .option("--progress-interval <s>", "off a terminal, a progress line on stderr every s seconds (0: at every step)", "5")
+    .option("--memory-limit <GiB>", "largest memory the draws may keep, planned before they start (default 1)");
   return cmd;
 }
 
@@ -85,24 +91,6 @@ async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], we
     keepColumns: keep, keepData: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
   return { fit, eng };
-}
-
-async function readAssignments(file: string, unit: string, adopt: string): Promise<PlaceboAssignments> {
-  const { table } = await readFile(file);
-  const f = Frame.fromArrow(table);
-  const pick = (names: string[], role: string) => {
-    const hit = names.find((n) => f.has(n));
-    if (!hit) throw new ColumnError(`the assignments file ${file} has no ${role} column (looked for ${names.join(", ")})`, { available: f.names });
-    return hit;
-  };
-  const d = pick(["draw"], "draw");
-  const u = pick([unit, "unit"], "unit");
-  const a = pick(["adopt", adopt], "adopt");
-  const draw = f.numeric(d);
-  for (let i = 0; i < draw.length; i++) if (!Number.isInteger(draw[i])) throw new OptionError(`assignments: draw must be an integer (row ${i + 1})`);
-  const uc = f.codes(u);
-  const units = Array.from(uc.codes, (c) => (c < 0 ? "" : uc.levels[c]));
-  return { draw: Int32Array.from(draw), unit: units, adopt: f.numeric(a) };
 }
 
 function csvCell(s: string): string {
@@ -141,7 +129,7 @@ export function placeboReport(r: PlaceboResult): string {
 }
 
 function quantiles(x: Float64Array, ps: number[]): number[] {
-  const v = Array.from(x).filter(Number.isFinite).sort((a, b) => a - b);
+  const v = x.filter(Number.isFinite).sort(); // typed: 8 bytes a draw, numeric order
   return ps.map((p) => (v.length ? v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))] : NaN));
 }
 
@@ -163,6 +151,46 @@ export function placeboToJson(r: PlaceboResult): Record<string, unknown> {
     draws: Array.from(r.draws, (x) => (Number.isFinite(x) ? x : null)),
     drawIds: Array.from(r.drawIds),
   };
+}
+
+const OUT_CHUNK = 65536;
+const stdout = (s: string) => void process.stdout.write(s);
+
+/**
+ * Write `obj` as one line of JSON with its large numeric arrays streamed in chunks (a
+ * million draws are tens of MB of text: never one string; non-finite numbers as null).
+ */
+export function writeJsonLine(write: (s: string) => void, obj: Record<string, unknown>, arrays: Record<string, ArrayLike<number>>): void {
+  const head = JSON.stringify(obj);
+  write(head.slice(0, -1));
+  let first = head.length <= 2;
+  for (const [k, a] of Object.entries(arrays)) {
+    write(`${first ? "" : ","}${JSON.stringify(k)}:[`);
+    first = false;
+    for (let i = 0; i < a.length; i += OUT_CHUNK) {
+      const part: (number | null)[] = [];
+      for (let j = i; j < Math.min(a.length, i + OUT_CHUNK); j++) part.push(Number.isFinite(a[j]) ? a[j] : null);
+      write((i > 0 ? "," : "") + JSON.stringify(part).slice(1, -1));
+    }
+    write("]");
+  }
+  write("}\n");
+}
+
+/** Lines written to `file` in chunks (the file is created or replaced). */
+async function writeLines(file: string, header: string, count: number, line: (i: number) => string): Promise<void> {
+  const { openSync, closeSync } = await import("node:fs");
+  const fd = openSync(file, "w");
+  try {
+    writeSync(fd, header + "\n");
+    for (let i = 0; i < count; i += OUT_CHUNK) {
+      const part: string[] = [];
+      for (let j = i; j < Math.min(count, i + OUT_CHUNK); j++) part.push(line(j));
+      writeSync(fd, part.join("\n") + "\n");
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function register(program: Command): void {
@@ -188,47 +216,52 @@ export function register(program: Command): void {
     .action(async (flags: PlaceboFlags) => {
       const scheme = flags.scheme as PlaceboScheme;
       if (!["space", "time", "random-time"].includes(scheme)) throw new OptionError(`--scheme must be space, time or random-time, got ${flags.scheme}`);
-      const draws = intFlag(flags.draws, "draws");
+      const draws = checkCount("--draws", flags.draws);
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
-      const threads = flags.threads === undefined ? 1 : intFlag(flags.threads, "threads");
+      const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+      const threads = flags.threads === undefined ? 1 : clampThreads(flags.threads, defaultThreads(), warn, "--threads");
       const shifts = flags.shifts.split(",").map((s) => Number(s.trim()));
       if (shifts.some((s) => !Number.isInteger(s))) throw new OptionError(`--shifts must be integers, got ${flags.shifts}`);
+      const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
+      // the draws' memory, planned before the data is read (replays: once the file is read);
+      // the text report sorts a copy of the coefficients (8 bytes a draw)
+      const memoryLimit = memoryLimitBytes(flags.memoryLimit);
+      if (scheme !== "time" && !flags.assignments) planPlaceboDraws(draws, threads, 0, memoryLimit, { bytes: 8, what: "report copy" });
       const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
+      const assignments = flags.assignments ? await readAssignmentsFile(flags.assignments, flags.unit, flags.adopt) : undefined;
       const { fit, eng } = await fitModel(flags, extra, keep, flags.weights);
-      const assignments = flags.assignments ? await readAssignments(flags.assignments, flags.unit, flags.adopt) : undefined;
-      const bar = progressBar("placebo draws");
+      const bar = progressBar("placebo draws", { intervalMs });
       const opts: PlaceboOptions = {
         treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
         draws, seed, shifts, assignments, threads, method: flags.method as PlaceboMethod, fixefTol: Number(flags.fixefTol),
-        onProgress: bar.update,
+        onProgress: bar.update, memoryLimit,
       };
       const r = await placeboThreads(eng, fit, opts);
       bar.end();
       if (flags.saveAssignments) {
-        const { writeFileSync } = await import("node:fs");
-        const P = preparePlacebo(eng, fit, { ...opts, onProgress: undefined });
-        const lines = [`draw,${flags.unit},adopt`];
+        const P = preparePlacebo(eng, fit, { ...opts, threads: 1, onProgress: undefined });
         const chunk = 1000;
-        for (let d0 = 0; d0 < P.nDraws; d0 += chunk) {
-          const m = Math.min(chunk, P.nDraws - d0);
-          const a = drawAdoptionYears(eng, P, d0, m);
-          for (let d = 0; d < m; d++) {
-            for (let u = 0; u < P.U; u++) {
-              const y = a[d * P.U + u];
-              lines.push(`${P.drawIds[d0 + d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`);
-            }
+        let block = -1;
+        let a: Float64Array = new Float64Array(0);
+        await writeLines(flags.saveAssignments, `draw,${flags.unit},adopt`, P.nDraws * P.U, (i) => {
+          const d = Math.floor(i / P.U), u = i - d * P.U;
+          if (Math.floor(d / chunk) !== block) {
+            block = Math.floor(d / chunk);
+            a = drawAdoptionYears(eng, P, block * chunk, Math.min(chunk, P.nDraws - block * chunk));
           }
-        }
-        writeFileSync(flags.saveAssignments, lines.join("\n") + "\n");
+          const y = a[(d - block * chunk) * P.U + u];
+          return `${P.drawIds[d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`;
+        });
       }
       if (flags.saveDraws) {
-        const { writeFileSync } = await import("node:fs");
-        const lines = ["draw,coef", ...Array.from(r.draws, (b, i) => `${r.drawIds[i]},${Number.isFinite(b) ? b : ""}`)];
-        writeFileSync(flags.saveDraws, lines.join("\n") + "\n");
+        await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`);
       }
-      process.stdout.write((flags.json ? JSON.stringify(placeboToJson(r)) : placeboReport(r)) + "\n");
+      if (flags.json) {
+        const { draws: dr, drawIds, ...rest } = r;
+        writeJsonLine(stdout, rest, { draws: dr, drawIds });
+      } else process.stdout.write(placeboReport(r) + "\n");
     });
 
   const w = program
@@ -245,7 +278,9 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed", "1")
     .option("--level <x>", "confidence level of the interval", "0.95")
     .action(async (flags: WildFlags) => {
-      const B = intFlag(flags.B, "B");
+      const B = checkCount("--B", flags.B);
+      const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
+      const memoryLimit = memoryLimitBytes(flags.memoryLimit);
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
       const bw = flags.weights.toLowerCase() as WildWeights;
@@ -253,15 +288,26 @@ export function register(program: Command): void {
       const nul = Number(flags.null);
       if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
       const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights);
-      const bar = progressBar("bootstrap");
+      const bar = progressBar("bootstrap replications", { intervalMs });
+      // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
+      let ciBar: ReturnType<typeof progressBar> | null = null;
       const r = wild(eng, fit, {
         param: flags.param, cluster: flags.cluster, B, weights: bw, restricted: !flags.unrestricted, null: nul, seed,
-        level: Number(flags.level), fixefTol: Number(flags.fixefTol), onProgress: bar.update,
+        level: Number(flags.level), fixefTol: Number(flags.fixefTol), memoryLimit,
+        onProgress: (done, total) => {
+          bar.update(done, total);
+          if (done >= total && !ciBar) {
+            bar.end();
+            ciBar = progressBar("confidence interval bounds", { intervalMs });
+          }
+        },
+        onIntervalProgress: (done, total) => ciBar?.update(done, total),
       });
-      bar.end();
+      if (!ciBar) bar.end();
+      (ciBar as ReturnType<typeof progressBar> | null)?.end();
       if (flags.json) {
         const { tStars, ...rest } = r;
-        process.stdout.write(JSON.stringify({ ...rest, tStars: Array.from(tStars) }) + "\n");
+        writeJsonLine(stdout, rest, { tStars });
       } else process.stdout.write(wildReport(r) + "\n");
     });
 }

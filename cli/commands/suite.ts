@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 import { loadEngine } from "../../bindings/node.js";
 import { Frame } from "../../bindings/frame.js";
 import { simulatePanel, DEFAULT_SEED } from "../../bindings/simulate.js";
-import { runSuite } from "../../bindings/suite/run.js";
+import { runSuite, planSuiteDraws } from "../../bindings/suite/run.js";
+import { memoryLimitBytes } from "./placebo.js";
+import { progressBar, progressIntervalMs, type ProgressBar } from "../progress.js";
 import { suiteExtensions } from "../../bindings/suite/extensions.js";
 import { DEFAULT_ROLES, parseRoles, type Roles } from "../../bindings/suite/roles.js";
 import { writeSuiteReport } from "../../bindings/suite/output.js";
@@ -24,6 +26,8 @@ interface Flags extends Partial<ReadFlags> {
   fixefRm: string;
   eventLevel: string;
   allowDuplicates?: boolean;
+  progressInterval?: string;
+  memoryLimit?: string;
 }
 
 export function register(program: Command): void {
@@ -40,11 +44,17 @@ export function register(program: Command): void {
     .option("--fixef-rm <what>", "singleton (default) | none", "singleton")
     .option("--event-level <x>", "confidence level of the event-study intervals", "0.9")
     .option("--allow-duplicates", "keep duplicated (unit, time) pairs instead of stopping")
+    .option("--progress-interval <s>", "off a terminal, a progress line on stderr every s seconds (0: at every step)", "5")
+    .option("--memory-limit <GiB>", "largest memory the placebo draws may keep, report copies included (default 1)")
     .action(async (flags: Flags) => {
       const t0 = performance.now();
-      const seed = Number(flags.seed), draws = Number(flags.draws);
+      const seed = Number(flags.seed);
       if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
-      if (!Number.isInteger(draws) || draws < 0) throw new OptionError(`--draws must be a non-negative integer, got ${flags.draws}`);
+      // a whole number >= 0 whose memory (the report's copies included) fits: before the data is read
+      const memoryLimit = memoryLimitBytes(flags.memoryLimit);
+      const draws = planSuiteDraws(flags.draws, memoryLimit, "--draws");
+      const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
+      const bars = new Map<string, ProgressBar>();
       if (flags.vcov) parseVcov(flags.vcov);
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none`);
       let frame: Frame;
@@ -76,13 +86,22 @@ export function register(program: Command): void {
         ssc: flags.ssc as never,
         fixefRm: flags.fixefRm as never,
         draws,
+        memoryLimit,
         seed,
         eventLevel: Number(flags.eventLevel),
         allowDuplicates: flags.allowDuplicates,
         onProgress: (step, done, total) => {
-          if (done === undefined) process.stderr.write(`  ${step}\n`);
-          else if (process.stderr.isTTY) process.stderr.write(`\r  ${step}: ${done}/${total}${done === total ? "\n" : ""}`);
-          else if (done === total) process.stderr.write(`  ${step}: ${done}/${total}\n`);
+          if (done === undefined || total === undefined) {
+            process.stderr.write(`  ${step}\n`);
+            return;
+          }
+          let bar = bars.get(step);
+          if (!bar) bars.set(step, (bar = progressBar(`  ${step}`, { intervalMs, finalLine: true })));
+          bar.update(done, total);
+          if (done >= total) {
+            bar.end();
+            bars.delete(step);
+          }
         },
         extraSections: suiteExtensions(),
       });
