@@ -12,7 +12,7 @@ import { OptionError, ColumnError } from "../../bindings/errors.js";
 import { placeboThreads, defaultThreads } from "../../bindings/placebo-node.js";
 import { preparePlacebo, drawAdoptionYears, type PlaceboResult, type PlaceboScheme, type PlaceboMethod, type PlaceboAssignments, type PlaceboOptions } from "../../bindings/placebo.js";
 import { wild, type WildResult, type WildWeights } from "../../bindings/wild.js";
-import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
+import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 
 interface FitFlags extends ReadFlags {
   formula: string;
@@ -70,19 +70,21 @@ function addFitOptions(cmd: Command): Command {
   return cmd;
 }
 
-async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], weights?: string): Promise<{ fit: Fit; eng: Awaited<ReturnType<typeof loadEngine>> }> {
+async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], weights?: string, extraRoles: Record<string, string> = {}): Promise<{ fit: Fit; eng: Awaited<ReturnType<typeof loadEngine>> }> {
   const f = parseFormula(flags.formula);
   if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
   const cols = [...formulaColumns(f), ...extraCols];
   if (weights) cols.push(weights);
-  if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
-  const { frame, report } = await readData(flags, [...new Set(cols)]);
+  const roles: Record<string, string> = { ...extraRoles };
+  if (weights) roles[weights] = "the weights column";
+  for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+  const { frame, report } = await readData(flags, [...new Set(cols)], roles);
   const readLines = describeRead(report);
   if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
   const eng = await loadEngine();
   const fit = feols(eng, frame, f, {
     vcov: flags.vcov, ssc: flags.ssc, fixefRm: flags.fixefRm, weights, fixefTol: Number(flags.fixefTol),
-    keepColumns: keep, keepData: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    keepColumns: keep, keepData: true, strictConvergence: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
   return { fit, eng };
 }
@@ -196,7 +198,9 @@ export function register(program: Command): void {
       if (shifts.some((s) => !Number.isInteger(s))) throw new OptionError(`--shifts must be integers, got ${flags.shifts}`);
       const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
-      const { fit, eng } = await fitModel(flags, extra, keep, flags.weights);
+      const { fit, eng } = await fitModel(flags, extra, keep, flags.weights, {
+        [flags.unit]: "the --unit column", [flags.adopt]: "the --adopt column", [flags.year]: "the --year column", ...(flags.strata ? { [flags.strata]: "the --strata column" } : {}),
+      });
       const assignments = flags.assignments ? await readAssignments(flags.assignments, flags.unit, flags.adopt) : undefined;
       const bar = progressBar("placebo draws");
       const opts: PlaceboOptions = {
@@ -252,7 +256,7 @@ export function register(program: Command): void {
       if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
       const nul = Number(flags.null);
       if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
-      const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights);
+      const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights, { [flags.cluster]: "the bootstrap cluster variable (--cluster)" });
       const bar = progressBar("bootstrap");
       const r = wild(eng, fit, {
         param: flags.param, cluster: flags.cluster, B, weights: bw, restricted: !flags.unrestricted, null: nul, seed,
