@@ -57,8 +57,8 @@ export function fromCommander(err: CommanderError, command: string | undefined):
 /** Library option names in messages and hints, said as the CLI options that do the same. */
 const CLI_WORDS: [RegExp, string][] = [
   [/pass unparsable: "na"/g, "pass --unparsable-as-na"],
-  [/add ("(?:[^"\\]|\\.)*") to the na tokens/g, "add $1 to the --na list (it replaces the default list)"],
-  [/list ("(?:[^"\\]|\\.)*") in stringColumns/g, "pass --text-columns $1"],
+  [/add ("[^"]*"(?: \([\d,]+ characters\))?) to the na tokens/g, "add $1 to the --na list (it replaces the default list)"],
+  [/list ("[^"]*"(?: \([\d,]+ characters\))?) in stringColumns/g, "pass --text-columns $1"],
   [/\bstringColumns\b/g, "--text-columns"],
   [/pass the format explicitly/g, "pass --format csv|arrow|parquet"],
   [/, or select only unambiguous ones with columns: \[\.\.\.\]/g, " (the CLI reads only the columns a model uses)"],
@@ -75,6 +75,35 @@ export function cliText(s: string): string {
   for (const [re, to] of CLI_WORDS) s = s.replace(re, to);
   return s;
 }
+
+/**
+ * Shorten every JSON-quoted value longer than `max` characters (a 20 MB cell echoed in a
+ * message) to its first characters and its length. A linear scan, no regular expression.
+ */
+export function clipQuoted(s: string, max = 120): string {
+  if (s.length <= max) return s;
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const q = s.indexOf('"', i);
+    if (q < 0) break;
+    let j = q + 1;
+    while (j < s.length && s[j] !== '"') j += s[j] === "\\" ? 2 : 1;
+    if (j >= s.length) break; // no closing quote
+    out += s.slice(i, q);
+    const len = j - q - 1;
+    if (len > max) {
+      let head = s.slice(q + 1, q + 1 + 80);
+      if (/\\$/.test(head) && !/\\\\$/.test(head)) head = head.slice(0, -1);
+      out += `"${head}..." (${len.toLocaleString("en-US")} characters)`;
+    } else out += s.slice(q, j + 1);
+    i = j + 1;
+  }
+  return out + s.slice(i);
+}
+
+/** Library wording said as the CLI's, on a value already clipped. */
+const say = (s: string) => clipLine(cliText(clipQuoted(s)));
 
 /** Cut a line to MAX_LINE characters. */
 export function clipLine(line: string, max = MAX_LINE): string {
@@ -99,21 +128,20 @@ export function formatError(err: unknown, verbose: boolean): string {
   if (err instanceof HdfeError) {
     const msg = err instanceof FormulaSyntaxError && err.formula.length > 100 ? formulaLines(err) : err.message.split("\n");
     msg[0] = `hdfe: ${err.name}: ${msg[0]}`;
-    lines.push(...msg.map(cliText));
-    if (err.hint) lines.push(`hint: ${cliText(err.hint)}`);
+    lines.push(...msg);
+    if (err.hint) lines.push(`hint: ${err.hint}`);
   } else if (err instanceof Error) {
     lines.push(`hdfe: ${err.message}`);
   } else lines.push(`hdfe: ${String(err)}`);
-  const out = lines.map((l) => clipLine(l));
+  const out = lines.map(say);
   if (verbose && err instanceof Error && err.stack) out.push(err.stack.split("\n").map((l) => clipLine(l)).join("\n"));
   return out.join("\n");
 }
 
 /** The error as the JSON object printed on stdout with --json. */
 export function errorJson(err: unknown): string {
-  const clip = (s: string) => clipLine(s);
   const e = err instanceof Error ? err : new Error(String(err));
-  const hint = err instanceof HdfeError && err.hint ? clip(cliText(err.hint)) : undefined;
+  const hint = err instanceof HdfeError && err.hint ? say(err.hint) : undefined;
   let details: unknown;
   if (err instanceof HdfeError && err.details) {
     try {
@@ -126,7 +154,7 @@ export function errorJson(err: unknown): string {
   return JSON.stringify({
     error: {
       name: err instanceof HdfeError ? err.name : "Error",
-      message: e.message.split("\n").map((l) => clip(cliText(l))).join("\n"),
+      message: e.message.split("\n").map(say).join("\n"),
       ...(hint ? { hint } : {}),
       exitCode: exitCodeOf(err),
       ...(details !== undefined ? { details } : {}),
