@@ -29,9 +29,9 @@ export function register(program: Command): void {
       const seed = Number(flags.seed), firms = Number(flags.firms);
       if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
       if (!Number.isInteger(firms) || firms < 1) throw new OptionError(`--firms must be a positive integer, got ${flags.firms}`);
+      if (flags.out) tempFileFor(flags.out); // the directory exists, the target is not one: before any work
       const fmt: DataFormat = (flags.format as DataFormat | undefined) ?? (flags.out ? formatFromName(flags.out) : "csv");
       if (fmt !== "csv" && !flags.out) throw new OptionError(`--format ${fmt} needs --out (only CSV goes to stdout)`);
-      if (flags.out) tempFileFor(flags.out); // the directory exists, the target is not one: before any work
       let rows = 0;
       const t0 = performance.now();
       if (fmt === "csv") {
