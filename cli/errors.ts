@@ -34,7 +34,7 @@ export function exitCodeOf(err: unknown): number {
 
 /** Commander errors that are not errors (help or version shown). */
 export function isHelpExit(err: unknown): boolean {
-  return err instanceof CommanderError && (err.code === "commander.helpDisplayed" || err.code === "commander.version");
+  return err instanceof CommanderError && (err.code === "commander.helpDisplayed" || err.code === "commander.version" || (err.code === "commander.help" && err.exitCode === 0));
 }
 
 /**
@@ -50,8 +50,12 @@ export function fromCommander(err: CommanderError, command: string | undefined):
     err.code === "commander.unknownCommand"
       ? `${suggestion ? `${suggestion.slice(1, -1)} ` : ""}hdfe --help lists the commands`
       : `${suggestion ? `${suggestion.slice(1, -1)} ` : ""}${where} lists the options`;
-  const e = new OptionError(err.code === "commander.help" ? "no command given" : message, { commander: err.code }, hint);
-  return e;
+  if (err.code === "commander.help") {
+    // the help of the program shown as an error: no command, or `hdfe help <unknown>`
+    const word = process.argv.slice(2).filter((a) => !a.startsWith("-"))[1];
+    return new OptionError(word ? `unknown command ${JSON.stringify(word).slice(0, 80)}` : "no command given", { commander: err.code }, "hdfe --help lists the commands");
+  }
+  return new OptionError(message, { commander: err.code }, hint);
 }
 
 /** Library option names in messages and hints, said as the CLI options that do the same. */
