@@ -168,7 +168,7 @@ describe("data loss: hdfe suite --out", () => {
     expect(readdirSync(dir).filter((n) => /partial|\.old-/.test(n))).toEqual([]);
   });
 
-  it("simulate --out into a missing directory or onto a directory is an option error, not a raw ENOENT", () => {
+  it("simulate --out and placebo --save-draws into a missing directory or onto a directory are option errors, not a raw ENOENT", () => {
     const r = hdfe(["simulate", "--firms", "3", "--out", join(dir, "no", "such", "x.csv")]);
     expect(r.code).toBe(2);
     oneLineAndHint(r.err, "OptionError");
@@ -177,6 +177,11 @@ describe("data loss: hdfe suite --out", () => {
     const d = hdfe(["simulate", "--firms", "3", "--out", dir]);
     expect(d.code).toBe(2);
     expect(d.err).toMatch(/is a directory/);
+    // placebo's output files are checked before any work, the same way
+    const pl = hdfe(["placebo", "--data", PANEL, "-f", "FC ~ did | firm + year", "--treatment", "did", "--unit", "city", "--adopt", "adopt", "--year", "year", "--save-draws", join(dir, "no", "d.csv")]);
+    expect(pl.code).toBe(2);
+    expect(pl.err).toMatch(/the directory .* of --save-draws .* does not exist/);
+    expect(pl.out).toBe("");
     expect(readdirSync(dir).some((n) => n.includes("partial"))).toBe(false);
   });
 });
@@ -197,6 +202,9 @@ describe("exit codes and messages", () => {
     const none = hdfe([]);
     expect(none.code).toBe(2);
     expect(oneLineAndHint(none.err, "OptionError")).toMatch(/suite, feols/);
+    const help = hdfe(["help", "wild"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/Usage: hdfe wild/);
   });
 
   it("numeric options are checked against their ranges before any work (exit 2)", () => {

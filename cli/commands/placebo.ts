@@ -12,6 +12,7 @@ import { OptionError, ColumnError } from "../../bindings/errors.js";
 import { placeboThreads, defaultThreads } from "../../bindings/placebo-node.js";
 import { preparePlacebo, drawAdoptionYears, type PlaceboResult, type PlaceboScheme, type PlaceboMethod, type PlaceboAssignments, type PlaceboOptions } from "../../bindings/placebo.js";
 import { wild, type WildResult, type WildWeights } from "../../bindings/wild.js";
+import { writeFileAtomic, tempFileFor } from "../write.js";
 import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 
 interface FitFlags extends ReadFlags {
@@ -196,6 +197,9 @@ export function register(program: Command): void {
       const threads = flags.threads === undefined ? 1 : intFlag(flags.threads, "threads");
       const shifts = flags.shifts.split(",").map((s) => Number(s.trim()));
       if (shifts.some((s) => !Number.isInteger(s))) throw new OptionError(`--shifts must be integers, got ${flags.shifts}`);
+      // output files checked before any work (their directory exists, they are not directories)
+      if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws");
+      if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments");
       const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const { fit, eng } = await fitModel(flags, extra, keep, flags.weights, {
@@ -211,7 +215,6 @@ export function register(program: Command): void {
       const r = await placeboThreads(eng, fit, opts);
       bar.end();
       if (flags.saveAssignments) {
-        const { writeFileSync } = await import("node:fs");
         const P = preparePlacebo(eng, fit, { ...opts, onProgress: undefined });
         const lines = [`draw,${flags.unit},adopt`];
         const chunk = 1000;
@@ -225,12 +228,11 @@ export function register(program: Command): void {
             }
           }
         }
-        writeFileSync(flags.saveAssignments, lines.join("\n") + "\n");
+        writeFileAtomic(flags.saveAssignments, lines.join("\n") + "\n", "--save-assignments");
       }
       if (flags.saveDraws) {
-        const { writeFileSync } = await import("node:fs");
         const lines = ["draw,coef", ...Array.from(r.draws, (b, i) => `${r.drawIds[i]},${Number.isFinite(b) ? b : ""}`)];
-        writeFileSync(flags.saveDraws, lines.join("\n") + "\n");
+        writeFileAtomic(flags.saveDraws, lines.join("\n") + "\n", "--save-draws");
       }
       process.stdout.write((flags.json ? JSON.stringify(placeboToJson(r)) : placeboReport(r)) + "\n");
     });
