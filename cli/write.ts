@@ -9,9 +9,9 @@
 // other existing path (a file, a link, a directory with other files, the current directory
 // or one containing it, the home directory, a file-system root, a directory holding the
 // input) is refused with an OptionError saying what to do instead.
-import { mkdirSync, mkdtempSync, writeFileSync, renameSync, rmSync, rmdirSync, unlinkSync, lstatSync, readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync, renameSync, rmSync, rmdirSync, unlinkSync, lstatSync, readdirSync, readFileSync, statSync, existsSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, join, resolve, parse, sep, relative } from "node:path";
+import { dirname, join, resolve, parse, sep, relative, basename } from "node:path";
 import { OptionError } from "../bindings/errors.js";
 import { clip } from "./options.js";
 
@@ -71,8 +71,10 @@ export function checkReportTarget(out: string, opts: TargetOptions = {}): Target
   const flag = opts.option ?? "--out";
   const how = `write the report to a new directory, e.g. ${flag} hdfe-report`;
   if (out.trim() === "") throw new OptionError(`${flag} is empty`, undefined, how);
-  const target = resolve(out);
-  const cwd = process.cwd();
+  // the parent through its real path, so that a link in the path cannot hide the current directory
+  const lexical = resolve(out);
+  const target = existsSync(dirname(lexical)) ? join(realpathSync(dirname(lexical)), basename(lexical)) : lexical;
+  const cwd = realpathSync(process.cwd());
   if (target === parse(target).root) throw new OptionError(`${flag} ${clip(out)} is the root of the file system`, undefined, how);
   if (within(target, cwd)) {
     throw new OptionError(`${flag} ${clip(out)} is the current directory${target === cwd ? "" : " or contains it"}; hdfe writes a report into a directory of its own`, undefined, how);

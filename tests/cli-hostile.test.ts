@@ -14,7 +14,7 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, existsSync, readdirSync, writeFileSync, copyFileSync, renameSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, basename } from "node:path";
 import { Command } from "commander";
 import { checkReportTarget } from "../cli/write.js";
 import { checkValue, optionSpec } from "../cli/options.js";
@@ -122,6 +122,10 @@ describe("data loss: hdfe suite --out", () => {
     mkdirSync(join(dir, "target"));
     symlinkSync(join(dir, "target"), link);
     refuse(link, /symbolic link/);
+    // the current directory reached through a link to its parent
+    const cwdParent = join(process.cwd(), "..");
+    symlinkSync(cwdParent, join(dir, "uplink"));
+    refuse(join(dir, "uplink", basename(process.cwd())), /is the current directory/);
     refuse(join(dir, "no", "such", "report"), /the directory .* does not exist/);
     const holder = join(dir, "holder");
     mkdirSync(holder);
