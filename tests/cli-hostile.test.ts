@@ -20,6 +20,7 @@ import { checkReportTarget } from "../cli/write.js";
 import { checkValue, optionSpec } from "../cli/options.js";
 import { register as registerFeols } from "../cli/commands/feols.js";
 import { register as registerSuite } from "../cli/commands/suite.js";
+import { register as registerEvent } from "../cli/commands/event.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const REF = join(ROOT, "tests/fixtures/reference");
@@ -57,7 +58,7 @@ function oneLineAndHint(err: string, cls: string): string {
 /** The long option names of a command, from its registration (cli/commands/<name>.ts). */
 function optionsOf(command: string): Set<string> {
   const program = new Command();
-  ({ feols: registerFeols, suite: registerSuite } as Record<string, (p: Command) => void>)[command](program);
+  ({ feols: registerFeols, suite: registerSuite, event: registerEvent } as Record<string, (p: Command) => void>)[command](program);
   const cmd = program.commands.find((c) => c.name() === command)!;
   return new Set(cmd.options.map((o) => o.long!));
 }
@@ -324,6 +325,16 @@ describe("exit codes and messages", () => {
     const f2 = hdfe(["feols", "--data", dat, "-f", "lemp ~ lpop | year", "--format", "csv", "--json"]);
     expect(f2.code, f2.err).toBe(0);
     expect(JSON.parse(f2.out).nobs).toBe(2500);
+
+    // a method that cannot run says which CLI option would make it run
+    const treatedOnly = readFileSync(MPDTA, "utf8").split("\n").filter((l, i) => i === 0 || (l && l.split(",")[4] !== "0"));
+    const nonever = join(dir, "nonever.csv");
+    writeFileSync(nonever, treatedOnly.join("\n") + "\n");
+    const ev = hdfe(["event", "--data", nonever, "--outcome", "lemp", "--unit", "countyreal", "--time", "year", "--adopt", "first.treat", "--method", "cs", "--draws", "10"]);
+    expect(ev.code, ev.err).toBe(0);
+    const line = ev.out.split("\n").find((l) => l.startsWith("cs: not estimated"))!;
+    expect(line).toMatch(/no never-treated unit: use --control-group notyet/);
+    hintOptionsExist("event", line);
   });
 
   it("a directory as --data, a missing cluster column and a missing --cluster column are named as such", () => {
