@@ -6,6 +6,7 @@ import { OptionError } from "../../bindings/errors.js";
 import { runEventSuite, eventSuiteToJson, COHORT_RULES, type EventSuiteResult, type EventMethod, type CohortRule } from "../../bindings/event/index.js";
 import type { EventPoint } from "../../bindings/event/twfe.js";
 import type { WaldTest } from "../../bindings/event/wald.js";
+import { cliText } from "../errors.js";
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
 
 interface Flags extends ReadFlags {
@@ -176,7 +177,7 @@ export function renderText(r: EventSuiteResult): string {
     out.push(table(["comparison", "weight", "estimate", "n"], b.byType.map((x) => [x.type.replace(/_/g, " "), f4(x.weight), f4(x.estimate), String(x.count)])));
     out.push(`weights sum to ${f4(b.weightSum)}; weighted sum ${f4(b.weightedSum)}`);
   }
-  for (const [m, e] of Object.entries(r.errors)) out.push(`\n${m}: not estimated (${e})`);
+  for (const [m, e] of Object.entries(r.errors)) out.push(`\n${m}: not estimated (${cliText(String(e))})`); // library option names said as CLI options
   const present = new Set(r.overlay.map((x) => x.method));
   const methods = (["twfe", "sunab", "cs", "bjs"] as EventMethod[]).filter((m) => present.has(m));
   if (methods.length > 1) {

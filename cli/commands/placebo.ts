@@ -12,7 +12,8 @@ import { placeboThreads, defaultThreads, readAssignmentsFile } from "../../bindi
 import { preparePlacebo, drawAdoptionYears, planPlaceboDraws, type PlaceboResult, type PlaceboScheme, type PlaceboMethod, type PlaceboOptions } from "../../bindings/placebo.js";
 import { wild, type WildResult, type WildWeights } from "../../bindings/wild.js";
 import { checkCount, clampThreads } from "../../bindings/limits.js";
-import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
+import { tempFileFor } from "../write.js";
+import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 
 interface FitFlags extends ReadFlags {
   formula: string;
@@ -76,19 +77,21 @@ function addFitOptions(cmd: Command): Command {
   return cmd;
 }
 
-async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], weights?: string): Promise<{ fit: Fit; eng: Awaited<ReturnType<typeof loadEngine>> }> {
+async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], weights?: string, extraRoles: Record<string, string> = {}): Promise<{ fit: Fit; eng: Awaited<ReturnType<typeof loadEngine>> }> {
   const f = parseFormula(flags.formula);
   if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
   const cols = [...formulaColumns(f), ...extraCols];
   if (weights) cols.push(weights);
-  if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
-  const { frame, report } = await readData(flags, [...new Set(cols)]);
+  const roles: Record<string, string> = { ...extraRoles };
+  if (weights) roles[weights] = "the weights column";
+  for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+  const { frame, report } = await readData(flags, [...new Set(cols)], roles);
   const readLines = describeRead(report);
   if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
   const eng = await loadEngine();
   const fit = feols(eng, frame, f, {
     vcov: flags.vcov, ssc: flags.ssc, fixefRm: flags.fixefRm, weights, fixefTol: Number(flags.fixefTol),
-    keepColumns: keep, keepData: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    keepColumns: keep, keepData: true, strictConvergence: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
   return { fit, eng };
 }
@@ -178,9 +181,11 @@ export function writeJsonLine(write: (s: string) => void, obj: Record<string, un
 }
 
 /** Lines written to `file` in chunks (the file is created or replaced). */
-async function writeLines(file: string, header: string, count: number, line: (i: number) => string): Promise<void> {
-  const { openSync, closeSync } = await import("node:fs");
-  const fd = openSync(file, "w");
+/** Writes header + lines in chunks to a temporary file next to `file`, renamed into place when complete. */
+async function writeLines(file: string, header: string, count: number, line: (i: number) => string, option: string): Promise<void> {
+  const { openSync, closeSync, renameSync, rmSync } = await import("node:fs");
+  const tmp = tempFileFor(file, option);
+  const fd = openSync(tmp, "wx");
   try {
     writeSync(fd, header + "\n");
     for (let i = 0; i < count; i += OUT_CHUNK) {
@@ -188,8 +193,12 @@ async function writeLines(file: string, header: string, count: number, line: (i:
       for (let j = i; j < Math.min(count, i + OUT_CHUNK); j++) part.push(line(j));
       writeSync(fd, part.join("\n") + "\n");
     }
-  } finally {
     closeSync(fd);
+    renameSync(tmp, file);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* already closed */ }
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }
 
@@ -228,10 +237,15 @@ export function register(program: Command): void {
       // the text report sorts a copy of the coefficients (8 bytes a draw)
       const memoryLimit = memoryLimitBytes(flags.memoryLimit);
       if (scheme !== "time" && !flags.assignments) planPlaceboDraws(draws, threads, 0, memoryLimit, { bytes: 8, what: "report copy" });
+      // output files checked before any work (their directory exists, they are not directories)
+      if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws");
+      if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments");
       const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const assignments = flags.assignments ? await readAssignmentsFile(flags.assignments, flags.unit, flags.adopt) : undefined;
-      const { fit, eng } = await fitModel(flags, extra, keep, flags.weights);
+      const { fit, eng } = await fitModel(flags, extra, keep, flags.weights, {
+        [flags.unit]: "the --unit column", [flags.adopt]: "the --adopt column", [flags.year]: "the --year column", ...(flags.strata ? { [flags.strata]: "the --strata column" } : {}),
+      });
       const bar = progressBar("placebo draws", { intervalMs });
       const opts: PlaceboOptions = {
         treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
@@ -253,10 +267,10 @@ export function register(program: Command): void {
           }
           const y = a[(d - block * chunk) * P.U + u];
           return `${P.drawIds[d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`;
-        });
+        }, "--save-assignments");
       }
       if (flags.saveDraws) {
-        await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`);
+        await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`, "--save-draws");
       }
       if (flags.json) {
         const { draws: dr, drawIds, ...rest } = r;
@@ -287,7 +301,7 @@ export function register(program: Command): void {
       if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
       const nul = Number(flags.null);
       if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
-      const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights);
+      const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights, { [flags.cluster]: "the bootstrap cluster variable (--cluster)" });
       const bar = progressBar("bootstrap replications", { intervalMs });
       // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
       let ciBar: ReturnType<typeof progressBar> | null = null;

@@ -13,7 +13,7 @@ import { DEFAULT_ROLES, parseRoles, type Roles } from "../../bindings/suite/role
 import { writeSuiteReport } from "../../bindings/suite/output.js";
 import { OptionError, RolesError } from "../../bindings/errors.js";
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
-import { AtomicDir } from "../write.js";
+import { ReportDir, checkReportTarget, MANIFEST } from "../write.js";
 import { parseVcov } from "../../bindings/vcov.js";
 
 interface Flags extends Partial<ReadFlags> {
@@ -28,6 +28,7 @@ interface Flags extends Partial<ReadFlags> {
   allowDuplicates?: boolean;
   progressInterval?: string;
   memoryLimit?: string;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -36,7 +37,8 @@ export function register(program: Command): void {
     .description("rerun every table and figure of the study (embedded synthetic panel unless --data)");
   addReadOptions(cmd, false)
     .option("--roles <file>", "roles.json mapping the study's roles to your column names (default: the synthetic panel's names)")
-    .option("--out <dir>", "report directory", "hdfe-report")
+    .option("--out <dir>", "report directory: new, empty, or a previous hdfe report with --force", "hdfe-report")
+    .option("--force", `replace a previous hdfe report at --out (only the files its ${MANIFEST} lists are removed)`)
     .option("--draws <n>", "in-space placebo draws", "500")
     .option("--seed <n>", "seed of the synthetic panel and of every random draw", String(DEFAULT_SEED))
     .option("--vcov <spec>", "vcov of every model (default: clustered by the unit, e.g. firm)")
@@ -57,13 +59,16 @@ export function register(program: Command): void {
       const bars = new Map<string, ProgressBar>();
       if (flags.vcov) parseVcov(flags.vcov);
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none`);
+      // before any work: where the report goes must be writable without losing anything
+      const target = { force: flags.force, inputs: [flags.data, flags.roles].filter((x): x is string => !!x) };
+      checkReportTarget(flags.out, target);
       let frame: Frame;
       let roles: Roles = DEFAULT_ROLES;
       let source: string;
       if (flags.roles) {
         let json: unknown;
         try {
-          json = JSON.parse(readFileSync(flags.roles, "utf8"));
+          json = JSON.parse(readFileSync(flags.roles, "utf8").replace(/^\uFEFF/, "")); // a BOM (Windows editors) is not JSON
         } catch (e) {
           throw new RolesError(`cannot read roles file ${flags.roles}: ${(e as Error).message}`);
         }
@@ -110,10 +115,10 @@ export function register(program: Command): void {
       res.report.footer.push(
         `hdfe ${process.env.npm_package_version ?? ""} on Node ${process.version}; total ${secs.toFixed(2)} s: ${Object.entries(res.timings).map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(", ")}.`,
       );
-      const dir = new AtomicDir(flags.out);
+      const dir = new ReportDir(flags.out, target);
       try {
         const files = writeSuiteReport(res, (rel, content) => dir.write(rel, content));
-        dir.commit();
+        for (const w of dir.commit(process.env.npm_package_version ?? "")) process.stderr.write(`warning: ${w}\n`);
         const skipped = res.report.sections.filter((s) => s.skipped);
         for (const s of skipped) process.stderr.write(`skipped ${s.title}: ${s.skipped}\n`);
         process.stderr.write(`wrote ${files} files to ${flags.out}/ in ${secs.toFixed(2)} s (report.md, report.html, results.json)\n`);
