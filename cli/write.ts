@@ -204,8 +204,8 @@ function removeReport(dir: string, files: string[]): string[] {
  * Write one file atomically (a new temporary name, then rename). The directory must exist:
  * a missing one is an OptionError naming `option`, not a raw ENOENT about the temporary file.
  */
-export function writeFileAtomic(path: string, content: string | Uint8Array, option = "--out"): void {
-  const tmp = tempFileFor(path, option);
+export function writeFileAtomic(path: string, content: string | Uint8Array, option = "--out", force = false): void {
+  const tmp = tempFileFor(path, option, force);
   try {
     writeFileSync(tmp, content, { flag: "wx" });
     renameSync(tmp, path);
@@ -217,9 +217,10 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
 
 /**
  * The temporary name for an output file: checks that `path` can be written (its directory
- * exists, it is not a directory) and returns a fresh name next to it.
+ * exists, it is not a directory, and it is not an existing file unless `force`: hdfe never
+ * replaces a file it was not told to replace) and returns a fresh name next to it.
  */
-export function tempFileFor(path: string, option = "--out"): string {
+export function tempFileFor(path: string, option = "--out", force = false): string {
   if (path.trim() === "") throw new OptionError(`${option} is empty`);
   const target = resolve(path);
   const parent = dirname(target);
@@ -237,6 +238,7 @@ export function tempFileFor(path: string, option = "--out"): string {
     st = undefined;
   }
   if (st?.isDirectory()) throw new OptionError(`${option} ${clip(path)} is a directory`, undefined, "give a file name");
+  if (st && !force) throw new OptionError(`${option} ${clip(path)} exists`, undefined, "give a new file name, or pass --force to replace it");
   let tmp = `${target}.partial-${process.pid}`;
   for (let i = 1; existsSync(tmp); i++) tmp = `${target}.partial-${process.pid}-${i}`;
   return tmp;

@@ -189,6 +189,31 @@ describe("data loss: hdfe suite --out", () => {
     expect(pl.out).toBe("");
     expect(readdirSync(dir).some((n) => n.includes("partial"))).toBe(false);
   });
+
+  it("an existing output file is never replaced without --force (simulate --out, placebo --save-draws)", () => {
+    const mine = join(dir, "mine.csv");
+    writeFileSync(mine, "the user's data\n");
+    const s = hdfe(["simulate", "--firms", "3", "--out", mine]);
+    expect(s.code).toBe(2);
+    expect(oneLineAndHint(s.err, "OptionError")).toMatch(/--force/);
+    expect(s.err).toMatch(/--out .*mine\.csv.* exists/);
+    expect(readFileSync(mine, "utf8")).toBe("the user's data\n");
+    const pq = join(dir, "mine.parquet");
+    writeFileSync(pq, "not ours");
+    expect(hdfe(["simulate", "--firms", "3", "--out", pq]).code).toBe(2);
+    expect(readFileSync(pq, "utf8")).toBe("not ours");
+    const draws = join(dir, "draws.csv");
+    writeFileSync(draws, "keep me\n");
+    const pl = hdfe(["placebo", "--data", PANEL, "-f", "FC ~ did | firm + year", "--treatment", "did", "--unit", "city", "--adopt", "adopt", "--year", "year", "--draws", "5", "--save-draws", draws]);
+    expect(pl.code).toBe(2);
+    expect(pl.err).toMatch(/--save-draws .*draws\.csv.* exists/);
+    expect(readFileSync(draws, "utf8")).toBe("keep me\n");
+    // with --force the file is replaced by hdfe's output
+    const f = hdfe(["simulate", "--firms", "3", "--out", mine, "--force"]);
+    expect(f.code, f.err).toBe(0);
+    expect(readFileSync(mine, "utf8").split("\n")[0]).toMatch(/firm/);
+    expect(readdirSync(dir).some((n) => n.includes("partial"))).toBe(false);
+  });
 });
 
 describe("exit codes and messages", () => {

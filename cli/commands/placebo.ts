@@ -50,6 +50,7 @@ interface PlaceboFlags extends FitFlags {
   method: string;
   saveDraws?: string;
   saveAssignments?: string;
+  force?: boolean;
 }
 
 interface WildFlags extends FitFlags {
@@ -182,9 +183,9 @@ export function writeJsonLine(write: (s: string) => void, obj: Record<string, un
 
 /** Lines written to `file` in chunks (the file is created or replaced). */
 /** Writes header + lines in chunks to a temporary file next to `file`, renamed into place when complete. */
-async function writeLines(file: string, header: string, count: number, line: (i: number) => string, option: string): Promise<void> {
+async function writeLines(file: string, header: string, count: number, line: (i: number) => string, option: string, force = false): Promise<void> {
   const { openSync, closeSync, renameSync, rmSync } = await import("node:fs");
-  const tmp = tempFileFor(file, option);
+  const tmp = tempFileFor(file, option, force);
   const fd = openSync(tmp, "wx");
   try {
     writeSync(fd, header + "\n");
@@ -221,6 +222,7 @@ export function register(program: Command): void {
     .option("--method <m>", "auto | basis | demean", "auto")
     .option("--weights <col>", "regression weights column")
     .option("--save-draws <file>", "write the placebo coefficients as CSV (draw, coef)")
+    .option("--force", "replace --save-draws / --save-assignments files that exist")
     .option("--save-assignments <file>", "write each draw's adoption year of every unit as CSV (draw, <unit>, adopt), the --assignments format")
     .action(async (flags: PlaceboFlags) => {
       const scheme = flags.scheme as PlaceboScheme;
@@ -238,8 +240,8 @@ export function register(program: Command): void {
       const memoryLimit = memoryLimitBytes(flags.memoryLimit);
       if (scheme !== "time" && !flags.assignments) planPlaceboDraws(draws, threads, 0, memoryLimit, { bytes: 8, what: "report copy" });
       // output files checked before any work (their directory exists, they are not directories)
-      if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws");
-      if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments");
+      if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws", flags.force);
+      if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments", flags.force);
       const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const assignments = flags.assignments ? await readAssignmentsFile(flags.assignments, flags.unit, flags.adopt) : undefined;
@@ -267,10 +269,10 @@ export function register(program: Command): void {
           }
           const y = a[(d - block * chunk) * P.U + u];
           return `${P.drawIds[d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`;
-        }, "--save-assignments");
+        }, "--save-assignments", flags.force);
       }
       if (flags.saveDraws) {
-        await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`, "--save-draws");
+        await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`, "--save-draws", flags.force);
       }
       if (flags.json) {
         const { draws: dr, drawIds, ...rest } = r;

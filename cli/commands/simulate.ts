@@ -15,6 +15,7 @@ interface Flags {
   firms: string;
   out?: string;
   format?: string;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -25,11 +26,12 @@ export function register(program: Command): void {
     .option("--firms <n>", "number of firms (about 7.8 firm-years each)", String(DEFAULT_FIRMS))
     .option("--out <file>", "output .csv, .arrow/.feather or .parquet (default: CSV on stdout)")
     .option("--format <fmt>", "csv | arrow | parquet (default: from the --out extension)")
+    .option("--force", "replace --out if it exists")
     .action(async (flags: Flags) => {
       const seed = Number(flags.seed), firms = Number(flags.firms);
       if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
       if (!Number.isInteger(firms) || firms < 1) throw new OptionError(`--firms must be a positive integer, got ${flags.firms}`);
-      if (flags.out) tempFileFor(flags.out); // the directory exists, the target is not one: before any work
+      if (flags.out) tempFileFor(flags.out, "--out", flags.force); // the directory exists, the target is not one (nor an existing file without --force): before any work
       const fmt: DataFormat = (flags.format as DataFormat | undefined) ?? (flags.out ? formatFromName(flags.out) : "csv");
       if (fmt !== "csv" && !flags.out) throw new OptionError(`--format ${fmt} needs --out (only CSV goes to stdout)`);
       let rows = 0;
@@ -37,7 +39,7 @@ export function register(program: Command): void {
       if (fmt === "csv") {
         // streamed: each chunk of firms is formatted and written synchronously, so memory
         // holds one chunk, whatever --firms is
-        const tmp = flags.out ? tempFileFor(flags.out) : null;
+        const tmp = flags.out ? tempFileFor(flags.out, "--out", flags.force) : null;
         const fd = tmp ? openSync(tmp, "wx") : 1;
         try {
           writeAll(fd, csvHeader());
@@ -61,7 +63,7 @@ export function register(program: Command): void {
         rows = panel.nrows;
         const table = tableFromColumns(panel.columns, SIM_STRING_COLUMNS);
         const bytes = fmt === "parquet" ? writeParquet(table) : writeArrowIpc(table);
-        writeFileAtomic(flags.out!, bytes);
+        writeFileAtomic(flags.out!, bytes, "--out", flags.force);
       }
       process.stderr.write(`simulated ${rows.toLocaleString("en-US")} firm-years (${firms} firms, seed ${seed}) in ${((performance.now() - t0) / 1000).toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ""}\n`);
     });
