@@ -184,9 +184,14 @@ export function writeParquet(table: Table): Uint8Array {
       const { values, valid } = numericColumn(table, name);
       const type = id === Type.Float ? "DOUBLE" : id === Type.Bool ? "BOOLEAN" : "INT32";
       const conv = (x: number): number | boolean => (type === "BOOLEAN" ? x !== 0 : x);
-      if (!valid && type === "DOUBLE") return { name, data: values, type, nullable: true } as const;
+      // the writer's dictionary keys values with a Map, where -0 and 0 are one key: a column holding -0
+      // is written plain, so that every 0 and -0 comes back as written
+      let negZero = false;
+      if (type === "DOUBLE") for (let i = 0; i < values.length && !negZero; i++) negZero = Object.is(values[i], -0);
+      const encoding = negZero ? ({ encoding: "PLAIN" } as const) : {};
+      if (!valid && type === "DOUBLE") return { name, data: values, type, nullable: true, ...encoding } as const;
       const data = Array.from(values, (x, i) => (valid && !valid[i] ? null : conv(x)));
-      return { name, data, type, nullable: true } as const;
+      return { name, data, type, nullable: true, ...encoding } as const;
     }
     if (id === Type.Int) {
       const vec = table.getChild(name)!;
