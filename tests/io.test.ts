@@ -38,6 +38,7 @@ import {
   Float32,
   Int32,
   Int64,
+  Uint64,
   makeData,
   makeVector,
   RecordBatch,
@@ -770,7 +771,7 @@ describe("Arrow and Parquet round trips", () => {
     );
   });
 
-  it("Parquet int64 beyond 2^53 is an error; ints and bools become Float64", async () => {
+  it("Parquet int64 a double cannot hold becomes text; ints and bools become Float64", async () => {
     const { parquetWriteBuffer } = await import("hyparquet-writer");
     const ok = parquetWriteBuffer({
       columnData: [
@@ -782,8 +783,99 @@ describe("Arrow and Parquet round trips", () => {
     const t = await readParquet(new Uint8Array(ok));
     expect(snapshot(t).types).toEqual(["Float64", "Float64", "Float64"]);
     expect(snapshot(t).values).toEqual([[1, null, 3], [1, 0, null], [7, 8, 9]]);
-    const bad = parquetWriteBuffer({ columnData: [{ name: "big", data: [2n ** 60n], type: "INT64" }] });
-    await expect(readParquet(new Uint8Array(bad))).rejects.toThrow(/2\^53/);
+    // 2^60 is a double exactly: a number, as CSV reads "1152921504606846976"; 2^60 + 1 is not: text
+    const exact = await readParquet(new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "big", data: [2n ** 60n], type: "INT64" }] })));
+    expect(snapshot(exact).values).toEqual([[2 ** 60]]);
+    const big = await readTable(new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "big", data: [2n ** 60n + 1n], type: "INT64" }] })), { format: "parquet" });
+    expect(snapshot(big.table).values).toEqual([["1152921504606846977"]]);
+    expect(big.report.columns[0].note).toMatch(/1 integer beyond 2\^53/);
+  });
+
+  describe("integers beyond 2^53: one convention for CSV, Parquet and Arrow", () => {
+    const TWO53 = 2n ** 53n;
+    // each case: the ids, and whether a double holds every one exactly
+    const cases: { name: string; ids: (bigint | null)[]; exact: boolean }[] = [
+      { name: "2^53 and 2^53 + 1 (the issue: they merged)", ids: [TWO53, TWO53 + 1n, 5n, TWO53], exact: false },
+      { name: "negative, with a null", ids: [-(TWO53 + 1n), null, -TWO53, 7n], exact: false },
+      { name: "18-digit ids", ids: [123456789012345678n, 123456789012345679n, 123456789012345680n], exact: false },
+      { name: "int64 extremes", ids: [2n ** 63n - 1n, -(2n ** 63n), 2n ** 63n - 2n], exact: false },
+      { name: "beyond 2^53 but exact (powers of two)", ids: [TWO53, 2n ** 60n, -(2n ** 62n), 3n], exact: true },
+      { name: "small ids", ids: [1n, 2n, null, 2n ** 53n - 1n], exact: true },
+    ];
+    const csvOf = (ids: (bigint | null)[]) => utf8("id,y\n" + ids.map((v, i) => `${v === null ? "" : v},${i}`).join("\n") + "\n");
+
+    for (const c of cases) {
+      it(c.name, async () => {
+        const { parquetWriteBuffer } = await import("hyparquet-writer");
+        const n = c.ids.length;
+        const y = Array.from({ length: n }, (_, i) => i);
+        const pq = new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "id", data: c.ids, type: "INT64" }, { name: "y", data: new Float64Array(y), type: "DOUBLE" }] }));
+        // Arrow: two record batches, the big ids in different ones
+        const half = Math.ceil(n / 2);
+        const arrowTable = new Table([
+          new RecordBatch({ id: vectorFromArray(c.ids.slice(0, half), new Int64()).data[0], y: vectorFromArray(y.slice(0, half)).data[0] }),
+          new RecordBatch({ id: vectorFromArray(c.ids.slice(half), new Int64()).data[0], y: vectorFromArray(y.slice(half)).data[0] }),
+        ]);
+        const dir = mkdtempSync(join(tmpdir(), "hdfe-io-"));
+        try {
+          writeFileSync(join(dir, "ids.parquet"), pq);
+          writeFileSync(join(dir, "ids.arrow"), writeArrowIpc(arrowTable));
+          writeFileSync(join(dir, "ids.csv"), csvOf(c.ids));
+          const got = await Promise.all(["ids.csv", "ids.parquet", "ids.arrow"].map((f) => readFile(join(dir, f))));
+          const texts = c.ids.map((v) => (v === null ? null : v.toString()));
+          for (const [k, r] of got.entries()) {
+            const what = ["csv", "parquet", "arrow"][k];
+            const col = r.report.columns[0];
+            const values = Array.from({ length: n }, (_, i) => r.table.getChild("id")!.get(i));
+            if (c.exact) {
+              expect(col.type, what).toBe("float64");
+              expect(col.note, what).toBeUndefined();
+              expect(Array.from(numericColumn(r.table, "id").values).map((x) => (Number.isNaN(x) ? null : x)), what).toEqual(c.ids.map((v) => (v === null ? null : Number(v))));
+            } else {
+              expect(col.type, what).toBe("string");
+              expect(values, what).toEqual(texts);
+              const inexact = c.ids.filter((v) => v !== null && BigInt(Number(v)) !== v).length;
+              expect(col.note, what).toBe(got[0].report.columns[0].note); // the same words as CSV
+              expect(col.note, what).toMatch(new RegExp(`^read as text: ${inexact} integers? beyond 2\\^53`));
+              // as a fixed effect every id is its own level
+              expect(codesColumn(r.table, "id").levels, what).toEqual([...new Set(texts.filter((t) => t !== null))]);
+            }
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+
+    it("uint64 (Arrow and Parquet): ids above 2^63 stay distinct", async () => {
+      const ids = [2n ** 64n - 1n, 2n ** 64n - 2n, 2n ** 63n, 1n];
+      const t = new Table({ u: vectorFromArray(ids, new Uint64()) });
+      const a = await readTable(writeArrowIpc(t), { format: "arrow" });
+      expect(Array.from({ length: 4 }, (_, i) => a.table.getChild("u")!.get(i))).toEqual(ids.map(String));
+      expect(a.report.columns[0].note).toMatch(/^read as text: 2 integers beyond 2\^53/);
+      const { parquetWriteBuffer } = await import("hyparquet-writer");
+      const pq = parquetWriteBuffer({
+        columnData: [{ name: "u", data: ids }],
+        schema: [{ name: "root", num_children: 1 }, { name: "u", type: "INT64", repetition_type: "REQUIRED", converted_type: "UINT_64" }],
+      });
+      const p = await readTable(new Uint8Array(pq), { format: "parquet" });
+      expect(snapshot(p.table).values[0]).toEqual(ids.map(String));
+      expect(p.report.columns[0].note).toBe(a.report.columns[0].note);
+    });
+
+    it("stringColumns reads numeric Arrow / Parquet columns as text; unknown names are ColumnError", async () => {
+      const t = new Table({ id: vectorFromArray([7, 8, 7, null], new Int32()), x: vectorFromArray([1.5, 2, NaN, 3]) });
+      for (const format of ["arrow", "parquet"] as const) {
+        const bytes = format === "arrow" ? writeArrowIpc(t) : writeParquet(t);
+        const r = await readTable(bytes, { format, stringColumns: ["id"] });
+        expect(r.report.columns.map((c) => c.type), format).toEqual(["string", "float64"]);
+        expect(snapshot(r.table).values[0], format).toEqual(["7", "8", "7", null]);
+        // a column that is not selected may be listed
+        const sel = await readTable(bytes, { format, columns: ["x"], stringColumns: ["id"] });
+        expect(snapshot(sel.table).names).toEqual(["x"]);
+        await expect(readTable(bytes, { format, stringColumns: ["nope"] })).rejects.toThrow(ColumnError);
+      }
+    });
   });
 });
 
@@ -1000,9 +1092,12 @@ describe("numericColumn / codesColumn", () => {
     const slicedBool = t.slice(1);
     const sb = numericColumn(slicedBool, "b");
     expect(Array.from(sb.values).map((x, i) => (sb.valid && !sb.valid[i] ? null : x))).toEqual([null, 0]);
-    const big = new Table({ i: vectorFromArray([2n ** 60n], new Int64()) });
+    // (2^60 itself is a double exactly, as in the CSV reader; 2^60 + 1 and 2^53 + 1 are not)
+    const big = new Table({ i: vectorFromArray([2n ** 60n + 1n], new Int64()) });
     expect(() => numericColumn(big, "i")).toThrow(ColumnError);
-    expect(codesColumn(big, "i").levels).toEqual([(2n ** 60n).toString()]);
+    expect(() => numericColumn(new Table({ i: vectorFromArray([2n ** 53n + 1n], new Int64()) }), "i")).toThrow(ColumnError);
+    expect(Array.from(numericColumn(new Table({ i: vectorFromArray([2n ** 60n], new Int64()) }), "i").values)).toEqual([2 ** 60]);
+    expect(codesColumn(big, "i").levels).toEqual([(2n ** 60n + 1n).toString()]);
     expect(() => numericColumn(t, "nope")).toThrow(ColumnError);
     const strs = new Table({ s: vectorFromArray(["a"], new Utf8()) });
     expect(() => numericColumn(strs, "s")).toThrow(ColumnError);

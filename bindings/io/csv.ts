@@ -28,6 +28,7 @@ import type { ColumnReport, ReadReport } from "./report.js";
 import { resolveColumns } from "./select.js";
 import { readLongDecimal } from "./decimal.js";
 import { chooseEncoding, GbkStats, Utf8Stats } from "./encoding.js";
+import { bigIntNote } from "./text.js";
 
 export type CsvEncoding = "utf8" | "gbk" | "auto";
 
@@ -102,15 +103,6 @@ export function parseNumberText(t: string, allowThousands: boolean): number | un
   if (allowThousands && RE_THOUSANDS.test(t)) return Number(t.replace(/,/g, ""));
   if (RE_INF.test(t)) return t.charCodeAt(0) === 45 ? -Infinity : Infinity;
   return undefined;
-}
-
-/** The read-report note of a column read as text because of integers a double cannot hold (shared by
- *  the CSV, Arrow and Parquet readers). */
-export function bigIntNote(count: number): string {
-  return (
-    `read as text: ${count} integer${count === 1 ? "" : "s"} beyond 2^53 that a number cannot hold ` +
-    "exactly (e.g. 18-digit ids); as a fixed effect or cluster every id stays distinct"
-  );
 }
 
 /** Largest integer a double holds exactly with all its neighbours (2^53 - 1). */

@@ -8,13 +8,28 @@ import { ColumnError, DataReadError } from "../errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
 import { codesColumn, numericColumn } from "./columns.js";
 import { resolveColumns } from "./select.js";
+import { bigIntNote, inexactBigInt } from "./text.js";
 
 export interface ParquetReadOptions {
   /** Keep only these columns, in this order (only these are decoded). */
   columns?: string[];
+  /** Read these columns as text (Dictionary<Utf8, Int32>): ids stored as numbers. */
+  stringColumns?: string[];
 }
 
-const MAX_SAFE = 2 ** 53;
+/** Values of a column's chunks that are integers a double cannot hold exactly. */
+function countInexact(parts: ColumnData[]): number {
+  let count = 0;
+  for (const part of parts) {
+    const d = part.columnData as ArrayLike<unknown>;
+    if (!(d instanceof BigInt64Array || d instanceof BigUint64Array || Array.isArray(d))) continue;
+    for (let k = 0; k < d.length; k++) {
+      const v = d[k];
+      if (typeof v === "bigint" && inexactBigInt(v)) count++;
+    }
+  }
+  return count;
+}
 
 function toArrayBuffer(input: Uint8Array | ArrayBuffer): ArrayBuffer {
   if (input instanceof ArrayBuffer) return input;
@@ -54,9 +69,11 @@ function textOf(v: unknown, dateOnly: boolean): string {
 
 /**
  * Read a Parquet file held in memory. Numeric columns (booleans, ints, floats, decimals) become
- * Float64 (nulls and NaN -> null); INT64 values beyond +-2^53 throw DataReadError. Everything else
- * (strings, dates -> ISO text, timestamps -> ISO text, binary -> hex) becomes Dictionary<Utf8, Int32>.
- * Nested columns (lists, structs, maps) are not supported.
+ * Float64 (nulls and NaN -> null). An INT64 / UINT64 column holding integers a double cannot hold
+ * exactly (beyond 2^53) becomes text (exact digits) with a note in the field metadata, as the CSV
+ * reader does (text.ts). Everything else (strings, dates -> ISO text, timestamps -> ISO text, binary
+ * -> hex), and `stringColumns`, become Dictionary<Utf8, Int32>. Nested columns (lists, structs, maps)
+ * are not supported.
  */
 export async function readParquet(input: Uint8Array | ArrayBuffer, opts: ParquetReadOptions = {}): Promise<Table> {
   const file = toArrayBuffer(input);
@@ -75,6 +92,7 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
       duplicates: dups,
     });
   }
+  const forced = new Set(opts.stringColumns ? resolveColumns(opts.stringColumns, allNames, "Parquet file (stringColumns)") : []);
   const elements = new Map<string, SchemaElement>();
   for (const name of wanted) {
     const node = tree.children.find((c) => c.element.name === name)!;
@@ -101,10 +119,14 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
   }
 
   const datas: Data<DataType>[] = [];
+  const notes: (string | undefined)[] = [];
   for (const name of wanted) {
     const el = elements.get(name)!;
     const parts = chunks.get(name)!.sort((a, b) => a.rowStart - b.rowStart);
-    if (isNumericElement(el)) {
+    const numeric = isNumericElement(el);
+    const big = numeric ? countInexact(parts) : 0;
+    notes.push(big > 0 ? bigIntNote(big) : undefined);
+    if (numeric && big === 0 && !forced.has(name)) {
       const out = new Float64Array(numRows).fill(NaN);
       for (const part of parts) {
         const d = part.columnData as ArrayLike<unknown>;
@@ -122,16 +144,8 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
           const v = d[k];
           let x: number;
           if (typeof v === "number") x = v;
-          else if (typeof v === "bigint") {
-            x = Number(v);
-            if (x > MAX_SAFE || x < -MAX_SAFE) {
-              throw new DataReadError(
-                `Parquet column ${JSON.stringify(name)} holds the integer ${v} (row ${r0 + k + 1}), beyond 2^53: not exactly representable as a number`,
-                { column: name, row: r0 + k + 1, value: v.toString() },
-                "store it as a string (ids) or as a double",
-              );
-            }
-          } else if (typeof v === "boolean") x = v ? 1 : 0;
+          else if (typeof v === "bigint") x = Number(v); // exact: countInexact found none
+          else if (typeof v === "boolean") x = v ? 1 : 0;
           else if (v === null || v === undefined) x = NaN;
           else {
             throw new DataReadError(`Parquet column ${JSON.stringify(name)} holds an unexpected value at row ${r0 + k + 1}`, {
@@ -154,7 +168,7 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
         const n = Math.min(d.length, numRows - r0);
         for (let k = 0; k < n; k++) {
           const v = d[k];
-          if (v === null || v === undefined) continue;
+          if (v === null || v === undefined || (typeof v === "number" && v !== v)) continue;
           const s = textOf(v, dateOnly);
           let c = index.get(s);
           if (c === undefined) {
@@ -168,7 +182,7 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
       datas.push(dictData(codes, levels));
     }
   }
-  return tableFromData(wanted, datas, numRows);
+  return tableFromData(wanted, datas, numRows, notes);
 }
 
 /**
