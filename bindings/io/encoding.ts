@@ -25,6 +25,36 @@ const UTF8_BAD_SHARE = 4;
 /** At most one invalid GBK sequence per this many valid GBK characters. */
 const GBK_BAD_RATIO = 50;
 
+/** 32-bit words over b[s, e) for skipping ASCII four bytes at a time (null for short ranges). */
+interface Words {
+  w: Uint32Array | null;
+  /** index in b of the first byte of w[0] */
+  at: number;
+}
+
+function wordsOf(b: Uint8Array, s: number, e: number): Words {
+  if (e - s < 64) return { w: null, at: 0 };
+  const at = s + ((4 - ((b.byteOffset + s) & 3)) & 3);
+  return { w: new Uint32Array(b.buffer, b.byteOffset + at, (e - at) >> 2), at };
+}
+
+/** The first index from i (b[i] < 0x80) on whose byte is not ASCII, or e. */
+function asciiEnd(b: Uint8Array, words: Words, i: number, e: number): number {
+  const w = words.w;
+  if (w !== null && e - i >= 16) {
+    while (i < e && ((i - words.at) & 3) !== 0) {
+      if (b[i] >= 0x80) return i;
+      i++;
+    }
+    let k = (i - words.at) >> 2;
+    const nw = w.length;
+    while (k < nw && (w[k] & 0x80808080) === 0) k++;
+    i = words.at + (k << 2);
+  }
+  while (i < e && b[i] < 0x80) i++;
+  return i;
+}
+
 /** Streaming UTF-8 validator (WHATWG decoder semantics: each maximal invalid subpart is one error). */
 export class Utf8Stats {
   private need = 0;
@@ -52,13 +82,14 @@ export class Utf8Stats {
     let lo = this.lo;
     let hi = this.hi;
     const base = this.pos - s;
+    const words = wordsOf(b, s, e);
     for (let i = s; i < e; i++) {
       const c = b[i];
       if (need === 0) {
         if (c < 0x80) {
           // skip an ASCII run
           this.inRun = false;
-          while (i + 1 < e && b[i + 1] < 0x80) i++;
+          i = asciiEnd(b, words, i, e) - 1;
           continue;
         }
         this.seqStart = base + i;
@@ -157,11 +188,12 @@ export class GbkStats {
     const p = this.pend;
     let n = this.nPend;
     const base = this.pos - s;
+    const words = wordsOf(b, s, e);
     for (let i = s; i < e; i++) {
       const c = b[i];
       if (n === 0) {
         if (c < 0x80) {
-          while (i + 1 < e && b[i + 1] < 0x80) i++;
+          i = asciiEnd(b, words, i, e) - 1;
           continue;
         }
         if (c === 0x80) {
