@@ -64,5 +64,6 @@ export function describeRead(report: ReadReport): string[] {
     }
     if (c.note) lines.push(`  ${c.name}: ${c.note}`);
   }
+  for (const n of report.notes ?? []) lines.push(`  ${n}`);
   return lines;
 }
