@@ -863,6 +863,32 @@ describe("Arrow and Parquet round trips", () => {
       expect(p.report.columns[0].note).toBe(a.report.columns[0].note);
     });
 
+    it("Parquet integer DECIMAL(p, 0) ids (INT64 and fixed-length bytes) follow the same rule", async () => {
+      const { parquetWriteBuffer } = await import("hyparquet-writer");
+      const ids = [123456789012345678n, 123456789012345679n, null, -5n];
+      const small = [12n, -7n, null, 2n ** 53n];
+      const els = [
+        { name: "d", type: "INT64", repetition_type: "OPTIONAL", converted_type: "DECIMAL", precision: 18, scale: 0 },
+        { name: "d", type: "FIXED_LEN_BYTE_ARRAY", type_length: 9, repetition_type: "OPTIONAL", converted_type: "DECIMAL", precision: 20, scale: 0 },
+      ];
+      for (const el of els) {
+        const write = (data: (bigint | null)[]) =>
+          new Uint8Array(parquetWriteBuffer({ columnData: [{ name: "d", data }], schema: [{ name: "root", num_children: 1 }, el as never] }));
+        const big = await readTable(write(ids), { format: "parquet" });
+        expect(snapshot(big.table).values[0], el.type).toEqual(["123456789012345678", "123456789012345679", null, "-5"]);
+        expect(big.report.columns[0].note, el.type).toMatch(/^read as text: 2 integers beyond 2\^53/);
+        const exact = await readTable(write(small), { format: "parquet" });
+        expect(exact.report.columns[0].type, el.type).toBe("float64");
+        expect(snapshot(exact.table).values[0], el.type).toEqual([12, -7, null, 2 ** 53]);
+      }
+      // a decimal with a scale is a number (as "1234567890123456.78" is in CSV)
+      const scaled = parquetWriteBuffer({
+        columnData: [{ name: "d", data: [125n, null] }],
+        schema: [{ name: "root", num_children: 1 }, { name: "d", type: "INT64", repetition_type: "OPTIONAL", converted_type: "DECIMAL", precision: 18, scale: 2 }],
+      });
+      expect(snapshot(await readParquet(new Uint8Array(scaled))).values[0]).toEqual([1.25, null]);
+    });
+
     it("stringColumns reads numeric Arrow / Parquet columns as text; unknown names are ColumnError", async () => {
       const t = new Table({ id: vectorFromArray([7, 8, 7, null], new Int32()), x: vectorFromArray([1.5, 2, NaN, 3]) });
       for (const format of ["arrow", "parquet"] as const) {

@@ -17,6 +17,36 @@ export interface ParquetReadOptions {
   stringColumns?: string[];
 }
 
+/** An integer DECIMAL (scale 0) stored as INT64 or fixed-length bytes: ids of up to 18+ digits, which
+ *  hyparquet would convert to (inexact) numbers. Such columns are read raw and converted here. */
+function isIntegerDecimal(el: SchemaElement): boolean {
+  const lt = el.logical_type as { type?: string; scale?: number } | undefined;
+  const dec = el.converted_type === "DECIMAL" || lt?.type === "DECIMAL";
+  const scale = el.scale ?? lt?.scale ?? 0;
+  return dec && scale === 0 && (el.type === "INT64" || el.type === "FIXED_LEN_BYTE_ARRAY");
+}
+
+/** Two's-complement big-endian bytes -> bigint. */
+function bigFromBytes(b: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = 0; i < b.length; i++) v = (v << 8n) | BigInt(b[i]);
+  if (b.length > 0 && b[0] & 0x80) v -= 1n << BigInt(8 * b.length);
+  return v;
+}
+
+/** Raw chunks of an integer DECIMAL column as bigints (null stays null). */
+function integerDecimalParts(parts: ColumnData[]): ColumnData[] {
+  return parts.map((part) => {
+    const d = part.columnData as ArrayLike<unknown>;
+    const out = new Array<bigint | null>(d.length);
+    for (let k = 0; k < d.length; k++) {
+      const v = d[k];
+      out[k] = typeof v === "bigint" ? v : v instanceof Uint8Array ? bigFromBytes(v) : typeof v === "number" ? BigInt(v) : null;
+    }
+    return { ...part, columnData: out };
+  });
+}
+
 /** Values of a column's chunks that are integers a double cannot hold exactly. */
 function countInexact(parts: ColumnData[]): number {
   let count = 0;
@@ -106,11 +136,22 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
     elements.set(name, node.element);
   }
   const numRows = Number(metadata.num_rows);
+  // integer decimals are decoded raw (their element without the DECIMAL annotation) and converted below
+  const rawDecimal = new Set(wanted.filter((w) => isIntegerDecimal(elements.get(w)!)));
+  const readMetadata: FileMetaData =
+    rawDecimal.size === 0
+      ? metadata
+      : {
+          ...metadata,
+          schema: metadata.schema.map((el) =>
+            rawDecimal.has(el.name) && isIntegerDecimal(el) ? { ...el, converted_type: undefined, logical_type: undefined } : el,
+          ),
+        };
   const chunks = new Map<string, ColumnData[]>(wanted.map((w) => [w, []]));
   try {
     await parquetRead({
       file,
-      metadata,
+      metadata: readMetadata,
       columns: wanted,
       onChunk: (c: ColumnData) => chunks.get(c.columnName)?.push(c),
     });
@@ -122,7 +163,8 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
   const notes: (string | undefined)[] = [];
   for (const name of wanted) {
     const el = elements.get(name)!;
-    const parts = chunks.get(name)!.sort((a, b) => a.rowStart - b.rowStart);
+    const sorted = chunks.get(name)!.sort((a, b) => a.rowStart - b.rowStart);
+    const parts = rawDecimal.has(name) ? integerDecimalParts(sorted) : sorted;
     const numeric = isNumericElement(el);
     const big = numeric ? countInexact(parts) : 0;
     notes.push(big > 0 ? bigIntNote(big) : undefined);
