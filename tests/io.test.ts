@@ -13,9 +13,17 @@
 //     the same table and report as one push -- or the same error.
 //  3. Numbers: any double written with String/toExponential/toPrecision/toFixed reads back as
 //     exactly Number(text); a text column keeps the exact text of its numeric-looking values.
-//  4. Encoding detection: for random bytes, auto picks utf8 exactly when the bytes are valid UTF-8.
+//  4. Encoding detection: auto never picks GBK for valid UTF-8, one stray byte in UTF-8 text never
+//     makes it GBK, GBK files with Chinese header names are detected (fixed seeds). Invalid text: an
+//     error naming column, row and line in a selected column (UTF-8 and GBK), a report note for the
+//     columns not read, a column note when every column is read, an error when invalid bytes would
+//     merge two values; UTF-16 without BOM and Parquet / Arrow / gzip / zip bytes named .csv are
+//     format errors; an id column mixing 7 and A7 reads as text with stringColumns (real files in a
+//     temp dir).
 //  5. Round trips: CSV table -> Arrow IPC (file and stream) -> table, and -> Parquet -> table, are
-//     identical (names, types, values, nulls). LZ4-compressed Feather (the pyarrow/R default;
+//     identical (names, types, values, nulls; 0 and -0 kept apart). Integers beyond 2^53: CSV,
+//     Parquet (INT64, UINT64, integer DECIMAL) and Arrow (Int64 over two batches, Uint64) agree:
+//     text with the same note when a double cannot hold a value, numbers when it can. LZ4-compressed Feather (the pyarrow/R default;
 //     fixture compressed by the reference `lz4` tool) reads correctly, ZSTD is refused clearly; the
 //     LZ4 decoder round-trips random data through a test encoder (overlapping matches, long
 //     lengths) and never throws anything but DataReadError on corrupt frames.
