@@ -13,8 +13,9 @@
 //   cannot decide; otherwise the general path) into Float64Array chunks joined at the end. Text
 //   values are kept as raw bytes in a hash dictionary (ByteDict: byte arena + open addressing,
 //   the Map<string, int> of the design without making a JS string per value) and decoded once
-//   per distinct value at the end, after the encoding is known for sure ("auto" picks GBK only
-//   if the whole stream turned out not to be valid UTF-8).
+//   per distinct value at the end, after the encoding is known for sure ("auto" decides on
+//   UTF-8 / GBK evidence over the whole stream, encoding.ts); values that are not valid text are
+//   checked then, per distinct value.
 // - Types are inferred at the end: numeric if every non-missing value parses; numeric with
 //   unparsable values (error, or nulls with `unparsable: "na"`) if at least half parse; otherwise
 //   a string column. To be able to turn a numeric-looking column into strings exactly, numbers
