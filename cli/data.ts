@@ -110,6 +110,7 @@ export function describeRead(report: ReadReport): string[] {
     }
     if (c.note) lines.push(`  ${c.name}: ${c.note}`);
   }
+  for (const n of report.notes ?? []) lines.push(`  ${n}`);
   return lines;
 }
 
