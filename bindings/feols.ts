@@ -248,7 +248,8 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const kf = names.length;
     const xTildeS = s.xTilde;
     // c_j turns a scaled coefficient into the reported one; ssr, tss scale by 1 / (sy^2 sw)
-    const cj = Float64Array.from(names, (nm) => sx[xNames.indexOf(nm)] / sy);
+    const sxk = names.map((nm) => sx[xNames.indexOf(nm)]);
+    const cj = Float64Array.from(sxk, (v) => v / sy);
     const uss = 1 / (sy * sy * sw);
     const ssr = s.ssr * uss;
     const tss = s.tss * uss;
@@ -273,7 +274,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     if (vres.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
     const beta = scaledRun ? betaS.map((b, j) => b * cj[j]) : betaS;
     const V = scaledRun ? unscaleV(vres.V, cj) : vres.V;
-    assertFinite(names, beta, V, { y: f.lhs, sy, sx: names.map((nm) => sx[xNames.indexOf(nm)]) });
+    if (!opts.cells) assertFinite(names, beta, V, { y: f.lhs, sy, sx: sxk });
     if (scaledRun && !(Number.isFinite(ssr) && Number.isFinite(tss))) {
       warn(
         `the sum of squares exceeds the float64 range (${sw !== 1 ? `weights "${opts.weights}"` : `outcome "${f.lhs}"`} of extreme magnitude): ` +
@@ -283,8 +284,8 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     // the kept data in the reported units (placebo, wild and compress read them); the
     // variance inputs in the scaled units stay in `scaled` for withVcov
     const ue = 1 / (sy * Math.sqrt(sw));
-    const xTilde = scaledRun ? unscaleCols(xTildeS, n, names.map((nm) => Math.sqrt(sw) * sx[xNames.indexOf(nm)])) : xTildeS;
-    const breadU = scaledRun ? bread.map((b, i) => b * sx[xNames.indexOf(names[i % kf])] * sx[xNames.indexOf(names[Math.floor(i / kf)])] * sw) : bread;
+    const xTilde = scaledRun ? unscaleCols(xTildeS, n, sxk.map((v) => Math.sqrt(sw) * v)) : xTildeS;
+    const breadU = scaledRun ? bread.map((b, i) => b * sxk[i % kf] * sxk[Math.floor(i / kf)] * sw) : bread;
     const eU = scaledRun ? e.map((v) => v * ue) : e;
     const yTilde = scaledRun ? s.yTilde.map((v) => v * ue) : s.yTilde;
     const scaled: ScaledFit | undefined = scaledRun ? { bread, x: xTildeS, e, ssr: s.ssr, c: cj } : undefined;
@@ -553,14 +554,18 @@ export function withVcov(eng: Engine, fit: Fit, vcov: string | VcovSpec, ssc?: S
       }
     }
   }
+  // a fit on rescaled columns recomputes its variance in the scaled units (exact), then unscales
+  const S = I.scaled;
   const inputs: VcovInputs = {
-    n: fit.nobs, k: fit.coefNames.length, bread: I.bread, x: I.xTilde, e: I.residuals, ssr: fit.ssr,
+    n: fit.nobs, k: fit.coefNames.length, bread: S ? S.bread : I.bread, x: S ? S.x : I.xTilde, e: S ? S.e : I.residuals, ssr: S ? S.ssr : fit.ssr,
     fe: I.sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
     feDof: I.feDof, clusters: clusterCodes(I.frame, I.sample, vspec), hasIntercept: I.hasIntercept,
   };
   const vres = computeVcov(eng, inputs, vspec, sscName);
+  const V = S ? unscaleV(vres.V, S.c) : vres.V;
+  assertFinite(fit.coefNames, fit.coefVector, V);
   return assembleFit({
-    f: fit.parsed, names: fit.coefNames, beta: fit.coefVector, V: vres.V, df: vres.df, level: level ?? fit.level,
+    f: fit.parsed, names: fit.coefNames, beta: fit.coefVector, V, df: vres.df, level: level ?? fit.level,
     n: fit.nobs, sample: I.sample, collinear: fit.collinear, r2: fit.r2, adjR2: fit.adjR2, withinR2: fit.withinR2,
     rmse: fit.rmse, ssr: fit.ssr, tss: fit.tss, iterations: fit.iterations, converged: fit.converged, demean: fit.demean,
     storage: fit.storage, vspec,
