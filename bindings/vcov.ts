@@ -160,7 +160,7 @@ export function sandwichOf(eng: Engine, bread: Float64Array, meat: Float64Array,
     const m = eng.putF64(meat, "meat");
     const work = eng.allocF64(k * k, "sandwich scratch");
     const out = eng.allocF64(k * k, "variance");
-    check(eng.k.sandwichBMB(k, b, m, work, 1, out), "sandwichBMB");
+    check(eng.k.sandwichBMB(k, b, m, work, out), "sandwichBMB");
     return eng.getF64(out, k * k);
   });
 }
