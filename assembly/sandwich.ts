@@ -91,15 +91,13 @@ export function clusterScores(
 export function scoresCross(G: i32, k: i32, scores_GK: usize, out_KK: usize): i32 {
   if (G < 0 || k < 0) return BAD_ARGUMENT;
   memory.fill(out_KK, 0, (<usize>k * <usize>k) << 3);
+  // upper triangle column by column: out[0..b, b] += s_g[0..b] s_gb, both contiguous
   for (let g = 0; g < G; g++) {
     const sp = scores_GK + ((<usize>g * <usize>k) << 3);
-    for (let a = 0; a < k; a++) {
-      const sa = load<f64>(sp + (<usize>a << 3));
-      if (sa == 0) continue;
-      for (let b = a; b < k; b++) {
-        const p = out_KK + ((<usize>a + <usize>b * <usize>k) << 3);
-        store<f64>(p, load<f64>(p) + sa * load<f64>(sp + (<usize>b << 3)));
-      }
+    for (let b = 0; b < k; b++) {
+      const sb = load<f64>(sp + (<usize>b << 3));
+      if (sb == 0) continue;
+      axpyFrom(out_KK + ((<usize>b * <usize>k) << 3), sp, -sb, 0, b + 1);
     }
   }
   for (let a = 0; a < k; a++) {
@@ -180,15 +178,16 @@ export function colSumSquares(n: i32, K: i32, x_NK: usize, w_N: usize, centered:
 
 /**
  * out_KK = B M B (the sandwich variance) for symmetric k x k column-major B (bread) and M
- * (meat); work_KK: k*k f64 scratch (left holding M B). Each product walks columns two lanes
+ * (meat); work_KK: k*k f64 scratch (left holding B M). Each product walks columns two lanes
  * at a time, four result columns per pass over the left factor; the second product forms
  * only the upper triangle (the result is symmetric) and mirrors it, so k = 2000 costs
  * 1.5 k^3 cache-friendly multiply-adds instead of the 2 k^3 of a plain triple loop in JS.
  */
 export function sandwichBMB(k: i32, b_KK: usize, m_KK: usize, work_KK: usize, out_KK: usize): i32 {
   if (k < 0) return BAD_ARGUMENT;
-  matmulBlocked(k, m_KK, b_KK, work_KK, false);
-  matmulBlocked(k, b_KK, work_KK, out_KK, true);
+  // (B M) B: the first product skips the zero entries of M (sparse meats of dummies)
+  matmulBlocked(k, b_KK, m_KK, work_KK, false);
+  matmulBlocked(k, work_KK, b_KK, out_KK, true);
   for (let a = 0; a < k; a++) {
     for (let b = a + 1; b < k; b++) {
       store<f64>(out_KK + ((<usize>b + <usize>a * <usize>k) << 3), load<f64>(out_KK + ((<usize>a + <usize>b * <usize>k) << 3)));
