@@ -69,12 +69,15 @@ export function prepareSample(d: Design, fixefRm: FixefRm = "singleton"): Sample
   let n = 0;
   for (let i = 0; i < d.n; i++) n += keep[i];
   if (n === 0) {
+    // name the columns responsible (each row is counted under the first column found missing)
+    const byCol = Object.entries(d.naByColumn).sort((a, b) => b[1] - a[1]);
+    const cols = byCol.map(([c, m]) => `${m} in "${c}"${m === d.n ? ", every row" : ""}`).join("; ");
     throw new SampleError(
-      `no observations left: ${na} removed for missing values` +
+      `no observations left: ${na} removed for missing values${na ? ` (${cols})` : ""}` +
         (d.zeroWeight ? `, ${d.zeroWeight} for zero weights` : "") +
         (singletons ? `, ${singletons} as FE singletons` : ""),
       { naByColumn: d.naByColumn, singletons, zeroWeight: d.zeroWeight },
-      "check the columns named above for missing values",
+      byCol.length ? `check ${byCol.map(([c]) => `"${c}"`).join(", ")} for missing or non-finite values` : "check the data",
     );
   }
   const rows = new Int32Array(n);

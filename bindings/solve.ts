@@ -46,8 +46,13 @@ export interface SolveContext {
   fixefAlgo: DemeanAlgo;
   threads: number;
   collinTol: number;
-  /** sampling weights on the sample rows */
+  /** sampling weights on the sample rows (already scaled when extreme, see pow2Scale) */
   w: Float64Array | null;
+  /**
+   * powers of two multiplying the outcome and each regressor (xNames order) as they are
+   * loaded, for columns of extreme magnitude; absent when every factor is 1
+   */
+  scale?: { y: number; x: Float64Array };
   keepData?: boolean;
   lowMemory?: boolean;
   /** f32 storage: columns per demeaning batch (default: as many as fit) */
@@ -98,6 +103,32 @@ export function loadFeDims(eng: Engine, sample: Sample, wPtr: number): DemeanDim
     n, codesPtr, groups: order.map((q) => sample.fe[q].levels), types: order.map((q) => sample.fe[q].type as FeType),
     slopePtrs, wPtr, order,
   };
+}
+
+/**
+ * A power of two s such that max |v| s is about 1, when max |v| (over `rows`, or all) is
+ * outside [2^-100, 2^100]; else 1. Scaling by powers of two is exact, and every step of the
+ * fit (demeaning, QR, collinearity ratios, meats) commutes with it, so the scaled fit is the
+ * fit, without the squares that overflow (1e156^2) or underflow. `even`: an even power
+ * (weights, whose square roots are taken). `f32` (float32 storage of the column): only large
+ * magnitudes are scaled, and only when the column's range then fits float32's normal range
+ * (else the storage reports the value it cannot hold, or the precision lost, as before).
+ */
+export function pow2Scale(v: Float64Array, rows: Int32Array | null, opts: { even?: boolean; f32?: boolean } = {}): number {
+  let m = 0;
+  let lo = Infinity;
+  const len = rows ? rows.length : v.length;
+  for (let j = 0; j < len; j++) {
+    const a = Math.abs(rows ? v[rows[j]] : v[j]);
+    if (a > m) m = a;
+    if (a > 0 && a < lo) lo = a;
+  }
+  if (!(m > 0) || !Number.isFinite(m) || (m >= 2 ** -100 && m <= 2 ** 100)) return 1;
+  if (opts.f32 && (m < 1 || m / lo > 2 ** 125)) return 1;
+  let e = Math.floor(Math.log2(m)) + 1;
+  if (opts.even && e % 2 !== 0) e++;
+  e = Math.max(e, -1022);
+  return 2 ** -e;
 }
 
 /** Fixed allowance of every memory plan for small buffers. */
@@ -227,6 +258,13 @@ export function solveF64(ctx: SolveContext): Solved {
       const off = (c + 1) * n;
       if (addIntercept && c === 0) M.fill(1, off, off + n);
       else put(design.X[addIntercept ? c - 1 : c], off);
+    }
+    if (ctx.scale) {
+      // extreme magnitudes: exact power-of-two rescaling (see pow2Scale)
+      for (let c = 0; c < K1; c++) {
+        const f = c === 0 ? ctx.scale.y : ctx.scale.x[c - 1];
+        if (f !== 1) for (let j = c * n; j < (c + 1) * n; j++) M[j] *= f;
+      }
     }
   }
   const wPtr = w ? eng.putF64(w, "weights") : 0;
