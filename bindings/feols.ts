@@ -50,7 +50,7 @@ export interface FeolsOptions {
    * default: true up to 4 million values (rows x regressors), false above to save a copy
    */
   keepData?: boolean;
-  /** run the QR on the only copy of X (rebuilding it afterwards); default: when a copy would not fit */
+  /** run the QR on the only copy of X (rebuilding it afterwards; default), or on a copy (false) */
   lowMemory?: boolean;
   /**
    * how the raw outcome and regressors are held in WASM memory: "f64" (default) or "f32",
@@ -221,6 +221,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     );
   }
 
+  eng.reserve(need); // one memory.grow to the plan
   return eng.scoped(() => {
     const ctx: SolveContext = {
       eng, f, design, sample, n, xNames, addIntercept, tol, maxIter, fixefAlgo, threads, collinTol, w,
