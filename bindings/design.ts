@@ -217,7 +217,7 @@ function buildFe(ft: FixefTerm, frame: Frame, n: number, num: NumFn, markNum: Ma
   if (ft.vars.length === 1) {
     const c = frame.codes(ft.vars[0]);
     codes = c.codes;
-    levels = c.levels.length;
+    levels = c.values ? c.values.length : c.levels.length; // numeric: labels not needed
     markCodes(ft.vars[0], codes);
   } else {
     // interacted FE: encode the tuple of codes densely

@@ -50,7 +50,7 @@ export interface FeolsOptions {
    * default: true up to 4 million values (rows x regressors), false above to save a copy
    */
   keepData?: boolean;
-  /** run the QR on the only copy of X (rebuilding it afterwards); default: when a copy would not fit */
+  /** run the QR on the only copy of X (rebuilding it afterwards; default), or on a copy (false) */
   lowMemory?: boolean;
   /**
    * how the raw outcome and regressors are held in WASM memory: "f64" (default) or "f32",
@@ -232,10 +232,11 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 
   // memory plan on the sample: what the chosen storage needs at the least, checked before allocating
   const slopes = sample.fe.filter((d) => d.slope).length;
-  checkPlan(eng, {
+  const need = checkPlan(eng, {
     n, k, Q, slopes, weighted, hetero, clusterTerms,
     feCells: sample.fe.reduce((acc, d) => acc + d.levels * (d.type === 2 ? 2 : 1), 0),
   }, storage);
+  eng.reserve(need); // one memory.grow to the plan
 
   return eng.scoped(() => {
     const ctx: SolveContext = {
@@ -311,7 +312,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 }
 
 /** Refuse a model before its design is built, or on its sample, when the memory plan exceeds the limit. */
-function checkPlan(eng: Engine, shape: PlanShape, storage: "f64" | "f32"): void {
+function checkPlan(eng: Engine, shape: PlanShape, storage: "f64" | "f32"): number {
   const n = shape.n;
   const k = shape.k;
   const f32Need = planF32(shape);
@@ -333,6 +334,7 @@ function checkPlan(eng: Engine, shape: PlanShape, storage: "f64" | "f32"): void 
       options.join(", "),
     );
   }
+  return need;
 }
 
 /** n <= K: the fit is exact and no variance can be estimated (lm gives NaN standard errors). */

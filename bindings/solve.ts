@@ -274,7 +274,9 @@ export function solveF64(ctx: SolveContext): Solved {
   let converged = true;
   let demean: DemeanReport | null = null;
   if (Q > 0) {
-    const info = runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr);
+    // the FE codes and the demeaning scratch are released at once: the buffers after reuse
+    // their pages (memory touched for the first time costs more than the copies into it)
+    const info = eng.scoped(() => runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr));
     iterations = info.iterations;
     converged = info.converged;
     demean = demeanReport(ctx, info);
@@ -285,9 +287,10 @@ export function solveF64(ctx: SolveContext): Solved {
   // weights: scale by sqrt(w) after the weighted demeaning
   if (w) check(eng.k.scaleRows(n, K1, mPtr, putSqrtWeights(eng, w)), "scaleRows");
 
-  // QR. Candidate columns are compacted in place to columns 1..kc of M. With room for a
-  // copy, the QR runs on the copy; otherwise (large panels) it runs on M itself and the
-  // kept columns are rebuilt as Q R afterwards (2x the flops, no copy).
+  // QR. Candidate columns are compacted in place to columns 1..kc of M. By default the QR
+  // runs on M itself and the kept columns are rebuilt as Q R afterwards: twice the flops of
+  // the QR (a few percent of a fit) instead of a copy of X, whose fresh pages cost more
+  // (about 3 ms per MB on a first fit). lowMemory: false runs it on a copy.
   const kc = cand.length;
   {
     const Mv = eng.f64(mPtr, n * K1);
@@ -296,8 +299,7 @@ export function solveF64(ctx: SolveContext): Solved {
     });
   }
   const xPtr = mPtr + n * 8; // compacted candidate columns
-  const copyBytes = n * 8 * (kc + 1);
-  const inPlace = ctx.lowMemory ?? copyBytes > eng.freeBytes - 256 * 1024 * 1024;
+  const inPlace = ctx.lowMemory ?? true;
   const yPtr = eng.allocF64(n, "QR rhs");
   eng.f64(yPtr, n).set(eng.f64(mPtr, n));
   let aPtr = xPtr;
