@@ -10,6 +10,8 @@ import "./demean-node.js";
 export * from "./index.js";
 export * from "./extras.js";
 export { placeboThreads } from "./placebo-node.js";
+// files and globs through DuckDB's native parallel reader where it reads them as readFile does
+export { readFileNative, duckdbAvailable, type NativeReadOptions, type NativeReadResult, type ReaderChoice } from "./io/duckdb-node.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 

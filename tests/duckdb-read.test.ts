@@ -8,6 +8,7 @@
 
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import fc from "fast-check";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -264,5 +265,30 @@ describe.runIf(available)("DuckDB read path = today's reader", () => {
     void makeData;
     void tableFromData;
     void (null as unknown as Vector);
+  });
+
+  it("hdfe feols --data: the same result with --reader duckdb and --reader js; a bad --reader exits 2", () => {
+    const root = join(here, "..");
+    const path = join(dir, "panel.csv");
+    const lines = ["firm,year,city,y,x"];
+    for (let i = 0; i < 600; i++) {
+      const f = Math.floor(i / 6);
+      lines.push(`F${f},${2010 + (i % 6)},${i === 7 ? "NA" : `c${f % 9}`},${(Math.sin(i) + f / 50).toFixed(6)},${Math.cos(i * 1.3)}`);
+    }
+    writeFileSync(path, lines.join("\n") + "\n");
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ["--import", "tsx", join(root, "cli/index.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+    const args = ["feols", "--data", path, "-f", "y ~ x | firm + year + city", "--json"];
+    const duck = run(...args, "--reader", "duckdb");
+    const js = run(...args, "--reader", "js");
+    expect(duck.status, duck.stderr).toBe(0);
+    expect(js.status, js.stderr).toBe(0);
+    const a = JSON.parse(duck.stdout);
+    expect(a).toEqual(JSON.parse(js.stdout));
+    expect(JSON.stringify(a)).toContain("coef");
+    expect(duck.stderr).toBe(js.stderr);
+    const bad = run(...args, "--reader", "fast");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("unknown reader");
   });
 });

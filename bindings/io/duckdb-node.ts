@@ -506,7 +506,7 @@ function csvSource(files: string[], plan: CsvPlan, na: string[], asText: boolean
   return (
     `read_csv(${list}, header = true, auto_detect = false, delim = ${lit(plan.delimiter)}, quote = '"', escape = '"', ` +
     `columns = {${cols.join(", ")}}, nullstr = [${na.map(lit).join(", ")}], strict_mode = true, null_padding = false, ` +
-    `encoding = 'utf-8', max_line_size = 100000000)`
+    `encoding = 'utf-8')`
   );
 }
 
@@ -525,10 +525,20 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions)
   plan = plan!;
   if (plan.selected.length === 0) throw new NotPlain("no columns");
   const na = naTokens(opts);
-  const scans = await Promise.all(files.map((f, i) => scanFile(f, heads[i], plan!.delimiter)));
+  // the whole-file scan runs while DuckDB reads (its own threads); what it finds decides after
+  const scanning = Promise.all(files.map((f, i) => scanFile(f, heads[i], plan!.delimiter)));
+  const numeric = plan.selected.map((k, o) => (plan!.string[o] ? -1 : k)).filter((k) => k >= 0);
+  const sql = `SELECT ${plan.selected.map((k) => `c${k}`).join(", ")} FROM ${csvSource(files, plan, na, false)}`;
+  const accs = plan.selected.map((_, o) => (plan!.string[o] ? new StrAcc(null) : new NumAcc()));
+  const drained = drain(duck, sql, accs).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  const scans = await scanning;
+  const drainErr = await drained;
   if (scans.some((s) => !s.utf8)) throw new NotPlain("not valid UTF-8");
   if (scans.some((s) => s.spacedQuote)) throw new NotPlain("a quote beside a space");
-  const numeric = plan.selected.map((k, o) => (plan!.string[o] ? -1 : k)).filter((k) => k >= 0);
+  if (drainErr !== null) throw drainErr;
   if (numeric.length > 0 && scans.some((s) => s.suspicious)) {
     const checks = numeric.map((k) => `count_if(c${k} IS NOT NULL AND NOT regexp_full_match(c${k}, ${lit(NUM_RE)}))`);
     let bad: unknown[][];
@@ -539,9 +549,6 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions)
     }
     if (bad[0].some((x) => Number(x) > 0)) throw new NotPlain("values that are not plain numbers");
   }
-  const sql = `SELECT ${plan.selected.map((k) => `c${k}`).join(", ")} FROM ${csvSource(files, plan, na, false)}`;
-  const accs = plan.selected.map((_, o) => (plan!.string[o] ? new StrAcc(null) : new NumAcc()));
-  await drain(duck, sql, accs);
   const outNames = plan.selected.map((k) => plan!.names[k]);
   const datas: Data<DataType>[] = [];
   const reports: ColumnReport[] = [];
