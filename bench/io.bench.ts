@@ -84,7 +84,7 @@ for (const rows of rowsList) {
       cold[name] = (performance.now() - t0) / 1000;
       if (n !== rows) throw new Error(`${name}: ${n} rows, expected ${rows}`);
     }
-    const bench = new Bench({ iterations: rows > 2e6 ? 2 : 4, time: 0, warmupIterations: 0, warmupTime: 0 });
+    const bench = new Bench({ iterations: rows > 2e6 ? 1 : 3, time: 0, warmupIterations: 0, warmupTime: 0 });
     for (const [name, fn] of Object.entries(run)) bench.add(name, fn);
     await bench.run();
     const warm: Record<string, number> = {};

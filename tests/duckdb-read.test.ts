@@ -193,10 +193,16 @@ describe.runIf(available)("DuckDB read path = today's reader", () => {
       y[i] = i % 5;
       g.push(i % 23 === 0 ? null : `firm${(i * 7) % 31}`);
     }
-    const table = new Table({ x: vectorFromArray(Array.from(x, (v) => (v !== v ? null : v)), new Float64()), y: vectorFromArray(Array.from(y), new Float64()), g: vectorFromArray(g, new Utf8()) });
+    const table = new Table({
+      x: vectorFromArray(Array.from(x, (v) => (v !== v ? null : v)), new Float64()),
+      y: vectorFromArray(Array.from(y), new Float64()),
+      g: vectorFromArray(g, new Utf8()),
+      k: vectorFromArray(Int32Array.from({ length: n }, (_v, i) => i * 1000 - 7)),
+      b: vectorFromArray(Array.from({ length: n }, (_v, i) => (i % 11 === 0 ? null : i % 3 === 0))),
+    });
     const path = join(dir, "p.parquet");
     writeFileSync(path, writeParquet(table));
-    for (const opts of [{}, { columns: ["g", "x"] }, { columns: ["nope"] }]) {
+    for (const opts of [{}, { columns: ["g", "x"] }, { columns: ["b", "k"] }, { columns: ["nope"] }]) {
       const { js, native, reader } = await both(path, opts);
       expect(native).toEqual(js);
       if (js.ok) expect(reader).toBe("duckdb");

@@ -663,12 +663,14 @@ async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOpti
   for (const w of wanted) if (!types.has(w)) throw new NotPlain("column selection");
   const kinds = wanted.map((w) => {
     const t = types.get(w)!;
-    if (NUMERIC_TYPES.has(t)) return t === "BOOLEAN" ? "bool" : t === "BIGINT" || t === "UBIGINT" ? "int64" : "num";
+    if (NUMERIC_TYPES.has(t)) return t === "DOUBLE" ? "num" : "cast";
     if (t === "VARCHAR") return "text";
     throw new NotPlain(`a ${t} column`);
   });
   const q = (w: string) => `"${w.replace(/"/g, '""')}"`;
-  const exprs = wanted.map((w, k) => (kinds[k] === "bool" ? `CAST(${q(w)} AS DOUBLE)` : q(w)));
+  // integers and booleans as DOUBLE in DuckDB (a typed vector to copy; an integer beyond 2^53
+  // stays beyond it and sends the file to the built-in reader)
+  const exprs = wanted.map((w, k) => (kinds[k] === "cast" ? `CAST(${q(w)} AS DOUBLE)` : q(w)));
   const accs = kinds.map((k) => (k === "text" ? new StrAcc(null) : new NumAcc()));
   await drain(duck, `SELECT ${exprs.join(", ")} FROM ${src}`, accs);
   const datas: Data<DataType>[] = [];
