@@ -53,7 +53,8 @@ class NotPlain extends Error {}
 // DuckDB, loaded once
 
 interface Duck {
-  stream(sql: string): Promise<{ fetchChunk(): Promise<Chunk | null> }>;
+  /** the query's chunks, one at a time (DuckDB's threads go on reading meanwhile); null at the end */
+  stream(sql: string): Promise<() => Promise<RawChunk | null>>;
   rows(sql: string): Promise<unknown[][]>;
 }
 interface Vector {
@@ -61,9 +62,12 @@ interface Vector {
   validity: { data: BigUint64Array | null };
   getItem(i: number): unknown;
 }
-interface Chunk {
+/** A chunk through the raw bindings: DOUBLE columns as Float64Array views over DuckDB's memory
+ *  (node-api's vector objects cost more than the copy), other columns as node-api vectors. */
+interface RawChunk {
   rowCount: number;
-  getColumnVector(i: number): Vector;
+  doubles(i: number): { items: Float64Array; validity: BigUint64Array | null };
+  vector(i: number): Vector;
 }
 
 let duckPromise: Promise<Duck | null> | null = null;
@@ -85,10 +89,31 @@ export function loadDuckDB(): Promise<Duck | null> {
         preserve_insertion_order: "true",
       });
       const con = await inst.connect();
+      const B = (await import("@duckdb/node-bindings")).default;
       return {
         async stream(sql: string) {
-          const res = await con.stream(sql);
-          return res as unknown as { fetchChunk(): Promise<Chunk | null> };
+          const res = (await con.stream(sql)) as unknown as { result: unknown };
+          return async () => {
+            const ch = await B.fetch_chunk(res.result as never);
+            if (!ch) return null;
+            const k = B.data_chunk_get_size(ch);
+            if (k === 0) return null;
+            return {
+              rowCount: k,
+              doubles(i: number) {
+                const v = B.data_chunk_get_vector(ch, i);
+                const d = B.vector_get_data(v, k * 8);
+                const val = B.vector_get_validity(v, Math.ceil(k / 64) * 8);
+                return {
+                  items: new Float64Array(d.buffer, d.byteOffset, k),
+                  validity: val ? new BigUint64Array(val.buffer, val.byteOffset, Math.ceil(k / 64)) : null,
+                };
+              },
+              vector(i: number) {
+                return mod.DuckDBVector.create(B.data_chunk_get_vector(ch, i), k) as unknown as Vector;
+              },
+            };
+          };
         },
         async rows(sql: string) {
           const r = await con.runAndReadAll(sql);
@@ -614,30 +639,27 @@ function fixTextNa(acc: StrAcc, na: Set<string>): StrAcc {
 
 /** Stream the query's chunks into the accumulators (bulk copies of the typed vectors). */
 async function drain(duck: Duck, sql: string, accs: (NumAcc | StrAcc)[]): Promise<void> {
-  let res;
+  let next;
   try {
-    res = await duck.stream(sql);
+    next = await duck.stream(sql);
   } catch {
     throw new NotPlain("DuckDB could not read the file");
   }
   for (;;) {
-    let chunk: Chunk | null;
+    let chunk: RawChunk | null;
     try {
-      chunk = await res.fetchChunk();
+      chunk = await next();
     } catch {
       throw new NotPlain("DuckDB could not read the file");
     }
-    if (chunk === null || chunk.rowCount === 0) break;
+    if (chunk === null) break;
     const k = chunk.rowCount;
     for (let o = 0; o < accs.length; o++) {
-      const vec = chunk.getColumnVector(o);
       const acc = accs[o];
-      if (acc instanceof StrAcc) acc.push(vec, k);
+      if (acc instanceof StrAcc) acc.push(chunk.vector(o), k);
       else {
-        const items = vec.items;
-        if (items instanceof BigInt64Array || items instanceof BigUint64Array) acc.pushBig(items, vec.validity.data, k);
-        else if (items !== undefined && !(items instanceof Array)) acc.push(items as ArrayLike<number>, vec.validity.data, k);
-        else throw new NotPlain("a column type without a typed vector");
+        const { items, validity } = chunk.doubles(o);
+        acc.push(items, validity, k);
       }
     }
   }
