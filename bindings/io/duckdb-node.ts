@@ -92,9 +92,15 @@ export function loadDuckDB(): Promise<Duck | null> {
       const B = (await import("@duckdb/node-bindings")).default;
       return {
         async stream(sql: string) {
-          const res = (await con.stream(sql)) as unknown as { result: unknown };
+          // materialized by DuckDB's threads, then read chunk by chunk synchronously: one async
+          // round trip per query (a round trip per 2048-row chunk costs more on a busy machine)
+          const materialize = process.env.HDFE_DUCKDB_FETCH !== "stream";
+          const res = (await (materialize ? con.run(sql) : con.stream(sql))) as unknown as { result: unknown };
+          const count = materialize ? B.result_chunk_count(res.result as never) : Infinity;
+          let at = 0;
           return async () => {
-            const ch = await B.fetch_chunk(res.result as never);
+            if (at >= count) return null;
+            const ch = materialize ? B.result_get_chunk(res.result as never, at++) : await B.fetch_chunk(res.result as never);
             if (!ch) return null;
             const k = B.data_chunk_get_size(ch);
             if (k === 0) return null;
