@@ -237,8 +237,8 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const r2 = 1 - ssr / tss;
     const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - nparams);
     const withinR2 = hasFe ? 1 - ssr / s.within0 : null;
-    const sumW = w ? w.reduce((acc, v) => acc + v, 0) : n;
-    const rmse = Math.sqrt(ssr / (w ? sumW : n));
+    // fixest: sqrt(SSR / n), the SSR weighted when there are weights (not over the sum of weights)
+    const rmse = Math.sqrt(ssr / n);
 
     const clusters = clusterCodes(frame, sample, vspec);
     const inputs: VcovInputs = {
