@@ -24,6 +24,7 @@ import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/io/node.js";
 import { Frame } from "../bindings/frame.js";
 import { feols } from "../bindings/feols.js";
+import { summary } from "../bindings/summary.js";
 import type { Engine } from "../bindings/wasm.js";
 import { shiftedDid } from "../bindings/suite/derive.js";
 import { FIX, loadRefs, parseCall, collinOf } from "./reference.js";
@@ -189,4 +190,34 @@ describe("a regressor absorbed by an interacted FE (did is a city-year variable,
       }
     });
   }
+});
+
+describe("printed summary of varying slopes, as fixest prints it", () => {
+  // fixest: "Fixed-effects:" lists the FE with their own intercepts, "Varying slopes:" each
+  // slope as "z (fe: levels)"; fe + fe[[z]] prints as fe[z]
+  const models = loadRefs("cbec_fidelity_fixest.json");
+  for (const [id, feLine, slopeLine] of [
+    ["slopes_city_cl_city", "Fixed-effects: city: 196,  year: 10", "Varying slopes: year (city: 196)"],
+    ["slopes_both_cl_city", "Fixed-effects: city: 196,  year: 10", "Varying slopes: year (city: 196)"],
+    ["slopes_firm_cl_firm", "Fixed-effects: firm: 1,880,  year: 10", "Varying slopes: year (firm: 1,880)"],
+  ] as const) {
+    it(id, () => {
+      const m = models.find((x) => x.id === id)!;
+      const parsed = parseCall(m.call)!;
+      const lines = summary(feols(eng, frames.cbec, parsed.formula, parsed.opts)).split("\n");
+      const at = lines.indexOf(feLine);
+      expect(at).toBeGreaterThan(0);
+      expect(lines[at + 1]).toBe(slopeLine);
+    });
+  }
+  it("slope-only FE: not among the fixed effects", () => {
+    const lines = summary(feols(eng, frames.cbec, "FC ~ did | firm + city[[year]]", { vcov: "cluster:city", fixefRm: "none" })).split("\n");
+    expect(lines).toContain("Fixed-effects: firm: 1,880");
+    expect(lines).toContain("Varying slopes: year (city: 196)");
+  });
+  it("no slopes: no such line", () => {
+    const lines = summary(feols(eng, frames.cbec, "FC ~ did | firm + year", { vcov: "cluster:firm", fixefRm: "none" })).split("\n");
+    expect(lines).toContain("Fixed-effects: firm: 1,880,  year: 10");
+    expect(lines.some((l) => l.startsWith("Varying slopes"))).toBe(false);
+  });
 });
