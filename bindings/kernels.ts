@@ -70,6 +70,8 @@ export interface DemeanInfo {
   converged: boolean;
   /** threads the columns were split across */
   threads: number;
+  /** a demeaned column came out with a larger sum of squares than it went in (not converged) */
+  grew?: boolean;
 }
 
 /**
@@ -126,6 +128,36 @@ export function demeanPtr(
   if (pairs.size > 0) {
     return eng.scoped(() => demeanPtr(eng, mergeSlopePairs(eng, d, pairs), K, xPtr, outPtr, tol, maxIter, algo, switchAfter, threads));
   }
+  if (d.types.some((t) => t !== 0)) {
+    // With varying slopes, CG can blow up along a null direction the pinning does not remove
+    // (the slopes of fe[year] sum to year, which the year FE also spans: cbec city[year] +
+    // year with fixefAlgo "cg" returns a demeaned Eco with 1e4 times the sum of squares of
+    // Eco and says it converged). A projection never increases the (weighted) sum of squares
+    // of a column: a result that does is reported as not converged.
+    const before = sumSquares(eng, xPtr, d.n, K, d.wPtr);
+    const info = demeanPlain(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, threads);
+    const after = sumSquares(eng, outPtr, d.n, K, d.wPtr);
+    const grew = after.some((a, k) => !(a <= before[k] * (1 + 1e-6)));
+    return grew ? { ...info, converged: false, grew: true } : info;
+  }
+  return demeanPlain(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, threads);
+}
+
+/** Per-column sums of squares (weighted when wPtr != 0) of K columns of n values at ptr. */
+function sumSquares(eng: Engine, ptr: number, n: number, K: number, wPtr: number): number[] {
+  const x = eng.f64(ptr, n * K);
+  const w = wPtr ? eng.f64(wPtr, n) : null;
+  return Array.from({ length: K }, (_, k) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (w ? w[i] : 1) * x[k * n + i] * x[k * n + i];
+    return s;
+  });
+}
+
+function demeanPlain(
+  eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
+  algo: DemeanAlgo, switchAfter: number, threads: number,
+): DemeanInfo {
   const t = Math.min(Math.floor(threads), K);
   if (t > 1 && parallel && d.n * K >= PARALLEL_MIN_VALUES) {
     return parallel(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, t);
@@ -223,7 +255,9 @@ export function mergeInfo(parts: DemeanInfo[], threads: number): DemeanInfo {
 
 export function nonConvergence(info: DemeanInfo, tol: number, maxIter: number): NonConvergenceError {
   return new NonConvergenceError(
-    `fixed-effect projections did not converge in ${maxIter} iterations: reached ${info.criterion.toExponential(2)}, tolerance ${tol}`,
+    info.grew
+      ? `fixed-effect projections did not converge: after ${info.iterations} iterations a demeaned column has a larger sum of squares than the column (tolerance ${tol})`
+      : `fixed-effect projections did not converge in ${maxIter} iterations: reached ${info.criterion.toExponential(2)}, tolerance ${tol}`,
     { ...info, tol, maxIter },
     "raise --fixef-iter, loosen --fixef-tol, or check for a poorly connected FE structure",
   );

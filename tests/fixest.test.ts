@@ -221,3 +221,21 @@ describe("printed summary of varying slopes, as fixest prints it", () => {
     expect(lines.some((l) => l.startsWith("Varying slopes"))).toBe(false);
   });
 });
+
+describe("CG with varying slopes that the year FE also spans (city[year] + year)", () => {
+  // Known limit: CG alone drifts along a null direction its pinning does not remove and
+  // returns a demeaned Eco with a larger sum of squares than Eco. The fit must say so, not
+  // report it as converged; the default (auto) converges by projections in 2 steps.
+  it("fixefAlgo cg: reported as not converged, with the reason", () => {
+    const warnings: string[] = [];
+    const fit = feols(eng, frames.cbec, "FC ~ did + Fin + Eco | city[year] + year", { vcov: "cluster:city", fixefRm: "none", fixefAlgo: "cg", onWarning: (w) => warnings.push(w) });
+    expect(fit.converged).toBe(false);
+    expect(warnings.join()).toMatch(/larger sum of squares than the column/);
+  });
+  it("auto: converged, equal to fixest", () => {
+    const m = loadRefs("cbec_fidelity_fixest.json").find((x) => x.id === "slopes_city_cl_city")!;
+    const fit = feols(eng, frames.cbec, "FC ~ did + Fin + Eco | city[year] + year", { vcov: "cluster:city", fixefRm: "none" });
+    expect(fit.converged).toBe(true);
+    for (const [k, v] of Object.entries(m.coef)) expect(rel(fit.coef[k], v), k).toBeLessThan(COEF_REL);
+  });
+});
