@@ -1,5 +1,10 @@
 // Distribution functions (Student t, normal, F, chi-square) and small dense linear algebra
 // used by the binding layer. Pure functions, no allocation beyond their results.
+// Logarithms and exponentials are rng.ts's dlog / dexp, bit-identical on every engine: the
+// engines' own Math.exp / Math.log differ in the last bit between V8 versions (Node 20 and
+// Chromium disagree on 5-10% of arguments), and a p-value or interval must be the same number
+// in Node and in the page.
+import { dexp, dlog } from "./rng.js";
 
 const LANCZOS = [
   0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
@@ -7,12 +12,14 @@ const LANCZOS = [
 ];
 
 export function lgamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
+  // (0, 0.5): the recurrence lgamma(x) = lgamma(x + 1) - log(x), no sine needed
+  if (x > 0 && x < 0.5) return lgamma(x + 1) - dlog(x);
+  if (x <= 0) return dlog(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
   x -= 1;
   let a = LANCZOS[0];
   const t = x + 7.5;
   for (let i = 1; i < 9; i++) a += LANCZOS[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+  return 0.5 * dlog(2 * Math.PI) + (x + 0.5) * dlog(t) - t + dlog(a);
 }
 
 /** Continued fraction for the regularized incomplete beta (Numerical Recipes betacf). */
@@ -49,7 +56,7 @@ function betacf(a: number, b: number, x: number): number {
 export function ibeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const bt = Math.exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * Math.log(x) + b * Math.log(1 - x));
+  const bt = dexp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * dlog(x) + b * dlog(1 - x));
   if (x < (a + 1) / (a + b + 2)) return (bt * betacf(a, b, x)) / a;
   return 1 - (bt * betacf(b, a, 1 - x)) / b;
 }
@@ -82,7 +89,7 @@ export function qt(p: number, df: number): number {
     if (Math.abs(f) < 1e-15) break;
     if (f > 0) hi = x;
     else lo = x;
-    const dens = Math.exp(lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * Math.log(df * Math.PI) - ((df + 1) / 2) * Math.log(1 + (x * x) / df));
+    const dens = dexp(lgamma((df + 1) / 2) - lgamma(df / 2) - 0.5 * dlog(df * Math.PI) - ((df + 1) / 2) * dlog(1 + (x * x) / df));
     let nx = x - f / dens;
     if (!(nx > lo && nx < hi)) nx = (lo + hi) / 2;
     if (Math.abs(nx - x) < 1e-14 * Math.max(1, Math.abs(x))) {
@@ -132,7 +139,7 @@ function erfcLarge(x: number): number {
     f *= del;
     if (Math.abs(del - 1) < 1e-16) break;
   }
-  return Math.exp(-x * x) / (f * Math.sqrt(Math.PI));
+  return dexp(-x * x) / (f * Math.sqrt(Math.PI));
 }
 
 /** Normal quantile (Acklam, refined by one Halley step). */
@@ -145,17 +152,17 @@ export function qnorm(p: number): number {
   const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
   let x: number;
   if (p < 0.02425) {
-    const q = Math.sqrt(-2 * Math.log(p));
+    const q = Math.sqrt(-2 * dlog(p));
     x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else if (p > 1 - 0.02425) {
-    const q = Math.sqrt(-2 * Math.log(1 - p));
+    const q = Math.sqrt(-2 * dlog(1 - p));
     x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
   } else {
     const q = p - 0.5, r = q * q;
     x = ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   }
   const e = pnorm(x) - p;
-  const u = e * Math.sqrt(2 * Math.PI) * Math.exp((x * x) / 2);
+  const u = e * Math.sqrt(2 * Math.PI) * dexp((x * x) / 2);
   return x - u / (1 + (x * u) / 2);
 }
 
@@ -180,7 +187,7 @@ function gammaP(a: number, x: number): number {
       sum += del;
       if (Math.abs(del) < Math.abs(sum) * 1e-16) break;
     }
-    return sum * Math.exp(-x + a * Math.log(x) - lgamma(a));
+    return sum * dexp(-x + a * dlog(x) - lgamma(a));
   }
   const FPMIN = 1e-300;
   let b = x + 1 - a, c = 1 / FPMIN, d = 1 / b, h = d;
@@ -196,7 +203,7 @@ function gammaP(a: number, x: number): number {
     h *= del;
     if (Math.abs(del - 1) < 1e-16) break;
   }
-  return 1 - Math.exp(-x + a * Math.log(x) - lgamma(a)) * h;
+  return 1 - dexp(-x + a * dlog(x) - lgamma(a)) * h;
 }
 
 // ---- small dense matrices (column-major k x k as Float64Array) ----

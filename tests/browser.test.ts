@@ -48,6 +48,8 @@ async function bundle(entry: string, minify = false) {
     minify,
     metafile: true,
     logLevel: "silent",
+    // the Node entry's DuckDB reader loads a native addon: not bundled (the browser entry never reaches it)
+    external: ["@duckdb/*"],
     plugins: [nodeImportTrap(hits)],
   });
   return { hits, code: res.outputFiles[0].contents, inputs: Object.keys(res.metafile!.inputs) };

@@ -270,6 +270,15 @@ describe("CLI (bin/hdfe.js)", () => {
     if (CORES < 64) expect(r.err).toMatch(new RegExp(`warning: threads = 64 but this machine has ${CORES} cores?: using ${CORES}`));
   }, 120_000);
 
+  it("feols --threads 64 runs on the cores with a warning and the one-thread numbers", () => {
+    const one = hdfe("feols", "--data", DATA, "-f", FORMULA, "--json");
+    const many = hdfe("feols", "--data", DATA, "-f", FORMULA, "--threads", "64", "--json");
+    expect(one.code, one.err).toBe(0);
+    expect(many.code, many.err).toBe(0);
+    expect(JSON.parse(many.out).coef).toEqual(JSON.parse(one.out).coef);
+    if (CORES < 64) expect(many.err).toMatch(new RegExp(`warning: threads = 64 but this machine has ${CORES} cores?: using ${CORES}`));
+  }, 120_000);
+
   it("an assignments file with only a header exits 5 naming the file", () => {
     const f = join(dir, "cli-header-only.csv");
     writeFileSync(f, "draw,city,adopt\n");

@@ -8,6 +8,8 @@ import { fitToJson, summary } from "../../bindings/summary.js";
 import { OptionError, NonConvergenceError } from "../../bindings/errors.js";
 import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
+import { clampThreads } from "../../bindings/limits.js";
+import { availableParallelism } from "node:os";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -57,6 +59,8 @@ export function register(program: Command): void {
       const roles: Record<string, string> = {};
       if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
       for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+      // more threads than cores only cost memory and time (the results are the same): clamped, with a warning
+      const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
       const { frame, report } = await readData(flags, [...new Set(cols)], roles);
       const eng = await loadEngine();
       const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
@@ -69,7 +73,7 @@ export function register(program: Command): void {
         fixefIter: Number(flags.fixefIter),
         level: Number(flags.level),
         fixefAlgo: flags.fixefAlgo as never,
-        threads: Number(flags.threads),
+        threads,
         storage: flags.float32 ? "f32" : undefined,
         batch: flags.batch === undefined ? undefined : Number(flags.batch),
         // a result that did not converge is not printed: exit 7 with what to change
