@@ -14,7 +14,7 @@ import { Frame } from "../bindings/frame.js";
 import { simulatePanel } from "../bindings/simulate.js";
 import { runSuite, type SuiteResult } from "../bindings/suite/run.js";
 import { DEFAULT_ROLES, parseRoles } from "../bindings/suite/roles.js";
-import { RolesError } from "../bindings/errors.js";
+import { RolesError, NonConvergenceError } from "../bindings/errors.js";
 import type { Engine } from "../bindings/wasm.js";
 
 const COEF_REL = 1e-8;
@@ -137,6 +137,18 @@ describe("bad roles and thin panels", () => {
     expect(() => parseRoles({ ...DEFAULT_ROLES, colour: "x" })).toThrow(/unknown role "colour"/);
     expect(() => parseRoles({ ...DEFAULT_ROLES, controls: "Fin" })).toThrow(/list of column names/);
   });
+  it("a model whose FE projections do not converge is never reported: its column or section says why", async () => {
+    const sim = simulatePanel({ firms: 300, seed: 7 });
+    // every model stops at one iteration: the baseline cannot be estimated, and the suite stops
+    // with the baseline's own error (exit 7 on the command line), not a table of unconverged numbers
+    const err = await runSuite(eng, Frame.fromColumns(sim.columns), DEFAULT_ROLES, { draws: 0, fixefIter: 1, fixefTol: 1e-14 }).catch((e) => e);
+    expect(err).toBeInstanceOf(NonConvergenceError);
+    expect(err.message).toMatch(/^the baseline model \(Table 3, column 2\) could not be estimated: .*converge/);
+    // a looser limit: everything converges and is reported as usual
+    const ok = await runSuite(eng, Frame.fromColumns(sim.columns), DEFAULT_ROLES, { draws: 0, fixefIter: 10_000 });
+    expect(ok.report.sections.find((x) => x.id === "table3")!.skipped).toBeUndefined();
+  });
+
   it("duplicated (unit, time) pairs stop the suite with the rows named, unless allowed", async () => {
     const f = Frame.fromColumns(sim.columns);
     const rows = Array.from({ length: f.nrows }, (_, i) => i);

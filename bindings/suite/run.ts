@@ -23,6 +23,9 @@ export interface SuiteOptions {
   ssc?: SscName;
   /** default "singleton": iterative removal, as reghdfe/pyfixest; "none" = fixest's default */
   fixefRm?: FixefRm;
+  /** FE projection limits of every model (feols' fixefTol / fixefIter) */
+  fixefTol?: number;
+  fixefIter?: number;
   /** in-space placebo draws (Table 7); 0 skips the placebo; planned with planSuiteDraws */
   draws?: number;
   /** bound on the placebo draws' memory (bytes, default 1 GiB; bindings/limits.ts) */
@@ -198,7 +201,9 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
     seed: options.seed ?? 20250101,
     eventLevel: options.eventLevel ?? 0.9,
   } as const;
-  const fopts: FeolsOptions = { vcov: opts.vcov, ssc: opts.ssc, fixefRm: opts.fixefRm };
+  // a model whose FE projections did not converge is not reported: its column (or section) is
+  // kept with the NonConvergenceError as the reason, never printed as if it were a result
+  const fopts: FeolsOptions = { vcov: opts.vcov, ssc: opts.ssc, fixefRm: opts.fixefRm, fixefTol: options.fixefTol, fixefIter: options.fixefIter, strictConvergence: true };
   const fe2 = `${roles.unit} + ${roles.time}`;
   const ctl = roles.controls.join(" + ");
   const feRows = (city: boolean, trend: boolean) => ({
@@ -270,6 +275,7 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
   // ---- Table 3: baseline
   let baseline: Fit | null = null;
   let baselineFormula = "";
+  let baselineError: unknown = null;
   await section("table3", "Table 3. Baseline: pilot zones and financial constraints", () => {
     const specs: { f: string; city: boolean; trend: boolean }[] = [
       { f: `${roles.outcome} ~ ${did} | ${fe2}`, city: false, trend: false },
@@ -280,7 +286,17 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
     const cols: ModelColumn[] = [];
     const rec: Record<string, unknown>[] = [];
     specs.forEach((s, j) => {
-      const fit = feols(eng, frame, s.f, fopts);
+      let fit: Fit;
+      try {
+        fit = feols(eng, frame, s.f, fopts);
+      } catch (e) {
+        // a column that cannot be estimated (e.g. not converged) stays in the table with the reason
+        if (!(e instanceof HdfeError)) throw e;
+        if (j === 1) baselineError = e;
+        cols.push({ label: `(${j + 1})`, header: roles.outcome, coefs: {}, stats: {}, skipped: e.message });
+        rec.push({ formula: s.f, skipped: e.message });
+        return;
+      }
       if (j === 1) {
         baseline = fit;
         baselineFormula = s.f;
@@ -310,11 +326,16 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
       rows: [did, ...roles.controls],
       labels,
       columns: cols,
-      notes: [STARS_NOTE, `${baseline!.vcovLabel}; ${baseline!.sscLabel}.`, "Rows 'SE hetero' and 'SE cluster' give the Zone x Post SE under the other conventions."],
+      notes: [STARS_NOTE, ...(baseline ? [`${(baseline as Fit).vcovLabel}; ${(baseline as Fit).sscLabel}.`] : []), "Rows 'SE hetero' and 'SE cluster' give the Zone x Post SE under the other conventions."],
     };
     return { text: [], tables: [t], figures: [] };
   });
   if (!baseline) {
+    // the baseline's own error (e.g. NonConvergenceError, exit 7), said to be the baseline's
+    if (baselineError instanceof HdfeError) {
+      baselineError.message = `the baseline model (Table 3, column 2) could not be estimated: ${baselineError.message}`;
+      throw baselineError;
+    }
     throw new RolesError("the baseline model (Table 3, column 2) could not be estimated; see the Table 3 section", { table3: results.table3 });
   }
   const base = baseline as Fit;
