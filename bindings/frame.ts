@@ -5,6 +5,7 @@
 import type { Table } from "apache-arrow";
 import { ColumnError } from "./errors.js";
 import { numericColumn, codesColumn } from "./io/columns.js";
+import { closestName } from "./io/select.js";
 
 export type PlainColumn = Float64Array | ArrayLike<number> | (string | null)[];
 
@@ -110,7 +111,7 @@ export class Frame {
   }
 
   private missing(name: string): ColumnError {
-    const near = closest(name, this.order);
+    const near = closestName(name, this.order);
     return new ColumnError(
       `unknown column "${name}"`,
       { column: name, available: this.order },
@@ -281,27 +282,3 @@ export function fmtLevel(x: number): string {
   return String(Number(x.toPrecision(15)));
 }
 
-function closest(name: string, options: string[]): string | undefined {
-  let best: string | undefined;
-  let bd = Infinity;
-  const a = name.toLowerCase();
-  for (const o of options) {
-    const d = lev(a, o.toLowerCase());
-    if (d < bd) {
-      bd = d;
-      best = o;
-    }
-  }
-  return bd <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-function lev(a: string, b: string): number {
-  const m = a.length, n = b.length;
-  let prev = Array.from({ length: n + 1 }, (_, j) => j);
-  for (let i = 1; i <= m; i++) {
-    const cur = [i];
-    for (let j = 1; j <= n; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[n];
-}

@@ -23,11 +23,22 @@ function editDistance(a: string, b: string): number {
   return prev[n];
 }
 
-/** The available name closest to `name` (case-insensitive match first, then small edit distance), if any. */
+/**
+ * The available name closest to `name`, if any: a case-insensitive match first, then a name
+ * that starts with it or that it starts with (`county` -> `countyreal`; the nearest in length),
+ * then a small edit distance.
+ */
 export function closestName(name: string, available: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   const ci = available.find((a) => a.toLowerCase() === lower);
   if (ci !== undefined) return ci;
+  if (lower.length >= 3) {
+    const pre = available.filter((a) => {
+      const l = a.toLowerCase();
+      return l.length >= 3 && (l.startsWith(lower) || lower.startsWith(l));
+    });
+    if (pre.length) return pre.reduce((x, y) => (Math.abs(y.length - name.length) < Math.abs(x.length - name.length) ? y : x));
+  }
   let best: string | undefined;
   let bestD = Infinity;
   for (const a of available) {
