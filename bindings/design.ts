@@ -5,8 +5,8 @@ import type { Formula, Term, FixefTerm, ArgValue } from "./formula.js";
 import { Frame, fmtLevel } from "./frame.js";
 import { ColumnError, OptionError } from "./errors.js";
 import type { FeType } from "./kernels.js";
-import { intersectCodes } from "./sample.js";
-import { sunabColumns } from "./event/sunab.js";
+import { intersectCodes } from "./codes.js";
+import { expansionOf } from "./expansions.js";
 
 export interface FeDim {
   /** fixest's name: "firm", "fe1^fe2", or the FE part of "region[year]" */
@@ -166,7 +166,7 @@ function expandTerm(
       cols.push(col);
     }
   } else {
-    sunabColumns(t, frame, n, markCodes, names, cols);
+    expansionOf(t).columns(t, frame, n, markCodes, names, cols);
   }
 }
 

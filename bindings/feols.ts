@@ -6,7 +6,8 @@ import type { Engine } from "./wasm.js";
 import { parseFormula, type Formula } from "./formula.js";
 import { Frame } from "./frame.js";
 import { buildDesign, type Design } from "./design.js";
-import { prepareSample, gather, recode, intersectCodes, type FixefRm, type Sample, type Removed } from "./sample.js";
+import { intersectCodes } from "./codes.js";
+import { prepareSample, gather, recode, type FixefRm, type Sample, type Removed } from "./sample.js";
 import type { DemeanAlgo } from "./kernels.js";
 import { solveF64, PLAN_SLACK, demeanScratchPlan, type PlanShape, type SolveContext, type DemeanReport, type StorageReport } from "./solve.js";
 import { solveF32, planF32 } from "./solve-f32.js";
@@ -14,7 +15,9 @@ import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type Vco
 import { OptionError, WasmMemoryError } from "./errors.js";
 import { pval2, qt } from "./stats.js";
 import { fmtBytes, WASM_MAX_BYTES } from "./wasm.js";
-import { sunabPostFit } from "./event/sunab.js";
+import { applyPostFit } from "./expansions.js";
+// the formula expansions feols knows (sunab()): each registers itself with the core registry
+import "./sunab-term.js";
 
 export interface FeolsOptions {
   /** "iid" | "hetero" | "cluster:v1[+v2]"; default: clustered by the first FE (fixest 0.12), iid without FE */
@@ -249,9 +252,9 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const vres = computeVcov(eng, inputs, vspec, sscName);
     if (vres.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
 
-    // Post-fit transformations of the coefficient table (Sun-Abraham aggregation) hook in here:
-    // they receive names, beta and V and return the reported ones (bindings/event/).
-    const post = sunabPostFit(f, design, sample.rows, w, { names, beta, V: vres.V, xTilde, bread, feDof }, warn);
+    // Post-fit transformations of the coefficient table (Sun-Abraham aggregation) hook in here
+    // through the registry: they receive names, beta and V and return the reported ones.
+    const post = applyPostFit(f, design, sample.rows, w, { names, beta, V: vres.V, xTilde, bread, feDof }, warn);
     const fit: Fit = assembleFit({
       f, names: post.names, beta: post.beta, V: post.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
       iterations, converged, demean, storage: s.storage, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings,

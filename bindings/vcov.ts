@@ -4,7 +4,7 @@ import type { Engine } from "./wasm.js";
 import { check } from "./kernels.js";
 import { OptionError, VcovError } from "./errors.js";
 import { sandwich, floorEigen } from "./stats.js";
-import { intersectCodes } from "./sample.js";
+import { intersectCodes } from "./codes.js";
 
 export type VcovSpec = { type: "iid" } | { type: "hetero" } | { type: "cluster"; vars: string[] };
 

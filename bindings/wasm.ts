@@ -5,7 +5,7 @@
 // memory.buffer go stale when memory grows, so they are never cached).
 import { instantiate } from "@assemblyscript/loader";
 import { WasmMemoryError, KernelError } from "./errors.js";
-import type { KernelExports } from "./kernels.js";
+import type { KernelExports } from "./kernel-exports.js";
 
 const PAGE = 65536;
 /** Hard limit of 32-bit WebAssembly memory. */
