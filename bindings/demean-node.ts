@@ -11,11 +11,10 @@
 // allowed on Node's main thread) and reads worker errors with receiveMessageOnPort.
 // Importing this module installs it (setParallelDemean); feols uses it when threads > 1.
 import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Engine } from "./wasm.js";
 import { KernelError } from "./errors.js";
-import { wasmPath } from "./node.js";
+import { wasmModule } from "./wasm-node.js";
 import {
   ALGO, STATUS, check, demeanPtr, infoOf, mergeInfo, setParallelDemean,
   type DemeanAlgo, type DemeanDims, type DemeanInfo,
@@ -28,19 +27,13 @@ interface PoolWorker {
   dead: boolean;
 }
 
-let module: WebAssembly.Module | null = null;
 const pool: PoolWorker[] = [];
-
-function compiled(): WebAssembly.Module {
-  if (!module) module = new WebAssembly.Module(readFileSync(wasmPath()));
-  return module;
-}
 
 function spawn(): PoolWorker {
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(DEMEAN_WORKER_SOURCE, {
     eval: true,
-    workerData: { module: compiled(), port: port2 },
+    workerData: { module: wasmModule(), port: port2 },
     transferList: [port2],
   });
   worker.unref(); // idle workers never keep the process alive

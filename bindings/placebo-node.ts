@@ -8,7 +8,7 @@
 // compiled kernel module from the main thread (a WebAssembly.Module is cloneable) and
 // instantiate it with createEngine, so they never load the rest of the library.
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -20,6 +20,7 @@ import {
   assemblePlacebo, newConvergence, mergeConvergence, BLOCK, type Convergence, type PlaceboOptions, type PlaceboResult, type PlaceboProblem, type PlaceboBasis,
 } from "./placebo.js";
 import { createEngine } from "./wasm.js";
+import { wasmModule } from "./wasm-node.js";
 
 const TAG = "hdfe-placebo-worker";
 
@@ -194,8 +195,7 @@ export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions
   const t0 = performance.now();
   const warnings: string[] = [];
   // workers boot while the main thread prepares the problem
-  const { wasmPath } = await import("./node.js"); // main thread only
-  const module = await WebAssembly.compile(readFileSync(wasmPath()));
+  const module = wasmModule(); // main thread only
   const pool = new Pool(threads, script, module);
   try {
     const P = preparePlacebo(eng, fit, opts, (m) => {
