@@ -87,7 +87,7 @@ export interface PlaceboResult {
   elapsedMs: number;
 }
 
-/** The `hdfe bench` case, run in the worker: genPanel (bench/gen.ts) + feols
+/** The `hdfe bench` case, run in the worker: genPanel (bindings/bench-panel.ts) + feols
  *  y ~ treat + x1..x8 | firm + year [+ city], vcov cluster:firm, fixefRm "none". */
 export interface BenchSpec {
   rows: number;

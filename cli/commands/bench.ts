@@ -1,4 +1,4 @@
-// hdfe bench: the standard benchmark set on generated panels (bench/gen.ts):
+// hdfe bench: the standard benchmark set on generated panels (bindings/bench-panel.ts):
 //   y ~ treat + x1..x8 | firm + year [+ city], firm-clustered standard errors,
 // timed in a fresh child process per case (so that each case's peak RSS is its own), with
 // R fixest (single thread) on the same panel when Rscript and fixest are installed, else
@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { loadEngine } from "../../bindings/node.js";
 import { OptionError } from "../../bindings/errors.js";
 import { defaultThreads } from "../../bindings/demean-node.js";
-import { genPanel, panelCsvChunks, benchFormula, benchOptions, timeFeols, FIXEST_PUBLISHED } from "../../bench/gen.js";
+import { genPanel, panelCsvChunks, benchFormula, benchOptions, timeFeols, FIXEST_PUBLISHED } from "../../bindings/bench-panel.js";
 
 export { FIXEST_PUBLISHED };
 
