@@ -9,3 +9,6 @@ export * from "./event/index.js";
 export { placebo, pValues, preparePlacebo, drawAdoptionYears, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments } from "./placebo.js";
 export { wild, type WildOptions, type WildResult } from "./wild.js";
 export { feolsCompressed, type CompressInfo } from "./compress.js";
+// reports of the tools (text and JSON), shared by the CLI and the page
+export { eventSuiteText, eventSuiteToJson } from "./report/event.js";
+export { placeboReport, placeboToJson, wildReport, wildToJson } from "./report/placebo.js";
