@@ -1,6 +1,6 @@
 // Sections of the suite contributed by other modules: PSM-DiD (Table 6 col. 3), the
 // in-space placebo (Table 7, Figure 2) and the robust staggered-DiD estimators.
-import type { SuiteExtension, SuiteContext } from "./run.js";
+import type { SuiteExtension, SuiteContext } from "./context.js";
 import type { ReportSection, RegressionTable, DataTable, HistogramPlot, EventPlot, ScatterPlot, CoefSeries } from "../report/types.js";
 import { psmDid } from "../psm.js";
 import { placebo } from "../placebo.js";

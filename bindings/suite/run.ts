@@ -6,53 +6,16 @@ import type { Engine } from "../wasm.js";
 import { Frame } from "../frame.js";
 import { feols, withVcov, type Fit, type FeolsOptions } from "../feols.js";
 import { HdfeError, RolesError } from "../errors.js";
-import type { SscName } from "../vcov.js";
-import type { FixefRm } from "../sample.js";
 import { shiftedDid, relativeTime, adoptionVaries } from "./derive.js";
 import { type Roles, missingColumns } from "./roles.js";
 import { PAPER } from "./published.js";
 import { checkPanel } from "../panel.js";
 import { pf, pchisq, invSPD } from "../stats.js";
+import type { SuiteOptions, SuiteContext } from "./context.js";
+import { suiteExtensions } from "./extensions.js";
 import type { Report, ReportSection, RegressionTable, DataTable, ModelColumn, CoefCell, EventPlot } from "../report/types.js";
 
-export interface SuiteOptions {
-  /** vcov of every model (default: clustered by the unit, e.g. firm) */
-  vcov?: string;
-  ssc?: SscName;
-  /** default "singleton": iterative removal, as reghdfe/pyfixest; "none" = fixest's default */
-  fixefRm?: FixefRm;
-  /** in-space placebo draws (Table 7) */
-  draws?: number;
-  seed?: number;
-  /** confidence level of the event-study intervals (the paper uses 90%) */
-  eventLevel?: number;
-  /** progress messages for long steps */
-  onProgress?: (step: string, done?: number, total?: number) => void;
-  /** keep duplicated (unit, time) pairs instead of stopping with a PanelError */
-  allowDuplicates?: boolean;
-  /** optional sections provided by other modules (placebo, PSM, robust event studies) */
-  extraSections?: SuiteExtension[];
-}
-
-/** A section computed by another module on the prepared frame and the baseline fit. */
-export interface SuiteExtension {
-  id: string;
-  title: string;
-  /** where to insert it: after the section with this id */
-  after: string;
-  run: (ctx: SuiteContext) => Promise<ReportSection & { results: Record<string, unknown> }> | (ReportSection & { results: Record<string, unknown> });
-}
-
-export interface SuiteContext {
-  eng: Engine;
-  frame: Frame;
-  roles: Roles & { did: string; zone: string };
-  opts: Required<Pick<SuiteOptions, "vcov" | "ssc" | "fixefRm" | "draws" | "seed" | "eventLevel">>;
-  /** Table 3 column (2): outcome ~ did + controls | unit + time */
-  baseline: Fit;
-  baselineFormula: string;
-  progress: (step: string, done?: number, total?: number) => void;
-}
+export type { SuiteOptions, SuiteExtension, SuiteContext } from "./context.js";
 
 export interface SuiteResult {
   report: Report;
@@ -481,7 +444,8 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
 
   // ---- extensions (placebo, PSM, robust event studies)
   const ctx: SuiteContext = { eng, frame, roles, opts, baseline: base, baselineFormula, progress };
-  for (const ext of options.extraSections ?? []) {
+  const extensions = [...(options.extensions === false ? [] : suiteExtensions()), ...(options.extraSections ?? [])];
+  for (const ext of extensions) {
     const t0 = performance.now();
     progress(ext.title);
     let sec: ReportSection;

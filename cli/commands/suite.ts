@@ -6,7 +6,6 @@ import { loadEngine } from "../../bindings/node.js";
 import { Frame } from "../../bindings/frame.js";
 import { simulatePanel, DEFAULT_SEED } from "../../bindings/simulate.js";
 import { runSuite } from "../../bindings/suite/run.js";
-import { suiteExtensions } from "../../bindings/suite/extensions.js";
 import { DEFAULT_ROLES, parseRoles, type Roles } from "../../bindings/suite/roles.js";
 import { writeSuiteReport } from "../../bindings/suite/output.js";
 import { OptionError, RolesError } from "../../bindings/errors.js";
@@ -84,7 +83,6 @@ export function register(program: Command): void {
           else if (process.stderr.isTTY) process.stderr.write(`\r  ${step}: ${done}/${total}${done === total ? "\n" : ""}`);
           else if (done === total) process.stderr.write(`  ${step}: ${done}/${total}\n`);
         },
-        extraSections: suiteExtensions(),
       });
       res.report.conventions.unshift(`Data: ${source}.`);
       const secs = (performance.now() - t0) / 1000;
