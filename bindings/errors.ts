@@ -78,3 +78,42 @@ export class RolesError extends HdfeError {
 export class PanelError extends HdfeError {
   override name = "PanelError";
 }
+
+/** An error as it crosses a thread boundary (postMessage): its class name and fields. */
+export interface ErrorWire {
+  name: string;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+}
+
+const CLASSES: Record<string, { prototype: HdfeError }> = {
+  HdfeError, FormulaSyntaxError, ColumnError, OptionError, DataReadError, SampleError, NonConvergenceError, VcovError,
+  WasmMemoryError, KernelError, RolesError, PanelError,
+};
+
+/** The wire form of any thrown value. */
+export function errorToWire(e: unknown): ErrorWire {
+  if (e instanceof HdfeError) return { name: e.name, message: e.message, hint: e.hint, details: e.details };
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: "Error", message: String(e) };
+}
+
+/**
+ * The error back on this side of the boundary, of its own class (so that `instanceof` and the
+ * CLI's exit codes hold): the class's constructor is not re-run, its fields are restored.
+ */
+export function errorFromWire(w: ErrorWire): Error {
+  const C = CLASSES[w.name];
+  if (!C) {
+    const e = new Error(w.message);
+    e.name = w.name;
+    return e;
+  }
+  const e = Object.create(C.prototype) as HdfeError;
+  const fields: Record<string, unknown> = { name: w.name, message: w.message, hint: w.hint, details: w.details };
+  if (w.name === "FormulaSyntaxError" && w.details) Object.assign(fields, { position: w.details.position, formula: w.details.formula });
+  for (const [k, v] of Object.entries(fields)) Object.defineProperty(e, k, { value: v, writable: true, configurable: true, enumerable: k !== "message" && k !== "name" });
+  Error.captureStackTrace?.(e, errorFromWire);
+  return e;
+}

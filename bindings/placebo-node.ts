@@ -20,6 +20,7 @@ import {
   assemblePlacebo, newConvergence, mergeConvergence, BLOCK, type Convergence, type PlaceboOptions, type PlaceboResult, type PlaceboProblem, type PlaceboBasis,
 } from "./placebo.js";
 import { createEngine } from "./wasm.js";
+import { errorToWire, errorFromWire, type ErrorWire } from "./errors.js";
 import { wasmModule } from "./wasm-node.js";
 
 const TAG = "hdfe-placebo-worker";
@@ -36,7 +37,7 @@ type TaskBody = Task extends infer T ? (T extends unknown ? Omit<T, "id"> : neve
 type Reply =
   | { id: number; kind: "done"; data?: Float64Array; conv?: Convergence }
   | { id: number; kind: "progress"; done: number }
-  | { id: number; kind: "error"; message: string; name: string };
+  | { id: number; kind: "error"; error: ErrorWire };
 
 // ---------------------------------------------------------------------------------------
 // Worker side
@@ -69,8 +70,7 @@ if (!isMainThread && workerData && (workerData as { tag?: string }).tag === TAG 
         port.postMessage({ id: t.id, kind: "done", data: r.b, conv } satisfies Reply, [r.b.buffer as ArrayBuffer]);
       }
     } catch (e) {
-      const err = e as Error;
-      port.postMessage({ id: t.id, kind: "error", message: err.message, name: err.name } satisfies Reply);
+      port.postMessage({ id: t.id, kind: "error", error: errorToWire(e) } satisfies Reply);
     }
   });
 }
@@ -127,9 +127,7 @@ class Pool {
             p.resolve(r.data);
           }
           else {
-            const e = new Error(r.message);
-            e.name = r.name;
-            p.reject(e);
+            p.reject(errorFromWire(r.error)); // the worker's error class, not a plain Error
           }
         }
       });
