@@ -708,6 +708,16 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
  */
 function retireMap(c: i32, A: usize, X: usize, GX: usize, V1: usize, V2: usize, x_NK: usize, out_NK: usize): void {
   const rows = cR, rowsS = cR - cR0;
+  if (c == cK) {
+    // every active column retires: the packed copies would be A and rhs themselves, so sweep
+    // in place (the same operations; V1 and V2 stay untouched, which spares a first fit
+    // their fresh pages)
+    sweep(A);
+    residualsMapped(A, cMap, x_NK, out_NK);
+    cK = 0;
+    layout(0);
+    return;
+  }
   // the retiring columns, packed rows x c
   keepColumns(A, V1, rows, 1);
   keepColumns(cRhs, V2, rows, 1);

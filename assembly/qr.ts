@@ -128,15 +128,22 @@ export function qrSolve(
 /**
  * After qrSolve on a_NK (same n, k, keep_K and work_K), rebuild the kept columns of the
  * original matrix, X = Q R, in place (the dropped columns are left undefined). Lets the
- * caller run the QR on its only copy of X when memory is tight: 2x the QR flops, one
- * n-vector of scratch (u_N).
+ * caller run the QR on its only copy of X: about the QR's flops again, one n-vector of
+ * scratch (u_N); work_K's first k values are overwritten.
  */
 export function qrReconstruct(n: i32, k: i32, a_NK: usize, keep_K: usize, work_K: usize, u_N: usize): i32 {
   if (n <= 0 || k < 0) return BAD_ARGUMENT;
   const diag = work_K + (<usize>k << 3);
-  // row position of each kept column
+  // row position of each kept column, and v'v of its reflector once (in work_K's first k
+  // slots, which held the column norms qrSolve no longer needs)
+  const vv = work_K;
   let rank = 0;
-  for (let j = 0; j < k; j++) if (load<i32>(keep_K + (<usize>j << 2)) != 0) rank++;
+  for (let j = 0; j < k; j++) {
+    if (load<i32>(keep_K + (<usize>j << 2)) == 0) continue;
+    const vp = a_NK + ((<usize>j * <usize>n) << 3);
+    store<f64>(vv + (<usize>j << 3), dotFrom(vp, vp, rank, n));
+    rank++;
+  }
   let rj = rank - 1;
   for (let j = k - 1; j >= 0; j--) {
     if (load<i32>(keep_K + (<usize>j << 2)) == 0) continue;
@@ -151,7 +158,7 @@ export function qrReconstruct(n: i32, k: i32, a_NK: usize, keep_K: usize, work_K
       if (load<i32>(keep_K + (<usize>c << 2)) == 0) continue;
       const vp = a_NK + ((<usize>c * <usize>n) << 3);
       // the reflector of column c lives in rows rc..n-1 of column c
-      const vn = dotFrom(vp, vp, rc, n);
+      const vn = load<f64>(vv + (<usize>c << 3));
       if (vn > 0) {
         const d = dotFrom(vp, u_N, rc, n);
         axpyFrom(u_N, vp, (2 * d) / vn, rc, n);

@@ -91,15 +91,13 @@ export function clusterScores(
 export function scoresCross(G: i32, k: i32, scores_GK: usize, out_KK: usize): i32 {
   if (G < 0 || k < 0) return BAD_ARGUMENT;
   memory.fill(out_KK, 0, (<usize>k * <usize>k) << 3);
+  // upper triangle column by column: out[0..b, b] += s_g[0..b] s_gb, both contiguous
   for (let g = 0; g < G; g++) {
     const sp = scores_GK + ((<usize>g * <usize>k) << 3);
-    for (let a = 0; a < k; a++) {
-      const sa = load<f64>(sp + (<usize>a << 3));
-      if (sa == 0) continue;
-      for (let b = a; b < k; b++) {
-        const p = out_KK + ((<usize>a + <usize>b * <usize>k) << 3);
-        store<f64>(p, load<f64>(p) + sa * load<f64>(sp + (<usize>b << 3)));
-      }
+    for (let b = 0; b < k; b++) {
+      const sb = load<f64>(sp + (<usize>b << 3));
+      if (sb == 0) continue;
+      axpyFrom(out_KK + ((<usize>b * <usize>k) << 3), sp, -sb, 0, b + 1);
     }
   }
   for (let a = 0; a < k; a++) {
@@ -176,4 +174,83 @@ export function colSumSquares(n: i32, K: i32, x_NK: usize, w_N: usize, centered:
     store<f64>(out_K + (<usize>c << 3), ss);
   }
   return OK;
+}
+
+/**
+ * out_KK = B M B (the sandwich variance) for symmetric k x k column-major B (bread) and M
+ * (meat); work_KK: k*k f64 scratch (left holding B M). Each product walks columns two lanes
+ * at a time, four result columns per pass over the left factor; the second product forms
+ * only the upper triangle (the result is symmetric) and mirrors it, so k = 2000 costs
+ * 1.5 k^3 cache-friendly multiply-adds instead of the 2 k^3 of a plain triple loop in JS.
+ */
+export function sandwichBMB(k: i32, b_KK: usize, m_KK: usize, work_KK: usize, out_KK: usize): i32 {
+  if (k < 0) return BAD_ARGUMENT;
+  // (B M) B: the first product skips the zero entries of M (sparse meats of dummies)
+  matmulBlocked(k, b_KK, m_KK, work_KK, false);
+  matmulBlocked(k, work_KK, b_KK, out_KK, true);
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      store<f64>(out_KK + ((<usize>b + <usize>a * <usize>k) << 3), load<f64>(out_KK + ((<usize>a + <usize>b * <usize>k) << 3)));
+    }
+  }
+  return OK;
+}
+
+/**
+ * c = a b for k x k column-major matrices (c distinct from a and b); `upper`: only the
+ * entries c[i, j] with i <= j (and a few below, up to the 4-column block) are formed.
+ * Blocked so that a 256 x 128 panel of a stays in cache while every column block of c
+ * passes over it: a is read from memory once instead of k / 4 times.
+ */
+function matmulBlocked(k: i32, a: usize, b: usize, c: usize, upper: bool): void {
+  const K = <usize>k;
+  memory.fill(c, 0, (K * K) << 3);
+  for (let i0 = 0; i0 < k; i0 += 256) {
+    const i1 = min(i0 + 256, k);
+    for (let l0 = 0; l0 < k; l0 += 128) {
+      const l1 = min(l0 + 128, k);
+      let j = upper ? (i0 >> 2) << 2 : 0;
+      for (; j + 3 < k; j += 4) {
+        const rows = upper ? min(i1, j + 4) : i1;
+        const c0 = c + ((<usize>j * K) << 3), c1 = c0 + (K << 3), c2 = c1 + (K << 3), c3 = c2 + (K << 3);
+        for (let l = l0; l < l1; l++) {
+          const bl = b + (<usize>l << 3);
+          const f0 = load<f64>(bl + ((<usize>j * K) << 3));
+          const f1 = load<f64>(bl + ((<usize>(j + 1) * K) << 3));
+          const f2 = load<f64>(bl + ((<usize>(j + 2) * K) << 3));
+          const f3 = load<f64>(bl + ((<usize>(j + 3) * K) << 3));
+          if (f0 == 0 && f1 == 0 && f2 == 0 && f3 == 0) continue;
+          const al = a + ((<usize>l * K) << 3);
+          const v0 = f64x2.splat(f0), v1 = f64x2.splat(f1), v2 = f64x2.splat(f2), v3 = f64x2.splat(f3);
+          let i = i0;
+          for (; i + 1 < rows; i += 2) {
+            const o = <usize>i << 3;
+            const x = v128.load(al + o);
+            v128.store(c0 + o, f64x2.add(v128.load(c0 + o), f64x2.mul(x, v0)));
+            v128.store(c1 + o, f64x2.add(v128.load(c1 + o), f64x2.mul(x, v1)));
+            v128.store(c2 + o, f64x2.add(v128.load(c2 + o), f64x2.mul(x, v2)));
+            v128.store(c3 + o, f64x2.add(v128.load(c3 + o), f64x2.mul(x, v3)));
+          }
+          for (; i < rows; i++) {
+            const o = <usize>i << 3;
+            const x = load<f64>(al + o);
+            store<f64>(c0 + o, load<f64>(c0 + o) + x * f0);
+            store<f64>(c1 + o, load<f64>(c1 + o) + x * f1);
+            store<f64>(c2 + o, load<f64>(c2 + o) + x * f2);
+            store<f64>(c3 + o, load<f64>(c3 + o) + x * f3);
+          }
+        }
+      }
+      for (; j < k; j++) {
+        const rows = upper ? min(i1, j + 1) : i1;
+        if (rows <= i0) continue;
+        const cj = c + ((<usize>j * K) << 3);
+        for (let l = l0; l < l1; l++) {
+          const f = load<f64>(b + ((<usize>l + <usize>j * K) << 3));
+          if (f == 0) continue;
+          axpyFrom(cj, a + ((<usize>l * K) << 3), -f, i0, rows);
+        }
+      }
+    }
+  }
 }

@@ -12,7 +12,7 @@ import { Frame } from "./frame.js";
 import { parseFormula, type Formula } from "./formula.js";
 import { buildDesign } from "./design.js";
 import { prepareSample, gather, recode } from "./sample.js";
-import { feols, defaultVcov, assembleFit, type Fit, type FeolsOptions } from "./feols.js";
+import { feols, defaultVcov, assembleFit, exactFitCheck, assertFinite, type Fit, type FeolsOptions } from "./feols.js";
 import { computeVcov, parseVcov, parseSsc, type VcovInputs } from "./vcov.js";
 import { OptionError } from "./errors.js";
 
@@ -85,7 +85,7 @@ export function feolsCompressed(
   const rhs = xn.length ? xn.join(" + ") : "1";
   const cf = `__y ~ ${rhs}${f.intercept ? "" : " - 1"}${feTerms.length ? " | " + feTerms.join(" + ") : ""}`;
   const cvcov = vspec.type === "cluster" ? `cluster:${clusterVars.map((_, j) => `__cl${j}`).join("+")}` : vspec.type;
-  const cfit = feols(eng, Frame.fromColumns(cols), cf, { ...opts, vcov: cvcov, weights: "__n", fixefRm: "none", keepData: true, override: undefined });
+  const cfit = feols(eng, Frame.fromColumns(cols), cf, { ...opts, vcov: cvcov, weights: "__n", fixefRm: "none", keepData: true, override: undefined, cells: true });
 
   // ---- back to the row-level model
   const I = cfit.internals;
@@ -102,6 +102,7 @@ export function feolsCompressed(
   const hasFe = sample.fe.length > 0;
   const withinTotal = ytt + withinCell;
   const nparams = k + I.feDof;
+  exactFitCheck(n, k, I.feDof);
   const r2 = 1 - ssr / tss;
   const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - nparams);
   // residual vector for the meat: cluster scores use sqrt(n_c) r_c (the weighted fit's own);
@@ -121,6 +122,7 @@ export function feolsCompressed(
     feDof: I.feDof, clusters, hasIntercept: I.hasIntercept,
   };
   const vres = computeVcov(eng, inputs, vspec, sscName);
+  assertFinite(names, cfit.coefVector, vres.V);
   const feNames = sample.fe.map((d) => d.name);
   const rowSample = { ...I.sample, removed: sample.removed, fe: I.sample.fe.map((d, q) => ({ ...d, name: feNames[q] })) };
   const fit = assembleFit({

@@ -3,7 +3,7 @@
 // per-row validity mask with the reason each removed row was removed.
 import type { Formula, Term, FixefTerm, ArgValue } from "./formula.js";
 import { Frame, fmtLevel } from "./frame.js";
-import { ColumnError, OptionError } from "./errors.js";
+import { ColumnError, FormulaSyntaxError, OptionError } from "./errors.js";
 import type { FeType } from "./kernels.js";
 import { intersectCodes } from "./codes.js";
 import { expansionOf } from "./expansions.js";
@@ -79,6 +79,12 @@ export function buildDesign(frame: Frame, f: Formula, opts: DesignOptions = {}):
     if (c) naByColumn[name] = (naByColumn[name] ?? 0) + c;
   };
 
+  for (const t of f.terms) {
+    const used = t.kind === "var" ? [t.name] : t.kind === "interact" ? t.vars : t.kind === "i" ? [t.factor, t.by ?? ""] : [t.cohort, t.period];
+    if (used.includes(f.lhs)) {
+      throw new FormulaSyntaxError(`the outcome "${f.lhs}" is also a regressor`, f.text, t.pos, `remove "${f.lhs}" from the right-hand side`);
+    }
+  }
   const y = num(f.lhs, "outcome");
   markNum(f.lhs, y);
 
@@ -136,6 +142,15 @@ function expandTerm(
       markNum(nm, v);
       for (let i = 0; i < n; i++) out[i] *= v[i];
     }
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(out[i]) && t.vars.every((nm) => Number.isFinite(num(nm, "regressor")[i]))) {
+        throw new ColumnError(
+          `the interaction ${t.vars.join(":")} overflows float64 at row ${i + 1} (${t.vars.map((nm) => `${nm} = ${num(nm, "regressor")[i]}`).join(", ")})`,
+          { column: t.vars.join(":"), row: i + 1 },
+          "rescale the columns of the interaction",
+        );
+      }
+    }
     names.push(t.vars.join(":"));
     cols.push(out);
   } else if (t.kind === "i") {
@@ -147,6 +162,15 @@ function expandTerm(
       markNum(t.by, by);
     }
     const ref = new Set(argList(t.args.ref).map(String));
+    if (ref.size > 0 && !fac.levels.some((l) => ref.has(l))) {
+      // fixest would drop another level for collinearity: name the missing reference instead
+      const few = fac.levels.slice(0, 6).join(", ") + (fac.levels.length > 6 ? `, ... (${fac.levels.length} levels)` : "");
+      throw new ColumnError(
+        `i(${t.factor}, ref = ${[...ref].join(", ")}): ${ref.size > 1 ? "none of these values is" : `"${[...ref][0]}" is not`} a level of "${t.factor}" (levels: ${few})`,
+        { column: t.factor, ref: [...ref], levels: fac.levels.slice(0, 20) },
+        "use one of the levels listed as the reference",
+      );
+    }
     const keepArg = t.args.keep;
     const keep = keepArg === undefined ? null : new Set(argList(keepArg).map(String));
     for (let l = 0; l < fac.levels.length; l++) {
@@ -193,7 +217,7 @@ function buildFe(ft: FixefTerm, frame: Frame, n: number, num: NumFn, markNum: Ma
   if (ft.vars.length === 1) {
     const c = frame.codes(ft.vars[0]);
     codes = c.codes;
-    levels = c.levels.length;
+    levels = c.values ? c.values.length : c.levels.length; // numeric: labels not needed
     markCodes(ft.vars[0], codes);
   } else {
     // interacted FE: encode the tuple of codes densely
@@ -223,4 +247,85 @@ function argList(a: ArgValue | undefined): (string | number)[] {
   if (typeof a === "number") return [fmtLevel(a)];
   if (typeof a === "string") return [a];
   throw new OptionError(`unsupported argument value ${JSON.stringify(a)}`);
+}
+
+/** What a memory plan needs to know of a model, counted from the formula before building it. */
+export interface DesignShape {
+  /** rows with every value the model needs (singletons not yet removed) */
+  n: number;
+  /** regressor columns (intercept included; i() counts the levels present, minus references) */
+  k: number;
+  Q: number;
+  slopes: number;
+  /** FE coefficients (sum of levels present, twice for FE + slope; interacted FE bounded by the rows) */
+  feCells: number;
+}
+
+/**
+ * The size of the design of `f` on `frame` without building it: O(rows) per column read,
+ * no n x k allocation, so that a model too large for memory is refused before its
+ * regressor columns exist (i() with 100k levels on 1M rows would be 800 GB of columns).
+ * sunab() terms are not counted (their columns depend on the cohorts): a lower bound.
+ */
+export function designShape(frame: Frame, f: Formula, opts: DesignOptions = {}): DesignShape {
+  const n = frame.nrows;
+  const valid = new Uint8Array(n).fill(1);
+  const numeric = (name: string) => (opts.override?.[name] ? opts.override[name] : frame.isNumeric(name) ? frame.numeric(name) : null);
+  const markNum = (name: string) => {
+    const v = numeric(name);
+    if (v) for (let i = 0; i < n; i++) if (!Number.isFinite(v[i])) valid[i] = 0;
+  };
+  const markCodes = (name: string) => {
+    const c = frame.codes(name).codes;
+    for (let i = 0; i < n; i++) if (c[i] < 0) valid[i] = 0;
+  };
+  markNum(f.lhs);
+  for (const t of f.terms) {
+    if (t.kind === "var") markNum(t.name);
+    else if (t.kind === "interact") t.vars.forEach(markNum);
+    else if (t.kind === "i") {
+      markCodes(t.factor);
+      if (t.by) markNum(t.by);
+    }
+  }
+  for (const ft of f.fixef) {
+    ft.vars.forEach(markCodes);
+    ft.slopes.forEach(markNum);
+  }
+  if (opts.weights) {
+    const w = numeric(opts.weights);
+    markNum(opts.weights);
+    if (w) for (let i = 0; i < n; i++) if (w[i] === 0) valid[i] = 0;
+  }
+  for (const e of opts.extra ?? []) markCodes(e);
+  let rows = 0;
+  for (let i = 0; i < n; i++) rows += valid[i];
+  const present = (name: string): boolean[] => {
+    const c = frame.codes(name);
+    const seen = new Array<boolean>(c.levels.length).fill(false);
+    for (let i = 0; i < n; i++) if (valid[i]) seen[c.codes[i]] = true;
+    return seen;
+  };
+  let k = f.fixef.length === 0 && f.intercept ? 1 : 0;
+  for (const t of f.terms) {
+    if (t.kind === "var" || t.kind === "interact") k++;
+    else if (t.kind === "i") {
+      const labels = frame.codes(t.factor).levels;
+      const ref = new Set(argList(t.args.ref).map(String));
+      const keep = t.args.keep === undefined ? null : new Set(argList(t.args.keep).map(String));
+      present(t.factor).forEach((p, l) => {
+        if (p && !ref.has(labels[l]) && (!keep || keep.has(labels[l]))) k++;
+      });
+    }
+  }
+  let feCells = 0;
+  let slopes = 0;
+  for (const ft of f.fixef) {
+    let levels = 1;
+    for (const v of ft.vars) levels *= present(v).filter(Boolean).length;
+    levels = Math.min(levels, rows);
+    if (ft.slopes.length > 0) slopes++;
+    feCells += levels * (ft.slopes.length > 0 && !ft.slopeOnly ? 2 : 1);
+  }
+  return { n: rows, k, Q: f.fixef.length, slopes, feCells };
 }

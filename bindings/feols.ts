@@ -5,14 +5,14 @@ import type { Table } from "apache-arrow";
 import type { Engine } from "./wasm.js";
 import { parseFormula, type Formula } from "./formula.js";
 import { Frame } from "./frame.js";
-import { buildDesign, type Design } from "./design.js";
+import { buildDesign, designShape, type Design } from "./design.js";
 import { intersectCodes } from "./codes.js";
 import { prepareSample, gather, recode, type FixefRm, type Sample, type Removed } from "./sample.js";
 import type { DemeanAlgo } from "./kernels.js";
-import { solveF64, PLAN_SLACK, demeanScratchPlan, type PlanShape, type SolveContext, type DemeanReport, type StorageReport } from "./solve.js";
+import { solveF64, PLAN_SLACK, demeanScratchPlan, pow2Scale, type PlanShape, type SolveContext, type DemeanReport, type StorageReport } from "./solve.js";
 import { solveF32, planF32 } from "./solve-f32.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs, SSC } from "./vcov.js";
-import { OptionError, WasmMemoryError } from "./errors.js";
+import { ColumnError, OptionError, SampleError, WasmMemoryError } from "./errors.js";
 import { pval2, qt } from "./stats.js";
 import { fmtBytes, WASM_MAX_BYTES } from "./wasm.js";
 import { applyPostFit } from "./expansions.js";
@@ -53,7 +53,7 @@ export interface FeolsOptions {
    * default: true up to 4 million values (rows x regressors), false above to save a copy
    */
   keepData?: boolean;
-  /** run the QR on the only copy of X (rebuilding it afterwards); default: when a copy would not fit */
+  /** run the QR on the only copy of X (rebuilding it afterwards; default), or on a copy (false) */
   lowMemory?: boolean;
   /**
    * how the raw outcome and regressors are held in WASM memory: "f64" (default) or "f32",
@@ -70,6 +70,11 @@ export interface FeolsOptions {
   onWarning?: (msg: string) => void;
   /** throw NonConvergenceError instead of warning */
   strictConvergence?: boolean;
+  /**
+   * internal (feolsCompressed): the rows are cells weighted by their counts, so the row-level
+   * checks (exact fit, memory plan from the formula) are the caller's
+   */
+  cells?: boolean;
 }
 
 export interface CoefRow {
@@ -97,6 +102,21 @@ export interface FitInternals {
   xTilde: Float64Array;
   residuals: Float64Array;
   weights: Float64Array | null;
+  /**
+   * set when columns of extreme magnitude were scaled by powers of two for the estimation:
+   * the variance inputs in the scaled units (exact) and the factors c_j that turn a scaled
+   * coefficient into the reported one (V_ab = V~_ab c_a c_b), for withVcov
+   */
+  scaled?: ScaledFit;
+}
+
+/** The variance inputs of a fit estimated on columns scaled by powers of two. */
+export interface ScaledFit {
+  bread: Float64Array;
+  x: Float64Array;
+  e: Float64Array;
+  ssr: number;
+  c: Float64Array;
 }
 
 export interface Fit {
@@ -173,20 +193,6 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     opts.onWarning?.(m);
   };
 
-  const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
-  // a cluster variable may be an interacted FE name like "firm^year": resolve later
-  const extra = [...clusterVars.filter((v) => !v.includes("^")), ...(opts.keepColumns ?? [])];
-  const design = buildDesign(frame, f, { weights: opts.weights, extra, override: opts.override });
-  const sample = prepareSample(design, opts.fixefRm ?? "singleton");
-  const n = sample.n;
-
-  const hasFe = sample.fe.length > 0;
-  const addIntercept = !hasFe && f.intercept;
-  const xNames = addIntercept ? ["(Intercept)", ...design.xNames] : design.xNames;
-  const k = xNames.length;
-  const Q = sample.fe.length;
-  const w = design.weights ? gather(design.weights, sample.rows) : null;
-
   const storage = opts.storage ?? "f64";
   if (storage !== "f64" && storage !== "f32") throw new OptionError(`storage must be "f64" or "f32", got ${JSON.stringify(storage)}`);
   if (storage === "f32" && opts.keepData === true) {
@@ -196,14 +202,122 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     throw new OptionError(`batch must be a positive integer, got ${opts.batch}`);
   }
 
-  // memory plan: what the chosen storage needs at the least, checked before allocating
-  const slopes = sample.fe.filter((d) => d.slope).length;
-  const weighted = !!design.weights;
+  const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
+  // a cluster variable may be an interacted FE name like "firm^year": resolve later
+  const extra = [...clusterVars.filter((v) => !v.includes("^")), ...(opts.keepColumns ?? [])];
+  const weighted = !!opts.weights;
   const hetero = vspec.type === "hetero";
-  const shape: PlanShape = {
-    n, k, Q, slopes, weighted, hetero, clusterTerms: vspec.type === "cluster" ? 2 ** vspec.vars.length - 1 : 0,
+  const clusterTerms = vspec.type === "cluster" ? 2 ** vspec.vars.length - 1 : 0;
+  // memory plan from the formula and the level counts, before any regressor column is built
+  // (the rows counted are those with every value present; singletons are removed later)
+  if (!opts.cells) {
+    const ds = designShape(frame, f, { weights: opts.weights, extra, override: opts.override });
+    checkPlan(eng, { ...ds, weighted, hetero, clusterTerms }, storage);
+  }
+  const design = buildDesign(frame, f, { weights: opts.weights, extra, override: opts.override });
+  const sample = prepareSample(design, opts.fixefRm ?? "singleton");
+  const n = sample.n;
+
+  const hasFe = sample.fe.length > 0;
+  const addIntercept = !hasFe && f.intercept;
+  const xNames = addIntercept ? ["(Intercept)", ...design.xNames] : design.xNames;
+  const k = xNames.length;
+  const Q = sample.fe.length;
+  // columns of extreme magnitude are scaled by powers of two (exact), the weights by an even
+  // power so that their square roots are exact too; 1 (no scaling) in the ordinary range
+  const f32 = storage === "f32";
+  const sy = pow2Scale(design.y, sample.rows, { f32 });
+  const sx = Float64Array.from(xNames, (_, c) => (addIntercept && c === 0 ? 1 : pow2Scale(design.X[addIntercept ? c - 1 : c], sample.rows, { f32 })));
+  const wRaw = design.weights ? gather(design.weights, sample.rows) : null;
+  const sw = wRaw ? pow2Scale(wRaw, null, { even: true }) : 1;
+  const w = wRaw && sw !== 1 ? wRaw.map((v) => v * sw) : wRaw;
+  const scaledRun = sy !== 1 || sw !== 1 || sx.some((v) => v !== 1);
+
+  // memory plan on the sample: what the chosen storage needs at the least, checked before allocating
+  const slopes = sample.fe.filter((d) => d.slope).length;
+  const need = checkPlan(eng, {
+    n, k, Q, slopes, weighted, hetero, clusterTerms,
     feCells: sample.fe.reduce((acc, d) => acc + d.levels * (d.type === 2 ? 2 : 1), 0),
-  };
+  }, storage);
+  eng.reserve(need); // one memory.grow to the plan
+
+  return eng.scoped(() => {
+    const ctx: SolveContext = {
+      eng, f, design, sample, n, xNames, addIntercept, tol, maxIter, fixefAlgo, threads, collinTol, w,
+      scale: scaledRun ? { y: sy, x: sx } : undefined,
+      keepData: opts.keepData, lowMemory: opts.lowMemory, batch: opts.batch, strictConvergence: opts.strictConvergence, warn,
+    };
+    const s = storage === "f32" ? solveF32(ctx) : solveF64(ctx);
+    const { names, beta: betaS, bread, collinear, e, iterations, converged, demean } = s;
+    const kf = names.length;
+    const xTildeS = s.xTilde;
+    // c_j turns a scaled coefficient into the reported one; ssr, tss scale by 1 / (sy^2 sw)
+    const sxk = names.map((nm) => sx[xNames.indexOf(nm)]);
+    const cj = Float64Array.from(sxk, (v) => v / sy);
+    const uss = 1 / (sy * sy * sw);
+    const ssr = s.ssr * uss;
+    const tss = s.tss * uss;
+
+    // ---- fit statistics
+    const feDof = fixefDof(sample);
+    const nparams = kf + feDof;
+    if (!opts.cells) exactFitCheck(n, kf, feDof);
+    const r2 = 1 - s.ssr / s.tss;
+    const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - nparams);
+    const withinR2 = hasFe ? 1 - s.ssr / s.within0 : null;
+    const sumW = w ? w.reduce((acc, v) => acc + v, 0) : n;
+    const rmse = Math.sqrt(s.ssr / (w ? sumW : n)) / sy;
+
+    const clusters = clusterCodes(frame, sample, vspec);
+    const inputs: VcovInputs = {
+      n, k: kf, bread, x: xTildeS, e, ptrs: s.xPtr ? { x: s.xPtr, e: s.ePtr } : undefined, ssr: s.ssr,
+      fe: sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
+      feDof, clusters, hasIntercept: addIntercept, meats: s.meats,
+    };
+    const vres = computeVcov(eng, inputs, vspec, sscName);
+    if (vres.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
+    const beta = scaledRun ? betaS.map((b, j) => b * cj[j]) : betaS;
+    const V = scaledRun ? unscaleV(vres.V, cj) : vres.V;
+    if (!opts.cells) assertFinite(names, beta, V, { y: f.lhs, sy, sx: sxk });
+    if (scaledRun && !(Number.isFinite(ssr) && Number.isFinite(tss))) {
+      warn(
+        `the sum of squares exceeds the float64 range (${sw !== 1 ? `weights "${opts.weights}"` : `outcome "${f.lhs}"`} of extreme magnitude): ` +
+          "SSR and TSS are reported as Infinity; coefficients, standard errors and R2 were computed on exactly rescaled columns",
+      );
+    }
+    // the kept data in the reported units (placebo, wild and compress read them); the
+    // variance inputs in the scaled units stay in `scaled` for withVcov
+    const ue = 1 / (sy * Math.sqrt(sw));
+    const xTilde = scaledRun ? unscaleCols(xTildeS, n, sxk.map((v) => Math.sqrt(sw) * v)) : xTildeS;
+    const breadU = scaledRun ? bread.map((b, i) => b * sxk[i % kf] * sxk[Math.floor(i / kf)] * sw) : bread;
+    const eU = scaledRun ? e.map((v) => v * ue) : e;
+    const yTilde = scaledRun ? s.yTilde.map((v) => v * ue) : s.yTilde;
+    const scaled: ScaledFit | undefined = scaledRun ? { bread, x: xTildeS, e, ssr: s.ssr, c: cj } : undefined;
+
+    // Post-fit transformations of the coefficient table (Sun-Abraham aggregation) hook in here
+    // through the registry: they receive names, beta and V and return the reported ones.
+    const post = applyPostFit(f, design, sample.rows, w, { names, beta, V, xTilde, bread: breadU, feDof }, warn);
+    const fit: Fit = assembleFit({
+      f, names: post.names, beta: post.beta, V: post.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
+      iterations, converged, demean, storage: s.storage, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings,
+      weights: opts.weights,
+      internals: {
+        frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread: post.bread, feDof: post.feDof,
+        hasIntercept: addIntercept, yTilde, xTilde: post.xTilde, residuals: eU, weights: wRaw,
+        scaled: post.names === names ? scaled : undefined,
+        get scores() {
+          return scoresOf(post.xTilde, eU, n, post.names.length);
+        },
+      },
+    });
+    return fit;
+  });
+}
+
+/** Refuse a model before its design is built, or on its sample, when the memory plan exceeds the limit. */
+function checkPlan(eng: Engine, shape: PlanShape, storage: "f64" | "f32"): number {
+  const n = shape.n;
+  const k = shape.k;
   const f32Need = planF32(shape);
   const need = storage === "f32" ? f32Need : planMemory(shape);
   if (need > WASM_MAX_BYTES - eng.usedBytes) {
@@ -223,52 +337,56 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
       options.join(", "),
     );
   }
+  return need;
+}
 
-  return eng.scoped(() => {
-    const ctx: SolveContext = {
-      eng, f, design, sample, n, xNames, addIntercept, tol, maxIter, fixefAlgo, threads, collinTol, w,
-      keepData: opts.keepData, lowMemory: opts.lowMemory, batch: opts.batch, strictConvergence: opts.strictConvergence, warn,
-    };
-    const s = storage === "f32" ? solveF32(ctx) : solveF64(ctx);
-    const { names, beta, bread, collinear, e, ssr, tss, iterations, converged, demean } = s;
-    const kf = names.length;
-    const xTilde = s.xTilde;
+/** n <= K: the fit is exact and no variance can be estimated (lm gives NaN standard errors). */
+export function exactFitCheck(n: number, kf: number, feDof: number): void {
+  if (n > kf + feDof) return;
+  throw new SampleError(
+    `${n.toLocaleString("en-US")} observations for ${kf + feDof} parameters (${kf} regressors` +
+      (feDof ? ` + ${feDof} fixed-effect coefficients` : "") + "): no residual degrees of freedom, the fit is exact and has no standard errors",
+    { n, parameters: kf + feDof },
+    "use more observations or fewer regressors / fixed effects",
+  );
+}
 
-    // ---- fit statistics
-    const feDof = fixefDof(sample);
-    const nparams = kf + feDof;
-    const r2 = 1 - ssr / tss;
-    const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - nparams);
-    const withinR2 = hasFe ? 1 - ssr / s.within0 : null;
-    const sumW = w ? w.reduce((acc, v) => acc + v, 0) : n;
-    const rmse = Math.sqrt(ssr / (w ? sumW : n));
+/** V_ab c_a c_b: a variance of scaled coefficients in the reported units. */
+export function unscaleV(V: Float64Array, c: ArrayLike<number>): Float64Array {
+  const k = c.length;
+  const out = new Float64Array(V.length);
+  for (let b = 0; b < k; b++) for (let a = 0; a < k; a++) out[a + b * k] = V[a + b * k] * c[a] * c[b];
+  return out;
+}
 
-    const clusters = clusterCodes(frame, sample, vspec);
-    const inputs: VcovInputs = {
-      n, k: kf, bread, x: xTilde, e, ptrs: s.xPtr ? { x: s.xPtr, e: s.ePtr } : undefined, ssr,
-      fe: sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
-      feDof, clusters, hasIntercept: addIntercept, meats: s.meats,
-    };
-    const vres = computeVcov(eng, inputs, vspec, sscName);
-    if (vres.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
+function unscaleCols(x: Float64Array, n: number, div: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let a = 0; a < div.length && (a + 1) * n <= x.length; a++) for (let i = 0; i < n; i++) out[a * n + i] = x[a * n + i] / div[a];
+  return out;
+}
 
-    // Post-fit transformations of the coefficient table (Sun-Abraham aggregation) hook in here
-    // through the registry: they receive names, beta and V and return the reported ones.
-    const post = applyPostFit(f, design, sample.rows, w, { names, beta, V: vres.V, xTilde, bread, feDof }, warn);
-    const fit: Fit = assembleFit({
-      f, names: post.names, beta: post.beta, V: post.V, df: vres.df, level, n, sample, collinear, r2, adjR2, withinR2, rmse, ssr, tss,
-      iterations, converged, demean, storage: s.storage, vspec, vlabel: vres.label, sscName, K: vres.K, G: vres.G, warnings,
-      weights: opts.weights,
-      internals: {
-        frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread: post.bread, feDof: post.feDof,
-        hasIntercept: addIntercept, yTilde: s.yTilde, xTilde: post.xTilde, residuals: e, weights: w,
-        get scores() {
-          return scoresOf(post.xTilde, e, n, post.names.length);
-        },
-      },
-    });
-    return fit;
-  });
+/**
+ * A coefficient or variance that is not finite (overflow of the reported units) is an error
+ * naming the columns responsible, never a NaN in a table.
+ */
+export function assertFinite(names: string[], beta: ArrayLike<number>, V: ArrayLike<number>, sc?: { y: string; sy: number; sx: number[] }): void {
+  const k = names.length;
+  const bad: number[] = [];
+  for (let j = 0; j < k; j++) {
+    let ok = Number.isFinite(beta[j]);
+    for (let a = 0; a < k && ok; a++) ok = Number.isFinite(V[a + j * k]);
+    if (!ok) bad.push(j);
+  }
+  if (!bad.length) return;
+  const cols = bad.map((j) => `"${names[j]}"`).slice(0, 5).join(", ") + (bad.length > 5 ? `, ... (${bad.length})` : "");
+  const mag = (s: number) => `about 1e${Math.round(-Math.log10(s))}`;
+  const why = sc && sc.sy !== 1 ? ` (the outcome "${sc.y}" has values of ${mag(sc.sy)})` :
+    sc && bad.some((j) => sc.sx[j] !== 1) ? ` (values of ${mag(sc.sx[bad.find((j) => sc.sx[j] !== 1)!])})` : "";
+  throw new ColumnError(
+    `the estimate or variance of ${cols} is not finite in float64${why}: the numbers overflow`,
+    { columns: bad.map((j) => names[j]) },
+    "rescale the columns named (e.g. divide by a power of ten) and the coefficients with them",
+  );
 }
 
 /**
@@ -441,14 +559,18 @@ export function withVcov(eng: Engine, fit: Fit, vcov: string | VcovSpec, ssc?: S
       }
     }
   }
+  // a fit on rescaled columns recomputes its variance in the scaled units (exact), then unscales
+  const S = I.scaled;
   const inputs: VcovInputs = {
-    n: fit.nobs, k: fit.coefNames.length, bread: I.bread, x: I.xTilde, e: I.residuals, ssr: fit.ssr,
+    n: fit.nobs, k: fit.coefNames.length, bread: S ? S.bread : I.bread, x: S ? S.x : I.xTilde, e: S ? S.e : I.residuals, ssr: S ? S.ssr : fit.ssr,
     fe: I.sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
     feDof: I.feDof, clusters: clusterCodes(I.frame, I.sample, vspec), hasIntercept: I.hasIntercept,
   };
   const vres = computeVcov(eng, inputs, vspec, sscName);
+  const V = S ? unscaleV(vres.V, S.c) : vres.V;
+  assertFinite(fit.coefNames, fit.coefVector, V);
   return assembleFit({
-    f: fit.parsed, names: fit.coefNames, beta: fit.coefVector, V: vres.V, df: vres.df, level: level ?? fit.level,
+    f: fit.parsed, names: fit.coefNames, beta: fit.coefVector, V, df: vres.df, level: level ?? fit.level,
     n: fit.nobs, sample: I.sample, collinear: fit.collinear, r2: fit.r2, adjR2: fit.adjR2, withinR2: fit.withinR2,
     rmse: fit.rmse, ssr: fit.ssr, tss: fit.tss, iterations: fit.iterations, converged: fit.converged, demean: fit.demean,
     storage: fit.storage, vspec,

@@ -168,25 +168,15 @@ export class Frame {
     if (hit) return hit;
     let out: Codes;
     if (this.isNumeric(name)) {
-      const v = this.numeric(name);
-      const map = new Map<number, number>();
-      const codes = new Int32Array(v.length);
-      const vals: number[] = [];
-      for (let i = 0; i < v.length; i++) {
-        const x = v[i];
-        if (!Number.isFinite(x)) {
-          codes[i] = -1;
-          continue;
-        }
-        let c = map.get(x);
-        if (c === undefined) {
-          c = vals.length;
-          map.set(x, c);
-          vals.push(x);
-        }
-        codes[i] = c;
-      }
-      out = { codes, levels: vals.map(fmtLevel), values: Float64Array.from(vals) };
+      const { codes, values } = numericCodes(this.numeric(name));
+      // labels are made on first use (a fit needs only the codes and the count)
+      let labels: string[] | null = null;
+      out = {
+        codes, values,
+        get levels() {
+          return (labels ??= Array.from(values, fmtLevel));
+        },
+      };
     } else {
       const p = this.plain.get(name);
       if (p !== undefined) {
@@ -215,6 +205,74 @@ export class Frame {
     this.codeCache.set(name, out);
     return out;
   }
+}
+
+const bits = new Float64Array(1);
+const bitsU = new Uint32Array(bits.buffer);
+
+/** Hash slot of a number (0 and -0 alike) in a table of mask + 1 slots. */
+function slotOf(x: number, mask: number): number {
+  bits[0] = x === 0 ? 0 : x;
+  let h = Math.imul(bitsU[0] ^ Math.imul(bitsU[1], 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 13)) & mask;
+}
+
+/**
+ * Dense codes of a numeric column in order of first appearance (-1 for NaN and +-Infinity)
+ * and the value of each code: open addressing on typed arrays (no Map, no boxed numbers),
+ * with a shortcut for runs of the same value (sorted ids). 0 and -0 are one level, as in a Map.
+ */
+export function numericCodes(v: Float64Array): { codes: Int32Array; values: Float64Array } {
+  const n = v.length;
+  const codes = new Int32Array(n);
+  let cap = 1024, mask = cap - 1;
+  let slot = new Int32Array(cap).fill(-1);
+  let vals = new Float64Array(256);
+  let m = 0;
+  let prev = NaN, prevCode = -1;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x === prev) {
+      codes[i] = prevCode;
+      continue;
+    }
+    if (!Number.isFinite(x)) {
+      codes[i] = -1;
+      continue;
+    }
+    let h = slotOf(x, mask);
+    let c = slot[h];
+    while (c >= 0 && vals[c] !== x) {
+      h = (h + 1) & mask;
+      c = slot[h];
+    }
+    if (c < 0) {
+      c = m;
+      if (m === vals.length) {
+        const grown = new Float64Array(2 * m);
+        grown.set(vals);
+        vals = grown;
+      }
+      vals[m++] = x;
+      slot[h] = c;
+      if (2 * m > cap) {
+        cap *= 2;
+        mask = cap - 1;
+        slot = new Int32Array(cap).fill(-1);
+        for (let j = 0; j < m; j++) {
+          let g = slotOf(vals[j], mask);
+          while (slot[g] >= 0) g = (g + 1) & mask;
+          slot[g] = j;
+        }
+      }
+    }
+    codes[i] = c;
+    prev = x;
+    prevCode = c;
+  }
+  return { codes, values: vals.slice(0, m) };
 }
 
 /** R-like label of a numeric level: integers without decimals. */

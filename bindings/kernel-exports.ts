@@ -22,6 +22,7 @@ export interface KernelExports {
   meatHeteroCross(n: number, ka: number, a: number, kb: number, b: number, e: number, out: number): number;
   clusterScores(n: number, kb: number, x: number, e: number, codes: number, G: number, k: number, col0: number, scores: number): number;
   scoresCross(G: number, k: number, scores: number, out: number): number;
+  sandwichBMB(k: number, b: number, m: number, work: number, out: number): number;
   widenF32(n: number, k: number, src: number, dst: number): number;
   crossF32(n: number, ka: number, a: number, kb: number, r: number, w: number, out: number): number;
   residualsF32(n: number, k: number, x: number, y: number, coef: number, out: number): number;

@@ -17,11 +17,12 @@ import type { Engine } from "./wasm.js";
 import type { Fit } from "./feols.js";
 import {
   placebo, preparePlacebo, computeBasis, basisBlocks, basisBlockCount, finishBasis, basisDraws, demeanDraws, drawBlockCount,
-  assemblePlacebo, newConvergence, mergeConvergence, BLOCK, type Convergence, type PlaceboOptions, type PlaceboResult, type PlaceboProblem, type PlaceboBasis,
+  assemblePlacebo, planPlaceboDraws, newConvergence, mergeConvergence, BLOCK, type Convergence, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments, type PlaceboProblem, type PlaceboBasis,
 } from "./placebo.js";
 import { createEngine } from "./wasm.js";
 import { errorToWire, errorFromWire, type ErrorWire } from "./errors.js";
 import { wasmModule } from "./wasm-node.js";
+import { clampThreads } from "./limits.js";
 
 const TAG = "hdfe-placebo-worker";
 
@@ -178,11 +179,17 @@ export function defaultThreads(): number {
  * placebo() with the work split across `opts.threads` worker threads (default 1: same
  * thread). Identical results for any thread count.
  */
-export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions): Promise<PlaceboResult> {
-  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+export async function placeboThreads(eng: Engine, fit: Fit, optsIn: PlaceboOptions): Promise<PlaceboResult> {
+  const early: string[] = [];
+  const threads = clampThreads(optsIn.threads ?? 1, defaultThreads(), (m) => {
+    early.push(m);
+    optsIn.onWarning?.(m);
+  });
+  const opts: PlaceboOptions = { ...optsIn, threads };
   const script = threads > 1 ? workerScript() : null;
   if (threads <= 1 || opts.scheme === "time" || !script) {
-    const r = placebo(eng, fit, opts);
+    const r = placebo(eng, fit, { ...opts, threads: 1 });
+    r.warnings.unshift(...early);
     if (threads > 1 && !script && opts.scheme !== "time") {
       const m = "worker threads are not available in this build (no placebo-node.js next to the bundle): ran on one thread";
       r.warnings.push(m);
@@ -190,8 +197,10 @@ export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions
     }
     return r;
   }
+  // refuse an impossible count before any worker starts
+  if (!opts.assignments) planPlaceboDraws(opts.draws ?? 1000, threads, 0, opts.memoryLimit);
   const t0 = performance.now();
-  const warnings: string[] = [];
+  const warnings: string[] = [...early];
   // workers boot while the main thread prepares the problem
   const module = wasmModule(); // main thread only
   const pool = new Pool(threads, script, module);
@@ -245,4 +254,36 @@ export async function placeboThreads(eng: Engine, fit: Fit, opts: PlaceboOptions
   } finally {
     await pool.close();
   }
+}
+
+/**
+ * Draws to replay, from a file (CSV, Arrow, Parquet) with columns draw, the unit (`unit`
+ * or "unit") and adopt (`adopt` or "adopt"; empty = never treated). A file without a
+ * data row is a DataReadError naming it (0 draws would give no p-value at all).
+ */
+export async function readAssignmentsFile(file: string, unit: string, adopt: string): Promise<PlaceboAssignments> {
+  const [{ readFile }, { Frame }, { ColumnError, DataReadError, OptionError }] = await Promise.all([
+    import("./io/node.js"), import("./frame.js"), import("./errors.js"),
+  ]);
+  const { table } = await readFile(file);
+  if (table.numRows === 0) {
+    throw new DataReadError(`the assignments file ${file} has no data rows: 0 draws to replay`, { file },
+      "write one row per unit and draw (columns draw, unit, adopt), e.g. with --save-assignments");
+  }
+  const f = Frame.fromArrow(table);
+  const pick = (names: string[], role: string) => {
+    const hit = names.find((n) => f.has(n));
+    if (!hit) throw new ColumnError(`the assignments file ${file} has no ${role} column (looked for ${names.join(", ")})`, { available: f.names });
+    return hit;
+  };
+  const d = pick(["draw"], "draw");
+  const u = pick([unit, "unit"], "unit");
+  const a = pick(["adopt", adopt], "adopt");
+  const draw = f.numeric(d);
+  for (let i = 0; i < draw.length; i++) {
+    if (!Number.isInteger(draw[i])) throw new OptionError(`the assignments file ${file}: draw must be a whole number (data row ${i + 1})`);
+  }
+  const uc = f.codes(u);
+  const units = Array.from(uc.codes, (c) => (c < 0 ? "" : uc.levels[c]));
+  return { draw: Int32Array.from(draw), unit: units, adopt: f.numeric(a), source: file };
 }

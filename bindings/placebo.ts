@@ -24,8 +24,10 @@ import type { Engine } from "./wasm.js";
 import type { Fit } from "./feols.js";
 import { check, demeanPtr, type FeType, type DemeanDims } from "./kernels.js";
 import { Rng } from "./rng.js";
-import { OptionError, ColumnError, SampleError } from "./errors.js";
+import { OptionError, ColumnError, SampleError, WasmMemoryError } from "./errors.js";
 import { pval2 } from "./stats.js";
+import { checkCount, planDrawMemory, MAX_DRAWS } from "./limits.js";
+import { fmtBytes } from "./wasm.js";
 
 /** The WASM kernels of assembly/permute.ts. */
 export interface PlaceboKernels {
@@ -66,6 +68,8 @@ export interface PlaceboAssignments {
   draw: Int32Array | ArrayLike<number>;
   unit: ArrayLike<string | number>;
   adopt: Float64Array | ArrayLike<number>;
+  /** where they came from (a file name), for messages */
+  source?: string;
 }
 
 export interface PlaceboOptions {
@@ -85,7 +89,7 @@ export interface PlaceboOptions {
   year: string;
   /** permute within the levels of this column (constant within unit) */
   strata?: string;
-  /** number of draws (space, random-time); default 1000 */
+  /** number of draws (space, random-time); default 1000; a whole number >= 1, within memoryLimit */
   draws?: number;
   seed?: number;
   /** scheme "time": adoption moved k years earlier, for each k; default [1, 2] */
@@ -95,6 +99,12 @@ export interface PlaceboOptions {
   onProgress?: (done: number, total: number) => void;
   /** worker threads (bindings/placebo-node.ts); placebo() itself is single-threaded */
   threads?: number;
+  /**
+   * Bound on the memory the draws keep (coefficients, ids, replayed assignments, the copies
+   * a thread split makes), planned before anything is allocated; default 1 GiB
+   * (bindings/limits.ts). Above it the run stops with a WasmMemoryError.
+   */
+  memoryLimit?: number;
   /** "auto" (default): basis when it needs fewer demeaned columns than the draws */
   method?: PlaceboMethod;
   /**
@@ -278,10 +288,9 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     throw new OptionError(`this fit was made with ${fit.storage?.type === "f32" ? 'storage: "f32"' : "keepData: false"}, so its demeaned data is not available`, undefined,
       'refit with storage: "f64" and keepData: true');
   }
-  const nDrawsOpt = opts.draws ?? 1000;
-  if (opts.scheme !== "time" && !opts.assignments && !(Number.isInteger(nDrawsOpt) && nDrawsOpt >= 1)) {
-    throw new OptionError(`draws must be a positive integer, got ${opts.draws}`);
-  }
+  const drawn = opts.scheme !== "time" && !opts.assignments;
+  const nDrawsOpt = drawn ? checkCount("draws", opts.draws ?? 1000) : 0;
+  const threads = opts.threads === undefined ? 1 : checkCount("threads", opts.threads, 1, 1024);
   const seed = opts.seed ?? 1;
   if (!Number.isInteger(seed) || Math.abs(seed) > 2 ** 53) throw new OptionError(`seed must be an integer with |seed| <= 2^53, got ${seed}`);
   const rng = new Rng(seed); // validates the seed
@@ -441,11 +450,20 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   } else if (opts.assignments) {
     scheme = 2;
     const A = opts.assignments;
+    const from = A.source ? ` (${A.source})` : "";
     const m = A.draw.length;
-    if (A.unit.length !== m || A.adopt.length !== m) throw new OptionError("assignments: draw, unit and adopt must have the same length");
+    if (A.unit.length !== m || A.adopt.length !== m) throw new OptionError(`assignments${from}: draw, unit and adopt must have the same length`);
+    if (m === 0) {
+      throw new OptionError(`the assignments${from} have no rows: 0 draws to replay`, { source: A.source },
+        "give one row per unit and draw (columns draw, unit, adopt), or draw them with --draws");
+    }
     const byLabel = new Map<string, number>();
     unitLabels.forEach((l, u) => byLabel.set(l, u));
     const ids = [...new Set(Array.from(A.draw as ArrayLike<number>))].sort((a, b) => a - b);
+    for (const d of ids) {
+      if (!Number.isInteger(d) || Math.abs(d) > MAX_DRAWS) throw new OptionError(`assignments${from}: draw numbers must be whole numbers within +-${MAX_DRAWS}, got ${d}`);
+    }
+    planPlaceboDraws(ids.length, threads, U, opts.memoryLimit);
     const drawPos = new Map<number, number>();
     ids.forEach((d, p) => drawPos.set(d, p));
     drawIds = Int32Array.from(ids);
@@ -469,13 +487,15 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     cohortYears = [...new Set(givenT)].filter((t) => t >= 0);
   } else if (opts.scheme === "space") {
     scheme = 0;
-    drawIds = Int32Array.from({ length: nDrawsOpt }, (_, d) => d);
+    planPlaceboDraws(nDrawsOpt, threads, 0, opts.memoryLimit);
+    drawIds = iota(nDrawsOpt);
     cohortYears = [...new Set(unitT)].filter((t) => t >= 0);
     if (cohortYears.length === 0) throw new SampleError(`no ${opts.unit} is ever treated according to "${opts.adopt}": nothing to permute`);
   } else {
     scheme = 1;
     if (T < 2) throw new SampleError("random-time placebos need at least two years");
-    drawIds = Int32Array.from({ length: nDrawsOpt }, (_, d) => d);
+    planPlaceboDraws(nDrawsOpt, threads, 0, opts.memoryLimit);
+    drawIds = iota(nDrawsOpt);
     cohortYears = Array.from({ length: T - 1 }, (_, t) => t + 1);
     if (!unitT.some((t) => t >= 0)) throw new SampleError(`no ${opts.unit} is ever treated according to "${opts.adopt}"`);
   }
@@ -531,6 +551,8 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
       undefined, "use basisSolver demean");
   }
   const basisSolver = wantSolver === "demean" || !directOk ? "demean" : "direct";
+  planPlaceboWasm(eng, { n, U, T, feGroups: I.sample.fe.map((d) => d.levels), feSlopes: I.sample.fe.map((d) => d.slope?.values ?? null), w: I.weights, kq: k - 1, cohortT,
+    method: opts.scheme === "time" ? "demean" : method, basisSolver, nc: basisCols.length });
 
   // ---- FE dims as feols orders them
   const fe = I.sample.fe;
@@ -563,6 +585,85 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     estimate: fit.coef[opts.treatment], scheme, order, strataStart, cohort0, cohortT, cand, given, drawIds, nDraws,
     keyHi: rng.keyHi, keyLo: rng.keyLo, basisCols, method, basisSolver, tol, maxIter, collinTol,
   };
+}
+
+/** 0, 1, ..., m - 1 */
+function iota(m: number): Int32Array {
+  const a = new Int32Array(m);
+  for (let d = 0; d < m; d++) a[d] = d;
+  return a;
+}
+
+/** Memory a caller keeps per draw on top of the run's own (e.g. a report's copies). */
+export interface ExtraDrawBytes {
+  bytes: number;
+  what: string;
+}
+
+/**
+ * Plan the memory of `draws` placebo draws before allocating them (bindings/limits.ts):
+ * per draw the coefficient (8 bytes) and its id (4, copied to every worker thread), the
+ * per-thread result arrays (8) when threads > 1, and for `units` > 0 replayed assignments
+ * (4 bytes a unit, copied to every worker, plus 4 while they are indexed). Throws a
+ * WasmMemoryError with the numbers above `limit`. Returns the bytes.
+ */
+export function planPlaceboDraws(draws: number, threads = 1, units = 0, limit?: number, extra?: ExtraDrawBytes): number {
+  checkCount("draws", draws);
+  const workers = threads > 1 ? threads : 0;
+  const parts = [`8 coefficient`, `${4 * (1 + workers)} id${workers ? ` (one copy per thread)` : ""}`];
+  let per = 8 + 4 * (1 + workers);
+  if (workers) {
+    per += 8;
+    parts.push("8 per-thread results");
+  }
+  if (units > 0) {
+    per += 4 * units * (2 + workers);
+    parts.push(`${4 * units * (2 + workers)} assignments of ${units} units`);
+  }
+  if (extra && extra.bytes > 0) {
+    per += extra.bytes;
+    parts.push(`${extra.bytes} ${extra.what}`);
+  }
+  return planDrawMemory({
+    what: units > 0 ? "replayed placebo draws" : "placebo draws", option: "draws", count: draws, bytesPerDraw: per, parts: parts.join(", "), limit,
+    hint: workers ? "or fewer threads" : undefined,
+  });
+}
+
+/**
+ * WASM memory the run's kernels stage beside what the arena already holds, at the peak of
+ * the setup (the problem's n-length arrays, the blocks of basis columns) or of the draws
+ * (the basis Gram matrix, or the blocks of demeaned draws); throws a WasmMemoryError with
+ * the numbers when it cannot fit in the 4 GiB of the instance.
+ */
+function planPlaceboWasm(
+  eng: Engine,
+  P: Pick<PlaceboProblem, "n" | "U" | "T" | "feGroups" | "feSlopes" | "w" | "kq" | "cohortT" | "method" | "basisSolver"> & { nc: number },
+): void {
+  const n = P.n, Q = P.feGroups.length, C = P.cohortT.length, nb = P.U * C, nc = P.nc;
+  const staged = n * (8 + 4 * Q + 8 * P.feSlopes.filter(Boolean).length + (P.w ? 16 : 0) + 8 * P.kq + 8);
+  let work: number;
+  let what: string;
+  if (P.method === "basis") {
+    const setup = 8 * n + 8 * P.U * P.T + 8 * nb * (P.kq + 2) + 8 * P.kq * nc + 8 * nc * nc +
+      (P.basisSolver === "demean" ? 8 * n * BLOCK + 8 * nb * BLOCK : 0);
+    const draws = 8 * nb * nb + 16 * nb + DRAW_CHUNK * (8 + 4 * P.U) + 16 * P.U;
+    work = Math.max(setup, draws - staged);
+    what = `for the ${nb} x ${nb} basis Gram matrix and its columns`;
+  } else {
+    work = 16 * n * BLOCK + 8 * P.U * BLOCK;
+    what = `for blocks of ${BLOCK} draws`;
+  }
+  const need = staged + work;
+  const free = eng.freeBytes;
+  if (need > free) {
+    throw new WasmMemoryError(
+      `the placebo needs ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows: ${fmtBytes(staged)} staged, ${fmtBytes(work)} ${what}) ` +
+        `but only ${fmtBytes(free)} of the 4 GiB remain`,
+      { rows: n, staged, work, need, free },
+      P.method === "basis" ? "use method demean, or fewer units of assignment" : "use a subsample or fewer controls",
+    );
+  }
 }
 
 /** R-like label of a numeric level (as Frame's): integers without decimals. */

@@ -69,20 +69,26 @@ export function prepareSample(d: Design, fixefRm: FixefRm = "singleton"): Sample
   let n = 0;
   for (let i = 0; i < d.n; i++) n += keep[i];
   if (n === 0) {
+    // name the columns responsible (each row is counted under the first column found missing)
+    const byCol = Object.entries(d.naByColumn).sort((a, b) => b[1] - a[1]);
+    const cols = byCol.map(([c, m]) => `${m} in "${c}"${m === d.n ? ", every row" : ""}`).join("; ");
     throw new SampleError(
-      `no observations left: ${na} removed for missing values` +
+      `no observations left: ${na} removed for missing values${na ? ` (${cols})` : ""}` +
         (d.zeroWeight ? `, ${d.zeroWeight} for zero weights` : "") +
         (singletons ? `, ${singletons} as FE singletons` : ""),
       { naByColumn: d.naByColumn, singletons, zeroWeight: d.zeroWeight },
-      "check the columns named above for missing values",
+      byCol.length ? `check ${byCol.map(([c]) => `"${c}"`).join(", ")} for missing or non-finite values` : "check the data",
     );
   }
   const rows = new Int32Array(n);
   for (let i = 0, j = 0; i < d.n; i++) if (keep[i]) rows[j++] = i;
+  // every row kept (rows is then 0..n-1) and codes already dense in first-appearance order:
+  // the design's arrays are the sample's (no n-length copies)
+  const all = n === d.n;
   const fe: SampleFe[] = d.fe.map((f) => {
-    const { codes, levels } = recode(f.codes, rows, f.levels);
+    const { codes, levels } = all && isFirstAppearance(f.codes, f.levels) ? { codes: f.codes, levels: f.levels } : recode(f.codes, rows, f.levels);
     const out: SampleFe = { name: f.name, codes, levels, type: f.type };
-    if (f.slope) out.slope = { name: f.slope.name, values: gather(f.slope.values, rows) };
+    if (f.slope) out.slope = { name: f.slope.name, values: all ? f.slope.values : gather(f.slope.values, rows) };
     return out;
   });
   return {
@@ -91,6 +97,17 @@ export function prepareSample(d: Design, fixefRm: FixefRm = "singleton"): Sample
     fe,
     removed: { na, naByColumn: { ...d.naByColumn }, singletons, singletonLevels, zeroWeight: d.zeroWeight },
   };
+}
+
+/** Whether codes use every one of 0..nLevels-1, each first appearing after the ones below it. */
+export function isFirstAppearance(codes: Int32Array, nLevels: number): boolean {
+  let next = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    if (c === next) next++;
+    else if (c > next || c < 0) return false;
+  }
+  return next === nLevels;
 }
 
 /** Dense codes on the subset `rows`, in order of first appearance. */

@@ -49,9 +49,10 @@ export function solveF32(ctx: SolveContext): Solved {
     const R = eng.f32(rawPtr, n * K1);
     const rows = sample.rows;
     const identity = n === design.n;
-    const put = (src: Float64Array, off: number, name: string) => {
+    const put = (src: Float64Array, off: number, name: string, f: number) => {
       for (let j = 0; j < n; j++) {
-        const v = identity ? src[j] : src[rows[j]];
+        // extreme magnitudes are first scaled by a power of two (exact, see pow2Scale)
+        const v = (identity ? src[j] : src[rows[j]]) * f;
         R[off + j] = v;
         const r = R[off + j];
         if (r !== v) {
@@ -67,11 +68,11 @@ export function solveF32(ctx: SolveContext): Solved {
         }
       }
     };
-    put(design.y, 0, design.yName);
+    put(design.y, 0, design.yName, ctx.scale?.y ?? 1);
     for (let c = 0; c < k; c++) {
       const off = (c + 1) * n;
       if (addIntercept && c === 0) R.fill(1, off, off + n);
-      else put(design.X[addIntercept ? c - 1 : c], off, xNames[c]);
+      else put(design.X[addIntercept ? c - 1 : c], off, xNames[c], ctx.scale?.x[c] ?? 1);
     }
   }
   if (maxRel > 1e-6) {

@@ -46,8 +46,13 @@ export interface SolveContext {
   fixefAlgo: DemeanAlgo;
   threads: number;
   collinTol: number;
-  /** sampling weights on the sample rows */
+  /** sampling weights on the sample rows (already scaled when extreme, see pow2Scale) */
   w: Float64Array | null;
+  /**
+   * powers of two multiplying the outcome and each regressor (xNames order) as they are
+   * loaded, for columns of extreme magnitude; absent when every factor is 1
+   */
+  scale?: { y: number; x: Float64Array };
   keepData?: boolean;
   lowMemory?: boolean;
   /** f32 storage: columns per demeaning batch (default: as many as fit) */
@@ -98,6 +103,32 @@ export function loadFeDims(eng: Engine, sample: Sample, wPtr: number): DemeanDim
     n, codesPtr, groups: order.map((q) => sample.fe[q].levels), types: order.map((q) => sample.fe[q].type as FeType),
     slopePtrs, wPtr, order,
   };
+}
+
+/**
+ * A power of two s such that max |v| s is about 1, when max |v| (over `rows`, or all) is
+ * outside [2^-100, 2^100]; else 1. Scaling by powers of two is exact, and every step of the
+ * fit (demeaning, QR, collinearity ratios, meats) commutes with it, so the scaled fit is the
+ * fit, without the squares that overflow (1e156^2) or underflow. `even`: an even power
+ * (weights, whose square roots are taken). `f32` (float32 storage of the column): only large
+ * magnitudes are scaled, and only when the column's range then fits float32's normal range
+ * (else the storage reports the value it cannot hold, or the precision lost, as before).
+ */
+export function pow2Scale(v: Float64Array, rows: Int32Array | null, opts: { even?: boolean; f32?: boolean } = {}): number {
+  let m = 0;
+  let lo = Infinity;
+  const len = rows ? rows.length : v.length;
+  for (let j = 0; j < len; j++) {
+    const a = Math.abs(rows ? v[rows[j]] : v[j]);
+    if (a > m) m = a;
+    if (a > 0 && a < lo) lo = a;
+  }
+  if (!(m > 0) || !Number.isFinite(m) || (m >= 2 ** -100 && m <= 2 ** 100)) return 1;
+  if (opts.f32 && (m < 1 || m / lo > 2 ** 125)) return 1;
+  let e = Math.floor(Math.log2(m)) + 1;
+  if (opts.even && e % 2 !== 0) e++;
+  e = Math.max(e, -1022);
+  return 2 ** -e;
 }
 
 /** Fixed allowance of every memory plan for small buffers. */
@@ -228,6 +259,13 @@ export function solveF64(ctx: SolveContext): Solved {
       if (addIntercept && c === 0) M.fill(1, off, off + n);
       else put(design.X[addIntercept ? c - 1 : c], off);
     }
+    if (ctx.scale) {
+      // extreme magnitudes: exact power-of-two rescaling (see pow2Scale)
+      for (let c = 0; c < K1; c++) {
+        const f = c === 0 ? ctx.scale.y : ctx.scale.x[c - 1];
+        if (f !== 1) for (let j = c * n; j < (c + 1) * n; j++) M[j] *= f;
+      }
+    }
   }
   const wPtr = w ? eng.putF64(w, "weights") : 0;
   const pre = sumsOfSquares(eng, mPtr, n, K1, wPtr, true);
@@ -236,7 +274,9 @@ export function solveF64(ctx: SolveContext): Solved {
   let converged = true;
   let demean: DemeanReport | null = null;
   if (Q > 0) {
-    const info = runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr);
+    // the FE codes and the demeaning scratch are released at once: the buffers after reuse
+    // their pages (memory touched for the first time costs more than the copies into it)
+    const info = eng.scoped(() => runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr));
     iterations = info.iterations;
     converged = info.converged;
     demean = demeanReport(ctx, info);
@@ -247,9 +287,10 @@ export function solveF64(ctx: SolveContext): Solved {
   // weights: scale by sqrt(w) after the weighted demeaning
   if (w) check(eng.k.scaleRows(n, K1, mPtr, putSqrtWeights(eng, w)), "scaleRows");
 
-  // QR. Candidate columns are compacted in place to columns 1..kc of M. With room for a
-  // copy, the QR runs on the copy; otherwise (large panels) it runs on M itself and the
-  // kept columns are rebuilt as Q R afterwards (2x the flops, no copy).
+  // QR. Candidate columns are compacted in place to columns 1..kc of M. By default the QR
+  // runs on M itself and the kept columns are rebuilt as Q R afterwards: twice the flops of
+  // the QR (a few percent of a fit) instead of a copy of X, whose fresh pages cost more
+  // (about 3 ms per MB on a first fit). lowMemory: false runs it on a copy.
   const kc = cand.length;
   {
     const Mv = eng.f64(mPtr, n * K1);
@@ -258,8 +299,7 @@ export function solveF64(ctx: SolveContext): Solved {
     });
   }
   const xPtr = mPtr + n * 8; // compacted candidate columns
-  const copyBytes = n * 8 * (kc + 1);
-  const inPlace = ctx.lowMemory ?? copyBytes > eng.freeBytes - 256 * 1024 * 1024;
+  const inPlace = ctx.lowMemory ?? true;
   const yPtr = eng.allocF64(n, "QR rhs");
   eng.f64(yPtr, n).set(eng.f64(mPtr, n));
   let aPtr = xPtr;

@@ -53,6 +53,22 @@ export class Engine {
     return WASM_MAX_BYTES - this.top;
   }
 
+  /**
+   * Grow memory at once so that `bytes` more fit above the arena's top (a model's memory
+   * plan), instead of in steps as buffers are allocated. Commits address space only (a page
+   * costs when first written); capped at the 4 GiB limit; never shrinks.
+   */
+  reserve(bytes: number): void {
+    const want = Math.min(WASM_MAX_BYTES, align16(this.top + Math.max(0, bytes)));
+    const have = this.memory.buffer.byteLength;
+    if (want <= have) return;
+    try {
+      this.memory.grow(Math.ceil((want - have) / PAGE));
+    } catch {
+      // the allocations will grow (or report) as they go
+    }
+  }
+
   /** Reserve `bytes` (16-byte aligned). Grows memory; never wraps past 4 GiB. */
   alloc(bytes: number, what = "buffer"): number {
     if (!Number.isFinite(bytes) || bytes < 0) throw new KernelError(`bad allocation size ${bytes} for ${what}`);

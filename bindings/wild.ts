@@ -22,6 +22,7 @@ import { check, demeanPtr, type FeType } from "./kernels.js";
 import { Rng } from "./rng.js";
 import { OptionError, VcovError } from "./errors.js";
 import { pval2 } from "./stats.js";
+import { checkCount, planDrawMemory } from "./limits.js";
 
 /** The WASM kernels of assembly/wild.ts (and the helpers of permute.ts it uses). */
 export interface WildKernels {
@@ -58,6 +59,14 @@ export interface WildOptions {
   fixefTol?: number;
   fixefIter?: number;
   onProgress?: (done: number, total: number) => void;
+  /** the interval's bounds found so far, of 4 (two per test); each costs O(B) per step */
+  onIntervalProgress?: (done: number, total: number) => void;
+  /**
+   * Bound on the memory the replications keep (five sums and t* per replication, 48 bytes),
+   * planned before anything is allocated; default 1 GiB (bindings/limits.ts). Above it the
+   * bootstrap stops with a WasmMemoryError.
+   */
+  memoryLimit?: number;
 }
 
 export interface WildResult {
@@ -130,8 +139,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   }
   const weights: WildWeights = opts.weights ?? "rademacher";
   if (weights !== "rademacher" && weights !== "webb") throw new OptionError(`unknown bootstrap weights "${weights}"`, undefined, "use rademacher or webb");
-  const Breq = opts.B ?? 9999;
-  if (!(Number.isInteger(Breq) && Breq >= 1)) throw new OptionError(`B must be a positive integer, got ${opts.B}`);
+  const Breq = checkCount("B", opts.B ?? 9999);
   const restricted = opts.restricted ?? true;
   const b0 = opts.null ?? 0;
   const level = opts.level ?? 0.95;
@@ -174,6 +182,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const enumerate = opts.enumerate === "auto" || opts.enumerate === undefined ? nEnum <= Breq : opts.enumerate;
   if (enumerate && nEnum > 2 ** 31) throw new OptionError(`full enumeration of ${support}^${G} weight vectors is too large`);
   const Bn = enumerate ? nEnum : Breq;
+  planWild(Bn, opts.memoryLimit, enumerate ? `${support}^${G}` : undefined);
 
   // fixest's small-sample factor for this clustering, read off withVcov
   const seFix = withVcov(eng, fit, `cluster:${opts.cluster}`).se[opts.param];
@@ -313,8 +322,10 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   let ciET: [number, number] | null = null;
   if (opts.ci ?? true) {
     const alpha = 1 - level;
-    ci = invert((b) => pAt(b).sym, estimate, se, alpha);
-    ciET = invert((b) => pAt(b).et, estimate, se, alpha);
+    let bounds = 0;
+    const bound = () => opts.onIntervalProgress?.(++bounds, 4);
+    ci = invert((b) => pAt(b).sym, estimate, se, alpha, bound);
+    ciET = invert((b) => pAt(b).et, estimate, se, alpha, bound);
   }
   const t3 = now();
   return {
@@ -325,12 +336,28 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   };
 }
 
+/** Bytes kept per bootstrap replication: five sums (40) and t* (8). */
+export const WILD_BYTES_PER_DRAW = 48;
+
+/**
+ * Plan the memory of `B` replications before allocating them (bindings/limits.ts); throws
+ * a WasmMemoryError with the numbers above `limit`. `enumerated`: the support size of a
+ * full enumeration (e.g. "2^25"), for the advice.
+ */
+export function planWild(B: number, limit?: number, enumerated?: string): number {
+  return planDrawMemory({
+    what: enumerated ? `bootstrap replications (full enumeration of ${enumerated} weight vectors)` : "bootstrap replications",
+    option: "B", count: checkCount("B", B), bytesPerDraw: WILD_BYTES_PER_DRAW, unit: "replication", parts: "40 for five sums, 8 for t*", limit,
+    hint: enumerated ? "pass enumerate: false to draw B weight vectors at random" : undefined,
+  });
+}
+
 /**
  * The interval {b0 : p(b0) > alpha} around the estimate: step out from the estimate by
  * se/4 until p <= alpha (at most 40 se), then bisect to 1e-9 se. NaN bounds when p never
  * falls to alpha (too few clusters or draws for this level).
  */
-function invert(p: (b0: number) => number, est: number, se: number, alpha: number): [number, number] {
+function invert(p: (b0: number) => number, est: number, se: number, alpha: number, onBound?: () => void): [number, number] {
   const side = (dir: 1 | -1): number => {
     let inside = est;
     let step = se / 4;
@@ -351,5 +378,9 @@ function invert(p: (b0: number) => number, est: number, se: number, alpha: numbe
     }
     return 0.5 * (inside + outside);
   };
-  return [side(-1), side(1)];
+  const lo = side(-1);
+  onBound?.();
+  const hi = side(1);
+  onBound?.();
+  return [lo, hi];
 }

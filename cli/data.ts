@@ -1,10 +1,14 @@
 // Shared CLI helpers: reading the data file with the reader options every command accepts.
 import type { Command } from "commander";
+import { statSync } from "node:fs";
 import { readFile } from "../bindings/io/node.js";
+import { formatFromName, type DataFormat } from "../bindings/io/index.js";
 import { Frame } from "../bindings/frame.js";
-import { OptionError } from "../bindings/errors.js";
+import { OptionError, DataReadError, ColumnError } from "../bindings/errors.js";
+import { parseVcov } from "../bindings/vcov.js";
 import type { ReadReport } from "../bindings/io/report.js";
 import { progressBar } from "./progress.js";
+import { clip } from "./options.js";
 
 export interface ReadFlags {
   data: string;
@@ -12,39 +16,81 @@ export interface ReadFlags {
   na?: string;
   unparsableAsNa?: boolean;
   delimiter?: string;
+  format?: string;
+  textColumns?: string;
 }
 
-/** Adds --data, --encoding, --na, --delimiter, --unparsable-as-na. */
+/** Comma-separated names (trimmed, empty ones dropped). */
+export const listOf = (s?: string): string[] => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : []);
+
+/** The columns a --vcov spec clusters on (fe1^fe2 interactions split into their parts). */
+export function vcovColumns(spec: string | undefined): string[] {
+  if (!spec) return [];
+  const v = parseVcov(spec);
+  return v.type === "cluster" ? v.vars.flatMap((x) => x.split("^").map((p) => p.trim())) : [];
+}
+
+/** Adds --data, --format, --encoding, --na, --delimiter, --unparsable-as-na, --text-columns. */
 export function addReadOptions(cmd: Command, required = true): Command {
   (required ? cmd.requiredOption("--data <file>", "CSV, Arrow IPC/Feather or Parquet file") : cmd.option("--data <file>", "CSV, Arrow IPC/Feather or Parquet file"))
     .option("--encoding <enc>", "CSV text encoding: utf8 | gbk (detected when absent)")
     .option("--na <tokens>", "comma-separated missing-value tokens, e.g. '--,NA,' (default: '',NA,NaN,N/A,NULL,null,--,.)")
     .option("--delimiter <char>", "CSV delimiter (detected among , ; TAB when absent)")
-    .option("--unparsable-as-na", "treat unparsable values in numeric columns as missing (counted) instead of failing");
+    .option("--format <fmt>", "csv | arrow | parquet (default: from the file extension)")
+    .option("--unparsable-as-na", "treat unparsable values in numeric columns as missing (counted) instead of failing")
+    .option("--text-columns <cols>", "comma-separated CSV columns read as text whatever they look like (ids such as 7 and A7, codes with leading zeros)");
   return cmd;
 }
 
 /** Files from this size on get a line saying how long reading took. */
 const LARGE_FILE_BYTES = 64 * 1024 * 1024;
 
-export async function readData(flags: ReadFlags, columns?: string[]): Promise<{ frame: Frame; report: ReadReport }> {
+/**
+ * Read --data. `columns`: only these (the model's); `roles`: what the command uses a column
+ * for (e.g. "cluster variable (--vcov)"), named in the error when the column is missing.
+ */
+export async function readData(flags: ReadFlags, columns?: string[], roles: Record<string, string> = {}): Promise<{ frame: Frame; report: ReadReport }> {
   const enc = flags.encoding?.toLowerCase();
-  if (enc && enc !== "utf8" && enc !== "utf-8" && enc !== "gbk") throw new OptionError(`unknown encoding "${flags.encoding}"`, undefined, "use utf8 or gbk");
+  if (enc && enc !== "utf8" && enc !== "utf-8" && enc !== "gbk") throw new OptionError(`unknown encoding ${clip(flags.encoding!)}`, undefined, "use utf8 or gbk");
+  let st;
+  try {
+    st = statSync(flags.data);
+  } catch {
+    st = undefined; // the reader says why (not found, permission)
+  }
+  if (st?.isDirectory()) throw new DataReadError(`--data ${clip(flags.data)} is a directory, not a data file`, { path: flags.data }, "pass a .csv, .arrow/.feather or .parquet file");
+  const format = (flags.format as DataFormat | undefined) ?? formatFromName(flags.data);
+  if (format !== "csv") {
+    const csvOnly = (["encoding", "na", "delimiter", "unparsableAsNa", "textColumns"] as const).filter((k) => flags[k] !== undefined);
+    if (csvOnly.length) {
+      const names = csvOnly.map((k) => "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()));
+      throw new OptionError(`${names.join(", ")} ${names.length === 1 ? "applies" : "apply"} to CSV files only; ${clip(flags.data)} is read as ${format}`, undefined, `leave ${names.length === 1 ? "it" : "them"} out, or pass --format csv if the file is CSV`);
+    }
+  }
   const bar = progressBar(`reading ${flags.data}`);
   const t0 = performance.now();
   let size = 0;
-  const { table, report } = await readFile(flags.data, {
-    encoding: enc === undefined ? "auto" : enc === "gbk" ? "gbk" : "utf8",
-    na: flags.na === undefined ? undefined : flags.na.split(","),
-    unparsable: flags.unparsableAsNa ? "na" : "error",
-    delimiter: flags.delimiter,
-    columns,
-    onProgress: (done, total) => {
-      size = total;
-      bar.update(done, total, `${(done / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`);
-    },
-  });
-  bar.end();
+  let read;
+  try {
+    read = await readFile(flags.data, {
+      format,
+      encoding: enc === undefined ? "auto" : enc === "gbk" ? "gbk" : "utf8",
+      na: flags.na === undefined ? undefined : flags.na.split(","),
+      unparsable: flags.unparsableAsNa ? "na" : "error",
+      delimiter: flags.delimiter,
+      stringColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
+      columns,
+      onProgress: (done, total) => {
+        size = total;
+        bar.update(done, total, `${(done / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`);
+      },
+    });
+  } catch (e) {
+    throw namedColumns(e, roles);
+  } finally {
+    bar.end();
+  }
+  const { table, report } = read;
   // large files: how long the reading took, also in logs
   if (size >= LARGE_FILE_BYTES) {
     const s = (performance.now() - t0) / 1000;
@@ -64,5 +110,17 @@ export function describeRead(report: ReadReport): string[] {
     }
     if (c.note) lines.push(`  ${c.name}: ${c.note}`);
   }
+  for (const n of report.notes ?? []) lines.push(`  ${n}`);
   return lines;
+}
+
+/** A missing column's ColumnError with the role it was asked for (e.g. the cluster variable). */
+function namedColumns(e: unknown, roles: Record<string, string>): unknown {
+  if (!(e instanceof ColumnError)) return e;
+  const missing = (e.details as { missing?: unknown } | undefined)?.missing;
+  if (!Array.isArray(missing)) return e;
+  const said = missing.filter((m: string) => roles[m]).map((m: string) => `${roles[m]} ${clip(m)}`);
+  if (!said.length) return e;
+  const out = new ColumnError(`${said.join(", ")}: ${e.message}`, e.details, e.hint);
+  return out;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // hdfe command line: registers the commands in cli/commands/ and maps errors to exit codes.
-import { Command } from "commander";
-import { formatError, exitCodeOf } from "./errors.js";
+import { Command, CommanderError } from "commander";
+import { formatError, exitCodeOf, errorJson, fromCommander, isHelpExit } from "./errors.js";
+import { validateOptions } from "./options.js";
+import { OptionError } from "../bindings/errors.js";
 import { register as feols } from "./commands/feols.js";
 import { register as suite } from "./commands/suite.js";
 import { register as simulate } from "./commands/simulate.js";
@@ -15,11 +17,39 @@ program
   .name("hdfe")
   .description("Fixed-effects regression and difference-in-differences, WebAssembly core")
   .option("--verbose", "print stack traces on errors")
-  .showHelpAfterError();
+  // usage errors are thrown (and printed by the handler below as one line and a hint)
+  .exitOverride()
+  .configureOutput({ outputError: () => {} });
 
 for (const reg of [suite, feols, event, placebo, psm, simulate, bench]) reg(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(formatError(err, program.opts().verbose === true) + "\n");
-  process.exit(exitCodeOf(err));
+// which command a usage error came from (for the hint); every command's numeric and
+// enumerated options checked against the schema in cli/options.ts before its action
+for (const cmd of program.commands) {
+  cmd.exitOverride((e) => {
+    throw Object.assign(e, { command: cmd.name() });
+  });
+}
+program.hook("preAction", (_program, action) => validateOptions(action));
+
+/** Write every piece, then exit once both streams have taken everything (pipes drain asynchronously). */
+function finish(code: number, stderr: string, stdout?: string): void {
+  let pending = 1 + (stdout === undefined ? 0 : 1);
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  if (stdout !== undefined) process.stdout.write(stdout, done);
+  process.stderr.write(stderr, done);
+}
+
+const parsed = process.argv.length > 2 ? program.parseAsync(process.argv) : Promise.reject(
+  new OptionError("no command given", undefined, `hdfe --help lists the commands: ${program.commands.map((c) => c.name()).join(", ")}`),
+);
+parsed.catch((caught: unknown) => {
+  if (isHelpExit(caught)) return finish(0, "");
+  const err = caught instanceof CommanderError ? fromCommander(caught, (caught as CommanderError & { command?: string }).command) : caught;
+  const code = exitCodeOf(err);
+  const verbose = process.argv.includes("--verbose");
+  const json = process.argv.slice(2).includes("--json");
+  finish(code, formatError(err, verbose) + "\n", json ? errorJson(err) + "\n" : undefined);
 });

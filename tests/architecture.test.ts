@@ -28,7 +28,7 @@ interface Layer {
 const LAYERS: Layer[] = [
   { name: "base", rank: 0, paths: ["bindings/errors.ts", "bindings/stats.ts", "bindings/rng.ts"] },
   { name: "ref", rank: 0, paths: ["bindings/ref/", "bindings/psm-ref.ts"] },
-  { name: "engine", rank: 1, paths: ["bindings/wasm.ts", "bindings/kernels.ts", "bindings/kernel-exports.ts"] },
+  { name: "engine", rank: 1, paths: ["bindings/wasm.ts", "bindings/kernels.ts", "bindings/kernel-exports.ts", "bindings/limits.ts"] },
   { name: "io", rank: 2, paths: ["bindings/io/"] },
   {
     name: "core", rank: 3,

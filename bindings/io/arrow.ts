@@ -4,6 +4,7 @@ import { compressionRegistry, tableFromIPC, tableToIPC, type Table } from "apach
 import { DataReadError } from "../errors.js";
 import { lz4FrameDecode } from "./lz4.js";
 import { resolveColumns } from "./select.js";
+import { applyTextConvention } from "./text.js";
 
 // LZ4-compressed buffers (the default of pyarrow's / R's write_feather). Keep a codec someone
 // else registered. ZSTD (CompressionType 1) has no decoder here.
@@ -15,6 +16,8 @@ if (compressionRegistry.get(LZ4_FRAME)?.decode === undefined) {
 export interface ArrowReadOptions {
   /** Keep only these columns, in this order. */
   columns?: string[];
+  /** Read these columns as text (Dictionary<Utf8, Int32>): ids stored as numbers. */
+  stringColumns?: string[];
 }
 
 /** Keep `columns` (in the requested order) of a table; ColumnError for unknown names. */
@@ -32,7 +35,9 @@ export function selectColumns(table: Table, columns: string[] | undefined, what:
   return table.selectAt(wanted.map((w) => names.indexOf(w)));
 }
 
-/** Read an Arrow IPC file or stream held in memory. Columns keep their Arrow types. */
+/** Read an Arrow IPC file or stream held in memory. Columns keep their Arrow types, except that 64-bit
+ *  integer columns holding integers a double cannot hold exactly, and `stringColumns`, become text
+ *  (text.ts: the CSV reader's convention; the note is in the field metadata). */
 export function readArrowIpc(bytes: Uint8Array, opts: ArrowReadOptions = {}): Table {
   if (!(bytes instanceof Uint8Array)) throw new DataReadError("readArrowIpc expects a Uint8Array");
   if (bytes.length === 0) throw new DataReadError("the Arrow input is empty");
@@ -56,7 +61,8 @@ export function readArrowIpc(bytes: Uint8Array, opts: ArrowReadOptions = {}): Ta
   if (table.schema.fields.length === 0 && table.numRows === 0) {
     throw new DataReadError("not a readable Arrow IPC file or stream: no schema found", { bytes: bytes.length });
   }
-  return selectColumns(table, opts.columns, "Arrow file");
+  const names = table.schema.fields.map((f) => f.name);
+  return applyTextConvention(selectColumns(table, opts.columns, "Arrow file"), opts.stringColumns, names, "Arrow file");
 }
 
 /** Serialize a table to the Arrow IPC file format (readable by pyarrow, R arrow, polars...). */

@@ -15,7 +15,16 @@ import {
   Utf8,
   vectorFromArray,
   type DataType,
+  type Vector,
 } from "apache-arrow";
+
+/** Field metadata key holding a reader's note on a column (read into ReadReport column notes). */
+export const NOTE_KEY = "hdfe.note";
+
+/** Field metadata with a note (or none). */
+export function noteMetadata(note: string | undefined): Map<string, string> | undefined {
+  return note === undefined ? undefined : new Map([[NOTE_KEY, note]]);
+}
 
 /** The dictionary-encoded string type used for every string column this package produces. */
 export type StringDict = Dictionary<Utf8, Int32>;
@@ -43,8 +52,9 @@ export function float64DataFromNaN(values: Float64Array): Data<Float64> {
   return makeData({ type: new Float64(), length: n, nullCount, nullBitmap: bitmap ?? undefined, data: values });
 }
 
-/** Dictionary<Utf8, Int32> column from dense codes (-1 = null) and the dictionary levels. */
-export function dictData(codes: Int32Array, levels: string[]): Data<StringDict> {
+/** Dictionary<Utf8, Int32> column from dense codes (-1 = null) and the dictionary levels (or a dictionary
+ *  vector already built from them, to share one dictionary between record batches). */
+export function dictData(codes: Int32Array, levels: string[] | Vector<Utf8>): Data<StringDict> {
   const n = codes.length;
   let bitmap: Uint8Array | null = null;
   let nullCount = 0;
@@ -63,13 +73,14 @@ export function dictData(codes: Int32Array, levels: string[]): Data<StringDict> 
     }
   }
   const type = new Dictionary(new Utf8(), new Int32());
-  const dictionary = vectorFromArray(levels, new Utf8());
+  const dictionary = Array.isArray(levels) ? vectorFromArray(levels, new Utf8()) : levels;
   return makeData({ type, length: n, nullCount, nullBitmap: bitmap ?? undefined, data: codes, dictionary });
 }
 
-/** One-batch table with columns in exactly the given order (object keys would reorder numeric-looking names). */
-export function tableFromData(names: string[], columns: Data<DataType>[], length: number): Table {
-  const fields = names.map((name, k) => new Field(name, columns[k].type, true));
+/** One-batch table with columns in exactly the given order (object keys would reorder numeric-looking names);
+ *  `notes[k]` goes into the metadata of field k (NOTE_KEY). */
+export function tableFromData(names: string[], columns: Data<DataType>[], length: number, notes?: (string | undefined)[]): Table {
+  const fields = names.map((name, k) => new Field(name, columns[k].type, true, noteMetadata(notes?.[k])));
   const schema = new Schema(fields);
   const struct = makeData({ type: new Struct(fields), length, nullCount: 0, children: columns });
   return new Table(schema, [new RecordBatch(schema, struct)]);

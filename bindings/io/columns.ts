@@ -4,8 +4,8 @@
 import { makeVector, Type, type Data, type DataType, type Table } from "apache-arrow";
 import { ColumnError } from "../errors.js";
 import { resolveColumns } from "./select.js";
+import { inexactBigInt } from "./int64.js";
 
-const MAX_SAFE = 2 ** 53;
 
 function chunksOf(table: Table, name: string): Data<DataType>[] {
   const col = table.getChild(name);
@@ -34,7 +34,8 @@ function isNumericType(t: DataType): boolean {
  * concatenated. `valid` is null when the column has no nulls, else valid[i] = 1 for a value and 0
  * for a null (whose entry in `values` is NaN). NaN values that are not Arrow nulls stay NaN with
  * valid = 1. The returned array may share memory with the table (single-chunk Float64 columns):
- * copy before mutating. Int64 values beyond +-2^53 throw ColumnError (not exactly representable).
+ * copy before mutating. 64-bit integers a double does not hold exactly (beyond 2^53) throw ColumnError
+ * (the readers make such columns text; see text.ts).
  */
 export function numericColumn(table: Table, name: string): { values: Float64Array; valid: Uint8Array | null } {
   const chunks = chunksOf(table, name);
@@ -74,7 +75,7 @@ export function numericColumn(table: Table, name: string): { values: Float64Arra
     } else if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
       for (let i = 0; i < n; i++) {
         const x = Number(v[i]);
-        if ((x > MAX_SAFE || x < -MAX_SAFE) && isValidBit(d, i)) {
+        if (inexactBigInt(v[i]) && isValidBit(d, i)) {
           throw new ColumnError(
             `column ${JSON.stringify(name)} holds the integer ${String(v[i])} (row ${o + i + 1}), beyond 2^53: not exactly representable as a number`,
             { column: name, row: o + i + 1 },

@@ -13,8 +13,9 @@
 //   cannot decide; otherwise the general path) into Float64Array chunks joined at the end. Text
 //   values are kept as raw bytes in a hash dictionary (ByteDict: byte arena + open addressing,
 //   the Map<string, int> of the design without making a JS string per value) and decoded once
-//   per distinct value at the end, after the encoding is known for sure ("auto" picks GBK only
-//   if the whole stream turned out not to be valid UTF-8).
+//   per distinct value at the end, after the encoding is known for sure ("auto" decides on
+//   UTF-8 / GBK evidence over the whole stream, encoding.ts); values that are not valid text are
+//   checked then, per distinct value.
 // - Types are inferred at the end: numeric if every non-missing value parses; numeric with
 //   unparsable values (error, or nulls with `unparsable: "na"`) if at least half parse; otherwise
 //   a string column. To be able to turn a numeric-looking column into strings exactly, numbers
@@ -22,16 +23,20 @@
 //   in a small side arena.
 
 import type { Table, Data, DataType } from "apache-arrow";
-import { DataReadError, OptionError } from "../errors.js";
+import { ColumnError, DataReadError, OptionError } from "../errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
 import type { ColumnReport, ReadReport } from "./report.js";
 import { resolveColumns } from "./select.js";
 import { readLongDecimal } from "./decimal.js";
+import { chooseEncoding, GbkStats, Utf8Stats } from "./encoding.js";
+import { bigIntNote } from "./text.js";
 
 export type CsvEncoding = "utf8" | "gbk" | "auto";
 
 export interface CsvOptions {
-  /** Text encoding. "auto" (default): a UTF-8 BOM or valid UTF-8 => utf8, otherwise gbk. */
+  /** Text encoding. "auto" (default): utf8 unless the whole input is invalid UTF-8 in a way GBK explains
+   *  (encoding.ts). Values that are not valid text in the encoding are an error in the `columns` selected,
+   *  a column note when every column is read, and a report note elsewhere. */
   encoding?: CsvEncoding;
   /** Field delimiter: one ASCII character, or "auto" (default) to pick among , ; and TAB. */
   delimiter?: string;
@@ -133,7 +138,8 @@ function bin(b: Uint8Array, s: number, e: number): string {
   return out;
 }
 
-/** Decodes bytes b[s, e) with the file's encoding (ASCII without a TextDecoder round trip). */
+/** Decodes bytes b[s, e) with the file's encoding (ASCII without a TextDecoder round trip); invalid
+ *  sequences become U+FFFD. */
 type Decode = (b: Uint8Array, s: number, e: number) => string;
 
 function makeDecoder(enc: "utf8" | "gbk"): Decode {
@@ -142,6 +148,38 @@ function makeDecoder(enc: "utf8" | "gbk"): Decode {
     for (let p = s; p < e; p++) if (b[p] >= 0x80) return td.decode(b.subarray(s, e));
     return bin(b, s, e);
   };
+}
+
+/** Is b[s, e) valid text in the encoding (decodes without U+FFFD replacements)? */
+type Check = (b: Uint8Array, s: number, e: number) => boolean;
+
+function makeCheck(enc: "utf8" | "gbk"): Check {
+  const td = new TextDecoder(enc === "utf8" ? "utf-8" : "gbk", { fatal: true });
+  return (b: Uint8Array, s: number, e: number) => {
+    let p = s;
+    while (p < e && b[p] < 0x80) p++;
+    if (p === e) return true;
+    let text: string;
+    try {
+      text = td.decode(b.subarray(s, e));
+    } catch {
+      return false;
+    }
+    if (enc === "utf8") return true;
+    // GBK: decoders differ on the edges (Node's drops 0xFF and some pairs without an error, and has
+    // no four-byte sequences): valid means every byte is ASCII, 0x80 or a pair, one character each
+    const st = new GbkStats();
+    st.feed(b, s, e);
+    st.end();
+    if (st.bad > 0 || st.okOther > st.euro) return false;
+    let ascii = 0;
+    for (let q = s; q < e; q++) if (b[q] < 0x80) ascii++;
+    return text.length === ascii + st.ok2 + st.euro;
+  };
+}
+
+function encodingName(enc: "utf8" | "gbk"): string {
+  return enc === "utf8" ? "UTF-8" : "GBK";
 }
 
 function hasHighByte(b: Uint8Array): boolean {
@@ -225,6 +263,10 @@ class ByteDict {
   text(code: number, decode: Decode): string {
     return decode(this.arena, this.starts[code], this.starts[code + 1]);
   }
+
+  valid(code: number, check: Check): boolean {
+    return check(this.arena, this.starts[code], this.starts[code + 1]);
+  }
 }
 
 function isSpace(c: number): boolean {
@@ -289,9 +331,31 @@ class NaSet {
 
 interface FinishContext {
   decode: Decode;
+  check: Check;
+  encoding: "utf8" | "gbk";
+  /** How the encoding was chosen (for messages): detected or requested. */
+  encodingHow: string;
+  /** The caller selected the columns (they are the ones it uses): text that does not decode is an error. */
+  strict: boolean;
   na: NaSet;
   unparsable: "error" | "na";
   name: string;
+}
+
+function invalidTextError(ctx: FinishContext, count: number, row: number, line: number, value: string): DataReadError {
+  const enc = encodingName(ctx.encoding);
+  return new DataReadError(
+    `column ${JSON.stringify(ctx.name)} has ${count} value${count === 1 ? "" : "s"} that ${count === 1 ? "is" : "are"} not valid ${enc} ` +
+      `(the file is read as ${enc}, ${ctx.encodingHow}); first at data row ${row} (line ${line}): ${JSON.stringify(value)}`,
+    { column: ctx.name, row, line, count, encoding: ctx.encoding, value },
+    ctx.encoding === "utf8"
+      ? 'if the file is GBK (CSMAR/Wind exports), pass encoding: "gbk" (CLI: --encoding gbk); otherwise fix or remove the byte in the file'
+      : 'if the file is UTF-8, pass encoding: "utf8" (CLI: --encoding utf8); otherwise fix or remove the byte in the file',
+  );
+}
+
+function invalidNote(ctx: FinishContext, count: number, row: number, what = "shown with U+FFFD; distinct values stay distinct"): string {
+  return `${count} value${count === 1 ? "" : "s"} not valid ${encodingName(ctx.encoding)} (first at data row ${row}), ${what}`;
 }
 
 interface BuiltColumn {
@@ -300,12 +364,27 @@ interface BuiltColumn {
 }
 
 /** Decode dictionary keys, merge keys that decode equal, null out non-ASCII NA tokens, and renumber codes
- *  in order of first appearance. Mutates `codes`. Returns levels and the number of nulls. */
-function finishDictionary(codes: Int32Array, dict: ByteDict, ctx: FinishContext): { levels: string[]; nulls: number } {
+ *  in order of first appearance. Mutates `codes`. Returns levels and the number of nulls, and a note when
+ *  some values are not valid text. Keys that are not valid text throw when `ctx.strict` (naming the first
+ *  row; `firstLine[code]` is the file line of a key's first row), and also when two different keys would
+ *  decode to the same text because of it (the values would merge). */
+function finishDictionary(
+  codes: Int32Array,
+  dict: ByteDict,
+  ctx: FinishContext,
+  firstLine: ArrayLike<number>,
+): { levels: string[]; nulls: number; note?: string } {
   const remap = new Int32Array(dict.size).fill(-2);
   const levels: string[] = [];
+  const levelRow: number[] = [];
+  const levelBad: boolean[] = [];
   const index = new Map<string, number>();
   let nulls = 0;
+  let badRows = 0;
+  let badFirst = -1;
+  let badValue = "";
+  let badLine = 0;
+  const bad = new Uint8Array(dict.size);
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i];
     if (c < 0) {
@@ -315,22 +394,45 @@ function finishDictionary(codes: Int32Array, dict: ByteDict, ctx: FinishContext)
     let r = remap[c];
     if (r === -2) {
       const s = dict.text(c, ctx.decode);
-      if (ctx.na.decoded.size > 0 && ctx.na.decoded.has(s.replace(/^[ \t]+|[ \t]+$/g, ""))) r = -1;
+      const ok = dict.valid(c, ctx.check);
+      if (!ok) {
+        bad[c] = 1;
+        if (badFirst < 0) {
+          badFirst = i;
+          badValue = s;
+          badLine = firstLine[c] ?? 0;
+        }
+      }
+      if (ok && ctx.na.decoded.size > 0 && ctx.na.decoded.has(s.replace(/^[ \t]+|[ \t]+$/g, ""))) r = -1;
       else {
         const found = index.get(s);
-        if (found !== undefined) r = found;
-        else {
+        if (found !== undefined) {
+          if (!ctx.strict && (!ok || levelBad[found])) {
+            throw new DataReadError(
+              `column ${JSON.stringify(ctx.name)}: two different values read the same, ${JSON.stringify(s)} (data rows ` +
+                `${levelRow[found] + 1} and ${i + 1}), because they are not valid ${encodingName(ctx.encoding)}; they would merge`,
+              { column: ctx.name, rows: [levelRow[found] + 1, i + 1], encoding: ctx.encoding },
+              "fix the encoding of the file (or pass the right encoding)",
+            );
+          }
+          r = found;
+        } else {
           r = levels.length;
           levels.push(s);
+          levelRow.push(i);
+          levelBad.push(!ok);
           index.set(s, r);
         }
       }
       remap[c] = r;
     }
+    if (bad[c]) badRows++;
     codes[i] = r;
     if (r < 0) nulls++;
   }
-  return { levels, nulls };
+  if (badRows === 0) return { levels, nulls };
+  if (ctx.strict) throw invalidTextError(ctx, badRows, badFirst + 1, badLine, badValue);
+  return { levels, nulls, note: invalidNote(ctx, badRows, badFirst + 1) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,9 +449,11 @@ class StringColumn implements ColumnBuilder {
   n = 0;
   codes = new Int32Array(1024);
   dict = new ByteDict();
+  /** file line of the first row of each dictionary code */
+  firstLine: number[] = [];
   constructor(private readonly na: NaSet) {}
 
-  add(b: Uint8Array, s: number, e: number): void {
+  add(b: Uint8Array, s: number, e: number, _quoted: boolean, line: number): void {
     const row = this.n;
     if (row === this.codes.length) {
       const next = new Int32Array(row * 2);
@@ -365,16 +469,17 @@ class StringColumn implements ColumnBuilder {
       this.codes[row] = -1;
       return;
     }
-    this.codes[row] = this.dict.intern(b, s, e);
+    const code = this.dict.intern(b, s, e);
+    if (code === this.firstLine.length) this.firstLine.push(line);
+    this.codes[row] = code;
   }
 
   finish(ctx: FinishContext): BuiltColumn {
     const codes = this.codes.slice(0, this.n);
-    const { levels, nulls } = finishDictionary(codes, this.dict, ctx);
-    return {
-      data: dictData(codes, levels),
-      report: { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 },
-    };
+    const { levels, nulls, note } = finishDictionary(codes, this.dict, ctx, this.firstLine);
+    const report: ColumnReport = { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 };
+    if (note) report.note = note;
+    return { data: dictData(codes, levels), report };
   }
 }
 
@@ -657,6 +762,18 @@ class AutoColumn implements ColumnBuilder {
 
   finish(ctx: FinishContext): BuiltColumn {
     const n = this.n;
+    // values that are not valid text (only non-numbers can hold non-ASCII bytes)
+    let badCount = 0;
+    let badCode = -1;
+    for (let c = 0; c < this.dict.size; c++) {
+      if (!this.dict.valid(c, ctx.check)) {
+        badCount += this.codeCount[c];
+        if (badCode < 0 || this.codeFirstRow[c] < this.codeFirstRow[badCode]) badCode = c;
+      }
+    }
+    if (badCount > 0 && ctx.strict) {
+      throw invalidTextError(ctx, badCount, this.codeFirstRow[badCode] + 1, this.codeFirstLine[badCode], this.dict.text(badCode, ctx.decode));
+    }
     // failures that are really (non-ASCII) missing-value tokens
     let naFails = 0;
     let failures = 0;
@@ -689,10 +806,9 @@ class AutoColumn implements ColumnBuilder {
         );
       }
       const values = this.values();
-      return {
-        data: float64DataFromNaN(values),
-        report: { name: ctx.name, type: "float64", missing, unparsable: failures, infinite: this.infinite },
-      };
+      const report: ColumnReport = { name: ctx.name, type: "float64", missing, unparsable: failures, infinite: this.infinite };
+      if (badCount > 0) report.note = invalidNote(ctx, badCount, this.codeFirstRow[badCode] + 1, "read as unparsable");
+      return { data: float64DataFromNaN(values), report };
     }
     // a text column: rebuild every row's text
     const codes = new Int32Array(n);
@@ -726,108 +842,35 @@ class AutoColumn implements ColumnBuilder {
         codes[i] = dict.intern(scratch, 0, t.length);
       }
     }
-    const { levels, nulls } = finishDictionary(codes, dict, ctx);
+    const { levels, nulls, note } = finishDictionary(codes, dict, ctx, this.codeFirstLine);
     const report: ColumnReport = { name: ctx.name, type: "string", missing: nulls, unparsable: 0, infinite: 0 };
-    if (bigIds) {
-      report.note =
-        `read as text: ${this.bigInts} integer${this.bigInts === 1 ? "" : "s"} beyond 2^53 that a number cannot hold ` +
-        "exactly (e.g. 18-digit ids); as a fixed effect or cluster every id stays distinct";
-    }
+    const notes: string[] = [];
+    if (bigIds) notes.push(bigIntNote(this.bigInts));
+    if (note) notes.push(note);
+    if (notes.length > 0) report.note = notes.join("; ");
     return { data: dictData(codes, levels), report };
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Encoding helpers
+// Delimiter, quoting and file-signature helpers
 
-/** Streaming UTF-8 validity check. */
-class Utf8Check {
-  private need = 0;
-  private lo = 0x80;
-  private hi = 0xbf;
-  private pos = 0;
-  invalid = false;
-  /** Byte offset of the first invalid byte. */
-  invalidAt = -1;
+/** File signatures of formats that are not CSV text: checked on the first bytes of the input. */
+const SIGNATURES: { bytes: number[]; what: string; format?: string; hint: string }[] = [
+  { bytes: [0x50, 0x41, 0x52, 0x31], what: "a Parquet file", format: "parquet", hint: 'read it as Parquet (format: "parquet"; CLI: --format parquet) or rename it to .parquet' },
+  { bytes: [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31], what: "an Arrow IPC file", format: "arrow", hint: 'read it as Arrow (format: "arrow"; CLI: --format arrow) or rename it to .arrow' },
+  { bytes: [0xff, 0xff, 0xff, 0xff], what: "an Arrow IPC stream", format: "arrow", hint: 'read it as Arrow (format: "arrow"; CLI: --format arrow) or rename it to .arrow' },
+  { bytes: [0x46, 0x45, 0x41, 0x31], what: "a Feather v1 file", hint: "save it again as Arrow IPC / Feather v2 or CSV" },
+  { bytes: [0x1f, 0x8b], what: "gzip-compressed", hint: "decompress it first (gunzip)" },
+  { bytes: [0x50, 0x4b, 0x03, 0x04], what: "a zip archive (or an Excel .xlsx workbook)", hint: "unzip it, or save the sheet as CSV" },
+  { bytes: [0xd0, 0xcf, 0x11, 0xe0], what: "an Excel .xls workbook (or another OLE document)", hint: "save the sheet as CSV" },
+  { bytes: [0xff, 0xfe], what: "UTF-16 (little-endian, with a byte-order mark)", hint: "save the file as UTF-8 (or GBK) CSV" },
+  { bytes: [0xfe, 0xff], what: "UTF-16 (big-endian, with a byte-order mark)", hint: "save the file as UTF-8 (or GBK) CSV" },
+];
 
-  feed(b: Uint8Array): void {
-    if (this.invalid) return;
-    let need = this.need;
-    let lo = this.lo;
-    let hi = this.hi;
-    const n = b.length;
-    // word-at-a-time skip over ASCII runs
-    const alignedStart = (4 - (b.byteOffset & 3)) & 3;
-    const words = n > alignedStart + 16 ? new Uint32Array(b.buffer, b.byteOffset + alignedStart, (n - alignedStart) >> 2) : null;
-    for (let i = 0; i < n; i++) {
-      const c = b[i];
-      if (need === 0) {
-        if (c < 0x80) {
-          if (words !== null && i >= alignedStart && ((i - alignedStart) & 3) === 0) {
-            let w = (i - alignedStart) >> 2;
-            const nw = words.length;
-            while (w < nw && (words[w] & 0x80808080) === 0) w++;
-            const next = alignedStart + (w << 2);
-            if (next > i) i = next - 1;
-          }
-          continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-          need = 1;
-          lo = 0x80;
-          hi = 0xbf;
-        } else if (c === 0xe0) {
-          need = 2;
-          lo = 0xa0;
-          hi = 0xbf;
-        } else if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) {
-          need = 2;
-          lo = 0x80;
-          hi = 0xbf;
-        } else if (c === 0xed) {
-          need = 2;
-          lo = 0x80;
-          hi = 0x9f;
-        } else if (c === 0xf0) {
-          need = 3;
-          lo = 0x90;
-          hi = 0xbf;
-        } else if (c >= 0xf1 && c <= 0xf3) {
-          need = 3;
-          lo = 0x80;
-          hi = 0xbf;
-        } else if (c === 0xf4) {
-          need = 3;
-          lo = 0x80;
-          hi = 0x8f;
-        } else {
-          this.markInvalid(this.pos + i);
-          return;
-        }
-      } else {
-        if (c < lo || c > hi) {
-          this.markInvalid(this.pos + i);
-          return;
-        }
-        lo = 0x80;
-        hi = 0xbf;
-        need--;
-      }
-    }
-    this.need = need;
-    this.lo = lo;
-    this.hi = hi;
-    this.pos += n;
-  }
-
-  end(): void {
-    if (!this.invalid && this.need > 0) this.markInvalid(this.pos);
-  }
-
-  private markInvalid(at: number): void {
-    this.invalid = true;
-    this.invalidAt = at;
-  }
+/** The signature that head[0, n) starts with, if any (only signatures of at most n bytes are tested). */
+function signatureOf(head: Uint8Array, n: number): (typeof SIGNATURES)[number] | undefined {
+  return SIGNATURES.find((sig) => sig.bytes.length <= n && sig.bytes.every((x, k) => head[k] === x));
 }
 
 /** Pick the delimiter among , TAB ; from the first lines of b[s, e). */
@@ -928,7 +971,19 @@ interface Binding {
 class CsvReaderImpl implements CsvReader {
   private readonly opts: CsvOptions;
   private readonly na: NaSet;
-  private readonly utf8 = new Utf8Check();
+  // encoding evidence over the whole input (both when "auto", else only the requested one)
+  private readonly u8 = new Utf8Stats();
+  private readonly gb = new GbkStats();
+  private readonly feedU8: boolean;
+  private readonly feedGb: boolean;
+  /** where the first invalid sequence of each encoding is: header (row 0) or data row, line, field */
+  private badU8: { row: number; line: number; field: number } | null = null;
+  private badGb: { row: number; line: number; field: number } | null = null;
+  /** global byte offset of b[0] in the current scan */
+  private scanBase = 0;
+  // the first bytes, for file signatures
+  private readonly head = new Uint8Array(8);
+  private headLen = 0;
   private phase: 0 | 1 | 2 = 0; // 0 sniffing, 1 parsing, 2 finished
   private readonly sniff: number;
   private pending: Uint8Array;
@@ -980,6 +1035,8 @@ class CsvReaderImpl implements CsvReader {
       const v = opts[key];
       if (v !== undefined && !Array.isArray(v)) throw new OptionError(`${key} must be an array of strings`);
     }
+    this.feedU8 = enc !== "gbk";
+    this.feedGb = enc !== "utf8";
     this.na = new NaSet(opts.na ?? DEFAULT_NA);
     const sniff = opts.sniffBytes ?? SNIFF_BYTES;
     if (!Number.isInteger(sniff) || sniff < 1) throw new OptionError("sniffBytes must be a positive integer");
@@ -1013,7 +1070,15 @@ class CsvReaderImpl implements CsvReader {
     const n = chunk.length;
     if (n === 0) return;
     this.totalBytes += n;
-    if (this.opts.encoding !== "gbk") this.utf8.feed(chunk);
+    if (this.headLen < this.head.length) {
+      const take = Math.min(n, this.head.length - this.headLen);
+      this.head.set(chunk.subarray(0, take), this.headLen);
+      this.headLen += take;
+      // (no signature holds a line end, so no row can have been parsed before it is complete)
+      this.checkSignature();
+    }
+    if (this.feedU8) this.u8.feed(chunk);
+    if (this.feedGb) this.gb.feed(chunk);
     if (this.deferred !== null) return; // only the encoding matters now
     if (this.phase === 0) {
       this.append(chunk);
@@ -1029,8 +1094,19 @@ class CsvReaderImpl implements CsvReader {
     }
   }
 
+  private checkSignature(): void {
+    const sig = signatureOf(this.head, this.headLen);
+    if (sig === undefined) return;
+    throw new DataReadError(
+      `the input is ${sig.what}, not CSV text`,
+      sig.format ? { format: sig.format } : { signature: sig.bytes },
+      sig.hint,
+    );
+  }
+
   private finishInput(): CsvResult {
-    this.utf8.end();
+    this.u8.end();
+    this.gb.end();
     this.finishing = true;
     if (this.phase === 0) this.start(true);
     this.phase = 2;
@@ -1039,19 +1115,12 @@ class CsvReaderImpl implements CsvReader {
       throw new DataReadError("the CSV input is empty: no header row found", { bytes: this.totalBytes });
     }
     const enc = this.finalEncoding();
-    if (this.opts.encoding === "utf8" && this.utf8.invalid) {
-      throw new DataReadError(
-        `the CSV input is not valid UTF-8 (first bad byte at offset ${this.utf8.invalidAt})`,
-        { offset: this.utf8.invalidAt },
-        'pass encoding: "gbk" (or "auto") for GBK files such as CSMAR/Wind exports',
-      );
-    }
     const decode = makeDecoder(enc);
     let binding = this.binding!;
     if (enc !== this.headerEncoding) {
       // The encoding guessed when the header was read (from the bytes seen by then) turned out
       // wrong: decode the header again. Errors are those of the right encoding.
-      const again = this.bind(decode);
+      const again = this.bind(enc);
       const same =
         this.deferred === null &&
         again.selected.length === binding.selected.length &&
@@ -1068,7 +1137,31 @@ class CsvReaderImpl implements CsvReader {
     } else if (this.deferred !== null) {
       throw this.deferred;
     }
-    const ctx: FinishContext = { decode, na: this.na, unparsable: this.opts.unparsable ?? "error", name: "" };
+    if (this.opts.columns === undefined) {
+      // every column is read: its name must be text
+      const check = makeCheck(enc);
+      const bad = this.headerRaw.findIndex((r) => !check(r, 0, r.length));
+      if (bad >= 0) {
+        throw new DataReadError(
+          `the CSV header is not valid ${encodingName(enc)} (read as ${encodingName(enc)}, ` +
+            `${(this.opts.encoding ?? "auto") === "auto" ? "detected" : "as requested"}): field ${bad + 1} reads ${JSON.stringify(binding.names[bad])}`,
+          { field: bad + 1, encoding: enc },
+          enc === "utf8"
+            ? 'pass encoding: "gbk" (CLI: --encoding gbk) for GBK files such as CSMAR/Wind exports, or select the columns you need'
+            : 'pass encoding: "utf8" (CLI: --encoding utf8) if the file is UTF-8, or select the columns you need',
+        );
+      }
+    }
+    const ctx: FinishContext = {
+      decode,
+      check: makeCheck(enc),
+      encoding: enc,
+      encodingHow: (this.opts.encoding ?? "auto") === "auto" ? (this.bom ? "from its byte-order mark" : "detected") : "as requested",
+      strict: this.opts.columns !== undefined,
+      na: this.na,
+      unparsable: this.opts.unparsable ?? "error",
+      name: "",
+    };
     const datas: Data<DataType>[] = [];
     const reports: ColumnReport[] = [];
     const outNames: string[] = [];
@@ -1082,16 +1175,23 @@ class CsvReaderImpl implements CsvReader {
     }
     this.builders = [];
     const table = tableFromData(outNames, datas, this.rows);
-    return {
-      table,
-      report: {
-        format: "csv",
-        rows: this.rows,
-        encoding: enc,
-        delimiter: delimiterName(this.delim),
-        columns: reports,
-      },
-    };
+    const report: ReadReport = { format: "csv", rows: this.rows, encoding: enc, delimiter: delimiterName(this.delim), columns: reports };
+    // invalid text outside the columns read (inside them it was an error or a column note)
+    const stats = enc === "utf8" ? this.u8 : this.gb;
+    const at = enc === "utf8" ? this.badU8 : this.badGb;
+    if (stats.bad > 0 && ctx.strict) {
+      const where =
+        at === null
+          ? ""
+          : at.row === 0
+            ? ` (first in the header, field ${at.field + 1})`
+            : ` (first at data row ${at.row}, line ${at.line}, column ${JSON.stringify(binding.names[at.field] ?? `V${at.field + 1}`)})`;
+      report.notes = [
+        `${stats.bad} byte sequence${stats.bad === 1 ? "" : "s"} not valid ${encodingName(enc)} in columns not read${where}; ` +
+          "they do not affect the columns read",
+      ];
+    }
+    return { table, report };
   }
 
   // ---- buffering
@@ -1111,6 +1211,7 @@ class CsvReaderImpl implements CsvReader {
 
   /** Parse b[from, n); keep the unfinished field (if any) at the start of `pending`. */
   private run(b: Uint8Array, from: number, n: number): void {
+    this.scanBase = this.totalBytes - n; // b[n - 1] is the last byte received
     const cs = this.scan(b, from, n);
     const tail = n - cs;
     if (b === this.pending) {
@@ -1128,13 +1229,6 @@ class CsvReaderImpl implements CsvReader {
     const b = this.pending;
     const n = this.pLen;
     let from = 0;
-    if (n >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) {
-      throw new DataReadError(
-        "the CSV input is UTF-16 encoded, which is not supported",
-        { encoding: "utf16" },
-        "save the file as UTF-8 (or GBK) CSV",
-      );
-    }
     if (n >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
       this.bom = true;
       from = 3;
@@ -1151,7 +1245,7 @@ class CsvReaderImpl implements CsvReader {
     const e = this.opts.encoding ?? "auto";
     if (e !== "auto") return e;
     if (this.bom) return "utf8";
-    return this.utf8.invalid ? "gbk" : "utf8";
+    return chooseEncoding(this.u8, this.gb);
   }
 
   // ---- the state machine
@@ -1262,6 +1356,7 @@ class CsvReaderImpl implements CsvReader {
   private eof(): void {
     const b = this.pending;
     const n = this.pLen;
+    this.scanBase = this.totalBytes - n;
     switch (this.st) {
       case S_START:
         if (this.j > 0) {
@@ -1294,6 +1389,8 @@ class CsvReaderImpl implements CsvReader {
   }
 
   private field(b: Uint8Array, s: number, e: number, kind: number, j: number): void {
+    // the validators have seen every byte up to this field's end: locate their first invalid sequence
+    if ((this.u8.bad > 0 && this.badU8 === null) || (this.gb.bad > 0 && this.badGb === null)) this.locateBad(e, j);
     if (!this.headerDone) {
       if (kind === K_PLAIN) this.headerRaw.push(b.slice(s, e));
       else if (kind === K_QUOTED) this.headerRaw.push(b.slice(s + 1, e - 1));
@@ -1319,6 +1416,13 @@ class CsvReaderImpl implements CsvReader {
     }
   }
 
+  private locateBad(e: number, j: number): void {
+    const end = this.scanBase + e;
+    const loc = () => ({ row: this.headerDone ? this.rows + 1 : 0, line: this.rowLine, field: j });
+    if (this.u8.bad > 0 && this.badU8 === null && this.u8.firstBad < end) this.badU8 = loc();
+    if (this.gb.bad > 0 && this.badGb === null && this.gb.firstBad < end) this.badGb = loc();
+  }
+
   private endRow(nfields: number): void {
     if (!this.headerDone) {
       this.setupColumns();
@@ -1336,7 +1440,8 @@ class CsvReaderImpl implements CsvReader {
   }
 
   /** Names from the raw header, plus the selection. Throws on duplicates / missing columns. */
-  private bind(decode: Decode): Binding {
+  private bind(enc: "utf8" | "gbk"): Binding {
+    const decode = makeDecoder(enc);
     const raw = this.headerRaw;
     const names: string[] = [];
     for (let k = 0; k < raw.length; k++) {
@@ -1361,7 +1466,18 @@ class CsvReaderImpl implements CsvReader {
     });
     let selectedNames: string[];
     if (this.opts.columns) {
-      selectedNames = resolveColumns(this.opts.columns, names, "CSV header");
+      try {
+        selectedNames = resolveColumns(this.opts.columns, names, "CSV header");
+      } catch (err) {
+        const check = makeCheck(enc);
+        const bad = raw.findIndex((r) => !check(r, 0, r.length));
+        if (!(err instanceof ColumnError) || bad < 0) throw err;
+        throw new ColumnError(
+          `${err.message} (the header is not valid ${encodingName(enc)}: field ${bad + 1} reads ${JSON.stringify(names[bad])})`,
+          { ...err.details, encoding: enc },
+          `the file is read as ${encodingName(enc)}; pass the file's encoding (encoding: "utf8" or "gbk"; CLI: --encoding)`,
+        );
+      }
     } else {
       selectedNames = names;
     }
@@ -1383,18 +1499,47 @@ class CsvReaderImpl implements CsvReader {
     return { names, selected, stringSet };
   }
 
+  /** NUL bytes in the header: UTF-16 without a byte-order mark, or not a text file at all. */
+  private checkHeaderBytes(): void {
+    let nul = 0;
+    let total = 0;
+    let afterStructural = 0; // fields after the first that start with NUL (UTF-16LE: the 00 of ", " / "\n")
+    this.headerRaw.forEach((r, k) => {
+      total += r.length;
+      for (let p = 0; p < r.length; p++) if (r[p] === 0) nul++;
+      if (k > 0 && r.length > 0 && r[0] === 0) afterStructural++;
+    });
+    if (nul === 0) return;
+    const h = this.head;
+    const be = this.headLen >= 2 && h[0] === 0 && h[1] !== 0;
+    const le = !be && ((this.headLen >= 2 && h[0] !== 0 && h[1] === 0) || afterStructural > 0);
+    if (le || be || nul * 4 >= total) {
+      throw new DataReadError(
+        `the input looks like UTF-16${le ? " (little-endian)" : be ? " (big-endian)" : ""} without a byte-order mark: its header has ${nul} NUL byte${nul === 1 ? "" : "s"}`,
+        { encoding: "utf16", nulBytes: nul },
+        "save the file as UTF-8 (or GBK) CSV",
+      );
+    }
+    throw new DataReadError(
+      `the input is not CSV text: its header has ${nul} NUL byte${nul === 1 ? "" : "s"} (a binary file?)`,
+      { nulBytes: nul },
+      "CSV (.csv/.txt/.tsv), Arrow IPC (.arrow/.feather) and Parquet (.parquet) are read; check the file and its extension",
+    );
+  }
+
   private setupColumns(): void {
     this.headerDone = true;
     this.headerEncoding = this.finalEncoding();
     this.ncol = this.headerRaw.length;
     let binding: Binding;
+    this.checkHeaderBytes();
     try {
-      binding = this.bind(makeDecoder(this.headerEncoding));
+      binding = this.bind(this.headerEncoding);
     } catch (err) {
-      // "auto" without a BOM and no invalid UTF-8 so far: the header might still turn out to be GBK.
+      // "auto" without a BOM: the encoding is decided on the whole input, so a header with non-ASCII
+      // bytes might still read differently.
       const uncertain =
-        (this.opts.encoding ?? "auto") === "auto" && !this.bom && !this.utf8.invalid && !this.finishing &&
-        this.headerRaw.some(hasHighByte);
+        (this.opts.encoding ?? "auto") === "auto" && !this.bom && !this.finishing && this.headerRaw.some(hasHighByte);
       if (!uncertain) throw err;
       this.deferred = err as Error;
       binding = { names: [], selected: [], stringSet: new Set() };

@@ -4,13 +4,15 @@ import { Type, type DataType, type Table } from "apache-arrow";
 import { DataReadError, OptionError } from "../errors.js";
 import { readArrowIpc, writeArrowIpc } from "./arrow.js";
 import { numericColumn } from "./columns.js";
+import { NOTE_KEY } from "./build.js";
 import { createCsvReader, readCsv, readCsvStream, DEFAULT_NA, type CsvOptions, type CsvReader, type CsvResult } from "./csv.js";
 import { readParquet, writeParquet } from "./parquet.js";
 import type { ColumnKind, ColumnReport, ReadReport } from "./report.js";
 
 export type DataFormat = "csv" | "arrow" | "parquet";
 
-/** Options of readTable: the format plus the CSV options (only `columns` applies to Arrow/Parquet). */
+/** Options of readTable: the format plus the CSV options (only `columns` and `stringColumns` apply to
+ *  Arrow/Parquet). */
 export interface ReadOptions extends CsvOptions {
   format: DataFormat;
 }
@@ -74,7 +76,10 @@ export function reportFromTable(table: Table, format: DataFormat): ReadReport {
         else if (x === Infinity || x === -Infinity) infinite++;
       }
     }
-    return { name: f.name, type, missing, unparsable: 0, infinite };
+    const r: ColumnReport = { name: f.name, type, missing, unparsable: 0, infinite };
+    const note = f.metadata.get(NOTE_KEY);
+    if (note !== undefined) r.note = note;
+    return r;
   });
   return { format, rows: table.numRows, encoding: null, delimiter: null, columns };
 }
@@ -88,11 +93,11 @@ export async function readTable(bytes: Uint8Array, opts: ReadOptions): Promise<R
     case "csv":
       return readCsv(bytes, rest);
     case "arrow": {
-      const table = readArrowIpc(bytes, { columns: rest.columns });
+      const table = readArrowIpc(bytes, { columns: rest.columns, stringColumns: rest.stringColumns });
       return { table, report: reportFromTable(table, "arrow") };
     }
     case "parquet": {
-      const table = await readParquet(bytes, { columns: rest.columns });
+      const table = await readParquet(bytes, { columns: rest.columns, stringColumns: rest.stringColumns });
       return { table, report: reportFromTable(table, "parquet") };
     }
     default:

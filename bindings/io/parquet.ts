@@ -8,13 +8,59 @@ import { ColumnError, DataReadError } from "../errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
 import { codesColumn, numericColumn } from "./columns.js";
 import { resolveColumns } from "./select.js";
+import { bigIntNote } from "./text.js";
+import { inexactBigInt } from "./int64.js";
 
 export interface ParquetReadOptions {
   /** Keep only these columns, in this order (only these are decoded). */
   columns?: string[];
+  /** Read these columns as text (Dictionary<Utf8, Int32>): ids stored as numbers. */
+  stringColumns?: string[];
 }
 
-const MAX_SAFE = 2 ** 53;
+/** An integer DECIMAL (scale 0) stored as INT64 or fixed-length bytes: ids of up to 18+ digits, which
+ *  hyparquet would convert to (inexact) numbers. Such columns are read raw and converted here. */
+function isIntegerDecimal(el: SchemaElement): boolean {
+  const lt = el.logical_type as { type?: string; scale?: number } | undefined;
+  const dec = el.converted_type === "DECIMAL" || lt?.type === "DECIMAL";
+  const scale = el.scale ?? lt?.scale ?? 0;
+  return dec && scale === 0 && (el.type === "INT64" || el.type === "FIXED_LEN_BYTE_ARRAY");
+}
+
+/** Two's-complement big-endian bytes -> bigint. */
+function bigFromBytes(b: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = 0; i < b.length; i++) v = (v << 8n) | BigInt(b[i]);
+  if (b.length > 0 && b[0] & 0x80) v -= 1n << BigInt(8 * b.length);
+  return v;
+}
+
+/** Raw chunks of an integer DECIMAL column as bigints (null stays null). */
+function integerDecimalParts(parts: ColumnData[]): ColumnData[] {
+  return parts.map((part) => {
+    const d = part.columnData as ArrayLike<unknown>;
+    const out = new Array<bigint | null>(d.length);
+    for (let k = 0; k < d.length; k++) {
+      const v = d[k];
+      out[k] = typeof v === "bigint" ? v : v instanceof Uint8Array ? bigFromBytes(v) : typeof v === "number" ? BigInt(v) : null;
+    }
+    return { ...part, columnData: out };
+  });
+}
+
+/** Values of a column's chunks that are integers a double cannot hold exactly. */
+function countInexact(parts: ColumnData[]): number {
+  let count = 0;
+  for (const part of parts) {
+    const d = part.columnData as ArrayLike<unknown>;
+    if (!(d instanceof BigInt64Array || d instanceof BigUint64Array || Array.isArray(d))) continue;
+    for (let k = 0; k < d.length; k++) {
+      const v = d[k];
+      if (typeof v === "bigint" && inexactBigInt(v)) count++;
+    }
+  }
+  return count;
+}
 
 function toArrayBuffer(input: Uint8Array | ArrayBuffer): ArrayBuffer {
   if (input instanceof ArrayBuffer) return input;
@@ -54,9 +100,11 @@ function textOf(v: unknown, dateOnly: boolean): string {
 
 /**
  * Read a Parquet file held in memory. Numeric columns (booleans, ints, floats, decimals) become
- * Float64 (nulls and NaN -> null); INT64 values beyond +-2^53 throw DataReadError. Everything else
- * (strings, dates -> ISO text, timestamps -> ISO text, binary -> hex) becomes Dictionary<Utf8, Int32>.
- * Nested columns (lists, structs, maps) are not supported.
+ * Float64 (nulls and NaN -> null). An INT64 / UINT64 column holding integers a double cannot hold
+ * exactly (beyond 2^53) becomes text (exact digits) with a note in the field metadata, as the CSV
+ * reader does (text.ts). Everything else (strings, dates -> ISO text, timestamps -> ISO text, binary
+ * -> hex), and `stringColumns`, become Dictionary<Utf8, Int32>. Nested columns (lists, structs, maps)
+ * are not supported.
  */
 export async function readParquet(input: Uint8Array | ArrayBuffer, opts: ParquetReadOptions = {}): Promise<Table> {
   const file = toArrayBuffer(input);
@@ -75,6 +123,7 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
       duplicates: dups,
     });
   }
+  const forced = new Set(opts.stringColumns ? resolveColumns(opts.stringColumns, allNames, "Parquet file (stringColumns)") : []);
   const elements = new Map<string, SchemaElement>();
   for (const name of wanted) {
     const node = tree.children.find((c) => c.element.name === name)!;
@@ -88,11 +137,22 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
     elements.set(name, node.element);
   }
   const numRows = Number(metadata.num_rows);
+  // integer decimals are decoded raw (their element without the DECIMAL annotation) and converted below
+  const rawDecimal = new Set(wanted.filter((w) => isIntegerDecimal(elements.get(w)!)));
+  const readMetadata: FileMetaData =
+    rawDecimal.size === 0
+      ? metadata
+      : {
+          ...metadata,
+          schema: metadata.schema.map((el) =>
+            rawDecimal.has(el.name) && isIntegerDecimal(el) ? { ...el, converted_type: undefined, logical_type: undefined } : el,
+          ),
+        };
   const chunks = new Map<string, ColumnData[]>(wanted.map((w) => [w, []]));
   try {
     await parquetRead({
       file,
-      metadata,
+      metadata: readMetadata,
       columns: wanted,
       onChunk: (c: ColumnData) => chunks.get(c.columnName)?.push(c),
     });
@@ -101,10 +161,15 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
   }
 
   const datas: Data<DataType>[] = [];
+  const notes: (string | undefined)[] = [];
   for (const name of wanted) {
     const el = elements.get(name)!;
-    const parts = chunks.get(name)!.sort((a, b) => a.rowStart - b.rowStart);
-    if (isNumericElement(el)) {
+    const sorted = chunks.get(name)!.sort((a, b) => a.rowStart - b.rowStart);
+    const parts = rawDecimal.has(name) ? integerDecimalParts(sorted) : sorted;
+    const numeric = isNumericElement(el);
+    const big = numeric ? countInexact(parts) : 0;
+    notes.push(big > 0 ? bigIntNote(big) : undefined);
+    if (numeric && big === 0 && !forced.has(name)) {
       const out = new Float64Array(numRows).fill(NaN);
       for (const part of parts) {
         const d = part.columnData as ArrayLike<unknown>;
@@ -122,16 +187,8 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
           const v = d[k];
           let x: number;
           if (typeof v === "number") x = v;
-          else if (typeof v === "bigint") {
-            x = Number(v);
-            if (x > MAX_SAFE || x < -MAX_SAFE) {
-              throw new DataReadError(
-                `Parquet column ${JSON.stringify(name)} holds the integer ${v} (row ${r0 + k + 1}), beyond 2^53: not exactly representable as a number`,
-                { column: name, row: r0 + k + 1, value: v.toString() },
-                "store it as a string (ids) or as a double",
-              );
-            }
-          } else if (typeof v === "boolean") x = v ? 1 : 0;
+          else if (typeof v === "bigint") x = Number(v); // exact: countInexact found none
+          else if (typeof v === "boolean") x = v ? 1 : 0;
           else if (v === null || v === undefined) x = NaN;
           else {
             throw new DataReadError(`Parquet column ${JSON.stringify(name)} holds an unexpected value at row ${r0 + k + 1}`, {
@@ -154,7 +211,7 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
         const n = Math.min(d.length, numRows - r0);
         for (let k = 0; k < n; k++) {
           const v = d[k];
-          if (v === null || v === undefined) continue;
+          if (v === null || v === undefined || (typeof v === "number" && v !== v)) continue;
           const s = textOf(v, dateOnly);
           let c = index.get(s);
           if (c === undefined) {
@@ -168,7 +225,7 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
       datas.push(dictData(codes, levels));
     }
   }
-  return tableFromData(wanted, datas, numRows);
+  return tableFromData(wanted, datas, numRows, notes);
 }
 
 /**
@@ -184,9 +241,14 @@ export function writeParquet(table: Table): Uint8Array {
       const { values, valid } = numericColumn(table, name);
       const type = id === Type.Float ? "DOUBLE" : id === Type.Bool ? "BOOLEAN" : "INT32";
       const conv = (x: number): number | boolean => (type === "BOOLEAN" ? x !== 0 : x);
-      if (!valid && type === "DOUBLE") return { name, data: values, type, nullable: true } as const;
+      // the writer's dictionary keys values with a Map, where -0 and 0 are one key: a column holding -0
+      // is written plain, so that every 0 and -0 comes back as written
+      let negZero = false;
+      if (type === "DOUBLE") for (let i = 0; i < values.length && !negZero; i++) negZero = Object.is(values[i], -0);
+      const encoding = negZero ? ({ encoding: "PLAIN" } as const) : {};
+      if (!valid && type === "DOUBLE") return { name, data: values, type, nullable: true, ...encoding } as const;
       const data = Array.from(values, (x, i) => (valid && !valid[i] ? null : conv(x)));
-      return { name, data, type, nullable: true } as const;
+      return { name, data, type, nullable: true, ...encoding } as const;
     }
     if (id === Type.Int) {
       const vec = table.getChild(name)!;

@@ -13,7 +13,8 @@ export interface ColumnReport {
   unparsable: number;
   /** +Inf / -Inf values kept in a numeric column. */
   infinite: number;
-  /** why a column was read differently from what its values suggest (CSV: integers beyond 2^53 read as text) */
+  /** why a column was read differently from what its values suggest (integers beyond 2^53 read as text; CSV
+   *  values that are not valid text) */
   note?: string;
 }
 
@@ -25,4 +26,7 @@ export interface ReadReport {
   /** Field delimiter of a CSV file; null for binary formats. */
   delimiter: string | null;
   columns: ColumnReport[];
+  /** Facts about the input outside the columns read (e.g. CSV bytes that are not valid text in columns not
+   *  selected). */
+  notes?: string[];
 }

@@ -10,6 +10,8 @@ export interface TsFeolsInput {
   cluster: { codes: Int32Array; G: number };
   tol?: number;
   maxIter?: number;
+  /** loops written out for 2 and 3 FE (same bits as the generic loop) */
+  specialised?: boolean;
 }
 
 export interface TsFeolsOutput {
@@ -18,8 +20,15 @@ export interface TsFeolsOutput {
   iterations: number;
 }
 
-/** Demean K columns (column-major in x, n rows) on plain FEs, in place. */
-export function demeanTs(x: Float64Array, n: number, K: number, fe: { codes: Int32Array; levels: number }[], tol = 1e-8, maxIter = 10000): number {
+/**
+ * Demean K columns (column-major in x, n rows) on plain FEs, in place. `specialised` takes
+ * loops written out for 2 and 3 FE (as the WASM kernel has), with the same sums in the same
+ * order, so the result has the same bits as the generic loop: the baseline is as specialised
+ * as the kernel it is compared with.
+ */
+export function demeanTs(
+  x: Float64Array, n: number, K: number, fe: { codes: Int32Array; levels: number }[], tol = 1e-8, maxIter = 10000, specialised = false,
+): number {
   const Q = fe.length;
   const order = fe.map((_, q) => q).sort((a, b) => fe[b].levels - fe[a].levels);
   const dims = order.map((q) => fe[q]);
@@ -42,7 +51,7 @@ export function demeanTs(x: Float64Array, n: number, K: number, fe: { codes: Int
   }
   const tmp = new Float64Array(Math.max(...dims.map((d) => d.levels)) * K);
   const acc = new Float64Array(K);
-  const sweep = () => {
+  const sweepGeneric = () => {
     for (let q = 0; q < Q; q++) {
       const d = dims[q];
       tmp.fill(0, 0, d.levels * K);
@@ -61,6 +70,32 @@ export function demeanTs(x: Float64Array, n: number, K: number, fe: { codes: Int
         for (let k = 0; k < K; k++) A[off[q] + g * K + k] = (rhs[off[q] + g * K + k] - tmp[g * K + k]) * iv[g];
     }
   };
+  // the sweep with the other dimensions' lookups written out (Q = 2 or 3): acc = 0 + A[r1] (+ A[r2])
+  // in ascending r, exactly as the generic loop adds them
+  const sweepSpecial = () => {
+    for (let q = 0; q < Q; q++) {
+      const d = dims[q], cq = d.codes;
+      tmp.fill(0, 0, d.levels * K);
+      const r1 = q === 0 ? 1 : 0, r2 = Q === 3 ? (q === 2 ? 1 : 2) : -1;
+      const c1 = dims[r1].codes, o1 = off[r1];
+      const c2 = r2 >= 0 ? dims[r2].codes : c1, o2 = r2 >= 0 ? off[r2] : 0;
+      if (r2 < 0) {
+        for (let i = 0; i < n; i++) {
+          const b1 = o1 + c1[i] * K, t = cq[i] * K;
+          for (let k = 0; k < K; k++) tmp[t + k] += 0 + A[b1 + k];
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const b1 = o1 + c1[i] * K, b2 = o2 + c2[i] * K, t = cq[i] * K;
+          for (let k = 0; k < K; k++) tmp[t + k] += 0 + A[b1 + k] + A[b2 + k];
+        }
+      }
+      const iv = inv[q], oq = off[q];
+      for (let g = 0; g < d.levels; g++)
+        for (let k = 0; k < K; k++) A[oq + g * K + k] = (rhs[oq + g * K + k] - tmp[g * K + k]) * iv[g];
+    }
+  };
+  const sweep = specialised && (Q === 2 || Q === 3) ? sweepSpecial : sweepGeneric;
   let iters = 0;
   if (Q === 1) {
     sweep();
@@ -111,7 +146,7 @@ export function feolsTs(inp: TsFeolsInput): TsFeolsOutput {
   const M = new Float64Array(n * K);
   M.set(inp.y, 0);
   inp.X.forEach((c, j) => M.set(c, (j + 1) * n));
-  const iterations = demeanTs(M, n, K, inp.fe, inp.tol ?? 1e-8, inp.maxIter ?? 10000);
+  const iterations = demeanTs(M, n, K, inp.fe, inp.tol ?? 1e-8, inp.maxIter ?? 10000, inp.specialised ?? false);
   // Householder QR on [X | y]
   const a = M.slice(n); // X columns
   const y = M.slice(0, n);

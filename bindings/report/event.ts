@@ -79,8 +79,14 @@ function pathTable(path: EventPoint[], level: number): string {
 const waldLine = (w: WaldTest) =>
   w.q > 0 ? `joint pre-trend test (${w.q} leads): chi2 = ${f4(w.chi2)}, p = ${f4(w.pChi2)}; F(${w.df1}, ${w.df2}) = ${f4(w.F)}, p = ${f4(w.pF)}` : "joint pre-trend test: no lead to test";
 
+export interface EventTextOptions {
+  /** rewrites an estimator's error message (the CLI names its options instead of the library's) */
+  errorText?: (message: string) => string;
+}
+
 /** The event-study suite as text tables (what `hdfe event` prints). */
-export function eventSuiteText(r: EventSuiteResult): string {
+export function eventSuiteText(r: EventSuiteResult, o: EventTextOptions = {}): string {
+  const errorText = o.errorText ?? ((m: string) => m);
   const out: string[] = [];
   const L = r.level;
   if (r.twfe) {
@@ -127,7 +133,7 @@ export function eventSuiteText(r: EventSuiteResult): string {
     out.push(table(["comparison", "weight", "estimate", "n"], b.byType.map((x) => [x.type.replace(/_/g, " "), f4(x.weight), f4(x.estimate), String(x.count)])));
     out.push(`weights sum to ${f4(b.weightSum)}; weighted sum ${f4(b.weightedSum)}`);
   }
-  for (const [m, e] of Object.entries(r.errors)) out.push(`\n${m}: not estimated (${e})`);
+  for (const [m, e] of Object.entries(r.errors)) out.push(`\n${m}: not estimated (${errorText(String(e))})`);
   const present = new Set(r.overlay.map((x) => x.method));
   const methods = (["twfe", "sunab", "cs", "bjs"] as EventMethod[]).filter((m) => present.has(m));
   if (methods.length > 1) {

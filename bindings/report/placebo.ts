@@ -36,7 +36,7 @@ export function placeboReport(r: PlaceboResult): string {
 }
 
 function quantiles(x: Float64Array, ps: number[]): number[] {
-  const v = Array.from(x).filter(Number.isFinite).sort((a, b) => a - b);
+  const v = x.filter(Number.isFinite).sort(); // typed: 8 bytes a draw, numeric order
   return ps.map((p) => (v.length ? v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))] : NaN));
 }
 

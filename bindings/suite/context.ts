@@ -15,8 +15,10 @@ export interface SuiteOptions {
   ssc?: SscName;
   /** default "singleton": iterative removal, as reghdfe/pyfixest; "none" = fixest's default */
   fixefRm?: FixefRm;
-  /** in-space placebo draws (Table 7) */
+  /** in-space placebo draws (Table 7); 0 skips the placebo; planned with planSuiteDraws */
   draws?: number;
+  /** bound on the placebo draws' memory (bytes, default 1 GiB; bindings/limits.ts) */
+  memoryLimit?: number;
   seed?: number;
   /** confidence level of the event-study intervals (the paper uses 90%) */
   eventLevel?: number;

@@ -10,6 +10,8 @@ import { shiftedDid, relativeTime, adoptionVaries } from "./derive.js";
 import { type Roles, missingColumns } from "./roles.js";
 import { PAPER } from "./published.js";
 import { checkPanel } from "../panel.js";
+import { checkCount } from "../limits.js";
+import { planPlaceboDraws } from "../placebo.js";
 import { pf, pchisq, invSPD } from "../stats.js";
 import type { SuiteOptions, SuiteContext } from "./context.js";
 import { suiteExtensions } from "./extensions.js";
@@ -125,8 +127,26 @@ export function locationEntropy(f: Frame, city: string, time: string, listed: st
   });
 }
 
+/**
+ * Bytes the report keeps per placebo draw beside the draws themselves: the histogram's and
+ * results' copies (8 + 8), the binning's sorted copy (16) and the draw in results.json
+ * (about 24 characters).
+ */
+export const SUITE_BYTES_PER_DRAW = 56;
+
+/**
+ * Validate the suite's placebo draws (a whole number >= 0; 0 skips Table 7) and plan
+ * their memory, the report's copies included, before anything runs. Returns the draws.
+ */
+export function planSuiteDraws(draws: unknown, limit?: number, name = "draws"): number {
+  const d = checkCount(name, draws, 0);
+  if (d > 0) planPlaceboDraws(d, 1, 0, limit, { bytes: SUITE_BYTES_PER_DRAW, what: "report copies (histogram, results.json)" });
+  return d;
+}
+
 export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options: SuiteOptions = {}): Promise<SuiteResult> {
   const progress = options.onProgress ?? (() => {});
+  const draws = planSuiteDraws(options.draws ?? 500, options.memoryLimit);
   const dups = checkPanel(data, rolesIn.unit, rolesIn.time, options.allowDuplicates);
   const prep = prepareFrame(data, rolesIn);
   if (dups.duplicates) prep.notes.push(`${dups.duplicates} duplicated (${rolesIn.unit}, ${rolesIn.time}) rows kept at the user's request.`);
@@ -135,7 +155,7 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
     vcov: options.vcov ?? `cluster:${roles.unit}`,
     ssc: options.ssc ?? "fixest",
     fixefRm: options.fixefRm ?? "singleton",
-    draws: options.draws ?? 500,
+    draws,
     seed: options.seed ?? 20250101,
     eventLevel: options.eventLevel ?? 0.9,
   } as const;

@@ -3,11 +3,14 @@
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
 import { OptionError } from "../../bindings/errors.js";
-import { runEventSuite, COHORT_RULES, type CohortRule } from "../../bindings/event/index.js";
+import { runEventSuite, COHORT_RULES, type CohortRule, type EventSuiteResult } from "../../bindings/event/index.js";
 import { eventSuiteText, eventSuiteToJson } from "../../bindings/report/event.js";
+import { cliText } from "../errors.js";
 
-/** The text the command prints (bindings/report/event.ts). */
-export { eventSuiteText as renderText };
+/** The text the command prints (bindings/report/event.ts), library option names said as CLI options. */
+export function renderText(r: EventSuiteResult): string {
+  return eventSuiteText(r, { errorText: cliText });
+}
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
 
 interface Flags extends ReadFlags {
@@ -105,6 +108,6 @@ export function register(program: Command): void {
         throw res.causes[methods[0]];
       }
       if (flags.json) process.stdout.write(JSON.stringify(eventSuiteToJson(res, methods)) + "\n");
-      else process.stdout.write(eventSuiteText(res) + "\n");
+      else process.stdout.write(renderText(res) + "\n");
     });
 }

@@ -5,8 +5,8 @@ import { feols } from "../../bindings/feols.js";
 import { feolsCompressed } from "../../bindings/compress.js";
 import { parseFormula, formulaColumns } from "../../bindings/formula.js";
 import { fitToJson, summary } from "../../bindings/summary.js";
-import { OptionError } from "../../bindings/errors.js";
-import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
+import { OptionError, NonConvergenceError } from "../../bindings/errors.js";
+import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
 
 interface Flags extends ReadFlags {
@@ -54,9 +54,10 @@ export function register(program: Command): void {
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
       const fixefRm = flags.fixefRm;
       const cols = formulaColumns(f);
-      if (flags.weights) cols.push(flags.weights);
-      if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
-      const { frame, report } = await readData(flags, [...new Set(cols)]);
+      const roles: Record<string, string> = {};
+      if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
+      for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+      const { frame, report } = await readData(flags, [...new Set(cols)], roles);
       const eng = await loadEngine();
       const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
       const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, {
@@ -71,6 +72,8 @@ export function register(program: Command): void {
         threads: Number(flags.threads),
         storage: flags.float32 ? "f32" : undefined,
         batch: flags.batch === undefined ? undefined : Number(flags.batch),
+        // a result that did not converge is not printed: exit 7 with what to change
+        strictConvergence: true,
         onWarning: (m) => {
           status.done();
           process.stderr.write(`warning: ${m}\n`);
@@ -81,6 +84,13 @@ export function register(program: Command): void {
         fit = estimate();
       } finally {
         status.done();
+      }
+      if (!fit.converged) {
+        throw new NonConvergenceError(
+          `fixed-effect projections did not converge in ${flags.fixefIter} iterations (tolerance ${flags.fixefTol})`,
+          { iterations: fit.iterations },
+          "raise --fixef-iter, loosen --fixef-tol, or check for a poorly connected FE structure",
+        );
       }
       const readLines = describeRead(report);
       if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);

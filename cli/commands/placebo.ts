@@ -3,17 +3,18 @@
 // Both fit the model once (feols) and never refit it.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
-import { progressBar } from "../progress.js";
+import { writeSync } from "node:fs";
+import { progressBar, progressIntervalMs } from "../progress.js";
 import { feols, type Fit } from "../../bindings/feols.js";
 import { parseFormula, formulaColumns } from "../../bindings/formula.js";
-import { readFile } from "../../bindings/io/node.js";
-import { Frame } from "../../bindings/frame.js";
-import { OptionError, ColumnError } from "../../bindings/errors.js";
-import { placeboThreads, defaultThreads } from "../../bindings/placebo-node.js";
-import { preparePlacebo, drawAdoptionYears, type PlaceboScheme, type PlaceboMethod, type PlaceboAssignments, type PlaceboOptions } from "../../bindings/placebo.js";
+import { OptionError } from "../../bindings/errors.js";
+import { placeboThreads, defaultThreads, readAssignmentsFile } from "../../bindings/placebo-node.js";
+import { preparePlacebo, drawAdoptionYears, planPlaceboDraws, type PlaceboScheme, type PlaceboMethod, type PlaceboOptions } from "../../bindings/placebo.js";
 import { wild, type WildWeights } from "../../bindings/wild.js";
-import { placeboReport, placeboToJson, wildReport, wildToJson } from "../../bindings/report/placebo.js";
-import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
+import { placeboReport, wildReport } from "../../bindings/report/placebo.js";
+import { checkCount, clampThreads } from "../../bindings/limits.js";
+import { tempFileFor } from "../write.js";
+import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 
 interface FitFlags extends ReadFlags {
   formula: string;
@@ -23,6 +24,16 @@ interface FitFlags extends ReadFlags {
   weights?: string;
   fixefTol: string;
   json?: boolean;
+  progressInterval?: string;
+  memoryLimit?: string;
+}
+
+/** --memory-limit in GiB (> 0) as bytes; undefined: the library's default (1 GiB). */
+export function memoryLimitBytes(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === "" || !(x > 0) || !Number.isFinite(x)) throw new OptionError(`--memory-limit must be a positive number of GiB, got ${v}`);
+  return x * 2 ** 30;
 }
 
 interface PlaceboFlags extends FitFlags {
@@ -40,6 +51,7 @@ interface PlaceboFlags extends FitFlags {
   method: string;
   saveDraws?: string;
   saveAssignments?: string;
+  force?: boolean;
 }
 
 interface WildFlags extends FitFlags {
@@ -54,12 +66,6 @@ interface WildFlags extends FitFlags {
   level: string;
 }
 
-function intFlag(v: string, name: string, min = 1): number {
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < min) throw new OptionError(`--${name} must be an integer >= ${min}, got ${v}`);
-  return x;
-}
-
 function addFitOptions(cmd: Command): Command {
   cmd.requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
   addReadOptions(cmd)
@@ -67,47 +73,79 @@ function addFitOptions(cmd: Command): Command {
     .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
     .option("--fixef-rm <what>", "singleton (iterative removal, default) | none (keep, as fixest's default)", "singleton")
     .option("--fixef-tol <x>", "FE convergence tolerance of the fit and of the placebo columns", "1e-10")
-    .option("--json", "print one JSON object instead of the text report");
+    .option("--json", "print one JSON object instead of the text report")
+    .option("--progress-interval <s>", "off a terminal, a progress line on stderr every s seconds (0: at every step)", "5")
+    .option("--memory-limit <GiB>", "largest memory the draws may keep, planned before they start (default 1)");
   return cmd;
 }
 
-async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], weights?: string): Promise<{ fit: Fit; eng: Awaited<ReturnType<typeof loadEngine>> }> {
+async function fitModel(flags: FitFlags, extraCols: string[], keep: string[], weights?: string, extraRoles: Record<string, string> = {}): Promise<{ fit: Fit; eng: Awaited<ReturnType<typeof loadEngine>> }> {
   const f = parseFormula(flags.formula);
   if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
   const cols = [...formulaColumns(f), ...extraCols];
   if (weights) cols.push(weights);
-  if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
-  const { frame, report } = await readData(flags, [...new Set(cols)]);
+  const roles: Record<string, string> = { ...extraRoles };
+  if (weights) roles[weights] = "the weights column";
+  for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+  const { frame, report } = await readData(flags, [...new Set(cols)], roles);
   const readLines = describeRead(report);
   if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
   const eng = await loadEngine();
   const fit = feols(eng, frame, f, {
     vcov: flags.vcov, ssc: flags.ssc, fixefRm: flags.fixefRm, weights, fixefTol: Number(flags.fixefTol),
-    keepColumns: keep, keepData: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    keepColumns: keep, keepData: true, strictConvergence: true, onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
   return { fit, eng };
 }
 
-async function readAssignments(file: string, unit: string, adopt: string): Promise<PlaceboAssignments> {
-  const { table } = await readFile(file);
-  const f = Frame.fromArrow(table);
-  const pick = (names: string[], role: string) => {
-    const hit = names.find((n) => f.has(n));
-    if (!hit) throw new ColumnError(`the assignments file ${file} has no ${role} column (looked for ${names.join(", ")})`, { available: f.names });
-    return hit;
-  };
-  const d = pick(["draw"], "draw");
-  const u = pick([unit, "unit"], "unit");
-  const a = pick(["adopt", adopt], "adopt");
-  const draw = f.numeric(d);
-  for (let i = 0; i < draw.length; i++) if (!Number.isInteger(draw[i])) throw new OptionError(`assignments: draw must be an integer (row ${i + 1})`);
-  const uc = f.codes(u);
-  const units = Array.from(uc.codes, (c) => (c < 0 ? "" : uc.levels[c]));
-  return { draw: Int32Array.from(draw), unit: units, adopt: f.numeric(a) };
-}
-
 function csvCell(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const OUT_CHUNK = 65536;
+const stdout = (s: string) => void process.stdout.write(s);
+
+/**
+ * Write `obj` as one line of JSON with its large numeric arrays streamed in chunks (a
+ * million draws are tens of MB of text: never one string; non-finite numbers as null).
+ */
+export function writeJsonLine(write: (s: string) => void, obj: Record<string, unknown>, arrays: Record<string, ArrayLike<number>>): void {
+  const head = JSON.stringify(obj);
+  write(head.slice(0, -1));
+  let first = head.length <= 2;
+  for (const [k, a] of Object.entries(arrays)) {
+    write(`${first ? "" : ","}${JSON.stringify(k)}:[`);
+    first = false;
+    for (let i = 0; i < a.length; i += OUT_CHUNK) {
+      const part: (number | null)[] = [];
+      for (let j = i; j < Math.min(a.length, i + OUT_CHUNK); j++) part.push(Number.isFinite(a[j]) ? a[j] : null);
+      write((i > 0 ? "," : "") + JSON.stringify(part).slice(1, -1));
+    }
+    write("]");
+  }
+  write("}\n");
+}
+
+/** Lines written to `file` in chunks (the file is created or replaced). */
+/** Writes header + lines in chunks to a temporary file next to `file`, renamed into place when complete. */
+async function writeLines(file: string, header: string, count: number, line: (i: number) => string, option: string, force = false): Promise<void> {
+  const { openSync, closeSync, renameSync, rmSync } = await import("node:fs");
+  const tmp = tempFileFor(file, option, force);
+  const fd = openSync(tmp, "wx");
+  try {
+    writeSync(fd, header + "\n");
+    for (let i = 0; i < count; i += OUT_CHUNK) {
+      const part: string[] = [];
+      for (let j = i; j < Math.min(count, i + OUT_CHUNK); j++) part.push(line(j));
+      writeSync(fd, part.join("\n") + "\n");
+    }
+    closeSync(fd);
+    renameSync(tmp, file);
+  } catch (e) {
+    try { closeSync(fd); } catch { /* already closed */ }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 export function register(program: Command): void {
@@ -129,51 +167,62 @@ export function register(program: Command): void {
     .option("--method <m>", "auto | basis | demean", "auto")
     .option("--weights <col>", "regression weights column")
     .option("--save-draws <file>", "write the placebo coefficients as CSV (draw, coef)")
+    .option("--force", "replace --save-draws / --save-assignments files that exist")
     .option("--save-assignments <file>", "write each draw's adoption year of every unit as CSV (draw, <unit>, adopt), the --assignments format")
     .action(async (flags: PlaceboFlags) => {
       const scheme = flags.scheme as PlaceboScheme;
       if (!["space", "time", "random-time"].includes(scheme)) throw new OptionError(`--scheme must be space, time or random-time, got ${flags.scheme}`);
-      const draws = intFlag(flags.draws, "draws");
+      const draws = checkCount("--draws", flags.draws);
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
-      const threads = flags.threads === undefined ? 1 : intFlag(flags.threads, "threads");
+      const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+      const threads = flags.threads === undefined ? 1 : clampThreads(flags.threads, defaultThreads(), warn, "--threads");
       const shifts = flags.shifts.split(",").map((s) => Number(s.trim()));
       if (shifts.some((s) => !Number.isInteger(s))) throw new OptionError(`--shifts must be integers, got ${flags.shifts}`);
+      const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
+      // the draws' memory, planned before the data is read (replays: once the file is read);
+      // the text report sorts a copy of the coefficients (8 bytes a draw)
+      const memoryLimit = memoryLimitBytes(flags.memoryLimit);
+      if (scheme !== "time" && !flags.assignments) planPlaceboDraws(draws, threads, 0, memoryLimit, { bytes: 8, what: "report copy" });
+      // output files checked before any work (their directory exists, they are not directories)
+      if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws", flags.force);
+      if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments", flags.force);
       const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
       const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
-      const { fit, eng } = await fitModel(flags, extra, keep, flags.weights);
-      const assignments = flags.assignments ? await readAssignments(flags.assignments, flags.unit, flags.adopt) : undefined;
-      const bar = progressBar("placebo draws");
+      const assignments = flags.assignments ? await readAssignmentsFile(flags.assignments, flags.unit, flags.adopt) : undefined;
+      const { fit, eng } = await fitModel(flags, extra, keep, flags.weights, {
+        [flags.unit]: "the --unit column", [flags.adopt]: "the --adopt column", [flags.year]: "the --year column", ...(flags.strata ? { [flags.strata]: "the --strata column" } : {}),
+      });
+      const bar = progressBar("placebo draws", { intervalMs });
       const opts: PlaceboOptions = {
         treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
         draws, seed, shifts, assignments, threads, method: flags.method as PlaceboMethod, fixefTol: Number(flags.fixefTol),
-        onProgress: bar.update,
+        onProgress: bar.update, memoryLimit,
       };
       const r = await placeboThreads(eng, fit, opts);
       bar.end();
       if (flags.saveAssignments) {
-        const { writeFileSync } = await import("node:fs");
-        const P = preparePlacebo(eng, fit, { ...opts, onProgress: undefined });
-        const lines = [`draw,${flags.unit},adopt`];
+        const P = preparePlacebo(eng, fit, { ...opts, threads: 1, onProgress: undefined });
         const chunk = 1000;
-        for (let d0 = 0; d0 < P.nDraws; d0 += chunk) {
-          const m = Math.min(chunk, P.nDraws - d0);
-          const a = drawAdoptionYears(eng, P, d0, m);
-          for (let d = 0; d < m; d++) {
-            for (let u = 0; u < P.U; u++) {
-              const y = a[d * P.U + u];
-              lines.push(`${P.drawIds[d0 + d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`);
-            }
+        let block = -1;
+        let a: Float64Array = new Float64Array(0);
+        await writeLines(flags.saveAssignments, `draw,${flags.unit},adopt`, P.nDraws * P.U, (i) => {
+          const d = Math.floor(i / P.U), u = i - d * P.U;
+          if (Math.floor(d / chunk) !== block) {
+            block = Math.floor(d / chunk);
+            a = drawAdoptionYears(eng, P, block * chunk, Math.min(chunk, P.nDraws - block * chunk));
           }
-        }
-        writeFileSync(flags.saveAssignments, lines.join("\n") + "\n");
+          const y = a[(d - block * chunk) * P.U + u];
+          return `${P.drawIds[d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`;
+        }, "--save-assignments", flags.force);
       }
       if (flags.saveDraws) {
-        const { writeFileSync } = await import("node:fs");
-        const lines = ["draw,coef", ...Array.from(r.draws, (b, i) => `${r.drawIds[i]},${Number.isFinite(b) ? b : ""}`)];
-        writeFileSync(flags.saveDraws, lines.join("\n") + "\n");
+        await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`, "--save-draws", flags.force);
       }
-      process.stdout.write((flags.json ? JSON.stringify(placeboToJson(r)) : placeboReport(r)) + "\n");
+      if (flags.json) {
+        const { draws: dr, drawIds, ...rest } = r;
+        writeJsonLine(stdout, rest, { draws: dr, drawIds });
+      } else process.stdout.write(placeboReport(r) + "\n");
     });
 
   const w = program
@@ -190,20 +239,36 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed", "1")
     .option("--level <x>", "confidence level of the interval", "0.95")
     .action(async (flags: WildFlags) => {
-      const B = intFlag(flags.B, "B");
+      const B = checkCount("--B", flags.B);
+      const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
+      const memoryLimit = memoryLimitBytes(flags.memoryLimit);
       const seed = Number(flags.seed);
       if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
       const bw = flags.weights.toLowerCase() as WildWeights;
       if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
       const nul = Number(flags.null);
       if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
-      const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights);
-      const bar = progressBar("bootstrap");
+      const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights, { [flags.cluster]: "the bootstrap cluster variable (--cluster)" });
+      const bar = progressBar("bootstrap replications", { intervalMs });
+      // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
+      let ciBar: ReturnType<typeof progressBar> | null = null;
       const r = wild(eng, fit, {
         param: flags.param, cluster: flags.cluster, B, weights: bw, restricted: !flags.unrestricted, null: nul, seed,
-        level: Number(flags.level), fixefTol: Number(flags.fixefTol), onProgress: bar.update,
+        level: Number(flags.level), fixefTol: Number(flags.fixefTol), memoryLimit,
+        onProgress: (done, total) => {
+          bar.update(done, total);
+          if (done >= total && !ciBar) {
+            bar.end();
+            ciBar = progressBar("confidence interval bounds", { intervalMs });
+          }
+        },
+        onIntervalProgress: (done, total) => ciBar?.update(done, total),
       });
-      bar.end();
-      process.stdout.write((flags.json ? JSON.stringify(wildToJson(r)) : wildReport(r)) + "\n");
+      if (!ciBar) bar.end();
+      (ciBar as ReturnType<typeof progressBar> | null)?.end();
+      if (flags.json) {
+        const { tStars, ...rest } = r;
+        writeJsonLine(stdout, rest, { tStars });
+      } else process.stdout.write(wildReport(r) + "\n");
     });
 }

@@ -5,7 +5,7 @@ import { psmDid, type MOrder, type PsmDistance, type MatchCompat } from "../../b
 import { psmSummary, psmToJson } from "../../bindings/psm-report.js";
 import { parseFormula, formulaColumns } from "../../bindings/formula.js";
 import { OptionError } from "../../bindings/errors.js";
-import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
+import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 
 interface Flags extends ReadFlags {
   treatment: string;
@@ -61,8 +61,9 @@ export function register(program: Command): void {
       const f = parseFormula(flags.didFormula);
       const cols = [flags.treatment, ...covariates, ...formulaColumns(f)];
       if (flags.by) cols.push(flags.by);
-      if (flags.vcov?.startsWith("cluster:")) for (const v of flags.vcov.slice(8).split("+")) for (const p of v.split("^")) cols.push(p.trim());
-      const { frame, report } = await readData(flags, [...new Set(cols)]);
+      const roles: Record<string, string> = {};
+      for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+      const { frame, report } = await readData(flags, [...new Set(cols)], roles);
       const eng = await loadEngine();
       const res = psmDid(eng, frame, {
         treatment: flags.treatment,

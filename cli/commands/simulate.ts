@@ -1,19 +1,21 @@
 // hdfe simulate: the embedded synthetic CBEC panel, written as CSV / Arrow IPC / Parquet.
 import type { Command } from "commander";
-import { openSync, closeSync, writeSync, renameSync } from "node:fs";
+import { openSync, closeSync, writeSync, renameSync, rmSync } from "node:fs";
 import { simulateChunks, simulatePanel, csvHeader, csvRows, DEFAULT_SEED, DEFAULT_FIRMS, SIM_COLUMNS, SIM_STRING_COLUMNS, type SimColumns } from "../../bindings/simulate.js";
-import { formatFromName } from "../../bindings/io/index.js";
+import { formatFromName, type DataFormat } from "../../bindings/io/index.js";
 import { writeParquet } from "../../bindings/io/parquet.js";
 import { OptionError } from "../../bindings/errors.js";
 import { writeArrowIpc } from "../../bindings/io/arrow.js";
 import { float64DataFromNaN, dictData, tableFromData } from "../../bindings/io/build.js";
 import type { Table } from "apache-arrow";
-import { writeFileAtomic } from "../write.js";
+import { writeFileAtomic, tempFileFor } from "../write.js";
 
 interface Flags {
   seed: string;
   firms: string;
   out?: string;
+  format?: string;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -23,34 +25,45 @@ export function register(program: Command): void {
     .option("--seed <n>", "seed", String(DEFAULT_SEED))
     .option("--firms <n>", "number of firms (about 7.8 firm-years each)", String(DEFAULT_FIRMS))
     .option("--out <file>", "output .csv, .arrow/.feather or .parquet (default: CSV on stdout)")
+    .option("--format <fmt>", "csv | arrow | parquet (default: from the --out extension)")
+    .option("--force", "replace --out if it exists")
     .action(async (flags: Flags) => {
       const seed = Number(flags.seed), firms = Number(flags.firms);
       if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
       if (!Number.isInteger(firms) || firms < 1) throw new OptionError(`--firms must be a positive integer, got ${flags.firms}`);
-      const fmt = flags.out ? formatFromName(flags.out) : "csv";
+      if (flags.out) tempFileFor(flags.out, "--out", flags.force); // the directory exists, the target is not one (nor an existing file without --force): before any work
+      const fmt: DataFormat = (flags.format as DataFormat | undefined) ?? (flags.out ? formatFromName(flags.out) : "csv");
+      if (fmt !== "csv" && !flags.out) throw new OptionError(`--format ${fmt} needs --out (only CSV goes to stdout)`);
       let rows = 0;
       const t0 = performance.now();
       if (fmt === "csv") {
         // streamed: each chunk of firms is formatted and written synchronously, so memory
         // holds one chunk, whatever --firms is
-        const tmp = flags.out ? `${flags.out}.partial-${process.pid}` : null;
-        const fd = tmp ? openSync(tmp, "w") : 1;
+        const tmp = flags.out ? tempFileFor(flags.out, "--out", flags.force) : null;
+        const fd = tmp ? openSync(tmp, "wx") : 1;
         try {
           writeAll(fd, csvHeader());
           simulateChunks({ seed, firms }, (cols) => {
             rows += (cols[SIM_COLUMNS[0]] as Float64Array).length;
             writeAll(fd, csvRows(cols));
           });
-        } finally {
-          if (tmp) closeSync(fd);
+        } catch (e) {
+          if (tmp) {
+            closeSync(fd);
+            rmSync(tmp, { force: true });
+          }
+          throw e;
         }
-        if (tmp) renameSync(tmp, flags.out!);
+        if (tmp) {
+          closeSync(fd);
+          renameSync(tmp, flags.out!);
+        }
       } else {
         const panel = simulatePanel({ seed, firms });
         rows = panel.nrows;
         const table = tableFromColumns(panel.columns, SIM_STRING_COLUMNS);
         const bytes = fmt === "parquet" ? writeParquet(table) : writeArrowIpc(table);
-        writeFileAtomic(flags.out!, bytes);
+        writeFileAtomic(flags.out!, bytes, "--out", flags.force);
       }
       process.stderr.write(`simulated ${rows.toLocaleString("en-US")} firm-years (${firms} firms, seed ${seed}) in ${((performance.now() - t0) / 1000).toFixed(2)} s${flags.out ? ` -> ${flags.out}` : ""}\n`);
     });
