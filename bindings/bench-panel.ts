@@ -5,6 +5,7 @@
 import { Frame } from "./frame.js";
 import { feols, type Fit, type FeolsOptions } from "./feols.js";
 import type { Engine } from "./wasm.js";
+import { xorshift32 } from "./rng.js";
 
 export interface GenOptions {
   rows: number;
@@ -15,19 +16,9 @@ export interface GenOptions {
   city?: boolean;
 }
 
-function lcg(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
 export function genPanel(o: GenOptions): Frame {
   const n = o.rows, years = o.years ?? 10, cities = o.cities ?? 300;
-  const rnd = lcg(o.seed ?? 42);
+  const rnd = xorshift32(o.seed ?? 42);
   const firms = Math.ceil(n / years);
   const withCity = o.city ?? true;
   const firm = new Float64Array(n), year = new Float64Array(n), city = withCity ? new Float64Array(n) : null;

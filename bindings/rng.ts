@@ -415,3 +415,17 @@ export class Rng {
     return lo;
   }
 }
+
+/**
+ * A tiny xorshift32 generator of uniforms in [0, 1) for the benchmark panels (fast, not for
+ * inference: the placebo, bootstrap and simulation draws use Rng).
+ */
+export function xorshift32(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
