@@ -265,8 +265,9 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const r2 = 1 - s.ssr / s.tss;
     const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - nparams);
     const withinR2 = hasFe ? 1 - s.ssr / s.within0 : null;
-    const sumW = w ? w.reduce((acc, v) => acc + v, 0) : n;
-    const rmse = Math.sqrt(s.ssr / (w ? sumW : n)) / sy;
+    // fixest: sqrt(SSR / n), the SSR weighted when there are weights (not over the sum of
+    // weights); in reported units the scaled run's SSR is divided by sy^2 sw
+    const rmse = Math.sqrt(s.ssr / (sw * n)) / sy;
 
     const clusters = clusterCodes(frame, sample, vspec);
     const inputs: VcovInputs = {

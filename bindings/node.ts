@@ -11,6 +11,8 @@ export * from "./extras.js";
 export { placeboThreads } from "./placebo-node.js";
 // the streaming file reader (CSV in 8 MiB chunks, Parquet, Arrow IPC) for Node callers
 export { readFile, type FileReadOptions } from "./io/node.js";
+// files and globs through DuckDB's native parallel reader where it reads them as readFile does
+export { readFileNative, duckdbAvailable, type NativeReadOptions, type NativeReadResult, type ReaderChoice } from "./io/duckdb-node.js";
 
 export { wasmPath } from "./wasm-node.js";
 

@@ -111,7 +111,13 @@ export function summary(fit: Fit): string {
   if (fit.removed.zeroWeight) rm.push(`${fit.removed.zeroWeight} with zero weight`);
   if (rm.length) out.push(`Rows removed: ${rm.join("; ")}`);
   if (fit.weights) out.push(`Weights: ${fit.weights}`);
-  if (fe.length) out.push(`Fixed-effects: ${fe.map((f) => `${f}: ${fit.fixefSizes[f].toLocaleString("en-US")}`).join(",  ")}`);
+  // as fixest's print: FE with their own intercepts, then each slope as "z (fe: levels)"
+  const terms = fit.parsed.fixef.map((t) => ({ name: t.vars.join("^"), slopes: t.slopes, slopeOnly: t.slopeOnly }));
+  const size = (f: string) => (fit.fixefSizes[f] ?? 0).toLocaleString("en-US");
+  const own = fe.filter((f) => !terms.some((t) => t.name === f) || terms.some((t) => t.name === f && !t.slopeOnly));
+  if (own.length) out.push(`Fixed-effects: ${own.map((f) => `${f}: ${size(f)}`).join(",  ")}`);
+  const slopes = terms.flatMap((t) => t.slopes.map((z) => `${z} (${t.name}: ${size(t.name)})`));
+  if (slopes.length) out.push(`Varying slopes: ${slopes.join(",  ")}`);
   out.push(`Standard-errors: ${fit.vcovLabel}`);
   out.push(`Small-sample correction: ${fit.sscLabel}`);
   const rows = fit.table.map((r) => [r.name, fmtNum(r.estimate), fmtNum(r.se), fmtNum(r.t, 5), fmtP(r.p), stars(r.p)]);

@@ -20,25 +20,30 @@ export interface SscSpec {
   clusterDf: "min" | "conventional";
   /** eigenvalue fix for non-PSD multi-way results: fixest floors only when a diagonal is negative */
   eigenFix: "fixest" | "reghdfe";
+  /**
+   * nesting of FE in clusters (fixef.K = "nested") on the codes: "fixest" only when some
+   * cluster variable is not itself a FE (see countK), "always" (reghdfe)
+   */
+  nestedCodes: "fixest" | "always";
 }
 
 export type SscName = "fixest" | "full" | "none" | "stata";
 
 export const SSC: Record<SscName, SscSpec & { label: string }> = {
   fixest: {
-    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "fixest",
+    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "fixest", nestedCodes: "fixest",
     label: 'fixest default: ssc(adj = TRUE, fixef.K = "nested", cluster.adj = TRUE, cluster.df = "min", t.df = "min")',
   },
   full: {
-    adj: true, fixefK: "full", clusterAdj: true, clusterDf: "min", eigenFix: "fixest",
+    adj: true, fixefK: "full", clusterAdj: true, clusterDf: "min", eigenFix: "fixest", nestedCodes: "fixest",
     label: 'ssc(fixef.K = "full"): every FE level counted in K (= lm + sandwich::vcovCL HC1, Stata reg i.firm, vce(cluster))',
   },
   none: {
-    adj: false, fixefK: "nested", clusterAdj: false, clusterDf: "min", eigenFix: "fixest",
+    adj: false, fixefK: "nested", clusterAdj: false, clusterDf: "min", eigenFix: "fixest", nestedCodes: "fixest",
     label: "ssc(adj = FALSE, cluster.adj = FALSE): no small-sample correction (= R plm)",
   },
   stata: {
-    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "reghdfe",
+    adj: true, fixefK: "nested", clusterAdj: true, clusterDf: "min", eigenFix: "reghdfe", nestedCodes: "always",
     label: "Stata reghdfe: (N-1)/(N-K) * G/(G-1), FE nested in clusters not counted (as fixest), negative eigenvalues of multi-way results set to 0",
   },
 };
@@ -165,17 +170,50 @@ export function sandwichOf(eng: Engine, bread: Float64Array, meat: Float64Array,
   });
 }
 
-/** K as fixest counts it for the given convention and cluster variables. */
-export function countK(inp: VcovInputs, ssc: SscSpec, clusterCodes: Int32Array[]): number {
-  if (ssc.fixefK === "none") return inp.k;
-  if (ssc.fixefK === "full" || clusterCodes.length === 0) return inp.k + inp.feDof;
-  // nested: an FE dimension whose levels all sit inside one cluster of a cluster variable
-  // adds nothing but its reference level to K (fixest: G_q - 1 fewer parameters each).
-  let dof = inp.feDof;
-  for (const f of inp.fe) {
-    if (f.type === 0 && clusterCodes.some((c) => nestedIn(f.codes, f.levels, c))) dof -= f.levels - 1;
-  }
-  return inp.k + dof;
+/**
+ * K, the parameter count of the (n-1)/(n-K) and n/(n-K) factors, by fixest's rule (R/VCOV.R,
+ * vcov.fixest, section "ssc"; fixest 0.12). Definitions:
+ *   nparams   = k + feDof: the regressors plus every FE coefficient, varying slopes included,
+ *               minus one level per plain FE beyond the first (what fixef.K = "full" counts);
+ *   sizes_ok  = the levels of each FE dimension that has its own intercepts (plain `fe` and
+ *               `fe[z]`); a slope-only dimension `fe[[z]]` has none (0);
+ *   n_ok      = the number of such dimensions.
+ * fixef.K = "full", or no cluster variable (iid, hetero): K = nparams.
+ * fixef.K = "none": K = nparams - (sum sizes_ok - (n_ok - 1)): the FE intercepts are dropped,
+ *   the slope coefficients stay.
+ * fixef.K = "nested" (the default), clustered: a dimension is nested when
+ *   - its name is a cluster variable, or it is an interaction `a^b` with a or b a cluster
+ *     variable, or else
+ *   - every one of its levels lies within one cluster of a cluster variable (checked on the
+ *     codes), a check fixest skips when every cluster variable is itself one of the FE: then
+ *     only the names count (ssc "stata", nestedCodes "always", checks the codes always, as reghdfe).
+ *   If every dimension is nested: K = nparams - (sum sizes_ok - (n_ok - 1)) + 1 (the
+ *   intercept); otherwise K = nparams - sum over nested dimensions of (sizes_ok - 1), so
+ *   a nested `fe[z]` gives back its G - 1 intercepts but its G slopes stay in K, and a nested
+ *   `fe[[z]]` gives back nothing. K is at least k + 1.
+ * Cases this covers, each against an R fixest reference (tests/fixest.test.ts): firm / city /
+ * two-way clusters with firm + year (cbec t3c1_*: firm and year nested by name, all nested:
+ * K = k + 1), firm + year + city (t3c3), region[year] (t3c4: region not nested in firm, its
+ * slopes counted), city[year] + year clustered by city (by name) and by region (city nested in
+ * region on the codes), firm[year] by firm, city + city[[year]] (cbec_fidelity_fixest.json).
+ */
+export function countK(inp: VcovInputs, ssc: SscSpec, clusterNames: string[]): number {
+  const nparams = inp.k + inp.feDof;
+  const own = inp.fe.filter((f) => f.type !== 1);
+  const sizesOk = own.reduce((acc, f) => acc + f.levels, 0);
+  if (ssc.fixefK === "none") return own.length > 0 ? nparams - (sizesOk - (own.length - 1)) : nparams;
+  if (ssc.fixefK === "full" || clusterNames.length === 0 || own.length === 0) return nparams;
+  const byName = (f: { name: string }) =>
+    clusterNames.includes(f.name) || (f.name.includes("^") && f.name.split("^").some((p) => clusterNames.includes(p)));
+  const checkCodes = ssc.nestedCodes === "always" || !clusterNames.every((c) => inp.fe.some((f) => f.name === c));
+  const codes = clusterNames.map((c) => inp.clusters[c].codes);
+  const nested = inp.fe.map((f) => byName(f) || (checkCodes && codes.some((c) => nestedIn(f.codes, f.levels, c))));
+  let K = nparams;
+  if (nested.every(Boolean)) K -= sizesOk - (own.length - 1) - 1;
+  else inp.fe.forEach((f, q) => {
+    if (nested[q] && f.type !== 1) K -= f.levels - 1;
+  });
+  return Math.max(K, inp.k + 1);
 }
 
 export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscName: SscName): VcovResult {
@@ -210,7 +248,7 @@ export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscNam
       );
     }
   }
-  const K = countK(inp, ssc, cls.map((c) => c.codes));
+  const K = countK(inp, ssc, spec.vars);
   const Gmin = Math.min(...cls.map((c) => c.G));
   const adj = ssc.adj ? (n - 1) / (n - K) : 1;
   const meat = new Float64Array(k * k);

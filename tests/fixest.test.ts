@@ -9,8 +9,14 @@
 //   r2, adj. r2, within r2 1e-8 absolute; rmse, ssr 1e-8 relative
 //   nobs, removed rows, FE sizes, singleton levels and collinear names: exact
 //
+// Weighted models: the references' `ssr` is the unweighted sum of squared residuals
+// (sum (y - yhat)^2); fixest's own x$ssr, which hdfe reports as fit.ssr, is the weighted one,
+// and fixest's rmse is sqrt(x$ssr / n). So with weights the reference ssr is compared with
+// the unweighted sum of the fit's residuals, and the rmse checks fit.ssr.
+//
 // Derived columns, as the reference README defines them:
 //   cbec did_lead<k>: the DiD term with adoption moved k years earlier
+//   cbec w: cbec_weights.csv (one column, the rows of cbec_panel.csv in order)
 //   mpdta treat_post = 1{first.treat > 0 and year >= first.treat},
 //   mpdta rel = year - first.treat (-1000 if never treated)
 import { describe, it, expect, beforeAll } from "vitest";
@@ -18,6 +24,7 @@ import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/io/node.js";
 import { Frame } from "../bindings/frame.js";
 import { feols } from "../bindings/feols.js";
+import { summary } from "../bindings/summary.js";
 import type { Engine } from "../bindings/wasm.js";
 import { shiftedDid } from "../bindings/suite/derive.js";
 import { FIX, loadRefs, parseCall, collinOf } from "./reference.js";
@@ -42,6 +49,9 @@ beforeAll(async () => {
   eng = await loadEngine();
   let cbec = await frameOf("cbec_panel.csv");
   for (const k of [1, 2]) cbec = cbec.withColumn(`did_lead${k}`, shiftedDid(cbec, { zone: "zone", year: "year", adopt: "adopt" }, k));
+  const w = await frameOf("cbec_weights.csv");
+  expect(w.nrows).toBe(cbec.nrows);
+  cbec = cbec.withColumn("w", w.numeric("w"));
   frames.cbec = cbec;
   let mp = await frameOf("mpdta.csv");
   const ft = mp.numeric("first.treat"), yr = mp.numeric("year");
@@ -64,12 +74,9 @@ function subsample(f: Frame, id: string): Frame {
   return f.take(idx);
 }
 
-const SKIP: Record<string, string> = {
-  weighted: "the weight column w of the reference model is not in the shared data; weights are tested in tests/feols.test.ts",
-};
-
 for (const [set, file] of [
   ["cbec", "cbec_panel_fixest.json"],
+  ["cbec", "cbec_fidelity_fixest.json"],
   ["mpdta", "mpdta_fixest.json"],
   ["base_stagg", "base_stagg_fixest.json"],
 ] as const) {
@@ -78,10 +85,6 @@ for (const [set, file] of [
     for (const m of models) {
       const parsed = parseCall(m.call);
       if (!parsed || m.call.includes("sunab")) continue;
-      if (SKIP[m.id]) {
-        it.skip(`${m.id}: ${SKIP[m.id]}`, () => {});
-        continue;
-      }
       it(`${m.id}: ${m.call}`, () => {
         const data = subsample(frames[set], m.id);
         const fit = feols(eng, data, parsed.formula, parsed.opts);
@@ -107,7 +110,12 @@ for (const [set, file] of [
         if (m.wr2 === null) expect(fit.withinR2).toBeNull();
         else expect(Math.abs(fit.withinR2! - m.wr2)).toBeLessThan(R2_ABS);
         expect(rel(fit.rmse, m.rmse)).toBeLessThan(SS_REL);
-        expect(rel(fit.ssr, m.ssr)).toBeLessThan(SS_REL);
+        if (parsed.opts.weights) {
+          const e = fit.internals!.residuals, wt = fit.internals!.weights!;
+          let ssr = 0;
+          for (let i = 0; i < e.length; i++) ssr += (e[i] * e[i]) / wt[i];
+          expect(rel(ssr, m.ssr), "unweighted ssr").toBeLessThan(SS_REL);
+        } else expect(rel(fit.ssr, m.ssr)).toBeLessThan(SS_REL);
         expect(fit.fixefSizes).toEqual(m.fixef_sizes ?? {});
         if (m.fixef_removed) {
           for (const [fe, cnt] of Object.entries(m.fixef_removed)) expect(fit.removed.singletonLevels[fe] ?? 0).toBe(cnt);
@@ -182,4 +190,52 @@ describe("a regressor absorbed by an interacted FE (did is a city-year variable,
       }
     });
   }
+});
+
+describe("printed summary of varying slopes, as fixest prints it", () => {
+  // fixest: "Fixed-effects:" lists the FE with their own intercepts, "Varying slopes:" each
+  // slope as "z (fe: levels)"; fe + fe[[z]] prints as fe[z]
+  const models = loadRefs("cbec_fidelity_fixest.json");
+  for (const [id, feLine, slopeLine] of [
+    ["slopes_city_cl_city", "Fixed-effects: city: 196,  year: 10", "Varying slopes: year (city: 196)"],
+    ["slopes_both_cl_city", "Fixed-effects: city: 196,  year: 10", "Varying slopes: year (city: 196)"],
+    ["slopes_firm_cl_firm", "Fixed-effects: firm: 1,880,  year: 10", "Varying slopes: year (firm: 1,880)"],
+  ] as const) {
+    it(id, () => {
+      const m = models.find((x) => x.id === id)!;
+      const parsed = parseCall(m.call)!;
+      const lines = summary(feols(eng, frames.cbec, parsed.formula, parsed.opts)).split("\n");
+      const at = lines.indexOf(feLine);
+      expect(at).toBeGreaterThan(0);
+      expect(lines[at + 1]).toBe(slopeLine);
+    });
+  }
+  it("slope-only FE: not among the fixed effects", () => {
+    const lines = summary(feols(eng, frames.cbec, "FC ~ did | firm + city[[year]]", { vcov: "cluster:city", fixefRm: "none" })).split("\n");
+    expect(lines).toContain("Fixed-effects: firm: 1,880");
+    expect(lines).toContain("Varying slopes: year (city: 196)");
+  });
+  it("no slopes: no such line", () => {
+    const lines = summary(feols(eng, frames.cbec, "FC ~ did | firm + year", { vcov: "cluster:firm", fixefRm: "none" })).split("\n");
+    expect(lines).toContain("Fixed-effects: firm: 1,880,  year: 10");
+    expect(lines.some((l) => l.startsWith("Varying slopes"))).toBe(false);
+  });
+});
+
+describe("CG with varying slopes that the year FE also spans (city[year] + year)", () => {
+  // Known limit: CG alone drifts along a null direction its pinning does not remove and
+  // returns a demeaned Eco with a larger sum of squares than Eco. The fit must say so, not
+  // report it as converged; the default (auto) converges by projections in 2 steps.
+  it("fixefAlgo cg: reported as not converged, with the reason", () => {
+    const warnings: string[] = [];
+    const fit = feols(eng, frames.cbec, "FC ~ did + Fin + Eco | city[year] + year", { vcov: "cluster:city", fixefRm: "none", fixefAlgo: "cg", onWarning: (w) => warnings.push(w) });
+    expect(fit.converged).toBe(false);
+    expect(warnings.join()).toMatch(/larger sum of squares than the column/);
+  });
+  it("auto: converged, equal to fixest", () => {
+    const m = loadRefs("cbec_fidelity_fixest.json").find((x) => x.id === "slopes_city_cl_city")!;
+    const fit = feols(eng, frames.cbec, "FC ~ did + Fin + Eco | city[year] + year", { vcov: "cluster:city", fixefRm: "none" });
+    expect(fit.converged).toBe(true);
+    for (const [k, v] of Object.entries(m.coef)) expect(rel(fit.coef[k], v), k).toBeLessThan(COEF_REL);
+  });
 });

@@ -490,3 +490,38 @@ describe("demeaning scratch larger than the free WASM memory: columns in batches
     expect(peakWhole).toBeGreaterThan(0);
   });
 });
+
+describe("fe + fe[[z]] on the same codes is demeaned as fe[z]", () => {
+  // a slope variable far from zero within levels (a year) makes the intercepts and slopes
+  // nearly collinear; demeaned apart they crept and stopped early, joined it is a 2 x 2 solve
+  // (MAP alone is not run: with firm + city[year] on a raw year it needs > 100,000 sweeps
+  // at 1e-11, joined or not)
+  for (const algo of ["auto", "cg"] as DemeanAlgo[]) {
+    it(`${algo}: the same bits as the fe[z] dimension, and the reference`, () => {
+      const rnd = lcg(2011);
+      const n = 3000;
+      const city = randFe(rnd, n, 60), firm = randFe(rnd, n, 300);
+      const year = Float64Array.from({ length: n }, () => 2011 + Math.floor(rnd() * 10));
+      const cols = [0, 1].map(() => Float64Array.from({ length: n }, (_, i) => rnd() + 0.01 * (city[i] % 7) * year[i]));
+      const apart: RefFe[] = [
+        { codes: firm, levels: 300, type: 0 },
+        { codes: city, levels: 60, type: 0 },
+        { codes: city, levels: 60, type: 1, slope: year },
+      ];
+      const joined: RefFe[] = [{ codes: firm, levels: 300, type: 0 }, { codes: city, levels: 60, type: 2, slope: year }];
+      const a = runDemean(eng, cols.map((x) => x.slice()), apart, null, false, algo);
+      const j = runDemean(eng, cols.map((x) => x.slice()), joined, null, false, algo);
+      expect(a.info.converged).toBe(true);
+      expect(a.info.iterations).toBe(j.info.iterations);
+      for (let k = 0; k < cols.length; k++) {
+        const ref = refDemean(cols[k], joined, null).out;
+        let maxd = 0;
+        for (let i = 0; i < n; i++) {
+          expect(a.out[k][i]).toBe(j.out[k][i]);
+          maxd = Math.max(maxd, Math.abs(ref[i] - a.out[k][i]));
+        }
+        expect(maxd).toBeLessThan(DEMEAN_ABS);
+      }
+    });
+  }
+});
