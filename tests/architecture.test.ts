@@ -49,7 +49,7 @@ const LAYERS: Layer[] = [
     name: "platform", rank: 9, node: true,
     paths: [
       "bindings/wasm-node.ts", "bindings/demean-node.ts", "bindings/demean-worker-node.ts", "bindings/placebo-node.ts",
-      "bindings/io/node.ts", "bindings/worker-protocol.ts",
+      "bindings/io/node.ts", "bindings/io/duckdb-node.ts", "bindings/worker-protocol.ts",
     ],
   },
   { name: "entry", rank: 10, paths: ["bindings/index.ts", "bindings/browser.ts", "bindings/extras.ts", "bindings/node.ts"] },
