@@ -2,8 +2,8 @@
 // every year, a small share of them ("movers") changing firm once, so that worker and firm
 // effects are connected only through the movers. Deterministic for a seed. Columns: y, x
 // (correlated with the firm effect), w (positive weights), worker, firm, year.
-import { Frame } from "../bindings/frame.js";
-import { xorshift32 } from "../bindings/rng.js";
+import { Frame } from "../bindings/core/frame.js";
+import { xorshift32 } from "../bindings/base/rng.js";
 
 export interface LowMobilityOptions {
   rows: number;

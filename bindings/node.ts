@@ -1,20 +1,20 @@
 // Node entry point: the browser-safe API plus the Node-only modules (the streaming file
 // reader, worker-thread demeaning and placebo draws); it loads the compiled .wasm from disk
 // (wasm-node.ts).
-import { createEngine, type Engine } from "./wasm.js";
-import { wasmModule } from "./wasm-node.js";
+import { createEngine, type Engine } from "./engine/wasm.js";
+import { wasmModule } from "./platform/wasm-node.js";
 // registers worker-thread demeaning for feols({ threads: n > 1 })
-import "./demean-node.js";
+import "./platform/demean-node.js";
 
 export * from "./index.js";
 export * from "./extras.js";
-export { placeboThreads } from "./placebo-node.js";
+export { placeboThreads } from "./platform/placebo-node.js";
 // the streaming file reader (CSV in 8 MiB chunks, Parquet, Arrow IPC) for Node callers
-export { readFile, type FileReadOptions } from "./io/node.js";
+export { readFile, type FileReadOptions } from "./platform/read-node.js";
 // files and globs through DuckDB's native parallel reader where it reads them as readFile does
-export { readFileNative, duckdbAvailable, type NativeReadOptions, type NativeReadResult, type ReaderChoice } from "./io/duckdb-node.js";
+export { readFileNative, duckdbAvailable, type NativeReadOptions, type NativeReadResult, type ReaderChoice } from "./platform/duckdb-node.js";
 
-export { wasmPath } from "./wasm-node.js";
+export { wasmPath } from "./platform/wasm-node.js";
 
 /** A fresh engine (its own WASM instance and memory). */
 export async function loadEngine(): Promise<Engine> {

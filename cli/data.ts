@@ -1,11 +1,11 @@
 // Shared CLI helpers: reading the data file with the reader options every command accepts.
 import type { Command } from "commander";
 import { statSync } from "node:fs";
-import { readFileNative, type ReaderChoice } from "../bindings/io/duckdb-node.js";
+import { readFileNative, type ReaderChoice } from "../bindings/platform/duckdb-node.js";
 import { formatFromName, type DataFormat } from "../bindings/io/index.js";
-import { Frame } from "../bindings/frame.js";
-import { OptionError, DataReadError, ColumnError } from "../bindings/errors.js";
-import { parseVcov } from "../bindings/vcov.js";
+import { Frame } from "../bindings/core/frame.js";
+import { OptionError, DataReadError, ColumnError } from "../bindings/base/errors.js";
+import { parseVcov } from "../bindings/core/vcov.js";
 import type { ReadReport } from "../bindings/io/report.js";
 import { progressBar } from "./progress.js";
 import { clip } from "./options.js";

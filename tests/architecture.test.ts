@@ -26,32 +26,20 @@ interface Layer {
 }
 
 const LAYERS: Layer[] = [
-  { name: "base", rank: 0, paths: ["bindings/errors.ts", "bindings/stats.ts", "bindings/rng.ts"] },
-  { name: "ref", rank: 0, paths: ["bindings/ref/", "bindings/psm-ref.ts"] },
-  { name: "engine", rank: 1, paths: ["bindings/wasm.ts", "bindings/kernels.ts", "bindings/kernel-exports.ts", "bindings/limits.ts"] },
+  { name: "base", rank: 0, paths: ["bindings/base/"] },
+  { name: "ref", rank: 0, paths: ["bindings/ref/"] },
+  { name: "engine", rank: 1, paths: ["bindings/engine/"] },
   { name: "io", rank: 2, paths: ["bindings/io/"] },
-  {
-    name: "core", rank: 3,
-    paths: [
-      "bindings/frame.ts", "bindings/formula.ts", "bindings/expansions.ts", "bindings/design.ts", "bindings/codes.ts",
-      "bindings/sample.ts", "bindings/solve.ts", "bindings/solve-f32.ts", "bindings/vcov.ts", "bindings/panel.ts",
-    ],
-  },
-  { name: "terms", rank: 4, paths: ["bindings/sunab-term.ts"] },
-  { name: "estimators", rank: 5, paths: ["bindings/feols.ts", "bindings/compress.ts"] },
-  { name: "inference", rank: 6, paths: ["bindings/placebo.ts", "bindings/wild.ts"] },
+  { name: "core", rank: 3, paths: ["bindings/core/"] },
+  { name: "terms", rank: 4, paths: ["bindings/terms/"] },
+  { name: "estimators", rank: 5, paths: ["bindings/estimators/"] },
+  { name: "inference", rank: 6, paths: ["bindings/inference/"] },
   { name: "event", rank: 6, paths: ["bindings/event/"] },
-  { name: "psm", rank: 6, paths: ["bindings/psm.ts"] },
-  { name: "sim", rank: 6, paths: ["bindings/simulate.ts", "bindings/bench-panel.ts"] },
-  { name: "report", rank: 7, paths: ["bindings/report/", "bindings/summary.ts", "bindings/psm-report.ts"] },
+  { name: "psm", rank: 6, paths: ["bindings/psm/"] },
+  { name: "sim", rank: 6, paths: ["bindings/sim/"] },
+  { name: "report", rank: 7, paths: ["bindings/report/"] },
   { name: "suite", rank: 8, paths: ["bindings/suite/"] },
-  {
-    name: "platform", rank: 9, node: true,
-    paths: [
-      "bindings/wasm-node.ts", "bindings/demean-node.ts", "bindings/demean-worker-node.ts", "bindings/placebo-node.ts",
-      "bindings/io/node.ts", "bindings/io/duckdb-node.ts", "bindings/worker-protocol.ts",
-    ],
-  },
+  { name: "platform", rank: 9, node: true, paths: ["bindings/platform/"] },
   { name: "entry", rank: 10, paths: ["bindings/index.ts", "bindings/browser.ts", "bindings/extras.ts", "bindings/node.ts"] },
   { name: "cli", rank: 11, node: true, paths: ["cli/"] },
   { name: "web", rank: 11, paths: ["web/src/"] },
@@ -429,7 +417,7 @@ describe("architecture: the checker and the parser can fail", () => {
   });
 
   it("the longest path decides the layer", () => {
-    expect(layerOf("bindings/io/node.ts")?.name).toBe("platform");
+    expect(layerOf("bindings/platform/read-node.ts")?.name).toBe("platform");
     expect(layerOf("bindings/io/csv.ts")?.name).toBe("io");
     expect(layerOf("nowhere/x.ts")).toBeNull();
   });

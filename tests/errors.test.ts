@@ -2,7 +2,7 @@
 // postMessage does) -> errorFromWire gives an instance of the same class with the same
 // message, hint and details, so the CLI's exit code per class survives worker threads.
 import { describe, it, expect } from "vitest";
-import * as E from "../bindings/errors.js";
+import * as E from "../bindings/base/errors.js";
 
 const cases: E.HdfeError[] = [
   new E.OptionError("bad option", { x: 1 }, "try another"),

@@ -1,15 +1,15 @@
 // Sun & Abraham (2021) as an event-study tool: re-aggregation of a fit with a sunab() term
 // (fixest: summary(fit, agg = ...)). The sunab() formula expansion itself (design columns and
-// the post-fit aggregation that feols applies) is bindings/sunab-term.ts.
-import type { Fit, CoefRow } from "../feols.js";
-import type { Engine } from "../wasm.js";
-import { OptionError } from "../errors.js";
-import { qt, pval2 } from "../stats.js";
-import { computeVcov, type VcovSpec, type SscName, type VcovInputs } from "../vcov.js";
-import { recode } from "../sample.js";
-import { sunabMap, applyMap, sunabRawOf, type SunabAgg, type SunabRaw } from "../sunab-term.js";
+// the post-fit aggregation that feols applies) is bindings/terms/sunab.ts.
+import type { Fit, CoefRow } from "../estimators/feols.js";
+import type { Engine } from "../engine/wasm.js";
+import { OptionError } from "../base/errors.js";
+import { qt, pval2 } from "../base/stats.js";
+import { computeVcov, type VcovSpec, type SscName, type VcovInputs } from "../core/vcov.js";
+import { recode } from "../core/sample.js";
+import { sunabMap, applyMap, sunabRawOf, type SunabAgg, type SunabRaw } from "../terms/sunab.js";
 
-export { sunabMap, cellName, type SunabAgg, type SunabMap, type SunabRaw, type SunabCell } from "../sunab-term.js";
+export { sunabMap, cellName, type SunabAgg, type SunabMap, type SunabRaw, type SunabCell } from "../terms/sunab.js";
 
 /** The raw cohort x period regression of a sunab fit, or null for other fits. */
 export function sunabDetails(fit: Fit): SunabRaw | null {

@@ -2,7 +2,7 @@
 // int32 codes. Browser-safe.
 
 import { makeVector, Type, type Data, type DataType, type Table } from "apache-arrow";
-import { ColumnError } from "../errors.js";
+import { ColumnError } from "../base/errors.js";
 import { resolveColumns } from "./select.js";
 import { inexactBigInt } from "./int64.js";
 

@@ -23,7 +23,7 @@
 //   in a small side arena.
 
 import type { Table, Data, DataType } from "apache-arrow";
-import { ColumnError, DataReadError, OptionError } from "../errors.js";
+import { ColumnError, DataReadError, OptionError } from "../base/errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
 import type { ColumnReport, ReadReport } from "./report.js";
 import { resolveColumns } from "./select.js";

@@ -4,7 +4,7 @@
 import { parquetMetadata, parquetRead, parquetSchema, type ColumnData, type FileMetaData, type SchemaElement } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { Type, type Data, type DataType, type Table } from "apache-arrow";
-import { ColumnError, DataReadError } from "../errors.js";
+import { ColumnError, DataReadError } from "../base/errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
 import { codesColumn, numericColumn } from "./columns.js";
 import { resolveColumns } from "./select.js";

@@ -1,8 +1,8 @@
 // Text and JSON reports of the inference tools: placebo (randomization inference) and the
 // wild cluster bootstrap. Numbers are extracted by the tools (PlaceboResult, WildResult);
 // this module only renders them, for the CLI and the page alike.
-import type { PlaceboResult } from "../placebo.js";
-import type { WildResult } from "../wild.js";
+import type { PlaceboResult } from "../inference/placebo.js";
+import type { WildResult } from "../inference/wild.js";
 
 function fmt(x: number, d = 4): string {
   if (!Number.isFinite(x)) return String(x);

@@ -1,11 +1,11 @@
 // The types a suite section is written against: the options of a run, the context handed to
 // an extension section and the extension itself (suite/run.ts runs them, suite/extensions.ts
 // and callers provide them).
-import type { Engine } from "../wasm.js";
-import type { Frame } from "../frame.js";
-import type { Fit } from "../feols.js";
-import type { SscName } from "../vcov.js";
-import type { FixefRm } from "../sample.js";
+import type { Engine } from "../engine/wasm.js";
+import type { Frame } from "../core/frame.js";
+import type { Fit } from "../estimators/feols.js";
+import type { SscName } from "../core/vcov.js";
+import type { FixefRm } from "../core/sample.js";
 import type { Roles } from "./roles.js";
 import type { ReportSection } from "../report/types.js";
 
@@ -17,7 +17,7 @@ export interface SuiteOptions {
   fixefRm?: FixefRm;
   /** in-space placebo draws (Table 7); 0 skips the placebo; planned with planSuiteDraws */
   draws?: number;
-  /** bound on the placebo draws' memory (bytes, default 1 GiB; bindings/limits.ts) */
+  /** bound on the placebo draws' memory (bytes, default 1 GiB; bindings/engine/limits.ts) */
   memoryLimit?: number;
   seed?: number;
   /** confidence level of the event-study intervals (the paper uses 90%) */

@@ -2,17 +2,17 @@
 // Each section estimates its models, extracts numbers into neutral report structures
 // (bindings/report/types.ts) and records every number in `results`. A section that cannot
 // run (missing role or column, too few rows) is kept with the reason and the rest go on.
-import type { Engine } from "../wasm.js";
-import { Frame } from "../frame.js";
-import { feols, withVcov, type Fit, type FeolsOptions } from "../feols.js";
-import { HdfeError, RolesError } from "../errors.js";
+import type { Engine } from "../engine/wasm.js";
+import { Frame } from "../core/frame.js";
+import { feols, withVcov, type Fit, type FeolsOptions } from "../estimators/feols.js";
+import { HdfeError, RolesError } from "../base/errors.js";
 import { shiftedDid, relativeTime, adoptionVaries } from "./derive.js";
 import { type Roles, missingColumns } from "./roles.js";
 import { PAPER } from "./published.js";
-import { checkPanel } from "../panel.js";
-import { checkCount } from "../limits.js";
-import { planPlaceboDraws } from "../placebo.js";
-import { pf, pchisq, invSPD } from "../stats.js";
+import { checkPanel } from "../core/panel.js";
+import { checkCount } from "../engine/limits.js";
+import { planPlaceboDraws } from "../inference/placebo.js";
+import { pf, pchisq, invSPD } from "../base/stats.js";
 import type { SuiteOptions, SuiteContext, SuiteExtension } from "./context.js";
 import { suiteExtensions } from "./extensions.js";
 import type { Report, ReportSection, RegressionTable, DataTable, ModelColumn, CoefCell, EventPlot } from "../report/types.js";

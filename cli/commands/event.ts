@@ -2,7 +2,7 @@
 // Sant'Anna, Borusyak-Jaravel-Spiess, Goodman-Bacon) on one panel.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
-import { OptionError } from "../../bindings/errors.js";
+import { OptionError } from "../../bindings/base/errors.js";
 import { runEventSuite, COHORT_RULES, type CohortRule, type EventSuiteResult } from "../../bindings/event/index.js";
 import { eventSuiteText, eventSuiteToJson } from "../../bindings/report/event.js";
 import { cliText } from "../errors.js";
