@@ -24,6 +24,9 @@
 //
 // Semantics follow R's formula rules: `a*b` is `a + b + a:b`, `(a + b):c` is `a:c + b:c`,
 // repeated terms are dropped (keeping the first; `a:b` and `b:a` are the same term).
+//
+// Why one long file: tokenizer, recursive-descent parser, R's expansion rules and the
+// formatter are one grammar; each part is short and they are read together.
 
 import { FormulaSyntaxError } from "../base/errors.js";
 

@@ -14,6 +14,9 @@
 //
 // `panel: "unbalanced"` is an extension: each 2x2 uses the units observed in both periods (it is
 // not `did`'s allow_unbalanced_panel, which switches to repeated cross-section estimators).
+//
+// Why one long file: att_gt, the 2x2 estimators and their influence functions, aggte and the
+// multiplier bootstrap are one estimator whose intermediate records pass between the steps.
 import type { Frame } from "../core/frame.js";
 import { OptionError, SampleError } from "../base/errors.js";
 import { Rng } from "../base/rng.js";

@@ -20,6 +20,9 @@
 // bit for bit as Rng(seed).fork(d) would: the same draws in Node and browsers, whatever
 // the number of threads (bindings/platform/placebo-node.ts). Blocks of columns are cut at fixed
 // boundaries (multiples of BLOCK) so that a thread split cannot change a single bit.
+//
+// Why one long file: the placebo problem (setup, basis, draws, assembly) is one plan shared by
+// the single-thread path and the worker pool (platform/placebo-node.ts), which calls its steps.
 import type { Engine } from "../engine/wasm.js";
 import type { Fit } from "../estimators/feols.js";
 import { check, demeanPtr, type FeType, type DemeanDims } from "../engine/kernels.js";

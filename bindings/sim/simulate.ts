@@ -47,6 +47,9 @@
 //   is the realised own-lift effect on Agg), Size +0.014 (=> SA about -0.005),
 //   lnGovsub +0.110, lnShortloan +0.317, lnLongloan +0.381, lnTotalloan +0.0631.
 // ---------------------------------------------------------------------------------------
+//
+// Why one long file: the world (cities, firms, policies), the per-firm draws and the chunked
+// output are one generator whose streams must stay in step.
 
 import { Rng, dexp, dlog, sigmoid } from "../base/rng.js";
 import { OptionError } from "../base/errors.js";
