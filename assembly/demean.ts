@@ -19,6 +19,9 @@
 // Coefficients: A[off_q + (g * nc_q + c) * K + k]: a row-major (rows x K) matrix, one row
 // per coefficient. Convergence is tested per column and a converged column is frozen (see
 // "per-column convergence" below), so results do not depend on the batching of columns.
+//
+// Why one long file: the MAP, acceleration and CG solvers share the FE-coefficient layout and
+// scratch space of one kernel entry point (demean).
 import { OK, NOT_CONVERGED, BAD_ARGUMENT } from "./status";
 
 // ---- context of the current call (kernels are not re-entrant; no allocation) ---------

@@ -1,5 +1,5 @@
 // hdfe WASM core: every kernel works on (pointer, length) over memory owned by the
-// TypeScript arena (bindings/wasm.ts). Kernels never allocate and return status codes
+// TypeScript arena (bindings/engine/wasm.ts). Kernels never allocate and return status codes
 // (assembly/status.ts).
 export { heapBase } from "./memory";
 export * from "./demean";

@@ -14,7 +14,7 @@
 //     (unitYearAggregate); each draw is then O(R^2) arithmetic (permDraws).
 //
 // Draw d always uses the xoshiro128** stream fork(d) of the seed's key, bit for bit the
-// generator of bindings/rng.ts (Rng(seed).fork(d)), so draws are identical in Node and
+// generator of bindings/base/rng.ts (Rng(seed).fork(d)), so draws are identical in Node and
 // browsers and whatever the split of draws across threads.
 //
 // Naming: _N per observation, _U per unit, _T per distinct year, _C per cohort,
@@ -22,7 +22,7 @@
 import { OK, BAD_ARGUMENT } from "./status";
 import { dotFrom, axpyFrom } from "./vec";
 
-// ---- seeded PRNG (splitmix64 seeding, xoshiro128** 1.1), as bindings/rng.ts -------------
+// ---- seeded PRNG (splitmix64 seeding, xoshiro128** 1.1), as bindings/base/rng.ts -------------
 
 const GOLDEN: u64 = 0x9e3779b97f4a7c15;
 let s0: u32 = 0;

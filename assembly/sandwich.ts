@@ -1,5 +1,5 @@
 // Meats of sandwich variance estimators. The binding assembles bread * meat * bread and
-// applies the small-sample factors (bindings/vcov.ts). Inputs are already weighted
+// applies the small-sample factors (bindings/core/vcov.ts). Inputs are already weighted
 // (x and e multiplied by sqrt(w)), so the weighted formulas need no weight argument.
 import { OK, BAD_ARGUMENT } from "./status";
 import { dotFrom, axpyFrom } from "./vec";

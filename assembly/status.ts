@@ -1,4 +1,4 @@
-// Status codes returned by kernels; bindings/errors.ts maps them to named errors.
+// Status codes returned by kernels; bindings/base/errors.ts maps them to named errors.
 export const OK: i32 = 0;
 export const NOT_CONVERGED: i32 = 1;
 export const SINGULAR: i32 = 2;

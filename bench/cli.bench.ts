@@ -17,8 +17,8 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { once } from "node:events";
 import { loadEngine } from "../bindings/node.js";
-import { feols, type Fit } from "../bindings/feols.js";
-import type { DemeanAlgo } from "../bindings/kernels.js";
+import { feols, type Fit } from "../bindings/estimators/feols.js";
+import type { DemeanAlgo } from "../bindings/engine/kernels.js";
 import { genPanel, panelCsvChunks, benchFormula } from "./gen.js";
 import { lowMobilityPanel, LOWMOB_FORMULA } from "./lowmob.js";
 

@@ -3,8 +3,8 @@
 // fresh Frame over the same columns so that id factorisation is inside every timing.
 // Prints one JSON line: engine load, cold and warm seconds (wall and CPU of the process).
 import { loadEngine } from "../bindings/node.js";
-import { feols } from "../bindings/feols.js";
-import { Frame } from "../bindings/frame.js";
+import { feols } from "../bindings/estimators/feols.js";
+import { Frame } from "../bindings/core/frame.js";
 import { genPanel, benchFormula } from "./gen.js";
 
 const rows = Number(process.env.COLD_ROWS ?? 1_000_000);

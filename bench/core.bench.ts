@@ -14,8 +14,8 @@
 import { Bench } from "tinybench";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { loadEngine } from "../bindings/node.js";
-import { feols } from "../bindings/feols.js";
-import { Frame } from "../bindings/frame.js";
+import { feols } from "../bindings/estimators/feols.js";
+import { Frame } from "../bindings/core/frame.js";
 import { feolsTs } from "../bindings/ref/feols-ts.js";
 import { genPanel, CONTROLS } from "./gen.js";
 

@@ -1,5 +1,5 @@
-// Read throughput (tinybench): the DuckDB path (bindings/io/duckdb-node.ts) against today's
-// reader (bindings/io/node.ts) in the same run, on a generated firm-year panel of BENCH_ROWS
+// Read throughput (tinybench): the DuckDB path (bindings/platform/duckdb-node.ts) against today's
+// reader (bindings/platform/read-node.ts) in the same run, on a generated firm-year panel of BENCH_ROWS
 // rows (default 1M) x 13 columns (y, treat, firm, year, city, x1..x8; numbers as String(v),
 // the shortest round-trip text: 16-17 digits for the controls), as CSV and as Parquet (written
 // by DuckDB, snappy). Each case reads the 13 model columns into an Arrow table. "cold" is the
@@ -16,8 +16,8 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadavg, cpus } from "node:os";
 import { genPanel, panelCsvChunks, benchFormula } from "./gen.js";
-import { readFile } from "../bindings/io/node.js";
-import { readFileNative, loadDuckDB } from "../bindings/io/duckdb-node.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { readFileNative, loadDuckDB } from "../bindings/platform/duckdb-node.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rowsList = (process.env.BENCH_ROWS ?? "1000000").split(",").map(Number);

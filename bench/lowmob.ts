@@ -2,7 +2,8 @@
 // every year, a small share of them ("movers") changing firm once, so that worker and firm
 // effects are connected only through the movers. Deterministic for a seed. Columns: y, x
 // (correlated with the firm effect), w (positive weights), worker, firm, year.
-import { Frame } from "../bindings/frame.js";
+import { Frame } from "../bindings/core/frame.js";
+import { xorshift32 } from "../bindings/base/rng.js";
 
 export interface LowMobilityOptions {
   rows: number;
@@ -15,23 +16,13 @@ export interface LowMobilityOptions {
   seed?: number;
 }
 
-function xorshift(seed: number) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
-
 /** The panel as Float64Array columns (ids as numbers). */
 export function lowMobilityColumns(o: LowMobilityOptions): Record<string, Float64Array> {
   const years = o.years ?? 10;
   const workers = Math.ceil(o.rows / years);
   const n = workers * years;
   const firms = Math.max(2, Math.round(workers / (o.workersPerFirm ?? 10)));
-  const rnd = xorshift(o.seed ?? 14);
+  const rnd = xorshift32(o.seed ?? 14);
   const norm = () => {
     let s = 0;
     for (let j = 0; j < 6; j++) s += rnd();

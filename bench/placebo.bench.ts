@@ -1,7 +1,7 @@
 // Placebo benchmark (node --import tsx bench/placebo.bench.ts): in-space placebo draws per
 // second for FC ~ did + 7 controls | firm + year on
 //   - the study-sized panel (tests/fixtures/reference/cbec_panel.csv, 14,734 rows used), and
-//   - a 1M-row simulated panel (bindings/simulate.ts, ~128,000 firms, same 240 cities),
+//   - a 1M-row simulated panel (bindings/sim/simulate.ts, ~128,000 firms, same 240 cities),
 // by the fast path (basis method: direct projection, and demeaned basis columns), the
 // general path (each draw's treatment demeaned in WASM) and the naive loop (feols per
 // draw) in the same run. Timings include each method's setup (not the one model fit that
@@ -10,14 +10,14 @@
 import { Bench } from "tinybench";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols, type Fit } from "../bindings/feols.js";
-import { placebo, preparePlacebo, drawAdoptionYears, type PlaceboOptions, type PlaceboResult } from "../bindings/placebo.js";
-import { placeboThreads } from "../bindings/placebo-node.js";
-import { wild } from "../bindings/wild.js";
-import { simulatePanel } from "../bindings/simulate.js";
-import type { Engine } from "../bindings/wasm.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, type Fit } from "../bindings/estimators/feols.js";
+import { placebo, preparePlacebo, drawAdoptionYears, type PlaceboOptions, type PlaceboResult } from "../bindings/inference/placebo.js";
+import { placeboThreads } from "../bindings/platform/placebo-node.js";
+import { wild } from "../bindings/inference/wild.js";
+import { simulatePanel } from "../bindings/sim/simulate.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 
 const FORMULA = "FC ~ did + Fin + Eco + Top1 + Quick + Liability + Q + PE | firm + year";
 const ROLES = { treatment: "did", scheme: "space", unit: "city", adopt: "adopt", year: "year", seed: 1 } as const;

@@ -18,9 +18,9 @@ import { writeFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { availableParallelism } from "node:os";
 import { loadEngine } from "../bindings/node.js";
-import "../bindings/demean-node.js";
-import { feols, planMemory, type Fit } from "../bindings/feols.js";
-import { planF32 } from "../bindings/solve-f32.js";
+import "../bindings/platform/demean-node.js";
+import { feols, planMemory, type Fit } from "../bindings/estimators/feols.js";
+import { planF32 } from "../bindings/core/solve-f32.js";
 import { feolsTs } from "../bindings/ref/feols-ts.js";
 import { genPanel, benchFormula, benchOptions, CONTROLS } from "./gen.js";
 

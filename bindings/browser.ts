@@ -5,11 +5,11 @@
 //
 //   import { loadEngine, readTable, Frame, feols, summary } from "hdfe/browser";
 //   const eng = await loadEngine(wasmUrl);   // serve build/hdfe.wasm as application/wasm
-import { createEngine, type Engine } from "./wasm.js";
+import { createEngine, type Engine } from "./engine/wasm.js";
 
 export * from "./index.js";
 export { readTable, formatFromName, type DataFormat, type ReadOptions, type ReadResult } from "./io/index.js";
-export { summary, fitToJson, fmtNum, stars, type FitJson } from "./summary.js";
+export { summary, fitToJson, fmtNum, stars, type FitJson } from "./report/summary.js";
 
 /**
  * A fresh engine (its own WASM instance and memory) from the URL of build/hdfe.wasm.

@@ -1,11 +1,14 @@
 // The tools beyond one model (browser-safe, no node: imports): PSM-DiD, simulation, the
 // suite, event studies, placebo inference. Node gets them from node.ts; pages import this.
-export { psmDid, logitFit, nnMatch, balanceTable, smd, type PsmDidOptions, type PsmDidResult } from "./psm.js";
-export { psmToJson, psmSummary } from "./psm-report.js";
-export { simulatePanel, simulateChunks, panelToCsv, type SimPanel } from "./simulate.js";
+export { psmDid, logitFit, nnMatch, balanceTable, smd, type PsmDidOptions, type PsmDidResult } from "./psm/psm.js";
+export { psmToJson, psmSummary } from "./report/psm.js";
+export { simulatePanel, simulateChunks, panelToCsv, type SimPanel } from "./sim/simulate.js";
 export { runSuite, type SuiteOptions, type SuiteResult } from "./suite/run.js";
 export { DEFAULT_ROLES, parseRoles, type Roles } from "./suite/roles.js";
 export * from "./event/index.js";
-export { placebo, pValues, preparePlacebo, drawAdoptionYears, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments } from "./placebo.js";
-export { wild, type WildOptions, type WildResult } from "./wild.js";
-export { feolsCompressed, type CompressInfo } from "./compress.js";
+export { placebo, pValues, preparePlacebo, drawAdoptionYears, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments } from "./inference/placebo.js";
+export { wild, type WildOptions, type WildResult } from "./inference/wild.js";
+export { feolsCompressed, type CompressInfo } from "./estimators/compress.js";
+// reports of the tools (text and JSON), shared by the CLI and the page
+export { eventSuiteText, eventSuiteToJson } from "./report/event.js";
+export { placeboReport, placeboToJson, wildReport, wildToJson } from "./report/placebo.js";

@@ -1,12 +1,12 @@
 // Browser-safe core API (no node: imports reachable from here): the engine, formulas,
 // feols and its variance, readers. The heavier tools (suite, placebo, PSM, event studies,
 // simulation) are in ./extras.js so that a page embedding one model stays small.
-export { Engine, createEngine, WASM_MAX_BYTES, fmtBytes } from "./wasm.js";
-export * from "./errors.js";
-export { parseFormula, formulaColumns, type Formula } from "./formula.js";
-export { Frame } from "./frame.js";
-export { feols, withVcov, defaultVcov, type Fit, type FeolsOptions, type CoefRow } from "./feols.js";
-export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./vcov.js";
-export { summary, fitToJson, type FitJson } from "./summary.js";
-export { checkPanel, findDuplicates } from "./panel.js";
+export { Engine, createEngine, WASM_MAX_BYTES, fmtBytes } from "./engine/wasm.js";
+export * from "./base/errors.js";
+export { parseFormula, formulaColumns, type Formula } from "./core/formula.js";
+export { Frame } from "./core/frame.js";
+export { feols, withVcov, defaultVcov, type Fit, type FeolsOptions, type CoefRow } from "./estimators/feols.js";
+export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./core/vcov.js";
+export { summary, fitToJson, type FitJson } from "./report/summary.js";
+export { checkPanel, findDuplicates } from "./core/panel.js";
 export { readTable, formatFromName, readCsv, createCsvReader } from "./io/index.js";

@@ -1,11 +1,11 @@
 // Shared CLI helpers: reading the data file with the reader options every command accepts.
 import type { Command } from "commander";
 import { statSync } from "node:fs";
-import { readFileNative, type ReaderChoice } from "../bindings/io/duckdb-node.js";
+import { readFileNative, type ReaderChoice } from "../bindings/platform/duckdb-node.js";
 import { formatFromName, type DataFormat } from "../bindings/io/index.js";
-import { Frame } from "../bindings/frame.js";
-import { OptionError, DataReadError, ColumnError } from "../bindings/errors.js";
-import { parseVcov } from "../bindings/vcov.js";
+import { Frame } from "../bindings/core/frame.js";
+import { OptionError, DataReadError, ColumnError } from "../bindings/base/errors.js";
+import { parseVcov } from "../bindings/core/vcov.js";
 import type { ReadReport } from "../bindings/io/report.js";
 import { progressBar } from "./progress.js";
 import { clip } from "./options.js";
@@ -40,7 +40,7 @@ export function addReadOptions(cmd: Command, required = true): Command {
     .option("--format <fmt>", "csv | arrow | parquet (default: from the file extension)")
     .option("--unparsable-as-na", "treat unparsable values in numeric columns as missing (counted) instead of failing")
     .option("--text-columns <cols>", "comma-separated CSV columns read as text whatever they look like (ids such as 7 and A7, codes with leading zeros)")
-    .option("--reader <name>", "auto (DuckDB's native reader for Parquet, the built-in reader for CSV: the faster of the two as measured) | duckdb | js", "auto");
+    .option("--reader <name>", "auto (DuckDB's native parallel reader when installed, where it reads the file as the built-in reader does) | duckdb | js (the built-in reader)", "auto");
   return cmd;
 }
 

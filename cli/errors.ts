@@ -8,7 +8,7 @@ import { CommanderError } from "commander";
 import {
   HdfeError, FormulaSyntaxError, ColumnError, OptionError, DataReadError, SampleError, NonConvergenceError,
   VcovError, WasmMemoryError, KernelError, RolesError, PanelError,
-} from "../bindings/errors.js";
+} from "../bindings/base/errors.js";
 
 export const EXIT_CODES: [new (...a: never[]) => Error, number][] = [
   [OptionError, 2],

@@ -3,7 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { formatError, exitCodeOf, errorJson, fromCommander, isHelpExit } from "./errors.js";
 import { validateOptions } from "./options.js";
-import { OptionError } from "../bindings/errors.js";
+import { OptionError } from "../bindings/base/errors.js";
 import { register as feols } from "./commands/feols.js";
 import { register as suite } from "./commands/suite.js";
 import { register as simulate } from "./commands/simulate.js";

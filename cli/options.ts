@@ -4,7 +4,7 @@
 // naming the option, its range and the value given (shortened). Commands still convert the
 // (validated) strings themselves.
 import type { Command } from "commander";
-import { OptionError } from "../bindings/errors.js";
+import { OptionError } from "../bindings/base/errors.js";
 
 export type OptionSpec =
   | { type: "int"; min: number; max: number }
@@ -12,7 +12,7 @@ export type OptionSpec =
   | { type: "choice"; values: readonly string[] };
 
 const INT32_MAX = 2 ** 31 - 1;
-/** seeds: integers with |seed| <= 2^53 (bindings/rng.ts) */
+/** seeds: integers with |seed| <= 2^53 (bindings/base/rng.ts) */
 const SEED: OptionSpec = { type: "int", min: -(2 ** 53), max: 2 ** 53 };
 const LEVEL: OptionSpec = { type: "number", min: 0, max: 1, open: true };
 const COUNT: OptionSpec = { type: "int", min: 1, max: INT32_MAX };
@@ -37,7 +37,7 @@ const COMMON: Record<string, OptionSpec> = {
 
 /** Per-command differences from COMMON. */
 // Placebo draws, bootstrap B and placebo / wild / suite threads are counts the library checks
-// itself (bindings/limits.ts: the same ranges and memory plans for library callers and the page).
+// itself (bindings/engine/limits.ts: the same ranges and memory plans for library callers and the page).
 const BY_COMMAND: Record<string, Record<string, OptionSpec>> = {
   feols: { threads: { type: "int", min: 1, max: 256 } },
   suite: { eventLevel: LEVEL },

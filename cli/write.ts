@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync, renameSync, rmSync, rmdirSync, unlinkSync, lstatSync, readdirSync, readFileSync, statSync, existsSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve, parse, sep, relative, basename } from "node:path";
-import { OptionError } from "../bindings/errors.js";
+import { OptionError } from "../bindings/base/errors.js";
 import { clip } from "./options.js";
 
 export const MANIFEST = "hdfe-manifest.json";

@@ -5,8 +5,8 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { demeanTs, feolsTs } from "../bindings/ref/feols-ts.js";
 import { loadEngine } from "../bindings/node.js";
-import { feols } from "../bindings/feols.js";
-import type { Engine } from "../bindings/wasm.js";
+import { feols } from "../bindings/estimators/feols.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 import { genPanel, CONTROLS } from "../bench/gen.js";
 
 const COEF_REL = 1e-8;

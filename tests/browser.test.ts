@@ -60,12 +60,12 @@ describe("browser bundle", () => {
     const { hits, inputs } = await bundle("bindings/browser.ts");
     expect(hits, `node imports reachable from bindings/browser.ts:\n${hits.map((h) => `  ${h.importer} -> ${h.path}`).join("\n")}`).toEqual([]);
     expect(inputs.some((p) => p.endsWith("bindings/node.ts"))).toBe(false);
-    expect(inputs.some((p) => p.endsWith("bindings/io/node.ts"))).toBe(false);
-    expect(inputs.some((p) => p.endsWith("bindings/feols.ts"))).toBe(true);
+    expect(inputs.some((p) => p.endsWith("bindings/platform/read-node.ts"))).toBe(false);
+    expect(inputs.some((p) => p.endsWith("bindings/estimators/feols.ts"))).toBe(true);
   });
 
   it("the worker protocol is types only", async () => {
-    const { hits, code } = await bundle("bindings/worker-protocol.ts", true);
+    const { hits, code } = await bundle("bindings/platform/worker-protocol.ts", true);
     expect(hits).toEqual([]);
     expect(code.length).toBeLessThan(64);
   });

@@ -252,7 +252,7 @@ describe("exit codes and messages", () => {
     // the same schema for the other commands, defaults included
     const suite = hdfe(["suite", "--draws", "-1", "--out", join(dir, "never")]);
     expect(suite.code).toBe(2);
-    expect(suite.err).toMatch(/--draws must be a non-negative integer/); // counts: bindings/limits.ts (tests/limits.test.ts)
+    expect(suite.err).toMatch(/--draws must be a non-negative integer/); // counts: bindings/engine/limits.ts (tests/limits.test.ts)
     expect(existsSync(join(dir, "never"))).toBe(false);
     // the schema itself (cli/options.ts), per command
     const bad: [string, string, string][] = [

@@ -9,12 +9,12 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import fc from "fast-check";
 import { loadEngine } from "../bindings/node.js";
-import { Frame, numericCodes, fmtLevel } from "../bindings/frame.js";
-import { buildDesign } from "../bindings/design.js";
-import { prepareSample, isFirstAppearance } from "../bindings/sample.js";
-import { parseFormula } from "../bindings/formula.js";
-import { feols } from "../bindings/feols.js";
-import type { Engine } from "../bindings/wasm.js";
+import { Frame, numericCodes, fmtLevel } from "../bindings/core/frame.js";
+import { buildDesign } from "../bindings/core/design.js";
+import { prepareSample, isFirstAppearance } from "../bindings/core/sample.js";
+import { parseFormula } from "../bindings/core/formula.js";
+import { feols } from "../bindings/estimators/feols.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 import { lowMobilityColumns } from "../bench/lowmob.js";
 
 const COEF_REL = 1e-12;

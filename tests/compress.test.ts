@@ -1,12 +1,12 @@
-// Sufficient-statistics compression (bindings/compress.ts) against the row-level fit on
+// Sufficient-statistics compression (bindings/estimators/compress.ts) against the row-level fit on
 // data whose rows repeat (loan-level records under firm-year FE, discrete regressors):
 // coefficients 1e-10 relative, SEs 1e-8 relative, nobs, R2, within R2 and SSR 1e-10.
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadEngine } from "../bindings/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols } from "../bindings/feols.js";
-import { feolsCompressed } from "../bindings/compress.js";
-import type { Engine } from "../bindings/wasm.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols } from "../bindings/estimators/feols.js";
+import { feolsCompressed } from "../bindings/estimators/compress.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 
 const COEF_REL = 1e-10;
 const SE_REL = 1e-8;

@@ -14,9 +14,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Float64, Utf8, makeData, Table, vectorFromArray, type Vector } from "apache-arrow";
-import { HdfeError, OptionError, DataReadError } from "../bindings/errors.js";
-import { readFile, type FileReadOptions } from "../bindings/io/node.js";
-import { readFileNative, duckdbAvailable } from "../bindings/io/duckdb-node.js";
+import { HdfeError, OptionError, DataReadError } from "../bindings/base/errors.js";
+import { readFile, type FileReadOptions } from "../bindings/platform/read-node.js";
+import { readFileNative, duckdbAvailable } from "../bindings/platform/duckdb-node.js";
 import { writeParquet } from "../bindings/io/parquet.js";
 import { tableFromData } from "../bindings/io/build.js";
 

@@ -13,13 +13,13 @@
 // largest entry (a different summation order).
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadEngine } from "../bindings/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols, withVcov, planMemory, type Fit } from "../bindings/feols.js";
-import { feolsCompressed } from "../bindings/compress.js";
-import { sandwichOf } from "../bindings/vcov.js";
-import { sandwich } from "../bindings/stats.js";
-import type { Engine } from "../bindings/wasm.js";
-import { ColumnError, FormulaSyntaxError, SampleError, WasmMemoryError } from "../bindings/errors.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, withVcov, planMemory, type Fit } from "../bindings/estimators/feols.js";
+import { feolsCompressed } from "../bindings/estimators/compress.js";
+import { sandwichOf } from "../bindings/core/vcov.js";
+import { sandwich } from "../bindings/base/stats.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { ColumnError, FormulaSyntaxError, SampleError, WasmMemoryError } from "../bindings/base/errors.js";
 
 const REL = 1e-8;
 const F32_SE = 1e-4;

@@ -26,18 +26,18 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols, withVcov } from "../bindings/feols.js";
-import { qt, pval2 } from "../bindings/stats.js";
-import { Rng } from "../bindings/rng.js";
-import type { Engine } from "../bindings/wasm.js";
-import { simulatePanel } from "../bindings/simulate.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, withVcov } from "../bindings/estimators/feols.js";
+import { qt, pval2 } from "../bindings/base/stats.js";
+import { Rng } from "../bindings/base/rng.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { simulatePanel } from "../bindings/sim/simulate.js";
 import {
   sunabDetails, sunabAggregate, eventStudy, attGt, aggte, did2x2, imputationDid, baconDecomposition, runEventSuite,
   preparePanel, sunabEventStudy, type CsResult,
 } from "../bindings/event/index.js";
-import { PanelError, SampleError } from "../bindings/errors.js";
+import { PanelError, SampleError } from "../bindings/base/errors.js";
 import { robustEventSection } from "../bindings/suite/extensions.js";
 import type { SuiteContext } from "../bindings/suite/run.js";
 import { register, renderText } from "../cli/commands/event.js";

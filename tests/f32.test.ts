@@ -1,4 +1,4 @@
-// Float32 storage of the raw columns (feols storage: "f32", bindings/solve-f32.ts).
+// Float32 storage of the raw columns (feols storage: "f32", bindings/core/solve-f32.ts).
 //
 // Tolerances:
 //   f32 fit vs the float64 fit of the same data rounded to float32 (Math.fround), FE
@@ -15,15 +15,15 @@
 //   Kernels against plain TypeScript on random inputs: 1e-12 relative.
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols, withVcov, planMemory, type Fit, type FeolsOptions } from "../bindings/feols.js";
-import { planF32 } from "../bindings/solve-f32.js";
-import { feolsCompressed } from "../bindings/compress.js";
-import { placebo } from "../bindings/placebo.js";
-import { wild } from "../bindings/wild.js";
-import { summary, fitToJson } from "../bindings/summary.js";
-import { WASM_MAX_BYTES, type Engine } from "../bindings/wasm.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, withVcov, planMemory, type Fit, type FeolsOptions } from "../bindings/estimators/feols.js";
+import { planF32 } from "../bindings/core/solve-f32.js";
+import { feolsCompressed } from "../bindings/estimators/compress.js";
+import { placebo } from "../bindings/inference/placebo.js";
+import { wild } from "../bindings/inference/wild.js";
+import { summary, fitToJson } from "../bindings/report/summary.js";
+import { WASM_MAX_BYTES, type Engine } from "../bindings/engine/wasm.js";
 import { FIX, loadRefs, parseCall, collinOf } from "./reference.js";
 
 const EXACT_COEF = 1e-8;

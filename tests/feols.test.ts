@@ -8,13 +8,13 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import fc from "fast-check";
 import { loadEngine } from "../bindings/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols, withVcov, planMemory } from "../bindings/feols.js";
-import { WASM_MAX_BYTES } from "../bindings/wasm.js";
-import type { Engine } from "../bindings/wasm.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, withVcov, planMemory } from "../bindings/estimators/feols.js";
+import { WASM_MAX_BYTES } from "../bindings/engine/wasm.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 import {
   ColumnError, FormulaSyntaxError, SampleError, VcovError, OptionError, WasmMemoryError, NonConvergenceError,
-} from "../bindings/errors.js";
+} from "../bindings/base/errors.js";
 
 const COEF_REL = 1e-9;
 const SE_REL = 1e-7;

@@ -21,11 +21,11 @@
 //   mpdta rel = year - first.treat (-1000 if never treated)
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols } from "../bindings/feols.js";
-import { summary } from "../bindings/summary.js";
-import type { Engine } from "../bindings/wasm.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols } from "../bindings/estimators/feols.js";
+import { summary } from "../bindings/report/summary.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 import { shiftedDid } from "../bindings/suite/derive.js";
 import { FIX, loadRefs, parseCall, collinOf } from "./reference.js";
 

@@ -1,4 +1,4 @@
-// Tests for bindings/formula.ts, the fixest formula parser. They check:
+// Tests for bindings/core/formula.ts, the fixest formula parser. They check:
 //  1. every supported construct (terms, `*`/`:` expansion and de-duplication, parentheses,
 //     intercept markers, i() and sunab() with every kind of argument value, backticks, numbers,
 //     strings, fixed effects with `^`, `[x]` and `[[x]]`) parses to the exact expected AST,
@@ -13,7 +13,7 @@
 //     never another exception.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { FormulaSyntaxError } from "../bindings/errors.js";
+import { FormulaSyntaxError } from "../bindings/base/errors.js";
 import {
   formatFormula,
   formulaColumns,
@@ -23,7 +23,7 @@ import {
   type Formula,
   type Term,
   type Value,
-} from "../bindings/formula.js";
+} from "../bindings/core/formula.js";
 
 /** The formula without positions and source text (what must survive a round trip). */
 function strip(f: Formula) {

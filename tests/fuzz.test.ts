@@ -5,10 +5,10 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import fc from "fast-check";
 import { loadEngine } from "../bindings/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols } from "../bindings/feols.js";
-import { HdfeError } from "../bindings/errors.js";
-import type { Engine } from "../bindings/wasm.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols } from "../bindings/estimators/feols.js";
+import { HdfeError } from "../bindings/base/errors.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 
 let eng: Engine;
 let frame: Frame;

@@ -59,14 +59,14 @@ import {
   Utf8,
   type DataType,
 } from "apache-arrow";
-import { HdfeError, DataReadError, ColumnError } from "../bindings/errors.js";
+import { HdfeError, DataReadError, ColumnError } from "../bindings/base/errors.js";
 import { createCsvReader, readCsv, readCsvStream, type CsvOptions } from "../bindings/io/csv.js";
 import { readArrowIpc, writeArrowIpc } from "../bindings/io/arrow.js";
 import { lz4FrameDecode } from "../bindings/io/lz4.js";
 import { readParquet, writeParquet } from "../bindings/io/parquet.js";
 import { numericColumn, codesColumn } from "../bindings/io/columns.js";
 import { readTable, formatFromName } from "../bindings/io/index.js";
-import { readFile } from "../bindings/io/node.js";
+import { readFile } from "../bindings/platform/read-node.js";
 import { encodeGbk } from "./fixtures/messy/gbk.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -7,11 +7,11 @@
 // relative (same sums, different order).
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
-import { createEngine, type Engine } from "../bindings/wasm.js";
-import { demeanPtr, check, type FeType, type DemeanAlgo } from "../bindings/kernels.js";
-import { feols } from "../bindings/feols.js";
-import { Frame } from "../bindings/frame.js";
-import { demeanThreaded, closeDemeanThreads, splitColumns } from "../bindings/demean-node.js";
+import { createEngine, type Engine } from "../bindings/engine/wasm.js";
+import { demeanPtr, check, type FeType, type DemeanAlgo } from "../bindings/engine/kernels.js";
+import { feols } from "../bindings/estimators/feols.js";
+import { Frame } from "../bindings/core/frame.js";
+import { demeanThreaded, closeDemeanThreads, splitColumns } from "../bindings/platform/demean-node.js";
 import { refDemean, refLeastSquares, refGram, refMeatHetero, refMeatCluster, type RefFe } from "../bindings/ref/kernels.js";
 
 const DEMEAN_ABS = 1e-9;

@@ -13,12 +13,12 @@ import { mkdtempSync, rmSync, openSync, writeSync, closeSync, readFileSync, stat
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
-import { closeDemeanThreads } from "../bindings/demean-node.js";
-import { feols, type Fit, type FeolsOptions } from "../bindings/feols.js";
-import { Frame } from "../bindings/frame.js";
+import { closeDemeanThreads } from "../bindings/platform/demean-node.js";
+import { feols, type Fit, type FeolsOptions } from "../bindings/estimators/feols.js";
+import { Frame } from "../bindings/core/frame.js";
 import { createCsvReader } from "../bindings/io/csv.js";
-import { readFile, CHUNK_BYTES } from "../bindings/io/node.js";
-import type { Engine } from "../bindings/wasm.js";
+import { readFile, CHUNK_BYTES } from "../bindings/platform/read-node.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 import { genPanel, panelCsvChunks, CONTROLS } from "../bench/gen.js";
 
 const ROWS = 1_000_000;

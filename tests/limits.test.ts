@@ -11,16 +11,16 @@ import { mkdtempSync, writeFileSync, existsSync, statSync, readdirSync } from "n
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols, type Fit } from "../bindings/feols.js";
-import type { Engine } from "../bindings/wasm.js";
-import { placebo, preparePlacebo, planPlaceboDraws, type PlaceboOptions } from "../bindings/placebo.js";
-import { placeboThreads, readAssignmentsFile } from "../bindings/placebo-node.js";
-import { wild, planWild, WILD_BYTES_PER_DRAW } from "../bindings/wild.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, type Fit } from "../bindings/estimators/feols.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { placebo, preparePlacebo, planPlaceboDraws, type PlaceboOptions } from "../bindings/inference/placebo.js";
+import { placeboThreads, readAssignmentsFile } from "../bindings/platform/placebo-node.js";
+import { wild, planWild, WILD_BYTES_PER_DRAW } from "../bindings/inference/wild.js";
 import { planSuiteDraws, SUITE_BYTES_PER_DRAW } from "../bindings/suite/run.js";
-import { checkCount, clampThreads, DRAW_MEMORY_LIMIT } from "../bindings/limits.js";
-import { OptionError, WasmMemoryError, DataReadError } from "../bindings/errors.js";
+import { checkCount, clampThreads, DRAW_MEMORY_LIMIT } from "../bindings/engine/limits.js";
+import { OptionError, WasmMemoryError, DataReadError } from "../bindings/base/errors.js";
 import { progressBar, progressLine } from "../cli/progress.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -3,8 +3,8 @@
 // and small spelling differences; unrelated names get no suggestion.
 import { describe, it, expect } from "vitest";
 import { closestName, resolveColumns } from "../bindings/io/select.js";
-import { Frame } from "../bindings/frame.js";
-import { ColumnError } from "../bindings/errors.js";
+import { Frame } from "../bindings/core/frame.js";
+import { ColumnError } from "../bindings/base/errors.js";
 
 const MPDTA = ["year", "countyreal", "lpop", "lemp", "first.treat", "treat"];
 

@@ -1,24 +1,24 @@
-// Randomization inference (bindings/placebo.ts, assembly/permute.ts, bindings/placebo-node.ts).
+// Randomization inference (bindings/inference/placebo.ts, assembly/permute.ts, bindings/platform/placebo-node.ts).
 //
 // Tolerances (stated once, never loosened per case):
 //   placebo coefficients vs fixest (200 replayed draws)   1e-8 relative; p-values exact
 //   both methods vs a plain feols refit per draw           1e-8 relative
 //   in-time placebos vs fixest's did_lead1 / did_lead2     coef 1e-8 relative, SE 1e-6 relative
-//   WASM generator vs bindings/rng.ts                      bit-identical
+//   WASM generator vs bindings/base/rng.ts                      bit-identical
 //   1 thread vs several threads                            bit-identical
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols, type Fit, type FeolsOptions } from "../bindings/feols.js";
-import type { Engine } from "../bindings/wasm.js";
-import { Rng } from "../bindings/rng.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, type Fit, type FeolsOptions } from "../bindings/estimators/feols.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { Rng } from "../bindings/base/rng.js";
 import {
   placebo, preparePlacebo, drawAssignments, drawAdoptionYears, pValues, type PlaceboKernels, type PlaceboOptions,
-} from "../bindings/placebo.js";
-import { placeboThreads } from "../bindings/placebo-node.js";
-import { OptionError } from "../bindings/errors.js";
+} from "../bindings/inference/placebo.js";
+import { placeboThreads } from "../bindings/platform/placebo-node.js";
+import { OptionError } from "../bindings/base/errors.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;

@@ -1,5 +1,5 @@
 // PSM-DiD (suite Table 6, column 3): the WASM kernels against their TypeScript references
-// (bindings/psm-ref.ts) on random data, matching invariants, and the whole pipeline against
+// (bindings/ref/psm.ts) on random data, matching invariants, and the whole pipeline against
 // R MatchIt 4.5.1 + fixest (tests/fixtures/reference/cbec_psm_matchit.json).
 //
 // Tolerances:
@@ -19,13 +19,13 @@ import { describe, it, expect, beforeAll, vi } from "vitest";
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import type { Engine } from "../bindings/wasm.js";
-import { logitFit, nnMatch, psmDid, smd, type MOrder, type PsmDidOptions } from "../bindings/psm.js";
-import { psmToJson } from "../bindings/psm-report.js";
-import { refLogitIrls, refNnMatch, refMatchWeights } from "../bindings/psm-ref.js";
-import { SampleError } from "../bindings/errors.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { logitFit, nnMatch, psmDid, smd, type MOrder, type PsmDidOptions } from "../bindings/psm/psm.js";
+import { psmToJson } from "../bindings/report/psm.js";
+import { refLogitIrls, refNnMatch, refMatchWeights } from "../bindings/ref/psm.js";
+import { SampleError } from "../bindings/base/errors.js";
 import { register } from "../cli/commands/psm.js";
 
 const COEF_REL = 1e-6;

@@ -2,7 +2,7 @@
 // ../shared/reference): their record type, loading, and the fixest call -> hdfe formula and
 // options. Tolerances stay at the top of each test file.
 import { readFileSync } from "node:fs";
-import type { FeolsOptions } from "../bindings/feols.js";
+import type { FeolsOptions } from "../bindings/estimators/feols.js";
 
 export const FIX = new URL("./fixtures/reference/", import.meta.url);
 

@@ -1,4 +1,4 @@
-// Tests of bindings/rng.ts and bindings/simulate.ts.
+// Tests of bindings/base/rng.ts and bindings/sim/simulate.ts.
 //
 // Tolerances (all checked on the default panel, seed 20250101, 1,900 firms):
 //   rows                      14,300 .. 15,300 (Table 2: N = 14,791); firms exactly 1,900; years 2011..2020
@@ -16,7 +16,7 @@
 //   mechanisms                Export DiD within 0.16 +- 0.05; Digitalisation and Agg DiD > 0
 //   time                      best of 3 runs of simulatePanel() after one warm-up < 200 ms
 import { describe, it, expect, beforeAll } from "vitest";
-import { Rng, SplitMix64, dlog, dexp, dpow } from "../bindings/rng.js";
+import { Rng, SplitMix64, dlog, dexp, dpow } from "../bindings/base/rng.js";
 import {
   simulatePanel,
   simulateChunks,
@@ -30,7 +30,7 @@ import {
   SIM_STRING_COLUMNS,
   type SimPanel,
   type SimColumns,
-} from "../bindings/simulate.js";
+} from "../bindings/sim/simulate.js";
 
 const TABLE2 = {
   N: 14791, FC: 0.227, Export: 0.681, Digitalisation: 5.867, Agg: 2.3, Zone: 0.834, Post: 0.297,

@@ -3,7 +3,7 @@
 // recurrence against the reflection formula. Tolerance: 1e-9 relative on the R values (quoted
 // to 10 significant digits) and the closed forms, 1e-13 relative between the two lgamma formulas.
 import { describe, it, expect } from "vitest";
-import { lgamma, pt, pval2, qt, pnorm, pchisq, pf } from "../bindings/stats.js";
+import { lgamma, pt, pval2, qt, pnorm, pchisq, pf } from "../bindings/base/stats.js";
 
 const R_REL = 1e-9;
 const FORMULA_REL = 1e-13;

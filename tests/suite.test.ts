@@ -9,13 +9,13 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import { simulatePanel } from "../bindings/simulate.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { simulatePanel } from "../bindings/sim/simulate.js";
 import { runSuite, type SuiteResult } from "../bindings/suite/run.js";
 import { DEFAULT_ROLES, parseRoles } from "../bindings/suite/roles.js";
-import { RolesError, NonConvergenceError } from "../bindings/errors.js";
-import type { Engine } from "../bindings/wasm.js";
+import { RolesError, NonConvergenceError } from "../bindings/base/errors.js";
+import type { Engine } from "../bindings/engine/wasm.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;

@@ -1,4 +1,4 @@
-// Wild cluster bootstrap (bindings/wild.ts, assembly/wild.ts) against a plain
+// Wild cluster bootstrap (bindings/inference/wild.ts, assembly/wild.ts) against a plain
 // implementation in this file: build each bootstrap sample y* = restricted fit + u .* v in
 // the original data and refit the whole model with feols (fixed effects and all).
 //
@@ -9,12 +9,12 @@
 //   SE / t on cbec vs feols clustered by city                    1e-10 relative
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadEngine } from "../bindings/node.js";
-import { readFile } from "../bindings/io/node.js";
-import { Frame } from "../bindings/frame.js";
-import { feols, type Fit, type FeolsOptions } from "../bindings/feols.js";
-import type { Engine } from "../bindings/wasm.js";
-import { Rng } from "../bindings/rng.js";
-import { wild, TIE_REL, type WildOptions } from "../bindings/wild.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, type Fit, type FeolsOptions } from "../bindings/estimators/feols.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { Rng } from "../bindings/base/rng.js";
+import { wild, TIE_REL, type WildOptions } from "../bindings/inference/wild.js";
 
 const T_TOL = 1e-10;
 const FIX = new URL("./fixtures/reference/", import.meta.url);

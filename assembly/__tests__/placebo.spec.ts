@@ -1,5 +1,5 @@
 // Kernel-level tests of assembly/permute.ts and assembly/wild.ts (as-pect): the seeded
-// generator against values printed by bindings/rng.ts, tiny exact cases, status codes.
+// generator against values printed by bindings/base/rng.ts, tiny exact cases, status codes.
 // The numerical comparisons against feols refits live in tests/placebo.test.ts and
 // tests/wild.test.ts.
 import {
@@ -12,7 +12,7 @@ import { OK, BAD_ARGUMENT } from "../status";
 import { f64s, i32s } from "./arrays";
 
 describe("seeded generator", () => {
-  it("Rng(1).fork(0) gives the numbers bindings/rng.ts prints", () => {
+  it("Rng(1).fork(0) gives the numbers bindings/base/rng.ts prints", () => {
     rngSeedFork(0, 1, 0);
     expect(rngNextU32()).toBe(609545561);
     expect(rngNextU32()).toBe(2442004319);

@@ -8,10 +8,10 @@
 // V the variance of the two-way demeaned treatment (Theorem 1). Always-treated units form a group
 // with Dk = 1: they only enter as controls in "later vs always treated" comparisons. The weights
 // sum to one and sum_s w_s beta_s is the TWFE coefficient (an identity, tested to 1e-10).
-import type { Engine } from "../wasm.js";
-import type { Frame } from "../frame.js";
-import { feols } from "../feols.js";
-import { SampleError } from "../errors.js";
+import type { Engine } from "../engine/wasm.js";
+import type { Frame } from "../core/frame.js";
+import { feols } from "../estimators/feols.js";
+import { SampleError } from "../base/errors.js";
 import { preparePanel, type PanelRoles } from "./panel.js";
 import { panelFrame, q } from "./twfe.js";
 

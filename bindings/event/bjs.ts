@@ -18,11 +18,11 @@
 // Pre-trend test (the paper's Test 1): on Omega_0 only, add dummies for the K periods before
 // treatment of eventually treated units to the same FE model and test them jointly (cluster-robust
 // Wald; chi-square and F with the fit's df).
-import type { Engine } from "../wasm.js";
-import type { Frame } from "../frame.js";
-import { feols, type Fit } from "../feols.js";
-import { OptionError, SampleError } from "../errors.js";
-import { qnorm, pnorm, invSPD } from "../stats.js";
+import type { Engine } from "../engine/wasm.js";
+import type { Frame } from "../core/frame.js";
+import { feols, type Fit } from "../estimators/feols.js";
+import { OptionError, SampleError } from "../base/errors.js";
+import { qnorm, pnorm, invSPD } from "../base/stats.js";
 import { preparePanel, treated, type Panel, type PanelRoles } from "./panel.js";
 import { panelFrame, q, NEVER_REL, type EventPoint } from "./twfe.js";
 import { waldTest, type WaldTest } from "./wald.js";

@@ -9,15 +9,18 @@
 // panel (units not observed in every period are dropped), analytic SEs from the influence
 // functions (V = IF'IF / n), and uniform confidence bands from a multiplier bootstrap (1000
 // draws, Rademacher weights as BMisc::multiplier_bootstrap, or Mammen's two-point weights),
-// seeded with bindings/rng.ts. Without covariates the three estimators are the same 2x2 DiD.
+// seeded with bindings/base/rng.ts. Without covariates the three estimators are the same 2x2 DiD.
 // Covariates enter through their base-period values, as `did` does for balanced panels.
 //
 // `panel: "unbalanced"` is an extension: each 2x2 uses the units observed in both periods (it is
 // not `did`'s allow_unbalanced_panel, which switches to repeated cross-section estimators).
-import type { Frame } from "../frame.js";
-import { OptionError, SampleError } from "../errors.js";
-import { Rng } from "../rng.js";
-import { pchisq, qnorm } from "../stats.js";
+//
+// Why one long file: att_gt, the 2x2 estimators and their influence functions, aggte and the
+// multiplier bootstrap are one estimator whose intermediate records pass between the steps.
+import type { Frame } from "../core/frame.js";
+import { OptionError, SampleError } from "../base/errors.js";
+import { Rng } from "../base/rng.js";
+import { pchisq, qnorm } from "../base/stats.js";
 import { preparePanel, type Panel, type PanelRoles } from "./panel.js";
 import { crossprod, invOrThrow, matVec, logitFit, quantileType1 } from "./linalg.js";
 import { pinvSym } from "./wald.js";

@@ -16,4 +16,3 @@ export {
   runEventSuite, sunabEventStudy, type EventSuiteRoles, type EventSuiteResult, type OverlayPoint, type EventMethod,
   type SunabSuiteResult,
 } from "./suite.js";
-export { eventSuiteToJson } from "./report.js";

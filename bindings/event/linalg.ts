@@ -1,6 +1,6 @@
 // Small dense helpers for the event-study estimators (k x k systems with k = a few covariates).
-import { invSPD } from "../stats.js";
-import { SampleError } from "../errors.js";
+import { invSPD } from "../base/stats.js";
+import { SampleError } from "../base/errors.js";
 
 /** X'WX (k x k) of row-major-by-column X: cols[j][i], optional row weights. */
 export function crossprod(cols: Float64Array[], w: Float64Array | null, rows?: Uint8Array): Float64Array {

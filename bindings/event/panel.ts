@@ -11,8 +11,8 @@
 // caller chooses a rule (cohortRule "first": the value on its first observed row; "earliest": its
 // earliest adoption year; "drop": leave such units out); the units so timed or dropped are counted
 // in a warning. Treatment is absorbing from the cohort on.
-import type { Frame } from "../frame.js";
-import { ColumnError, OptionError, PanelError, SampleError } from "../errors.js";
+import type { Frame } from "../core/frame.js";
+import { ColumnError, OptionError, PanelError, SampleError } from "../base/errors.js";
 
 export interface PanelRoles {
   outcome: string;

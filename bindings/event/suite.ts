@@ -1,9 +1,9 @@
 // Every event-study estimator on one panel and one horizon grid, for an overlay figure
 // (TWFE event study, Sun & Abraham, Callaway & Sant'Anna, Borusyak-Jaravel-Spiess) plus the
 // Goodman-Bacon table of the static TWFE DiD. Two phases: numbers here, rendering elsewhere.
-import type { Engine } from "../wasm.js";
-import type { Frame } from "../frame.js";
-import { feols, type Fit } from "../feols.js";
+import type { Engine } from "../engine/wasm.js";
+import type { Frame } from "../core/frame.js";
+import { feols, type Fit } from "../estimators/feols.js";
 import { preparePanel, type PanelRoles } from "./panel.js";
 import { eventStudy, panelFrame, q, type EventStudyResult, type EventPoint } from "./twfe.js";
 import { sunabAggregate, type SunabAggregation } from "./sunab.js";

@@ -1,10 +1,10 @@
 // Two-way fixed-effects event study (fixest: feols(y ~ i(rel, ref = c(-1, -1000)) + X | unit + time)):
 // the coefficient path with confidence intervals at any level and a joint pre-trend Wald test.
-import type { Engine } from "../wasm.js";
-import { Frame, type PlainColumn } from "../frame.js";
-import { feols, type Fit } from "../feols.js";
-import type { FixefRm } from "../sample.js";
-import { OptionError, SampleError } from "../errors.js";
+import type { Engine } from "../engine/wasm.js";
+import { Frame, type PlainColumn } from "../core/frame.js";
+import { feols, type Fit } from "../estimators/feols.js";
+import type { FixefRm } from "../core/sample.js";
+import { OptionError, SampleError } from "../base/errors.js";
 import { preparePanel, isNever, type Panel, type PanelRoles } from "./panel.js";
 import { waldTest, type WaldTest } from "./wald.js";
 

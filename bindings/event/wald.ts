@@ -1,5 +1,5 @@
 // Joint Wald tests of a subset of coefficients: chi-square and F versions.
-import { invSPD, eigenSym, pchisq, pf } from "../stats.js";
+import { invSPD, eigenSym, pchisq, pf } from "../base/stats.js";
 
 export interface WaldTest {
   /** coefficient names tested (jointly zero) */

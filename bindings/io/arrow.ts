@@ -1,7 +1,7 @@
 // Arrow IPC (file or stream format; .arrow / .feather v2 / .ipc) reading and writing. Browser-safe.
 
 import { compressionRegistry, tableFromIPC, tableToIPC, type Table } from "apache-arrow";
-import { DataReadError } from "../errors.js";
+import { DataReadError } from "../base/errors.js";
 import { lz4FrameDecode } from "./lz4.js";
 import { resolveColumns } from "./select.js";
 import { applyTextConvention } from "./text.js";

@@ -2,9 +2,9 @@
 // int32 codes. Browser-safe.
 
 import { makeVector, Type, type Data, type DataType, type Table } from "apache-arrow";
-import { ColumnError } from "../errors.js";
+import { ColumnError } from "../base/errors.js";
 import { resolveColumns } from "./select.js";
-import { inexactBigInt } from "./text.js";
+import { inexactBigInt } from "./int64.js";
 
 
 function chunksOf(table: Table, name: string): Data<DataType>[] {

@@ -21,9 +21,12 @@
 //   a string column. To be able to turn a numeric-looking column into strings exactly, numbers
 //   whose text is not what String(value) gives back ("007", "1.50", "1e3") keep their raw bytes
 //   in a small side arena.
+//
+// Why one long file: the byte-level state machine, type inference, encoding detection and the
+// column builders share one chunk loop's state; split, they would pass that state around.
 
 import type { Table, Data, DataType } from "apache-arrow";
-import { ColumnError, DataReadError, OptionError } from "../errors.js";
+import { ColumnError, DataReadError, OptionError } from "../base/errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
 import type { ColumnReport, ReadReport } from "./report.js";
 import { resolveColumns } from "./select.js";

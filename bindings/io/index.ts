@@ -1,7 +1,7 @@
 // Format-independent entry points. Browser-safe (no `node:` imports): node.ts adds file access.
 
 import { Type, type DataType, type Table } from "apache-arrow";
-import { DataReadError, OptionError } from "../errors.js";
+import { DataReadError, OptionError } from "../base/errors.js";
 import { readArrowIpc, writeArrowIpc } from "./arrow.js";
 import { numericColumn } from "./columns.js";
 import { NOTE_KEY } from "./build.js";

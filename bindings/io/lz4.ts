@@ -2,7 +2,7 @@
 // LZ4-compressed Arrow IPC buffers: pyarrow's and R arrow's write_feather() compress with LZ4 by
 // default. Decode only; checksums are skipped, not verified. Browser-safe.
 
-import { DataReadError } from "../errors.js";
+import { DataReadError } from "../base/errors.js";
 
 const MAGIC = 0x184d2204;
 

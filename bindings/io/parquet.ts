@@ -4,11 +4,12 @@
 import { parquetMetadata, parquetRead, parquetSchema, type ColumnData, type FileMetaData, type SchemaElement } from "hyparquet";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { Type, type Data, type DataType, type Table } from "apache-arrow";
-import { ColumnError, DataReadError } from "../errors.js";
+import { ColumnError, DataReadError } from "../base/errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "./build.js";
 import { codesColumn, numericColumn } from "./columns.js";
 import { resolveColumns } from "./select.js";
-import { bigIntNote, inexactBigInt } from "./text.js";
+import { bigIntNote } from "./text.js";
+import { inexactBigInt } from "./int64.js";
 
 export interface ParquetReadOptions {
   /** Keep only these columns, in this order (only these are decoded). */

@@ -1,7 +1,7 @@
 // Column selection shared by the readers: resolve requested names, or throw a ColumnError that
 // lists what is missing, what exists, and the closest existing name. Browser-safe.
 
-import { ColumnError } from "../errors.js";
+import { ColumnError } from "../base/errors.js";
 
 function editDistance(a: string, b: string): number {
   const m = a.length;

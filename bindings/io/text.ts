@@ -8,8 +8,7 @@ import { RecordBatch, Schema, Field, Struct, Table, Type, makeData, vectorFromAr
 import { codesColumn } from "./columns.js";
 import { dictData, noteMetadata } from "./build.js";
 import { resolveColumns } from "./select.js";
-
-const MAX_SAFE_INT = Number.MAX_SAFE_INTEGER;
+import { inexactBigInt } from "./int64.js";
 
 /** The read-report note of a column read as text because of integers a double cannot hold. */
 export function bigIntNote(count: number): string {
@@ -19,12 +18,6 @@ export function bigIntNote(count: number): string {
   );
 }
 
-/** Would reading the integer v as a double change it? */
-export function inexactBigInt(v: bigint): boolean {
-  const x = Number(v);
-  if (x <= MAX_SAFE_INT && x >= -MAX_SAFE_INT) return false;
-  return BigInt(x) !== v;
-}
 
 function isValid(d: Data<DataType>, i: number): boolean {
   const bm = d.nullBitmap;

@@ -1,6 +1,9 @@
 // Table renderers: RegressionTable / DataTable -> Markdown, LaTeX, CSV, HTML or text.
 // Regression tables are laid out once (layoutRegression: a format-neutral grid, as fixest's
 // etable) and then written by one small function per format. Pure, browser-safe.
+//
+// Why one long file: one layout and one small writer per format (Markdown, LaTeX, CSV, HTML,
+// text) over the same grid.
 import type { DataTable, ModelColumn, RegressionTable, ReportTable } from "./types.js";
 import {
   STARS_LEGEND,

@@ -1,6 +1,6 @@
 // Columns the suite derives from the roles of a panel: shifted DiD terms for in-time
 // placebos, relative event time, Sun-Abraham cohort codes.
-import type { Frame } from "../frame.js";
+import type { Frame } from "../core/frame.js";
 
 export interface TimingRoles {
   /** 1 if the unit's location is ever treated */

@@ -1,11 +1,11 @@
 // Sections of the suite contributed by other modules: PSM-DiD (Table 6 col. 3), the
 // in-space placebo (Table 7, Figure 2) and the robust staggered-DiD estimators.
-import type { SuiteExtension, SuiteContext } from "./run.js";
+import type { SuiteExtension, SuiteContext } from "./context.js";
 import type { ReportSection, RegressionTable, DataTable, HistogramPlot, EventPlot, ScatterPlot, CoefSeries } from "../report/types.js";
-import { psmDid } from "../psm.js";
-import { placebo } from "../placebo.js";
+import { psmDid } from "../psm/psm.js";
+import { placebo } from "../inference/placebo.js";
 import { runEventSuite } from "../event/index.js";
-import { RolesError } from "../errors.js";
+import { RolesError } from "../base/errors.js";
 import { PAPER } from "./published.js";
 import { formatPValue } from "../report/format.js";
 
@@ -78,7 +78,7 @@ export function psmSection(ctx: SuiteContext): SectionOut {
 
 /** Table 7 and Figure 2: in-space placebo. Adoption years are permuted across cities
  * (the multiset of years, never-treated included, is kept) and the baseline is
- * re-estimated by Frisch-Waugh-Lovell without refitting (bindings/placebo.ts). */
+ * re-estimated by Frisch-Waugh-Lovell without refitting (bindings/inference/placebo.ts). */
 export function placeboSection(ctx: SuiteContext): SectionOut {
   const { eng, roles, opts, baseline } = ctx;
   if (opts.draws <= 0) throw new RolesError("placebo skipped: --draws 0");

@@ -1,8 +1,8 @@
 // Roles: which column of a user's panel plays which part in the study's model suite.
 // roles.json maps role -> column name; missing optional roles skip the tables that need
 // them, with a printed reason.
-import { RolesError } from "../errors.js";
-import type { Frame } from "../frame.js";
+import { RolesError } from "../base/errors.js";
+import type { Frame } from "../core/frame.js";
 
 export interface SplitRole {
   /** table label, e.g. "Region" */

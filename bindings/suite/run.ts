@@ -2,64 +2,22 @@
 // Each section estimates its models, extracts numbers into neutral report structures
 // (bindings/report/types.ts) and records every number in `results`. A section that cannot
 // run (missing role or column, too few rows) is kept with the reason and the rest go on.
-import type { Engine } from "../wasm.js";
-import { Frame } from "../frame.js";
-import { feols, withVcov, type Fit, type FeolsOptions } from "../feols.js";
-import { HdfeError, RolesError } from "../errors.js";
-import type { SscName } from "../vcov.js";
-import type { FixefRm } from "../sample.js";
+import type { Engine } from "../engine/wasm.js";
+import { Frame } from "../core/frame.js";
+import { feols, withVcov, type Fit, type FeolsOptions } from "../estimators/feols.js";
+import { HdfeError, RolesError } from "../base/errors.js";
 import { shiftedDid, relativeTime, adoptionVaries } from "./derive.js";
 import { type Roles, missingColumns } from "./roles.js";
 import { PAPER } from "./published.js";
-import { checkPanel } from "../panel.js";
-import { checkCount } from "../limits.js";
-import { planPlaceboDraws } from "../placebo.js";
-import { pf, pchisq, invSPD } from "../stats.js";
+import { checkPanel } from "../core/panel.js";
+import { checkCount } from "../engine/limits.js";
+import { planPlaceboDraws } from "../inference/placebo.js";
+import { pf, pchisq, invSPD } from "../base/stats.js";
+import type { SuiteOptions, SuiteContext, SuiteExtension } from "./context.js";
+import { suiteExtensions } from "./extensions.js";
 import type { Report, ReportSection, RegressionTable, DataTable, ModelColumn, CoefCell, EventPlot } from "../report/types.js";
 
-export interface SuiteOptions {
-  /** vcov of every model (default: clustered by the unit, e.g. firm) */
-  vcov?: string;
-  ssc?: SscName;
-  /** default "singleton": iterative removal, as reghdfe/pyfixest; "none" = fixest's default */
-  fixefRm?: FixefRm;
-  /** FE projection limits of every model (feols' fixefTol / fixefIter) */
-  fixefTol?: number;
-  fixefIter?: number;
-  /** in-space placebo draws (Table 7); 0 skips the placebo; planned with planSuiteDraws */
-  draws?: number;
-  /** bound on the placebo draws' memory (bytes, default 1 GiB; bindings/limits.ts) */
-  memoryLimit?: number;
-  seed?: number;
-  /** confidence level of the event-study intervals (the paper uses 90%) */
-  eventLevel?: number;
-  /** progress messages for long steps */
-  onProgress?: (step: string, done?: number, total?: number) => void;
-  /** keep duplicated (unit, time) pairs instead of stopping with a PanelError */
-  allowDuplicates?: boolean;
-  /** optional sections provided by other modules (placebo, PSM, robust event studies) */
-  extraSections?: SuiteExtension[];
-}
-
-/** A section computed by another module on the prepared frame and the baseline fit. */
-export interface SuiteExtension {
-  id: string;
-  title: string;
-  /** where to insert it: after the section with this id */
-  after: string;
-  run: (ctx: SuiteContext) => Promise<ReportSection & { results: Record<string, unknown> }> | (ReportSection & { results: Record<string, unknown> });
-}
-
-export interface SuiteContext {
-  eng: Engine;
-  frame: Frame;
-  roles: Roles & { did: string; zone: string };
-  opts: Required<Pick<SuiteOptions, "vcov" | "ssc" | "fixefRm" | "draws" | "seed" | "eventLevel">>;
-  /** Table 3 column (2): outcome ~ did + controls | unit + time */
-  baseline: Fit;
-  baselineFormula: string;
-  progress: (step: string, done?: number, total?: number) => void;
-}
+export type { SuiteOptions, SuiteExtension, SuiteContext } from "./context.js";
 
 export interface SuiteResult {
   report: Report;
@@ -217,6 +175,7 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
   const sections: ReportSection[] = [];
   const did = roles.did;
   const labels = { [did]: "Zone x Post" };
+  const env: SuiteEnv = { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels, baseline: null, baselineFormula: "" };
 
   const section = async (id: string, title: string, fn: () => Promise<Omit<ReportSection, "id" | "title">> | Omit<ReportSection, "id" | "title">) => {
     const t0 = performance.now();
@@ -233,7 +192,146 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
   };
 
   // ---- Table 2: descriptive statistics
-  await section("table2", "Table 2. Descriptive statistics", () => {
+  await section("table2", "Table 2. Descriptive statistics", () => table2Section(env));
+
+  // ---- Table 3: baseline
+  await section("table3", "Table 3. Baseline: pilot zones and financial constraints", () => table3Section(env));
+  const { baseline, baselineFormula } = env;
+  if (!baseline) {
+    // the baseline's own error (e.g. NonConvergenceError, exit 7), said to be the baseline's
+    if (env.baselineError instanceof HdfeError) {
+      env.baselineError.message = `the baseline model (Table 3, column 2) could not be estimated: ${env.baselineError.message}`;
+      throw env.baselineError;
+    }
+    throw new RolesError("the baseline model (Table 3, column 2) could not be estimated; see the Table 3 section", { table3: results.table3 });
+  }
+  const base = baseline as Fit;
+  env.base = base;
+
+  // ---- Table 4: alternative outcomes
+  const outcomeTable = (id: string, title: string, outcomes: string[], pubs: { estimate: number; se: number }[] | undefined) =>
+    section(id, title, () => {
+      if (!outcomes.length) throw new RolesError(`no outcomes listed for ${title}`);
+      const cols: ModelColumn[] = [];
+      const rec: Record<string, unknown>[] = [];
+      const skipped: string[] = [];
+      outcomes.forEach((o, j) => {
+        if (!frame.has(o)) {
+          skipped.push(`${o}: not in the panel`);
+          cols.push({ label: `(${j + 1})`, header: o, coefs: {}, stats: {}, skipped: "column not in the panel" });
+          return;
+        }
+        const fit = feols(eng, frame, `${o} ~ ${did} + ${ctl} | ${fe2}`, fopts);
+        const c = column(fit, `(${j + 1})`, [did], feRows(false, false), o);
+        if (pubs?.[j]) c.published = { coef: did, estimate: pubs[j].estimate, se: pubs[j].se };
+        cols.push(c);
+        rec.push({ outcome: o, ...fitRecord(fit) });
+      });
+      results[id] = rec;
+      const t: RegressionTable = { kind: "regression", id, title, rows: [did], labels, columns: cols, notes: [STARS_NOTE, `Controls: ${roles.controls.join(", ")}. ${base.vcovLabel}.`, ...skipped] };
+      return { text: [], tables: [t], figures: [] };
+    });
+  await outcomeTable("table4", "Table 4. Alternative measures of financial constraints", roles.altOutcomes ?? [], PAPER.table4);
+
+  // ---- Table 5: more controls step by step
+  await section("table5", "Table 5. Additional firm and city controls", () => table5Section(env));
+
+  // ---- Table 6: in-time placebos and confounding policies (PSM column added by its module)
+  await section("table6", "Table 6. Robustness: in-time placebos and confounding policies", () => table6Section(env));
+
+  // ---- Figure 1: TWFE event study
+  await section("figure1", "Figure 1. Event study (TWFE, leads and lags)", () => figure1Section(env));
+
+  // ---- Table 8: heterogeneity
+  await section("table8", "Table 8. Heterogeneity", () => table8Section(env));
+
+  // ---- Table 9: mechanisms
+  await outcomeTable("table9", "Table 9. Mechanisms", roles.mechanisms ?? [], PAPER.table9);
+
+  // ---- extensions (placebo, PSM, robust event studies)
+  const ctx: SuiteContext = { eng, frame, roles, opts, baseline: base, baselineFormula, progress };
+  const extensions = [...(options.extensions === false ? [] : suiteExtensions()), ...(options.extraSections ?? [])];
+  for (const ext of extensions) await runExtension(ext, ctx, sections, results, timings);
+
+  const conventions = [...suiteConventions(base, roles.city, opts), ...prep.notes];
+  results.timings = timings;
+  const report: Report = {
+    title: "Rerun: cross-border e-commerce pilot zones and firms' financial constraints",
+    subtitle: PAPER.citation,
+    conventions,
+    sections,
+    footer: [],
+  };
+  return { report, results, timings };
+}
+
+/** One extension section run on the prepared context, inserted after the section it names (a skip keeps the reason). */
+async function runExtension(
+  ext: SuiteExtension, ctx: SuiteContext, sections: ReportSection[], results: Record<string, unknown>, timings: Record<string, number>,
+): Promise<void> {
+  const { progress } = ctx;
+  const t0 = performance.now();
+  progress(ext.title);
+  let sec: ReportSection;
+  try {
+    const out = await ext.run(ctx);
+    const { results: r, ...rest } = out;
+    results[ext.id] = r;
+    sec = rest;
+  } catch (e) {
+    if (!(e instanceof HdfeError)) throw e;
+    const reason = `${e.name}: ${e.message}`;
+    sec = { id: ext.id, title: ext.title, text: [], tables: [], figures: [], skipped: reason };
+    results[ext.id] = { skipped: reason };
+  }
+  const at = sections.findIndex((s) => s.id === ext.after);
+  sections.splice(at < 0 ? sections.length : at + 1, 0, sec);
+  timings[ext.id] = (performance.now() - t0) / 1000;
+}
+
+/** The report's statement of its conventions (variance, singletons, missing rows, levels, draws). */
+function suiteConventions(base: Fit, city: string, opts: SuiteContext["opts"]): string[] {
+  return [
+    `Standard errors: ${base.vcovLabel} (the paper says only "robust"; Table 3 also reports heteroskedasticity-robust and ${city}-clustered SEs).`,
+    `Small-sample correction: ${base.sscLabel}.`,
+    opts.fixefRm === "singleton"
+      ? "Fixed-effect singletons removed iteratively before estimation (reghdfe / pyfixest convention; fixest keeps them by default)."
+      : "Fixed-effect singletons kept (fixest's default).",
+    `Rows with a missing value in any variable of a model are removed model by model; the baseline removed ${base.removed.na} (${Object.entries(base.removed.naByColumn).map(([c, n]) => `${c}: ${n}`).join(", ") || "none"}) and ${base.removed.singletons} singletons.`,
+    `Event-study intervals at ${Math.round(opts.eventLevel * 100)}%; all other intervals at 95%.`,
+    `Placebo draws: ${opts.draws}, seed ${opts.seed}.`,
+  ];
+}
+
+/** What every section of the suite works from (runSuite builds it once). */
+interface SuiteEnv {
+  eng: Engine;
+  frame: Frame;
+  roles: SuiteContext["roles"];
+  opts: SuiteContext["opts"];
+  fopts: FeolsOptions;
+  /** "unit + time" */
+  fe2: string;
+  /** the controls joined with " + " */
+  ctl: string;
+  feRows: (city: boolean, trend: boolean) => Record<string, string>;
+  /** every number of the run, by section id */
+  results: Record<string, unknown>;
+  did: string;
+  labels: Record<string, string>;
+  /** Table 3 column (2), once Table 3 has run */
+  baseline: Fit | null;
+  baselineFormula: string;
+  /** why column (2) could not be estimated, when it could not */
+  baselineError?: unknown;
+  base?: Fit;
+}
+
+type SectionBody = Omit<ReportSection, "id" | "title">;
+
+/** Table 2: descriptive statistics. */
+function table2Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
+  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
     const vars: [string, string][] = [
       [roles.outcome, "FC"],
       ...(roles.mechanisms ?? []).map((m): [string, string] => [m, m]),
@@ -270,13 +368,11 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
       notes: [`Paper: N = ${PAPER.table2.N.toLocaleString("en-US")} firm-years. "Post" is reported as the DiD term Zone x Post.`],
     };
     return { text: [`${frame.nrows.toLocaleString("en-US")} rows in the panel.`], tables: [t], figures: [] };
-  });
+}
 
-  // ---- Table 3: baseline
-  let baseline: Fit | null = null;
-  let baselineFormula = "";
-  let baselineError: unknown = null;
-  await section("table3", "Table 3. Baseline: pilot zones and financial constraints", () => {
+/** Table 3: the baseline (sets env.baseline, column 2). */
+function table3Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
+  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
     const specs: { f: string; city: boolean; trend: boolean }[] = [
       { f: `${roles.outcome} ~ ${did} | ${fe2}`, city: false, trend: false },
       { f: `${roles.outcome} ~ ${did} + ${ctl} | ${fe2}`, city: false, trend: false },
@@ -292,14 +388,14 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
       } catch (e) {
         // a column that cannot be estimated (e.g. not converged) stays in the table with the reason
         if (!(e instanceof HdfeError)) throw e;
-        if (j === 1) baselineError = e;
+        if (j === 1) env.baselineError = e;
         cols.push({ label: `(${j + 1})`, header: roles.outcome, coefs: {}, stats: {}, skipped: e.message });
         rec.push({ formula: s.f, skipped: e.message });
         return;
       }
       if (j === 1) {
-        baseline = fit;
-        baselineFormula = s.f;
+        env.baseline = fit;
+        env.baselineFormula = s.f;
       }
       const c = column(fit, `(${j + 1})`, [did, ...roles.controls], feRows(s.city, s.trend), roles.outcome);
       const pub = PAPER.table3[j];
@@ -326,47 +422,15 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
       rows: [did, ...roles.controls],
       labels,
       columns: cols,
-      notes: [STARS_NOTE, ...(baseline ? [`${(baseline as Fit).vcovLabel}; ${(baseline as Fit).sscLabel}.`] : []), "Rows 'SE hetero' and 'SE cluster' give the Zone x Post SE under the other conventions."],
+      notes: [STARS_NOTE, ...(env.baseline ? [`${env.baseline.vcovLabel}; ${env.baseline.sscLabel}.`] : []), "Rows 'SE hetero' and 'SE cluster' give the Zone x Post SE under the other conventions."],
     };
     return { text: [], tables: [t], figures: [] };
-  });
-  if (!baseline) {
-    // the baseline's own error (e.g. NonConvergenceError, exit 7), said to be the baseline's
-    if (baselineError instanceof HdfeError) {
-      baselineError.message = `the baseline model (Table 3, column 2) could not be estimated: ${baselineError.message}`;
-      throw baselineError;
-    }
-    throw new RolesError("the baseline model (Table 3, column 2) could not be estimated; see the Table 3 section", { table3: results.table3 });
-  }
-  const base = baseline as Fit;
+}
 
-  // ---- Table 4: alternative outcomes
-  const outcomeTable = (id: string, title: string, outcomes: string[], pubs: { estimate: number; se: number }[] | undefined) =>
-    section(id, title, () => {
-      if (!outcomes.length) throw new RolesError(`no outcomes listed for ${title}`);
-      const cols: ModelColumn[] = [];
-      const rec: Record<string, unknown>[] = [];
-      const skipped: string[] = [];
-      outcomes.forEach((o, j) => {
-        if (!frame.has(o)) {
-          skipped.push(`${o}: not in the panel`);
-          cols.push({ label: `(${j + 1})`, header: o, coefs: {}, stats: {}, skipped: "column not in the panel" });
-          return;
-        }
-        const fit = feols(eng, frame, `${o} ~ ${did} + ${ctl} | ${fe2}`, fopts);
-        const c = column(fit, `(${j + 1})`, [did], feRows(false, false), o);
-        if (pubs?.[j]) c.published = { coef: did, estimate: pubs[j].estimate, se: pubs[j].se };
-        cols.push(c);
-        rec.push({ outcome: o, ...fitRecord(fit) });
-      });
-      results[id] = rec;
-      const t: RegressionTable = { kind: "regression", id, title, rows: [did], labels, columns: cols, notes: [STARS_NOTE, `Controls: ${roles.controls.join(", ")}. ${base.vcovLabel}.`, ...skipped] };
-      return { text: [], tables: [t], figures: [] };
-    });
-  await outcomeTable("table4", "Table 4. Alternative measures of financial constraints", roles.altOutcomes ?? [], PAPER.table4);
-
-  // ---- Table 5: more controls step by step
-  await section("table5", "Table 5. Additional firm and city controls", () => {
+/** Table 5: more controls step by step. */
+function table5Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
+  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const base = env.base!;
     const extra = [...(roles.extraFirmControls ?? []), ...(roles.extraCityControls ?? [])].filter((c) => frame.has(c));
     if (!extra.length) throw new RolesError("no extra controls (extraFirmControls / extraCityControls) found in the panel");
     const steps: string[][] = [];
@@ -386,10 +450,12 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
     });
     results.table5 = rec;
     return { text: [], tables: [{ kind: "regression", id: "table5", title: "Table 5. Additional controls", rows: [did, ...extra], labels, columns: cols, notes: [STARS_NOTE, `${base.vcovLabel}.`] }], figures: [] };
-  });
+}
 
-  // ---- Table 6: in-time placebos and confounding policies (PSM column added by its module)
-  await section("table6", "Table 6. Robustness: in-time placebos and confounding policies", () => {
+/** Table 6: in-time placebos and confounding policies. */
+function table6Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
+  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const base = env.base!;
     const cols: ModelColumn[] = [];
     const rec: Record<string, unknown> = {};
     for (const k of [1, 2]) {
@@ -418,10 +484,12 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
       tables: [{ kind: "regression", id: "table6", title: "Table 6. In-time placebos and confounding policies", rows: [did, ...pol], labels: { ...labels, [roles.smartPost ?? ""]: "Smart city x Post", [roles.innovPost ?? ""]: "Innovative city x Post" }, columns: cols, notes: [STARS_NOTE, `${base.vcovLabel}.`] }],
       figures: [],
     };
-  });
+}
 
-  // ---- Figure 1: TWFE event study
-  await section("figure1", "Figure 1. Event study (TWFE, leads and lags)", () => {
+/** Figure 1: the TWFE event study. */
+function figure1Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
+  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const base = env.base!;
     const rel = relativeTime(frame, { zone: roles.zone, year: roles.time, adopt: roles.adopt });
     const f2 = frame.withColumn("rel", rel);
     const fit = feols(eng, f2, `${roles.outcome} ~ i(rel, ref = c(-1, -1000)) + ${ctl} | ${fe2}`, { ...fopts, level: opts.eventLevel });
@@ -476,10 +544,12 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
       timingNote,
     ];
     return { text, tables: [t], figures: [plot] };
-  });
+}
 
-  // ---- Table 8: heterogeneity
-  await section("table8", "Table 8. Heterogeneity", () => {
+/** Table 8: heterogeneity. */
+function table8Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
+  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const base = env.base!;
     const splits = (roles.splits ?? []).filter((s) => frame.has(s.column));
     if (!splits.length) throw new RolesError("no split columns (roles.splits) found in the panel");
     const tables: RegressionTable[] = [];
@@ -517,51 +587,4 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
     }
     results.table8 = rec;
     return { text: skippedNotes, tables, figures: [] };
-  });
-
-  // ---- Table 9: mechanisms
-  await outcomeTable("table9", "Table 9. Mechanisms", roles.mechanisms ?? [], PAPER.table9);
-
-  // ---- extensions (placebo, PSM, robust event studies)
-  const ctx: SuiteContext = { eng, frame, roles, opts, baseline: base, baselineFormula, progress };
-  for (const ext of options.extraSections ?? []) {
-    const t0 = performance.now();
-    progress(ext.title);
-    let sec: ReportSection;
-    try {
-      const out = await ext.run(ctx);
-      const { results: r, ...rest } = out;
-      results[ext.id] = r;
-      sec = rest;
-    } catch (e) {
-      if (!(e instanceof HdfeError)) throw e;
-      const reason = `${e.name}: ${e.message}`;
-      sec = { id: ext.id, title: ext.title, text: [], tables: [], figures: [], skipped: reason };
-      results[ext.id] = { skipped: reason };
-    }
-    const at = sections.findIndex((s) => s.id === ext.after);
-    sections.splice(at < 0 ? sections.length : at + 1, 0, sec);
-    timings[ext.id] = (performance.now() - t0) / 1000;
-  }
-
-  const conventions = [
-    `Standard errors: ${base.vcovLabel} (the paper says only "robust"; Table 3 also reports heteroskedasticity-robust and ${roles.city}-clustered SEs).`,
-    `Small-sample correction: ${base.sscLabel}.`,
-    opts.fixefRm === "singleton"
-      ? "Fixed-effect singletons removed iteratively before estimation (reghdfe / pyfixest convention; fixest keeps them by default)."
-      : "Fixed-effect singletons kept (fixest's default).",
-    `Rows with a missing value in any variable of a model are removed model by model; the baseline removed ${base.removed.na} (${Object.entries(base.removed.naByColumn).map(([c, n]) => `${c}: ${n}`).join(", ") || "none"}) and ${base.removed.singletons} singletons.`,
-    `Event-study intervals at ${Math.round(opts.eventLevel * 100)}%; all other intervals at 95%.`,
-    `Placebo draws: ${opts.draws}, seed ${opts.seed}.`,
-    ...prep.notes,
-  ];
-  results.timings = timings;
-  const report: Report = {
-    title: "Rerun: cross-border e-commerce pilot zones and firms' financial constraints",
-    subtitle: PAPER.citation,
-    conventions,
-    sections,
-    footer: [],
-  };
-  return { report, results, timings };
 }

@@ -1,4 +1,4 @@
-// hdfe bench: the standard benchmark set on generated panels (bench/gen.ts):
+// hdfe bench: the standard benchmark set on generated panels (bindings/sim/bench-panel.ts):
 //   y ~ treat + x1..x8 | firm + year [+ city], firm-clustered standard errors,
 // timed in a fresh child process per case (so that each case's peak RSS is its own), with
 // R fixest (single thread) on the same panel when Rscript and fixest are installed, else
@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync, openSync, writeSync, closeSync } from "node:fs";
 import { tmpdir, availableParallelism } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../../bindings/node.js";
-import { OptionError } from "../../bindings/errors.js";
-import { defaultThreads } from "../../bindings/demean-node.js";
-import { genPanel, panelCsvChunks, benchFormula, benchOptions, timeFeols, FIXEST_PUBLISHED } from "../../bench/gen.js";
+import { OptionError } from "../../bindings/base/errors.js";
+import { defaultThreads } from "../../bindings/platform/demean-node.js";
+import { genPanel, panelCsvChunks, benchFormula, benchOptions, timeFeols, FIXEST_PUBLISHED } from "../../bindings/sim/bench-panel.js";
 
 export { FIXEST_PUBLISHED };
 
@@ -52,7 +52,7 @@ function runsFor(rows: number): { warmup: number; runs: number } {
 
 /** One case in this process: generate, time feols, report memory. */
 export async function runBenchCase(c: BenchCase): Promise<Omit<BenchRow, "fixestSeconds" | "fixestPublished">> {
-  await import("../../bindings/demean-node.js"); // installs the worker-thread demeaner
+  await import("../../bindings/platform/demean-node.js"); // installs the worker-thread demeaner
   const eng = await loadEngine();
   const frame = genPanel({ rows: c.rows, city: c.fe === 3 });
   const { warmup, runs } = runsFor(c.rows);
@@ -172,7 +172,7 @@ export function register(program: Command): void {
     .description("time feols on generated panels (y ~ treat + 8 controls | firm + year [+ city], firm-clustered) against R fixest")
     .option("--rows <list>", "panel sizes", "15000,1000000,5000000")
     .option("--fe <list>", "numbers of fixed effects (2: firm + year, 3: + city)", "2,3")
-    .option("--threads <n>", `demeaning threads (default ${defaultThreads()}: on a 2-core machine two threads were slower, see bindings/demean-node.ts)`)
+    .option("--threads <n>", `demeaning threads (default ${defaultThreads()}: on a 2-core machine two threads were slower, see bindings/platform/demean-node.ts)`)
     .option("--float32", "hold the raw columns as float32 (feols --float32): half the memory, two demeaning passes")
     .option("--json", "print the results as JSON")
     .option("--no-isolate", "run every case in this process (peak RSS is then cumulative)")

@@ -2,11 +2,15 @@
 // Sant'Anna, Borusyak-Jaravel-Spiess, Goodman-Bacon) on one panel.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
-import { OptionError } from "../../bindings/errors.js";
-import { runEventSuite, eventSuiteToJson, COHORT_RULES, type EventSuiteResult, type EventMethod, type CohortRule } from "../../bindings/event/index.js";
-import type { EventPoint } from "../../bindings/event/twfe.js";
-import type { WaldTest } from "../../bindings/event/wald.js";
+import { OptionError } from "../../bindings/base/errors.js";
+import { runEventSuite, COHORT_RULES, type CohortRule, type EventSuiteResult } from "../../bindings/event/index.js";
+import { eventSuiteText, eventSuiteToJson } from "../../bindings/report/event.js";
 import { cliText } from "../errors.js";
+
+/** The text the command prints (bindings/report/event.ts), library option names said as CLI options. */
+export function renderText(r: EventSuiteResult): string {
+  return eventSuiteText(r, { errorText: cliText });
+}
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
 
 interface Flags extends ReadFlags {
@@ -106,86 +110,4 @@ export function register(program: Command): void {
       if (flags.json) process.stdout.write(JSON.stringify(eventSuiteToJson(res, methods)) + "\n");
       else process.stdout.write(renderText(res) + "\n");
     });
-}
-
-// ---------------------------------------------------------------------------------------------
-// text rendering
-
-const f4 = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : "-");
-const pad = (s: string, w: number) => (s.length >= w ? s : " ".repeat(w - s.length) + s);
-const pct = (level: number) => `${Math.round(level * 1000) / 10}%`;
-
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
-  return [head.map((h, j) => pad(h, w[j])).join("  "), ...rows.map((r) => r.map((c, j) => pad(c, w[j])).join("  "))].join("\n");
-}
-
-function pathTable(path: EventPoint[], level: number): string {
-  return table(
-    ["rel", "estimate", "s.e.", `[${pct(level)}`, "CI]"],
-    path.map((p) => [String(p.rel) + (p.binned ? "+" : ""), p.reference ? "(ref)" : f4(p.estimate), p.reference ? "" : f4(p.se), p.reference ? "" : f4(p.ciLow), p.reference ? "" : f4(p.ciHigh)]),
-  );
-}
-
-const waldLine = (w: WaldTest) =>
-  w.q > 0 ? `joint pre-trend test (${w.q} leads): chi2 = ${f4(w.chi2)}, p = ${f4(w.pChi2)}; F(${w.df1}, ${w.df2}) = ${f4(w.F)}, p = ${f4(w.pF)}` : "joint pre-trend test: no lead to test";
-
-export function renderText(r: EventSuiteResult): string {
-  const out: string[] = [];
-  const L = r.level;
-  if (r.twfe) {
-    out.push(`== TWFE event study: ${r.twfe.formula}  (N = ${r.twfe.nobs}, ${r.twfe.fit.vcovLabel}, ${pct(L)} CIs)`);
-    out.push(pathTable(r.twfe.path, L));
-    if (r.twfe.unidentified.length) out.push(`not identified (collinear with the fixed effects): ${r.twfe.unidentified.map((k) => `rel::${k}`).join(", ")}`);
-    out.push(waldLine(r.twfe.pretrend));
-  }
-  if (r.sunab) {
-    const att = r.sunab.att.table.find((x) => x.name === "ATT");
-    out.push(`\n== Sun & Abraham (2021), fixest sunab() conventions  (N = ${r.sunab.fit.nobs}, ${r.sunab.fit.vcovLabel})`);
-    out.push(pathTable(r.sunab.path, L));
-    if (att) out.push(`ATT (post periods, cohort-share weights): ${f4(att.estimate)} (${f4(att.se)}), [${f4(att.ciLow)}, ${f4(att.ciHigh)}]`);
-  }
-  if (r.cs) {
-    const c = r.cs.attgt;
-    out.push(
-      `\n== Callaway & Sant'Anna (2021): ${c.estMethod.toUpperCase()} 2x2, ${c.controlGroup === "never" ? "never-treated" : "not-yet-treated"} controls, ${c.n} units` +
-        (c.bootstrap ? `, uniform bands from ${c.bootstrap.draws} ${c.bootstrap.weights} multiplier draws` : ""),
-    );
-    out.push(table(
-      ["group", "time", "ATT(g,t)", "s.e.", "[band", "band]"],
-      c.attgt.map((a) => [String(a.group), String(a.time), f4(a.att), f4(a.se), f4(a.bandLow), f4(a.bandHigh)]),
-    ));
-    if (c.pretest) out.push(`pre-test of parallel trends: W = ${f4(c.pretest.W)} (${c.pretest.df} df), p = ${f4(c.pretest.p)}`);
-    const d = r.cs.dynamic;
-    out.push(`event-time aggregation (${pct(L)} pointwise CI, uniform band crit ${f4(d.critVal)}):`);
-    out.push(table(["e", "estimate", "s.e.", "[CI", "CI]", "[band", "band]"], d.rows.map((x) => [String(x.egt), f4(x.estimate), f4(x.se), f4(x.ciLow), f4(x.ciHigh), f4(x.bandLow), f4(x.bandHigh)])));
-    for (const [name, a] of [["simple", r.cs.simple], ["dynamic (post)", r.cs.dynamic], ["group", r.cs.group]] as const) {
-      out.push(`overall ATT, ${name}: ${f4(a.overall.estimate)} (${f4(a.overall.se)}), [${f4(a.overall.ciLow)}, ${f4(a.overall.ciHigh)}]`);
-    }
-  }
-  if (r.bjs) {
-    const b = r.bjs;
-    out.push(`\n== Borusyak, Jaravel & Spiess (2024) imputation: ${b.nTreated} treated, ${b.nUntreated} untreated observations`);
-    out.push(table(["h", "estimate", "s.e.", `[${pct(L)}`, "CI]", "N"], b.path.map((x) => [String(x.rel), f4(x.estimate), f4(x.se), f4(x.ciLow), f4(x.ciHigh), String(x.nObs)])));
-    out.push(`overall ATT: ${f4(b.overall.estimate)} (${f4(b.overall.se)}), [${f4(b.overall.ciLow)}, ${f4(b.overall.ciHigh)}]`);
-    out.push(waldLine(b.pretrend.wald) + " (untreated observations, Test 1)");
-    out.push(`variance: ${b.variance}`);
-  }
-  if (r.bacon) {
-    const b = r.bacon;
-    out.push(`\n== Goodman-Bacon decomposition of the TWFE DiD ${f4(b.twfe)} (balanced panel, ${b.nUnits} units)`);
-    out.push(table(["comparison", "weight", "estimate", "n"], b.byType.map((x) => [x.type.replace(/_/g, " "), f4(x.weight), f4(x.estimate), String(x.count)])));
-    out.push(`weights sum to ${f4(b.weightSum)}; weighted sum ${f4(b.weightedSum)}`);
-  }
-  for (const [m, e] of Object.entries(r.errors)) out.push(`\n${m}: not estimated (${cliText(String(e))})`); // library option names said as CLI options
-  const present = new Set(r.overlay.map((x) => x.method));
-  const methods = (["twfe", "sunab", "cs", "bjs"] as EventMethod[]).filter((m) => present.has(m));
-  if (methods.length > 1) {
-    out.push(`\n== Overlay (${pct(L)} intervals)`);
-    out.push(table(["rel", ...methods], r.grid.map((k) => [String(k), ...methods.map((m) => {
-      const p = r.overlay.find((x) => x.method === m && x.rel === k);
-      return p ? (p.reference ? "(ref)" : f4(p.estimate)) : "";
-    })])));
-  }
-  return out.join("\n");
 }

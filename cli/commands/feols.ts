@@ -1,14 +1,14 @@
 // hdfe feols: one fixed-effects OLS model.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
-import { feols } from "../../bindings/feols.js";
-import { feolsCompressed } from "../../bindings/compress.js";
-import { parseFormula, formulaColumns } from "../../bindings/formula.js";
-import { fitToJson, summary } from "../../bindings/summary.js";
-import { OptionError, NonConvergenceError } from "../../bindings/errors.js";
+import { feols } from "../../bindings/estimators/feols.js";
+import { feolsCompressed } from "../../bindings/estimators/compress.js";
+import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
+import { fitToJson, summary } from "../../bindings/report/summary.js";
+import { OptionError, NonConvergenceError } from "../../bindings/base/errors.js";
 import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
-import { clampThreads } from "../../bindings/limits.js";
+import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
 
 interface Flags extends ReadFlags {

@@ -1,10 +1,10 @@
 // hdfe psm: propensity-score matching (logit, nearest neighbour) then DiD on the matched rows.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
-import { psmDid, type MOrder, type PsmDistance, type MatchCompat } from "../../bindings/psm.js";
-import { psmSummary, psmToJson } from "../../bindings/psm-report.js";
-import { parseFormula, formulaColumns } from "../../bindings/formula.js";
-import { OptionError } from "../../bindings/errors.js";
+import { psmDid, type MOrder, type PsmDistance, type MatchCompat } from "../../bindings/psm/psm.js";
+import { psmSummary, psmToJson } from "../../bindings/report/psm.js";
+import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
+import { OptionError } from "../../bindings/base/errors.js";
 import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 
 interface Flags extends ReadFlags {

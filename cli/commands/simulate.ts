@@ -1,10 +1,10 @@
 // hdfe simulate: the embedded synthetic CBEC panel, written as CSV / Arrow IPC / Parquet.
 import type { Command } from "commander";
 import { openSync, closeSync, writeSync, renameSync, rmSync } from "node:fs";
-import { simulateChunks, simulatePanel, csvHeader, csvRows, DEFAULT_SEED, DEFAULT_FIRMS, SIM_COLUMNS, SIM_STRING_COLUMNS, type SimColumns } from "../../bindings/simulate.js";
+import { simulateChunks, simulatePanel, csvHeader, csvRows, DEFAULT_SEED, DEFAULT_FIRMS, SIM_COLUMNS, SIM_STRING_COLUMNS, type SimColumns } from "../../bindings/sim/simulate.js";
 import { formatFromName, type DataFormat } from "../../bindings/io/index.js";
 import { writeParquet } from "../../bindings/io/parquet.js";
-import { OptionError } from "../../bindings/errors.js";
+import { OptionError } from "../../bindings/base/errors.js";
 import { writeArrowIpc } from "../../bindings/io/arrow.js";
 import { float64DataFromNaN, dictData, tableFromData } from "../../bindings/io/build.js";
 import type { Table } from "apache-arrow";

@@ -3,18 +3,17 @@
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { loadEngine } from "../../bindings/node.js";
-import { Frame } from "../../bindings/frame.js";
-import { simulatePanel, DEFAULT_SEED } from "../../bindings/simulate.js";
+import { Frame } from "../../bindings/core/frame.js";
+import { simulatePanel, DEFAULT_SEED } from "../../bindings/sim/simulate.js";
 import { runSuite, planSuiteDraws } from "../../bindings/suite/run.js";
 import { memoryLimitBytes } from "./placebo.js";
 import { progressBar, progressIntervalMs, type ProgressBar } from "../progress.js";
-import { suiteExtensions } from "../../bindings/suite/extensions.js";
 import { DEFAULT_ROLES, parseRoles, type Roles } from "../../bindings/suite/roles.js";
 import { writeSuiteReport } from "../../bindings/suite/output.js";
-import { OptionError, RolesError } from "../../bindings/errors.js";
+import { OptionError, RolesError } from "../../bindings/base/errors.js";
 import { addReadOptions, readData, describeRead, type ReadFlags } from "../data.js";
 import { ReportDir, checkReportTarget, MANIFEST } from "../write.js";
-import { parseVcov } from "../../bindings/vcov.js";
+import { parseVcov } from "../../bindings/core/vcov.js";
 
 interface Flags extends Partial<ReadFlags> {
   roles?: string;
@@ -108,7 +107,6 @@ export function register(program: Command): void {
             bars.delete(step);
           }
         },
-        extraSections: suiteExtensions(),
       });
       res.report.conventions.unshift(`Data: ${source}.`);
       const secs = (performance.now() - t0) / 1000;

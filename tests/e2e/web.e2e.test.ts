@@ -24,13 +24,13 @@ import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import type { BrowserContext, Page } from "playwright-core";
 import { loadEngine, Frame, feols, type Engine, type Fit } from "../../bindings/node.js";
-import { fitToJson, fmtNum, summary } from "../../bindings/summary.js";
-import { readFile } from "../../bindings/io/node.js";
-import { simulatePanel } from "../../bindings/simulate.js";
+import { fitToJson, fmtNum, summary } from "../../bindings/report/summary.js";
+import { readFile } from "../../bindings/platform/read-node.js";
+import { simulatePanel } from "../../bindings/sim/simulate.js";
 import { placeboSetup } from "../../web/src/placebo-run.js";
-import { placebo } from "../../bindings/placebo.js";
+import { placebo } from "../../bindings/inference/placebo.js";
 import { didColumn, relColumn, clusterColumns, formulaOf, vcovOf } from "../../web/src/spec.js";
-import type { ModelSpec } from "../../bindings/worker-protocol.js";
+import type { ModelSpec } from "../../bindings/platform/worker-protocol.js";
 import { genPanel, CONTROLS } from "../../bench/gen.js";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -1,10 +1,10 @@
 // The page's benchmark (the same case as `hdfe bench`, cli/commands/bench.ts), run in the worker:
-// the panel from bench/gen.ts genPanel, then feols
+// the panel from bindings/sim/bench-panel.ts genPanel, then feols
 //   y ~ treat + x1 + ... + x8 | firm + year [+ city], vcov = cluster:firm, fixefRm = "none"
 // timed `repetitions` times after `warmup` untimed runs; the median is reported.
 import { OptionError, type Engine } from "../../bindings/browser.js";
-import { genPanel, benchFormula, benchOptions, timeFeols, FIXEST_PUBLISHED } from "../../bench/gen.js";
-import type { BenchResult, BenchSpec } from "../../bindings/worker-protocol.js";
+import { genPanel, benchFormula, benchOptions, timeFeols, FIXEST_PUBLISHED } from "../../bindings/sim/bench-panel.js";
+import type { BenchResult, BenchSpec } from "../../bindings/platform/worker-protocol.js";
 
 export { FIXEST_PUBLISHED, benchFormula };
 

@@ -3,7 +3,7 @@
 // error class name, message and hint.
 import type {
   ErrorInfo, ReadyMessage, RequestType, ResultOf, WorkerRequest, WorkerResponse,
-} from "../../bindings/worker-protocol.js";
+} from "../../bindings/platform/worker-protocol.js";
 
 export class WorkerError extends Error {
   readonly hint?: string;

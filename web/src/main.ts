@@ -7,7 +7,7 @@ import { tableHtml } from "./render.js";
 import { renderFigure } from "../../bindings/report/svg.js";
 import { renderTable } from "../../bindings/report/tables.js";
 import embedSource from "../embed-example.html?raw";
-import type { BenchResult, DatasetInfo, ModelResult, ModelSpec, PlaceboResult } from "../../bindings/worker-protocol.js";
+import type { BenchResult, DatasetInfo, ModelResult, ModelSpec, PlaceboResult } from "../../bindings/platform/worker-protocol.js";
 
 declare global {
   interface Window {

@@ -1,14 +1,14 @@
-// In-space placebo in the worker: bindings/placebo.ts (no refits: FWL on the fit's demeaned
+// In-space placebo in the worker: bindings/inference/placebo.ts (no refits: FWL on the fit's demeaned
 // data), run in chunks so that progress reaches the page while it computes. The chunks are
-// the ones bindings/placebo-node.ts hands to its threads (fixed blocks of basis columns,
+// the ones bindings/platform/placebo-node.ts hands to its threads (fixed blocks of basis columns,
 // ranges of draws; draw d always uses stream fork(d) of the seed; the direct basis solver in
 // one piece), so the draws are bit-identical to one placebo() call in Node.
 import {
   preparePlacebo, basisBlockCount, basisBlocks, directBasis, finishBasis, basisDraws, demeanDraws, drawBlockCount, assemblePlacebo,
   placebo, BLOCK, type PlaceboOptions, type PlaceboResult,
-} from "../../bindings/placebo.js";
+} from "../../bindings/inference/placebo.js";
 import { OptionError, type Engine, type Fit, type Frame } from "../../bindings/browser.js";
-import type { ModelSpec, PlaceboSpec } from "../../bindings/worker-protocol.js";
+import type { ModelSpec, PlaceboSpec } from "../../bindings/platform/worker-protocol.js";
 import { adoptColumn } from "./spec.js";
 
 export type Progress = (done: number, total: number, what: string) => void;
@@ -70,7 +70,7 @@ export function placeboChunked(eng: Engine, fit: Fit, opts: PlaceboOptions, onPr
 
 /**
  * The frame and options of the page's in-space placebo: adds the adoption column as
- * bindings/placebo.ts reads it (first-treatment year, never treated = NaN; mpdta codes never
+ * bindings/inference/placebo.ts reads it (first-treatment year, never treated = NaN; mpdta codes never
  * treated as 0) under a fresh name, and keeps the unit and year complete in the sample.
  */
 export function placeboSetup(frame: Frame, spec: ModelSpec, p: PlaceboSpec): { frame: Frame; opts: PlaceboOptions; keep: string[] } {

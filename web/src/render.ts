@@ -3,7 +3,7 @@
 // .est / .se cells for scripts and tests. Figures, LaTeX and CSV come from the project's
 // renderers (bindings/report: renderFigure, renderTable). Pure string function, no DOM.
 import type { RegressionTable } from "../../bindings/report/types.js";
-import { fmtNum, stars } from "../../bindings/summary.js";
+import { fmtNum, stars } from "../../bindings/report/summary.js";
 
 /** Digits printed for estimates and SEs (as fixest's summary prints them). */
 export const DIGITS = 6;

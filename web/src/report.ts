@@ -1,8 +1,8 @@
 // Phase one of reporting on the page: worker results -> the neutral report structures of
 // bindings/report/types.ts (a regression table, an event-study plot, a placebo histogram).
 // Renderers (render.ts) turn them into HTML, SVG, LaTeX and CSV.
-import type { FitJson } from "../../bindings/summary.js";
-import type { ModelResult, PlaceboResult } from "../../bindings/worker-protocol.js";
+import type { FitJson } from "../../bindings/report/summary.js";
+import type { ModelResult, PlaceboResult } from "../../bindings/platform/worker-protocol.js";
 import type { EventPlot, HistogramPlot, ModelColumn, RegressionTable } from "../../bindings/report/types.js";
 
 function column(label: string, fit: FitJson): ModelColumn {

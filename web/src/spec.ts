@@ -1,6 +1,6 @@
 // Model spec -> fixest formula and vcov string. Pure; used by the page (formula preview) and
 // by the worker (estimation), so the formula a person sees is the one that is estimated.
-import type { ModelSpec } from "../../bindings/worker-protocol.js";
+import type { ModelSpec } from "../../bindings/platform/worker-protocol.js";
 
 const BARE = /^(?:[A-Za-z]|\.(?![0-9]))[A-Za-z0-9._]*$/;
 

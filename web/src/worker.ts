@@ -1,16 +1,16 @@
 // The page's Web Worker: one hdfe engine per worker, the loaded data, and every heavy step
 // (reading the file, simulating the panel, estimating, placebo draws). The page only sends
-// requests and renders answers (bindings/worker-protocol.ts), so it stays responsive.
+// requests and renders answers (bindings/platform/worker-protocol.ts), so it stays responsive.
 /// <reference lib="webworker" />
 import wasmUrl from "../../build/hdfe.wasm?url";
 import {
   loadEngine, readTable, formatFromName, Frame, feols, fitToJson, summary, HdfeError, OptionError, type Engine, type Fit,
 } from "../../bindings/browser.js";
-import { simulatePanel, SIM_STRING_COLUMNS } from "../../bindings/simulate.js";
+import { simulatePanel, SIM_STRING_COLUMNS } from "../../bindings/sim/simulate.js";
 import type {
   ColumnInfo, DatasetInfo, ErrorInfo, EventPoint, ModelResult, ModelSpec, PlaceboResult, PlaceboSpec, ResultOf, WorkerRequest,
   WorkerResponse, ReadyMessage,
-} from "../../bindings/worker-protocol.js";
+} from "../../bindings/platform/worker-protocol.js";
 import { clusterColumns, didColumn, eventFormulaOf, formulaOf, relColumn, vcovOf } from "./spec.js";
 import { placeboChunked, placeboSetup } from "./placebo-run.js";
 import { runBench } from "./bench-run.js";
