@@ -575,8 +575,8 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions)
     let bad: unknown[][];
     try {
       bad = await duck.rows(`SELECT ${checks.join(", ")} FROM ${csvSource(files, plan, na, true)}`);
-    } catch {
-      throw new NotPlain("DuckDB could not read the file");
+    } catch (e) {
+      throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
     }
     if (bad[0].some((x) => Number(x) > 0)) throw new NotPlain("values that are not plain numbers");
   }
@@ -648,15 +648,15 @@ async function drain(duck: Duck, sql: string, accs: (NumAcc | StrAcc)[]): Promis
   let next;
   try {
     next = await duck.stream(sql);
-  } catch {
-    throw new NotPlain("DuckDB could not read the file");
+  } catch (e) {
+    throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
   }
   for (;;) {
     let chunk: RawChunk | null;
     try {
       chunk = await next();
-    } catch {
-      throw new NotPlain("DuckDB could not read the file");
+    } catch (e) {
+      throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
     }
     if (chunk === null) break;
     const k = chunk.rowCount;
@@ -681,8 +681,8 @@ async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOpti
   let schema: unknown[][];
   try {
     schema = await duck.rows(`DESCRIBE SELECT * FROM ${src}`);
-  } catch {
-    throw new NotPlain("DuckDB could not read the file");
+  } catch (e) {
+    throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
   }
   const names = schema.map((r) => String(r[0]));
   const types = new Map(schema.map((r) => [String(r[0]), String(r[1])]));
