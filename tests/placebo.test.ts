@@ -263,7 +263,7 @@ describe("results, progress, threads, errors", () => {
     expect(r.ties.oneSided).toBeCloseTo(2 / 6, 15);
   });
 
-  it("is reproducible, reports progress, and 10,000 in-space draws run in well under a second of draw time", () => {
+  it("is reproducible and reports progress over 10,000 in-space draws (their time is reported, not asserted)", () => {
     const seen: number[] = [];
     const opts: PlaceboOptions = { ...ROLES, scheme: "space", draws: 10000, seed: 2024, onProgress: (done, total) => { expect(total).toBe(10000); seen.push(done); } };
     const a = placebo(eng, fit, opts);
