@@ -19,6 +19,7 @@ import { readFile, type FileReadOptions } from "../bindings/platform/read-node.j
 import { readFileNative, duckdbAvailable } from "../bindings/platform/duckdb-node.js";
 import { writeParquet } from "../bindings/io/parquet.js";
 import { tableFromData } from "../bindings/io/build.js";
+import { snapshot, type Snapshot } from "./snapshot.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusDir = join(here, "fixtures", "messy");
@@ -34,24 +35,6 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Snapshot {
-  names: string[];
-  types: string[];
-  rows: number;
-  values: unknown[][];
-}
-
-function snapshot(table: Table): Snapshot {
-  return {
-    names: table.schema.fields.map((f) => f.name),
-    types: table.schema.fields.map((f) => String(f.type)),
-    rows: table.numRows,
-    values: table.schema.fields.map((_f, k) => {
-      const v = table.getChildAt(k)!;
-      return Array.from({ length: table.numRows }, (_x, i) => v.get(i));
-    }),
-  };
-}
 
 type Outcome = { ok: true; snap: Snapshot; report: unknown } | { ok: false; name: string; message: string };
 

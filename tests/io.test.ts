@@ -68,6 +68,7 @@ import { numericColumn, codesColumn } from "../bindings/io/columns.js";
 import { readTable, formatFromName } from "../bindings/io/index.js";
 import { readFile } from "../bindings/platform/read-node.js";
 import { encodeGbk } from "./fixtures/messy/gbk.mjs";
+import { snapshot, type Snapshot } from "./snapshot.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusDir = join(here, "fixtures", "messy");
@@ -76,24 +77,6 @@ const utf8 = (s: string) => new TextEncoder().encode(s);
 // ------------------------------------------------------------------------------------------------
 // helpers
 
-interface Snapshot {
-  names: string[];
-  types: string[];
-  rows: number;
-  values: unknown[][];
-}
-
-function snapshot(table: Table): Snapshot {
-  return {
-    names: table.schema.fields.map((f) => f.name),
-    types: table.schema.fields.map((f) => String(f.type)),
-    rows: table.numRows,
-    values: table.schema.fields.map((_f, k) => {
-      const v = table.getChildAt(k)!;
-      return Array.from({ length: table.numRows }, (_x, i) => v.get(i));
-    }),
-  };
-}
 
 type Outcome = { ok: true; snap: Snapshot; report: unknown } | { ok: false; name: string; message: string };
 
