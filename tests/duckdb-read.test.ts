@@ -20,6 +20,7 @@ import { readFileNative, duckdbAvailable } from "../bindings/platform/duckdb-nod
 import { writeParquet } from "../bindings/io/parquet.js";
 import { tableFromData } from "../bindings/io/build.js";
 import { snapshot, type Snapshot } from "./snapshot.js";
+import { NumAcc } from "../bindings/platform/duckdb-node.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpusDir = join(here, "fixtures", "messy");
@@ -168,6 +169,23 @@ describe.runIf(available)("DuckDB read path = today's reader", () => {
       { seed: 20261201, numRuns: 40 },
     );
     expect(duck).toBeGreaterThan(30); // of 80 reads
+  });
+
+  it("null slots of a DuckDB vector never count as values (whatever the buffer holds there)", () => {
+    // DuckDB leaves null slots uninitialised: here they hold 2^60, NaN and Infinity
+    const items = new Float64Array([1, 2 ** 60, 3, NaN, Infinity, 4]);
+    const validity = new BigUint64Array([0b100101n]); // rows 0, 2, 5 valid
+    const acc = new NumAcc();
+    acc.push(items, validity, 6);
+    expect(acc.big).toBe(false);
+    expect(acc.nans).toBe(0);
+    expect(acc.infinite).toBe(0);
+    expect(acc.nulls).toBe(3);
+    expect(Array.from(acc.finish())).toEqual([1, NaN, 3, NaN, NaN, 4]);
+    // the same values when valid are counted
+    const all = new NumAcc();
+    all.push(items, null, 6);
+    expect([all.big, all.nans, all.infinite, all.nulls]).toEqual([true, 1, 1, 0]);
   });
 
   it("Parquet: same table and report", async () => {

@@ -145,7 +145,8 @@ function lit(s: string): string {
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-class NumAcc {
+/** The numeric column accumulator of the DuckDB path (exported for its test: null slots never count). */
+export class NumAcc {
   values = new Float64Array(1 << 16);
   n = 0;
   nulls = 0; // nulls from DuckDB (missing-value tokens / source nulls)
@@ -173,26 +174,22 @@ class NumAcc {
     } else {
       for (let i = 0; i < k; i++) out[o + i] = Number(items[i]);
     }
+    // one pass: a null slot holds whatever DuckDB's buffer had there (not a value), so it is
+    // set to NaN and counted before any check; only valid slots count as NaN / infinite / big
     let nans = 0;
     let inf = 0;
     let big = false;
-    for (let i = o; i < o + k; i++) {
-      const v = out[i];
+    const w = validity === null ? null : new Uint32Array(validity.buffer, validity.byteOffset, validity.length * 2);
+    for (let i = 0; i < k; i++) {
+      if (w !== null && (w[i >>> 5] & (1 << (i & 31))) === 0) {
+        out[o + i] = NaN;
+        this.nulls++;
+        continue;
+      }
+      const v = out[o + i];
       if (v !== v) nans++;
       else if (v === Infinity || v === -Infinity) inf++;
       else if ((v > MAX_SAFE || v < -MAX_SAFE) && Number.isInteger(v)) big = true;
-    }
-    if (validity !== null) {
-      const w = new Uint32Array(validity.buffer, validity.byteOffset, validity.length * 2);
-      for (let i = 0; i < k; i++) {
-        if ((w[i >>> 5] & (1 << (i & 31))) === 0) {
-          const v = out[o + i];
-          if (v !== v) nans--;
-          else if (v === Infinity || v === -Infinity) inf--;
-          out[o + i] = NaN;
-          this.nulls++;
-        }
-      }
     }
     this.nans += nans;
     this.infinite += inf;
