@@ -1446,21 +1446,7 @@ class CsvReaderImpl implements CsvReader {
   private bind(enc: "utf8" | "gbk"): Binding {
     const decode = makeDecoder(enc);
     const raw = this.headerRaw;
-    const names: string[] = [];
-    for (let k = 0; k < raw.length; k++) {
-      let name = decode(raw[k], 0, raw[k].length).trim();
-      if (k === 0) name = name.replace(/^\uFEFF+/, "").trim();
-      names.push(name);
-    }
-    const taken = new Set(names);
-    for (let k = 0; k < names.length; k++) {
-      if (names[k] === "") {
-        let v = `V${k + 1}`;
-        while (taken.has(v)) v += "_";
-        taken.add(v);
-        names[k] = v;
-      }
-    }
+    const names = headerNames(raw.map((f) => decode(f, 0, f.length)));
     const positions = new Map<string, number[]>();
     names.forEach((nm, k) => {
       const p = positions.get(nm);
@@ -1597,4 +1583,23 @@ export async function readCsvStream(
     for await (const chunk of stream as AsyncIterable<Uint8Array>) r.push(chunk);
   }
   return r.finish();
+}
+
+/**
+ * Column names from the decoded header fields: trimmed, a BOM left on the first one removed,
+ * and an empty name given `V<k>` (k its 1-based position; `_` appended while that is taken).
+ * The DuckDB read path (platform/duckdb-node.ts) names columns with this too.
+ */
+export function headerNames(fields: string[]): string[] {
+  const names = fields.map((f, k) => (k === 0 ? f.trim().replace(/^\uFEFF+/, "").trim() : f.trim()));
+  const taken = new Set(names);
+  for (let k = 0; k < names.length; k++) {
+    if (names[k] === "") {
+      let v = `V${k + 1}`;
+      while (taken.has(v)) v += "_";
+      taken.add(v);
+      names[k] = v;
+    }
+  }
+  return names;
 }

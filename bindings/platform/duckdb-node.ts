@@ -23,7 +23,7 @@ import { isUtf8 } from "node:buffer";
 import type { Data, DataType, Table } from "apache-arrow";
 import { DataReadError, OptionError } from "../base/errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "../io/build.js";
-import { DEFAULT_NA, detectDelimiter, parseNumberText, readCsv } from "../io/csv.js";
+import { DEFAULT_NA, detectDelimiter, headerNames, parseNumberText, readCsv } from "../io/csv.js";
 import { formatFromName, reportFromTable, type ReadResult } from "../io/index.js";
 import { readFile as readFileJs, type FileReadOptions } from "./read-node.js";
 import type { ColumnReport } from "../io/report.js";
@@ -145,6 +145,16 @@ function lit(s: string): string {
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
+/** DuckDB's validity mask (64-bit words) as 32-bit words, or null when every row is valid. */
+function validityWords(validity: BigUint64Array | null): Uint32Array | null {
+  return validity === null ? null : new Uint32Array(validity.buffer, validity.byteOffset, validity.length * 2);
+}
+
+/** Row i of the vector is null (its slot holds no value). */
+function isNullAt(w: Uint32Array | null, i: number): boolean {
+  return w !== null && (w[i >>> 5] & (1 << (i & 31))) === 0;
+}
+
 /** The numeric column accumulator of the DuckDB path (exported for its test: null slots never count). */
 export class NumAcc {
   values = new Float64Array(1 << 16);
@@ -179,9 +189,9 @@ export class NumAcc {
     let nans = 0;
     let inf = 0;
     let big = false;
-    const w = validity === null ? null : new Uint32Array(validity.buffer, validity.byteOffset, validity.length * 2);
+    const w = validityWords(validity);
     for (let i = 0; i < k; i++) {
-      if (w !== null && (w[i >>> 5] & (1 << (i & 31))) === 0) {
+      if (isNullAt(w, i)) {
         out[o + i] = NaN;
         this.nulls++;
         continue;
@@ -200,9 +210,9 @@ export class NumAcc {
   pushBig(items: BigInt64Array | BigUint64Array, validity: BigUint64Array | null, k: number): void {
     const out = this.reserve(k);
     const o = this.n;
-    const w = validity === null ? null : new Uint32Array(validity.buffer, validity.byteOffset, validity.length * 2);
+    const w = validityWords(validity);
     for (let i = 0; i < k; i++) {
-      if (w !== null && (w[i >>> 5] & (1 << (i & 31))) === 0) {
+      if (isNullAt(w, i)) {
         out[o + i] = NaN;
         this.nulls++;
         continue;
@@ -373,20 +383,7 @@ async function planCsv(path: string, opts: NativeReadOptions): Promise<CsvPlan> 
   if (h.fields.length < 2) throw new NotPlain("a single column (a blank line would be a row)");
   if (!isUtf8(prefix.subarray(0, h.end))) throw new NotPlain("header not UTF-8");
   const td = new TextDecoder("utf-8");
-  const names = h.fields.map((f, k) => {
-    let nm = td.decode(f).trim();
-    if (k === 0) nm = nm.replace(/^\uFEFF+/, "").trim();
-    return nm;
-  });
-  const taken = new Set(names);
-  for (let k = 0; k < names.length; k++) {
-    if (names[k] === "") {
-      let v = `V${k + 1}`;
-      while (taken.has(v)) v += "_";
-      taken.add(v);
-      names[k] = v;
-    }
-  }
+  const names = headerNames(h.fields.map((f) => td.decode(f)));
   const wanted = opts.columns ?? names;
   if (!Array.isArray(wanted)) throw new NotPlain("options");
   const uniq = [...new Set(wanted)];
