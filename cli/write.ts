@@ -83,14 +83,7 @@ export function checkReportTarget(out: string, opts: TargetOptions = {}): Target
   for (const inp of opts.inputs ?? []) {
     if (within(target, resolve(inp))) throw new OptionError(`${flag} ${clip(out)} contains the input file ${clip(inp)}`, undefined, how);
   }
-  const parent = dirname(target);
-  let pst;
-  try {
-    pst = statSync(parent);
-  } catch {
-    pst = undefined;
-  }
-  if (!pst?.isDirectory()) throw new OptionError(`the directory ${clip(relative(cwd, parent) || parent)} of ${flag} ${clip(out)} does not exist`, undefined, "create it first, or choose another place");
+  requireParentDir(target, cwd, flag, out);
   let st;
   try {
     st = lstatSync(target);
@@ -215,6 +208,18 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
   }
 }
 
+/** An OptionError unless the directory `target` would be written in exists (named relative to `base`). */
+function requireParentDir(target: string, base: string, option: string, given: string): void {
+  const parent = dirname(target);
+  let pst;
+  try {
+    pst = statSync(parent);
+  } catch {
+    pst = undefined;
+  }
+  if (!pst?.isDirectory()) throw new OptionError(`the directory ${clip(relative(base, parent) || parent)} of ${option} ${clip(given)} does not exist`, undefined, "create it first, or choose another place");
+}
+
 /**
  * The temporary name for an output file: checks that `path` can be written (its directory
  * exists, it is not a directory, and it is not an existing file unless `force`: hdfe never
@@ -223,14 +228,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, opti
 export function tempFileFor(path: string, option = "--out", force = false): string {
   if (path.trim() === "") throw new OptionError(`${option} is empty`);
   const target = resolve(path);
-  const parent = dirname(target);
-  let pst;
-  try {
-    pst = statSync(parent);
-  } catch {
-    pst = undefined;
-  }
-  if (!pst?.isDirectory()) throw new OptionError(`the directory ${clip(relative(process.cwd(), parent) || parent)} of ${option} ${clip(path)} does not exist`, undefined, "create it first, or choose another place");
+  requireParentDir(target, process.cwd(), option, path);
   let st;
   try {
     st = statSync(target);
