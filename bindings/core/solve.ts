@@ -9,6 +9,7 @@ import type { Sample } from "./sample.js";
 import { check, demeanPtr, nonConvergence, type DemeanAlgo, type DemeanDims, type DemeanInfo, type FeType } from "../engine/kernels.js";
 import { SampleError } from "../base/errors.js";
 import type { MeatTerm } from "./vcov.js";
+import type { DemeanCache, ColumnKey } from "./demean-cache.js";
 
 export interface DemeanReport {
   algo: DemeanAlgo;
@@ -59,6 +60,8 @@ export interface SolveContext {
   batch?: number;
   strictConvergence?: boolean;
   warn: (m: string) => void;
+  /** demeaned columns shared across models (multiple estimation, the suite); float64 storage */
+  demeanCache?: DemeanCache;
 }
 
 /** What the numeric core hands to the shared tail of feols. */
@@ -236,6 +239,27 @@ export function putSqrtWeights(eng: Engine, w: Float64Array): number {
 }
 
 /**
+ * The model matrix demeaned through the shared cache: the outcome and the plain-variable
+ * regressors are keyed on their source arrays (built columns such as interactions and i()
+ * dummies are demeaned with the model each time).
+ */
+function cachedDemean(ctx: SolveContext, cache: DemeanCache, wPtr: number, mPtr: number): DemeanInfo {
+  const { eng, design, sample, xNames, addIntercept } = ctx;
+  const plain = new Set(ctx.f.terms.flatMap((t) => (t.kind === "var" ? [t.name] : [])));
+  const keys: ColumnKey[] = [{ src: design.y, scale: ctx.scale?.y ?? 1 }];
+  xNames.forEach((name, c) => {
+    const j = addIntercept ? c - 1 : c;
+    keys.push(j >= 0 && plain.has(name) && design.xNames[j] === name ? { src: design.X[j], scale: ctx.scale?.x[c] ?? 1 } : null);
+  });
+  const settings = `${ctx.tol}|${ctx.maxIter}|${ctx.fixefAlgo}`;
+  return cache.demean(sample, ctx.w, settings, keys, mPtr, {
+    view: (ptr, len) => eng.f64(ptr, len),
+    alloc: (len) => eng.allocF64(len, "demeaning batch"),
+    demean: (inPtr, outPtr, K) => eng.scoped(() => demeanWith(ctx, loadFeDims(eng, sample, wPtr), K, inPtr, outPtr)),
+  });
+}
+
+/**
  * float64 storage: the n x (1+k) model matrix is demeaned in place and solved by
  * Householder QR (on a copy when it fits, else in place with X rebuilt as QR afterwards).
  */
@@ -276,7 +300,9 @@ export function solveF64(ctx: SolveContext): Solved {
   if (Q > 0) {
     // the FE codes and the demeaning scratch are released at once: the buffers after reuse
     // their pages (memory touched for the first time costs more than the copies into it)
-    const info = eng.scoped(() => runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr));
+    const info = ctx.demeanCache
+      ? convergence(ctx, cachedDemean(ctx, ctx.demeanCache, wPtr, mPtr))
+      : eng.scoped(() => runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr));
     iterations = info.iterations;
     converged = info.converged;
     demean = demeanReport(ctx, info);

@@ -16,6 +16,7 @@ import { ColumnError, OptionError, SampleError, WasmMemoryError } from "../base/
 import { pval2, qt } from "../base/stats.js";
 import { fmtBytes, WASM_MAX_BYTES } from "../engine/wasm.js";
 import { applyPostFit } from "../core/expansions.js";
+import type { DemeanCache } from "../core/demean-cache.js";
 // the formula expansions feols knows (sunab()): each registers itself with the core registry
 import "../terms/sunab.js";
 
@@ -75,6 +76,11 @@ export interface FeolsOptions {
    * checks (exact fit, memory plan from the formula) are the caller's
    */
   cells?: boolean;
+  /**
+   * share demeaned columns with other models of the same sample, FE, weights and settings
+   * (multiple estimation: feolsMulti makes one; the same bits as demeaning them again)
+   */
+  demeanCache?: DemeanCache;
 }
 
 export interface CoefRow {
@@ -246,6 +252,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
       eng, f, design, sample, n, xNames, addIntercept, tol, maxIter, fixefAlgo, threads, collinTol, w,
       scale: scaledRun ? { y: sy, x: sx } : undefined,
       keepData: opts.keepData, lowMemory: opts.lowMemory, batch: opts.batch, strictConvergence: opts.strictConvergence, warn,
+      demeanCache: opts.demeanCache,
     };
     const s = storage === "f32" ? solveF32(ctx) : solveF64(ctx);
     const { names, beta: betaS, bread, collinear, e, iterations, converged, demean } = s;
