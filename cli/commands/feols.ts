@@ -1,7 +1,9 @@
 // hdfe feols: one fixed-effects OLS model.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
-import { feols } from "../../bindings/estimators/feols.js";
+import { feols, type FeolsOptions } from "../../bindings/estimators/feols.js";
+import { expandFormula } from "../../bindings/core/multi.js";
+import { etable } from "../../bindings/report/etable.js";
 import { feolsCompressed } from "../../bindings/estimators/compress.js";
 import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
 import { fitToJson, summary } from "../../bindings/report/summary.js";
@@ -10,6 +12,7 @@ import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } f
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
+import { isMultiCall, multiColumns, runMulti, printMulti, tableFormat } from "./feols-multi.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -26,6 +29,9 @@ interface Flags extends ReadFlags {
   compress?: boolean;
   float32?: boolean;
   batch?: string;
+  split?: string;
+  fsplit?: string;
+  table?: string;
 }
 
 export function register(program: Command): void {
@@ -49,13 +55,20 @@ export function register(program: Command): void {
       "hold the raw outcome and regressors as float32 in WASM memory (half the memory; values rounded to ~7 digits, all arithmetic in float64)",
     )
     .option("--batch <n>", "with --float32: columns demeaned together (default: as many as fit)")
-    .option("--json", "print one JSON object instead of the table")
+    .option("--json", "print one JSON object instead of the table (a JSON array of per-model objects for a multiple estimation)")
+    .option("--split <col>", "one model per value of this column (fixest split = ~col)")
+    .option("--fsplit <col>", "the full sample, then one model per value of this column (fixest fsplit = ~col)")
+    .option("--table <format>", "print a regression table of the model(s): md | tex | html | csv | text")
     .action(async (flags: Flags) => {
-      const f = parseFormula(flags.formula);
+      if (flags.table !== undefined) tableFormat(flags.table);
+      if (flags.table !== undefined && flags.json) throw new OptionError("give --json or --table, not both");
+      const multi = isMultiCall(flags.formula, flags);
+      // c() outcomes and stepwise functions are parsed model by model (feols-multi.ts)
+      const f = parseFormula(multi ? expandFirst(flags.formula) : flags.formula);
       if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
       const fixefRm = flags.fixefRm;
-      const cols = formulaColumns(f);
+      const cols = multi ? multiColumns(flags.formula, flags) : formulaColumns(f);
       const roles: Record<string, string> = {};
       if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
       for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
@@ -64,7 +77,7 @@ export function register(program: Command): void {
       const { frame, report } = await readData(flags, [...new Set(cols)], roles);
       const eng = await loadEngine();
       const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
-      const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, {
+      const fopts = {
         vcov: flags.vcov,
         ssc: flags.ssc,
         fixefRm,
@@ -82,7 +95,20 @@ export function register(program: Command): void {
           status.done();
           process.stderr.write(`warning: ${m}\n`);
         },
-      });
+      } satisfies FeolsOptions;
+      if (multi) {
+        let r: ReturnType<typeof runMulti>;
+        try {
+          r = runMulti(eng, frame, flags.formula, fopts, flags);
+        } finally {
+          status.done();
+        }
+        const readLines = describeRead(report);
+        if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
+        process.stdout.write(printMulti(r, flags));
+        return;
+      }
+      const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, fopts);
       let fit: ReturnType<typeof estimate>;
       try {
         fit = estimate();
@@ -98,7 +124,13 @@ export function register(program: Command): void {
       }
       const readLines = describeRead(report);
       if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-      if (flags.json) process.stdout.write(JSON.stringify(fitToJson(fit)) + "\n");
+      if (flags.table) process.stdout.write(etable([fit], { format: tableFormat(flags.table) }));
+      else if (flags.json) process.stdout.write(JSON.stringify(fitToJson(fit)) + "\n");
       else process.stdout.write(summary(fit) + "\n");
     });
+}
+
+/** The first model's formula of a multiple estimation (to check the syntax before reading data). */
+function expandFirst(formula: string): string {
+  return expandFormula(formula).models[0].formula;
 }
