@@ -10,3 +10,7 @@ export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./core/vc
 export { summary, fitToJson, type FitJson } from "./report/summary.js";
 export { checkPanel, findDuplicates } from "./core/panel.js";
 export { readTable, formatFromName, readCsv, createCsvReader } from "./io/index.js";
+export { feolsMulti, estimateMulti, planMulti, modelLabel, type MultiModel, type MultiResult, type SplitOptions, type Estimator } from "./estimators/multi.js";
+export { expandFormula, isMultiFormula, type MultiFormula } from "./core/multi.js";
+export { DemeanCache, type DemeanCacheStats } from "./core/demean-cache.js";
+export { etable, etableTable, tableModelOfFit, tableModelOfJson, FITSTATS, type EtableOptions, type TableModel } from "./report/etable.js";
