@@ -23,6 +23,8 @@ import { parseFormula } from "../bindings/core/formula.js";
 import { FormulaSyntaxError, OptionError } from "../bindings/base/errors.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { FIX } from "./reference.js";
+import { runSuite } from "../bindings/suite/run.js";
+import { parseRoles } from "../bindings/suite/roles.js";
 
 const COEF_REL = 1e-8;
 const SE_STANDALONE_REL = 1e-6;
@@ -154,6 +156,19 @@ describe("shared demeaning", () => {
     feolsMulti(eng, frame, "FC ~ did + Fin | firm + year", { vcov: "cluster:firm", fixefRm: "none", fixefTol: 1e-6, demeanCache: cache });
     expect(cache.stats.demeanCalls).toBe(before + 1);
   });
+  it("the suite's core tables share one cache: outcome, DiD and controls demeaned once for the models on one sample", async () => {
+    const cache = new DemeanCache();
+    const roles = parseRoles({
+      outcome: "FC", unit: "firm", time: "year", city: "city", region: "region", adopt: "adopt", zone: "zone", did: "did",
+      controls: ["Fin", "Eco", "Top1", "Quick", "Liability", "Q", "PE"], altOutcomes: ["SA"], mechanisms: ["Export"],
+    });
+    await runSuite(eng, frame, roles, { fixefRm: "none", draws: 0, extensions: false, demeanCache: cache });
+    const s = cache.stats;
+    // Table 4 (SA), Table 9 (Export) and the confounder column reuse did and the 7 controls of Table 3 (2)
+    expect(s.columnsReused).toBeGreaterThanOrEqual(3 * 8);
+    expect(s.demeanCalls).toBeGreaterThan(0);
+  });
+
   it("drives any estimator taking (data, formula, options)", () => {
     const seen: string[] = [];
     const r = estimateMulti((d, f, o) => (seen.push(`${f} @${d.nrows} cache:${!!o.demeanCache}`), f.length), frame, "c(FC, SA) ~ sw(Fin, Eco)", { split: "region" });
