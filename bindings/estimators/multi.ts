@@ -128,13 +128,29 @@ export function estimateMulti<O extends object, F>(
   return { models, splitMissing: plan.missing, cache: { ...cache.stats } };
 }
 
-/** feols over a multiple estimation: every member a Fit, the demeaning shared. */
+/** feols' budget of kept demeaned values (rows x regressors) for one model, applied here to the whole call */
+const KEEP_VALUES = 4_000_000;
+
+/**
+ * feols over a multiple estimation: every member a Fit, the demeaning shared. Unless
+ * keepData is given, the members keep their demeaned regressors (for withVcov) only while the
+ * whole call stays within the budget one feols call has (4 million rows x regressors): forty
+ * members of a large panel would otherwise hold forty copies.
+ */
 export function feolsMulti(eng: Engine, data: Table | Frame, formula: string, opts: FeolsOptions & SplitOptions = {}): MultiResult<Fit> {
-  if (opts.storage === "f32" && !opts.demeanCache) {
-    // float32 storage demeans in batches of its own and keeps nothing to share
-    return estimateMulti((d, f, o) => feols(eng, d, f, { ...o, demeanCache: undefined }), data, formula, opts);
+  const frame = data instanceof Frame ? data : Frame.fromArrow(data);
+  let o = opts;
+  if (opts.keepData === undefined) {
+    const plan = planMulti(frame, formula, opts);
+    const rows = plan.samples.reduce((a, s) => a + (s.rows ? s.rows.length : frame.nrows), 0);
+    const cols = plan.formulas.reduce((a, m) => a + m.rhs.split("+").length, 0);
+    if (rows * cols > KEEP_VALUES) o = { ...opts, keepData: false };
   }
-  return estimateMulti((d, f, o) => feols(eng, d, f, o), data, formula, opts);
+  if (o.storage === "f32" && !o.demeanCache) {
+    // float32 storage demeans in batches of its own and keeps nothing to share
+    return estimateMulti((d, f, x) => feols(eng, d, f, { ...x, demeanCache: undefined }), frame, formula, o);
+  }
+  return estimateMulti((d, f, x) => feols(eng, d, f, x), frame, formula, o);
 }
 
 /** A short label of a member for text output: "lhs: FC; rhs: did + Fin; sample: region = east". */
