@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/platform/read-node.js";
 import { Frame } from "../bindings/core/frame.js";
-import { feols, type Fit } from "../bindings/estimators/feols.js";
+import { feols, withVcov, type Fit } from "../bindings/estimators/feols.js";
 import { feolsMulti, estimateMulti, type MultiResult } from "../bindings/estimators/multi.js";
 import { expandFormula } from "../bindings/core/multi.js";
 import { DemeanCache } from "../bindings/core/demean-cache.js";
@@ -24,6 +24,7 @@ import { FormulaSyntaxError, OptionError } from "../bindings/base/errors.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { FIX } from "./reference.js";
 import { runSuite } from "../bindings/suite/run.js";
+import { genPanel } from "../bindings/sim/bench-panel.js";
 import { parseRoles } from "../bindings/suite/roles.js";
 
 const COEF_REL = 1e-8;
@@ -167,6 +168,19 @@ describe("shared demeaning", () => {
     // Table 4 (SA), Table 9 (Export) and the confounder column reuse did and the 7 controls of Table 3 (2)
     expect(s.columnsReused).toBeGreaterThanOrEqual(3 * 8);
     expect(s.demeanCalls).toBeGreaterThan(0);
+  });
+
+  it("the members keep their demeaned regressors only within one feols call's budget (4M values) for the whole call", () => {
+    // 120k rows x (2 outcomes x (2 + 3 + 4 + 5 + 6) regressors) = 4.8M values: over the budget
+    const big = genPanel({ rows: 120_000, city: false });
+    const f = "c(y, x8) ~ treat + csw(x1, x2, x3, x4, x5) | firm + year";
+    const lean = feolsMulti(eng, big, f, { vcov: "cluster:firm" });
+    expect(lean.models.length).toBe(10);
+    expect(() => withVcov(eng, lean.models[0].fit, "hetero")).toThrow(OptionError);
+    const kept = feolsMulti(eng, big, "y ~ treat + csw(x1, x2) | firm + year", { vcov: "cluster:firm" });
+    expect(withVcov(eng, kept.models[1].fit, "hetero").se.treat).toBeGreaterThan(0);
+    const forced = feolsMulti(eng, big, f, { vcov: "cluster:firm", keepData: true });
+    expect(Array.from(withVcov(eng, forced.models[0].fit, "cluster:firm").vcovMatrix)).toEqual(Array.from(forced.models[0].fit.vcovMatrix));
   });
 
   it("drives any estimator taking (data, formula, options)", () => {
