@@ -153,6 +153,15 @@ describe("etable Markdown: every number is the fit's, as displayed", () => {
     expect(() => etable(fits, { vcov: "hetero" })).toThrow(OptionError);
   });
 
+  it("HTML carries the same cells as the Markdown (the same layout)", () => {
+    const opts = { dict: DICT, fitstat: ["nobs", "r2", "wr2"] };
+    const md = parseMd(etable(fits, { ...opts, format: "md" })).rows.map((r) => r.cells);
+    const html = etable(fits, { ...opts, format: "html" });
+    const unescape = (x: string) => x.replace(/<[^>]+>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+    const rows = [...html.matchAll(/<tr class="(?:coef|se|stat)">(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => unescape(c[1])));
+    expect(rows).toEqual(md);
+  });
+
   it("refuses unknown fit statistics by name, lists the known ones", () => {
     expect(() => etable(fits, { fitstat: ["nobs", "bogus"] })).toThrow(/bogus/);
   });
