@@ -123,6 +123,22 @@ describe("multiple estimation equals fixest's", () => {
 });
 
 describe("shared demeaning", () => {
+  it("weights, varying slopes, interactions and an extreme-magnitude column: members equal their plain fits to the bit", () => {
+    const n = frame.nrows;
+    let f = frame.withColumn("w", Float64Array.from({ length: n }, (_, i) => 0.5 + ((i * 7919) % 1000) / 666));
+    f = f.withColumn("Fin_big", Float64Array.from(f.numeric("Fin"), (v) => v * 1e120));
+    const opts = { vcov: "cluster:firm", fixefRm: "none", weights: "w" } as const;
+    const forms = "c(FC, SA) ~ did + csw(Fin_big, Eco, Eco:Top1) | sw(firm + year, firm + region[year])";
+    const r = feolsMulti(eng, f, forms, opts);
+    expect(r.models.length).toBe(12);
+    expect(r.cache.columnsReused).toBeGreaterThan(0);
+    for (const m of r.models) {
+      const alone = feols(eng, f, m.formula, opts);
+      expect(Array.from(m.fit.coefVector), m.formula).toEqual(Array.from(alone.coefVector));
+      expect(Array.from(m.fit.vcovMatrix), m.formula).toEqual(Array.from(alone.vcovMatrix));
+    }
+  });
+
   it("demeans once per (sample, FE): csw over two outcomes makes one group and one call per new column set", () => {
     // c(FC, SA) ~ did + csw(Fin, Eco, Top1) | firm + year: 6 models on one sample and FE.
     // FC model 1 demeans FC, did, Fin; model 2 only Eco; model 3 only Top1; SA model 4 only SA;
