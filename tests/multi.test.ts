@@ -162,6 +162,18 @@ describe("shared demeaning", () => {
     expect(s.demeanCalls).toBe(4);
     expect(s.columnsDemeaned).toBe(8);
   });
+  it("members with the same rows and FE share one sample preparation; their missing-value counts stay their own", () => {
+    const n = frame.nrows;
+    const f = frame.withColumn("Fin_na", Float64Array.from(frame.numeric("Fin"), (v, i) => (i % 97 === 0 ? NaN : v)));
+    const r = feolsMulti(eng, f, "FC ~ did + sw(Fin, Fin_na, Eco) | firm + year", { vcov: "cluster:firm", fixefRm: "singleton" });
+    const [a, b, c] = r.models.map((m) => m.fit);
+    expect(a.internals.sample.rows).toBe(c.internals.sample.rows); // shared
+    expect(b.internals.sample.rows).not.toBe(a.internals.sample.rows);
+    expect(b.removed.naByColumn).toEqual({ Fin_na: Math.ceil(n / 97) });
+    expect(c.removed.naByColumn).toEqual({});
+    for (const m of r.models) expect(m.fit.removed).toEqual(feols(eng, f, m.formula, { vcov: "cluster:firm", fixefRm: "singleton" }).removed);
+  });
+
   it("a cache passed in is shared across calls and counts what it saved", () => {
     const cache = new DemeanCache();
     feolsMulti(eng, frame, "FC ~ did + Fin | firm + year", { vcov: "cluster:firm", fixefRm: "none", demeanCache: cache });

@@ -8,7 +8,8 @@
 // the same bits as demeaned with any other columns: a cached column is the column the model
 // would have computed itself.
 import type { DemeanInfo } from "../engine/kernels.js";
-import type { Sample } from "./sample.js";
+import type { Sample, FixefRm } from "./sample.js";
+import type { Design } from "./design.js";
 
 export interface DemeanCacheStats {
   /** calls of the demeaning kernel made through the cache (one per model with a column not yet demeaned) */
@@ -29,6 +30,13 @@ interface Entry {
   info: DemeanInfo;
 }
 
+interface SampleEntry {
+  fixefRm: FixefRm;
+  valid: Uint8Array;
+  fe: { codes: Int32Array; type: number; slope: Float64Array | null }[];
+  sample: Sample;
+}
+
 interface Group {
   settings: string;
   rows: Int32Array;
@@ -43,6 +51,7 @@ export type ColumnKey = { src: Float64Array; scale: number } | null;
 export class DemeanCache {
   readonly stats: DemeanCacheStats = { demeanCalls: 0, columnsDemeaned: 0, columnsReused: 0, modelsFullyCached: 0, groups: 0, bytes: 0 };
   private readonly groups: Group[] = [];
+  private readonly samples: SampleEntry[] = [];
   /** columns are no longer added once the cache holds this many bytes (default 2 GiB) */
   readonly maxBytes: number;
 
@@ -50,9 +59,10 @@ export class DemeanCache {
     this.maxBytes = opts.maxBytes ?? 2 ** 31;
   }
 
-  /** Drop every cached column. */
+  /** Drop every cached column and sample. */
   clear(): void {
     this.groups.length = 0;
+    this.samples.length = 0;
     this.stats.bytes = 0;
     this.stats.groups = 0;
   }
@@ -108,6 +118,26 @@ export class DemeanCache {
       if (!infos.includes(e.info)) infos.push(e.info);
     });
     return combine(infos);
+  }
+
+  /**
+   * The sample of a design whose valid rows and FE (the same code arrays, types and slope
+   * arrays: the same Frame's columns) were prepared before: the rows and recoded FE are shared
+   * (singleton removal depends on nothing else); the missing-value counts are this design's.
+   */
+  sample(d: Design, fixefRm: FixefRm, make: () => Sample): Sample {
+    const hit = this.samples.find((e) => e.fixefRm === fixefRm && e.fe.length === d.fe.length && e.valid.length === d.n &&
+      e.fe.every((f, q) => f.codes === d.fe[q].codes && f.type === d.fe[q].type && f.slope === (d.fe[q].slope?.values ?? null)) &&
+      sameArray(e.valid, d.valid));
+    if (!hit) {
+      const s = make();
+      this.samples.push({ fixefRm, valid: d.valid, fe: d.fe.map((f) => ({ codes: f.codes, type: f.type, slope: f.slope?.values ?? null })), sample: s });
+      return s;
+    }
+    let na = 0;
+    for (const v of Object.values(d.naByColumn)) na += v;
+    const s = hit.sample;
+    return { ...s, removed: { ...s.removed, na, naByColumn: { ...d.naByColumn }, zeroWeight: d.zeroWeight } };
   }
 
   private store(g: Group, k: ColumnKey, col: Float64Array, info: DemeanInfo): void {

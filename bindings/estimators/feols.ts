@@ -214,7 +214,9 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     checkPlan(eng, { ...ds, weighted, hetero, clusterTerms }, storage);
   }
   const design = buildDesign(frame, f, { weights: opts.weights, extra, override: opts.override });
-  const sample = prepareSample(design, opts.fixefRm ?? "singleton");
+  const fixefRm = opts.fixefRm ?? "singleton";
+  // models of a multiple estimation with the same rows and FE share one sample preparation
+  const sample = opts.demeanCache ? opts.demeanCache.sample(design, fixefRm, () => prepareSample(design, fixefRm)) : prepareSample(design, fixefRm);
   const n = sample.n;
 
   const hasFe = sample.fe.length > 0;
