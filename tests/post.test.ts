@@ -1,0 +1,184 @@
+// Post-estimation against R fixest (tests/fixtures/reference/post_fixest.json, copied from
+// ../shared/reference): fixef() for all 1,880 firms and 10 years with fixest's reference rule,
+// predict() in sample and on 20 new rows (NA cases), wald(), the linear hypothesis
+// b_Fin = b_Eco, confint() at 0.90 and 0.95; and a property test of the sup-t bands.
+//
+// Tolerances (never loosened per case):
+//   coefficients, FE coefficients, predictions   1e-8 relative (on max(|value|, 1): the FE
+//                                               and predictions are centred near 0)
+//   standard errors, confidence bounds           1e-6 relative
+//   Wald / F statistics                          1e-6 relative; p-values 1e-6 absolute
+//   references, counts, NA positions, df         exact
+import { describe, it, expect, beforeAll } from "vitest";
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { loadEngine } from "../bindings/node.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { feols, type Fit } from "../bindings/estimators/feols.js";
+import { fixef, predict, fitted, residuals, wald, hypothesis, confint, supTBand, parseHypothesis } from "../bindings/post/index.js";
+import { qt } from "../bindings/base/stats.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { FIX } from "./reference.js";
+
+const COEF_REL = 1e-8;
+const SE_REL = 1e-6;
+const STAT_REL = 1e-6;
+const P_ABS = 1e-6;
+
+const ref = JSON.parse(readFileSync(new URL("post_fixest.json", FIX), "utf8"));
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+const relScaled = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1);
+
+let eng: Engine;
+let frame: Frame;
+let fit: Fit;
+
+beforeAll(async () => {
+  eng = await loadEngine();
+  const { table } = await readFile(new URL(ref.data, FIX).pathname);
+  frame = Frame.fromArrow(table);
+  fit = feols(eng, frame, ref.formula, { vcov: "cluster:firm", fixefRm: "none", fixefTol: 1e-10 });
+}, 120_000);
+
+describe("the post-estimation model equals fixest's", () => {
+  it("coefficients and SEs", () => {
+    for (const [nm, b] of Object.entries(ref.model.coef as Record<string, number>)) {
+      expect(rel(fit.coef[nm], b)).toBeLessThan(COEF_REL);
+      expect(rel(fit.se[nm], ref.model.se[nm])).toBeLessThan(SE_REL);
+    }
+  });
+});
+
+describe("fixef()", () => {
+  it("every firm and year coefficient, fixest's reference rule, identified counts", () => {
+    const fe = fixef(fit);
+    expect(fe.dims.map((d) => d.name)).toEqual(["firm", "year"]);
+    for (const d of fe.dims) {
+      const want = ref.fixef.values[d.name] as Record<string, number>;
+      expect(d.levels.length).toBe(ref.fixef.sizes[d.name]);
+      expect(d.levels).toEqual(Object.keys(want)); // sorted as fixest sorts them
+      for (const [lvl, v] of Object.entries(want)) expect(relScaled(d.byLevel[lvl], v)).toBeLessThan(COEF_REL);
+      expect(d.references).toEqual(ref.fixef.reference_levels[d.name]);
+      expect(d.references.length).toBe(ref.fixef.references[d.name]);
+      expect(d.identified).toBe(d.levels.length - ref.fixef.references[d.name]);
+    }
+    expect(fe.components).toBe(1);
+    expect(fe.dims[1].byLevel["2013"]).toBe(0);
+  });
+  it("FE + X b equals the fitted values", () => {
+    const fe = fixef(fit);
+    const f = fitted(fit);
+    const e = residuals(fit);
+    const I = fit.internals;
+    const rows = I.sample.rows;
+    const firm = frame.codes("firm"), year = frame.codes("year");
+    const X = ["did", "Fin", "Eco"].map((c) => frame.numeric(c));
+    let worst = 0;
+    for (let j = 0; j < fit.nobs; j++) {
+      const r = rows[j];
+      let v = fe.dims[0].byLevel[firm.levels[firm.codes[r]]] + fe.dims[1].byLevel[year.levels[year.codes[r]]];
+      X.forEach((x, a) => (v += fit.coefVector[a] * x[r]));
+      worst = Math.max(worst, Math.abs(v - f[j]));
+      expect(Math.abs(frame.numeric("FC")[r] - f[j] - e[j])).toBeLessThan(1e-12);
+    }
+    expect(worst).toBeLessThan(1e-8);
+  });
+});
+
+describe("predict()", () => {
+  it("in sample: first 50, mean, sd, min, max, sum", () => {
+    const p = predict(fit);
+    const want = ref.predict_in_sample;
+    expect(p.length).toBe(want.n);
+    expect(p.filter(Number.isNaN).length).toBe(want.n_na);
+    (want.first50 as number[]).forEach((v, i) => expect(relScaled(p[i], v)).toBeLessThan(COEF_REL));
+    const n = p.length;
+    const mean = p.reduce((a, b) => a + b, 0) / n;
+    const sd = Math.sqrt(p.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+    expect(relScaled(mean, want.mean)).toBeLessThan(COEF_REL);
+    expect(relScaled(sd, want.sd)).toBeLessThan(COEF_REL);
+    expect(relScaled(Math.min(...p), want.min)).toBeLessThan(COEF_REL);
+    expect(relScaled(Math.max(...p), want.max)).toBeLessThan(COEF_REL);
+    // the reference's sum is printed to 7 significant digits
+    expect(Math.abs(mean * n - want.sum)).toBeLessThan(1e-6 * Math.abs(want.sum));
+  });
+  it("on 20 new rows: unseen firm, unseen year and a missing regressor give NaN", () => {
+    const nd = ref.predict_newdata.newdata as Record<string, (number | null)[]>;
+    const p = predict(fit, Frame.fromColumns(nd));
+    const want = ref.predict_newdata.predict as (number | null)[];
+    expect(p.length).toBe(want.length);
+    want.forEach((v, i) => {
+      if (v === null) expect(p[i]).toBeNaN();
+      else expect(relScaled(p[i], v)).toBeLessThan(COEF_REL);
+    });
+  });
+});
+
+describe("tests and intervals", () => {
+  it("wald(keep = 'Fin|Eco')", () => {
+    const w = wald(fit, "Fin|Eco");
+    expect(w.terms).toEqual(["Fin", "Eco"]);
+    expect(rel(w.stat, ref.wald.stat)).toBeLessThan(STAT_REL);
+    expect(Math.abs(w.p - ref.wald.p)).toBeLessThan(P_ABS);
+    expect([w.df1, w.df2]).toEqual([ref.wald.df1, ref.wald.df2]);
+    expect(w.vcov).toBe(ref.wald.vcov);
+  });
+  it("the linear hypothesis b_Fin = b_Eco, written three ways", () => {
+    const L = ref.lincom;
+    for (const h of ["Fin = Eco", "Fin - Eco = 0", "-Eco + 1*Fin = 0"]) {
+      const [r] = hypothesis(fit, h);
+      expect(rel(r.estimate, L.estimate)).toBeLessThan(COEF_REL);
+      expect(rel(r.se, L.se)).toBeLessThan(SE_REL);
+      expect(rel(r.t, L.t)).toBeLessThan(SE_REL);
+      expect(r.df).toBe(L.t_df);
+      expect(Math.abs(r.p - L.p_t)).toBeLessThan(P_ABS);
+      expect(rel(r.F, L.F)).toBeLessThan(STAT_REL);
+      expect(r.df2).toBe(L.df2);
+      expect(Math.abs(r.pF - L.p_F)).toBeLessThan(P_ABS);
+    }
+    expect(parseHypothesis("2*did + Fin = 0.5", fit.coefNames)).toEqual({ c: [2, 1, 0], r: 0.5 });
+    expect(() => hypothesis(fit, "Fin = Size")).toThrow(/not a coefficient/);
+    expect(() => hypothesis(fit, "1 = 1")).toThrow(/names no coefficient/);
+    const joint = hypothesis(fit, "Fin = 0, Eco = 0").joint!;
+    expect(rel(joint.stat, ref.wald.stat)).toBeLessThan(STAT_REL);
+  });
+  it("confint at 0.90 and 0.95", () => {
+    for (const key of ["confint90", "confint95"]) {
+      const c = ref[key];
+      for (const iv of confint(fit, c.level)) {
+        expect(rel(iv.lower, c.lower[iv.name])).toBeLessThan(SE_REL);
+        expect(rel(iv.upper, c.upper[iv.name])).toBeLessThan(SE_REL);
+      }
+    }
+    expect(() => confint(fit, 1.5)).toThrow(/level/);
+  });
+});
+
+describe("sup-t bands (fixed seed)", () => {
+  it("are wider than the pointwise intervals and narrower than Bonferroni's", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 1000 }), fc.double({ min: 0.8, max: 0.99, noNaN: true }), fc.double({ min: 0.3, max: 0.85, noNaN: true }), (m, seed, level, rho) => {
+        // an equicorrelated vcov (correlation rho, random SDs) over m coefficients: with rho
+        // inside (0.3, 0.85) both gaps exceed the Monte Carlo error of 20,000 draws; on a copy
+        // of the fit
+        const sd = Array.from({ length: m }, (_, a) => 0.5 + Math.abs(Math.sin(seed + 1.7 * a)));
+        const V = new Float64Array(m * m);
+        for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) V[a + b * m] = sd[a] * sd[b] * (a === b ? 1 : rho);
+        const names = Array.from({ length: m }, (_, j) => `b${j}`);
+        const fake = { ...fit, coefNames: names, coefVector: new Float64Array(m), vcovMatrix: V } as Fit;
+        const band = supTBand(fake, names, { level, draws: 20_000, seed });
+        expect(band.crit).toBeGreaterThan(band.pointwise);
+        expect(band.crit).toBeLessThan(band.bonferroni);
+        band.intervals.forEach((iv, j) => expect(iv.upper - iv.lower).toBeCloseTo(2 * band.crit * Math.sqrt(V[j + j * m]), 12));
+      }),
+      { numRuns: 25 },
+    );
+  });
+  it("for the model's coefficients: reproducible with the seed", () => {
+    const a = supTBand(fit, ["did", "Fin", "Eco"], { seed: 7 });
+    const b = supTBand(fit, ["did", "Fin", "Eco"], { seed: 7 });
+    expect(a.crit).toBe(b.crit);
+    expect(a.crit).toBeGreaterThan(qt(0.975, Infinity));
+  });
+});
