@@ -105,7 +105,8 @@ describe("predict()", () => {
   });
   it("on 20 new rows: unseen firm, unseen year and a missing regressor give NaN", () => {
     const nd = ref.predict_newdata.newdata as Record<string, (number | null)[]>;
-    const p = predict(fit, Frame.fromColumns(nd));
+    const cols = Object.fromEntries(Object.entries(nd).map(([k, v]) => [k, Float64Array.from(v, (x) => (x === null ? NaN : x))]));
+    const p = predict(fit, Frame.fromColumns(cols));
     const want = ref.predict_newdata.predict as (number | null)[];
     expect(p.length).toBe(want.length);
     want.forEach((v, i) => {
