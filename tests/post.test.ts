@@ -18,6 +18,7 @@ import { Frame } from "../bindings/core/frame.js";
 import { feols, type Fit } from "../bindings/estimators/feols.js";
 import { fixef, predict, fitted, residuals, wald, hypothesis, confint, supTBand, parseHypothesis } from "../bindings/post/index.js";
 import { qt } from "../bindings/base/stats.js";
+import { Rng } from "../bindings/base/rng.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { FIX } from "./reference.js";
 
@@ -83,6 +84,49 @@ describe("fixef()", () => {
       expect(Math.abs(frame.numeric("FC")[r] - f[j] - e[j])).toBeLessThan(1e-12);
     }
     expect(worst).toBeLessThan(1e-8);
+  });
+});
+
+describe("fixef() on a disconnected, weighted panel (fixed seed)", () => {
+  it("one reference per component, at its first observation; FE + X b = fitted; override honoured", () => {
+    const rng = new Rng(5);
+    const firm: number[] = [], year: number[] = [], x: number[] = [], z: number[] = [], y: number[] = [], w: number[] = [];
+    // firms 0-9 in years 2001-2003, firms 10-19 in 2004-2006: two components; rows shuffled
+    const cells: [number, number][] = [];
+    for (let f = 0; f < 20; f++) for (let t = 0; t < 3; t++) cells.push([f, 2001 + t + (f >= 10 ? 3 : 0)]);
+    cells.sort(() => rng.uniform() - 0.5);
+    for (const [f, t] of cells) {
+      firm.push(f), year.push(t), x.push(rng.normal()), z.push(rng.normal());
+      y.push(0.5 * x[x.length - 1] + Math.sin(f) + Math.cos(t) + rng.normal()), w.push(0.5 + rng.uniform());
+    }
+    x[3] = NaN; // one row removed for a missing regressor
+    const data = Frame.fromColumns({ firm, year, x, z, y, w });
+    const fit2 = feols(eng, data, "y ~ x | firm + year", { weights: "w", fixefRm: "none", vcov: "hetero", fixefTol: 1e-12 });
+    const fe = fixef(fit2);
+    expect(fe.components).toBe(2);
+    const rows = fit2.internals.sample.rows;
+    const firstA = rows.find((r) => firm[r] < 10)!, firstB = rows.find((r) => firm[r] >= 10)!;
+    expect(fe.dims[1].references).toEqual([String(year[firstA]), String(year[firstB])].sort());
+    expect(fe.dims[1].byLevel[String(year[firstA])]).toBe(0);
+    expect(fe.dims[1].byLevel[String(year[firstB])]).toBe(0);
+    expect(fe.dims[0].references).toEqual([]);
+    expect(fe.dims[1].identified).toBe(6 - 2);
+    const fitted2 = fitted(fit2), e2 = residuals(fit2);
+    rows.forEach((r, j) => {
+      const v = fe.dims[0].byLevel[String(firm[r])] + fe.dims[1].byLevel[String(year[r])] + fit2.coef.x * x[r];
+      expect(Math.abs(v - fitted2[j])).toBeLessThan(1e-10);
+      expect(Math.abs(y[r] - fitted2[j] - e2[j])).toBeLessThan(1e-12);
+    });
+    const p = predict(fit2);
+    expect(p[3]).toBeNaN();
+    // a fit on an overridden regressor: fixef reads the override, not the data column
+    const zx = Float64Array.from(z);
+    const fit3 = feols(eng, data, "y ~ x | firm + year", { override: { x: zx }, fixefRm: "none", vcov: "iid", fixefTol: 1e-12 });
+    const fe3 = fixef(fit3), f3 = fitted(fit3);
+    fit3.internals.sample.rows.forEach((r, j) => {
+      const v = fe3.dims[0].byLevel[String(firm[r])] + fe3.dims[1].byLevel[String(year[r])] + fit3.coef.x * zx[r];
+      expect(Math.abs(v - f3[j])).toBeLessThan(1e-10);
+    });
   });
 });
 

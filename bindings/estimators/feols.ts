@@ -111,6 +111,8 @@ export interface FitInternals {
   weights: Float64Array | null;
   /** the panel id given to feols (NW / DK), reused by withVcov */
   panelId?: string[];
+  /** the columns replaced through opts.override (referenced, not copied), for fixef / predict */
+  override?: Record<string, Float64Array>;
   /**
    * set when columns of extreme magnitude were scaled by powers of two for the estimation:
    * the variance inputs in the scaled units (exact) and the factors c_j that turn a scaled
@@ -315,7 +317,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
       weights: opts.weights,
       internals: {
         frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread: post.bread, feDof: post.feDof,
-        hasIntercept: addIntercept, yTilde, xTilde: post.xTilde, residuals: eU, weights: wRaw, panelId,
+        hasIntercept: addIntercept, yTilde, xTilde: post.xTilde, residuals: eU, weights: wRaw, panelId, override: opts.override,
         scaled: post.names === names ? scaled : undefined,
         get scores() {
           return scoresOf(post.xTilde, eU, n, post.names.length);

@@ -43,7 +43,10 @@ const RULE =
 /** y, the regressors and the residuals of a fit in raw units on its sample rows. */
 export function rawParts(fit: Fit): { y: Float64Array; xb: Float64Array; resid: Float64Array } {
   const I = fit.internals;
-  const d = buildDesign(I.frame, fit.parsed, { weights: fit.weights });
+  if (I.sample.n !== fit.nobs || I.residuals.length < fit.nobs) {
+    throw new OptionError("this fit holds cells, not rows (feolsCompressed): fixef / predict / residuals need the row-level fit", undefined, "refit without --compress");
+  }
+  const d = buildDesign(I.frame, fit.parsed, { weights: fit.weights, override: I.override });
   const rows = I.sample.rows;
   const n = fit.nobs;
   const y = gather(d.y, rows);
