@@ -210,9 +210,21 @@ export function hacMeat(eng: Engine, inp: HacMeatInputs, h: HacData): { meat: Fl
   });
 }
 
+/** Rows sorted by unit, then period: two stable counting sorts (codes are dense), O(n). */
 function panelOrder(unit: Int32Array, time: Int32Array): Int32Array {
-  const idx = Int32Array.from({ length: unit.length }, (_, i) => i);
-  return idx.sort((a, b) => unit[a] - unit[b] || time[a] - time[b]);
+  const byTime = countingSort(time, Int32Array.from({ length: unit.length }, (_, i) => i));
+  return countingSort(unit, byTime);
+}
+
+function countingSort(key: Int32Array, idx: Int32Array): Int32Array {
+  let K = 0;
+  for (let i = 0; i < key.length; i++) if (key[i] >= K) K = key[i] + 1;
+  const start = new Int32Array(K + 1);
+  for (let i = 0; i < key.length; i++) start[key[i] + 1]++;
+  for (let g = 0; g < K; g++) start[g + 1] += start[g];
+  const out = new Int32Array(idx.length);
+  for (const i of idx) out[start[key[i]]++] = i;
+  return out;
 }
 
 function conley(eng: Engine, out: number, xp: number, ep: number, n: number, k: number, h: HacData, cutoff: number, distance: number): void {
