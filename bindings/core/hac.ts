@@ -7,7 +7,8 @@ import type { Engine } from "../engine/wasm.js";
 import { check } from "../engine/kernels.js";
 import { ColumnError, OptionError, VcovError } from "../base/errors.js";
 import { invSPD } from "../base/stats.js";
-import type { Frame } from "./frame.js";
+import { numericCodes, type Frame } from "./frame.js";
+import { intersectCodes } from "./codes.js";
 import { recode, type Sample } from "./sample.js";
 
 export type HacSpec =
@@ -237,19 +238,16 @@ function conley(eng: Engine, out: number, xp: number, ep: number, n: number, k: 
   else if (lo0 < -180) lon = lon.map((v) => v + 180);
   if (la1 > 90) lat = lat.map((v) => v - 90);
   else if (la0 < -90) lat = lat.map((v) => v + 90);
-  // locations: distinct (lat, lon) pairs sorted by latitude, then longitude
-  const idx = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => lat[a] - lat[b] || lon[a] - lon[b]);
-  const codes = new Int32Array(n);
-  const gLat: number[] = [], gLon: number[] = [];
-  for (let p = 0; p < n; p++) {
-    const i = idx[p];
-    if (p === 0 || lat[i] !== gLat[gLat.length - 1] || lon[i] !== gLon[gLon.length - 1]) {
-      gLat.push(lat[i]);
-      gLon.push(lon[i]);
-    }
-    codes[i] = gLat.length - 1;
-  }
-  const G = gLat.length;
+  // locations: distinct (lat, lon) pairs (hashed in O(n)), sorted by latitude, then longitude
+  const pair = intersectCodes([numericCodes(lat).codes, numericCodes(lon).codes]);
+  const G = pair.G;
+  const first = new Int32Array(G).fill(-1);
+  for (let i = 0; i < n; i++) if (first[pair.codes[i]] < 0) first[pair.codes[i]] = i;
+  const byLat = Int32Array.from({ length: G }, (_, g) => g).sort((a, b) => lat[first[a]] - lat[first[b]] || lon[first[a]] - lon[first[b]]);
+  const rank = new Int32Array(G);
+  byLat.forEach((g, r) => (rank[g] = r));
+  const codes = pair.codes.map((g) => rank[g]);
+  const gLat = Array.from(byLat, (g) => lat[first[g]]), gLon = Array.from(byLat, (g) => lon[first[g]]);
   const rad = (d: number) => (d / 180) * Math.PI;
   const cp = eng.putI32(codes, "location codes");
   const sc = eng.allocF64(G * k, "location scores");
