@@ -130,6 +130,27 @@ describe("fixef() on a disconnected, weighted panel (fixed seed)", () => {
   });
 });
 
+describe("fixef() with three FE (conjugate-gradient path)", () => {
+  it("firm + year + city, firms almost nested in cities: FE + X b = fitted, one city reference per firm-city component", () => {
+    const fit3 = feols(eng, frame, "FC ~ did + Fin + Eco | firm + year + city", { vcov: "iid", fixefRm: "none", fixefTol: 1e-12 });
+    const fe = fixef(fit3);
+    const f = fitted(fit3);
+    const codes = ["firm", "year", "city"].map((v) => frame.codes(v));
+    const X = ["did", "Fin", "Eco"].map((c) => frame.numeric(c));
+    let worst = 0;
+    fit3.internals.sample.rows.forEach((r, j) => {
+      let v = 0;
+      codes.forEach((c, q) => (v += fe.dims[q].byLevel[c.levels[c.codes[r]]]));
+      X.forEach((x, a) => (v += fit3.coefVector[a] * x[r]));
+      worst = Math.max(worst, Math.abs(v - f[j]));
+    });
+    expect(worst).toBeLessThan(1e-8);
+    expect(fe.dims[0].references).toEqual([]);
+    expect(fe.dims[1].references).toEqual(["2013"]);
+    for (const d of fe.dims.slice(1)) for (const ref of d.references) expect(d.byLevel[ref]).toBe(0);
+  }, 120_000);
+});
+
 describe("predict()", () => {
   it("in sample: first 50, mean, sd, min, max, sum", () => {
     const p = predict(fit);

@@ -6,7 +6,10 @@
 //
 // The FE sum of each observation is d_i = y_i - x_i'b - e_i (raw units); the coefficients
 // solve d = sum_q alpha_q[g_q(i)], exactly in the FE span, by alternating (weighted) group
-// means to machine precision.
+// means to machine precision (one or two FE), or by preconditioned conjugate gradient (three
+// or more). With three or more FE the rule is applied to each FE q >= 2 against the first FE
+// (components of the first and q-th FE's graph); fixest's own choice there was not checked
+// against a reference.
 import type { Fit } from "../estimators/feols.js";
 import { buildDesign } from "../core/design.js";
 import { gather } from "../core/sample.js";
@@ -87,7 +90,7 @@ function levelLabels(fit: Fit, q: number): { labels: string[]; sortKey: (a: numb
 }
 
 /** Coefficients of d = sum_q alpha_q[codes_q] by alternating weighted group means. */
-function solveFe(d: Float64Array, codes: Int32Array[], sizes: number[], w: Float64Array | null, maxIter = 100_000): { alpha: Float64Array[]; iterations: number; change: number } {
+function solveFe(d: Float64Array, codes: Int32Array[], sizes: number[], w: Float64Array | null, maxIter = 10_000): { alpha: Float64Array[]; iterations: number; change: number } {
   const n = d.length;
   const Q = codes.length;
   const alpha = sizes.map((G) => new Float64Array(G));
@@ -119,6 +122,61 @@ function solveFe(d: Float64Array, codes: Int32Array[], sizes: number[], w: Float
   return { alpha, iterations: it, change };
 }
 
+/**
+ * The same by conjugate gradient on the normal equations D'WD alpha = D'W d, preconditioned
+ * by the group weight sums (three or more FE, where alternating means crawl when two FE are
+ * almost nested). The system is singular but consistent: CG from 0 stays in the range.
+ */
+function solveFeCg(d: Float64Array, codes: Int32Array[], sizes: number[], w: Float64Array | null, maxIter = 20_000): { alpha: Float64Array[]; iterations: number; change: number } {
+  const n = d.length, Q = codes.length;
+  const off = sizes.map((_, q) => sizes.slice(0, q).reduce((a, b) => a + b, 0));
+  const m = off[Q - 1] + sizes[Q - 1];
+  const wi = (i: number) => (w ? w[i] : 1);
+  const Dt = (v: Float64Array) => {
+    const out = new Float64Array(m);
+    for (let q = 0; q < Q; q++) for (let i = 0; i < n; i++) out[off[q] + codes[q][i]] += wi(i) * v[i];
+    return out;
+  };
+  const D = (a: Float64Array) => {
+    const out = new Float64Array(n);
+    for (let q = 0; q < Q; q++) for (let i = 0; i < n; i++) out[i] += a[off[q] + codes[q][i]];
+    return out;
+  };
+  const diag = Dt(new Float64Array(n).fill(1));
+  const x = new Float64Array(m);
+  const r = Dt(d);
+  const z = r.map((v, j) => v / diag[j]);
+  const p = z.slice();
+  let rz = r.reduce((s, v, j) => s + v * z[j], 0);
+  const r0 = Math.sqrt(r.reduce((s, v) => s + v * v, 0));
+  let it = 0, change = Infinity;
+  for (; it < maxIter; it++) {
+    const Ap = Dt(D(p));
+    const pAp = p.reduce((s, v, j) => s + v * Ap[j], 0);
+    if (!(pAp > 0)) break;
+    const alpha = rz / pAp;
+    change = 0;
+    for (let j = 0; j < m; j++) {
+      x[j] += alpha * p[j];
+      r[j] -= alpha * Ap[j];
+      change = Math.max(change, Math.abs(alpha * p[j]));
+    }
+    const rn = Math.sqrt(r.reduce((s, v) => s + v * v, 0));
+    if (rn <= 1e-14 * r0) break;
+    for (let j = 0; j < m; j++) z[j] = r[j] / diag[j];
+    const rz1 = r.reduce((s, v, j) => s + v * z[j], 0);
+    const beta = rz1 / rz;
+    rz = rz1;
+    for (let j = 0; j < m; j++) p[j] = z[j] + beta * p[j];
+  }
+  // the solution reproduces d: check on the rows, as the alternating means do
+  const fitD = D(x);
+  let worst = 0, scale = 1e-300;
+  for (let i = 0; i < n; i++) (worst = Math.max(worst, Math.abs(fitD[i] - d[i]))), (scale = Math.max(scale, Math.abs(d[i])));
+  if (worst > 1e-8 * scale) throw new NonConvergenceError(`fixef: the FE coefficients did not converge in ${it} CG iterations (largest row error ${worst})`);
+  return { alpha: sizes.map((G, q) => x.slice(off[q], off[q] + G)), iterations: it, change };
+}
+
 /** Connected components of the graph joining levels of FE 0 and FE q through observations. */
 function components(c0: Int32Array, G0: number, cq: Int32Array, Gq: number): Int32Array {
   const parent = Int32Array.from({ length: G0 + Gq }, (_, i) => i);
@@ -143,7 +201,7 @@ export function fixef(fit: Fit): FixefResult {
   const d = Float64Array.from(y, (v, i) => v - xb[i] - resid[i]);
   const codes = fe.map((f) => f.codes);
   const sizes = fe.map((f) => f.levels);
-  const { alpha, iterations, change } = solveFe(d, codes, sizes, I.weights ?? null);
+  const { alpha, iterations, change } = (fe.length >= 3 ? solveFeCg : solveFe)(d, codes, sizes, I.weights ?? null);
   // normalisation: the other FE at each component's first observation is 0
   const refs: Set<number>[] = fe.map(() => new Set<number>());
   let nComp = 1;
