@@ -168,6 +168,16 @@ describe("predict()", () => {
     // the reference's sum is printed to 7 significant digits
     expect(Math.abs(mean * n - want.sum)).toBeLessThan(1e-6 * Math.abs(want.sum));
   });
+  it("the estimation data as new data gives the in-sample predictions (FE; no FE with i() dummies)", () => {
+    const a = predict(fit), b = predict(fit, frame);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    expect(worst).toBeLessThan(1e-10);
+    const plain = feols(eng, frame, "FC ~ did + Fin + i(region)", { vcov: "hetero" });
+    const c = predict(plain), d = predict(plain, frame);
+    expect(plain.coefNames.some((nm) => nm.includes("::"))).toBe(true);
+    for (let i = 0; i < c.length; i++) expect(Math.abs(c[i] - d[i])).toBeLessThan(1e-10);
+  });
   it("on 20 new rows: unseen firm, unseen year and a missing regressor give NaN", () => {
     const nd = ref.predict_newdata.newdata as Record<string, (number | null)[]>;
     const cols = Object.fromEntries(Object.entries(nd).map(([k, v]) => [k, Float64Array.from(v, (x) => (x === null ? NaN : x))]));
