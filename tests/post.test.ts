@@ -251,6 +251,21 @@ describe("sup-t bands (fixed seed)", () => {
       { numRuns: 25 },
     );
   });
+  it("on an event-study path: wider than each pointwise interval, the same centre", () => {
+    const es = feols(eng, frame, "FC ~ i(rel, ref = c(-1, -1000)) + Fin | firm + year", { vcov: "cluster:firm", fixefRm: "none" });
+    const path = es.coefNames.filter((nm) => nm.startsWith("rel::"));
+    expect(path.length).toBeGreaterThan(5);
+    const band = supTBand(es, /^rel::/, { seed: 3 });
+    const point = confint(es, 0.95, /^rel::/);
+    expect(band.intervals.map((iv) => iv.name)).toEqual(path);
+    expect(band.crit).toBeGreaterThan(band.pointwise);
+    expect(band.crit).toBeLessThan(band.bonferroni);
+    band.intervals.forEach((iv, j) => {
+      expect(iv.lower).toBeLessThan(point[j].lower);
+      expect(iv.upper).toBeGreaterThan(point[j].upper);
+      expect(Math.abs((iv.lower + iv.upper) / 2 - es.coef[iv.name])).toBeLessThan(1e-12);
+    });
+  }, 120_000);
   it("for the model's coefficients: reproducible with the seed", () => {
     const a = supTBand(fit, ["did", "Fin", "Eco"], { seed: 7 });
     const b = supTBand(fit, ["did", "Fin", "Eco"], { seed: 7 });
