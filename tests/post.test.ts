@@ -214,6 +214,8 @@ describe("tests and intervals", () => {
       expect(Math.abs(r.pF - L.p_F)).toBeLessThan(P_ABS);
     }
     expect(parseHypothesis("2*did + Fin = 0.5", fit.coefNames)).toEqual({ c: [2, 1, 0], r: 0.5 });
+    expect(parseHypothesis("did * 2 - 1e-3 * Eco + `Fin` = 0.5 + Fin", fit.coefNames)).toEqual({ c: [2, 0, -1e-3], r: 0.5 });
+    expect(() => hypothesis(fit, "Fin Eco = 0")).toThrow(/cannot read/);
     expect(() => hypothesis(fit, "Fin = Size")).toThrow(/not a coefficient/);
     expect(() => hypothesis(fit, "1 = 1")).toThrow(/names no coefficient/);
     const joint = hypothesis(fit, "Fin = 0, Eco = 0").joint!;
@@ -258,6 +260,9 @@ describe("sup-t bands (fixed seed)", () => {
     const band = supTBand(es, /^rel::/, { seed: 3 });
     const point = confint(es, 0.95, /^rel::/);
     expect(band.intervals.map((iv) => iv.name)).toEqual(path);
+    // event-study names carry a minus sign: "rel::-2 = rel::-3"
+    const [h] = hypothesis(es, "rel::-2 = rel::-3");
+    expect(h.estimate).toBeCloseTo(es.coef["rel::-2"] - es.coef["rel::-3"], 14);
     expect(band.crit).toBeGreaterThan(band.pointwise);
     expect(band.crit).toBeLessThan(band.bonferroni);
     band.intervals.forEach((iv, j) => {

@@ -65,34 +65,65 @@ export function wald(fit: Fit, terms: string[] | RegExp | string): WaldResult {
   return { terms: idx.map((j) => fit.coefNames[j]), ...waldOf(fit, R, idx.map(() => 0)), vcov: fit.vcovLabel };
 }
 
-/** One side of a restriction: sum of [coef *] name and constants. */
+/**
+ * One side of a restriction: terms [+-] [number *] name [* number] or [+-] number, scanned
+ * left to right. Names are matched against the fit's coefficients, longest first, so names
+ * with "-" or ":" (event-study dummies "rel::-2", interactions) need no quoting; `name` also works.
+ */
 function side(text: string, names: string[], whole: string): { c: number[]; r: number } {
   const c = new Array<number>(names.length).fill(0);
-  let r = 0;
-  const s = text.replace(/\s+/g, "");
-  if (!s) throw new OptionError(`hypothesis "${whole}": an empty side`);
-  const re = /([+-]?)([^+-]+)/g;
-  let m: RegExpExecArray | null;
-  let used = 0;
-  // names may contain "::" or ":" (i() dummies, interactions) but not + or -
-  while ((m = re.exec(s))) {
-    used += m[0].length;
-    const sign = m[1] === "-" ? -1 : 1;
-    const t = m[2];
-    const mm = t.match(/^(?:([0-9.eE]+)\*)?(.+?)(?:\*([0-9.eE]+))?$/)!;
-    const num = Number(t);
-    if (Number.isFinite(num) && /^[0-9.eE]+$/.test(t)) {
-      r += sign * num;
-      continue;
+  let r = 0, i = 0, terms = 0;
+  const byLength = names.map((nm, j) => [nm, j] as const).sort((a, b) => b[0].length - a[0].length);
+  const bad = (what: string) => new OptionError(`hypothesis "${whole}": ${what}`, { coefficients: names });
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  const name = (): number => {
+    if (text[i] === "`") {
+      const e = text.indexOf("`", i + 1);
+      const nm = e < 0 ? text.slice(i + 1) : text.slice(i + 1, e);
+      if (e < 0 || !names.includes(nm)) throw bad(`"${nm}" is not a coefficient of this fit`);
+      i = e + 1;
+      return names.indexOf(nm);
     }
-    const name = mm[2].replace(/^`|`$/g, "");
-    const j = names.indexOf(name);
-    if (j < 0) throw new OptionError(`hypothesis "${whole}": "${name}" is not a coefficient of this fit`, { coefficients: names });
-    const f = Number(mm[1] ?? mm[3] ?? 1);
-    if (!Number.isFinite(f)) throw new OptionError(`hypothesis "${whole}": bad factor in "${t}"`);
+    for (const [nm, j] of byLength) if (text.startsWith(nm, i)) return (i += nm.length), j;
+    return -1;
+  };
+  const num = (): number | null => {
+    const m = /^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!m) return null;
+    i += m[0].length;
+    return Number(m[0]);
+  };
+  const unknown = () => bad(`"${/^[^\s+*]*/.exec(text.slice(i))![0] || text.slice(i)}" is not a coefficient of this fit`);
+  for (ws(); i < text.length; ws()) {
+    let sign = 1;
+    if (text[i] === "+" || text[i] === "-") (sign = text[i] === "-" ? -1 : 1), i++, ws();
+    else if (terms > 0) throw bad(`cannot read "${text.slice(i)}"`);
+    terms++;
+    let j = name(), f = 1;
+    ws();
+    if (j < 0) {
+      const v = num();
+      if (v === null) throw unknown();
+      ws();
+      if (text[i] !== "*") {
+        r += sign * v;
+        continue;
+      }
+      i++, ws();
+      j = name();
+      if (j < 0) throw unknown();
+      f = v;
+    } else if (text[i] === "*") {
+      i++, ws();
+      const v = num();
+      if (v === null) throw bad(`a number must follow "*" in "${whole}"`);
+      f = v;
+    }
     c[j] += sign * f;
   }
-  if (used !== s.length) throw new OptionError(`hypothesis "${whole}" could not be read`);
+  if (terms === 0) throw bad("an empty side");
   return { c, r };
 }
 
