@@ -10,5 +10,4 @@ export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./core/vc
 export { summary, fitToJson, type FitJson } from "./report/summary.js";
 export { checkPanel, findDuplicates } from "./core/panel.js";
 export { readTable, formatFromName, readCsv, createCsvReader } from "./io/index.js";
-export * from "./post/index.js";
 export { VCOV_KINDS } from "./core/vcov.js";
