@@ -27,6 +27,11 @@ import { iv, ivWithVcov, type IvFit } from "../bindings/estimators/iv.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { FIX } from "./reference.js";
 import { readFileSync } from "node:fs";
+import { Rng } from "../bindings/base/rng.js";
+import { ivTs } from "../bindings/ref/iv-ts.js";
+import { parseIvFormula, isIvFormula } from "../bindings/core/iv-formula.js";
+import { ColumnError, FormulaSyntaxError, SampleError } from "../bindings/base/errors.js";
+import { FC_SEED } from "./setup.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -199,5 +204,146 @@ describe("IV: withVcov without a refit", () => {
     for (const nm of b.iv.firstStages[0].coefNames) {
       expect(rel(b.iv.firstStages[0].se[nm], h.iv.first_stage[0].se[nm])).toBeLessThan(SE_REL);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The WASM path against the plain-TypeScript 2SLS (bindings/ref/iv-ts.ts) on random panels
+
+function randomPanel(seed: number, weighted: boolean) {
+  const r = new Rng(seed);
+  const firms = 15 + r.int(20), years = 4 + r.int(6);
+  const n = firms * years;
+  const firm = new Int32Array(n), year = new Int32Array(n);
+  const col = () => new Float64Array(n);
+  const [x1, x2, z1, z2, z3, u, v, e1, e2, y, w] = Array.from({ length: 11 }, col);
+  const af = Float64Array.from({ length: firms }, () => r.normal());
+  for (let i = 0; i < n; i++) {
+    firm[i] = i % firms;
+    year[i] = Math.floor(i / firms);
+    x1[i] = r.normal() + af[firm[i]];
+    x2[i] = r.normal() + 0.3 * year[i];
+    z1[i] = r.normal();
+    z2[i] = r.normal() + 0.5 * af[firm[i]];
+    z3[i] = r.normal();
+    u[i] = r.normal();
+    v[i] = r.normal();
+    e1[i] = 0.8 * z1[i] + 0.4 * z2[i] + 0.2 * x1[i] + u[i] + af[firm[i]];
+    e2[i] = 0.6 * z3[i] - 0.5 * z1[i] + 0.3 * x2[i] + v[i];
+    y[i] = 1.5 * e1[i] - 0.7 * e2[i] + 0.4 * x1[i] - 0.2 * x2[i] + 0.8 * u[i] + r.normal() + af[firm[i]] + 0.1 * year[i];
+    w[i] = weighted ? 0.5 + 1.5 * r.uniform() : 1;
+  }
+  const frame = Frame.fromColumns({
+    firm: Float64Array.from(firm), year: Float64Array.from(year), x1, x2, z1, z2, z3, e1, e2, y, w,
+  });
+  const codes = (name: string) => {
+    const c = frame.codes(name);
+    return { codes: c.codes, levels: c.levels.length };
+  };
+  return { frame, x1, x2, z1, z2, z3, e1, e2, y, w: weighted ? w : null, fe: [codes("firm"), codes("year")] };
+}
+
+describe("IV: WASM path against the plain-TypeScript 2SLS (random panels, fixed seed)", () => {
+  const cases = [
+    { two: false, weighted: false, vcov: "cluster" as const },
+    { two: false, weighted: true, vcov: "hetero" as const },
+    { two: true, weighted: false, vcov: "iid" as const },
+    { two: true, weighted: true, vcov: "cluster" as const },
+  ];
+  cases.forEach((c, idx) => {
+    it(`${c.two ? "2 endogenous, 3 instruments" : "1 endogenous, 2 instruments"}, ${c.weighted ? "weighted" : "unweighted"}, ${c.vcov}`, () => {
+      for (let rep = 0; rep < 3; rep++) {
+        const d = randomPanel(FC_SEED + 97 * idx + rep, c.weighted);
+        const formula = c.two ? "y ~ x1 + x2 | firm + year | e1 + e2 ~ z1 + z2 + z3" : "y ~ x1 + x2 | firm + year | e1 ~ z1 + z2";
+        const fit = iv(eng, d.frame, formula, {
+          vcov: c.vcov === "cluster" ? "cluster:firm" : c.vcov, weights: c.weighted ? "w" : undefined, fixefRm: "none", fixefTol: 1e-13,
+        });
+        const ref = ivTs({
+          y: d.y, exo: [d.x1, d.x2], endo: c.two ? [d.e1, d.e2] : [d.e1], inst: c.two ? [d.z1, d.z2, d.z3] : [d.z1, d.z2],
+          fe: d.fe, weights: d.w, vcov: c.vcov,
+        });
+        fit.coefNames.forEach((nm, j) => {
+          expect(rel(fit.coefVector[j], ref.coef[j])).toBeLessThan(COEF_REL);
+          expect(rel(fit.se[nm], ref.se[j])).toBeLessThan(SE_REL);
+        });
+        fit.iv.firstStages.forEach((fs, j) => {
+          fs.table.forEach((row, a) => {
+            expect(rel(row.estimate, ref.firstCoef[j][a])).toBeLessThan(COEF_REL);
+            expect(rel(row.se, ref.firstSe[j][a])).toBeLessThan(SE_REL);
+          });
+          expect(rel(fs.ivf1.stat, ref.ivf1[j])).toBeLessThan(STAT_REL);
+        });
+        expect(rel(fit.iv.fitstat.wh.stat, ref.wh)).toBeLessThan(STAT_REL);
+        expect(rel(fit.iv.fitstat.sargan!.stat, ref.sargan!)).toBeLessThan(STAT_REL);
+        expect(rel(fit.ssr, ref.ssr)).toBeLessThan(SS_REL);
+      }
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Bad input: clear errors
+
+describe("IV: errors and warnings", () => {
+  const errOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error("no error thrown");
+  };
+  it("under-identified: fewer instruments than endogenous regressors", () => {
+    const e = errOf(() => iv(eng, frame, "FC ~ Fin | firm + year | Export + Agg ~ did"));
+    expect(e).toBeInstanceOf(FormulaSyntaxError);
+    expect(e.message).toMatch(/under-identified: 2 endogenous regressors \(Export, Agg\) but 1 instrument \(did\)/);
+  });
+  it("an endogenous regressor that is also exogenous", () => {
+    const e = errOf(() => parseIvFormula("FC ~ Fin + Export | firm | Export ~ did"));
+    expect(e).toBeInstanceOf(FormulaSyntaxError);
+    expect(e.message).toMatch(/"Export" is both endogenous and exogenous/);
+    expect((e as FormulaSyntaxError).position).toBe("FC ~ Fin + Export | firm | ".length);
+  });
+  it("an instrument that is also exogenous, or endogenous", () => {
+    expect(errOf(() => parseIvFormula("FC ~ Fin + did | firm | Export ~ did")).message).toMatch(/instrument "did" is also an exogenous regressor/);
+    expect(errOf(() => parseIvFormula("FC ~ Fin | firm | Export ~ Export")).message).toMatch(/both endogenous and an instrument/);
+  });
+  it("unknown columns are named", () => {
+    const e = errOf(() => iv(eng, frame, "FC ~ Fin | firm | Exprt ~ did"));
+    expect(e).toBeInstanceOf(ColumnError);
+    expect(e.message).toMatch(/Exprt/);
+    expect(errOf(() => iv(eng, frame, "FC ~ Fin | firm | Export ~ dd")).message).toMatch(/"dd"/);
+  });
+  it("syntax errors in the IV part point into the whole formula", () => {
+    const text = "FC ~ Fin | firm | Export ~ did +";
+    const e = errOf(() => parseIvFormula(text)) as FormulaSyntaxError;
+    expect(e).toBeInstanceOf(FormulaSyntaxError);
+    expect(e.formula).toBe(text);
+    expect(e.position).toBe(text.length - 1);
+    expect(errOf(() => parseIvFormula("FC ~ Fin | firm | Export ~ ")).message).toMatch(/no instrument/);
+  });
+  it("an instrument absorbed by the fixed effects is an error naming it", () => {
+    const e = errOf(() => iv(eng, frame, "FC ~ Fin | firm + year | Export ~ year"));
+    expect(e).toBeInstanceOf(SampleError);
+    expect(e.message).toMatch(/instrument "year"/);
+  });
+  it("the formula without an IV part is refused by iv() and recognised by isIvFormula", () => {
+    expect(isIvFormula("FC ~ Fin | firm | Export ~ did")).toBe(true);
+    expect(isIvFormula("FC ~ Fin | Export ~ did")).toBe(true);
+    expect(isIvFormula("FC ~ Fin | firm + year")).toBe(false);
+    expect(errOf(() => iv(eng, frame, "FC ~ Fin | firm"))).toBeInstanceOf(FormulaSyntaxError);
+  });
+  it("a weak instrument is named in a warning (first-stage F < 10)", () => {
+    const warned: string[] = [];
+    const fit = iv(eng, frame, "FC ~ Fin | firm + year | Export ~ Top1", { onWarning: (m) => warned.push(m), fixefRm: "none" });
+    const F = fit.iv.fitstat.ivf1.Export.stat;
+    expect(F).toBeLessThan(10);
+    expect(warned.length).toBe(1);
+    expect(warned[0]).toMatch(/weak instrument for "Export": first-stage F = .* < 10 with Top1 \(t = /);
+    expect(fit.warnings).toEqual(warned);
+    // a strong one is not
+    const strong = iv(eng, frame, "FC ~ Fin | firm + year | Export ~ did", { fixefRm: "none" });
+    expect(strong.iv.fitstat.ivf1.Export.stat).toBeGreaterThan(10);
+    expect(strong.warnings).toEqual([]);
   });
 });
