@@ -32,6 +32,7 @@ import { ivTs } from "../bindings/ref/iv-ts.js";
 import { parseIvFormula, isIvFormula } from "../bindings/core/iv-formula.js";
 import { ColumnError, FormulaSyntaxError, SampleError } from "../bindings/base/errors.js";
 import { FC_SEED } from "./setup.js";
+import { formulaOf, vcovOf } from "../web/src/spec.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -345,5 +346,17 @@ describe("IV: errors and warnings", () => {
     const strong = iv(eng, frame, "FC ~ Fin | firm + year | Export ~ did", { fixefRm: "none" });
     expect(strong.iv.fitstat.ivf1.Export.stat).toBeGreaterThan(10);
     expect(strong.warnings).toEqual([]);
+  });
+});
+
+describe("IV: the page's model spec", () => {
+  it("an instrument turns the page's formula into the IV formula fixest estimates", () => {
+    const spec = { outcome: "FC", treatment: "Export", instrument: "Digitalisation", controls: ["Fin", "Eco"], fixef: ["firm", "year"], vcov: "cluster" as const, cluster: [] };
+    const text = formulaOf(spec);
+    expect(text).toBe("FC ~ Fin + Eco | firm + year | Export ~ Digitalisation");
+    const m = REFS.find((r) => r.id === "iv_cl_firm")!;
+    const fit = iv(eng, frame, text, { vcov: vcovOf(spec), fixefRm: "none", fixefTol: 1e-12 });
+    for (const nm of fit.coefNames) expect(rel(fit.coef[nm], m.coef[nm])).toBeLessThan(COEF_REL);
+    expect(formulaOf({ ...spec, instrument: undefined })).toBe("FC ~ Export + Fin + Eco | firm + year");
   });
 });
