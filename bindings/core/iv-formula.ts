@@ -103,6 +103,8 @@ export function parseIvFormula(text: string): IvFormula {
       text, start + tilde[0] + 1, "an IV model needs at least as many excluded instruments as endogenous regressors",
     );
   }
+  const sun = main.terms.find((t) => t.kind === "sunab");
+  if (sun) throw new FormulaSyntaxError("sunab() is not supported in an IV formula", text, sun.pos, "estimate the event study with feols");
   const exoNames = main.terms.map((t) => (t.kind === "var" ? t.name : t.kind === "interact" ? t.vars.join(":") : ""));
   const feCols = new Set(main.fixef.flatMap((f) => [...f.vars, ...f.slopes]));
   e.terms.forEach((t, j) => {
