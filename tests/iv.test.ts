@@ -8,7 +8,7 @@
 //   coefficients (second and first stages)     1e-8 relative
 //   standard errors, vcov (both stages)        1e-6 relative (vcov entries: relative to sqrt(V_ii V_jj))
 //   fit statistics (ivf1, ivwald1, ivf2, ivwald2, Wu-Hausman, Sargan, Cragg-Donald) 1e-6 relative;
-//     their degrees of freedom exact
+//     their degrees of freedom exact; their p-values 1e-6 absolute (as tests/fixest.test.ts)
 //   r2, within r2 1e-8 absolute; rmse, ssr 1e-8 relative
 //   nobs, removed rows (NA, singletons) exact
 //
@@ -37,6 +37,7 @@ import { formulaOf, vcovOf } from "../web/src/spec.js";
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
 const STAT_REL = 1e-6;
+const P_ABS = 1e-6;
 const R2_ABS = 1e-8;
 const SS_REL = 1e-8;
 
@@ -102,8 +103,9 @@ function expectMatrix(V: Float64Array, ref: number[][], names: string[], refName
     }
 }
 
-function expectF(got: { stat: number; df1: number; df2: number }, ref: FTestRef): void {
+function expectF(got: { stat: number; p: number; df1: number; df2: number }, ref: FTestRef): void {
   expect(rel(got.stat, ref.stat)).toBeLessThan(STAT_REL);
+  expect(Math.abs(got.p - ref.p)).toBeLessThan(P_ABS);
   expect(got.df1).toBe(ref.df1);
   expect(got.df2).toBe(ref.df2);
 }

@@ -11,14 +11,19 @@ export interface Ls {
   /** coefficients and (X'X)^-1 of the kept columns */
   beta: Float64Array;
   bread: Float64Array;
+  /** residuals y - X beta (kept columns) */
+  e: Float64Array;
 }
 
 /** y on the columns `cols` (n rows each) by QR in WASM; collinear columns dropped in order. */
 export function qrLs(eng: Engine, n: number, cols: Float64Array[], y: Float64Array, tol: number): Ls {
   const k = cols.length;
-  if (k === 0) return { keep: [], beta: new Float64Array(0), bread: new Float64Array(0) };
+  if (k === 0) return { keep: [], beta: new Float64Array(0), bread: new Float64Array(0), e: y.slice() };
   return eng.scoped(() => {
     const a = eng.allocF64(n * k, "IV least squares");
+    const x0 = eng.allocF64(n * k, "IV least squares columns");
+    const ep = eng.allocF64(n, "IV residuals");
+    const y0 = eng.allocF64(n, "IV outcome"); // qrSolve overwrites its right-hand side
     const yp = eng.allocF64(n, "IV rhs");
     const keepPtr = eng.allocI32(k);
     const coefPtr = eng.allocF64(k);
@@ -28,6 +33,7 @@ export function qrLs(eng: Engine, n: number, cols: Float64Array[], y: Float64Arr
     const A = eng.f64(a, n * k);
     cols.forEach((c, j) => A.set(c, j * n));
     eng.f64(yp, n).set(y);
+    eng.f64(y0, n).set(y);
     check(eng.k.qrSolve(n, k, a, yp, tol, keepPtr, coefPtr, breadPtr, workPtr, rankPtr), "qrSolve");
     const flags = eng.getI32(keepPtr, k);
     const coefAll = eng.getF64(coefPtr, k);
@@ -37,8 +43,51 @@ export function qrLs(eng: Engine, n: number, cols: Float64Array[], y: Float64Arr
     const kf = kept.length;
     const bread = new Float64Array(kf * kf);
     for (let p = 0; p < kf; p++) for (let q = 0; q < kf; q++) bread[p + q * kf] = breadAll[kept[p] + kept[q] * k];
-    return { keep: Array.from(flags, (f) => f !== 0), beta: Float64Array.from(kept, (j) => coefAll[j]), bread };
+    const beta = Float64Array.from(kept, (j) => coefAll[j]);
+    // residuals on the original kept columns (the QR overwrote its copy)
+    const X0v = eng.f64(x0, n * k);
+    kept.forEach((j, c) => X0v.set(cols[j], c * n));
+    const bp = eng.putF64(beta.length ? beta : [0]);
+    check(eng.k.residuals(n, kf, x0, y0, bp, ep), "residuals");
+    return { keep: Array.from(flags, (f) => f !== 0), beta, bread, e: eng.getF64(ep, n) };
   });
+}
+
+/** y - sum_j b_j x_j, in WASM (the residuals kernel). */
+export function residW(eng: Engine, n: number, cols: Float64Array[], y: Float64Array, b: ArrayLike<number>): Float64Array {
+  return eng.scoped(() => {
+    const k = cols.length;
+    const x = eng.allocF64(Math.max(n * k, 1), "IV columns");
+    const yp = eng.allocF64(n, "IV rhs");
+    const ep = eng.allocF64(n, "IV residuals");
+    const bp = eng.allocF64(Math.max(k, 1));
+    const X = eng.f64(x, n * k);
+    cols.forEach((c, j) => X.set(c, j * n));
+    eng.f64(yp, n).set(y);
+    eng.f64(bp, k).set(b);
+    check(eng.k.residuals(n, k, x, yp, bp, ep), "residuals");
+    return eng.getF64(ep, n);
+  });
+}
+
+/** X'X of the columns, in WASM (the gram kernel); k x k column-major. */
+export function gramW(eng: Engine, n: number, cols: Float64Array[]): Float64Array {
+  const k = cols.length;
+  return eng.scoped(() => {
+    const x = eng.allocF64(Math.max(n * k, 1), "IV columns");
+    const out = eng.allocF64(Math.max(k * k, 1));
+    const X = eng.f64(x, n * k);
+    cols.forEach((c, j) => X.set(c, j * n));
+    check(eng.k.gram(n, k, x, out), "gram");
+    return eng.getF64(out, k * k);
+  });
+}
+
+/** a - b */
+export function minus(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
+  return out;
 }
 
 /** y - sum_j b_j x_j */
@@ -83,36 +132,37 @@ export function quadInv(b: ArrayLike<number>, M: Float64Array): number {
 }
 
 /**
- * The smallest squared canonical correlation between the columns X and Z (each centered
- * first, as R's cancor): the smallest eigenvalue of Sxx^-1/2 Sxz Szz^-1 Szx Sxx^-1/2.
+ * The smallest squared canonical correlation between X and Z net of W (each centered, as R's
+ * cancor after fixest's proj_on_U), from the Gram matrix G of the columns [1, W, X, Z]
+ * ((1 + kw + p + q)^2, one pass over the data): the cross-products of the residuals on W are
+ * G_cd - G_cW G_WW^-1 G_Wd, the column sums those with the ones column, and the squared
+ * canonical correlations the eigenvalues of Sxx^-1/2 Sxz Szz^-1 Szx Sxx^-1/2.
  */
-export function minCanCor2(X: Float64Array[], Z: Float64Array[]): number {
-  const cen = (c: Float64Array) => {
-    let m = 0;
-    for (let i = 0; i < c.length; i++) m += c[i];
-    m /= c.length;
-    return c.map((v) => v - m);
+export function minCanCor2(G: Float64Array, n: number, kw: number, p: number, q: number): number {
+  const K = 1 + kw + p + q;
+  const g = (a: number, b: number) => G[a + b * K];
+  const Wi = kw ? invSPD(sub(G, K, Array.from({ length: kw }, (_, j) => 1 + j)), kw) : new Float64Array(0);
+  if (!Wi) return NaN;
+  // residual cross-product of columns a, b (indices into [1, W, X, Z])
+  const rc = (a: number, b: number) => {
+    let s = g(a, b);
+    for (let u = 0; u < kw; u++) for (let v = 0; v < kw; v++) s -= g(a, 1 + u) * Wi[u + v * kw] * g(1 + v, b);
+    return s;
   };
-  const Xc = X.map(cen);
-  const Zc = Z.map(cen);
-  const p = Xc.length;
-  const q = Zc.length;
-  const gram = (A: Float64Array[], B: Float64Array[]) => {
-    const out = new Float64Array(A.length * B.length);
-    A.forEach((a, i) => B.forEach((b, j) => (out[i + j * A.length] = dot(a, b))));
-    return out;
-  };
-  const Sxx = gram(Xc, Xc);
-  const Szz = gram(Zc, Zc);
-  const Sxz = gram(Xc, Zc); // p x q
+  const idx = Array.from({ length: p + q }, (_, j) => 1 + kw + j);
+  const sums = idx.map((a) => rc(0, a));
+  const S = new Float64Array((p + q) * (p + q));
+  idx.forEach((a, i) => idx.forEach((b, j) => (S[i + j * (p + q)] = rc(a, b) - (sums[i] * sums[j]) / n)));
+  const m = p + q;
+  const Sxx = sub(S, m, Array.from({ length: p }, (_, j) => j));
+  const Szz = sub(S, m, Array.from({ length: q }, (_, j) => p + j));
   const SzzI = invSPD(Szz, q);
   if (!SzzI) return NaN;
-  // C = Sxz Szz^-1 Szx (p x p)
   const C = new Float64Array(p * p);
   for (let a = 0; a < p; a++)
     for (let b = 0; b < p; b++) {
       let s = 0;
-      for (let u = 0; u < q; u++) for (let v = 0; v < q; v++) s += Sxz[a + u * p] * SzzI[u + v * q] * Sxz[b + v * p];
+      for (let u = 0; u < q; u++) for (let v = 0; v < q; v++) s += S[a + (p + u) * m] * SzzI[u + v * q] * S[b + (p + v) * m];
       C[a + b * p] = s;
     }
   // Sxx^-1/2 by its eigen-decomposition

@@ -15,7 +15,7 @@ import type { Engine } from "../engine/wasm.js";
 import { computeVcov, type VcovSpec, type SscName } from "../core/vcov.js";
 import { ibeta, pchisq, pval2, qt } from "../base/stats.js";
 import type { CoefRow, Fit } from "./feols.js";
-import { qrLs, resid, dot, sub, quadInv, minCanCor2 } from "./iv-linalg.js";
+import { qrLs, dot, sub, quadInv, minCanCor2, gramW } from "./iv-linalg.js";
 
 export interface FTest {
   stat: number;
@@ -190,8 +190,7 @@ export function fixedStats(eng: Engine, s: FixedInputs): Pick<IvFitstat, "wh" | 
   if (wh.keep.every(Boolean)) {
     const kw = p + s.X.length;
     const idx = s.fitNames.map((nm) => p + s.coefNames.indexOf(nm));
-    const r = resid(s.y, [...s.E, ...s.X], wh.beta);
-    const stat = quadInv(idx.map((a) => wh.beta[a]), sub(wh.bread, kw, idx)) / p / (dot(r, r) / whDf2);
+    const stat = quadInv(idx.map((a) => wh.beta[a]), sub(wh.bread, kw, idx)) / p / (dot(wh.e, wh.e) / whDf2);
     whTest = ftest(stat, p, whDf2);
   }
   // Sargan: n (1 - r'r / TSS(e)), r = e - A (A'A)^-1 A'e, all weighted
@@ -215,8 +214,9 @@ export function fixedStats(eng: Engine, s: FixedInputs): Pick<IvFitstat, "wh" | 
     sargan = { stat, p: 1 - pchisq(stat, df), df };
   }
   // Cragg-Donald: endogenous and instruments net of the exogenous, smallest canonical correlation
-  const net = (c: Float64Array) => (s.cd.W.length ? resid(c, s.cd.W, qrLs(eng, n, s.cd.W, c, s.collinTol).beta) : c);
-  const cc2 = minCanCor2(s.cd.E.map(net), s.cd.Z.map(net));
+  const ones = new Float64Array(n).fill(1);
+  const G = gramW(eng, n, [ones, ...s.cd.W, ...s.cd.E, ...s.cd.Z]);
+  const cc2 = minCanCor2(G, n, s.cd.W.length, p, s.cd.Z.length);
   const cd = ((n - p - s.q - 1) / s.q) * (cc2 / (1 - cc2));
   return { wh: whTest, sargan, cd };
 }

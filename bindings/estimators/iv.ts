@@ -18,7 +18,7 @@ import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type Vco
 import { parseIvFormula, instName, type IvFormula } from "../core/iv-formula.js";
 import { OptionError, SampleError, WasmMemoryError } from "../base/errors.js";
 import { assembleFit, assertFinite, clusterCodes, defaultVcov, exactFitCheck, fixefDof, withVcov, type Fit } from "./feols.js";
-import { qrLs, resid, flat, dot } from "./iv-linalg.js";
+import { qrLs, residW, minus, flat, dot } from "./iv-linalg.js";
 import { stageStats, fixedStats, weakWarnings, type IvInfo, type IvBase } from "./iv-stats.js";
 
 export type { IvInfo, FirstStage, FTest, IvFitstat } from "./iv-stats.js";
@@ -165,8 +165,8 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
       { instruments: instNames, kept: instKept }, "add instruments or remove endogenous regressors",
     );
   }
-  const fits = first.map((fs) => resid(new Float64Array(n), A, fs.beta).map((v) => -v)); // A pi
-  const vres = first.map((_, j) => resid(E[j], A, first[j].beta));
+  const vres = first.map((fs) => fs.e); // first-stage residuals
+  const fits = vres.map((v, j) => minus(E[j], v)); // A pi
 
   // ---- second stage: y ~ fit_E + W (intercept first)
   const fitNames = ivf.endo.map((e) => `fit_${e}`);
@@ -182,8 +182,8 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const X = xCols.filter((_, c) => second.keep[c]);
   const coefNames = xNames.filter((_, c) => second.keep[c]);
   const S = strCols.filter((_, c) => second.keep[c]);
-  const e = resid(y, S, second.beta); // structural residuals (sqrt-weighted)
-  const eIv = resid(y, X, second.beta); // second-stage residuals (on the fitted values)
+  const e = residW(eng, n, S, y, second.beta); // structural residuals (sqrt-weighted)
+  const eIv = second.e; // second-stage residuals (on the fitted values)
   const ssr = dot(e, e);
   const kf = coefNames.length;
   const feDof = fixefDof(sample);
@@ -261,11 +261,13 @@ function demeanAll(ctx: SolveContext, K1: number, load: (c: number) => Float64Ar
   const { eng, sample, n, w } = ctx;
   const rows = sample.rows;
   const mPtr = eng.allocF64(n * K1, "IV columns");
+  const identity = n === ctx.design.n; // no row removed: plain copies
   const fill = (ptr: number) => {
     const M = eng.f64(ptr, n * K1);
     for (let c = 0; c < K1; c++) {
       const src = load(c);
-      for (let j = 0; j < n; j++) M[c * n + j] = src[rows[j]];
+      if (identity) M.set(src, c * n);
+      else for (let j = 0; j < n; j++) M[c * n + j] = src[rows[j]];
     }
   };
   fill(mPtr);
