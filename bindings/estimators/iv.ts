@@ -11,7 +11,7 @@ import { WASM_MAX_BYTES, fmtBytes } from "../engine/wasm.js";
 import { Frame } from "../core/frame.js";
 import type { Formula, Term } from "../core/formula.js";
 import { buildDesign } from "../core/design.js";
-import { prepareSample, type FixefRm } from "../core/sample.js";
+import { prepareSample, type FixefRm, type Sample } from "../core/sample.js";
 import { check, type DemeanAlgo } from "../engine/kernels.js";
 import { loadFeDims, runDemean, demeanReport, sumsOfSquares, putSqrtWeights, demeanScratchPlan, PLAN_SLACK, type SolveContext, type DemeanReport } from "../core/solve.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs } from "../core/vcov.js";
@@ -60,19 +60,7 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const frame = data instanceof Frame ? data : Frame.fromArrow(data);
   const ivf = typeof formula === "string" ? parseIvFormula(formula) : formula;
   const f = ivf.main;
-  const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
-  const sscName = parseSsc(opts.ssc);
-  const tol = opts.fixefTol ?? DEFAULTS.fixefTol;
-  const level = opts.level ?? DEFAULTS.level;
-  const collinTol = opts.collinTol ?? DEFAULTS.collinTol;
-  if (!(tol > 0)) throw new OptionError(`fixefTol must be positive, got ${tol}`);
-  if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
-  const fixefAlgo = opts.fixefAlgo ?? "auto";
-  if (fixefAlgo !== "auto" && fixefAlgo !== "map" && fixefAlgo !== "cg") {
-    throw new OptionError(`fixefAlgo must be "auto", "map" or "cg", got ${JSON.stringify(fixefAlgo)}`);
-  }
-  const threads = opts.threads ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new OptionError(`threads must be a positive integer, got ${threads}`);
+  const { vspec, sscName, tol, level, collinTol, fixefAlgo, threads } = checkOptions(f, opts);
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
@@ -97,16 +85,7 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const names = [...exoNames, ...ivf.endo, ...instNames];
   const K1 = 1 + names.length;
   const Q = sample.fe.length;
-  const feCells = sample.fe.reduce((acc, d) => acc + d.levels * (d.type === 2 ? 2 : 1), 0);
-  const need = planIv(n, K1, Q, feCells, !!design.weights);
-  if (need > WASM_MAX_BYTES - eng.usedBytes) {
-    throw new WasmMemoryError(
-      `this IV model needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${K1} columns) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
-      { need, limit: WASM_MAX_BYTES, rows: n, columns: K1 },
-      "use fewer regressors or instruments, or a subsample",
-    );
-  }
-  eng.reserve(need);
+  checkMemory(eng, sample, K1, !!design.weights);
   const w = design.weights ? Float64Array.from(sample.rows, (r) => design.weights![r]) : null;
 
   const ctx: SolveContext = {
@@ -121,27 +100,8 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const demeaned = eng.scoped(() => demeanAll(ctx, K1, load, !!w));
   const { cols, pre, within, iterations, converged, demean, raw } = demeaned;
 
-  // absorbed columns: exogenous ones are dropped (as feols), endogenous or instruments are errors
   const collinear: string[] = [];
-  const keepExo: number[] = [];
-  names.forEach((nm, c) => {
-    const absorbed = within[c + 1] === 0 || (hasFe && (pre[c + 1] === 0 || within[c + 1] <= collinTol * pre[c + 1]));
-    if (!absorbed) {
-      if (c < exoNames.length) keepExo.push(c);
-      return;
-    }
-    if (c < exoNames.length) collinear.push(nm);
-    else {
-      const role = c < exoNames.length + p ? "endogenous regressor" : "instrument";
-      throw new SampleError(
-        `the ${role} "${nm}" ${hasFe ? "is constant within the fixed effects (absorbed by them)" : "is zero in every row"}: it cannot be used`,
-        { column: nm }, "check the column or the fixed effects",
-      );
-    }
-  });
-  if (hasFe && within[0] <= 1e-20 * Math.max(pre[0], 1e-300)) {
-    throw new SampleError(`the outcome "${f.lhs}" is constant within the fixed effects: nothing left to explain`, { outcome: f.lhs });
-  }
+  const keepExo = screenAbsorbed(names, exoNames.length, p, pre, within, hasFe, collinTol, f.lhs, collinear);
   const y = cols[0];
   const W = keepExo.map((c) => cols[c + 1]);
   const E = ivf.endo.map((_, j) => cols[1 + exoNames.length + j]);
@@ -158,13 +118,7 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const aNames = aNamesAll.filter((_, c) => aKeep[c]);
   for (const nm of aNamesAll.filter((_, c) => !aKeep[c])) collinear.push(nm);
   const instKept = instNames.filter((nm) => aNames.includes(nm));
-  if (instKept.length < p) {
-    throw new SampleError(
-      `under-identified: ${p} endogenous regressor${p > 1 ? "s" : ""} but ${instKept.length} instrument${instKept.length === 1 ? "" : "s"} left ` +
-        `(${instNames.filter((nm) => !instKept.includes(nm)).join(", ")} collinear with the exogenous regressors or the fixed effects)`,
-      { instruments: instNames, kept: instKept }, "add instruments or remove endogenous regressors",
-    );
-  }
+  requireIdentified(p, instNames, instKept);
   const vres = first.map((fs) => fs.e); // first-stage residuals
   const fits = vres.map((v, j) => minus(E[j], v)); // A pi
 
@@ -227,6 +181,82 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const info = stageStats(eng, base, fit, clusters, vspec, sscName);
   weakWarnings(info, opts.weakF ?? DEFAULTS.weakF, warn);
   return Object.freeze({ ...fit, formula: ivf.text, warnings: [...warnings], iv: info, ivBase: base });
+}
+
+/** Refuse a model whose memory plan exceeds what one WASM instance holds; else reserve it at once. */
+function checkMemory(eng: Engine, sample: Sample, K1: number, weighted: boolean): void {
+  const n = sample.n;
+  const Q = sample.fe.length;
+  const feCells = sample.fe.reduce((acc, d) => acc + d.levels * (d.type === 2 ? 2 : 1), 0);
+  const need = planIv(n, K1, Q, feCells, weighted);
+  if (need > WASM_MAX_BYTES - eng.usedBytes) {
+    throw new WasmMemoryError(
+      `this IV model needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${K1} columns) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
+      { need, limit: WASM_MAX_BYTES, rows: n, columns: K1 },
+      "use fewer regressors or instruments, or a subsample",
+    );
+  }
+  eng.reserve(need);
+}
+
+/** Fewer instruments left (after collinearity) than endogenous regressors: under-identified. */
+function requireIdentified(p: number, instNames: string[], instKept: string[]): void {
+  if (instKept.length < p) {
+    throw new SampleError(
+      `under-identified: ${p} endogenous regressor${p > 1 ? "s" : ""} but ${instKept.length} instrument${instKept.length === 1 ? "" : "s"} left ` +
+        `(${instNames.filter((nm) => !instKept.includes(nm)).join(", ")} collinear with the exogenous regressors or the fixed effects)`,
+      { instruments: instNames, kept: instKept }, "add instruments or remove endogenous regressors",
+    );
+  }
+}
+
+/** The options, checked (as feols checks them). */
+function checkOptions(f: Formula, opts: IvOptions) {
+  const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
+  const sscName = parseSsc(opts.ssc);
+  const tol = opts.fixefTol ?? DEFAULTS.fixefTol;
+  const level = opts.level ?? DEFAULTS.level;
+  const collinTol = opts.collinTol ?? DEFAULTS.collinTol;
+  if (!(tol > 0)) throw new OptionError(`fixefTol must be positive, got ${tol}`);
+  if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
+  const fixefAlgo = opts.fixefAlgo ?? "auto";
+  if (fixefAlgo !== "auto" && fixefAlgo !== "map" && fixefAlgo !== "cg") {
+    throw new OptionError(`fixefAlgo must be "auto", "map" or "cg", got ${JSON.stringify(fixefAlgo)}`);
+  }
+  const threads = opts.threads ?? 1;
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new OptionError(`threads must be a positive integer, got ${threads}`);
+  return { vspec, sscName, tol, level, collinTol, fixefAlgo, threads };
+}
+
+/**
+ * Columns absorbed by the FE (or zero): exogenous ones are dropped and named in `collinear`
+ * (as feols), an absorbed endogenous regressor or instrument is an error; a constant outcome
+ * too. Returns the indices (into `names`) of the exogenous columns kept.
+ */
+function screenAbsorbed(
+  names: string[], kExo: number, p: number, pre: Float64Array, within: Float64Array, hasFe: boolean, collinTol: number, lhs: string,
+  collinear: string[],
+): number[] {
+  if (hasFe && within[0] <= 1e-20 * Math.max(pre[0], 1e-300)) {
+    throw new SampleError(`the outcome "${lhs}" is constant within the fixed effects: nothing left to explain`, { outcome: lhs });
+  }
+  const keepExo: number[] = [];
+  names.forEach((nm, c) => {
+    const absorbed = within[c + 1] === 0 || (hasFe && (pre[c + 1] === 0 || within[c + 1] <= collinTol * pre[c + 1]));
+    if (!absorbed) {
+      if (c < kExo) keepExo.push(c);
+      return;
+    }
+    if (c < kExo) collinear.push(nm);
+    else {
+      const role = c < kExo + p ? "endogenous regressor" : "instrument";
+      throw new SampleError(
+        `the ${role} "${nm}" ${hasFe ? "is constant within the fixed effects (absorbed by them)" : "is zero in every row"}: it cannot be used`,
+        { column: nm }, "check the column or the fixed effects",
+      );
+    }
+  });
+  return keepExo;
 }
 
 /** Endogenous, kept instruments and kept exogenous columns of a demeaned block [y | exo | endo | inst]. */
