@@ -362,3 +362,25 @@ describe("IV: the page's model spec", () => {
     expect(formulaOf({ ...spec, instrument: undefined })).toBe("FC ~ Export + Fin + Eco | firm + year");
   });
 });
+
+describe("IV: without exogenous regressors", () => {
+  it("y ~ 1 | fe | endo ~ inst equals the plain-TypeScript 2SLS; y ~ 1 | endo ~ inst runs with an intercept", () => {
+    const fit = iv(eng, frame, "FC ~ 1 | firm + year | Export ~ Digitalisation + did", { vcov: "cluster:firm", fixefRm: "none", fixefTol: 1e-13 });
+    expect(fit.coefNames).toEqual(["fit_Export"]);
+    const codes = ["firm", "year"].map((c) => {
+      const cc = frame.codes(c);
+      return { codes: cc.codes, levels: cc.levels.length };
+    });
+    const ref = ivTs({
+      y: frame.numeric("FC"), exo: [], endo: [frame.numeric("Export")], inst: [frame.numeric("Digitalisation"), frame.numeric("did")], fe: codes, vcov: "cluster",
+    });
+    expect(rel(fit.coefVector[0], ref.coef[0])).toBeLessThan(COEF_REL);
+    expect(rel(fit.se.fit_Export, ref.se[0])).toBeLessThan(SE_REL);
+    expect(rel(fit.iv.fitstat.sargan!.stat, ref.sargan!)).toBeLessThan(STAT_REL);
+    expect(rel(fit.iv.fitstat.wh.stat, ref.wh)).toBeLessThan(STAT_REL);
+    const noFe = iv(eng, frame, "FC ~ 1 | Export ~ did", { vcov: "hetero" });
+    expect(noFe.coefNames).toEqual(["(Intercept)", "fit_Export"]);
+    expect(noFe.iv.firstStages[0].coefNames).toEqual(["(Intercept)", "did"]);
+    expect(Number.isFinite(noFe.iv.fitstat.cd)).toBe(true);
+  });
+});
