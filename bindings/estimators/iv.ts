@@ -16,7 +16,8 @@ import { check, type DemeanAlgo } from "../engine/kernels.js";
 import { loadFeDims, runDemean, demeanReport, sumsOfSquares, putSqrtWeights, demeanScratchPlan, PLAN_SLACK, type SolveContext, type DemeanReport } from "../core/solve.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs } from "../core/vcov.js";
 import { parseIvFormula, instName, type IvFormula } from "../core/iv-formula.js";
-import { OptionError, SampleError, WasmMemoryError } from "../base/errors.js";
+import { SampleError, WasmMemoryError } from "../base/errors.js";
+import { checkChoice, checkOption } from "../base/options.js";
 import { assembleFit, assertFinite, clusterCodes, defaultVcov, exactFitCheck, fixefDof, withVcov, type Fit } from "./feols.js";
 import { qrLs, residW, minus, flat, dot } from "./iv-linalg.js";
 import { stageStats, fixedStats, weakWarnings, type IvInfo, type IvBase } from "./iv-stats.js";
@@ -214,17 +215,14 @@ function requireIdentified(p: number, instNames: string[], instKept: string[]): 
 function checkOptions(f: Formula, opts: IvOptions) {
   const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
   const sscName = parseSsc(opts.ssc);
-  const tol = opts.fixefTol ?? DEFAULTS.fixefTol;
-  const level = opts.level ?? DEFAULTS.level;
-  const collinTol = opts.collinTol ?? DEFAULTS.collinTol;
-  if (!(tol > 0)) throw new OptionError(`fixefTol must be positive, got ${tol}`);
-  if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
-  const fixefAlgo = opts.fixefAlgo ?? "auto";
-  if (fixefAlgo !== "auto" && fixefAlgo !== "map" && fixefAlgo !== "cg") {
-    throw new OptionError(`fixefAlgo must be "auto", "map" or "cg", got ${JSON.stringify(fixefAlgo)}`);
-  }
-  const threads = opts.threads ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new OptionError(`threads must be a positive integer, got ${threads}`);
+  // the option schema shared with feols and the CLI (bindings/base/options.ts)
+  const tol = opts.fixefTol === undefined ? DEFAULTS.fixefTol : checkOption("fixefTol", opts.fixefTol);
+  const level = opts.level === undefined ? DEFAULTS.level : checkOption("level", opts.level);
+  const collinTol = opts.collinTol === undefined ? DEFAULTS.collinTol : checkOption("collinTol", opts.collinTol);
+  const fixefAlgo = opts.fixefAlgo === undefined ? "auto" : checkChoice<"auto" | "map" | "cg">("fixefAlgo", opts.fixefAlgo);
+  const threads = opts.threads === undefined ? 1 : checkOption("threads", opts.threads);
+  if (opts.fixefIter !== undefined) checkOption("fixefIter", opts.fixefIter);
+  if (opts.fixefRm !== undefined) checkChoice("fixefRm", opts.fixefRm);
   return { vspec, sscName, tol, level, collinTol, fixefAlgo, threads };
 }
 
