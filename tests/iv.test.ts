@@ -336,6 +336,12 @@ describe("IV: errors and warnings", () => {
     expect(isIvFormula("FC ~ Fin | firm + year")).toBe(false);
     expect(errOf(() => iv(eng, frame, "FC ~ Fin | firm"))).toBeInstanceOf(FormulaSyntaxError);
   });
+  it("an interaction is an instrument (one design column, named as fixest names it)", () => {
+    const fit = iv(eng, frame, "FC ~ Fin | firm + year | Export ~ did + did:Eco", { fixefRm: "none" });
+    expect(fit.iv.inst).toEqual(["did", "did:Eco"]);
+    expect(fit.iv.firstStages[0].coefNames).toEqual(["did", "did:Eco", "Fin"]);
+    expect(fit.iv.fitstat.sargan!.df).toBe(1);
+  });
   it("a weak instrument is named in a warning (first-stage F < 10)", () => {
     const warned: string[] = [];
     const fit = iv(eng, frame, "FC ~ Fin | firm + year | Export ~ Top1", { onWarning: (m) => warned.push(m), fixefRm: "none" });
