@@ -11,14 +11,20 @@ export interface Ls {
   /** coefficients and (X'X)^-1 of the kept columns */
   beta: Float64Array;
   bread: Float64Array;
-  /** residuals y - X beta (kept columns) */
+  /** residuals y - X beta (kept columns); empty when only their sum of squares was asked for */
   e: Float64Array;
+  /** e'e */
+  ssr: number;
 }
 
-/** y on the columns `cols` (n rows each) by QR in WASM; collinear columns dropped in order. */
-export function qrLs(eng: Engine, n: number, cols: Float64Array[], y: Float64Array, tol: number): Ls {
+/**
+ * y on the columns `cols` (n rows each) by QR in WASM; collinear columns dropped in order.
+ * `ssrOnly`: the residuals stay in WASM memory, only their sum of squares comes back (a fresh
+ * n-length JavaScript array costs page faults that, on a loaded machine, exceed the QR).
+ */
+export function qrLs(eng: Engine, n: number, cols: Float64Array[], y: Float64Array, tol: number, ssrOnly = false): Ls {
   const k = cols.length;
-  if (k === 0) return { keep: [], beta: new Float64Array(0), bread: new Float64Array(0), e: y.slice() };
+  if (k === 0) return { keep: [], beta: new Float64Array(0), bread: new Float64Array(0), e: y.slice(), ssr: dot(y, y) };
   return eng.scoped(() => {
     const a = eng.allocF64(n * k, "IV least squares");
     const x0 = eng.allocF64(n * k, "IV least squares columns");
@@ -49,7 +55,10 @@ export function qrLs(eng: Engine, n: number, cols: Float64Array[], y: Float64Arr
     kept.forEach((j, c) => X0v.set(cols[j], c * n));
     const bp = eng.putF64(beta.length ? beta : [0]);
     check(eng.k.residuals(n, kf, x0, y0, bp, ep), "residuals");
-    return { keep: Array.from(flags, (f) => f !== 0), beta, bread, e: eng.getF64(ep, n) };
+    const ss = eng.allocF64(1);
+    check(eng.k.colSumSquares(n, 1, ep, 0, 0, ss), "colSumSquares");
+    const ssr = eng.getF64(ss, 1)[0];
+    return { keep: Array.from(flags, (f) => f !== 0), beta, bread, e: ssrOnly ? new Float64Array(0) : eng.getF64(ep, n), ssr };
   });
 }
 
@@ -80,6 +89,15 @@ export function gramW(eng: Engine, n: number, cols: Float64Array[]): Float64Arra
     cols.forEach((c, j) => X.set(c, j * n));
     check(eng.k.gram(n, k, x, out), "gram");
     return eng.getF64(out, k * k);
+  });
+}
+
+/** Column sums (no allocation of n-length arrays). */
+export function colSums(cols: Float64Array[]): Float64Array {
+  return Float64Array.from(cols, (c) => {
+    let t = 0;
+    for (let i = 0; i < c.length; i++) t += c[i];
+    return t;
   });
 }
 
@@ -133,15 +151,16 @@ export function quadInv(b: ArrayLike<number>, M: Float64Array): number {
 
 /**
  * The smallest squared canonical correlation between X and Z net of W (each centered, as R's
- * cancor after fixest's proj_on_U), from the Gram matrix G of the columns [1, W, X, Z]
- * ((1 + kw + p + q)^2, one pass over the data): the cross-products of the residuals on W are
- * G_cd - G_cW G_WW^-1 G_Wd, the column sums those with the ones column, and the squared
- * canonical correlations the eigenvalues of Sxx^-1/2 Sxz Szz^-1 Szx Sxx^-1/2.
+ * cancor after fixest's proj_on_U), from the Gram matrix G0 of the columns [W, X, Z] and their
+ * sums (one pass over the data): with a ones column in front, G = [[n, s'], [s, G0]], the
+ * cross-products of the residuals on W are G_cd - G_cW G_WW^-1 G_Wd, their sums those with the
+ * ones column, and the squared canonical correlations the eigenvalues of
+ * Sxx^-1/2 Sxz Szz^-1 Szx Sxx^-1/2.
  */
-export function minCanCor2(G: Float64Array, n: number, kw: number, p: number, q: number): number {
+export function minCanCor2(G0: Float64Array, sums: ArrayLike<number>, n: number, kw: number, p: number, q: number): number {
   const K = 1 + kw + p + q;
-  const g = (a: number, b: number) => G[a + b * K];
-  const Wi = kw ? invSPD(sub(G, K, Array.from({ length: kw }, (_, j) => 1 + j)), kw) : new Float64Array(0);
+  const g = (a: number, b: number) => (a === 0 ? (b === 0 ? n : sums[b - 1]) : b === 0 ? sums[a - 1] : G0[a - 1 + (b - 1) * (K - 1)]);
+  const Wi = kw ? invSPD(sub(G0, K - 1, Array.from({ length: kw }, (_, j) => j)), kw) : new Float64Array(0);
   if (!Wi) return NaN;
   // residual cross-product of columns a, b (indices into [1, W, X, Z])
   const rc = (a: number, b: number) => {
@@ -150,9 +169,9 @@ export function minCanCor2(G: Float64Array, n: number, kw: number, p: number, q:
     return s;
   };
   const idx = Array.from({ length: p + q }, (_, j) => 1 + kw + j);
-  const sums = idx.map((a) => rc(0, a));
+  const rs = idx.map((a) => rc(0, a));
   const S = new Float64Array((p + q) * (p + q));
-  idx.forEach((a, i) => idx.forEach((b, j) => (S[i + j * (p + q)] = rc(a, b) - (sums[i] * sums[j]) / n)));
+  idx.forEach((a, i) => idx.forEach((b, j) => (S[i + j * (p + q)] = rc(a, b) - (rs[i] * rs[j]) / n)));
   const m = p + q;
   const Sxx = sub(S, m, Array.from({ length: p }, (_, j) => j));
   const Szz = sub(S, m, Array.from({ length: q }, (_, j) => p + j));

@@ -15,7 +15,7 @@ import type { Engine } from "../engine/wasm.js";
 import { computeVcov, type VcovSpec, type SscName } from "../core/vcov.js";
 import { ibeta, pchisq, pval2, qt } from "../base/stats.js";
 import type { CoefRow, Fit } from "./feols.js";
-import { qrLs, dot, sub, quadInv, minCanCor2, gramW } from "./iv-linalg.js";
+import { qrLs, dot, sub, quadInv, minCanCor2, gramW, colSums } from "./iv-linalg.js";
 
 export interface FTest {
   stat: number;
@@ -184,13 +184,13 @@ export function fixedStats(eng: Engine, s: FixedInputs): Pick<IvFitstat, "wh" | 
   const { n } = s;
   const p = s.E.length;
   // Wu-Hausman: y ~ E + fit_E + W, the fitted values' coefficients tested with an iid variance
-  const wh = qrLs(eng, n, [...s.E, ...s.X], s.y, s.collinTol);
+  const wh = qrLs(eng, n, [...s.E, ...s.X], s.y, s.collinTol, true);
   const whDf2 = n - (s.nparams + p);
   let whTest: FTest = { stat: NaN, p: NaN, df1: p, df2: whDf2 };
   if (wh.keep.every(Boolean)) {
     const kw = p + s.X.length;
     const idx = s.fitNames.map((nm) => p + s.coefNames.indexOf(nm));
-    const stat = quadInv(idx.map((a) => wh.beta[a]), sub(wh.bread, kw, idx)) / p / (dot(wh.e, wh.e) / whDf2);
+    const stat = quadInv(idx.map((a) => wh.beta[a]), sub(wh.bread, kw, idx)) / p / (wh.ssr / whDf2);
     whTest = ftest(stat, p, whDf2);
   }
   // Sargan: n (1 - r'r / TSS(e)), r = e - A (A'A)^-1 A'e, all weighted
@@ -214,9 +214,8 @@ export function fixedStats(eng: Engine, s: FixedInputs): Pick<IvFitstat, "wh" | 
     sargan = { stat, p: 1 - pchisq(stat, df), df };
   }
   // Cragg-Donald: endogenous and instruments net of the exogenous, smallest canonical correlation
-  const ones = new Float64Array(n).fill(1);
-  const G = gramW(eng, n, [ones, ...s.cd.W, ...s.cd.E, ...s.cd.Z]);
-  const cc2 = minCanCor2(G, n, s.cd.W.length, p, s.cd.Z.length);
+  const cdCols = [...s.cd.W, ...s.cd.E, ...s.cd.Z];
+  const cc2 = minCanCor2(gramW(eng, n, cdCols), colSums(cdCols), n, s.cd.W.length, p, s.cd.Z.length);
   const cd = ((n - p - s.q - 1) / s.q) * (cc2 / (1 - cc2));
   return { wh: whTest, sargan, cd };
 }

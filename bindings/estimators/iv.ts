@@ -128,7 +128,7 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const xCols = icpt ? [W[0], ...fits, ...W.slice(1)] : [...fits, ...W];
   const xNames = icpt ? [wNames[0], ...fitNames, ...wNames.slice(1)] : [...fitNames, ...wNames];
   const strCols = icpt ? [W[0], ...E, ...W.slice(1)] : [...E, ...W];
-  const second = qrLs(eng, n, xCols, y, collinTol);
+  const second = qrLs(eng, n, xCols, y, collinTol, true);
   const lost = xNames.filter((_, c) => !second.keep[c]);
   if (lost.some((nm) => fitNames.includes(nm))) {
     throw new SampleError(`the instrumented regressor${lost.length > 1 ? "s" : ""} ${lost.join(", ")} ${lost.length > 1 ? "are" : "is"} collinear with the exogenous regressors in the second stage`, { collinear: lost });
@@ -138,7 +138,6 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const coefNames = xNames.filter((_, c) => second.keep[c]);
   const S = strCols.filter((_, c) => second.keep[c]);
   const e = residW(eng, n, S, y, second.beta); // structural residuals (sqrt-weighted)
-  const eIv = second.e; // second-stage residuals (on the fitted values)
   const ssr = dot(e, e);
   const kf = coefNames.length;
   const feDof = fixefDof(sample);
@@ -157,7 +156,7 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
     breadA: first[0].bread, firstBeta: first.map((fs) => fs.beta), firstResid: vres,
     firstSsr: vres.map((v) => dot(v, v)), firstTss: ivf.endo.map((_, j) => pre[1 + exoNames.length + j]),
     firstWithin: ivf.endo.map((_, j) => within[1 + exoNames.length + j]),
-    mainText: fixefText(f), fitNames, ssrIv: dot(eIv, eIv), level,
+    mainText: fixefText(f), fitNames, ssrIv: second.ssr, level,
     fixed: fixedStats(eng, {
       n, y, E, X, e, coefNames, fitNames, A, breadA: first[0].bread, nparams, collinTol, q: instKept.length, w,
       cd: cdColumns(raw ?? cols, exoNames.length, keepExo, p, instNames, instKept),
