@@ -12,3 +12,11 @@ export { feolsCompressed, type CompressInfo } from "./estimators/compress.js";
 // reports of the tools (text and JSON), shared by the CLI and the page
 export { eventSuiteText, eventSuiteToJson } from "./report/event.js";
 export { placeboReport, placeboToJson, wildReport, wildToJson } from "./report/placebo.js";
+// post-estimation on a fit (fixef, predict, wald, hypotheses, confint, sup-t bands): here rather
+// than in the core entry, which has a size budget (tests/browser.test.ts)
+export * from "./post/index.js";
+// multiple estimation (one shared demeaning) and regression tables (fixest's etable)
+export { feolsMulti, estimateMulti, planMulti, modelLabel, type MultiModel, type MultiResult, type SplitOptions, type Estimator } from "./estimators/multi.js";
+export { expandFormula, isMultiFormula, type MultiFormula } from "./core/multi.js";
+export { DemeanCache, type DemeanCacheStats } from "./core/demean-cache.js";
+export { etable, etableTable, tableModelOfFit, tableModelOfJson, FITSTATS, type EtableOptions, type TableModel } from "./report/etable.js";

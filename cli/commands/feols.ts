@@ -12,9 +12,12 @@ import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } f
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
+import { isIvFormula } from "../../bindings/core/iv-formula.js";
+import { runIv } from "./feols-iv.js";
+import { hacSetup, postResults, postLines, type HacFlags, type PostFlags } from "../post.js";
 import { isMultiCall, multiColumns, runMulti, printMulti, tableFormat } from "./feols-multi.js";
 
-interface Flags extends ReadFlags {
+interface Flags extends ReadFlags, HacFlags, PostFlags {
   formula: string;
   vcov?: string;
   ssc?: string;
@@ -32,15 +35,20 @@ interface Flags extends ReadFlags {
   split?: string;
   fsplit?: string;
   table?: string;
+  firstStage?: boolean;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command("feols")
-    .description("estimate y ~ x | fe1 + fe2 with fixest-identical inference")
+    .description("estimate y ~ x | fe1 + fe2 (or 2SLS: y ~ x | fe | endo ~ inst) with fixest-identical inference")
     .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
   addReadOptions(cmd)
-    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] (default: clustered by the first FE; iid without FE)")
+    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] | nw:LAG | dk:LAG | conley:KM[:spherical] (default: clustered by the first FE; iid without FE)")
+    .option("--panel-id <unit,time>", "panel unit and time columns for --vcov nw / dk")
+    .option("--coords <lat,lon>", "latitude and longitude columns for --vcov conley (default: lat,lon)")
+    .option("--wald <regex>", 'joint Wald test that the coefficients matching the regex are 0, e.g. "Fin|Eco"')
+    .option("--hypothesis <h>", 'linear hypotheses, e.g. "Fin = Eco" or "Fin + Eco = 0, did = 0.1"')
     .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
     .option("--fixef-rm <what>", "singleton (iterative removal, default) | none (keep, as fixest's default)", "singleton")
     .option("--weights <col>", "regression weights column")
@@ -55,6 +63,7 @@ export function register(program: Command): void {
       "hold the raw outcome and regressors as float32 in WASM memory (half the memory; values rounded to ~7 digits, all arithmetic in float64)",
     )
     .option("--batch <n>", "with --float32: columns demeaned together (default: as many as fit)")
+    .option("--first-stage", "IV formulas: print the first stages too")
     .option("--json", "print one JSON object instead of the table (a JSON array of per-model objects for a multiple estimation)")
     .option("--split <col>", "one model per value of this column (fixest split = ~col)")
     .option("--fsplit <col>", "the full sample, then one model per value of this column (fixest fsplit = ~col)")
@@ -63,6 +72,17 @@ export function register(program: Command): void {
       if (flags.table !== undefined) tableFormat(flags.table);
       if (flags.table !== undefined && flags.json) throw new OptionError("give --json or --table, not both");
       const multi = isMultiCall(flags.formula, flags);
+      if (isIvFormula(flags.formula)) {
+        if (multi || flags.table) {
+          throw new OptionError("--split, --fsplit, --table and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
+            undefined, "in the library, estimateMulti drives iv() over the same syntax");
+        }
+        if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
+          throw new OptionError("--panel-id, --coords, --wald and --hypothesis apply to OLS formulas, not yet to IV");
+        }
+        return runIv(flags, clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads"));
+      }
+      if (multi && (flags.wald || flags.hypothesis)) throw new OptionError("--wald and --hypothesis apply to one model, not to a multiple estimation");
       // c() outcomes and stepwise functions are parsed model by model (feols-multi.ts)
       const f = parseFormula(multi ? expandFirst(flags.formula) : flags.formula);
       if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
@@ -72,13 +92,16 @@ export function register(program: Command): void {
       const roles: Record<string, string> = {};
       if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
       for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+      const hac = hacSetup(flags);
+      for (const c of hac.columns) cols.push(c), (roles[c] = "a panel / coordinate column of --vcov");
       // more threads than cores only cost memory and time (the results are the same): clamped, with a warning
       const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
       const { frame, report } = await readData(flags, [...new Set(cols)], roles);
       const eng = await loadEngine();
       const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
       const fopts = {
-        vcov: flags.vcov,
+        vcov: hac.vcov,
+        panelId: hac.panelId,
         ssc: flags.ssc,
         fixefRm,
         weights: flags.weights,
@@ -124,9 +147,10 @@ export function register(program: Command): void {
       }
       const readLines = describeRead(report);
       if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
+      const post = postResults(fit, flags);
       if (flags.table) process.stdout.write(etable([fit], { format: tableFormat(flags.table) }));
-      else if (flags.json) process.stdout.write(JSON.stringify(fitToJson(fit)) + "\n");
-      else process.stdout.write(summary(fit) + "\n");
+      else if (flags.json) process.stdout.write(JSON.stringify(post ? { ...fitToJson(fit), post } : fitToJson(fit)) + "\n");
+      else process.stdout.write(summary(fit) + "\n" + (post ? postLines(post).join("\n") + "\n" : ""));
     });
 }
 
