@@ -8,6 +8,9 @@
 // Tolerances: tests/sql-duckdb-setup.ts (coefficients 1e-8, SEs 1e-6 relative, r2 1e-8).
 import { describe, it, expect } from "vitest";
 import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { loadEngine } from "../bindings/node.js";
+import { WASM_MAX_BYTES } from "../bindings/engine/wasm.js";
 import { join } from "node:path";
 import { feols, type FeolsOptions } from "../bindings/estimators/feols.js";
 import { feolsSql } from "../bindings/sql/feols-sql.js";
@@ -148,6 +151,46 @@ if (part === "fast") describe("faults: a clear SqlEngineError naming the step, n
     await expect(DuckDBBackend.open({ data: files.db })).rejects.toThrow(OptionError);
     await expect(feolsSql(await backendOf(files.panel), "y ~ x1 | firm[x2]")).rejects.toThrow(/varying slopes/);
     await expect(feolsSql(await backendOf(files.panel), "y ~ x1:x2 | firm")).rejects.toThrow(/interaction/);
+  });
+});
+
+if (part === "fast") describe("CLI: hdfe feols --engine duckdb", () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "cli/index.ts", ...args], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
+  it("prints the out-of-core fit (--json), progress on stderr", async () => {
+    const fm = "y ~ x1 + x2 + x3 | firm + year";
+    const r = cli(["feols", "--data", files.panel, "-f", fm, "--engine", "duckdb", "--vcov", "cluster:firm", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/duckdb: sample: /);
+    const j = JSON.parse(r.stdout);
+    const a = feols(eng, await frameOf(files.panel), fm, { vcov: "cluster:firm" });
+    for (const k of a.coefNames) {
+      expect(rel(j.coef[k], a.coef[k])).toBeLessThan(COEF_REL);
+      expect(rel(j.se[k], a.se[k])).toBeLessThan(SE_REL);
+    }
+    expect(j.removed.singletons).toBe(a.removed.singletons);
+  });
+  it("a missing column exits 12 naming the step; another tool given --engine exits 2 naming feols", () => {
+    const r = cli(["feols", "--data", files.db, "--table", "panel", "-f", "y ~ nope | firm"]);
+    expect(r.status).toBe(12);
+    expect(r.stderr).toMatch(/SqlEngineError: duckdb: step "columns"/);
+    const p = cli(["placebo", "--engine", "duckdb", "--data", files.panel]);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/out-of-core engines .* compute feols/);
+  });
+  it("the memory-plan error names the engine that fits the model", async () => {
+    const frame = await frameOf(files.panel);
+    const e2 = await loadEngine();
+    e2.alloc(WASM_MAX_BYTES - e2.usedBytes - (1 << 20), "test ballast");
+    const err = (() => {
+      try {
+        feols(e2, frame, "y ~ x1 + x2 | firm + year");
+      } catch (e) {
+        return e as Error & { hint?: string };
+      }
+      return null;
+    })();
+    expect(err?.name).toBe("WasmMemoryError");
+    expect(err!.hint).toMatch(/--engine duckdb/);
   });
 });
 }

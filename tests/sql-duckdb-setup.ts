@@ -24,7 +24,7 @@ export const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs
 export const FIX = new URL("./fixtures/reference/", import.meta.url).pathname;
 export let eng: Engine;
 let dir: string;
-const frames = new Map<string, Frame>();
+export const frames = new Map<string, Frame>();
 const backends = new Map<string, DuckDBBackend>();
 
 export async function frameOf(path: string): Promise<Frame> {

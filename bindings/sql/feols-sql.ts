@@ -143,7 +143,7 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   return assembleFit({
     f, names, beta: betaR, V, df: v.df, level, n, sample, collinear, r2, adjR2, withinR2: hasFe ? 1 - ssr / G[0] : null,
     rmse: Math.sqrt(ssr / n), ssr, tss, iterations: dm.sweeps, converged: dm.converged,
-    demean: hasFe ? { algo: "map", mapIterations: dm.sweeps, cgIterations: 0, criterion: dm.criterion, threads: 1 } : null,
+    demean: dm.method === "projections" ? { algo: "map", mapIterations: dm.sweeps, cgIterations: 0, criterion: dm.criterion, threads: 1 } : null,
     storage: { type: "f64" }, vspec, vlabel: vcovLabel(vspec), sscName, K: v.K, G: v.G, warnings, weights: opts.weights,
     internals: {
       // an out-of-core fit holds no rows: withVcov and the resampling tools refuse it
