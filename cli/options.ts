@@ -35,11 +35,21 @@ const COMMON: Record<string, OptionSpec> = {
   format: { type: "choice", values: ["csv", "arrow", "parquet"] },
 };
 
+/** fepois / feglm (cli/commands/glm.ts): fixest's GLM removal rules and the IRLS tolerances. */
+const GLM: Record<string, OptionSpec> = {
+  fixefRm: { type: "choice", values: ["perfect", "both", "singleton", "none"] },
+  glmTol: { type: "number", min: 0, max: 1, open: true },
+  coefTol: { type: "number", min: 0, max: 1, open: true },
+  glmIter: COUNT,
+};
+
 /** Per-command differences from COMMON. */
 // Placebo draws, bootstrap B and placebo / wild / suite threads are counts the library checks
 // itself (bindings/engine/limits.ts: the same ranges and memory plans for library callers and the page).
 const BY_COMMAND: Record<string, Record<string, OptionSpec>> = {
   feols: { threads: { type: "int", min: 1, max: 256 } },
+  fepois: { threads: { type: "int", min: 1, max: 256 }, ...GLM },
+  feglm: { threads: { type: "int", min: 1, max: 256 }, family: { type: "choice", values: ["logit", "probit"] }, ...GLM },
   suite: { eventLevel: LEVEL },
   // multiplier-bootstrap draws of the CS bands (bindings/event/cs.ts needs 10)
   event: { draws: { type: "int", min: 10, max: INT32_MAX } },

@@ -23,6 +23,10 @@ import { Frame } from "../bindings/core/frame.js";
 import { feglm, withVcovGlm, type GlmOptions } from "../bindings/estimators/glm.js";
 import { glmToJson, glmSummary } from "../bindings/report/glm.js";
 import type { Engine } from "../bindings/engine/wasm.js";
+import { Rng } from "../bindings/base/rng.js";
+import { refFepois, glmWorking, muEtaOf } from "../bindings/ref/glm.js";
+import { FAMILIES } from "../bindings/estimators/glm-family.js";
+import { SampleError, ColumnError, NonConvergenceError } from "../bindings/base/errors.js";
 import { FIX } from "./reference.js";
 
 const COEF_REL = 1e-8;
@@ -147,4 +151,141 @@ describe("glm_fixest.json: every model", () => {
       expect(fit.criterion.deviance).toBeLessThan(1e-10);
     });
   }
+});
+
+const refById = (id: string) => refs.find((m) => m.id === id)!;
+
+function expectMatches(fit: ReturnType<typeof feglm>, m: GlmRef) {
+  for (const nm of fit.coefNames) {
+    expect(rel(fit.coef[nm], m.coef[nm]), `coef ${nm}`).toBeLessThan(COEF_REL);
+    expect(rel(fit.se[nm], m.se[nm]), `se ${nm}`).toBeLessThan(SE_REL);
+  }
+}
+
+describe("withVcovGlm: another variance without a refit", () => {
+  it("from the firm-clustered Poisson fit to iid, hetero, city and firm + year clusters, ssc none", () => {
+    const base = feglm(eng, frame, "Digitalisation ~ did + Fin + Eco | firm + year", { family: "poisson", keepColumns: ["city"] });
+    expectMatches(base, refById("pois_2fe_cl_firm"));
+    for (const [vcov, ssc, id] of [["iid", "fixest", "pois_2fe_iid"], ["hetero", "fixest", "pois_2fe_hetero"], ["cluster:city", "fixest", "pois_2fe_cl_city"],
+      ["cluster:firm+year", "fixest", "pois_2fe_cl_firm_year"], ["cluster:firm", "none", "pois_2fe_ssc_none"]] as const) {
+      const v = withVcovGlm(eng, base, vcov, ssc);
+      expectMatches(v, refById(id));
+      expect(v.coefVector).toBe(base.coefVector); // the same coefficients, not refitted
+    }
+  });
+});
+
+describe("renderers", () => {
+  it("glmToJson carries the GLM fields; glmSummary prints z values and the removal", () => {
+    const fit = feglm(eng, frame, "patents ~ did + Fin + Eco | firm + year", { family: "poisson" });
+    const j = glmToJson(fit);
+    const m = refById("pois_patents_2fe_cl_firm");
+    for (const k of ["coef", "se", "z", "p", "ci", "nobs", "removed", "deviance", "loglik", "ll_null", "pr2", "apr2", "wpr2", "wapr2", "sq_cor", "aic", "bic", "iterations", "criterion", "vcov_matrix"]) expect(j).toHaveProperty(k);
+    expect(j.removed.fixef_levels).toEqual(m.fixef_removed);
+    expect(j.removed.rows).toEqual(m.obs_removed_rows);
+    expect(JSON.parse(JSON.stringify(j)).coef).toEqual(j.coef);
+    const txt = glmSummary(fit);
+    expect(txt).toMatch(/^Poisson estimation, Dep\. Var\.: patents/);
+    expect(txt).toContain("z value");
+    expect(txt).toContain("3532 in fixed-effect levels with only 0 outcomes (levels firm: 496, year: 0)");
+  });
+});
+
+describe("bad input", () => {
+  const small = () => Frame.fromColumns({ y: [1, 0, 2, -1, 3, 0], x: [0.1, 0.5, 0.2, 0.9, 0.4, 0.3], g: [1, 1, 2, 2, 3, 3], b: [0, 1, 1, 0, 1.5, 0] });
+  it("a negative Poisson outcome is an error naming the column", () => {
+    expect(() => feglm(eng, small(), "y ~ x | g", { family: "poisson" })).toThrow(SampleError);
+    expect(() => feglm(eng, small(), "y ~ x | g", { family: "poisson" })).toThrow(/outcome "y" has negative values/);
+  });
+  it("a binomial outcome outside [0, 1] is an error naming the column", () => {
+    expect(() => feglm(eng, small(), "b ~ x", { family: "logit" })).toThrow(/outcome "b" has values outside \[0, 1\]/);
+  });
+  it("an unknown column is a ColumnError", () => {
+    expect(() => feglm(eng, frame, "patents ~ nosuch | firm", { family: "poisson" })).toThrow(ColumnError);
+  });
+  it("non-convergence is a NonConvergenceError with the achieved criteria", () => {
+    let err: unknown;
+    try {
+      feglm(eng, frame, "FC_hi ~ did + Fin + Eco | firm + year", { family: "probit", glmIter: 3 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NonConvergenceError);
+    const d = (err as NonConvergenceError).details!;
+    expect(d.iterations).toBe(3);
+    expect(d.coefCriterion as number).toBeGreaterThan(1e-10);
+    expect((err as Error).message).toMatch(/relative deviance change .* largest relative coefficient change/);
+  });
+});
+
+/** A small Poisson panel (fixed seed): 60 units x 6 periods, two regressors. */
+function poissonPanel(seed: number) {
+  const rng = new Rng(seed);
+  const n = 360;
+  const g = new Float64Array(n), t = new Float64Array(n), x1 = new Float64Array(n), x2 = new Float64Array(n), y = new Float64Array(n);
+  const a = Array.from({ length: 60 }, () => 0.5 * rng.normal());
+  for (let i = 0; i < n; i++) {
+    g[i] = Math.floor(i / 6);
+    t[i] = i % 6;
+    x1[i] = rng.normal();
+    x2[i] = rng.uniform();
+    y[i] = rng.poisson(Math.exp(0.3 + a[g[i]] + 0.1 * t[i] + 0.4 * x1[i] - 0.5 * x2[i]));
+  }
+  return { g, t, x1, x2, y };
+}
+
+describe("the engine's IRLS against the plain TypeScript IRLS (bindings/ref/glm.ts)", () => {
+  it("fepois on small random panels (fixed seeds) gives the reference coefficients", () => {
+    for (const seed of [1, 2, 3]) {
+      const p = poissonPanel(seed);
+      const fit = feglm(eng, Frame.fromColumns(p), "y ~ x1 + x2 | g + t", { family: "poisson", fixefRm: "none" });
+      const codes = (v: Float64Array) => Int32Array.from(v);
+      const ref = refFepois(p.y, [p.x1, p.x2], [{ codes: codes(p.g), levels: 60, type: 0 }, { codes: codes(p.t), levels: 6, type: 0 }], 1e-14, 200, 1e-14);
+      expect(rel(fit.coef.x1, ref.beta[0])).toBeLessThan(COEF_REL);
+      expect(rel(fit.coef.x2, ref.beta[1])).toBeLessThan(COEF_REL);
+      expect(rel(fit.stats.deviance, ref.deviance)).toBeLessThan(STAT_REL);
+    }
+  });
+  it("glmWorking: z, W and r from the family definitions on random inputs (fixed seed)", () => {
+    const rng = new Rng(7);
+    for (const [code, fam] of [[0, FAMILIES.poisson], [1, FAMILIES.logit], [2, FAMILIES.probit]] as const) {
+      const n = 50;
+      const eta = Float64Array.from({ length: n }, () => 2 * rng.normal());
+      const mu = eta.map((e) => fam.linkinv(e));
+      const y = Float64Array.from(mu, (m) => (code === 0 ? rng.poisson(m) : rng.uniform() < m ? 1 : 0));
+      const off = Float64Array.from({ length: n }, () => rng.normal());
+      const pw = Float64Array.from({ length: n }, () => 0.5 + rng.uniform());
+      const z = new Float64Array(n), W = new Float64Array(n), r = new Float64Array(n);
+      expect(glmWorking(code, z, W, r, y, eta, mu, off, pw)).toBe(0);
+      for (let i = 0; i < n; i++) {
+        const d = fam.muEta(eta[i]);
+        expect(muEtaOf(code, eta[i])).toBe(d);
+        expect(Math.abs(r[i] - (y[i] - mu[i]) / d)).toBeLessThan(1e-12 * (1 + Math.abs(r[i])));
+        expect(Math.abs(z[i] - (eta[i] - off[i] + r[i]))).toBeLessThan(1e-12 * (1 + Math.abs(z[i])));
+        expect(rel(W[i], (pw[i] * d * d) / fam.variance(mu[i]))).toBeLessThan(1e-12);
+      }
+      expect(glmWorking(code, z.subarray(1), W, r, y, eta, mu, off, pw)).toBe(3);
+    }
+  });
+});
+
+describe("separation by the regressors", () => {
+  it("rows that a regressor separates are named (which rows, why) when the IRLS cannot converge", () => {
+    const p = poissonPanel(11);
+    const n = p.y.length;
+    // s = 1 on five rows with y = 0 and 0 elsewhere: the coefficient of s goes to -Infinity
+    const zeros = Array.from(p.y.keys()).filter((i) => p.y[i] === 0).slice(0, 5);
+    const s = new Float64Array(n);
+    for (const i of zeros) s[i] = 1;
+    let err: unknown;
+    try {
+      feglm(eng, Frame.fromColumns({ ...p, s }), "y ~ x1 + s | g + t", { family: "poisson", fixefRm: "none" });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NonConvergenceError);
+    const msg = (err as Error).message;
+    expect(msg).toContain("separation by the regressors");
+    expect(msg).toContain(`data rows ${zeros.map((i) => i + 1).join(", ")}`);
+  });
 });

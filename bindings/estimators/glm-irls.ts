@@ -17,6 +17,7 @@ import { NonConvergenceError } from "../base/errors.js";
 import { invSPD } from "../base/stats.js";
 import { FAMILIES, linkfun, type FamilyName } from "./glm-family.js";
 import { glmWorking, glmDeviance } from "../ref/glm.js";
+import { separatedRows } from "./glm-separation.js";
 
 export interface IrlsInput {
   eng: Engine;
@@ -41,6 +42,8 @@ export interface IrlsInput {
   collinTol: number;
   strictConvergence?: boolean;
   warn: (m: string) => void;
+  /** original row of each observation: non-convergence messages name rows that look separated */
+  rows?: Int32Array;
 }
 
 export interface IrlsResult {
@@ -120,7 +123,12 @@ export function irls(inp: IrlsInput): IrlsResult {
       }
       if (it === 1) kept = keptColumns(M, n, k, W, inp.X, hasFe, inp.collinTol);
       const ls = wls(M, n, kept, W, zt);
-      if (!ls) throw new NonConvergenceError("IRLS: the weighted cross-product of the regressors became singular", { iteration: it });
+      if (!ls) {
+        throw new NonConvergenceError(
+          `IRLS step ${it}: the weighted cross-product of the regressors became singular${separationNote(inp, mu)}`, { iteration: it },
+          "check for separation: regressors that predict the outcome perfectly in some rows",
+        );
+      }
       bread = ls.bread;
       // the step, halved while the deviance is not finite or goes up
       const etaNew = new Float64Array(n);
@@ -158,7 +166,7 @@ export function irls(inp: IrlsInput): IrlsResult {
     if (!converged) {
       throw new NonConvergenceError(
         `IRLS did not converge in ${inp.glmIter} iterations: relative deviance change ${devCrit.toExponential(2)} (tolerance ${inp.glmTol}), ` +
-          `largest relative coefficient change ${coefCrit.toExponential(2)} (tolerance ${inp.coefTol})`,
+          `largest relative coefficient change ${coefCrit.toExponential(2)} (tolerance ${inp.coefTol})${separationNote(inp, mu)}`,
         { iterations: inp.glmIter, devCriterion: devCrit, coefCriterion: coefCrit, glmTol: inp.glmTol, coefTol: inp.coefTol },
         "raise glmIter (--glm-iter), loosen the tolerances, or check for separation",
       );
@@ -175,6 +183,13 @@ export function irls(inp: IrlsInput): IrlsResult {
       devCriterion: devCrit, coefCriterion: coefCrit, converged, demeanIterations, demeanCriterion,
     };
   });
+}
+
+function separationNote(inp: IrlsInput, mu: Float64Array): string {
+  const bad = separatedRows(inp.family, inp.y, mu);
+  if (!bad.length) return "";
+  const rows = bad.slice(0, 10).map((i) => (inp.rows ? inp.rows[i] : i) + 1).join(", ") + (bad.length > 10 ? `, ... (${bad.length} rows)` : "");
+  return `; ${bad.length} row(s) have a fitted mean at the boundary of the outcome's range (separation by the regressors: their linear predictor diverges), data rows ${rows}`;
 }
 
 /**

@@ -5,7 +5,8 @@
 // AIC = -2 ll + 2 nparams, BIC = -2 ll + nparams log n, SSR and RMSE of the response residuals.
 // Plus a report of regressor-induced separation (ppmlhdfe's concern), which changes nothing.
 import type { Sample } from "../core/sample.js";
-import { FAMILIES } from "./glm-family.js";
+import { FAMILIES, type FamilyName } from "./glm-family.js";
+import { separatedRows } from "./glm-separation.js";
 import { lgamma } from "../base/stats.js";
 import { irls, type IrlsInput, type IrlsResult } from "./glm-irls.js";
 
@@ -107,23 +108,14 @@ export function glmStats(s: StatsInput): GlmStats {
 }
 
 /**
- * Regressor-induced separation (Correia, Guimaraes and Zylkin 2019): rows whose fitted mean
- * goes to the boundary (Poisson: mu -> 0 with y = 0; binomial: mu -> 0 or 1 matching y) at
- * the converged fit, although their FE levels vary. Their MLE is at infinity: the rows only
- * slow the IRLS and the other coefficients are estimated as if they were absent. Reported
- * (which rows, why), never removed, so that results stay comparable with fixest.
+ * Regressor-induced separation (Correia, Guimaraes and Zylkin 2019), as a report: rows whose
+ * fitted mean is at the boundary at the converged fit although their FE levels vary (see
+ * glm-separation.ts). Nothing is removed, so that results stay comparable with fixest.
  */
-export function separationCheck(family: string, y: Float64Array, mu: Float64Array, rows: Int32Array): string | null {
-  const bad: number[] = [];
-  let meanY = 0;
-  for (let i = 0; i < y.length; i++) meanY += y[i] / y.length;
-  const lo = 1e-10 * Math.max(meanY, 1e-300);
-  for (let i = 0; i < y.length; i++) {
-    const sep = family === "poisson" ? y[i] === 0 && mu[i] < lo : (y[i] === 0 && mu[i] < 1e-10) || (y[i] === 1 && 1 - mu[i] < 1e-10);
-    if (sep) bad.push(rows[i]);
-  }
+export function separationCheck(family: FamilyName, y: Float64Array, mu: Float64Array, rows: Int32Array): string | null {
+  const bad = separatedRows(family, y, mu);
   if (!bad.length) return null;
-  const list = bad.slice(0, 10).map((r) => r + 1).join(", ") + (bad.length > 10 ? `, ... (${bad.length} rows)` : "");
+  const list = bad.slice(0, 10).map((i) => rows[i] + 1).join(", ") + (bad.length > 10 ? `, ... (${bad.length} rows)` : "");
   return (
     `possible separation by the regressors: ${bad.length} row(s) have a fitted mean at the boundary ` +
     `(${family === "poisson" ? "mu < 1e-10 x mean(y) with y = 0" : "mu within 1e-10 of y"}), data rows ${list}; ` +

@@ -144,7 +144,7 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
     eng, n, y, offset, pw, family, glmTol: o.glmTol, coefTol: o.coefTol, glmIter: o.glmIter, fixefTol: o.fixefTol,
     fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1, collinTol: o.collinTol, strictConvergence: opts.strictConvergence, warn,
   };
-  const fit = irls({ ...base, X, names, sample });
+  const fit = irls({ ...base, X, names, sample, rows: sample.rows });
   const kept = fit.kept.map((j) => names[j]);
   const collinear = names.filter((_, j) => !fit.kept.includes(j));
   if (collinear.length) warn(`regressors removed because of collinearity: ${collinear.join(", ")}`);
