@@ -70,6 +70,7 @@ export interface IrlsResult {
 }
 
 const MAX_HALVINGS = 30;
+const EPS = 2.220446049250313e-16;
 
 export function irls(inp: IrlsInput): IrlsResult {
   const { eng, n, y, offset: off, pw } = inp;
@@ -132,18 +133,22 @@ export function irls(inp: IrlsInput): IrlsResult {
       bread = ls.bread;
       // the step, halved while the deviance is not finite or goes up
       const etaNew = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        let fit = 0;
-        for (let a = 0; a < kept.length; a++) fit += M[(kept[a] + 1) * n + i] * ls.beta[a];
-        etaNew[i] = z[i] - (zt[i] - fit) + (off ? off[i] : 0);
+      etaNew.set(z);
+      for (let i = 0; i < n; i++) etaNew[i] -= zt[i];
+      for (let a = 0; a < kept.length; a++) {
+        const xa = M.subarray((kept[a] + 1) * n, (kept[a] + 2) * n);
+        const b = ls.beta[a];
+        for (let i = 0; i < n; i++) etaNew[i] += xa[i] * b;
       }
-      let betaNew = ls.beta;
-      let muNew = etaNew.map((e) => fam.linkinv(e));
+      if (off) for (let i = 0; i < n; i++) etaNew[i] += off[i];
+      const betaNew = ls.beta;
+      const muNew = new Float64Array(n);
+      linkinvAll(fam.code, muNew, etaNew);
       let devNew = glmDeviance(fam.code, y, muNew, pw);
       for (let h = 0; it > 1 && !(devNew <= dev * (1 + 1e-12) + 1e-300) && h < MAX_HALVINGS; h++) {
         for (let i = 0; i < n; i++) etaNew[i] = (etaNew[i] + eta[i]) / 2;
-        betaNew = betaNew.map((b, a) => (b + beta[a]) / 2);
-        muNew = etaNew.map((e) => fam.linkinv(e));
+        for (let a = 0; a < betaNew.length; a++) betaNew[a] = (betaNew[a] + beta[a]) / 2;
+        linkinvAll(fam.code, muNew, etaNew);
         devNew = glmDeviance(fam.code, y, muNew, pw);
       }
       if (!Number.isFinite(devNew)) throw new NonConvergenceError(`IRLS step ${it}: the deviance is not finite`, { iteration: it });
@@ -183,6 +188,20 @@ export function irls(inp: IrlsInput): IrlsResult {
       devCriterion: devCrit, coefCriterion: coefCrit, converged, demeanIterations, demeanCriterion,
     };
   });
+}
+
+/** mu = linkinv(eta) for every row (the family's clamps; Poisson inlined). */
+function linkinvAll(code: number, mu: Float64Array, eta: Float64Array): void {
+  const n = eta.length;
+  if (code === 0) {
+    for (let i = 0; i < n; i++) {
+      const m = Math.exp(eta[i]);
+      mu[i] = m > EPS ? m : EPS;
+    }
+    return;
+  }
+  const f = code === 1 ? FAMILIES.logit : FAMILIES.probit;
+  for (let i = 0; i < n; i++) mu[i] = f.linkinv(eta[i]);
 }
 
 function separationNote(inp: IrlsInput, mu: Float64Array): string {

@@ -38,10 +38,11 @@ export interface GlmVcov {
 
 export function glmVcov(eng: Engine, d: GlmVcovData, spec: VcovSpec, sscName: SscName): GlmVcov {
   const { n, k } = d;
-  const sw = d.W.map(Math.sqrt);
+  const sw = new Float64Array(n);
+  const e = new Float64Array(n);
+  for (let i = 0; i < n; i++) (sw[i] = Math.sqrt(d.W[i])), (e[i] = d.r[i] * sw[i]);
   const x = new Float64Array(n * k);
   for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) x[a * n + i] = d.xTilde[a * n + i] * sw[i];
-  const e = d.r.map((v, i) => v * sw[i]);
   const inputs: VcovInputs = {
     n, k, bread: d.bread, x, e, ssr: 0,
     fe: d.sample.fe.map((f) => ({ name: f.name, levels: f.levels, codes: f.codes, type: f.type })),
