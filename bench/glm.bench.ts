@@ -7,7 +7,7 @@
 // Writes bench/results/glm.json; bench/results/glm.md quotes a run.
 //   GLM_BENCH_ROWS=1000000,5000000  sizes (default 1000000)
 //   GLM_BENCH_TS_MAX=1000000        largest size the TypeScript baseline runs at with 2 FE
-//   GLM_BENCH_TS3_MAX=100000        the same with 3 FE (plain alternating projections on the
+//   GLM_BENCH_TS3_MAX=0             the same with 3 FE (default: not run; plain projections on the
 //                                   nearly nested firm + city need thousands of sweeps)
 import { Bench } from "tinybench";
 import { writeFileSync, mkdirSync, mkdtempSync } from "node:fs";
@@ -23,7 +23,7 @@ import { genPanel, panelCsvChunks } from "./gen.js";
 
 const sizes = (process.env.GLM_BENCH_ROWS ?? "1000000").split(",").map(Number);
 const tsMax = Number(process.env.GLM_BENCH_TS_MAX ?? 1_000_000);
-const ts3Max = Number(process.env.GLM_BENCH_TS3_MAX ?? 100_000);
+const ts3Max = Number(process.env.GLM_BENCH_TS3_MAX ?? 0);
 const eng = await loadEngine();
 const X = ["treat", "x1", "x2", "x3"];
 const hasR = spawnSync("Rscript", ["-e", "library(fixest)"], { encoding: "utf8" }).status === 0;
