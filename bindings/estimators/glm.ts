@@ -10,7 +10,9 @@ import { Frame } from "../core/frame.js";
 import { buildDesign } from "../core/design.js";
 import { prepareSample, gather, type Removed, type Sample } from "../core/sample.js";
 import { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "../core/vcov.js";
-import { OptionError, SampleError } from "../base/errors.js";
+import { OptionError, SampleError, WasmMemoryError } from "../base/errors.js";
+import { fmtBytes, WASM_MAX_BYTES } from "../engine/wasm.js";
+import { demeanScratchPlan, PLAN_SLACK } from "../core/solve.js";
 import { pnorm, qnorm } from "../base/stats.js";
 import { defaultVcov, fixefDof, type CoefRow } from "./feols.js";
 import { FAMILIES, type FamilyName } from "./glm-family.js";
@@ -140,6 +142,7 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
   const addIntercept = !hasFe && f.intercept;
   const names = addIntercept ? ["(Intercept)", ...design.xNames] : design.xNames;
   const X = names.map((nm, j) => (addIntercept && j === 0 ? new Float64Array(n).fill(1) : gather(design.X[addIntercept ? j - 1 : j], sample.rows)));
+  checkGlmPlan(eng, n, names.length, sample);
   const base: Omit<IrlsInput, "X" | "names" | "sample"> = {
     eng, n, y, offset, pw, family, glmTol: o.glmTol, coefTol: o.coefTol, glmIter: o.glmIter, fixefTol: o.fixefTol,
     fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1, collinTol: o.collinTol, strictConvergence: opts.strictConvergence, warn,
@@ -240,6 +243,22 @@ function assembleGlm(a: AssembleGlmArgs): GlmFit {
     warnings: a.warnings,
     internals: { vcovData: a.vcovData, beta: a.fit.beta },
   } satisfies GlmFit);
+}
+
+/**
+ * Refuse a model whose IRLS would not fit in one WASM instance, before allocating: the
+ * working response and regressors (n x (k + 1)), the working weights, the FE codes and the
+ * demeaning scratch live in WASM memory.
+ */
+function checkGlmPlan(eng: Engine, n: number, k: number, sample: Sample): void {
+  const feCells = sample.fe.reduce((acc, d) => acc + d.levels * (d.type === 2 ? 2 : 1), 0);
+  const need = n * 8 * (k + 2) + n * 4 * sample.fe.length + (feCells ? demeanScratchPlan(feCells) : 0) + PLAN_SLACK;
+  if (need <= WASM_MAX_BYTES - eng.usedBytes) return;
+  throw new WasmMemoryError(
+    `this GLM needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${k + 2} columns) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
+    { need, limit: WASM_MAX_BYTES, rows: n, columns: k + 2 },
+    "use fewer regressors or a subsample (e.g. by period)",
+  );
 }
 
 /** Rows with a missing value (valid = 0) and the rows removed by the FE rules, ascending. */
