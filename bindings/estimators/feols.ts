@@ -412,7 +412,7 @@ export function fixefDof(s: Sample): number {
   return dof;
 }
 
-function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<string, { codes: Int32Array; G: number }> {
+export function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<string, { codes: Int32Array; G: number }> {
   const out: Record<string, { codes: Int32Array; G: number }> = {};
   if (v.type !== "cluster") return out;
   for (const name of v.vars) {
