@@ -15,3 +15,4 @@ export { readTable, formatFromName, readCsv, createCsvReader } from "./io/index.
 export { iv, ivWithVcov, type IvFit, type IvOptions, type IvInfo, type FirstStage, type FTest, type IvFitstat } from "./estimators/iv.js";
 export { parseIvFormula, isIvFormula, type IvFormula } from "./core/iv-formula.js";
 export { ivSummary, ivFitToJson, firstStageText, type IvFitJson } from "./report/iv.js";
+export { VCOV_KINDS } from "./core/vcov.js";
