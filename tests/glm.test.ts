@@ -200,6 +200,10 @@ describe("bad input", () => {
   it("a binomial outcome outside [0, 1] is an error naming the column", () => {
     expect(() => feglm(eng, small(), "b ~ x", { family: "logit" })).toThrow(/outcome "b" has values outside \[0, 1\]/);
   });
+  it("an IV formula and a HAC vcov are refused with an OptionError naming them", () => {
+    expect(() => feglm(eng, frame, "patents ~ Fin | firm | did ~ Eco", { family: "poisson" })).toThrow(/instrumental variables/);
+    expect(() => feglm(eng, frame, "patents ~ did | firm", { family: "poisson", vcov: "nw:2" })).toThrow(/vcov "nw" is not available for fepois/);
+  });
   it("an unknown column is a ColumnError", () => {
     expect(() => feglm(eng, frame, "patents ~ nosuch | firm", { family: "poisson" })).toThrow(ColumnError);
   });

@@ -6,6 +6,7 @@ import type { Table } from "apache-arrow";
 import type { Engine } from "../engine/wasm.js";
 import type { DemeanAlgo } from "../engine/kernels.js";
 import { parseFormula, type Formula } from "../core/formula.js";
+import { isIvFormula } from "../core/iv-formula.js";
 import { Frame } from "../core/frame.js";
 import { buildDesign } from "../core/design.js";
 import { prepareSample, gather, type Removed, type Sample } from "../core/sample.js";
@@ -109,10 +110,13 @@ export function fepois(eng: Engine, data: Table | Frame, formula: string | Formu
 /** Logit / probit (or Poisson) with fixed effects (fixest feglm). */
 export function feglm(eng: Engine, data: Table | Frame, formula: string | Formula, opts: GlmOptions = {}): GlmFit {
   const frame = data instanceof Frame ? data : Frame.fromArrow(data);
+  if (typeof formula === "string" && isIvFormula(formula)) {
+    throw new OptionError("instrumental variables (| endo ~ inst) are not supported by fepois / feglm", { formula }, "use feols for 2SLS");
+  }
   const f = typeof formula === "string" ? parseFormula(formula) : formula;
   const family = opts.family ?? "logit";
   if (!(family in FAMILIES)) throw new OptionError(`unknown GLM family ${JSON.stringify(family)}`, undefined, "use poisson, logit or probit");
-  const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
+  const vspec = glmVcovSpec(opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov));
   const sscName = parseSsc(opts.ssc);
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & GlmOptions;
   for (const key of ["fixefTol", "glmTol", "coefTol"] as const) if (!(o[key] > 0)) throw new OptionError(`${key} must be positive, got ${o[key]}`);
@@ -261,6 +265,12 @@ function checkGlmPlan(eng: Engine, n: number, k: number, sample: Sample): void {
   );
 }
 
+/** The variances a GLM offers: iid, hetero, one- to four-way clusters (HAC / Conley are feols'). */
+function glmVcovSpec(v: VcovSpec): VcovSpec {
+  if (v.type === "iid" || v.type === "hetero" || v.type === "cluster") return v;
+  throw new OptionError(`vcov "${v.type}" is not available for fepois / feglm`, { vcov: v.type }, "use iid, hetero or cluster:var1[+var2]");
+}
+
 /** Rows with a missing value (valid = 0) and the rows removed by the FE rules, ascending. */
 function allRemoved(valid: Uint8Array, feRows: number[]): Int32Array {
   const out: number[] = [];
@@ -271,7 +281,7 @@ function allRemoved(valid: Uint8Array, feRows: number[]): Int32Array {
 
 /** The same GLM fit with another variance (or confidence level), without refitting. */
 export function withVcovGlm(eng: Engine, fit: GlmFit, vcov: string | VcovSpec, ssc?: SscName | string, level?: number): GlmFit {
-  const vspec = parseVcov(vcov);
+  const vspec = glmVcovSpec(parseVcov(vcov));
   const sscName = parseSsc(ssc ?? fit.ssc);
   const d = fit.internals.vcovData;
   if (vspec.type === "cluster") {
