@@ -6,8 +6,6 @@ export * from "./base/errors.js";
 export { parseFormula, formulaColumns, type Formula } from "./core/formula.js";
 export { Frame } from "./core/frame.js";
 export { feols, withVcov, defaultVcov, type Fit, type FeolsOptions, type CoefRow } from "./estimators/feols.js";
-export { fepois, feglm, withVcovGlm, type GlmFit, type GlmOptions } from "./estimators/glm.js";
-export { glmToJson, glmSummary, type GlmJson } from "./report/glm.js";
 export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./core/vcov.js";
 export { summary, fitToJson, type FitJson } from "./report/summary.js";
 export { checkPanel, findDuplicates } from "./core/panel.js";

@@ -1,7 +1,8 @@
 // A GLM with fixed effects in the worker (fepois, feglm logit / probit): the fit, its
 // fixest-like summary, and its JSON in the shape of feols' FitJson (the page's tables read
 // that shape; the t column holds z values) with the GLM record itself under `glm`.
-import { feglm, glmToJson, glmSummary, type Engine, type Frame, type GlmJson } from "../../bindings/browser.js";
+import type { Engine, Frame } from "../../bindings/browser.js";
+import { feglm, glmToJson, glmSummary, type GlmJson } from "../../bindings/extras.js";
 import type { FitJson } from "../../bindings/report/summary.js";
 import type { ModelResult, ModelSpec } from "../../bindings/platform/worker-protocol.js";
 import { clusterColumns, formulaOf, vcovOf } from "./spec.js";
