@@ -1,8 +1,8 @@
 // hdfe feols with a multiple estimation and hdfe etable, as a user runs them (a child process
 // on the TypeScript sources): the JSON array of members against fixest's multi_fixest.json
 // (labels exact, coefficients 1e-8 relative, SEs 1e-6 relative to fixest's standalone fits, as
-// tests/multi.test.ts), --table csv read back equal to the --json numbers, hdfe etable of the
-// saved JSON equal to the table printed by hdfe feols --table, and bad options as exit 2.
+// tests/multi.test.ts), --etable csv read back equal to the --json numbers, hdfe etable of the
+// saved JSON equal to the table printed by hdfe feols --etable, and bad options as exit 2.
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -59,10 +59,10 @@ describe("hdfe feols: multiple estimation", () => {
     expect(r.out.match(/^OLS estimation/gm)?.length).toBe(3);
   });
 
-  it("--table csv: the numbers of --json, to the bit; hdfe etable of the saved JSON prints the same table", () => {
+  it("--etable csv: the numbers of --json, to the bit; hdfe etable of the saved JSON prints the same table", () => {
     const f = ["-f", "c(FC, SA) ~ did + sw(Fin, Eco) | firm + year"];
     const json = hdfe("feols", ...COMMON, ...f, "--json");
-    const csv = hdfe("feols", ...COMMON, ...f, "--table", "csv");
+    const csv = hdfe("feols", ...COMMON, ...f, "--etable", "csv");
     expect(json.code, json.err).toBe(0);
     expect(csv.code, csv.err).toBe(0);
     const arr = JSON.parse(json.out) as { lhs: string; coef: Record<string, number>; se: Record<string, number> }[];
@@ -83,15 +83,15 @@ describe("hdfe feols: multiple estimation", () => {
     writeFileSync(join(dir, "fits.json"), json.out);
     for (const fmt of ["md", "tex"]) {
       const a = hdfe("etable", join(dir, "fits.json"), "--table", fmt);
-      const b = hdfe("feols", ...COMMON, ...f, "--table", fmt);
+      const b = hdfe("feols", ...COMMON, ...f, "--etable", fmt);
       expect(a.code, a.err).toBe(0);
       expect(a.out).toBe(b.out);
     }
   });
 
-  it("bad --table, --json with --table, split with fsplit, a file that is not a fit: exit 2 (options) / 5 (data) with one clear line", () => {
-    expect(hdfe("feols", ...COMMON, "-f", "FC ~ did | firm", "--table", "pdf").code).toBe(2);
-    expect(hdfe("feols", ...COMMON, "-f", "FC ~ did | firm", "--table", "md", "--json").code).toBe(2);
+  it("bad --etable, --json with --etable, split with fsplit, a file that is not a fit: exit 2 (options) / 5 (data) with one clear line", () => {
+    expect(hdfe("feols", ...COMMON, "-f", "FC ~ did | firm", "--etable", "pdf").code).toBe(2);
+    expect(hdfe("feols", ...COMMON, "-f", "FC ~ did | firm", "--etable", "md", "--json").code).toBe(2);
     const both = hdfe("feols", ...COMMON, "-f", "FC ~ did | firm", "--split", "region", "--fsplit", "region");
     expect(both.code).toBe(2);
     expect(both.err).toMatch(/split or fsplit/);

@@ -2,7 +2,7 @@
 // stepwise function, or --split / --fsplit, runs every model on one shared demeaning
 // (feolsMulti); --json prints a JSON array of per-model objects (fixest's labels id, lhs, rhs,
 // fixef, sample_var, sample, then the fit), text prints each model under its label, and
-// --table md|tex|html|csv prints one regression table (etable) of the models.
+// --etable md|tex|html|csv prints one regression table (etable) of the models.
 import type { Frame } from "../../bindings/core/frame.js";
 import type { Engine } from "../../bindings/engine/wasm.js";
 import type { Fit, FeolsOptions } from "../../bindings/estimators/feols.js";
@@ -42,9 +42,9 @@ export function memberJson(m: MultiModel<Fit>): Record<string, unknown> {
   return { id: m.id, lhs: m.lhs, rhs: m.rhs, fixef: m.fixef, sample_var: m.sampleVar, sample: m.sample, ...fitToJson(m.fit) };
 }
 
-/** What hdfe feols prints for a multiple estimation (or any set of fits with --table). */
-export function printMulti(r: MultiResult<Fit>, flags: { json?: boolean; table?: string }): string {
-  if (flags.table) return etable(r, { format: tableFormat(flags.table) });
+/** What hdfe feols prints for a multiple estimation (or any set of fits with --etable). */
+export function printMulti(r: MultiResult<Fit>, flags: { json?: boolean; etable?: string }): string {
+  if (flags.etable) return etable(r, { format: tableFormat(flags.etable) });
   if (flags.json) return JSON.stringify(r.models.map(memberJson)) + "\n";
   const out = r.models.map((m) => `${modelLabel(m)}\n${summary(m.fit)}\n`);
   if (r.splitMissing) out.push(`note: ${r.splitMissing} rows with a missing split value are in no split sample\n`);
@@ -52,6 +52,6 @@ export function printMulti(r: MultiResult<Fit>, flags: { json?: boolean; table?:
 }
 
 export function tableFormat(s: string): "md" | "tex" | "html" | "csv" | "text" {
-  if (!(TABLE_CHOICES as readonly string[]).includes(s)) throw new OptionError(`--table must be one of ${TABLE_CHOICES.join(", ")}, got ${JSON.stringify(s)}`);
+  if (!(TABLE_CHOICES as readonly string[]).includes(s)) throw new OptionError(`the table format must be one of ${TABLE_CHOICES.join(", ")}, got ${JSON.stringify(s)}`);
   return s as TableChoice;
 }

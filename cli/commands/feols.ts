@@ -16,6 +16,8 @@ import { isIvFormula } from "../../bindings/core/iv-formula.js";
 import { runIv } from "./feols-iv.js";
 import { hacSetup, postResults, postLines, type HacFlags, type PostFlags } from "../post.js";
 import { isMultiCall, multiColumns, runMulti, printMulti, tableFormat } from "./feols-multi.js";
+import { engineOf, fitDuckdb, fallbackNote } from "../sql-fit.js";
+import { WasmMemoryError } from "../../bindings/base/errors.js";
 
 interface Flags extends ReadFlags, HacFlags, PostFlags {
   formula: string;
@@ -34,8 +36,10 @@ interface Flags extends ReadFlags, HacFlags, PostFlags {
   batch?: string;
   split?: string;
   fsplit?: string;
-  table?: string;
+  etable?: string;
   firstStage?: boolean;
+  engine?: string;
+  table?: string;
 }
 
 export function register(program: Command): void {
@@ -67,14 +71,19 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object instead of the table (a JSON array of per-model objects for a multiple estimation)")
     .option("--split <col>", "one model per value of this column (fixest split = ~col)")
     .option("--fsplit <col>", "the full sample, then one model per value of this column (fixest fsplit = ~col)")
-    .option("--table <format>", "print a regression table of the model(s): md | tex | html | csv | text")
+    .option("--etable <format>", "print a regression table of the model(s) instead: md | tex | html | csv | text")
+    .option("--engine <name>", "wasm (in memory) | duckdb (out of core: the data stays in DuckDB) | auto (wasm; duckdb when the model does not fit WASM memory)", "auto")
+    .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb)")
     .action(async (flags: Flags) => {
-      if (flags.table !== undefined) tableFormat(flags.table);
-      if (flags.table !== undefined && flags.json) throw new OptionError("give --json or --table, not both");
+      if (engineOf(flags) === "duckdb" && (isIvFormula(flags.formula) || flags.panelId || flags.coords || flags.wald || flags.hypothesis || flags.firstStage)) {
+        throw new OptionError("--engine duckdb fits OLS formulas only, without --panel-id, --coords, --wald, --hypothesis or --first-stage");
+      }
+      if (flags.etable !== undefined) tableFormat(flags.etable);
+      if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
       const multi = isMultiCall(flags.formula, flags);
       if (isIvFormula(flags.formula)) {
-        if (multi || flags.table) {
-          throw new OptionError("--split, --fsplit, --table and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
+        if (multi || flags.etable) {
+          throw new OptionError("--split, --fsplit, --etable and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
             undefined, "in the library, estimateMulti drives iv() over the same syntax");
         }
         if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
@@ -85,6 +94,14 @@ export function register(program: Command): void {
       if (multi && (flags.wald || flags.hypothesis)) throw new OptionError("--wald and --hypothesis apply to one model, not to a multiple estimation");
       // c() outcomes and stepwise functions are parsed model by model (feols-multi.ts)
       const f = parseFormula(multi ? expandFirst(flags.formula) : flags.formula);
+      const engine = engineOf(flags);
+      const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
+        process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
+      if (engine === "duckdb") {
+        if (multi || flags.etable) throw new OptionError("--engine duckdb fits one OLS model: no multiple estimation or --etable yet");
+        if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine duckdb computes the exact fit out of core");
+        return void print(await fitDuckdb(flags));
+      }
       if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
       const fixefRm = flags.fixefRm;
@@ -135,6 +152,12 @@ export function register(program: Command): void {
       let fit: ReturnType<typeof estimate>;
       try {
         fit = estimate();
+      } catch (e) {
+        // auto: a model the memory plan refuses is fitted out of core
+        if (!(e instanceof WasmMemoryError && engine === "auto" && !flags.compress && !flags.float32)) throw e;
+        status.done();
+        process.stderr.write(fallbackNote(e));
+        return void print(await fitDuckdb(flags));
       } finally {
         status.done();
       }
@@ -148,7 +171,7 @@ export function register(program: Command): void {
       const readLines = describeRead(report);
       if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
       const post = postResults(fit, flags);
-      if (flags.table) process.stdout.write(etable([fit], { format: tableFormat(flags.table) }));
+      if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
       else if (flags.json) process.stdout.write(JSON.stringify(post ? { ...fitToJson(fit), post } : fitToJson(fit)) + "\n");
       else process.stdout.write(summary(fit) + "\n" + (post ? postLines(post).join("\n") + "\n" : ""));
     });
