@@ -3,6 +3,7 @@
 // (assembly/status.ts).
 export { heapBase } from "./memory";
 export * from "./demean";
+export { demeanContextLayout } from "./context";
 export * from "./qr";
 export * from "./sandwich";
 export * from "./f32";

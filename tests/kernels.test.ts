@@ -9,6 +9,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { createEngine, type Engine } from "../bindings/engine/wasm.js";
 import { demeanPtr, check, type FeType, type DemeanAlgo } from "../bindings/engine/kernels.js";
+import { DEMEAN_CTX, DEMEAN_CTX_BYTES } from "../bindings/engine/context.js";
 import { feols } from "../bindings/estimators/feols.js";
 import { Frame } from "../bindings/core/frame.js";
 import { demeanThreaded, closeDemeanThreads, splitColumns } from "../bindings/platform/demean-node.js";
@@ -524,4 +525,17 @@ describe("fe + fe[[z]] on the same codes is demeaned as fe[z]", () => {
       }
     });
   }
+});
+
+describe("context blocks: one layout in assembly/context.ts and engine/context.ts", () => {
+  it("the demeaning context offsets agree", async () => {
+    const e = await createEngine(readFileSync(new URL("../build/hdfe.wasm", import.meta.url)));
+    const fields = Object.values(DEMEAN_CTX);
+    const got = e.scoped(() => {
+      const p = e.allocI32(fields.length + 1);
+      e.k.demeanContextLayout(p);
+      return Array.from(e.i32(p, fields.length + 1));
+    });
+    expect(got).toEqual([...fields, DEMEAN_CTX_BYTES]);
+  });
 });

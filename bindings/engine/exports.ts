@@ -5,11 +5,9 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   demeanScratch(Q: number, groups: number, types: number, K: number): number;
-  demean(
-    n: number, Q: number, K: number, codes: number, groups: number, types: number, z: number, w: number,
-    x: number, out: number, tol: number, maxIter: number, algo: number, switchAfter: number,
-    scratch: number, offs: number, info: number,
-  ): number;
+  /** ctx: a demeaning context block (engine/context.ts) */
+  demean(ctx: number, x: number, out: number, scratch: number, info: number): number;
+  demeanContextLayout(out: number): number;
   qrSolve(
     n: number, k: number, a: number, y: number, tol: number, keep: number, coef: number, bread: number,
     work: number, rankOut: number,

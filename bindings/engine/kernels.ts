@@ -2,6 +2,7 @@
 // codes into named errors. Pointers are byte offsets into the engine's memory.
 import type { Engine } from "./wasm.js";
 import { KernelError, NonConvergenceError } from "../base/errors.js";
+import { demeanContext } from "./context.js";
 
 export const STATUS = { OK: 0, NOT_CONVERGED: 1, SINGULAR: 2, BAD_ARGUMENT: 3, EMPTY_GROUP: 4 } as const;
 
@@ -140,7 +141,6 @@ function demeanPlain(
     const gPtr = eng.putI32(d.groups, "FE sizes");
     const tPtr = eng.putI32(d.types, "FE types");
     const zPtr = eng.putI32(d.slopePtrs, "slope pointers");
-    const offs = eng.allocI32(2 * Q);
     const info = eng.allocF64(4);
     // The scratch is linear in the number of columns (6 coefficient vectors per column).
     // When it does not fit next to the data, demean the columns in batches: per-column
@@ -153,10 +153,11 @@ function demeanPlain(
       const kb = Math.min(batch, K - k0);
       parts.push(eng.scoped(() => {
         const scratch = eng.allocF64(eng.k.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
-        const st = eng.k.demean(
-          d.n, Q, kb, d.codesPtr, gPtr, tPtr, zPtr, d.wPtr, xPtr + k0 * d.n * 8, outPtr + k0 * d.n * 8, tol, maxIter, ALGO[algo],
-          switchAfter, scratch, offs, info,
-        );
+        const ctx = demeanContext(eng, {
+          n: d.n, Q, K: kb, codesPtr: d.codesPtr, groupsPtr: gPtr, typesPtr: tPtr, slopesPtr: zPtr, wPtr: d.wPtr,
+          tol, maxIter, algo: ALGO[algo], switchAfter,
+        });
+        const st = eng.k.demean(ctx, xPtr + k0 * d.n * 8, outPtr + k0 * d.n * 8, scratch, info);
         if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
         return infoOf(eng.f64(info, 4), 1);
       }));

@@ -20,6 +20,7 @@ import {
   type DemeanAlgo, type DemeanDims, type DemeanInfo,
 } from "../engine/kernels.js";
 import { DEMEAN_WORKER_SOURCE } from "./demean-worker-node.js";
+import { DEMEAN_CTX, DEMEAN_CTX_BYTES } from "../engine/context.js";
 
 interface PoolWorker {
   worker: Worker;
@@ -118,7 +119,7 @@ export function demeanThreaded(
     new Float64Array(x).set(eng.f64(xPtr + part.start * n * 8, n * part.count));
     const job = {
       n, Q, K: part.count, groups: Int32Array.from(d.groups), types: Int32Array.from(d.types), codes, slopes, w, x,
-      tol, maxIter, algo: ALGO[algo], switchAfter, info: shared(32), state: shared(8),
+      tol, maxIter, algo: ALGO[algo], switchAfter, info: shared(32), state: shared(8), ctx: DEMEAN_CTX, ctxBytes: DEMEAN_CTX_BYTES,
     };
     ws[j].worker.postMessage(job);
     return { part, job, pw: ws[j] };

@@ -42,7 +42,7 @@ function run(job) {
     const have = mem.buffer.byteLength;
     if (top > have) mem.grow(Math.ceil((top - have) / PAGE));
   };
-  const groups = take(Q * 4), types = take(Q * 4), zp = take(Q * 4), offs = take(Q * 8), info = take(32);
+  const groups = take(Q * 4), types = take(Q * 4), zp = take(Q * 4), info = take(32), ctx = take(job.ctxBytes);
   grow();
   new Int32Array(mem.buffer, groups, Q).set(job.groups);
   new Int32Array(mem.buffer, types, Q).set(job.types);
@@ -63,7 +63,14 @@ function run(job) {
   });
   if (w) new Float64Array(buf, w, n).set(new Float64Array(job.w));
   new Float64Array(buf, x, n * K).set(new Float64Array(job.x));
-  const st = k.demean(n, Q, K, codes, groups, types, zp, w, x, x, job.tol, job.maxIter, job.algo, job.switchAfter, scratch, offs, info);
+  const c = job.ctx;
+  const ci = new Int32Array(buf, ctx, job.ctxBytes / 4);
+  ci.fill(0);
+  const put = (f, v) => (ci[c[f] / 4] = v);
+  put("n", n); put("Q", Q); put("Kmax", K); put("codes", codes); put("groups", groups); put("types", types);
+  put("z", zp); put("w", w); put("maxIter", job.maxIter); put("algo", job.algo); put("switchAfter", job.switchAfter);
+  new Float64Array(buf, ctx + c.tol, 1)[0] = job.tol;
+  const st = k.demean(ctx, x, x, scratch, info);
   new Float64Array(job.x).set(new Float64Array(mem.buffer, x, n * K));
   new Float64Array(job.info).set(new Float64Array(mem.buffer, info, 4));
   return st;
