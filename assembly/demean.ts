@@ -946,7 +946,7 @@ function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: us
  * largest over columns. scratch: demeanScratch() f64.
  * Returns OK, NOT_CONVERGED (residuals still written) or BAD_ARGUMENT.
  */
-export function demean(cx: usize, x_NK: usize, out_NK: usize, scratch: usize, info: usize): i32 {
+export function demean(out_NK: usize, info: usize, scratch: usize, cx: usize, x_NK: usize): i32 {
   const n = geti(cx, DM_N), Q = geti(cx, DM_Q), K = geti(cx, DM_KMAX);
   const maxIter = geti(cx, DM_MAXITER), algo = geti(cx, DM_ALGO), switchAfter = geti(cx, DM_SWITCH);
   if (n <= 0 || Q <= 0 || K <= 0 || maxIter < 0) return BAD_ARGUMENT;

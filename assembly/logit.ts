@@ -151,8 +151,8 @@ function cholSolveInv(k: i32, a_KK: usize, r_K: usize, b_K: usize, inv_KK: usize
  * (collinear design), BAD_ARGUMENT (sizes, non-finite data, y outside [0, 1], w < 0).
  */
 export function logitIrls(
-  n: i32, k: i32, x_NK: usize, y_N: usize, w_N: usize, tol: f64, maxIter: i32, strict: i32,
-  coef_K: usize, vcov_KK: usize, eta_N: usize, mu_N: usize, info: usize, scratch: usize,
+  coef_K: usize, vcov_KK: usize, eta_N: usize, mu_N: usize, info: usize, scratch: usize, n: i32,
+  k: i32, x_NK: usize, y_N: usize, w_N: usize, tol: f64, maxIter: i32, strict: i32,
 ): i32 {
   if (n <= 0 || k <= 0 || n < k || maxIter <= 0 || !(tol > 0)) return BAD_ARGUMENT;
   for (let i = 0; i < n; i++) {

@@ -72,7 +72,7 @@ export function rngInt(n: u32): u32 {
 }
 
 /** out_M = the first m raw outputs of stream `stream` (for bit-identity tests). */
-export function rngStream(keyHi: u32, keyLo: u32, stream: f64, m: i32, out_M: usize): i32 {
+export function rngStream(out_M: usize, keyHi: u32, keyLo: u32, stream: f64, m: i32): i32 {
   if (m < 0) return BAD_ARGUMENT;
   rngSeedFork(keyHi, keyLo, stream);
   for (let i = 0; i < m; i++) store<u32>(out_M + (<usize>i << 2), rngNextU32());
@@ -86,7 +86,7 @@ export function rngStream(keyHi: u32, keyLo: u32, stream: f64, m: i32, out_M: us
  * A column whose norm after projection is at most sqrt(tol) times its norm before is
  * collinear with the earlier ones: it is zeroed and keep_K[j] = 0 (else 1).
  */
-export function orthonormalize(n: i32, k: i32, x_NK: usize, tol: f64, keep_K: usize): i32 {
+export function orthonormalize(x_NK: usize, keep_K: usize, n: i32, k: i32, tol: f64): i32 {
   if (n <= 0 || k < 0) return BAD_ARGUMENT;
   for (let j = 0; j < k; j++) {
     const xj = x_NK + ((<usize>j * <usize>n) << 3);
@@ -112,7 +112,7 @@ export function orthonormalize(n: i32, k: i32, x_NK: usize, tol: f64, keep_K: us
 }
 
 /** v_NK -= Q (Q' v) for K columns, with Q_Nk orthonormal (zero columns allowed). Twice for stability. */
-export function projectOut(n: i32, k: i32, q_Nk: usize, K: i32, v_NK: usize): i32 {
+export function projectOut(v_NK: usize, n: i32, k: i32, q_Nk: usize, K: i32): i32 {
   if (n < 0 || k < 0 || K < 0) return BAD_ARGUMENT;
   for (let c = 0; c < K; c++) {
     const v = v_NK + ((<usize>c * <usize>n) << 3);
@@ -130,7 +130,7 @@ export function projectOut(n: i32, k: i32, q_Nk: usize, K: i32, v_NK: usize): i3
 // ---- basis columns and their aggregates ----------------------------------------------------
 
 /** out_NK[i, k] = 1 if unit_N[i] == unit_K[k] and yearIdx_N[i] >= t_K[k], else 0. */
-export function basisColumns(n: i32, unit_N: usize, yearIdx_N: usize, K: i32, unit_K: usize, t_K: usize, out_NK: usize): i32 {
+export function basisColumns(out_NK: usize, n: i32, unit_N: usize, yearIdx_N: usize, K: i32, unit_K: usize, t_K: usize): i32 {
   if (n < 0 || K < 0) return BAD_ARGUMENT;
   memory.fill(out_NK, 0, (<usize>n * <usize>K) << 3);
   for (let i = 0; i < n; i++) {
@@ -151,8 +151,8 @@ export function basisColumns(n: i32, unit_N: usize, yearIdx_N: usize, K: i32, un
  * cell_UT is scratch of U*T f64.
  */
 export function unitYearAggregate(
-  n: i32, K: i32, v_NK: usize, w_N: usize, unit_N: usize, yearIdx_N: usize,
-  U: i32, T: i32, C: i32, cohortT_C: usize, cell_UT: usize, out_BK: usize,
+  out_BK: usize, cell_UT: usize, n: i32, K: i32, v_NK: usize, w_N: usize, unit_N: usize,
+  yearIdx_N: usize, U: i32, T: i32, C: i32, cohortT_C: usize,
 ): i32 {
   if (n < 0 || K < 0 || U <= 0 || T <= 0 || C < 0) return BAD_ARGUMENT;
   const B = <usize>U * <usize>C;
@@ -193,7 +193,8 @@ export function unitYearAggregate(
  * index, -1 = never treated: 0).
  */
 export function treatColumns(
-  n: i32, unit_N: usize, yearIdx_N: usize, U: i32, K: i32, assign_UK: usize, cohortT_C: usize, out_NK: usize,
+  out_NK: usize, n: i32, unit_N: usize, yearIdx_N: usize, U: i32, K: i32, assign_UK: usize,
+  cohortT_C: usize,
 ): i32 {
   if (n < 0 || K < 0 || U <= 0) return BAD_ARGUMENT;
   for (let k = 0; k < K; k++) {
@@ -214,7 +215,8 @@ export function treatColumns(
  * dt_NK: num_K = sum sw d e, den_K = sum sw d dt, raw_K = sum sw^2 d^2 (sw_N = 0: sw = 1).
  */
 export function treatStats(
-  n: i32, K: i32, d_NK: usize, dt_NK: usize, sw_N: usize, e_N: usize, num_K: usize, den_K: usize, raw_K: usize,
+  num_K: usize, den_K: usize, raw_K: usize, n: i32, K: i32, d_NK: usize, dt_NK: usize, sw_N: usize,
+  e_N: usize,
 ): i32 {
   if (n < 0 || K < 0) return BAD_ARGUMENT;
   for (let k = 0; k < K; k++) {
@@ -262,12 +264,10 @@ export const SCHEME_GIVEN: i32 = 2;
  * Scratch: work_U (U i32), assign_U (U i32), idx_U (U i32).
  */
 export function permDraws(
-  scheme: i32, U: i32, keyHi: u32, keyLo: u32, d0: f64, nd: i32,
-  nStrata: i32, strataStart_S1: usize, order_U: usize, cohort0_U: usize,
-  nCand: i32, cand_M: usize, given_UD: usize,
-  C: i32, gram_BB: usize, g_B: usize, raw_B: usize, collinTol: f64,
-  work_U: usize, assign_U: usize, idx_U: usize,
-  outAssign_UD: usize, outB_D: usize,
+  outAssign_UD: usize, outB_D: usize, work_U: usize, assign_U: usize, idx_U: usize, scheme: i32,
+  U: i32, keyHi: u32, keyLo: u32, d0: f64, nd: i32, nStrata: i32, strataStart_S1: usize,
+  order_U: usize, cohort0_U: usize, nCand: i32, cand_M: usize, given_UD: usize, C: i32, gram_BB: usize,
+  g_B: usize, raw_B: usize, collinTol: f64,
 ): i32 {
   if (U <= 0 || nd < 0 || scheme < 0 || scheme > 2) return BAD_ARGUMENT;
   if (scheme == SCHEME_RANDOM_TIME && nCand <= 0) return BAD_ARGUMENT;

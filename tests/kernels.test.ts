@@ -122,7 +122,7 @@ describe("least squares kernel vs reference", () => {
       const yp = eng.putF64(y);
       const keep = eng.allocI32(Math.max(k, 1)), coef = eng.allocF64(Math.max(k, 1)), bread = eng.allocF64(Math.max(k * k, 1));
       const work = eng.allocF64(2 * Math.max(k, 1)), rank = eng.allocI32(1);
-      check(eng.k.qrSolve(n, k, a, yp, tol, keep, coef, bread, work, rank), "qr");
+      check(eng.kernels.qrSolve(coef, bread, rank, keep, work, n, k, a, yp, tol), "qr");
       return { keep: Array.from(eng.getI32(keep, k), (v) => v === 1), coef: eng.getF64(coef, k), bread: eng.getF64(bread, k * k), rank: eng.getI32(rank, 1)[0] };
     });
   }
@@ -183,7 +183,7 @@ describe("sandwich meats vs reference", () => {
   it("gram", () => {
     const got = eng.scoped(() => {
       const x = load(), out = eng.allocF64(k * k);
-      check(eng.k.gram(n, k, x, out), "gram");
+      check(eng.kernels.gram(out, n, k, x), "gram");
       return eng.getF64(out, k * k);
     });
     close(got, refGram(X));
@@ -191,7 +191,7 @@ describe("sandwich meats vs reference", () => {
   it("hetero", () => {
     const got = eng.scoped(() => {
       const x = load(), ep = eng.putF64(e), out = eng.allocF64(k * k);
-      check(eng.k.meatHetero(n, k, x, ep, out), "hetero");
+      check(eng.kernels.meatHetero(out, n, k, x, ep), "hetero");
       return eng.getF64(out, k * k);
     });
     close(got, refMeatHetero(X, e));
@@ -199,7 +199,7 @@ describe("sandwich meats vs reference", () => {
   it("cluster", () => {
     const got = eng.scoped(() => {
       const x = load(), ep = eng.putF64(e), cp = eng.putI32(codes), sc = eng.allocF64(G * k), out = eng.allocF64(k * k);
-      check(eng.k.meatCluster(n, k, x, ep, cp, G, sc, out), "cluster");
+      check(eng.kernels.meatCluster(out, sc, n, k, x, ep, cp, G), "cluster");
       return eng.getF64(out, k * k);
     });
     close(got, refMeatCluster(X, e, codes, G));
@@ -209,13 +209,13 @@ describe("sandwich meats vs reference", () => {
     close(refMeatCluster(X, e, ids, n), refMeatHetero(X, e));
     const got = eng.scoped(() => {
       const x = load(), ep = eng.putF64(e), cp = eng.putI32(ids), sc = eng.allocF64(n * k), out = eng.allocF64(k * k);
-      check(eng.k.meatCluster(n, k, x, ep, cp, n, sc, out), "cluster");
+      check(eng.kernels.meatCluster(out, sc, n, k, x, ep, cp, n), "cluster");
       return eng.getF64(out, k * k);
     });
     close(got, refMeatHetero(X, e));
   });
   it("bad arguments return a status, not a trap", () => {
-    expect(eng.k.meatCluster(10, 2, 0, 0, 0, 0, 0, 0)).toBe(3);
+    expect(eng.kernels.meatCluster(0, 0, 10, 2, 0, 0, 0, 0)).toBe(3);
   });
 });
 
@@ -475,7 +475,7 @@ describe("demeaning scratch larger than the free WASM memory: columns in batches
     // leave room for the data and the scratch of about 2.5 columns, as a huge model would
     const per = eng2.scoped(() => {
       const g = eng2.putI32([5000, 40]), t = eng2.putI32([0, 0]);
-      return { one: eng2.k.demeanScratch(2, g, t, 1), two: eng2.k.demeanScratch(2, g, t, 2) };
+      return { one: eng2.kernels.demeanScratch(2, g, t, 1), two: eng2.kernels.demeanScratch(2, g, t, 2) };
     });
     const perCol = (per.two - per.one) * 8, fixed = per.one * 8 - perCol;
     const data = n * 4 * 2 + n * K * 8 + 4096;
@@ -533,7 +533,7 @@ describe("context blocks: one layout in assembly/context.ts and engine/context.t
     const fields = Object.values(DEMEAN_CTX);
     const got = e.scoped(() => {
       const p = e.allocI32(fields.length + 1);
-      e.k.demeanContextLayout(p);
+      e.kernels.demeanContextLayout(p);
       return Array.from(e.i32(p, fields.length + 1));
     });
     expect(got).toEqual([...fields, DEMEAN_CTX_BYTES]);

@@ -33,7 +33,7 @@ describe("demean", () => {
     const scratch = new Float64Array(need);
     const info = new Float64Array(4);
     const cx = demeanCtx(5, 1, 1, codes.dataStart, groups.dataStart, types.dataStart, z.dataStart, 0, 1e-10, 100);
-    const st = demean(cx.dataStart, x.dataStart, x.dataStart, scratch.dataStart, info.dataStart);
+    const st = demean(x.dataStart, info.dataStart, scratch.dataStart, cx.dataStart, x.dataStart);
     expect(st).toBe(OK);
     expect(x[0]).toBe(-1.0);
     expect(x[1]).toBe(1.0);
@@ -43,7 +43,7 @@ describe("demean", () => {
 
   it("rejects an empty problem with BAD_ARGUMENT", () => {
     const cx = demeanCtx(0, 1, 1, 0, 0, 0, 0, 0, 1e-8, 10);
-    expect(demean(cx.dataStart, 0, 0, 0, 0)).toBe(BAD_ARGUMENT);
+    expect(demean(0, 0, 0, cx.dataStart, 0)).toBe(BAD_ARGUMENT);
   });
 });
 
@@ -57,7 +57,7 @@ describe("qrSolve", () => {
     const bread = new Float64Array(4);
     const work = new Float64Array(4);
     const rank = new Int32Array(1);
-    expect(qrSolve(3, 2, a.dataStart, y.dataStart, 1e-10, keep.dataStart, coef.dataStart, bread.dataStart, work.dataStart, rank.dataStart)).toBe(OK);
+    expect(qrSolve(coef.dataStart, bread.dataStart, rank.dataStart, keep.dataStart, work.dataStart, 3, 2, a.dataStart, y.dataStart, 1e-10)).toBe(OK);
     expect(rank[0]).toBe(1);
     expect(keep[0]).toBe(1);
     expect(keep[1]).toBe(0);
@@ -73,7 +73,7 @@ describe("sandwich", () => {
     const codes = i32s([0, 0]);
     const scores = new Float64Array(2);
     const out = new Float64Array(4);
-    expect(meatCluster(2, 2, x.dataStart, e.dataStart, codes.dataStart, 1, scores.dataStart, out.dataStart)).toBe(OK);
+    expect(meatCluster(out.dataStart, scores.dataStart, 2, 2, x.dataStart, e.dataStart, codes.dataStart, 1)).toBe(OK);
     // s = (1 - 2, 1 - 4) = (-1, -3)
     expect(out[0]).toBe(1.0);
     expect(out[1]).toBe(3.0);
@@ -83,16 +83,16 @@ describe("sandwich", () => {
   it("gram and residuals", () => {
     const x = f64s([1, 2, 3]);
     const out = new Float64Array(1);
-    expect(gram(3, 1, x.dataStart, out.dataStart)).toBe(OK);
+    expect(gram(out.dataStart, 3, 1, x.dataStart)).toBe(OK);
     expect(out[0]).toBe(14.0);
     const y = f64s([2, 4, 7]);
     const b = f64s([2]);
     const r = new Float64Array(3);
-    expect(residuals(3, 1, x.dataStart, y.dataStart, b.dataStart, r.dataStart)).toBe(OK);
+    expect(residuals(r.dataStart, 3, 1, x.dataStart, y.dataStart, b.dataStart)).toBe(OK);
     expect(r[2]).toBe(1.0);
   });
 
   it("bad arguments return a status", () => {
-    expect(meatCluster(1, 1, 0, 0, 0, 0, 0, 0)).toBe(BAD_ARGUMENT);
+    expect(meatCluster(0, 0, 1, 1, 0, 0, 0, 0)).toBe(BAD_ARGUMENT);
   });
 });

@@ -118,13 +118,13 @@ export function solveF32(ctx: SolveContext): Solved {
     for (let c0 = 0; c0 < K1; c0 += B) {
       const b = Math.min(B, K1 - c0);
       const rest = K1 - c0;
-      check(eng.k.widenF32(n, b, rawPtr + c0 * n * 4, scr), "widenF32");
+      check(eng.kernels.widenF32(scr, n, b, rawPtr + c0 * n * 4), "widenF32");
       pre.set(sumsOfSquares(eng, scr, n, b, wPtr, true), c0);
       const info = demeanCols(b, scr);
       if (info) infos.push(info);
       within.set(sumsOfSquares(eng, scr, n, b, wPtr, false), c0);
-      if (swPtr) check(eng.k.scaleRows(n, b, scr, swPtr), "scaleRows");
-      check(eng.k.crossF32(n, b, scr, rest, rawPtr + c0 * n * 4, swPtr, cross), "crossF32");
+      if (swPtr) check(eng.kernels.scaleRows(scr, n, b, swPtr), "scaleRows");
+      check(eng.kernels.crossF32(cross, n, b, scr, rest, rawPtr + c0 * n * 4, swPtr), "crossF32");
       const C = eng.f64(cross, b * rest);
       for (let a = 0; a < b; a++) {
         gram[c0 + a + (c0 + a) * K1] = within[c0 + a];
@@ -181,11 +181,11 @@ export function solveF32(ctx: SolveContext): Solved {
   eng.scoped(() => {
     const full = new Float64Array(k);
     kept.forEach((r, t) => (full[r - 1] = beta[t]));
-    check(eng.k.residualsF32(n, k, rawPtr + n * 4, rawPtr, eng.putF64(full), ePtr), "residualsF32");
+    check(eng.kernels.residualsF32(ePtr, n, k, rawPtr + n * 4, rawPtr, eng.putF64(full)), "residualsF32");
   });
   const rinfo = demeanCols(1, ePtr);
   if (rinfo) infos.push(rinfo);
-  if (swPtr) check(eng.k.scaleRows(n, 1, ePtr, swPtr), "scaleRows");
+  if (swPtr) check(eng.kernels.scaleRows(ePtr, n, 1, swPtr), "scaleRows");
   const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
   const e = eng.getF64(ePtr, n);
   const info = infos.length ? convergence(ctx, mergeInfo(infos, infos[0].threads)) : null;
@@ -224,9 +224,9 @@ export function solveF32(ctx: SolveContext): Solved {
       const blk = eng.allocF64(h * h);
       const H = new Float64Array(kf * kf);
       const fill = (slot: number, j0: number, m: number) => {
-        for (let a = 0; a < m; a++) check(eng.k.widenF32(n, 1, rawPtr + kept[j0 + a] * n * 4, slot + a * n * 8), "widenF32");
+        for (let a = 0; a < m; a++) check(eng.kernels.widenF32(slot + a * n * 8, n, 1, rawPtr + kept[j0 + a] * n * 4), "widenF32");
         demeanCols(m, slot);
-        if (swPtr) check(eng.k.scaleRows(n, m, slot, swPtr), "scaleRows");
+        if (swPtr) check(eng.kernels.scaleRows(slot, n, m, swPtr), "scaleRows");
         storage.passes! += m / kf;
       };
       // entries (a, b) with a <= b are taken and mirrored, so that each is the same sum
@@ -243,15 +243,15 @@ export function solveF32(ctx: SolveContext): Solved {
         const mi = Math.min(h, kf - i0);
         fill(slotA, i0, mi);
         terms.forEach((t, i) => {
-          if (t) check(eng.k.clusterScores(n, mi, slotA, ePtr, codePtrs[i], t.G, kf, i0, S[i]), "clusterScores");
+          if (t) check(eng.kernels.clusterScores(S[i], n, mi, slotA, ePtr, codePtrs[i], t.G, kf, i0), "clusterScores");
         });
         if (!hetero) continue;
-        check(eng.k.meatHeteroCross(n, mi, slotA, mi, slotA, ePtr, blk), "meatHeteroCross");
+        check(eng.kernels.meatHeteroCross(blk, n, mi, slotA, mi, slotA, ePtr), "meatHeteroCross");
         place(i0, mi, i0, mi);
         for (let j0 = i0 + h; paired && j0 < kf; j0 += h) {
           const mj = Math.min(h, kf - j0);
           fill(slotB, j0, mj);
-          check(eng.k.meatHeteroCross(n, mi, slotA, mj, slotB, ePtr, blk), "meatHeteroCross");
+          check(eng.kernels.meatHeteroCross(blk, n, mi, slotA, mj, slotB, ePtr), "meatHeteroCross");
           place(i0, mi, j0, mj);
         }
       }
@@ -259,7 +259,7 @@ export function solveF32(ctx: SolveContext): Solved {
       return terms.map((t, i) => {
         if (t === null) return H;
         const out = eng.allocF64(kf * kf);
-        check(eng.k.scoresCross(t.G, kf, S[i], out), "scoresCross");
+        check(eng.kernels.scoresCross(out, t.G, kf, S[i]), "scoresCross");
         return eng.getF64(out, kf * kf);
       });
     });

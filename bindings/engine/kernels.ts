@@ -72,7 +72,7 @@ export function parallelDemeanAvailable(): boolean {
 
 /** The demean kernel's scratch for K columns is fixed + perCol K f64 values (sizes and types in WASM). */
 function scratchLine(eng: Engine, Q: number, gPtr: number, tPtr: number): { fixed: number; perCol: number } {
-  const s1 = eng.k.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.k.demeanScratch(Q, gPtr, tPtr, 2);
+  const s1 = eng.kernels.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.kernels.demeanScratch(Q, gPtr, tPtr, 2);
   return { fixed: s1 - (s2 - s1), perCol: s2 - s1 };
 }
 
@@ -152,12 +152,12 @@ function demeanPlain(
     for (let k0 = 0; k0 < K; k0 += batch) {
       const kb = Math.min(batch, K - k0);
       parts.push(eng.scoped(() => {
-        const scratch = eng.allocF64(eng.k.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
+        const scratch = eng.allocF64(eng.kernels.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
         const ctx = demeanContext(eng, {
           n: d.n, Q, K: kb, codesPtr: d.codesPtr, groupsPtr: gPtr, typesPtr: tPtr, slopesPtr: zPtr, wPtr: d.wPtr,
           tol, maxIter, algo: ALGO[algo], switchAfter,
         });
-        const st = eng.k.demean(ctx, xPtr + k0 * d.n * 8, outPtr + k0 * d.n * 8, scratch, info);
+        const st = eng.kernels.demean(outPtr + k0 * d.n * 8, info, scratch, ctx, xPtr + k0 * d.n * 8);
         if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
         return infoOf(eng.f64(info, 4), 1);
       }));

@@ -31,29 +31,10 @@ import { OptionError, ColumnError, SampleError, WasmMemoryError } from "../base/
 import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory, MAX_DRAWS } from "../engine/limits.js";
 import { fmtBytes } from "../engine/wasm.js";
+import type { KernelExports } from "../engine/exports.js";
 
-/** The WASM kernels of assembly/permute.ts. */
-export interface PlaceboKernels {
-  rngStream(keyHi: number, keyLo: number, stream: number, m: number, out: number): number;
-  orthonormalize(n: number, k: number, x: number, tol: number, keep: number): number;
-  projectOut(n: number, k: number, q: number, K: number, v: number): number;
-  basisColumns(n: number, unit: number, yearIdx: number, K: number, unitK: number, tK: number, out: number): number;
-  unitYearAggregate(
-    n: number, K: number, v: number, w: number, unit: number, yearIdx: number, U: number, T: number, C: number,
-    cohortT: number, cell: number, out: number,
-  ): number;
-  treatColumns(n: number, unit: number, yearIdx: number, U: number, K: number, assign: number, cohortT: number, out: number): number;
-  treatStats(n: number, K: number, d: number, dt: number, sw: number, e: number, num: number, den: number, raw: number): number;
-  permDraws(
-    scheme: number, U: number, keyHi: number, keyLo: number, d0: number, nd: number,
-    nStrata: number, strataStart: number, order: number, cohort0: number,
-    nCand: number, cand: number, given: number,
-    C: number, gram: number, g: number, raw: number, collinTol: number,
-    work: number, assign: number, idx: number, outAssign: number, outB: number,
-  ): number;
-  scaleRows(n: number, k: number, x: number, s: number): number;
-  gram(n: number, k: number, x: number, out: number): number;
-}
+/** The WASM kernels the placebo draws use (assembly/permute.ts, sandwich.ts): the engine's typed view. */
+export type PlaceboKernels = KernelExports;
 
 export const SCHEME_CODE = { space: 0, "random-time": 1, given: 2 } as const;
 /** Columns per demean call; block boundaries are fixed multiples of this. */
@@ -263,7 +244,7 @@ const NEVER = 9999;
 const DIRECT_MAX_LEVELS = 1500;
 
 function kernels(eng: Engine): PlaceboKernels {
-  return eng.k as unknown as PlaceboKernels;
+  return eng.kernels;
 }
 
 function now(): number {
@@ -577,9 +558,9 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     let c = 0;
     for (let a = 0; a < k; a++) if (a !== j) Qv.set(I.xTilde.subarray(a * n, (a + 1) * n), n * c++);
     const keep = eng.allocI32(Math.max(kc, 1));
-    if (kc > 0) check(K.orthonormalize(n, kc, qp, 1e-12, keep), "orthonormalize");
+    if (kc > 0) check(K.orthonormalize(qp, keep, n, kc, 1e-12), "orthonormalize");
     const ep = eng.putF64(I.yTilde, "outcome");
-    if (kc > 0) check(K.projectOut(n, kc, qp, 1, ep), "projectOut");
+    if (kc > 0) check(K.projectOut(ep, n, kc, qp, 1), "projectOut");
     return { q: eng.getF64(qp, n * kc), kq: kc, ey: eng.getF64(ep, n) };
   });
 
@@ -745,9 +726,9 @@ export function basisBlocks(eng: Engine, P: PlaceboProblem, b0: number, b1: numb
         uv[c] = Math.floor(a / C);
         tv[c] = P.cohortT[a % C];
       }
-      check(K.basisColumns(n, S.unit, S.year, m, uK, tK, colsPtr), "basisColumns");
+      check(K.basisColumns(colsPtr, n, S.unit, S.year, m, uK, tK), "basisColumns");
       if (S.dims.groups.length > 0) record(conv, demeanPtr(eng, S.dims, m, colsPtr, colsPtr, P.tol, P.maxIter));
-      check(K.unitYearAggregate(n, m, colsPtr, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, hPtr), "unitYearAggregate");
+      check(K.unitYearAggregate(hPtr, cell, n, m, colsPtr, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT), "unitYearAggregate");
       out.set(eng.f64(hPtr, nb * m), (s - from) * nb);
     }
   });
@@ -766,13 +747,13 @@ export function finishBasis(eng: Engine, P: PlaceboProblem, H: Float64Array): Pl
     const kq = P.kq;
     // P = Q'B (kq x nb, as nb x kq from the aggregation), g, raw
     const pPtr = eng.allocF64(nb * Math.max(kq, 1));
-    if (kq > 0) check(K.unitYearAggregate(n, kq, S.q, S.sw, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, pPtr), "unitYearAggregate");
+    if (kq > 0) check(K.unitYearAggregate(pPtr, cell, n, kq, S.q, S.sw, S.unit, S.year, P.U, P.T, C, S.cohortT), "unitYearAggregate");
     const gPtr = eng.allocF64(nb);
-    check(K.unitYearAggregate(n, 1, S.ey, S.sw, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, gPtr), "unitYearAggregate");
+    check(K.unitYearAggregate(gPtr, cell, n, 1, S.ey, S.sw, S.unit, S.year, P.U, P.T, C, S.cohortT), "unitYearAggregate");
     const ones = eng.allocF64(n);
     eng.f64(ones, n).fill(1);
     const rPtr = eng.allocF64(nb);
-    check(K.unitYearAggregate(n, 1, ones, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, rPtr), "unitYearAggregate");
+    check(K.unitYearAggregate(rPtr, cell, n, 1, ones, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT), "unitYearAggregate");
     const g = eng.getF64(gPtr, nb);
     const raw = eng.getF64(rPtr, nb);
     const cols = P.basisCols;
@@ -785,7 +766,7 @@ export function finishBasis(eng: Engine, P: PlaceboProblem, H: Float64Array): Pl
       for (let x = 0; x < nc; x++) for (let l = 0; l < kq; l++) pc[x * kq + l] = Pm[l * nb + cols[x]];
       const pcp = eng.putF64(pc);
       const op = eng.allocF64(nc * nc);
-      check(K.gram(kq, nc, pcp, op), "gram");
+      check(K.gram(op, kq, nc, pcp), "gram");
       PtP = eng.getF64(op, nc * nc);
     }
     const gram = new Float64Array(nb * nb);
@@ -981,7 +962,7 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
       const LtL = eng.scoped(() => {
         const lp = eng.putF64(L, "Schur solves");
         const op = eng.allocF64(nc * nc);
-        check(kernels(eng).gram(m, nc, lp, op), "gram");
+        check(kernels(eng).gram(op, m, nc, lp), "gram");
         return eng.getF64(op, nc * nc);
       });
       for (let z = 0; z < nc * nc; z++) H[z] -= LtL[z];
@@ -1050,8 +1031,11 @@ export function basisDraws(
     for (let s = 0; s < nd; s += chunk) {
       const m = Math.min(chunk, nd - s);
       if (given) eng.i32(given, m * P.U).set(P.given!.subarray((d0 + s) * P.U, (d0 + s + m) * P.U));
-      check(K.permDraws(P.scheme, P.U, P.keyHi, P.keyLo, d0 + s, m, P.strataStart.length - 1, st.strata, st.order, st.cohort0,
-        P.cand.length, st.cand, given, C, gram, g, raw, P.collinTol, st.work, st.assign, st.idx, 0, outB), "permDraws");
+      check(K.permDraws(
+        0, outB, st.work, st.assign, st.idx, P.scheme, P.U, P.keyHi, P.keyLo, d0 + s, m,
+        P.strataStart.length - 1, st.strata, st.order, st.cohort0, P.cand.length, st.cand, given, C, gram, g,
+        raw, P.collinTol
+      ), "permDraws");
       out.set(eng.f64(outB, m), s);
       onChunk?.(s + m);
     }
@@ -1088,8 +1072,10 @@ export function drawAssignments(eng: Engine, P: PlaceboProblem, d0: number, nd: 
   return eng.scoped(() => {
     const st = stagePerm(eng, P);
     const outA = eng.allocI32(Math.max(nd, 1) * P.U);
-    check(K.permDraws(P.scheme, P.U, P.keyHi, P.keyLo, d0, nd, P.strataStart.length - 1, st.strata, st.order, st.cohort0,
-      P.cand.length, st.cand, 0, P.cohortT.length, 0, 0, 0, P.collinTol, st.work, st.assign, st.idx, outA, 0), "permDraws");
+    check(K.permDraws(
+      outA, 0, st.work, st.assign, st.idx, P.scheme, P.U, P.keyHi, P.keyLo, d0, nd, P.strataStart.length - 1,
+      st.strata, st.order, st.cohort0, P.cand.length, st.cand, 0, P.cohortT.length, 0, 0, 0, P.collinTol
+    ), "permDraws");
     return eng.getI32(outA, nd * P.U);
   });
 }
@@ -1137,12 +1123,12 @@ export function demeanDraws(
       const m = Math.min(BLOCK, d1 - s);
       const assign = drawAssignments(eng, P, s, m); // may grow memory: take the view after
       eng.i32(aPtr, m * P.U).set(assign);
-      check(K.treatColumns(n, S.unit, S.year, P.U, m, aPtr, S.cohortT, dPtr), "treatColumns");
+      check(K.treatColumns(dPtr, n, S.unit, S.year, P.U, m, aPtr, S.cohortT), "treatColumns");
       if (S.dims.groups.length > 0) record(conv, demeanPtr(eng, S.dims, m, dPtr, tPtr, P.tol, P.maxIter));
       else eng.f64(tPtr, n * m).set(eng.f64(dPtr, n * m));
-      if (S.sw) check(K.scaleRows(n, m, tPtr, S.sw), "scaleRows");
-      if (P.kq > 0) check(K.projectOut(n, P.kq, S.q, m, tPtr), "projectOut");
-      check(K.treatStats(n, m, dPtr, tPtr, S.sw, S.ey, num, den, raw), "treatStats");
+      if (S.sw) check(K.scaleRows(tPtr, n, m, S.sw), "scaleRows");
+      if (P.kq > 0) check(K.projectOut(tPtr, n, P.kq, S.q, m), "projectOut");
+      check(K.treatStats(num, den, raw, n, m, dPtr, tPtr, S.sw, S.ey), "treatStats");
       const nv = eng.f64(num, m), dv = eng.f64(den, m), rv = eng.f64(raw, m);
       for (let c = 0; c < m; c++) b[s - d0 + c] = dv[c] > P.collinTol * rv[c] && rv[c] > 0 ? nv[c] / dv[c] : NaN;
       if (xs) xs.set(eng.f64(tPtr, n * m), (s - d0) * n);

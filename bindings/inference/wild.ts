@@ -24,16 +24,6 @@ import { OptionError, VcovError } from "../base/errors.js";
 import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory } from "../engine/limits.js";
 
-/** The WASM kernels of assembly/wild.ts (and the helpers of permute.ts it uses). */
-export interface WildKernels {
-  clusterColumns(n: number, x: number, sw: number, codes: number, g0: number, K: number, out: number): number;
-  clusterCross(n: number, K: number, z: number, y: number, codes: number, G: number, out: number): number;
-  wildWeights(kind: number, enumerate: number, G: number, keyHi: number, keyLo: number, d0: number, nd: number, v: number): number;
-  wildDraws(G: number, nd: number, cy: number, cx: number, ay: number, ax: number, v: number, sy: number, sx: number, out: number): number;
-  orthonormalize(n: number, k: number, x: number, tol: number, keep: number): number;
-  projectOut(n: number, k: number, q: number, K: number, v: number): number;
-  scaleRows(n: number, k: number, x: number, s: number): number;
-}
 
 export type WildWeights = "rademacher" | "webb";
 
@@ -125,7 +115,7 @@ interface Draws {
 
 export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const t0 = now();
-  const K = eng.k as unknown as WildKernels;
+  const K = eng.kernels;
   const I = fit.internals;
   const n = fit.nobs;
   const k = fit.coefNames.length;
@@ -201,12 +191,12 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
       for (let a = 0; a < k; a++) if (a !== j) Qv.set(I.xTilde.subarray(a * n, (a + 1) * n), n * c++);
     }
     const keep = eng.allocI32(kc + 1);
-    if (kc > 0) check(K.orthonormalize(n, kc, qp, 1e-12, keep), "orthonormalize");
+    if (kc > 0) check(K.orthonormalize(qp, keep, n, kc, 1e-12), "orthonormalize");
     const xp = eng.putF64(I.xTilde.subarray(j * n, (j + 1) * n), "regressor");
     const ep = eng.putF64(I.yTilde, "outcome");
     if (kc > 0) {
-      check(K.projectOut(n, kc, qp, 1, xp), "projectOut");
-      check(K.projectOut(n, kc, qp, 1, ep), "projectOut");
+      check(K.projectOut(xp, n, kc, qp, 1), "projectOut");
+      check(K.projectOut(ep, n, kc, qp, 1), "projectOut");
     }
     const x = eng.getF64(xp, n);
     const ey = eng.getF64(ep, n);
@@ -237,7 +227,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     const out = eng.allocF64(G * BLOCK);
     for (let g0 = 0; g0 < G; g0 += BLOCK) {
       const m = Math.min(BLOCK, G - g0);
-      check(K.clusterColumns(n, xp, swPtr, codesPtr, g0, m, zp), "clusterColumns");
+      check(K.clusterColumns(zp, n, xp, swPtr, codesPtr, g0, m), "clusterColumns");
       if (dims.groups.length > 0) {
         const info = demeanPtr(eng, dims, m, zp, zp, tol, maxIter);
         if (!info.converged) {
@@ -245,17 +235,17 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
           worst = Math.max(worst, info.criterion);
         }
       }
-      if (swPtr) check(K.scaleRows(n, m, zp, swPtr), "scaleRows");
-      check(K.projectOut(n, kc + 1, qp, m, zp), "projectOut");
-      check(K.clusterCross(n, m, zp, ep, codesPtr, G, out), "clusterCross");
+      if (swPtr) check(K.scaleRows(zp, n, m, swPtr), "scaleRows");
+      check(K.projectOut(zp, n, kc + 1, qp, m), "projectOut");
+      check(K.clusterCross(out, n, m, zp, ep, codesPtr, G), "clusterCross");
       cy.set(eng.f64(out, G * m), g0 * G);
-      check(K.clusterCross(n, m, zp, xp, codesPtr, G, out), "clusterCross");
+      check(K.clusterCross(out, n, m, zp, xp, codesPtr, G), "clusterCross");
       cx.set(eng.f64(out, G * m), g0 * G);
     }
     const agg = eng.allocF64(G);
-    check(K.clusterCross(n, 1, xp, ep, codesPtr, G, agg), "clusterCross");
+    check(K.clusterCross(agg, n, 1, xp, ep, codesPtr, G), "clusterCross");
     const ay = eng.getF64(agg, G);
-    check(K.clusterCross(n, 1, xp, xp, codesPtr, G, agg), "clusterCross");
+    check(K.clusterCross(agg, n, 1, xp, xp, codesPtr, G), "clusterCross");
     const ax = eng.getF64(agg, G);
     return { S, bhat, cy, cx, ay, ax, failed, worst, calls: Math.ceil(G / BLOCK) };
   });
@@ -285,8 +275,8 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     const s = new Float64Array(5 * Bn);
     for (let d = 0; d < Bn; d += chunk) {
       const m = Math.min(chunk, Bn - d);
-      check(K.wildWeights(weights === "rademacher" ? 0 : 1, enumerate ? 1 : 0, G, rng.keyHi, rng.keyLo, d, m, v), "wildWeights");
-      check(K.wildDraws(G, m, cyP, cxP, ayP, axP, v, sy, sx, o5), "wildDraws");
+      check(K.wildWeights(v, weights === "rademacher" ? 0 : 1, enumerate ? 1 : 0, G, rng.keyHi, rng.keyLo, d, m), "wildWeights");
+      check(K.wildDraws(sy, sx, o5, G, m, cyP, cxP, ayP, axP, v), "wildDraws");
       s.set(eng.f64(o5, 5 * m), 5 * d);
       opts.onProgress?.(d + m, Bn);
     }

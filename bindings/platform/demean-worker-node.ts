@@ -70,7 +70,7 @@ function run(job) {
   put("n", n); put("Q", Q); put("Kmax", K); put("codes", codes); put("groups", groups); put("types", types);
   put("z", zp); put("w", w); put("maxIter", job.maxIter); put("algo", job.algo); put("switchAfter", job.switchAfter);
   new Float64Array(buf, ctx + c.tol, 1)[0] = job.tol;
-  const st = k.demean(ctx, x, x, scratch, info);
+  const st = k.demean(x, info, scratch, ctx, x);
   new Float64Array(job.x).set(new Float64Array(mem.buffer, x, n * K));
   new Float64Array(job.info).set(new Float64Array(mem.buffer, info, 4));
   return st;
