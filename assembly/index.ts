@@ -10,4 +10,5 @@ export * from "./f32";
 export * from "./logit";
 export * from "./match";
 export * from "./permute";
+export { rngStream } from "./rng";
 export * from "./wild";

@@ -18,6 +18,7 @@ import {
   placebo, preparePlacebo, drawAssignments, drawAdoptionYears, pValues, type PlaceboKernels, type PlaceboOptions,
 } from "../bindings/inference/placebo.js";
 import { placeboThreads } from "../bindings/platform/placebo-node.js";
+import { RNG_STATE_BYTES } from "../bindings/engine/context.js";
 import { OptionError } from "../bindings/base/errors.js";
 
 const COEF_REL = 1e-8;
@@ -76,7 +77,7 @@ describe("seeded generator inside WASM", () => {
       for (const stream of [0, 1, 2, 999, 123456789]) {
         const got = eng.scoped(() => {
           const p = eng.allocI32(64);
-          expect(K.rngStream(p, root.keyHi, root.keyLo, stream, 64)).toBe(0);
+          expect(K.rngStream(p, eng.alloc(RNG_STATE_BYTES), root.keyHi, root.keyLo, stream, 64)).toBe(0);
           return Uint32Array.from(eng.i32(p, 64));
         });
         const r = root.fork(stream);

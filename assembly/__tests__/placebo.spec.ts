@@ -3,27 +3,30 @@
 // The numerical comparisons against feols refits live in tests/placebo.test.ts and
 // tests/wild.test.ts.
 import {
-  rngSeedFork, rngNextU32, rngInt, permDraws, basisColumns, unitYearAggregate, treatColumns, treatStats,
+  permDraws, basisColumns, unitYearAggregate, treatColumns, treatStats,
   orthonormalize, projectOut,
 } from "../permute";
 import { wildWeights, wildDraws, clusterCross } from "../wild";
+import { rngSeedFork, rngNextU32, rngInt } from "../rng";
 import { OK, BAD_ARGUMENT } from "../status";
 
 import { f64s, i32s } from "./arrays";
 
 describe("seeded generator", () => {
   it("Rng(1).fork(0) gives the numbers bindings/base/rng.ts prints", () => {
-    rngSeedFork(0, 1, 0);
-    expect(rngNextU32()).toBe(609545561);
-    expect(rngNextU32()).toBe(2442004319);
-    expect(rngNextU32()).toBe(2662227583);
+    const rng = new Uint32Array(4).dataStart;
+    rngSeedFork(rng, 0, 1, 0);
+    expect(rngNextU32(rng)).toBe(609545561);
+    expect(rngNextU32(rng)).toBe(2442004319);
+    expect(rngNextU32(rng)).toBe(2662227583);
   });
 
   it("Rng(7).fork(3).int(6), int(6), int(2) = 5, 1, 1", () => {
-    rngSeedFork(0, 7, 3);
-    expect(rngInt(6)).toBe(5);
-    expect(rngInt(6)).toBe(1);
-    expect(rngInt(2)).toBe(1);
+    const rng = new Uint32Array(4).dataStart;
+    rngSeedFork(rng, 0, 7, 3);
+    expect(rngInt(rng, 6)).toBe(5);
+    expect(rngInt(rng, 6)).toBe(1);
+    expect(rngInt(rng, 2)).toBe(1);
   });
 });
 
@@ -36,7 +39,7 @@ describe("permDraws", () => {
     const cand = i32s([0]);
     const work = new Int32Array(U), assign = new Int32Array(U), idx = new Int32Array(U), out = new Int32Array(U);
     expect(permDraws(
-      out.dataStart, 0, work.dataStart, assign.dataStart, idx.dataStart, 0, U, 0, 7, 5, 1, 1,
+      out.dataStart, 0, work.dataStart, assign.dataStart, idx.dataStart, new Uint32Array(4).dataStart, 0, U, 0, 7, 5, 1, 1,
       strata.dataStart, order.dataStart, cohort0.dataStart, 0, cand.dataStart, 0, 5, 0, 0, 0, 1e-10
     )).toBe(OK);
     expect(out[0]).toBe(3);
@@ -56,7 +59,7 @@ describe("permDraws", () => {
     const b = new Float64Array(3);
     const z = i32s([0, 2]);
     expect(permDraws(
-      0, b.dataStart, work.dataStart, assign.dataStart, idx.dataStart, 2, 2, 0, 0, 0, 3, 1, z.dataStart,
+      0, b.dataStart, work.dataStart, assign.dataStart, idx.dataStart, new Uint32Array(4).dataStart, 2, 2, 0, 0, 0, 3, 1, z.dataStart,
       z.dataStart, z.dataStart, 0, 0, given.dataStart, 1, gram.dataStart, g.dataStart, raw.dataStart, 1e-10
     )).toBe(OK);
     expect(b[0]).toBe(2.0); // 4 / 2
@@ -65,7 +68,7 @@ describe("permDraws", () => {
   });
 
   it("rejects a bad scheme", () => {
-    expect(permDraws(0, 0, 0, 0, 0, 7, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).toBe(BAD_ARGUMENT);
+    expect(permDraws(0, 0, 0, 0, 0, new Uint32Array(4).dataStart, 7, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).toBe(BAD_ARGUMENT);
   });
 });
 
@@ -130,7 +133,7 @@ describe("basis and treatment columns", () => {
 describe("wild bootstrap kernels", () => {
   it("full enumeration: draw d has +1 where bit h of d is set", () => {
     const v = new Float64Array(3 * 8);
-    expect(wildWeights(v.dataStart, 0, 1, 3, 0, 0, 0, 8)).toBe(OK);
+    expect(wildWeights(v.dataStart, new Uint32Array(4).dataStart, 0, 1, 3, 0, 0, 0, 8)).toBe(OK);
     // cluster-major: v[h * 8 + d]
     expect(v[0 * 8 + 5]).toBe(1.0);
     expect(v[1 * 8 + 5]).toBe(-1.0);
@@ -140,7 +143,7 @@ describe("wild bootstrap kernels", () => {
 
   it("Webb weights of Rng(7).fork(3): digits 5, 1 -> sqrt(3/2), -1", () => {
     const v = new Float64Array(2);
-    expect(wildWeights(v.dataStart, 1, 0, 2, 0, 7, 3, 1)).toBe(OK);
+    expect(wildWeights(v.dataStart, new Uint32Array(4).dataStart, 1, 0, 2, 0, 7, 3, 1)).toBe(OK);
     expect(v[0]).toBe(Math.sqrt(1.5));
     expect(v[1]).toBe(-1.0);
   });

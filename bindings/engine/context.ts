@@ -47,3 +47,6 @@ export function demeanContext(eng: Engine, c: DemeanContextInput): number {
   i32("switchAfter", c.switchAfter);
   return p;
 }
+
+/** Bytes of a generator state (assembly/rng.ts: xoshiro128**, 4 u32), passed to the kernels that draw. */
+export const RNG_STATE_BYTES = 16;

@@ -36,8 +36,8 @@ export interface KernelExports {
   widenF32(dst: number, n: number, k: number, src: number): number;
   crossF32(out: number, n: number, ka: number, a: number, kb: number, r: number, w: number): number;
   residualsF32(out: number, n: number, k: number, x: number, y: number, coef: number): number;
-  // assembly/permute.ts (placebo draws)
-  rngStream(out: number, keyHi: number, keyLo: number, stream: number, m: number): number;
+  // assembly/rng.ts (state: RNG_STATE_BYTES, engine/context.ts), assembly/permute.ts (placebo draws)
+  rngStream(out: number, rng: number, keyHi: number, keyLo: number, stream: number, m: number): number;
   orthonormalize(x: number, keep: number, n: number, k: number, tol: number): number;
   projectOut(v: number, n: number, k: number, q: number, K: number): number;
   basisColumns(out: number, n: number, unit: number, yearIdx: number, K: number, unitK: number, tK: number): number;
@@ -48,14 +48,14 @@ export interface KernelExports {
   treatColumns(out: number, n: number, unit: number, yearIdx: number, U: number, K: number, assign: number, cohortT: number): number;
   treatStats(num: number, den: number, raw: number, n: number, K: number, d: number, dt: number, sw: number, e: number): number;
   permDraws(
-    outAssign: number, outB: number, work: number, assign: number, idx: number, scheme: number, U: number, keyHi: number,
+    outAssign: number, outB: number, work: number, assign: number, idx: number, rng: number, scheme: number, U: number, keyHi: number,
     keyLo: number, d0: number, nd: number, nStrata: number, strataStart: number, order: number, cohort0: number, nCand: number,
     cand: number, given: number, C: number, gram: number, g: number, raw: number, collinTol: number,
   ): number;
   // assembly/wild.ts
   clusterColumns(out: number, n: number, x: number, sw: number, codes: number, g0: number, K: number): number;
   clusterCross(out: number, n: number, K: number, z: number, y: number, codes: number, G: number): number;
-  wildWeights(v: number, kind: number, enumerate: number, G: number, keyHi: number, keyLo: number, d0: number, nd: number): number;
+  wildWeights(v: number, rng: number, kind: number, enumerate: number, G: number, keyHi: number, keyLo: number, d0: number, nd: number): number;
   wildDraws(sy: number, sx: number, out: number, G: number, nd: number, cy: number, cx: number, ay: number, ax: number, v: number): number;
   // assembly/logit.ts, assembly/match.ts (PSM)
   logitScratch(n: number, k: number): number;

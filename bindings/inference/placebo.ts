@@ -32,6 +32,7 @@ import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory, MAX_DRAWS } from "../engine/limits.js";
 import { fmtBytes } from "../engine/wasm.js";
 import type { KernelExports } from "../engine/exports.js";
+import { RNG_STATE_BYTES } from "../engine/context.js";
 
 /** The WASM kernels the placebo draws use (assembly/permute.ts, sandwich.ts): the engine's typed view. */
 export type PlaceboKernels = KernelExports;
@@ -1032,7 +1033,7 @@ export function basisDraws(
       const m = Math.min(chunk, nd - s);
       if (given) eng.i32(given, m * P.U).set(P.given!.subarray((d0 + s) * P.U, (d0 + s + m) * P.U));
       check(K.permDraws(
-        0, outB, st.work, st.assign, st.idx, P.scheme, P.U, P.keyHi, P.keyLo, d0 + s, m,
+        0, outB, st.work, st.assign, st.idx, st.rng, P.scheme, P.U, P.keyHi, P.keyLo, d0 + s, m,
         P.strataStart.length - 1, st.strata, st.order, st.cohort0, P.cand.length, st.cand, given, C, gram, g,
         raw, P.collinTol
       ), "permDraws");
@@ -1051,6 +1052,8 @@ interface StagedPerm {
   work: number;
   assign: number;
   idx: number;
+  /** generator state (assembly/rng.ts) */
+  rng: number;
 }
 
 function stagePerm(eng: Engine, P: PlaceboProblem): StagedPerm {
@@ -1062,6 +1065,7 @@ function stagePerm(eng: Engine, P: PlaceboProblem): StagedPerm {
     work: eng.allocI32(P.U),
     assign: eng.allocI32(P.U),
     idx: eng.allocI32(P.U),
+    rng: eng.alloc(RNG_STATE_BYTES, "generator state"),
   };
 }
 
@@ -1073,7 +1077,7 @@ export function drawAssignments(eng: Engine, P: PlaceboProblem, d0: number, nd: 
     const st = stagePerm(eng, P);
     const outA = eng.allocI32(Math.max(nd, 1) * P.U);
     check(K.permDraws(
-      outA, 0, st.work, st.assign, st.idx, P.scheme, P.U, P.keyHi, P.keyLo, d0, nd, P.strataStart.length - 1,
+      outA, 0, st.work, st.assign, st.idx, st.rng, P.scheme, P.U, P.keyHi, P.keyLo, d0, nd, P.strataStart.length - 1,
       st.strata, st.order, st.cohort0, P.cand.length, st.cand, 0, P.cohortT.length, 0, 0, 0, P.collinTol
     ), "permDraws");
     return eng.getI32(outA, nd * P.U);

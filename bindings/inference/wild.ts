@@ -19,6 +19,7 @@
 import type { Engine } from "../engine/wasm.js";
 import { withVcov, type Fit } from "../estimators/feols.js";
 import { check, demeanPtr, type FeType } from "../engine/kernels.js";
+import { RNG_STATE_BYTES } from "../engine/context.js";
 import { Rng } from "../base/rng.js";
 import { OptionError, VcovError } from "../base/errors.js";
 import { pval2 } from "../base/stats.js";
@@ -272,10 +273,11 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     const v = eng.allocF64(G * chunk, "bootstrap weights");
     const sy = eng.allocF64(G * chunk), sx = eng.allocF64(G * chunk);
     const o5 = eng.allocF64(5 * chunk);
+    const state = eng.alloc(RNG_STATE_BYTES, "generator state");
     const s = new Float64Array(5 * Bn);
     for (let d = 0; d < Bn; d += chunk) {
       const m = Math.min(chunk, Bn - d);
-      check(K.wildWeights(v, weights === "rademacher" ? 0 : 1, enumerate ? 1 : 0, G, rng.keyHi, rng.keyLo, d, m), "wildWeights");
+      check(K.wildWeights(v, state, weights === "rademacher" ? 0 : 1, enumerate ? 1 : 0, G, rng.keyHi, rng.keyLo, d, m), "wildWeights");
       check(K.wildDraws(sy, sx, o5, G, m, cyP, cxP, ayP, axP, v), "wildDraws");
       s.set(eng.f64(o5, 5 * m), 5 * d);
       opts.onProgress?.(d + m, Bn);
