@@ -11,10 +11,10 @@
 // The inverse Fisher information returned is the one of the last weighted solve, which is
 // what summary.glm reports (chol2inv of the final QR). Link functions clamp eta at +-30
 // exactly as R's C code (family.c) does.
-import { OK, NOT_CONVERGED, SINGULAR, BAD_ARGUMENT } from "./status";
+import { OK, NOT_CONVERGED, SINGULAR, BAD_ARGUMENT, SEPARATION } from "./status";
 
 /** Fitted probabilities numerically 0 or 1 (R's warning); outputs are still filled. */
-export const LOGIT_SEPARATION: i32 = 5;
+export const LOGIT_SEPARATION: i32 = SEPARATION;
 
 const THRESH: f64 = 30.0;
 const MTHRESH: f64 = -30.0;

@@ -1,15 +1,38 @@
 // Typed view of the WASM exports (assembly/index.ts) and thin wrappers that turn status
 // codes into named errors. Pointers are byte offsets into the engine's memory.
 import type { Engine } from "./wasm.js";
-import { KernelError, NonConvergenceError } from "../base/errors.js";
+import {
+  KernelError, NonConvergenceError, SingularError, KernelArgumentError, EmptyGroupError, SeparationError, type HdfeError,
+} from "../base/errors.js";
 import { demeanContext } from "./context.js";
 
-export const STATUS = { OK: 0, NOT_CONVERGED: 1, SINGULAR: 2, BAD_ARGUMENT: 3, EMPTY_GROUP: 4 } as const;
+/** The kernels' status codes (assembly/status.ts). */
+export const STATUS = { OK: 0, NOT_CONVERGED: 1, SINGULAR: 2, BAD_ARGUMENT: 3, EMPTY_GROUP: 4, SEPARATION: 5 } as const;
 
 export type { KernelExports } from "./exports.js";
 
+type StatusName = Exclude<keyof typeof STATUS, "OK">;
+
+/** The error class of each non-OK status. */
+export const STATUS_ERRORS: Record<StatusName, new (message: string, details?: Record<string, unknown>) => HdfeError> = {
+  NOT_CONVERGED: NonConvergenceError,
+  SINGULAR: SingularError,
+  BAD_ARGUMENT: KernelArgumentError,
+  EMPTY_GROUP: EmptyGroupError,
+  SEPARATION: SeparationError,
+};
+
+/** The error for a kernel's non-OK status (an unknown code is a KernelError). */
+export function statusError(status: number, what: string): HdfeError {
+  const name = (Object.keys(STATUS_ERRORS) as StatusName[]).find((k) => STATUS[k] === status);
+  const details = { kernel: what, status, statusName: name ?? "unknown" };
+  if (!name) return new KernelError(`${what} failed with unknown status ${status}`, details);
+  return new STATUS_ERRORS[name](`${what} failed: ${name.toLowerCase().replace("_", " ")} (status ${status})`, details);
+}
+
+/** Throw the status's error class unless the kernel returned OK. */
 export function check(status: number, what: string): void {
-  if (status !== STATUS.OK) throw new KernelError(`${what} failed with status ${status}`);
+  if (status !== STATUS.OK) throw statusError(status, what);
 }
 
 /** FE dimension type as the demean kernel knows it. */

@@ -10,8 +10,8 @@ import { Frame } from "../core/frame.js";
 import { feols, type Fit, type FeolsOptions } from "../estimators/feols.js";
 import { parseFormula, formulaColumns } from "../core/formula.js";
 import { parseVcov } from "../core/vcov.js";
-import { STATUS } from "../engine/kernels.js";
-import { ColumnError, KernelError, NonConvergenceError, OptionError, SampleError } from "../base/errors.js";
+import { STATUS, check } from "../engine/kernels.js";
+import { ColumnError, NonConvergenceError, OptionError, SampleError } from "../base/errors.js";
 import { Rng } from "../base/rng.js";
 
 // ---------------------------------------------------------------------------
@@ -20,7 +20,7 @@ import { Rng } from "../base/rng.js";
 export type PsmKernels = KernelExports;
 
 /** Status of logitIrls when fitted probabilities are numerically 0 or 1. */
-export const LOGIT_SEPARATION = 5;
+export const LOGIT_SEPARATION = STATUS.SEPARATION;
 const LOGIT_INFO_LEN = 6;
 
 export function psmKernels(eng: Engine): PsmKernels {
@@ -80,9 +80,7 @@ export function logitFit(
       throw new SampleError("the propensity-score design is collinear (a covariate is constant or a combination of others)", undefined,
         "drop the redundant covariate");
     }
-    if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED && st !== LOGIT_SEPARATION) {
-      throw new KernelError(`logitIrls failed with status ${st}`, { status: st });
-    }
+    if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED && st !== LOGIT_SEPARATION) check(st, "logitIrls");
     const iv = eng.f64(info, LOGIT_INFO_LEN);
     const V = eng.getF64(vcov, k * k);
     const se = new Float64Array(k);
@@ -162,11 +160,11 @@ export function nnMatch(eng: Engine, dist: Float64Array, treat: Int32Array, opts
       op, mp, scratch, n, dp, tp, sp, ratio, opts.replace ? 1 : 0, cal === null ? -1 : cal,
       given ? 3 : ORDER_CODE[mOrder as Exclude<MOrder, "random">], opts.compat === "matchit-4.5.1" ? 1 : 0
     );
-    if (st !== STATUS.OK) throw new KernelError(`nnMatch failed with status ${st}`, { status: st });
+    check(st, "nnMatch");
     const wp = eng.allocF64(n, "weights");
     const cp = eng.allocI32(4);
     const sw = kk.matchWeights(wp, cp, n, tp, n1, ratio, mp);
-    if (sw !== STATUS.OK) throw new KernelError(`matchWeights failed with status ${sw}`, { status: sw });
+    check(sw, "matchWeights");
     const c = eng.getI32(cp, 4);
     return {
       matchMatrix: eng.getI32(mp, n1 * ratio), order: eng.getI32(op, n1), weights: eng.getF64(wp, n),
