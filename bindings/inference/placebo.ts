@@ -24,6 +24,7 @@
 // Why one long file: the placebo problem (setup, basis, draws, assembly) is one plan shared by
 // the single-thread path and the worker pool (platform/placebo-node.ts), which calls its steps.
 import type { Engine } from "../engine/wasm.js";
+import type { Frame } from "../core/frame.js";
 import type { Fit } from "../estimators/feols.js";
 import { check, demeanPtr, type FeType, type DemeanDims } from "../engine/kernels.js";
 import { Rng } from "../base/rng.js";
@@ -260,6 +261,48 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   const I = fit.internals;
   const n = fit.nobs;
   const k = fit.coefNames.length;
+  const { j, nDrawsOpt, threads, rng, tol, maxIter, collinTol } = placeboSettings(fit, opts);
+  // ---- units (sorted by label), years, adoption
+  const frame = I.frame;
+  const rows = I.sample.rows;
+  needColumn(frame, opts.unit, "unit");
+  needColumn(frame, opts.year, "year");
+  needColumn(frame, opts.adopt, "adoption");
+  const { unitOf, unitLabels, U } = placeboUnits(frame, rows, n, opts);
+  const { years, T, yearIdx, cohortOfYear } = placeboYears(frame, rows, n, opts);
+  const { unitAdopt, unitT } = unitAdoption(frame, rows, opts, unitOf, unitLabels, U, cohortOfYear);
+  checkTreatmentColumn(frame, rows, opts, unitT, unitOf, yearIdx, warn);
+  const { order, strataStart } = placeboStrata(frame, rows, n, opts, unitOf, unitLabels, U);
+  const drawsOf = { opts, U, T, unitLabels, unitAdopt, unitT, cohortOfYear, threads, nDrawsOpt };
+  const { scheme, drawIds, cohortYears, givenT } = placeboAssignments(drawsOf);
+  const { C, cohortT, cohort0, cand, given, nDraws } = cohortTables(scheme, cohortYears, order, unitT, givenT, drawIds);
+  const basisCols = neededBasisColumns({ n, U, C, scheme, strataStart, order, cohort0, given, nDraws, yearIdx, unitOf, cohortT });
+  const { method, basisSolver } = placeboMethod(eng, fit, opts, { n, U, T, C, cohortT, basisCols, nDraws });
+  const { feCodes, feGroups, feTypes, feSlopes, w, sw } = placeboFeDims(fit);
+  const { q, kq, ey } = placeboControls(eng, fit, j);
+
+  return {
+    n, U, T, unitLabels, years, unitIdx: unitOf, yearIdx, feCodes, feGroups, feTypes, feSlopes, w, sw, q, kq, ey,
+    estimate: fit.coef[opts.treatment], scheme, order, strataStart, cohort0, cohortT, cand, given, drawIds, nDraws,
+    keyHi: rng.keyHi, keyLo: rng.keyLo, basisCols, method, basisSolver, tol, maxIter, collinTol,
+  };
+}
+
+// ---- the steps of preparePlacebo (each a pure function of its inputs but for thrown errors)
+
+/** A column of the frame the placebo needs, or the frame's named ColumnError. */
+function needColumn(frame: Frame, name: string, role: string): void {
+  if (!frame.has(name)) {
+    frame.codes(name); // throws the named ColumnError with suggestions
+    throw new ColumnError(`unknown ${role} column "${name}"`);
+  }
+}
+
+/** Checked options: the treatment's coefficient index, counts, the seed's generator, tolerances. */
+function placeboSettings(fit: Fit, opts: PlaceboOptions) {
+  const I = fit.internals;
+  const n = fit.nobs;
+  const k = fit.coefNames.length;
   if (!["space", "time", "random-time"].includes(opts.scheme)) {
     throw new OptionError(`unknown placebo scheme "${opts.scheme}"`, undefined, "use space, time or random-time");
   }
@@ -282,19 +325,11 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;
   const collinTol = opts.collinTol ?? 1e-10;
+  return { j, nDrawsOpt, threads, rng, tol, maxIter, collinTol };
+}
 
-  // ---- units (sorted by label), years, adoption
-  const frame = I.frame;
-  const rows = I.sample.rows;
-  const needCol = (name: string, role: string) => {
-    if (!frame.has(name)) {
-      frame.codes(name); // throws the named ColumnError with suggestions
-      throw new ColumnError(`unknown ${role} column "${name}"`);
-    }
-  };
-  needCol(opts.unit, "unit");
-  needCol(opts.year, "year");
-  needCol(opts.adopt, "adoption");
+/** Unit index of each sample row (units sorted by label) and the labels. */
+function placeboUnits(frame: Frame, rows: ArrayLike<number>, n: number, opts: PlaceboOptions) {
   const uc = frame.codes(opts.unit);
   const unitOf = new Int32Array(n);
   const present = new Uint8Array(uc.levels.length);
@@ -316,7 +351,11 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   for (let i = 0; i < n; i++) unitOf[i] = rank[uc.codes[rows[i]]];
   const unitLabels = levelIds.map((l) => uc.levels[l]);
   if (U < 2) throw new SampleError(`the unit column "${opts.unit}" has a single level in the estimation sample: nothing to permute`);
+  return { unitOf, unitLabels, U };
+}
 
+/** Sorted distinct years, each row's year index, and the cohort (first year index) of an adoption year. */
+function placeboYears(frame: Frame, rows: ArrayLike<number>, n: number, opts: PlaceboOptions) {
   const yv = frame.numeric(opts.year);
   const yearSet = new Set<number>();
   for (let i = 0; i < n; i++) {
@@ -341,7 +380,15 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     }
     return lo < T ? lo : -1;
   };
+  return { years, T, yearIdx, cohortOfYear };
+}
 
+/** Each unit's adoption year (NaN never treated; constant within a unit) and its cohort. */
+function unitAdoption(
+  frame: Frame, rows: ArrayLike<number>, opts: PlaceboOptions, unitOf: Int32Array, unitLabels: string[], U: number,
+  cohortOfYear: (a: number) => number,
+) {
+  const n = unitOf.length;
   const av = frame.numeric(opts.adopt);
   const unitAdopt = new Float64Array(U).fill(NaN);
   const seen = new Uint8Array(U);
@@ -360,28 +407,35 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     }
   }
   const unitT = Int32Array.from(unitAdopt, (a) => cohortOfYear(a));
+  return { unitAdopt, unitT };
+}
 
-  // the fit's treatment should be 1{year >= adopt}; the draws are built from the adoption column
-  {
-    const tv = frame.has(opts.treatment) && frame.isNumeric(opts.treatment) ? frame.numeric(opts.treatment) : null;
-    if (tv) {
-      let diff = 0;
-      for (let i = 0; i < n; i++) {
-        const t = unitT[unitOf[i]];
-        const d = t >= 0 && yearIdx[i] >= t ? 1 : 0;
-        if (tv[rows[i]] !== d) diff++;
-      }
-      if (diff > 0) {
-        warn(`the treatment "${opts.treatment}" differs from 1{${opts.year} >= ${opts.adopt}} in ${diff} of ${n} rows: placebo treatments are built from "${opts.adopt}"`);
-      }
+/** Warn when the fit's treatment is not 1{year >= adopt} (the draws are built from the adoption column). */
+function checkTreatmentColumn(
+  frame: Frame, rows: ArrayLike<number>, opts: PlaceboOptions, unitT: Int32Array, unitOf: Int32Array, yearIdx: Int32Array,
+  warn: (m: string) => void,
+): void {
+  const n = unitOf.length;
+  const tv = frame.has(opts.treatment) && frame.isNumeric(opts.treatment) ? frame.numeric(opts.treatment) : null;
+  if (tv) {
+    let diff = 0;
+    for (let i = 0; i < n; i++) {
+      const t = unitT[unitOf[i]];
+      const d = t >= 0 && yearIdx[i] >= t ? 1 : 0;
+      if (tv[rows[i]] !== d) diff++;
+    }
+    if (diff > 0) {
+      warn(`the treatment "${opts.treatment}" differs from 1{${opts.year} >= ${opts.adopt}} in ${diff} of ${n} rows: placebo treatments are built from "${opts.adopt}"`);
     }
   }
+}
 
-  // ---- strata
+/** Units ordered by stratum and where each stratum starts (one stratum without opts.strata). */
+function placeboStrata(frame: Frame, rows: ArrayLike<number>, n: number, opts: PlaceboOptions, unitOf: Int32Array, unitLabels: string[], U: number) {
   let order: Int32Array;
   let strataStart: Int32Array;
   if (opts.strata) {
-    needCol(opts.strata, "strata");
+    needColumn(frame, opts.strata, "strata");
     const sc = frame.codes(opts.strata);
     const unitS = new Int32Array(U).fill(-2);
     for (let i = 0; i < n; i++) {
@@ -412,13 +466,27 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     order = Int32Array.from({ length: U }, (_, u) => u);
     strataStart = Int32Array.from([0, U]);
   }
+  return { order, strataStart };
+}
 
-  // ---- assignments: scheme, cohorts
+interface DrawInputs {
+  opts: PlaceboOptions;
+  U: number;
+  T: number;
+  unitLabels: string[];
+  unitAdopt: Float64Array;
+  unitT: Int32Array;
+  cohortOfYear: (a: number) => number;
+  threads: number;
+  nDrawsOpt: number;
+}
+
+/** The scheme code, the draw numbers, the year indices a draw can assign and the given draws (year indices). */
+function placeboAssignments(x: DrawInputs) {
+  const { opts, U, T, unitLabels, unitAdopt, unitT, cohortOfYear, threads, nDrawsOpt } = x;
   let scheme: 0 | 1 | 2;
-  let given: Int32Array | null = null;
   let drawIds: Int32Array;
   let cohortYears: number[]; // year indices a draw can assign
-  let cand = new Int32Array(0);
   let givenT: Int32Array | null = null; // given draws as year indices
   if (opts.scheme === "time") {
     const shifts = opts.shifts ?? [1, 2];
@@ -484,6 +552,15 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     cohortYears = Array.from({ length: T - 1 }, (_, t) => t + 1);
     if (!unitT.some((t) => t >= 0)) throw new SampleError(`no ${opts.unit} is ever treated according to "${opts.adopt}"`);
   }
+  return { scheme, drawIds, cohortYears, givenT };
+}
+
+/** Cohort tables: year index of each cohort, each ordered unit's cohort, the random-time candidates, given draws as cohorts. */
+function cohortTables(
+  scheme: 0 | 1 | 2, cohortYears: number[], order: Int32Array, unitT: Int32Array, givenT: Int32Array | null, drawIds: Int32Array,
+) {
+  let cand = new Int32Array(0);
+  let given: Int32Array | null = null;
   cohortYears.sort((a, b) => a - b);
   const C = cohortYears.length;
   const cohortT = Int32Array.from(cohortYears);
@@ -494,8 +571,27 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   if (scheme === 1) cand = Int32Array.from(cohortYears, (_, c) => c);
   if (givenT) given = Int32Array.from(givenT, toC);
   const nDraws = drawIds.length;
+  return { C, cohortT, cohort0, cand, given, nDraws };
+}
 
-  // ---- which basis columns a draw can use
+interface BasisInputs {
+  n: number;
+  U: number;
+  C: number;
+  scheme: 0 | 1 | 2;
+  strataStart: Int32Array;
+  order: Int32Array;
+  cohort0: Int32Array;
+  given: Int32Array | null;
+  nDraws: number;
+  yearIdx: Int32Array;
+  unitOf: Int32Array;
+  cohortT: Int32Array;
+}
+
+/** The basis columns (u * C + c) a draw can use and that have a row. */
+function neededBasisColumns(x: BasisInputs): Int32Array {
+  const { n, U, C, scheme, strataStart, order, cohort0, given, nDraws, yearIdx, unitOf, cohortT } = x;
   const need = new Uint8Array(U * C);
   if (scheme === 0) {
     for (let s = 0; s + 1 < strataStart.length; s++) {
@@ -513,8 +609,17 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   for (let i = 0; i < n; i++) if (yearIdx[i] > lastT[unitOf[i]]) lastT[unitOf[i]] = yearIdx[i];
   const cols: number[] = [];
   for (let u = 0; u < U; u++) for (let c = 0; c < C; c++) if (need[u * C + c] && lastT[u] >= cohortT[c]) cols.push(u * C + c);
-  const basisCols = Int32Array.from(cols);
+  return Int32Array.from(cols);
+}
 
+/** The draw method (basis or demean) and the basis solver, checked against the WASM memory plan. */
+function placeboMethod(
+  eng: Engine, fit: Fit, opts: PlaceboOptions,
+  x: { n: number; U: number; T: number; C: number; cohortT: Int32Array; basisCols: Int32Array; nDraws: number },
+) {
+  const I = fit.internals;
+  const k = fit.coefNames.length;
+  const { n, U, T, C, cohortT, basisCols, nDraws } = x;
   const wantMethod = opts.method ?? "auto";
   if (!["auto", "basis", "demean"].includes(wantMethod)) throw new OptionError(`unknown method "${wantMethod}"`, undefined, "use auto, basis or demean");
   const gramBytes = U * C * U * C * 8;
@@ -538,8 +643,13 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   const basisSolver = wantSolver === "demean" || !directOk ? "demean" : "direct";
   planPlaceboWasm(eng, { n, U, T, feGroups: I.sample.fe.map((d) => d.levels), feSlopes: I.sample.fe.map((d) => d.slope?.values ?? null), w: I.weights, kq: k - 1, cohortT,
     method: opts.scheme === "time" ? "demean" : method, basisSolver, nc: basisCols.length });
+  return { method, basisSolver: basisSolver as "direct" | "demean" };
+}
 
-  // ---- FE dims as feols orders them
+/** The fit's FE dimensions as feols orders them (largest first), its weights and their square roots. */
+function placeboFeDims(fit: Fit) {
+  const I = fit.internals;
+  const n = fit.nobs;
   const fe = I.sample.fe;
   const ord = fe.map((_, q) => q).sort((a, b) => fe[b].levels - fe[a].levels);
   const feCodes = new Int32Array(ord.length * n);
@@ -549,8 +659,14 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   const feSlopes = ord.map((q) => fe[q].slope?.values ?? null);
   const w = I.weights;
   const sw = w ? Float64Array.from(w, Math.sqrt) : null;
+  return { feCodes, feGroups, feTypes, feSlopes, w, sw };
+}
 
-  // ---- controls: orthonormal basis; e_y
+/** An orthonormal basis of the demeaned controls (every coefficient but the treatment j) and e_y, the outcome residualised on it. */
+function placeboControls(eng: Engine, fit: Fit, j: number) {
+  const I = fit.internals;
+  const n = fit.nobs;
+  const k = fit.coefNames.length;
   const kc = k - 1;
   const { q, kq, ey } = eng.scoped(() => {
     const K = kernels(eng);
@@ -564,12 +680,7 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     if (kc > 0) check(K.projectOut(ep, n, kc, qp, 1), "projectOut");
     return { q: eng.getF64(qp, n * kc), kq: kc, ey: eng.getF64(ep, n) };
   });
-
-  return {
-    n, U, T, unitLabels, years, unitIdx: unitOf, yearIdx, feCodes, feGroups, feTypes, feSlopes, w, sw, q, kq, ey,
-    estimate: fit.coef[opts.treatment], scheme, order, strataStart, cohort0, cohortT, cand, given, drawIds, nDraws,
-    keyHi: rng.keyHi, keyLo: rng.keyLo, basisCols, method, basisSolver, tol, maxIter, collinTol,
-  };
+  return { q, kq, ey };
 }
 
 /** 0, 1, ..., m - 1 */

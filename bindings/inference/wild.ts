@@ -116,7 +116,45 @@ interface Draws {
 
 export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const t0 = now();
-  const K = eng.kernels;
+  const { j, weights, Breq, restricted, b0, level, seed, rng, tol, maxIter } = wildSettings(fit, opts);
+  const { G, codes } = wildClusters(fit, opts);
+  const { enumerate, Bn } = wildEnumeration(weights, G, Breq, opts);
+  // fixest's small-sample factor for this clustering, read off withVcov
+  const seFix = withVcov(eng, fit, `cluster:${opts.cluster}`).se[opts.param];
+  const setup = clusterAggregates(eng, fit, j, codes, G, tol, maxIter);
+  const { S, bhat, cy, cx, ay, ax } = setup;
+  const warnings: string[] = [];
+  if (setup.failed > 0) {
+    warnings.push(`the FE projections of the cluster columns did not converge in ${setup.failed} of ${setup.calls} demeaning calls ` +
+      `(largest criterion ${setup.worst.toExponential(2)}, tolerance ${tol}): the bootstrap may be inaccurate; raise fixefIter or loosen fixefTol`);
+  }
+
+  // original CRVE: cluster scores x_g'e with e = e_y - bhat x
+  let raw = 0;
+  for (let g = 0; g < G; g++) raw += (ay[g] - bhat * ax[g]) ** 2;
+  raw /= S * S;
+  const c = (seFix * seFix) / raw; // fixest's G/(G-1) (n-1)/(n-K)
+  const se = Math.sqrt(c * raw);
+  const estimate = fit.coef[opts.param];
+  const t1 = now();
+
+  // ---- replications
+  const draws = wildReplications(eng, { cy, cx, ay, ax }, { G, Bn, weights, enumerate, rng }, opts);
+  const t2 = now();
+  const { stat, p0, tStars, ci, ciET } = wildInference(draws, { estimate, se, c, bhat, restricted, b0, level, Bn }, opts);
+  const t3 = now();
+  return {
+    param: opts.param, cluster: opts.cluster, estimate, null: b0, se, t: stat(b0), pAnalytic: pval2(stat(b0), G - 1),
+    pSymmetric: p0.sym, pEqualTailed: p0.et, tStars, ci, ciEqualTailed: ciET, level, B: Bn, enumerated: enumerate,
+    weights, restricted, G, seed, warnings,
+    timing: { setupMs: t1 - t0, drawsMs: t2 - t1, ciMs: t3 - t2, totalMs: t3 - t0, drawsPerSecond: Bn / ((t2 - t1) / 1000) },
+  };
+}
+
+// ---- the steps of wild
+
+/** Checked options: the coefficient's index, weights, B, the null, the level, the seed's generator, tolerances. */
+function wildSettings(fit: Fit, opts: WildOptions) {
   const I = fit.internals;
   const n = fit.nobs;
   const k = fit.coefNames.length;
@@ -140,8 +178,13 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const rng = new Rng(seed);
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;
+  return { j, weights, Breq, restricted, b0, level, seed, rng, tol, maxIter };
+}
 
-  // ---- clusters (label order)
+/** Cluster index of each sample row (clusters in label order) and their count. */
+function wildClusters(fit: Fit, opts: WildOptions) {
+  const I = fit.internals;
+  const n = fit.nobs;
   const cl = I.frame.codes(opts.cluster);
   const rows = I.sample.rows;
   const present = new Uint8Array(cl.levels.length);
@@ -166,23 +209,34 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const rank = new Int32Array(cl.levels.length).fill(-1);
   lv.forEach((l, r) => (rank[l] = r));
   const codes = Int32Array.from(rows, (r) => rank[cl.codes[r]]);
+  return { G, codes };
+}
 
-  // ---- enumeration
+/** Whether to enumerate every weight vector, and the number of replications. */
+function wildEnumeration(weights: WildWeights, G: number, Breq: number, opts: WildOptions) {
   const support = weights === "rademacher" ? 2 : 6;
   const nEnum = Math.pow(support, G);
   const enumerate = opts.enumerate === "auto" || opts.enumerate === undefined ? nEnum <= Breq : opts.enumerate;
   if (enumerate && nEnum > 2 ** 31) throw new OptionError(`full enumeration of ${support}^${G} weight vectors is too large`);
   const Bn = enumerate ? nEnum : Breq;
   planWild(Bn, opts.memoryLimit, enumerate ? `${support}^${G}` : undefined);
+  return { enumerate, Bn };
+}
 
-  // fixest's small-sample factor for this clustering, read off withVcov
-  const seFix = withVcov(eng, fit, `cluster:${opts.cluster}`).se[opts.param];
-
+/**
+ * The cluster aggregates of the partialled model: x'x (S), bhat, and the G x G matrices Cy, Cx
+ * and vectors ay, ax that make each replication O(G^2) arithmetic; `failed` demeaning calls
+ * of `calls` did not converge (largest criterion `worst`).
+ */
+function clusterAggregates(eng: Engine, fit: Fit, j: number, codes: Int32Array, G: number, tol: number, maxIter: number) {
+  const K = eng.kernels;
+  const I = fit.internals;
+  const n = fit.nobs;
+  const k = fit.coefNames.length;
   const fe = I.sample.fe;
   const ord = fe.map((_, q) => q).sort((a, b) => fe[b].levels - fe[a].levels);
   const w = I.weights;
-
-  const setup = eng.scoped(() => {
+  return eng.scoped(() => {
     // partialled regressor x and outcome e_y
     const kc = k - 1;
     const qp = eng.allocF64(n * (kc + 1), "controls");
@@ -250,24 +304,17 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     const ax = eng.getF64(agg, G);
     return { S, bhat, cy, cx, ay, ax, failed, worst, calls: Math.ceil(G / BLOCK) };
   });
-  const { S, bhat, cy, cx, ay, ax } = setup;
-  const warnings: string[] = [];
-  if (setup.failed > 0) {
-    warnings.push(`the FE projections of the cluster columns did not converge in ${setup.failed} of ${setup.calls} demeaning calls ` +
-      `(largest criterion ${setup.worst.toExponential(2)}, tolerance ${tol}): the bootstrap may be inaccurate; raise fixefIter or loosen fixefTol`);
-  }
+}
 
-  // original CRVE: cluster scores x_g'e with e = e_y - bhat x
-  let raw = 0;
-  for (let g = 0; g < G; g++) raw += (ay[g] - bhat * ax[g]) ** 2;
-  raw /= S * S;
-  const c = (seFix * seFix) / raw; // fixest's G/(G-1) (n-1)/(n-K)
-  const se = Math.sqrt(c * raw);
-  const estimate = fit.coef[opts.param];
-  const t1 = now();
-
-  // ---- replications
-  const draws: Draws = eng.scoped(() => {
+/** The five sums of every replication (Ny, Nx, A, Bq, Cq) from the cluster aggregates. */
+function wildReplications(
+  eng: Engine, agg: { cy: Float64Array; cx: Float64Array; ay: Float64Array; ax: Float64Array },
+  r: { G: number; Bn: number; weights: WildWeights; enumerate: boolean; rng: Rng }, opts: WildOptions,
+): Draws {
+  const K = eng.kernels;
+  const { cy, cx, ay, ax } = agg;
+  const { G, Bn, weights, enumerate, rng } = r;
+  return eng.scoped(() => {
     const cyP = eng.putF64(cy), cxP = eng.putF64(cx), ayP = eng.putF64(ay), axP = eng.putF64(ax);
     const chunk = Math.min(CHUNK, Bn);
     const v = eng.allocF64(G * chunk, "bootstrap weights");
@@ -284,8 +331,15 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     }
     return { s, B: Bn };
   });
-  const t2 = now();
+}
 
+/** t statistics of the replications, the p-values at the null and the intervals by test inversion. */
+function wildInference(
+  draws: Draws,
+  x: { estimate: number; se: number; c: number; bhat: number; restricted: boolean; b0: number; level: number; Bn: number },
+  opts: WildOptions,
+) {
+  const { estimate, se, c, bhat, restricted, b0, level, Bn } = x;
   const stat = (beta0: number) => (estimate - beta0) / se;
   const tStar = (d: number, beta0: number): number => {
     const bb = restricted ? beta0 : bhat;
@@ -319,13 +373,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     ci = invert((b) => pAt(b).sym, estimate, se, alpha, bound);
     ciET = invert((b) => pAt(b).et, estimate, se, alpha, bound);
   }
-  const t3 = now();
-  return {
-    param: opts.param, cluster: opts.cluster, estimate, null: b0, se, t: stat(b0), pAnalytic: pval2(stat(b0), G - 1),
-    pSymmetric: p0.sym, pEqualTailed: p0.et, tStars, ci, ciEqualTailed: ciET, level, B: Bn, enumerated: enumerate,
-    weights, restricted, G, seed, warnings,
-    timing: { setupMs: t1 - t0, drawsMs: t2 - t1, ciMs: t3 - t2, totalMs: t3 - t0, drawsPerSecond: Bn / ((t2 - t1) / 1000) },
-  };
+  return { stat, p0, tStars, ci, ciET };
 }
 
 /** Bytes kept per bootstrap replication: five sums (40) and t* (8). */
