@@ -590,11 +590,15 @@ const CG_CHECK: i32 = 10;
 /** ...and restarts from the true residual when the squared drift exceeds this share of it. */
 const CG_DRIFT: f64 = 1e-4;
 
+/** Vector j of the CG per-column work (Kmax f64 each): 0 r'z, 1 new r'z, 2 p'Ap, 3 ssr, 4 ssr floor, 5 best criterion, 6 its iteration. */
+@inline function cgv(cx: usize, colv: usize, j: i32): usize {
+  return colv + (<usize>(j * geti(cx, DM_KMAX)) << 3);
+}
+
 function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol: f64, maxIter: i32,
   x_NK: usize, out_NK: usize, critMax: usize): i32 {
-  const c_crit = getp(cx, DM_CRIT);
-  const c_flag = getp(cx, DM_FLAG);
-  const rz = colv, rzNew = colv + (<usize>geti(cx, DM_KMAX) << 3), pAp = colv + (<usize>(2 * geti(cx, DM_KMAX)) << 3);
+  const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
+  const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
   const rows = geti(cx, DM_R);
   let T = rows * geti(cx, DM_K);
   // r = b - A a
@@ -609,12 +613,9 @@ function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv:
   memory.copy(p, z, <usize>T << 3);
   dotK(cx, r, z, rows, rz);
   // sums of squared residuals: at the start, and decreased by alpha r'z at each step
-  const ssr = colv + (<usize>(3 * geti(cx, DM_KMAX)) << 3);
   ssrK(cx, A, x_NK, ssr);
-  const floor = colv + (<usize>(4 * geti(cx, DM_KMAX)) << 3);
   for (let k = 0; k < geti(cx, DM_K); k++) store<f64>(floor + (<usize>k << 3), SSR_FLOOR * load<f64>(ssr + (<usize>k << 3)));
   // stagnation: each column's best criterion and the iteration that set it
-  const best = colv + (<usize>(5 * geti(cx, DM_KMAX)) << 3), since = colv + (<usize>(6 * geti(cx, DM_KMAX)) << 3);
   for (let k = 0; k < geti(cx, DM_K); k++) {
     store<f64>(best + (<usize>k << 3), Infinity);
     store<f64>(since + (<usize>k << 3), 0);
@@ -622,127 +623,174 @@ function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv:
   let it = 0;
   while (it < maxIter) {
     it++;
-    if (it % CG_CHECK == 0) {
-      // residual check: the recursively updated residual drifts from b - A a once the
-      // iterate nears the precision this FE structure allows, and plain CG then breaks down
-      // or wanders. When it has drifted, replace it by the true residual and restart.
-      applyNormal(cx, A, z, T);
-      for (let j = 0; j < T; j++) {
-        const o = <usize>j << 3;
-        store<f64>(z + o, load<f64>(getp(cx, DM_RHS) + o) - load<f64>(z + o));
-      }
-      pin(cx, z);
-      pin(cx, r);
-      let drift: f64 = 0, norm: f64 = 0;
-      for (let j = 0; j < T; j++) {
-        const o = <usize>j << 3;
-        const t = load<f64>(z + o);
-        const d = t - load<f64>(r + o);
-        drift += d * d;
-        norm += t * t;
-      }
-      if (drift > CG_DRIFT * norm) {
-        memory.copy(r, z, <usize>T << 3);
-        precondition(cx, r, z, Ap);
-        pin(cx, z);
-        memory.copy(p, z, <usize>T << 3);
-        dotK(cx, r, z, rows, rz);
-        ssrK(cx, A, x_NK, ssr);
-      }
-    }
-    const K = geti(cx, DM_K);
+    if (it % CG_CHECK == 0) cgDriftCheck(cx, A, r, z, p, Ap, colv, T, x_NK);
     applyNormal(cx, p, Ap, T);
-    dotK(cx, p, Ap, rows, pAp);
-    memory.fill(c_crit, 0, <usize>K << 3);
-    for (let row = 0; row < rows; row++) {
-      const base = (<usize>row * <usize>K) << 3;
-      for (let k = 0; k < K; k++) {
-        const den = load<f64>(pAp + (<usize>k << 3));
-        if (!(den > 0)) {
-          // p'Ap <= 0: either nothing is left (r'z = 0: converged) or a breakdown: p lies in
-          // the null space of the singular normal equations, to rounding (the tolerance is
-          // below what this FE structure allows). The column is then retired as it is, the
-          // most accurate iterate CG reaches, and the call reports non-convergence.
-          if (row == 0 && load<f64>(rz + (<usize>k << 3)) > 0) store<f64>(c_crit + (<usize>k << 3), Infinity);
-          continue;
-        }
-        const alpha = load<f64>(rz + (<usize>k << 3)) / den;
-        const o = base + (<usize>k << 3);
-        const step = alpha * load<f64>(p + o);
-        const a = load<f64>(A + o) + step;
-        store<f64>(A + o, a);
-        store<f64>(r + o, load<f64>(r + o) - alpha * load<f64>(Ap + o));
-        const d = Math.abs(step);
-        const rel = d / (0.1 + Math.abs(a));
-        const m = d < rel ? d : rel;
-        const cp = c_crit + (<usize>k << 3);
-        if (m > load<f64>(cp)) store<f64>(cp, m);
-      }
-    }
-    let c = flagConverged(cx, tol);
-    for (let k = 0; k < K; k++) {
-      const den = load<f64>(pAp + (<usize>k << 3));
-      const rzk = load<f64>(rz + (<usize>k << 3));
-      const drop = den > 0 ? rzk * rzk / den : 0.0;
-      const sp = ssr + (<usize>k << 3);
-      const left = load<f64>(sp) - drop;
-      store<f64>(sp, left);
-      const fl = load<f64>(floor + (<usize>k << 3));
-      const fp = c_flag + (<usize>k << 2);
-      const crit = load<f64>(c_crit + (<usize>k << 3));
-      const bp = best + (<usize>k << 3), ip = since + (<usize>k << 3);
-      let stalled = false;
-      if (crit < STALL_GAIN * load<f64>(bp)) {
-        store<f64>(bp, crit);
-        store<f64>(ip, <f64>it);
-      } else if (<f64>it - load<f64>(ip) > <f64>STALL_ITERS) stalled = true;
-      if (crit == Infinity || (stalled && load<i32>(fp) == 0)) {
-        store<i32>(fp, 1); // breakdown or stagnation: retire, not converged
-        c++;
-        seti(cx, DM_STALLED, 1);
-      } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
-        store<i32>(fp, 0);
-        c--;
-      }
-    }
+    dotK(cx, p, Ap, rows, cgv(cx, colv, 2));
+    cgStep(cx, A, r, p, Ap, colv);
+    const c = cgFlagRetiring(cx, colv, tol, it);
     if (c > 0) {
-      for (let k = 0; k < K; k++) {
-        if (load<i32>(c_flag + (<usize>k << 2)) == 0) continue;
-        const v = load<f64>(c_crit + (<usize>k << 3));
-        if (v > load<f64>(critMax)) store<f64>(critMax, v);
-      }
-      residualsFlagged(cx, A, x_NK, out_NK);
-      keepColumns(cx, A, A, rows, 0);
-      keepColumns(cx, getp(cx, DM_RHS), getp(cx, DM_RHS), rows, 0);
-      keepColumns(cx, r, r, rows, 0);
-      keepColumns(cx, p, p, rows, 0);
-      keepColumns(cx, rz, rz, 1, 0);
-      keepColumns(cx, ssr, ssr, 1, 0);
-      keepColumns(cx, floor, floor, 1, 0);
-      keepColumns(cx, best, best, 1, 0);
-      keepColumns(cx, since, since, 1, 0);
-      keepColumns(cx, c_crit, c_crit, 1, 0);
-      dropFlagged(cx, c);
+      cgRetire(cx, c, A, r, p, colv, x_NK, out_NK, critMax);
       T = rows * geti(cx, DM_K);
       if (geti(cx, DM_K) == 0) break;
     }
-    pin(cx, r);
-    precondition(cx, r, z, Ap);
-    pin(cx, z);
-    dotK(cx, r, z, rows, rzNew);
-    const K2 = geti(cx, DM_K);
-    for (let row = 0; row < rows; row++) {
-      const base = (<usize>row * <usize>K2) << 3;
-      for (let k = 0; k < K2; k++) {
-        const old = load<f64>(rz + (<usize>k << 3));
-        const beta = old > 0 ? load<f64>(rzNew + (<usize>k << 3)) / old : 0.0;
-        const o = base + (<usize>k << 3);
-        store<f64>(p + o, load<f64>(z + o) + beta * load<f64>(p + o));
-      }
-    }
-    memory.copy(rz, rzNew, <usize>K2 << 3);
+    cgDirection(cx, r, z, p, Ap, colv);
   }
   return it;
+}
+
+/**
+ * Residual check: the recursively updated residual drifts from b - A a once the iterate nears
+ * the precision this FE structure allows, and plain CG then breaks down or wanders. When it
+ * has drifted, replace it by the true residual and restart (z is scratch here).
+ */
+function cgDriftCheck(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, T: i32, x_NK: usize): void {
+  const rows = geti(cx, DM_R);
+  const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3);
+  applyNormal(cx, A, z, T);
+  for (let j = 0; j < T; j++) {
+    const o = <usize>j << 3;
+    store<f64>(z + o, load<f64>(getp(cx, DM_RHS) + o) - load<f64>(z + o));
+  }
+  pin(cx, z);
+  pin(cx, r);
+  let drift: f64 = 0, norm: f64 = 0;
+  for (let j = 0; j < T; j++) {
+    const o = <usize>j << 3;
+    const t = load<f64>(z + o);
+    const d = t - load<f64>(r + o);
+    drift += d * d;
+    norm += t * t;
+  }
+  if (drift > CG_DRIFT * norm) {
+    memory.copy(r, z, <usize>T << 3);
+    precondition(cx, r, z, Ap);
+    pin(cx, z);
+    memory.copy(p, z, <usize>T << 3);
+    dotK(cx, r, z, rows, rz);
+    ssrK(cx, A, x_NK, ssr);
+  }
+}
+
+/** One CG step per column: A += alpha p, r -= alpha Ap with alpha = r'z / p'Ap; the criterion of the step into DM_CRIT. */
+function cgStep(cx: usize, A: usize, r: usize, p: usize, Ap: usize, colv: usize): void {
+  const c_crit = getp(cx, DM_CRIT);
+  const rz = cgv(cx, colv, 0), pAp = cgv(cx, colv, 2);
+  const rows = geti(cx, DM_R);
+  const K = geti(cx, DM_K);
+  memory.fill(c_crit, 0, <usize>K << 3);
+  for (let row = 0; row < rows; row++) {
+    const base = (<usize>row * <usize>K) << 3;
+    for (let k = 0; k < K; k++) {
+      const den = load<f64>(pAp + (<usize>k << 3));
+      if (!(den > 0)) {
+        // p'Ap <= 0: either nothing is left (r'z = 0: converged) or a breakdown: p lies in
+        // the null space of the singular normal equations, to rounding (the tolerance is
+        // below what this FE structure allows). The column is then retired as it is, the
+        // most accurate iterate CG reaches, and the call reports non-convergence.
+        if (row == 0 && load<f64>(rz + (<usize>k << 3)) > 0) store<f64>(c_crit + (<usize>k << 3), Infinity);
+        continue;
+      }
+      const alpha = load<f64>(rz + (<usize>k << 3)) / den;
+      const o = base + (<usize>k << 3);
+      const step = alpha * load<f64>(p + o);
+      const a = load<f64>(A + o) + step;
+      store<f64>(A + o, a);
+      store<f64>(r + o, load<f64>(r + o) - alpha * load<f64>(Ap + o));
+      const d = Math.abs(step);
+      const rel = d / (0.1 + Math.abs(a));
+      const m = d < rel ? d : rel;
+      const cp = c_crit + (<usize>k << 3);
+      if (m > load<f64>(cp)) store<f64>(cp, m);
+    }
+  }
+}
+
+/**
+ * Flag the columns to retire after a step (DM_FLAG): converged by both the step rule and the
+ * energy rule, or broken down / stagnated (then the call reports non-convergence). Updates the
+ * running sums of squares and the stagnation records; returns the number flagged.
+ */
+function cgFlagRetiring(cx: usize, colv: usize, tol: f64, it: i32): i32 {
+  const c_crit = getp(cx, DM_CRIT);
+  const c_flag = getp(cx, DM_FLAG);
+  const rz = cgv(cx, colv, 0), pAp = cgv(cx, colv, 2), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
+  const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
+  const K = geti(cx, DM_K);
+  let c = flagConverged(cx, tol);
+  for (let k = 0; k < K; k++) {
+    const den = load<f64>(pAp + (<usize>k << 3));
+    const rzk = load<f64>(rz + (<usize>k << 3));
+    const drop = den > 0 ? rzk * rzk / den : 0.0;
+    const sp = ssr + (<usize>k << 3);
+    const left = load<f64>(sp) - drop;
+    store<f64>(sp, left);
+    const fl = load<f64>(floor + (<usize>k << 3));
+    const fp = c_flag + (<usize>k << 2);
+    const crit = load<f64>(c_crit + (<usize>k << 3));
+    const bp = best + (<usize>k << 3), ip = since + (<usize>k << 3);
+    let stalled = false;
+    if (crit < STALL_GAIN * load<f64>(bp)) {
+      store<f64>(bp, crit);
+      store<f64>(ip, <f64>it);
+    } else if (<f64>it - load<f64>(ip) > <f64>STALL_ITERS) stalled = true;
+    if (crit == Infinity || (stalled && load<i32>(fp) == 0)) {
+      store<i32>(fp, 1); // breakdown or stagnation: retire, not converged
+      c++;
+      seti(cx, DM_STALLED, 1);
+    } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
+      store<i32>(fp, 0);
+      c--;
+    }
+  }
+  return c;
+}
+
+/** Retire the c flagged columns: their criterion into *critMax, their residuals, and out of every vector. */
+function cgRetire(cx: usize, c: i32, A: usize, r: usize, p: usize, colv: usize, x_NK: usize, out_NK: usize, critMax: usize): void {
+  const c_crit = getp(cx, DM_CRIT);
+  const c_flag = getp(cx, DM_FLAG);
+  const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
+  const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
+  const rows = geti(cx, DM_R);
+  const K = geti(cx, DM_K);
+  for (let k = 0; k < K; k++) {
+    if (load<i32>(c_flag + (<usize>k << 2)) == 0) continue;
+    const v = load<f64>(c_crit + (<usize>k << 3));
+    if (v > load<f64>(critMax)) store<f64>(critMax, v);
+  }
+  residualsFlagged(cx, A, x_NK, out_NK);
+  keepColumns(cx, A, A, rows, 0);
+  keepColumns(cx, getp(cx, DM_RHS), getp(cx, DM_RHS), rows, 0);
+  keepColumns(cx, r, r, rows, 0);
+  keepColumns(cx, p, p, rows, 0);
+  keepColumns(cx, rz, rz, 1, 0);
+  keepColumns(cx, ssr, ssr, 1, 0);
+  keepColumns(cx, floor, floor, 1, 0);
+  keepColumns(cx, best, best, 1, 0);
+  keepColumns(cx, since, since, 1, 0);
+  keepColumns(cx, c_crit, c_crit, 1, 0);
+  dropFlagged(cx, c);
+}
+
+/** The next search direction: z = M^-1 r, p = z + beta p with beta = new r'z / old r'z. */
+function cgDirection(cx: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize): void {
+  const rz = cgv(cx, colv, 0), rzNew = cgv(cx, colv, 1);
+  const rows = geti(cx, DM_R);
+  pin(cx, r);
+  precondition(cx, r, z, Ap);
+  pin(cx, z);
+  dotK(cx, r, z, rows, rzNew);
+  const K2 = geti(cx, DM_K);
+  for (let row = 0; row < rows; row++) {
+    const base = (<usize>row * <usize>K2) << 3;
+    for (let k = 0; k < K2; k++) {
+      const old = load<f64>(rz + (<usize>k << 3));
+      const beta = old > 0 ? load<f64>(rzNew + (<usize>k << 3)) / old : 0.0;
+      const o = base + (<usize>k << 3);
+      store<f64>(p + o, load<f64>(z + o) + beta * load<f64>(p + o));
+    }
+  }
+  memory.copy(rz, rzNew, <usize>K2 << 3);
 }
 
 // ---- driver ----------------------------------------------------------------------------

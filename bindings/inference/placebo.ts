@@ -911,12 +911,30 @@ export function computeBasis(eng: Engine, P: PlaceboProblem, conv?: Convergence)
  * Returns the same layout as basisBlocks: nb rows per basis column, in basisCols order.
  */
 export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
-  const n = P.n, U = P.U, T = P.T, C = P.cohortT.length, nb = U * C;
+  const C = P.cohortT.length, nb = P.U * C;
   const cols = P.basisCols;
   const nc = cols.length;
-  const Q = P.feGroups.length;
-  const w = P.w;
-  // rows grouped by unit (counting sort)
+  const { start, byUnit } = rowsByUnit(P);
+  // B_a'W B_b for columns of the same unit
+  const H = sameUnitGram(P);
+  if (P.feGroups.length > 0) {
+    const S = firmSchur(P);
+    const { L, tFirm, tCol, tVal, nt } = schurSolves(P, S, start, byUnit);
+    // H -= rho rho' (pairs of columns sharing a firm): triples sorted by firm
+    subtractSharedFirms(H, nc, S.F, tFirm, tCol, tVal, nt);
+    // H -= L'L (WASM gram)
+    subtractLtL(eng, H, L, S.m, nc);
+  }
+  const out = new Float64Array(nb * nc);
+  for (let x = 0; x < nc; x++) for (let y = 0; y < nc; y++) out[x * nb + cols[y]] = H[x * nc + y];
+  return out;
+}
+
+// ---- the steps of directBasis
+
+/** Rows grouped by unit (counting sort): unit u's rows are byUnit[start[u] .. start[u + 1]). */
+function rowsByUnit(P: PlaceboProblem) {
+  const n = P.n, U = P.U;
   const start = new Int32Array(U + 1);
   for (let i = 0; i < n; i++) start[P.unitIdx[i] + 1]++;
   for (let u = 0; u < U; u++) start[u + 1] += start[u];
@@ -925,7 +943,15 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
     const pos = start.slice(0, U);
     for (let i = 0; i < n; i++) byUnit[pos[P.unitIdx[i]]++] = i;
   }
-  // B_a'W B_b for columns of the same unit: suffix sums of weights over years
+  return { start, byUnit };
+}
+
+/** B_a'W B_b for the basis columns of the same unit (suffix sums of weights over years); 0 across units. */
+function sameUnitGram(P: PlaceboProblem): Float64Array {
+  const n = P.n, U = P.U, T = P.T, C = P.cohortT.length;
+  const cols = P.basisCols;
+  const nc = cols.length;
+  const w = P.w;
   const unitYearW = new Float64Array(U * (T + 1));
   for (let i = 0; i < n; i++) unitYearW[P.unitIdx[i] * (T + 1) + P.yearIdx[i]] += w ? w[i] : 1;
   for (let u = 0; u < U; u++) for (let t = T - 1; t >= 0; t--) unitYearW[u * (T + 1) + t] += unitYearW[u * (T + 1) + t + 1];
@@ -941,148 +967,171 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
     }
     x0 = x1;
   }
-  if (Q > 0) {
-    const F = P.feGroups[0];
-    const fcode = P.feCodes.subarray(0, n);
-    const offs: number[] = [];
-    let m = 0;
-    for (let q = 1; q < Q; q++) {
-      offs.push(m);
-      m += P.feGroups[q];
-    }
-    // small-FE codes with their offsets, (Q - 1) blocks of n
-    const Qs = Q - 1;
-    const sc = new Int32Array(Qs * n);
-    for (let q = 1; q < Q; q++) for (let i = 0; i < n; i++) sc[(q - 1) * n + i] = offs[q - 1] + P.feCodes[q * n + i];
-    const wv = w ?? new Float64Array(n).fill(1);
-    // D_f, and N = F_f'W F_S as CSR by firm (each firm's rows accumulated in a dense scratch)
-    const Df = new Float64Array(F);
-    for (let i = 0; i < n; i++) Df[fcode[i]] += wv[i];
-    const fStart = new Int32Array(F + 1);
-    for (let i = 0; i < n; i++) fStart[fcode[i] + 1]++;
-    for (let f = 0; f < F; f++) fStart[f + 1] += fStart[f];
-    const byFirm = new Int32Array(n);
-    {
-      const pos = fStart.slice(0, F);
-      for (let i = 0; i < n; i++) byFirm[pos[fcode[i]]++] = i;
-    }
-    const nPtr = new Int32Array(F + 1);
-    const nIdx = new Int32Array(Math.max(1, n * Qs));
-    const nVal = new Float64Array(Math.max(1, n * Qs));
-    let nnz = 0;
-    const dense = new Float64Array(Math.max(m, 1));
-    for (let f = 0; f < F; f++) {
-      const first = nnz;
-      for (let r = fStart[f]; r < fStart[f + 1]; r++) {
-        const i = byFirm[r];
-        for (let q = 0; q < Qs; q++) {
-          const k = sc[q * n + i];
-          if (dense[k] === 0) nIdx[nnz++] = k;
-          dense[k] += wv[i];
-        }
-      }
-      for (let z = first; z < nnz; z++) {
-        nVal[z] = dense[nIdx[z]];
-        dense[nIdx[z]] = 0;
-      }
-      nPtr[f + 1] = nnz;
-    }
-    // Schur complement C = F_S'WF_S - N'D^-1 N, and its factor (dependent pivots skipped)
-    const Cm = new Float64Array(m * m);
-    for (let i = 0; i < n; i++) {
-      for (let q = 0; q < Qs; q++) for (let q2 = 0; q2 < Qs; q2++) Cm[sc[q * n + i] * m + sc[q2 * n + i]] += wv[i];
-    }
-    for (let f = 0; f < F; f++) {
-      for (let a = nPtr[f]; a < nPtr[f + 1]; a++) {
-        const va = nVal[a] / Df[f];
-        for (let b = nPtr[f]; b < nPtr[f + 1]; b++) Cm[nIdx[a] * m + nIdx[b]] -= va * nVal[b];
+  return H;
+}
+
+/**
+ * The largest FE dimension (firms, F levels) eliminated in closed form: D_f (firm weights),
+ * N = F_f'W F_S as CSR by firm over the m levels of the smaller dimensions, and the factor R
+ * of the Schur complement F_S'W F_S - N'D^-1 N (dependent pivots skipped).
+ */
+function firmSchur(P: PlaceboProblem) {
+  const n = P.n, Q = P.feGroups.length;
+  const w = P.w;
+  const F = P.feGroups[0];
+  const fcode = P.feCodes.subarray(0, n);
+  const offs: number[] = [];
+  let m = 0;
+  for (let q = 1; q < Q; q++) {
+    offs.push(m);
+    m += P.feGroups[q];
+  }
+  // small-FE codes with their offsets, (Q - 1) blocks of n
+  const Qs = Q - 1;
+  const sc = new Int32Array(Qs * n);
+  for (let q = 1; q < Q; q++) for (let i = 0; i < n; i++) sc[(q - 1) * n + i] = offs[q - 1] + P.feCodes[q * n + i];
+  const wv = w ?? new Float64Array(n).fill(1);
+  // D_f, and N = F_f'W F_S as CSR by firm (each firm's rows accumulated in a dense scratch)
+  const Df = new Float64Array(F);
+  for (let i = 0; i < n; i++) Df[fcode[i]] += wv[i];
+  const fStart = new Int32Array(F + 1);
+  for (let i = 0; i < n; i++) fStart[fcode[i] + 1]++;
+  for (let f = 0; f < F; f++) fStart[f + 1] += fStart[f];
+  const byFirm = new Int32Array(n);
+  {
+    const pos = fStart.slice(0, F);
+    for (let i = 0; i < n; i++) byFirm[pos[fcode[i]]++] = i;
+  }
+  const nPtr = new Int32Array(F + 1);
+  const nIdx = new Int32Array(Math.max(1, n * Qs));
+  const nVal = new Float64Array(Math.max(1, n * Qs));
+  let nnz = 0;
+  const dense = new Float64Array(Math.max(m, 1));
+  for (let f = 0; f < F; f++) {
+    const first = nnz;
+    for (let r = fStart[f]; r < fStart[f + 1]; r++) {
+      const i = byFirm[r];
+      for (let q = 0; q < Qs; q++) {
+        const k = sc[q * n + i];
+        if (dense[k] === 0) nIdx[nnz++] = k;
+        dense[k] += wv[i];
       }
     }
-    const R = cholSkip(Cm, m);
-    // per column: rf (sparse over the unit's firms), s = rs - N'D^-1 rf, L = R^-T s;
-    // the firm entries rf/sqrt(D_f) are kept as (firm, column, value) triples for rho'rho
-    const L = new Float64Array(Math.max(m, 1) * nc);
-    const firmVal = new Float64Array(F);
-    const tf = new Int32Array(F);
-    let tFirm = new Int32Array(1 << 16), tCol = new Int32Array(1 << 16), tVal = new Float64Array(1 << 16);
-    let nt = 0;
-    const rs = new Float64Array(Math.max(m, 1));
-    // the rows' year, firm, small-FE codes and weight in unit order: sequential reads below
-    const uYear = new Int32Array(n), uFirm = new Int32Array(n), uSc = new Int32Array(n * Qs), uW = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      const i = byUnit[r];
-      uYear[r] = P.yearIdx[i];
-      uFirm[r] = fcode[i];
-      uW[r] = wv[i];
-      for (let q = 0; q < Qs; q++) uSc[r * Qs + q] = sc[q * n + i];
+    for (let z = first; z < nnz; z++) {
+      nVal[z] = dense[nIdx[z]];
+      dense[nIdx[z]] = 0;
     }
-    for (let x = 0; x < nc; x++) {
-      const a = cols[x], u = Math.floor(a / C), t0 = P.cohortT[a % C];
-      rs.fill(0);
-      let ntf = 0;
-      for (let r = start[u]; r < start[u + 1]; r++) {
-        if (uYear[r] < t0) continue;
-        const f = uFirm[r], wr = uW[r];
-        if (firmVal[f] === 0) tf[ntf++] = f;
-        firmVal[f] += wr;
-        for (let q = 0; q < Qs; q++) rs[uSc[r * Qs + q]] += wr;
-      }
-      if (nt + ntf > tFirm.length) {
-        const cap = Math.max(2 * tFirm.length, nt + ntf);
-        const g1 = new Int32Array(cap), g2 = new Int32Array(cap), g3 = new Float64Array(cap);
-        g1.set(tFirm.subarray(0, nt));
-        g2.set(tCol.subarray(0, nt));
-        g3.set(tVal.subarray(0, nt));
-        tFirm = g1;
-        tCol = g2;
-        tVal = g3;
-      }
-      for (let z = 0; z < ntf; z++) {
-        const f = tf[z];
-        const v = firmVal[f];
-        const d = v / Df[f];
-        for (let b = nPtr[f]; b < nPtr[f + 1]; b++) rs[nIdx[b]] -= d * nVal[b];
-        tFirm[nt] = f;
-        tCol[nt] = x;
-        tVal[nt++] = v / Math.sqrt(Df[f]);
-        firmVal[f] = 0;
-      }
-      forwardSolve(R, m, rs);
-      L.set(rs.subarray(0, m), x * m);
-    }
-    // H -= rho rho' (pairs of columns sharing a firm): triples sorted by firm
-    {
-      const cnt = new Int32Array(F + 1);
-      for (let z = 0; z < nt; z++) cnt[tFirm[z] + 1]++;
-      for (let f = 0; f < F; f++) cnt[f + 1] += cnt[f];
-      const oc = new Int32Array(nt), ov = new Float64Array(nt);
-      const pos = cnt.slice(0, F);
-      for (let z = 0; z < nt; z++) {
-        const p = pos[tFirm[z]]++;
-        oc[p] = tCol[z];
-        ov[p] = tVal[z];
-      }
-      for (let f = 0; f < F; f++) {
-        for (let p = cnt[f]; p < cnt[f + 1]; p++) {
-          const row = oc[p] * nc, vp = ov[p];
-          for (let q2 = cnt[f]; q2 < cnt[f + 1]; q2++) H[row + oc[q2]] -= vp * ov[q2];
-        }
-      }
-    }
-    // H -= L'L (WASM gram)
-    if (m > 0 && nc > 0) {
-      const LtL = eng.scoped(() => {
-        const lp = eng.putF64(L, "Schur solves");
-        const op = eng.allocF64(nc * nc);
-        check(kernels(eng).gram(op, m, nc, lp), "gram");
-        return eng.getF64(op, nc * nc);
-      });
-      for (let z = 0; z < nc * nc; z++) H[z] -= LtL[z];
+    nPtr[f + 1] = nnz;
+  }
+  // Schur complement C = F_S'WF_S - N'D^-1 N, and its factor (dependent pivots skipped)
+  const Cm = new Float64Array(m * m);
+  for (let i = 0; i < n; i++) {
+    for (let q = 0; q < Qs; q++) for (let q2 = 0; q2 < Qs; q2++) Cm[sc[q * n + i] * m + sc[q2 * n + i]] += wv[i];
+  }
+  for (let f = 0; f < F; f++) {
+    for (let a = nPtr[f]; a < nPtr[f + 1]; a++) {
+      const va = nVal[a] / Df[f];
+      for (let b = nPtr[f]; b < nPtr[f + 1]; b++) Cm[nIdx[a] * m + nIdx[b]] -= va * nVal[b];
     }
   }
-  const out = new Float64Array(nb * nc);
-  for (let x = 0; x < nc; x++) for (let y = 0; y < nc; y++) out[x * nb + cols[y]] = H[x * nc + y];
-  return out;
+  const R = cholSkip(Cm, m);
+  return { F, fcode, m, Qs, sc, wv, Df, nPtr, nIdx, nVal, R };
+}
+
+/**
+ * Per basis column: rf (sparse over the unit's firms), s = rs - N'D^-1 rf and L = R^-T s; the
+ * firm entries rf / sqrt(D_f) as (firm, column, value) triples for rho'rho.
+ */
+function schurSolves(P: PlaceboProblem, S: ReturnType<typeof firmSchur>, start: Int32Array, byUnit: Int32Array) {
+  const n = P.n, C = P.cohortT.length;
+  const cols = P.basisCols;
+  const nc = cols.length;
+  const { F, fcode, m, Qs, sc, wv, Df, nPtr, nIdx, nVal, R } = S;
+  const L = new Float64Array(Math.max(m, 1) * nc);
+  const firmVal = new Float64Array(F);
+  const tf = new Int32Array(F);
+  let tFirm = new Int32Array(1 << 16), tCol = new Int32Array(1 << 16), tVal = new Float64Array(1 << 16);
+  let nt = 0;
+  const rs = new Float64Array(Math.max(m, 1));
+  // the rows' year, firm, small-FE codes and weight in unit order: sequential reads below
+  const uYear = new Int32Array(n), uFirm = new Int32Array(n), uSc = new Int32Array(n * Qs), uW = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const i = byUnit[r];
+    uYear[r] = P.yearIdx[i];
+    uFirm[r] = fcode[i];
+    uW[r] = wv[i];
+    for (let q = 0; q < Qs; q++) uSc[r * Qs + q] = sc[q * n + i];
+  }
+  for (let x = 0; x < nc; x++) {
+    const a = cols[x], u = Math.floor(a / C), t0 = P.cohortT[a % C];
+    rs.fill(0);
+    let ntf = 0;
+    for (let r = start[u]; r < start[u + 1]; r++) {
+      if (uYear[r] < t0) continue;
+      const f = uFirm[r], wr = uW[r];
+      if (firmVal[f] === 0) tf[ntf++] = f;
+      firmVal[f] += wr;
+      for (let q = 0; q < Qs; q++) rs[uSc[r * Qs + q]] += wr;
+    }
+    if (nt + ntf > tFirm.length) {
+      const cap = Math.max(2 * tFirm.length, nt + ntf);
+      const g1 = new Int32Array(cap), g2 = new Int32Array(cap), g3 = new Float64Array(cap);
+      g1.set(tFirm.subarray(0, nt));
+      g2.set(tCol.subarray(0, nt));
+      g3.set(tVal.subarray(0, nt));
+      tFirm = g1;
+      tCol = g2;
+      tVal = g3;
+    }
+    for (let z = 0; z < ntf; z++) {
+      const f = tf[z];
+      const v = firmVal[f];
+      const d = v / Df[f];
+      for (let b = nPtr[f]; b < nPtr[f + 1]; b++) rs[nIdx[b]] -= d * nVal[b];
+      tFirm[nt] = f;
+      tCol[nt] = x;
+      tVal[nt++] = v / Math.sqrt(Df[f]);
+      firmVal[f] = 0;
+    }
+    forwardSolve(R, m, rs);
+    L.set(rs.subarray(0, m), x * m);
+  }
+  return { L, tFirm, tCol, tVal, nt };
+}
+
+/** H -= rho rho' over the pairs of columns that share a firm (the triples, sorted by firm here). */
+function subtractSharedFirms(
+  H: Float64Array, nc: number, F: number, tFirm: Int32Array, tCol: Int32Array, tVal: Float64Array, nt: number,
+): void {
+  const cnt = new Int32Array(F + 1);
+  for (let z = 0; z < nt; z++) cnt[tFirm[z] + 1]++;
+  for (let f = 0; f < F; f++) cnt[f + 1] += cnt[f];
+  const oc = new Int32Array(nt), ov = new Float64Array(nt);
+  const pos = cnt.slice(0, F);
+  for (let z = 0; z < nt; z++) {
+    const p = pos[tFirm[z]]++;
+    oc[p] = tCol[z];
+    ov[p] = tVal[z];
+  }
+  for (let f = 0; f < F; f++) {
+    for (let p = cnt[f]; p < cnt[f + 1]; p++) {
+      const row = oc[p] * nc, vp = ov[p];
+      for (let q2 = cnt[f]; q2 < cnt[f + 1]; q2++) H[row + oc[q2]] -= vp * ov[q2];
+    }
+  }
+}
+
+/** H -= L'L, the Gram matrix of the Schur solves (WASM gram). */
+function subtractLtL(eng: Engine, H: Float64Array, L: Float64Array, m: number, nc: number): void {
+  if (m > 0 && nc > 0) {
+    const LtL = eng.scoped(() => {
+      const lp = eng.putF64(L, "Schur solves");
+      const op = eng.allocF64(nc * nc);
+      check(kernels(eng).gram(op, m, nc, lp), "gram");
+      return eng.getF64(op, nc * nc);
+    });
+    for (let z = 0; z < nc * nc; z++) H[z] -= LtL[z];
+  }
 }
 
 /**
