@@ -73,27 +73,49 @@ export interface KernelExports {
 
 /**
  * @deprecated The argument order before outputs came first (issue 15), kept as `eng.k` so that
- * callers written against it (bindings/core/vcov.ts, edited by others at the time) keep
- * working unchanged: every method forwards to the outputs-first export. New code calls
- * `eng.kernels`. Remove once no caller is left.
+ * callers written against it (bindings/core/vcov.ts, the IV estimator, edited by others at the
+ * time) keep working unchanged: every method forwards to the outputs-first export. New code
+ * calls `eng.kernels`. Remove once no caller is left.
  */
 export interface LegacyKernels {
+  demeanScratch(Q: number, groups: number, types: number, K: number): number;
+  qrSolve(
+    n: number, k: number, a: number, y: number, tol: number, keep: number, coef: number, bread: number, work: number, rankOut: number,
+  ): number;
+  qrReconstruct(n: number, k: number, a: number, keep: number, work: number, u: number): number;
+  gram(n: number, k: number, x: number, out: number): number;
   meatHetero(n: number, k: number, x: number, e: number, out: number): number;
   meatCluster(n: number, k: number, x: number, e: number, codes: number, G: number, scores: number, out: number): number;
-  sandwichBMB(k: number, b: number, m: number, work: number, out: number): number;
-  gram(n: number, k: number, x: number, out: number): number;
   residuals(n: number, k: number, x: number, y: number, coef: number, out: number): number;
+  meatHeteroCross(n: number, ka: number, a: number, kb: number, b: number, e: number, out: number): number;
+  clusterScores(n: number, kb: number, x: number, e: number, codes: number, G: number, k: number, col0: number, scores: number): number;
+  scoresCross(G: number, k: number, scores: number, out: number): number;
+  sandwichBMB(k: number, b: number, m: number, work: number, out: number): number;
+  widenF32(n: number, k: number, src: number, dst: number): number;
+  crossF32(n: number, ka: number, a: number, kb: number, r: number, w: number, out: number): number;
+  residualsF32(n: number, k: number, x: number, y: number, coef: number, out: number): number;
   scaleRows(n: number, k: number, x: number, s: number): number;
+  colSumSquares(n: number, K: number, x: number, w: number, centered: number, out: number): number;
 }
 
 /** The deprecated view over the outputs-first exports. */
 export function legacyKernels(k: KernelExports): LegacyKernels {
   return {
+    demeanScratch: (Q, groups, types, K) => k.demeanScratch(Q, groups, types, K),
+    qrSolve: (n, kk, a, y, tol, keep, coef, bread, work, rankOut) => k.qrSolve(coef, bread, rankOut, keep, work, n, kk, a, y, tol),
+    qrReconstruct: (n, kk, a, keep, work, u) => k.qrReconstruct(u, work, n, kk, a, keep),
+    gram: (n, kk, x, out) => k.gram(out, n, kk, x),
     meatHetero: (n, kk, x, e, out) => k.meatHetero(out, n, kk, x, e),
     meatCluster: (n, kk, x, e, codes, G, scores, out) => k.meatCluster(out, scores, n, kk, x, e, codes, G),
-    sandwichBMB: (kk, b, m, work, out) => k.sandwichBMB(out, work, kk, b, m),
-    gram: (n, kk, x, out) => k.gram(out, n, kk, x),
     residuals: (n, kk, x, y, coef, out) => k.residuals(out, n, kk, x, y, coef),
+    meatHeteroCross: (n, ka, a, kb, b, e, out) => k.meatHeteroCross(out, n, ka, a, kb, b, e),
+    clusterScores: (n, kb, x, e, codes, G, kk, col0, scores) => k.clusterScores(scores, n, kb, x, e, codes, G, kk, col0),
+    scoresCross: (G, kk, scores, out) => k.scoresCross(out, G, kk, scores),
+    sandwichBMB: (kk, b, m, work, out) => k.sandwichBMB(out, work, kk, b, m),
+    widenF32: (n, kk, src, dst) => k.widenF32(dst, n, kk, src),
+    crossF32: (n, ka, a, kb, r, w, out) => k.crossF32(out, n, ka, a, kb, r, w),
+    residualsF32: (n, kk, x, y, coef, out) => k.residualsF32(out, n, kk, x, y, coef),
     scaleRows: (n, kk, x, s) => k.scaleRows(x, n, kk, s),
+    colSumSquares: (n, K, x, w, centered, out) => k.colSumSquares(out, n, K, x, w, centered),
   };
 }

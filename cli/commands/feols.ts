@@ -10,6 +10,8 @@ import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } f
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
+import { isIvFormula } from "../../bindings/core/iv-formula.js";
+import { runIv } from "./feols-iv.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -26,12 +28,13 @@ interface Flags extends ReadFlags {
   compress?: boolean;
   float32?: boolean;
   batch?: string;
+  firstStage?: boolean;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command("feols")
-    .description("estimate y ~ x | fe1 + fe2 with fixest-identical inference")
+    .description("estimate y ~ x | fe1 + fe2 (or 2SLS: y ~ x | fe | endo ~ inst) with fixest-identical inference")
     .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
   addReadOptions(cmd)
     .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] (default: clustered by the first FE; iid without FE)")
@@ -49,8 +52,12 @@ export function register(program: Command): void {
       "hold the raw outcome and regressors as float32 in WASM memory (half the memory; values rounded to ~7 digits, all arithmetic in float64)",
     )
     .option("--batch <n>", "with --float32: columns demeaned together (default: as many as fit)")
+    .option("--first-stage", "IV formulas: print the first stages too")
     .option("--json", "print one JSON object instead of the table")
     .action(async (flags: Flags) => {
+      if (isIvFormula(flags.formula)) {
+        return runIv(flags, clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads"));
+      }
       const f = parseFormula(flags.formula);
       if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
