@@ -10,6 +10,10 @@ import { readFileSync } from "node:fs";
 import { createEngine, type Engine } from "../bindings/engine/wasm.js";
 import { demeanPtr, check, type FeType, type DemeanAlgo } from "../bindings/engine/kernels.js";
 import { DEMEAN_CTX, DEMEAN_CTX_BYTES } from "../bindings/engine/context.js";
+import { receiveMessageOnPort } from "node:worker_threads";
+import { spawnWorker } from "../bindings/platform/worker-spawn.js";
+import type { DemeanJob } from "../bindings/platform/worker-protocol.js";
+import { errorFromWire, KernelArgumentError, type ErrorWire } from "../bindings/base/errors.js";
 import { feols } from "../bindings/estimators/feols.js";
 import { Frame } from "../bindings/core/frame.js";
 import { demeanThreaded, closeDemeanThreads, splitColumns } from "../bindings/platform/demean-node.js";
@@ -537,5 +541,32 @@ describe("context blocks: one layout in assembly/context.ts and engine/context.t
       return Array.from(e.i32(p, fields.length + 1));
     });
     expect(got).toEqual([...fields, DEMEAN_CTX_BYTES]);
+  });
+});
+
+describe("the Node worker module: a demeaning job's error keeps its class across the thread", () => {
+  it("a kernel's BAD_ARGUMENT in the worker comes back as KernelArgumentError", async () => {
+    const s = spawnWorker();
+    expect(s).not.toBeNull();
+    try {
+      const n = 4;
+      const sab = (bytes: number) => new SharedArrayBuffer(bytes);
+      const codes = sab(n * 4);
+      new Int32Array(codes).set([0, 0, 1, 1]);
+      const job: DemeanJob = {
+        kind: "demean-job", n, groups: [2], types: [0], codes, slopes: [null], w: null, K: 1, x: sab(n * 8),
+        tol: 1e-8, maxIter: -1, algo: "auto", switchAfter: 20, info: sab(32), state: sab(8),
+      };
+      s!.worker.postMessage(job);
+      const state = new Int32Array(job.state);
+      while (Atomics.load(state, 0) === 0) await new Promise((r) => setTimeout(r, 20));
+      expect(Atomics.load(state, 0)).toBe(2);
+      const wire = receiveMessageOnPort(s!.port)?.message as ErrorWire;
+      const back = errorFromWire(wire);
+      expect(back).toBeInstanceOf(KernelArgumentError);
+      expect(back.name).toBe("KernelArgumentError");
+    } finally {
+      await s!.worker.terminate();
+    }
   });
 });
