@@ -12,3 +12,4 @@ export * from "./match";
 export * from "./permute";
 export { rngStream } from "./rng";
 export * from "./wild";
+export * from "./hac";

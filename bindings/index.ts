@@ -6,6 +6,9 @@ export * from "./base/errors.js";
 export { parseFormula, formulaColumns, type Formula } from "./core/formula.js";
 export { Frame } from "./core/frame.js";
 export { feols, withVcov, defaultVcov, type Fit, type FeolsOptions, type CoefRow } from "./estimators/feols.js";
+// out-of-core feols over any SqlBackend (DuckDB: bindings/node.ts DuckDBBackend)
+export { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "./sql/feols-sql.js";
+export type { SqlBackend, SqlDialect, SqlColumn, Row as SqlRow } from "./sql/backend.js";
 export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./core/vcov.js";
 export { summary, fitToJson, type FitJson } from "./report/summary.js";
 export { checkPanel, findDuplicates } from "./core/panel.js";
@@ -13,3 +16,4 @@ export { readTable, formatFromName, readCsv, createCsvReader } from "./io/index.
 export { iv, ivWithVcov, type IvFit, type IvOptions, type IvInfo, type FirstStage, type FTest, type IvFitstat } from "./estimators/iv.js";
 export { parseIvFormula, isIvFormula, type IvFormula } from "./core/iv-formula.js";
 export { ivSummary, ivFitToJson, firstStageText, type IvFitJson } from "./report/iv.js";
+export { VCOV_KINDS } from "./core/vcov.js";

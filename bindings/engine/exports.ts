@@ -32,6 +32,10 @@ export interface KernelExports {
   sandwichBMB(out: number, work: number, k: number, b: number, m: number): number;
   scaleRows(x: number, n: number, k: number, s: number): number;
   colSumSquares(out: number, n: number, K: number, x: number, w: number, centered: number): number;
+  // assembly/hac.ts
+  hacTimeMeat(out: number, scores: number, n: number, k: number, x: number, e: number, time: number, T: number, L: number): number;
+  hacPanelMeat(out: number, a: number, b: number, n: number, k: number, x: number, e: number, order: number, unit: number, time: number, L: number): number;
+  conleyMeat(out: number, G: number, k: number, scores: number, lat: number, lon: number, cutoff: number, distance: number): number;
   // assembly/f32.ts
   widenF32(dst: number, n: number, k: number, src: number): number;
   crossF32(out: number, n: number, ka: number, a: number, kb: number, r: number, w: number): number;
@@ -96,6 +100,10 @@ export interface LegacyKernels {
   residualsF32(n: number, k: number, x: number, y: number, coef: number, out: number): number;
   scaleRows(n: number, k: number, x: number, s: number): number;
   colSumSquares(n: number, K: number, x: number, w: number, centered: number, out: number): number;
+  // assembly/hac.ts was written outputs first: the same order in both views
+  hacTimeMeat(out: number, scores: number, n: number, k: number, x: number, e: number, time: number, T: number, L: number): number;
+  hacPanelMeat(out: number, a: number, b: number, n: number, k: number, x: number, e: number, order: number, unit: number, time: number, L: number): number;
+  conleyMeat(out: number, G: number, k: number, scores: number, lat: number, lon: number, cutoff: number, distance: number): number;
 }
 
 /** The deprecated view over the outputs-first exports. */
@@ -117,5 +125,8 @@ export function legacyKernels(k: KernelExports): LegacyKernels {
     residualsF32: (n, kk, x, y, coef, out) => k.residualsF32(out, n, kk, x, y, coef),
     scaleRows: (n, kk, x, s) => k.scaleRows(x, n, kk, s),
     colSumSquares: (n, K, x, w, centered, out) => k.colSumSquares(out, n, K, x, w, centered),
+    hacTimeMeat: (...a) => k.hacTimeMeat(...a),
+    hacPanelMeat: (...a) => k.hacPanelMeat(...a),
+    conleyMeat: (...a) => k.conleyMeat(...a),
   };
 }
