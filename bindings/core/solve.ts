@@ -225,7 +225,7 @@ export function finishCollinear(ctx: SolveContext, collinear: string[], kept: nu
 export function sumsOfSquares(eng: Engine, ptr: number, n: number, K: number, wPtr: number, centered: boolean): Float64Array {
   return eng.scoped(() => {
     const out = eng.allocF64(K);
-    check(eng.k.colSumSquares(n, K, ptr, wPtr, centered ? 1 : 0, out), "colSumSquares");
+    check(eng.kernels.colSumSquares(out, n, K, ptr, wPtr, centered ? 1 : 0), "colSumSquares");
     return eng.getF64(out, K);
   });
 }
@@ -311,7 +311,7 @@ export function solveF64(ctx: SolveContext): Solved {
   const { collinear, cand } = screenColumns(ctx, pre, within);
 
   // weights: scale by sqrt(w) after the weighted demeaning
-  if (w) check(eng.k.scaleRows(n, K1, mPtr, putSqrtWeights(eng, w)), "scaleRows");
+  if (w) check(eng.kernels.scaleRows(mPtr, n, K1, putSqrtWeights(eng, w)), "scaleRows");
 
   // QR. Candidate columns are compacted in place to columns 1..kc of M. By default the QR
   // runs on M itself and the kept columns are rebuilt as Q R afterwards: twice the flops of
@@ -338,8 +338,8 @@ export function solveF64(ctx: SolveContext): Solved {
   const breadPtr = eng.allocF64(Math.max(kc * kc, 1));
   const workPtr = eng.allocF64(2 * Math.max(kc, 1));
   const rankPtr = eng.allocI32(1);
-  check(eng.k.qrSolve(n, kc, aPtr, yPtr, collinTol, keepPtr, coefPtr, breadPtr, workPtr, rankPtr), "qrSolve");
-  if (inPlace) check(eng.k.qrReconstruct(n, kc, aPtr, keepPtr, workPtr, yPtr), "qrReconstruct");
+  check(eng.kernels.qrSolve(coefPtr, breadPtr, rankPtr, keepPtr, workPtr, n, kc, aPtr, yPtr, collinTol), "qrSolve");
+  if (inPlace) check(eng.kernels.qrReconstruct(yPtr, workPtr, n, kc, aPtr, keepPtr), "qrReconstruct");
   const keepFlags = eng.getI32(keepPtr, kc);
   const coefAll = eng.getF64(coefPtr, kc);
   const breadAll = eng.getF64(breadPtr, kc * kc);
@@ -361,7 +361,7 @@ export function solveF64(ctx: SolveContext): Solved {
   }
   const bPtr = eng.putF64(beta);
   const ePtr = eng.allocF64(n, "residuals");
-  check(eng.k.residuals(n, kf, xPtr, mPtr, bPtr, ePtr), "residuals");
+  check(eng.kernels.residuals(ePtr, n, kf, xPtr, mPtr, bPtr), "residuals");
   const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
   const e = eng.getF64(ePtr, n);
   const keepData = ctx.keepData ?? n * kf <= 4_000_000;
