@@ -169,11 +169,11 @@ function meatOf(eng: Engine, inp: VcovInputs, codes: Int32Array | null, G: numbe
     const ep = inp.ptrs ? inp.ptrs.e : eng.putF64(inp.e, "residuals");
     const out = eng.allocF64(k * k);
     if (codes === null) {
-      check(eng.k.meatHetero(n, k, xp, ep, out), "meatHetero");
+      check(eng.kernels.meatHetero(out, n, k, xp, ep), "meatHetero");
     } else {
       const cp = eng.putI32(codes, "cluster codes");
       const sc = eng.allocF64(G * k, "cluster scores");
-      check(eng.k.meatCluster(n, k, xp, ep, cp, G, sc, out), "meatCluster");
+      check(eng.kernels.meatCluster(out, sc, n, k, xp, ep, cp, G), "meatCluster");
     }
     return eng.getF64(out, k * k);
   });
@@ -190,7 +190,7 @@ export function sandwichOf(eng: Engine, bread: Float64Array, meat: Float64Array,
     const m = eng.putF64(meat, "meat");
     const work = eng.allocF64(k * k, "sandwich scratch");
     const out = eng.allocF64(k * k, "variance");
-    check(eng.k.sandwichBMB(k, b, m, work, out), "sandwichBMB");
+    check(eng.kernels.sandwichBMB(out, work, k, b, m), "sandwichBMB");
     return eng.getF64(out, k * k);
   });
 }
