@@ -2,7 +2,9 @@
 // reachable from bindings/browser.ts and the worker protocol, and a plugin records any
 // `node:` import or Node builtin (fs, path, worker_threads...) instead of resolving it. The
 // same check on bindings/node.ts must find node:fs, which shows the check can fail.
-// Also guards the size budget: engine = minified browser bundle + .wasm, gzipped < 150 KB.
+// Also guards the size budget: engine = minified browser bundle + .wasm, gzipped < 160 KB.
+// (150 KB until the core entry gained 2SLS and the HAC / Conley variances, with their kernels:
+// 157 KB; the SQL engine, GLMs, multiple estimation and post-estimation went to extras.ts.)
 import { describe, it, expect } from "vitest";
 import { build, type Plugin } from "esbuild";
 import { builtinModules } from "node:module";
@@ -11,7 +13,7 @@ import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const ENGINE_BUDGET_GZIP = 150 * 1024;
+const ENGINE_BUDGET_GZIP = 160 * 1024;
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, m.split("/")[0]]));
 
@@ -75,7 +77,7 @@ describe("browser bundle", () => {
     expect(hits.map((h) => h.path)).toContain("node:fs");
   });
 
-  it.skipIf(!existsSync(ROOT + "build/hdfe.wasm"))("engine (minified bindings + wasm) stays under 150 KB gzipped", async () => {
+  it.skipIf(!existsSync(ROOT + "build/hdfe.wasm"))("engine (minified bindings + wasm) stays under 160 KB gzipped", async () => {
     const { code } = await bundle("bindings/browser.ts", true);
     const js = gzipSync(code, { level: 9 }).length;
     const wasm = gzipSync(readFileSync(ROOT + "build/hdfe.wasm"), { level: 9 }).length;
