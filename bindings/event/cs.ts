@@ -19,6 +19,7 @@
 // multiplier bootstrap are one estimator whose intermediate records pass between the steps.
 import type { Frame } from "../core/frame.js";
 import { OptionError, SampleError } from "../base/errors.js";
+import { checkOption } from "../base/options.js";
 import { Rng } from "../base/rng.js";
 import { pchisq, qnorm } from "../base/stats.js";
 import { preparePanel, type Panel, type PanelRoles } from "./panel.js";
@@ -284,7 +285,7 @@ export function did2x2(dy: Float64Array, D: Float64Array, cov: Float64Array[], m
 function resolveBoot(b: BootstrapOptions | false | undefined): Required<BootstrapOptions> | null {
   if (b === false) return null;
   const draws = b?.draws ?? 1000;
-  if (!(Number.isInteger(draws) && draws >= 10)) throw new OptionError(`bootstrap draws must be an integer >= 10, got ${draws}`);
+  checkOption("csDraws", draws, "bootstrap draws");
   const weights = b?.weights ?? "rademacher";
   if (weights !== "rademacher" && weights !== "mammen") throw new OptionError(`bootstrap weights must be rademacher or mammen, got ${weights}`);
   return { draws, weights, seed: b?.seed ?? 20250101 };
@@ -293,7 +294,7 @@ function resolveBoot(b: BootstrapOptions | false | undefined): Required<Bootstra
 /** Group-time average treatment effects ATT(g,t). */
 export function attGt(frame: Frame, opts: CsOptions): CsResult {
   const level = opts.level ?? 0.95;
-  if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
+  checkOption("level", level);
   const controlGroup = opts.controlGroup ?? "never";
   if (controlGroup !== "never" && controlGroup !== "notyet") throw new OptionError(`controlGroup must be never or notyet, got ${controlGroup}`);
   const estMethod = opts.method ?? "dr";

@@ -29,6 +29,7 @@ import type { Fit } from "../estimators/feols.js";
 import { check, demeanPtr, type FeType, type DemeanDims } from "../engine/kernels.js";
 import { Rng } from "../base/rng.js";
 import { OptionError, ColumnError, SampleError, WasmMemoryError } from "../base/errors.js";
+import { checkOption } from "../base/options.js";
 import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory, MAX_DRAWS } from "../engine/limits.js";
 import { fmtBytes } from "../engine/wasm.js";
@@ -320,7 +321,7 @@ function placeboSettings(fit: Fit, opts: PlaceboOptions) {
   const nDrawsOpt = drawn ? checkCount("draws", opts.draws ?? 1000) : 0;
   const threads = opts.threads === undefined ? 1 : checkCount("threads", opts.threads, 1, 1024);
   const seed = opts.seed ?? 1;
-  if (!Number.isInteger(seed) || Math.abs(seed) > 2 ** 53) throw new OptionError(`seed must be an integer with |seed| <= 2^53, got ${seed}`);
+  checkOption("seed", seed);
   const rng = new Rng(seed); // validates the seed
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;

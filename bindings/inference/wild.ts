@@ -22,6 +22,7 @@ import { check, demeanPtr, type FeType } from "../engine/kernels.js";
 import { RNG_STATE_BYTES } from "../engine/context.js";
 import { Rng } from "../base/rng.js";
 import { OptionError, VcovError } from "../base/errors.js";
+import { checkOption } from "../base/options.js";
 import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory } from "../engine/limits.js";
 
@@ -172,9 +173,9 @@ function wildSettings(fit: Fit, opts: WildOptions) {
   const restricted = opts.restricted ?? true;
   const b0 = opts.null ?? 0;
   const level = opts.level ?? 0.95;
-  if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
+  checkOption("level", level);
   const seed = opts.seed ?? 1;
-  if (!Number.isInteger(seed) || Math.abs(seed) > 2 ** 53) throw new OptionError(`seed must be an integer with |seed| <= 2^53, got ${seed}`);
+  checkOption("seed", seed);
   const rng = new Rng(seed);
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;

@@ -53,6 +53,7 @@
 
 import { Rng, dexp, dlog, sigmoid } from "../base/rng.js";
 import { OptionError } from "../base/errors.js";
+import { checkOption } from "../base/options.js";
 
 export const YEAR_MIN = 2011;
 export const YEAR_MAX = 2020;
@@ -262,14 +263,9 @@ function round(x: number, digits: number): number {
 }
 
 function checkOptions(opts: SimOptions): { seed: number; firms: number } {
-  const seed = opts.seed ?? DEFAULT_SEED;
-  const firms = opts.firms ?? DEFAULT_FIRMS;
-  if (!Number.isInteger(seed) || Math.abs(seed) > 2 ** 53) {
-    throw new OptionError(`seed must be an integer with |seed| <= 2^53, got ${seed}`);
-  }
-  if (!Number.isInteger(firms) || firms < 1 || firms > 1e8) {
-    throw new OptionError(`firms must be an integer in [1, 1e8], got ${firms}`);
-  }
+  // the option schema shared with the CLI (bindings/base/options.ts)
+  const seed = opts.seed === undefined ? DEFAULT_SEED : checkOption("seed", opts.seed);
+  const firms = opts.firms === undefined ? DEFAULT_FIRMS : checkOption("firms", opts.firms);
   return { seed, firms };
 }
 
@@ -629,9 +625,7 @@ function simulateFirm(firm: number, rng: Rng, W: World, cumW: Float64Array, B: C
  */
 export function simulateChunks(opts: SimOptions, onChunk: (cols: SimColumns) => void, chunkFirms = 5000): SimSummary {
   const { seed, firms } = checkOptions(opts);
-  if (!Number.isInteger(chunkFirms) || chunkFirms < 1) {
-    throw new OptionError(`chunkFirms must be a positive integer, got ${chunkFirms}`);
-  }
+  checkOption("firms", chunkFirms, "chunkFirms");
   const W = buildWorld(seed);
   const C = W.C;
   const cumW = new Float64Array(C.n);
