@@ -28,6 +28,9 @@ import { formatFromName, reportFromTable, type ReadResult } from "../io/index.js
 import { readFile as readFileJs, type FileReadOptions } from "./read-node.js";
 import type { ColumnReport } from "../io/report.js";
 import { numericColumn, codesColumn } from "../io/columns.js";
+import { loadDuckDB, lit, NumAcc, StrAcc, pushChunk, type Acc, type Duck, type RawChunk } from "./duckdb-columns.js";
+
+export { loadDuckDB, duckdbAvailable, NumAcc } from "./duckdb-columns.js";
 
 export type ReaderChoice = "auto" | "duckdb" | "js";
 
@@ -44,234 +47,22 @@ export interface NativeReadResult extends ReadResult {
   fallback?: string;
   /** the files read (a glob expands to several, in name order) */
   files: string[];
+  /** where the DuckDB path's time went (ms): checks of the file before and beside the query,
+   *  the query (DuckDB's threads), the copy of its chunks into the columns */
+  timings?: ReadTimings;
+}
+
+export interface ReadTimings {
+  plan: number;
+  query: number;
+  copy: number;
 }
 
 /** Not a file DuckDB reads the way today's reader does: today's reader takes it. */
 class NotPlain extends Error {}
 
-// ---------------------------------------------------------------------------------------------
-// DuckDB, loaded once
-
-interface Duck {
-  /** the query's chunks, one at a time (DuckDB's threads go on reading meanwhile); null at the end */
-  stream(sql: string): Promise<() => Promise<RawChunk | null>>;
-  rows(sql: string): Promise<unknown[][]>;
-}
-interface Vector {
-  items?: ArrayLike<number | bigint | boolean>;
-  validity: { data: BigUint64Array | null };
-  getItem(i: number): unknown;
-}
-/** A chunk through the raw bindings: DOUBLE columns as Float64Array views over DuckDB's memory
- *  (node-api's vector objects cost more than the copy), other columns as node-api vectors. */
-interface RawChunk {
-  rowCount: number;
-  doubles(i: number): { items: Float64Array; validity: BigUint64Array | null };
-  vector(i: number): Vector;
-}
-
-let duckPromise: Promise<Duck | null> | null = null;
-
-/** The DuckDB connection, or null when @duckdb/node-api cannot be loaded here. */
-export function loadDuckDB(): Promise<Duck | null> {
-  if (duckPromise === null) {
-    duckPromise = (async () => {
-      let mod: typeof import("@duckdb/node-api");
-      try {
-        mod = await import("@duckdb/node-api");
-      } catch {
-        return null;
-      }
-      // nothing is downloaded at run time: CSV and Parquet are in the core binary
-      const inst = await mod.DuckDBInstance.create(":memory:", {
-        autoinstall_known_extensions: "false",
-        autoload_known_extensions: "false",
-        preserve_insertion_order: "true",
-      });
-      const con = await inst.connect();
-      const B = (await import("@duckdb/node-bindings")).default;
-      return {
-        async stream(sql: string) {
-          // materialized by DuckDB's threads, then read chunk by chunk synchronously: one async
-          // round trip per query (a round trip per 2048-row chunk costs more on a busy machine)
-          const materialize = process.env.HDFE_DUCKDB_FETCH !== "stream";
-          const res = (await (materialize ? con.run(sql) : con.stream(sql))) as unknown as { result: unknown };
-          const count = materialize ? B.result_chunk_count(res.result as never) : Infinity;
-          let at = 0;
-          return async () => {
-            if (at >= count) return null;
-            const ch = materialize ? B.result_get_chunk(res.result as never, at++) : await B.fetch_chunk(res.result as never);
-            if (!ch) return null;
-            const k = B.data_chunk_get_size(ch);
-            if (k === 0) return null;
-            return {
-              rowCount: k,
-              doubles(i: number) {
-                const v = B.data_chunk_get_vector(ch, i);
-                const d = B.vector_get_data(v, k * 8);
-                const val = B.vector_get_validity(v, Math.ceil(k / 64) * 8);
-                return {
-                  items: new Float64Array(d.buffer, d.byteOffset, k),
-                  validity: val ? new BigUint64Array(val.buffer, val.byteOffset, Math.ceil(k / 64)) : null,
-                };
-              },
-              vector(i: number) {
-                return mod.DuckDBVector.create(B.data_chunk_get_vector(ch, i), k) as unknown as Vector;
-              },
-            };
-          };
-        },
-        async rows(sql: string) {
-          const r = await con.runAndReadAll(sql);
-          return r.getRows() as unknown[][];
-        },
-      };
-    })();
-  }
-  return duckPromise;
-}
-
-/** Is DuckDB installed and loadable? */
-export async function duckdbAvailable(): Promise<boolean> {
-  return (await loadDuckDB()) !== null;
-}
-
-function lit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Column accumulation: one growing Float64Array / Int32Array per column, filled chunk by chunk
-
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
-/** DuckDB's validity mask (64-bit words) as 32-bit words, or null when every row is valid. */
-function validityWords(validity: BigUint64Array | null): Uint32Array | null {
-  return validity === null ? null : new Uint32Array(validity.buffer, validity.byteOffset, validity.length * 2);
-}
-
-/** Row i of the vector is null (its slot holds no value). */
-function isNullAt(w: Uint32Array | null, i: number): boolean {
-  return w !== null && (w[i >>> 5] & (1 << (i & 31))) === 0;
-}
-
-/** The numeric column accumulator of the DuckDB path (exported for its test: null slots never count). */
-export class NumAcc {
-  values = new Float64Array(1 << 16);
-  n = 0;
-  nulls = 0; // nulls from DuckDB (missing-value tokens / source nulls)
-  nans = 0; // NaN values from DuckDB (not nulls)
-  infinite = 0;
-  big = false; // an integer-valued number beyond 2^53
-  reserve(k: number): Float64Array {
-    if (this.n + k > this.values.length) {
-      let cap = this.values.length * 2;
-      while (cap < this.n + k) cap *= 2;
-      const v = new Float64Array(cap);
-      v.set(this.values.subarray(0, this.n));
-      this.values = v;
-    }
-    return this.values;
-  }
-  /** Append a vector of `k` values: a typed-array view over DuckDB's memory plus its validity words. */
-  push(items: ArrayLike<number>, validity: BigUint64Array | null, k: number): void {
-    const out = this.reserve(k);
-    const o = this.n;
-    if (items instanceof Float64Array || items instanceof Float32Array || items instanceof Int32Array ||
-      items instanceof Int16Array || items instanceof Int8Array || items instanceof Uint8Array ||
-      items instanceof Uint16Array || items instanceof Uint32Array) {
-      out.set(items.length === k ? items : (items as Float64Array).subarray(0, k), o);
-    } else {
-      for (let i = 0; i < k; i++) out[o + i] = Number(items[i]);
-    }
-    // one pass: a null slot holds whatever DuckDB's buffer had there (not a value), so it is
-    // set to NaN and counted before any check; only valid slots count as NaN / infinite / big
-    let nans = 0;
-    let inf = 0;
-    let big = false;
-    const w = validityWords(validity);
-    for (let i = 0; i < k; i++) {
-      if (isNullAt(w, i)) {
-        out[o + i] = NaN;
-        this.nulls++;
-        continue;
-      }
-      const v = out[o + i];
-      if (v !== v) nans++;
-      else if (v === Infinity || v === -Infinity) inf++;
-      else if ((v > MAX_SAFE || v < -MAX_SAFE) && Number.isInteger(v)) big = true;
-    }
-    this.nans += nans;
-    this.infinite += inf;
-    if (big) this.big = true;
-    this.n = o + k;
-  }
-  /** Append `k` int64 values (BigInt64Array view): beyond 2^53 flags `big`. */
-  pushBig(items: BigInt64Array | BigUint64Array, validity: BigUint64Array | null, k: number): void {
-    const out = this.reserve(k);
-    const o = this.n;
-    const w = validityWords(validity);
-    for (let i = 0; i < k; i++) {
-      if (isNullAt(w, i)) {
-        out[o + i] = NaN;
-        this.nulls++;
-        continue;
-      }
-      const v = Number(items[i]);
-      if (v > MAX_SAFE || v < -MAX_SAFE) this.big = true;
-      out[o + i] = v;
-    }
-    this.n = o + k;
-  }
-  finish(): Float64Array {
-    return this.values.length === this.n ? this.values : this.values.slice(0, this.n);
-  }
-}
-
-class StrAcc {
-  codes = new Int32Array(1 << 16);
-  n = 0;
-  levels: string[] = [];
-  counts: number[] = [];
-  index = new Map<string, number>();
-  nulls = 0;
-  constructor(private readonly na: Set<string> | null) {}
-  push(vec: Vector, k: number): void {
-    if (this.n + k > this.codes.length) {
-      let cap = this.codes.length * 2;
-      while (cap < this.n + k) cap *= 2;
-      const c = new Int32Array(cap);
-      c.set(this.codes.subarray(0, this.n));
-      this.codes = c;
-    }
-    const codes = this.codes;
-    const o = this.n;
-    for (let i = 0; i < k; i++) {
-      const s = vec.getItem(i) as string | null;
-      if (s === null) {
-        codes[o + i] = -1;
-        this.nulls++;
-        continue;
-      }
-      let c = this.index.get(s);
-      if (c === undefined) {
-        // csv.ts: missing-value tokens are compared after trimming spaces and tabs
-        c = this.na !== null && this.na.has(s.replace(/^[ \t]+|[ \t]+$/g, "")) ? -1 : this.levels.length;
-        if (c >= 0) {
-          this.levels.push(s);
-          this.counts.push(0);
-        }
-        this.index.set(s, c);
-      }
-      codes[o + i] = c;
-      if (c < 0) this.nulls++;
-      else this.counts[c]++;
-    }
-    this.n = o + k;
-  }
-}
-
 const RE_INT = /^[+-]?\d+$/;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Would csv.ts have read this text column as numbers (at least half parse), or as text with a note (ids beyond 2^53)? */
 function textColumnDiffers(acc: StrAcc): string | null {
@@ -535,7 +326,8 @@ function csvSource(files: string[], plan: CsvPlan, na: string[], asText: boolean
   );
 }
 
-async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions): Promise<ReadResult> {
+async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult> {
+  const t0 = performance.now();
   let plan: CsvPlan | null = null;
   const heads: number[] = [];
   for (const f of files) {
@@ -555,7 +347,8 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions)
   const numeric = plan.selected.map((k, o) => (plan!.string[o] ? -1 : k)).filter((k) => k >= 0);
   const sql = `SELECT ${plan.selected.map((k) => `c${k}`).join(", ")} FROM ${csvSource(files, plan, na, false)}`;
   const accs = plan.selected.map((_, o) => (plan!.string[o] ? new StrAcc(null) : new NumAcc()));
-  const drained = drain(duck, sql, accs).then(
+  t.plan += performance.now() - t0;
+  const drained = drain(duck, sql, accs, t).then(
     () => null,
     (err: unknown) => err,
   );
@@ -597,7 +390,7 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions)
         if (why !== null) throw new NotPlain(why);
       }
       rows = fixed.n;
-      datas.push(dictData(fixed.codes.subarray(0, fixed.n).slice(), fixed.levels));
+      datas.push(dictData(fixed.finish(), fixed.levels));
       reports.push({ name, type: "string", missing: fixed.nulls, unparsable: 0, infinite: 0 });
     }
   });
@@ -637,32 +430,29 @@ function fixTextNa(acc: StrAcc, na: Set<string>): StrAcc {
   return out;
 }
 
-/** Stream the query's chunks into the accumulators (bulk copies of the typed vectors). */
-async function drain(duck: Duck, sql: string, accs: (NumAcc | StrAcc)[]): Promise<void> {
-  let next;
+/** Run the query and copy its chunks into the accumulators (planned to the result's size). */
+async function drain(duck: Duck, sql: string, accs: Acc[], t: ReadTimings): Promise<void> {
+  const t0 = performance.now();
+  let src;
   try {
-    next = await duck.stream(sql);
+    src = await duck.query(sql);
   } catch (e) {
     throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
   }
+  const t1 = performance.now();
+  t.query += t1 - t0;
+  if (src.rows !== null) for (const a of accs) a.plan(src.rows);
   for (;;) {
     let chunk: RawChunk | null;
     try {
-      chunk = await next();
+      chunk = await src.next();
     } catch (e) {
       throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
     }
     if (chunk === null) break;
-    const k = chunk.rowCount;
-    for (let o = 0; o < accs.length; o++) {
-      const acc = accs[o];
-      if (acc instanceof StrAcc) acc.push(chunk.vector(o), k);
-      else {
-        const { items, validity } = chunk.doubles(o);
-        acc.push(items, validity, k);
-      }
-    }
+    pushChunk(chunk, accs);
   }
+  t.copy += performance.now() - t1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -670,7 +460,7 @@ async function drain(duck: Duck, sql: string, accs: (NumAcc | StrAcc)[]): Promis
 
 const NUMERIC_TYPES = new Set(["BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE"]);
 
-async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOptions): Promise<ReadResult> {
+async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult> {
   const src = `read_parquet([${files.map(lit).join(", ")}])`;
   let schema: unknown[][];
   try {
@@ -694,7 +484,7 @@ async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOpti
   // stays beyond it and sends the file to the built-in reader)
   const exprs = wanted.map((w, k) => (kinds[k] === "cast" ? `CAST(${q(w)} AS DOUBLE)` : q(w)));
   const accs = kinds.map((k) => (k === "text" ? new StrAcc(null) : new NumAcc()));
-  await drain(duck, `SELECT ${exprs.join(", ")} FROM ${src}`, accs);
+  await drain(duck, `SELECT ${exprs.join(", ")} FROM ${src}`, accs, t);
   const datas: Data<DataType>[] = [];
   let rows = 0;
   for (const acc of accs) {
@@ -704,7 +494,7 @@ async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOpti
       datas.push(float64DataFromNaN(acc.finish()));
     } else {
       rows = acc.n;
-      datas.push(dictData(acc.codes.subarray(0, acc.n).slice(), acc.levels));
+      datas.push(dictData(acc.finish(), acc.levels));
     }
   }
   const table = tableFromData(wanted, datas, rows);
@@ -823,13 +613,14 @@ export async function readFileNative(path: string, opts: NativeReadOptions = {})
   const useDuck = duck !== null && format !== "arrow";
   if (useDuck) {
     try {
-      const r = format === "csv" ? await readCsvDuck(duck, files, opts) : await readParquetDuck(duck, files, opts);
+      const timings: ReadTimings = { plan: 0, query: 0, copy: 0 };
+      const r = format === "csv" ? await readCsvDuck(duck, files, opts, timings) : await readParquetDuck(duck, files, opts, timings);
       if (opts.onProgress) {
         let size = 0;
         for (const f of files) size += (await stat(f)).size;
         opts.onProgress(size, size);
       }
-      return { ...r, reader: "duckdb", files };
+      return { ...r, reader: "duckdb", files, timings };
     } catch (err) {
       if (!(err instanceof NotPlain)) throw err;
       fallback = err.message;
