@@ -53,3 +53,4 @@ console.log(
     readSplit: split, rows: frame.nrows, sameCoef: warm.coef.treat === cold.coef.treat, jsonBytes: json.length,
   }),
 );
+export {};

@@ -11,6 +11,9 @@
 
 import { availableParallelism } from "node:os";
 
+/** Not a file DuckDB reads the way today's reader does: today's reader takes it. */
+export class NotPlain extends Error {}
+
 /** A query's result, chunk by chunk. */
 export interface ChunkSource {
   /** rows of the whole result when known in advance (a materialised result), else null */
@@ -23,6 +26,8 @@ export interface Duck {
   /** `stream: true`: chunks as DuckDB produces them (bounded memory, rows unknown in advance) */
   query(sql: string, opts?: { stream?: boolean }): Promise<ChunkSource>;
   rows(sql: string): Promise<unknown[][]>;
+  /** another connection to the same database (a stream's own: a query on a connection ends the stream open on it) */
+  connect(): Promise<Duck>;
 }
 
 export interface Vector {
@@ -64,7 +69,6 @@ export function loadDuckDB(): Promise<Duck | null> {
         preserve_insertion_order: "true",
         threads: String(duckThreads()),
       });
-      const con = await inst.connect();
       const B = (await import("@duckdb/node-bindings")).default;
       const wrap = (ch: unknown): RawChunk | null => {
         if (!ch) return null;
@@ -86,7 +90,7 @@ export function loadDuckDB(): Promise<Duck | null> {
           },
         };
       };
-      return {
+      const duckOn = (con: import("@duckdb/node-api").DuckDBConnection): Duck => ({
         async query(sql: string, opts: { stream?: boolean } = {}): Promise<ChunkSource> {
           const stream = opts.stream === true || process.env.HDFE_DUCKDB_FETCH === "stream";
           if (stream) {
@@ -103,7 +107,9 @@ export function loadDuckDB(): Promise<Duck | null> {
           const r = await con.runAndReadAll(sql);
           return r.getRows() as unknown[][];
         },
-      };
+        connect: async () => duckOn(await inst.connect()),
+      });
+      return duckOn(await inst.connect());
     })();
   }
   return duckPromise;
@@ -160,22 +166,23 @@ export class NumAcc {
   plan(rows: number): void {
     if (this.n === 0 && rows > this.values.length) this.values = new Float64Array(rows);
   }
-  /** Start over for the next batch (the counts go on). */
-  reset(): void {
+  /** Start the next batch in a new array of `rows` (the arrays handed out stay as they are; the counts go on). */
+  reset(rows: number): void {
     this.n = 0;
+    this.values = new Float64Array(rows);
   }
   private reserve(k: number): Float64Array {
     return (this.values = ensure(this.values, this.n, k, (len) => new Float64Array(len)));
   }
-  /** Append a vector of `k` values: a typed-array view over DuckDB's memory plus its validity words. */
-  push(items: ArrayLike<number>, validity: BigUint64Array | null, k: number): void {
+  /** Append `k` values of a vector from row `from`: a typed-array view over DuckDB's memory plus its validity words. */
+  push(items: ArrayLike<number>, validity: BigUint64Array | null, k: number, from = 0): void {
     const out = this.reserve(k);
     const o = this.n;
     if (ArrayBuffer.isView(items) && !(items instanceof BigInt64Array || items instanceof BigUint64Array)) {
       const t = items as unknown as Float64Array;
-      out.set(t.length === k ? t : t.subarray(0, k), o);
+      out.set(from === 0 && t.length === k ? t : t.subarray(from, from + k), o);
     } else {
-      for (let i = 0; i < k; i++) out[o + i] = Number(items[i]);
+      for (let i = 0; i < k; i++) out[o + i] = Number(items[from + i]);
     }
     // one pass: a null slot holds whatever DuckDB's buffer had there (not a value), so it is
     // set to NaN and counted before any check; only valid slots count as NaN / infinite / big
@@ -184,7 +191,7 @@ export class NumAcc {
     let big = false;
     const w = validityWords(validity);
     for (let i = 0; i < k; i++) {
-      if (isNullAt(w, i)) {
+      if (isNullAt(w, from + i)) {
         out[o + i] = NaN;
         this.nulls++;
         continue;
@@ -222,14 +229,15 @@ export class StrAcc {
   plan(rows: number): void {
     if (this.n === 0 && rows > this.codes.length) this.codes = new Int32Array(rows);
   }
-  reset(): void {
+  reset(rows: number): void {
     this.n = 0;
+    this.codes = new Int32Array(rows);
   }
-  push(vec: Vector, k: number): void {
+  push(vec: Vector, k: number, from = 0): void {
     const codes = (this.codes = ensure(this.codes, this.n, k, (len) => new Int32Array(len)));
     const o = this.n;
     for (let i = 0; i < k; i++) {
-      const s = vec.getItem(i) as string | null;
+      const s = vec.getItem(from + i) as string | null;
       if (s === null) {
         codes[o + i] = -1;
         this.nulls++;
@@ -258,15 +266,14 @@ export class StrAcc {
 
 export type Acc = NumAcc | StrAcc;
 
-/** Copy one chunk into the accumulators (bulk copies of the typed vectors). */
-export function pushChunk(chunk: RawChunk, accs: Acc[]): void {
-  const k = chunk.rowCount;
+/** Copy rows [from, from + k) of a chunk (all by default) into the accumulators (bulk copies of the typed vectors). */
+export function pushChunk(chunk: RawChunk, accs: Acc[], from = 0, k = chunk.rowCount - from): void {
   for (let o = 0; o < accs.length; o++) {
     const acc = accs[o];
-    if (acc instanceof StrAcc) acc.push(chunk.vector(o), k);
+    if (acc instanceof StrAcc) acc.push(chunk.vector(o), k, from);
     else {
       const { items, validity } = chunk.doubles(o);
-      acc.push(items, validity, k);
+      acc.push(items, validity, k, from);
     }
   }
 }
