@@ -5,12 +5,15 @@ import { formatError, exitCodeOf, errorJson, fromCommander, isHelpExit } from ".
 import { validateOptions } from "./options.js";
 import { OptionError } from "../bindings/base/errors.js";
 import { register as feols } from "./commands/feols.js";
+import { register as glm } from "./commands/glm.js";
 import { register as suite } from "./commands/suite.js";
 import { register as simulate } from "./commands/simulate.js";
 import { register as psm } from "./commands/psm.js";
 import { register as event } from "./commands/event.js";
 import { register as placebo } from "./commands/placebo.js";
 import { register as bench } from "./commands/bench.js";
+import { register as etable } from "./commands/etable.js";
+import { refuseEngine } from "./sql-fit.js";
 
 const program = new Command();
 program
@@ -21,7 +24,7 @@ program
   .exitOverride()
   .configureOutput({ outputError: () => {} });
 
-for (const reg of [suite, feols, event, placebo, psm, simulate, bench]) reg(program);
+for (const reg of [suite, feols, etable, glm, event, placebo, psm, simulate, bench]) reg(program);
 
 // which command a usage error came from (for the hint); every command's numeric and
 // enumerated options checked against the schema in cli/options.ts before its action
@@ -42,7 +45,10 @@ function finish(code: number, stderr: string, stdout?: string): void {
   process.stderr.write(stderr, done);
 }
 
-const parsed = process.argv.length > 2 ? program.parseAsync(process.argv) : Promise.reject(
+// the out-of-core engines run feols only: another command given --engine is refused by name
+const word = process.argv.slice(2).find((a) => !a.startsWith("-"));
+const engineElsewhere = word && word !== "feols" && program.commands.some((c) => c.name() === word) && process.argv.some((a) => a === "--engine" || a.startsWith("--engine="));
+const parsed = engineElsewhere ? Promise.reject(refuseEngine(word)) : process.argv.length > 2 ? program.parseAsync(process.argv) : Promise.reject(
   new OptionError("no command given", undefined, `hdfe --help lists the commands: ${program.commands.map((c) => c.name()).join(", ")}`),
 );
 parsed.catch((caught: unknown) => {

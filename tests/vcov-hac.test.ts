@@ -140,7 +140,7 @@ describe("HAC kernels equal their references (fixed seed)", () => {
       const time = Int32Array.from({ length: n }, () => rng.int(T));
       const got = eng.scoped(() => {
         const out = eng.allocF64(k * k), sc = eng.allocF64(T * k);
-        check(eng.k.hacTimeMeat(out, sc, n, k, eng.putF64(x), eng.putF64(e), eng.putI32(time), T, L), "hacTimeMeat");
+        check(eng.kernels.hacTimeMeat(out, sc, n, k, eng.putF64(x), eng.putF64(e), eng.putI32(time), T, L), "hacTimeMeat");
         return eng.getF64(out, k * k);
       });
       expectClose(got, refTimeMeat(x, e, n, k, time, T, L));
@@ -160,7 +160,7 @@ describe("HAC kernels equal their references (fixed seed)", () => {
       const ord = Int32Array.from(order).sort((a, b) => u[a] - u[b] || t[a] - t[b]);
       const got = eng.scoped(() => {
         const out = eng.allocF64(k * k), a = eng.allocF64(k), b = eng.allocF64(k);
-        check(eng.k.hacPanelMeat(out, a, b, n, k, eng.putF64(x), eng.putF64(e), eng.putI32(ord), eng.putI32(u), eng.putI32(t), L), "hacPanelMeat");
+        check(eng.kernels.hacPanelMeat(out, a, b, n, k, eng.putF64(x), eng.putF64(e), eng.putI32(ord), eng.putI32(u), eng.putI32(t), L), "hacPanelMeat");
         return eng.getF64(out, k * k);
       });
       expectClose(got, refPanelMeat(x, e, n, k, u, t, L));
@@ -176,7 +176,7 @@ describe("HAC kernels equal their references (fixed seed)", () => {
       for (const distance of ["triangular", "spherical"] as const) {
         const got = eng.scoped(() => {
           const out = eng.allocF64(k * k);
-          check(eng.k.conleyMeat(out, G, k, eng.putF64(scores), eng.putF64(lat), eng.putF64(lon), cutoff, distance === "spherical" ? 1 : 2), "conleyMeat");
+          check(eng.kernels.conleyMeat(out, G, k, eng.putF64(scores), eng.putF64(lat), eng.putF64(lon), cutoff, distance === "spherical" ? 1 : 2), "conleyMeat");
           return eng.getF64(out, k * k);
         });
         expectClose(got, refConleyMeat(scores, G, k, lat, lon, cutoff, distance));

@@ -200,12 +200,12 @@ export function hacMeat(eng: Engine, inp: HacMeatInputs, h: HacData): { meat: Fl
       const op = eng.putI32(order, "panel order");
       const up = eng.putI32(h.unit!, "units");
       const a = eng.allocF64(k), b = eng.allocF64(k);
-      const st = eng.k.hacPanelMeat(out, a, b, n, k, xp, ep, op, up, tp, L);
+      const st = eng.kernels.hacPanelMeat(out, a, b, n, k, xp, ep, op, up, tp, L);
       if (st === 3) throw new VcovError(`Newey-West: (unit, time) pairs repeat in the estimation sample ("${h.vars.unit}", "${h.vars.time}")`, undefined, "remove the duplicates, or use Driscoll-Kraay (DK), which allows them");
       check(st, "hacPanelMeat");
     } else {
       const sc = eng.allocF64(T * k, "period scores");
-      check(eng.k.hacTimeMeat(out, sc, n, k, xp, ep, tp, T, L), "hacTimeMeat");
+      check(eng.kernels.hacTimeMeat(out, sc, n, k, xp, ep, tp, T, L), "hacTimeMeat");
     }
     return { meat: eng.getF64(out, k * k), lag: lag0, T };
   });
@@ -252,10 +252,10 @@ function conley(eng: Engine, out: number, xp: number, ep: number, n: number, k: 
   const cp = eng.putI32(codes, "location codes");
   const sc = eng.allocF64(G * k, "location scores");
   eng.f64(sc, G * k).fill(0);
-  check(eng.k.clusterScores(n, k, xp, ep, cp, G, k, 0, sc), "clusterScores");
+  check(eng.kernels.clusterScores(sc, n, k, xp, ep, cp, G, k, 0), "clusterScores");
   const lap = eng.putF64(gLat.map(rad), "latitudes");
   const lop = eng.putF64(gLon.map(rad), "longitudes");
-  check(eng.k.conleyMeat(out, G, k, sc, lap, lop, cutoff, distance), "conleyMeat");
+  check(eng.kernels.conleyMeat(out, G, k, sc, lap, lop, cutoff, distance), "conleyMeat");
 }
 
 /**

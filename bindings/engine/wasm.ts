@@ -14,7 +14,8 @@ export const WASM_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 export type WasmSource = BufferSource | WebAssembly.Module | Response | PromiseLike<Response>;
 
 export class Engine {
-  readonly k: KernelExports;
+  /** The kernels (engine/exports.ts: outputs first). */
+  readonly kernels: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private readonly base: number;
   private top: number;
@@ -22,7 +23,7 @@ export class Engine {
   peak = 0;
 
   constructor(exports: KernelExports) {
-    this.k = exports;
+    this.kernels = exports;
     this.memory = exports.memory;
     this.base = align16(exports.heapBase() >>> 0);
     this.top = this.base;

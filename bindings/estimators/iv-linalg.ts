@@ -40,7 +40,7 @@ export function qrLs(eng: Engine, n: number, cols: Float64Array[], y: Float64Arr
     cols.forEach((c, j) => A.set(c, j * n));
     eng.f64(yp, n).set(y);
     eng.f64(y0, n).set(y);
-    check(eng.k.qrSolve(n, k, a, yp, tol, keepPtr, coefPtr, breadPtr, workPtr, rankPtr), "qrSolve");
+    check(eng.kernels.qrSolve(coefPtr, breadPtr, rankPtr, keepPtr, workPtr, n, k, a, yp, tol), "qrSolve");
     const flags = eng.getI32(keepPtr, k);
     const coefAll = eng.getF64(coefPtr, k);
     const breadAll = eng.getF64(breadPtr, k * k);
@@ -54,9 +54,9 @@ export function qrLs(eng: Engine, n: number, cols: Float64Array[], y: Float64Arr
     const X0v = eng.f64(x0, n * k);
     kept.forEach((j, c) => X0v.set(cols[j], c * n));
     const bp = eng.putF64(beta.length ? beta : [0]);
-    check(eng.k.residuals(n, kf, x0, y0, bp, ep), "residuals");
+    check(eng.kernels.residuals(ep, n, kf, x0, y0, bp), "residuals");
     const ss = eng.allocF64(1);
-    check(eng.k.colSumSquares(n, 1, ep, 0, 0, ss), "colSumSquares");
+    check(eng.kernels.colSumSquares(ss, n, 1, ep, 0, 0), "colSumSquares");
     const ssr = eng.getF64(ss, 1)[0];
     return { keep: Array.from(flags, (f) => f !== 0), beta, bread, e: ssrOnly ? new Float64Array(0) : eng.getF64(ep, n), ssr };
   });
@@ -74,7 +74,7 @@ export function residW(eng: Engine, n: number, cols: Float64Array[], y: Float64A
     cols.forEach((c, j) => X.set(c, j * n));
     eng.f64(yp, n).set(y);
     eng.f64(bp, k).set(b);
-    check(eng.k.residuals(n, k, x, yp, bp, ep), "residuals");
+    check(eng.kernels.residuals(ep, n, k, x, yp, bp), "residuals");
     return eng.getF64(ep, n);
   });
 }
@@ -87,7 +87,7 @@ export function gramW(eng: Engine, n: number, cols: Float64Array[]): Float64Arra
     const out = eng.allocF64(Math.max(k * k, 1));
     const X = eng.f64(x, n * k);
     cols.forEach((c, j) => X.set(c, j * n));
-    check(eng.k.gram(n, k, x, out), "gram");
+    check(eng.kernels.gram(out, n, k, x), "gram");
     return eng.getF64(out, k * k);
   });
 }

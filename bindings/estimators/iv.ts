@@ -322,7 +322,7 @@ function demeanAll(ctx: SolveContext, K1: number, load: (c: number) => Float64Ar
       return Array.from({ length: K1 }, (_, c) => R.slice(c * n, (c + 1) * n));
     });
   }
-  if (w) check(eng.k.scaleRows(n, K1, mPtr, putSqrtWeights(eng, w)), "scaleRows");
+  if (w) check(eng.kernels.scaleRows(mPtr, n, K1, putSqrtWeights(eng, w)), "scaleRows");
   const M = eng.f64(mPtr, n * K1);
   const cols = Array.from({ length: K1 }, (_, c) => M.slice(c * n, (c + 1) * n));
   return { cols, pre, within, iterations, converged, demean, raw };
