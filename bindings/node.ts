@@ -14,6 +14,8 @@ export { readFile, type FileReadOptions } from "./platform/read-node.js";
 // files and globs through DuckDB's native parallel reader where it reads them as readFile does
 export { DuckDBBackend, duckdbDialect, type DuckSource } from "./platform/duckdb-engine.js";
 export { readFileNative, duckdbAvailable, type NativeReadOptions, type NativeReadResult, type ReaderChoice } from "./platform/duckdb-node.js";
+// the same, as column chunks of a bounded number of rows (DuckDB streams the query)
+export { streamFileNative, type NativeStream, type ColumnChunk, type TextChunk, type StreamOptions } from "./platform/duckdb-stream.js";
 
 export { wasmPath } from "./platform/wasm-node.js";
 

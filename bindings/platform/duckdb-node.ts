@@ -15,19 +15,24 @@
 //   Integers beyond 2^53 (ids kept as text) go to today's reader.
 // - Parquet: numeric (booleans, integers, floats) and text columns; other types (dates,
 //   decimals, nested), and integers beyond 2^53, go to today's reader.
+// (The connection and accumulators: duckdb-columns.ts; the CSV checks: duckdb-csv-plan.ts; the
+// chunked stream: duckdb-stream.ts.)
 // Result vectors are copied chunk by chunk as typed-array views over DuckDB's memory (a
 // Float64Array per vector plus its validity bits), never value by value.
 
-import { open, stat } from "node:fs/promises";
-import { isUtf8 } from "node:buffer";
+import { stat } from "node:fs/promises";
 import type { Data, DataType, Table } from "apache-arrow";
 import { DataReadError, OptionError } from "../base/errors.js";
 import { dictData, float64DataFromNaN, tableFromData } from "../io/build.js";
-import { DEFAULT_NA, detectDelimiter, headerNames, parseNumberText, readCsv } from "../io/csv.js";
-import { formatFromName, reportFromTable, type ReadResult } from "../io/index.js";
+import { DEFAULT_NA, parseNumberText } from "../io/csv.js";
+import { formatFromName, reportFromTable, type DataFormat, type ReadResult } from "../io/index.js";
 import { readFile as readFileJs, type FileReadOptions } from "./read-node.js";
 import type { ColumnReport } from "../io/report.js";
 import { numericColumn, codesColumn } from "../io/columns.js";
+import { loadDuckDB, lit, NotPlain, NumAcc, StrAcc, pushChunk, type Acc, type Duck, type RawChunk } from "./duckdb-columns.js";
+import { planCsv, scanFile, type CsvPlan } from "./duckdb-csv-plan.js";
+
+export { loadDuckDB, duckdbAvailable, NumAcc, NotPlain } from "./duckdb-columns.js";
 
 export type ReaderChoice = "auto" | "duckdb" | "js";
 
@@ -44,237 +49,23 @@ export interface NativeReadResult extends ReadResult {
   fallback?: string;
   /** the files read (a glob expands to several, in name order) */
   files: string[];
+  /** where the DuckDB path's time went (ms): checks of the file before and beside the query,
+   *  the query (DuckDB's threads), the copy of its chunks into the columns */
+  timings?: ReadTimings;
 }
 
-/** Not a file DuckDB reads the way today's reader does: today's reader takes it. */
-class NotPlain extends Error {}
-
-// ---------------------------------------------------------------------------------------------
-// DuckDB, loaded once
-
-interface Duck {
-  /** the query's chunks, one at a time (DuckDB's threads go on reading meanwhile); null at the end */
-  stream(sql: string): Promise<() => Promise<RawChunk | null>>;
-  rows(sql: string): Promise<unknown[][]>;
-}
-interface Vector {
-  items?: ArrayLike<number | bigint | boolean>;
-  validity: { data: BigUint64Array | null };
-  getItem(i: number): unknown;
-}
-/** A chunk through the raw bindings: DOUBLE columns as Float64Array views over DuckDB's memory
- *  (node-api's vector objects cost more than the copy), other columns as node-api vectors. */
-interface RawChunk {
-  rowCount: number;
-  doubles(i: number): { items: Float64Array; validity: BigUint64Array | null };
-  vector(i: number): Vector;
+export interface ReadTimings {
+  plan: number;
+  query: number;
+  copy: number;
 }
 
-let duckPromise: Promise<Duck | null> | null = null;
-
-/** The DuckDB connection, or null when @duckdb/node-api cannot be loaded here. */
-export function loadDuckDB(): Promise<Duck | null> {
-  if (duckPromise === null) {
-    duckPromise = (async () => {
-      let mod: typeof import("@duckdb/node-api");
-      try {
-        mod = await import("@duckdb/node-api");
-      } catch {
-        return null;
-      }
-      // nothing is downloaded at run time: CSV and Parquet are in the core binary
-      const inst = await mod.DuckDBInstance.create(":memory:", {
-        autoinstall_known_extensions: "false",
-        autoload_known_extensions: "false",
-        preserve_insertion_order: "true",
-      });
-      const con = await inst.connect();
-      const B = (await import("@duckdb/node-bindings")).default;
-      return {
-        async stream(sql: string) {
-          // materialized by DuckDB's threads, then read chunk by chunk synchronously: one async
-          // round trip per query (a round trip per 2048-row chunk costs more on a busy machine)
-          const materialize = process.env.HDFE_DUCKDB_FETCH !== "stream";
-          const res = (await (materialize ? con.run(sql) : con.stream(sql))) as unknown as { result: unknown };
-          const count = materialize ? B.result_chunk_count(res.result as never) : Infinity;
-          let at = 0;
-          return async () => {
-            if (at >= count) return null;
-            const ch = materialize ? B.result_get_chunk(res.result as never, at++) : await B.fetch_chunk(res.result as never);
-            if (!ch) return null;
-            const k = B.data_chunk_get_size(ch);
-            if (k === 0) return null;
-            return {
-              rowCount: k,
-              doubles(i: number) {
-                const v = B.data_chunk_get_vector(ch, i);
-                const d = B.vector_get_data(v, k * 8);
-                const val = B.vector_get_validity(v, Math.ceil(k / 64) * 8);
-                return {
-                  items: new Float64Array(d.buffer, d.byteOffset, k),
-                  validity: val ? new BigUint64Array(val.buffer, val.byteOffset, Math.ceil(k / 64)) : null,
-                };
-              },
-              vector(i: number) {
-                return mod.DuckDBVector.create(B.data_chunk_get_vector(ch, i), k) as unknown as Vector;
-              },
-            };
-          };
-        },
-        async rows(sql: string) {
-          const r = await con.runAndReadAll(sql);
-          return r.getRows() as unknown[][];
-        },
-      };
-    })();
-  }
-  return duckPromise;
-}
-
-/** Is DuckDB installed and loadable? */
-export async function duckdbAvailable(): Promise<boolean> {
-  return (await loadDuckDB()) !== null;
-}
-
-function lit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Column accumulation: one growing Float64Array / Int32Array per column, filled chunk by chunk
-
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
-/** DuckDB's validity mask (64-bit words) as 32-bit words, or null when every row is valid. */
-function validityWords(validity: BigUint64Array | null): Uint32Array | null {
-  return validity === null ? null : new Uint32Array(validity.buffer, validity.byteOffset, validity.length * 2);
-}
-
-/** Row i of the vector is null (its slot holds no value). */
-function isNullAt(w: Uint32Array | null, i: number): boolean {
-  return w !== null && (w[i >>> 5] & (1 << (i & 31))) === 0;
-}
-
-/** The numeric column accumulator of the DuckDB path (exported for its test: null slots never count). */
-export class NumAcc {
-  values = new Float64Array(1 << 16);
-  n = 0;
-  nulls = 0; // nulls from DuckDB (missing-value tokens / source nulls)
-  nans = 0; // NaN values from DuckDB (not nulls)
-  infinite = 0;
-  big = false; // an integer-valued number beyond 2^53
-  reserve(k: number): Float64Array {
-    if (this.n + k > this.values.length) {
-      let cap = this.values.length * 2;
-      while (cap < this.n + k) cap *= 2;
-      const v = new Float64Array(cap);
-      v.set(this.values.subarray(0, this.n));
-      this.values = v;
-    }
-    return this.values;
-  }
-  /** Append a vector of `k` values: a typed-array view over DuckDB's memory plus its validity words. */
-  push(items: ArrayLike<number>, validity: BigUint64Array | null, k: number): void {
-    const out = this.reserve(k);
-    const o = this.n;
-    if (items instanceof Float64Array || items instanceof Float32Array || items instanceof Int32Array ||
-      items instanceof Int16Array || items instanceof Int8Array || items instanceof Uint8Array ||
-      items instanceof Uint16Array || items instanceof Uint32Array) {
-      out.set(items.length === k ? items : (items as Float64Array).subarray(0, k), o);
-    } else {
-      for (let i = 0; i < k; i++) out[o + i] = Number(items[i]);
-    }
-    // one pass: a null slot holds whatever DuckDB's buffer had there (not a value), so it is
-    // set to NaN and counted before any check; only valid slots count as NaN / infinite / big
-    let nans = 0;
-    let inf = 0;
-    let big = false;
-    const w = validityWords(validity);
-    for (let i = 0; i < k; i++) {
-      if (isNullAt(w, i)) {
-        out[o + i] = NaN;
-        this.nulls++;
-        continue;
-      }
-      const v = out[o + i];
-      if (v !== v) nans++;
-      else if (v === Infinity || v === -Infinity) inf++;
-      else if ((v > MAX_SAFE || v < -MAX_SAFE) && Number.isInteger(v)) big = true;
-    }
-    this.nans += nans;
-    this.infinite += inf;
-    if (big) this.big = true;
-    this.n = o + k;
-  }
-  /** Append `k` int64 values (BigInt64Array view): beyond 2^53 flags `big`. */
-  pushBig(items: BigInt64Array | BigUint64Array, validity: BigUint64Array | null, k: number): void {
-    const out = this.reserve(k);
-    const o = this.n;
-    const w = validityWords(validity);
-    for (let i = 0; i < k; i++) {
-      if (isNullAt(w, i)) {
-        out[o + i] = NaN;
-        this.nulls++;
-        continue;
-      }
-      const v = Number(items[i]);
-      if (v > MAX_SAFE || v < -MAX_SAFE) this.big = true;
-      out[o + i] = v;
-    }
-    this.n = o + k;
-  }
-  finish(): Float64Array {
-    return this.values.length === this.n ? this.values : this.values.slice(0, this.n);
-  }
-}
-
-class StrAcc {
-  codes = new Int32Array(1 << 16);
-  n = 0;
-  levels: string[] = [];
-  counts: number[] = [];
-  index = new Map<string, number>();
-  nulls = 0;
-  constructor(private readonly na: Set<string> | null) {}
-  push(vec: Vector, k: number): void {
-    if (this.n + k > this.codes.length) {
-      let cap = this.codes.length * 2;
-      while (cap < this.n + k) cap *= 2;
-      const c = new Int32Array(cap);
-      c.set(this.codes.subarray(0, this.n));
-      this.codes = c;
-    }
-    const codes = this.codes;
-    const o = this.n;
-    for (let i = 0; i < k; i++) {
-      const s = vec.getItem(i) as string | null;
-      if (s === null) {
-        codes[o + i] = -1;
-        this.nulls++;
-        continue;
-      }
-      let c = this.index.get(s);
-      if (c === undefined) {
-        // csv.ts: missing-value tokens are compared after trimming spaces and tabs
-        c = this.na !== null && this.na.has(s.replace(/^[ \t]+|[ \t]+$/g, "")) ? -1 : this.levels.length;
-        if (c >= 0) {
-          this.levels.push(s);
-          this.counts.push(0);
-        }
-        this.index.set(s, c);
-      }
-      codes[o + i] = c;
-      if (c < 0) this.nulls++;
-      else this.counts[c]++;
-    }
-    this.n = o + k;
-  }
-}
 
 const RE_INT = /^[+-]?\d+$/;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Would csv.ts have read this text column as numbers (at least half parse), or as text with a note (ids beyond 2^53)? */
-function textColumnDiffers(acc: StrAcc): string | null {
+export function textColumnDiffers(acc: StrAcc): string | null {
   let nonMissing = 0;
   let parsed = 0;
   for (let c = 0; c < acc.levels.length; c++) {
@@ -289,224 +80,6 @@ function textColumnDiffers(acc: StrAcc): string | null {
   }
   if (parsed > 0 && parsed * 2 >= nonMissing) return "a text column whose values are mostly numbers";
   return null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// CSV: what today's reader would find at the start of the file
-
-const SNIFF_BYTES = 64 * 1024;
-const SCAN_BYTES = 8 * 1024 * 1024;
-
-interface CsvPlan {
-  names: string[]; // all header names as csv.ts makes them
-  delimiter: string;
-  selected: number[]; // header index of each output column
-  string: boolean[]; // per output column: read as text
-  headerEnd: number; // byte offset just past the header line
-}
-
-/** Header fields of the first line of b[from, n) (null when the line is not complete in b or is unusual). */
-function headerFields(b: Uint8Array, from: number, n: number, d: number): { fields: Uint8Array[]; end: number } | null {
-  const fields: Uint8Array[] = [];
-  let p = from;
-  for (;;) {
-    if (p < n && b[p] === 34) {
-      const parts: number[] = [];
-      p++;
-      for (;;) {
-        if (p >= n) return null;
-        const c = b[p];
-        if (c === 34) {
-          if (p + 1 < n && b[p + 1] === 34) {
-            parts.push(34);
-            p += 2;
-            continue;
-          }
-          p++;
-          break;
-        }
-        if (c === 10 || c === 13) return null; // a line break inside a quoted header name
-        parts.push(c);
-        p++;
-      }
-      if (p >= n) return null;
-      if (b[p] !== d && b[p] !== 10 && b[p] !== 13) return null; // "name"junk
-      fields.push(Uint8Array.from(parts));
-    } else {
-      const s = p;
-      while (p < n && b[p] !== d && b[p] !== 10 && b[p] !== 13) {
-        if (b[p] === 34) return null;
-        p++;
-      }
-      if (p >= n) return null;
-      fields.push(b.slice(s, p));
-    }
-    if (b[p] === d) {
-      p++;
-      continue;
-    }
-    // line end
-    if (b[p] === 13 && p + 1 < n && b[p + 1] === 10) p++;
-    return { fields, end: p + 1 };
-  }
-}
-
-async function planCsv(path: string, opts: NativeReadOptions): Promise<CsvPlan> {
-  if (opts.encoding === "gbk") throw new NotPlain("GBK encoding");
-  if (opts.stringColumns !== undefined && !Array.isArray(opts.stringColumns)) throw new NotPlain("options");
-  const fh = await open(path, "r").catch(() => {
-    throw new NotPlain("cannot open");
-  });
-  let prefix: Uint8Array;
-  let size: number;
-  try {
-    size = (await fh.stat()).size;
-    const buf = new Uint8Array(Math.min(size, SNIFF_BYTES + 3));
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    prefix = buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-  const n = prefix.length;
-  if (n >= 2 && ((prefix[0] === 0xff && prefix[1] === 0xfe) || (prefix[0] === 0xfe && prefix[1] === 0xff))) throw new NotPlain("UTF-16");
-  const from = n >= 3 && prefix[0] === 0xef && prefix[1] === 0xbb && prefix[2] === 0xbf ? 3 : 0;
-  let d: number;
-  if ((opts.delimiter ?? "auto") === "auto") {
-    d = detectDelimiter(prefix, from, Math.min(n, from + SNIFF_BYTES), size < from + SNIFF_BYTES);
-  } else {
-    const ds = opts.delimiter!;
-    if (typeof ds !== "string" || ds.length !== 1 || ds.charCodeAt(0) > 127 || ds === '"' || ds === "\n" || ds === "\r") throw new NotPlain("delimiter option");
-    d = ds.charCodeAt(0);
-  }
-  const h = headerFields(prefix, from, n, d);
-  if (h === null) throw new NotPlain("header");
-  if (h.fields.length < 2) throw new NotPlain("a single column (a blank line would be a row)");
-  if (!isUtf8(prefix.subarray(0, h.end))) throw new NotPlain("header not UTF-8");
-  const td = new TextDecoder("utf-8");
-  const names = headerNames(h.fields.map((f) => td.decode(f)));
-  const wanted = opts.columns ?? names;
-  if (!Array.isArray(wanted)) throw new NotPlain("options");
-  const uniq = [...new Set(wanted)];
-  const selected: number[] = [];
-  for (const w of uniq) {
-    const k = names.indexOf(w);
-    if (k < 0 || names.indexOf(w, k + 1) >= 0) throw new NotPlain("column selection"); // today's reader names the error
-  }
-  for (const w of uniq) selected.push(names.indexOf(w));
-  if (opts.columns === undefined && new Set(names).size !== names.length) throw new NotPlain("duplicated names");
-  for (const s of opts.stringColumns ?? []) if (!names.includes(s)) throw new NotPlain("stringColumns");
-  // the types csv.ts gives the columns on the first 64 KiB (cut at the last line end)
-  let cut = n;
-  if (size > n) {
-    cut = Math.max(prefix.lastIndexOf(10), prefix.lastIndexOf(13)) + 1;
-    if (cut <= h.end) throw new NotPlain("very long lines");
-  }
-  let sample: ReadResult;
-  try {
-    sample = readCsv(prefix.subarray(0, cut), {
-      encoding: "utf8",
-      delimiter: String.fromCharCode(d),
-      na: opts.na,
-      columns: uniq,
-      stringColumns: opts.stringColumns,
-      unparsable: "na",
-    });
-  } catch {
-    throw new NotPlain("the start of the file");
-  }
-  const forced = new Set(opts.stringColumns ?? []);
-  const string = sample.report.columns.map((c) => c.type === "string" || forced.has(c.name));
-  if (sample.report.columns.some((c) => c.unparsable > 0 || c.note)) throw new NotPlain("unparsable values or ids beyond 2^53");
-  return { names, delimiter: String.fromCharCode(d), selected, string, headerEnd: h.end };
-}
-
-interface Scan {
-  utf8: boolean;
-  /** an underscore, quote, vertical tab or form feed after the header: validate numeric columns as text */
-  suspicious: boolean;
-  /** a quote with a space or tab beside it */
-  spacedQuote: boolean;
-}
-
-const QS = Buffer.from('" ');
-const QT = Buffer.from('"\t');
-const SQ = Buffer.from(' "');
-const TQ = Buffer.from('\t"');
-
-/** The whole file: valid UTF-8 (as csv.ts's "auto" needs to say utf8), and bytes that need the validation pass. */
-const OVERLAP = 256;
-
-function isBlank(c: number): boolean {
-  return c === 32 || c === 9;
-}
-
-/** A quote with only spaces/tabs between it and a field boundary (csv.ts keeps ` "q"` as text, DuckDB unquotes it). */
-function spacedQuoteIn(b: Buffer, from: number, d: number): boolean {
-  for (const pat of [SQ, TQ]) {
-    for (let i = b.indexOf(pat, from); i >= 0; i = b.indexOf(pat, i + 1)) {
-      let p = i;
-      while (p > 0 && isBlank(b[p - 1])) p--;
-      const c = p === 0 ? 10 : b[p - 1];
-      if (c === d || c === 10 || c === 13) return true;
-    }
-  }
-  for (const pat of [QS, QT]) {
-    for (let i = b.indexOf(pat, from); i >= 0; i = b.indexOf(pat, i + 1)) {
-      let p = i + 1;
-      while (p < b.length && isBlank(b[p])) p++;
-      const c = p === b.length ? 10 : b[p];
-      if (c === d || c === 10 || c === 13) return true;
-    }
-  }
-  return false;
-}
-
-/** The whole file: valid UTF-8 (as csv.ts's "auto" needs to say utf8), and bytes that need the validation pass. */
-async function scanFile(path: string, headerEnd: number, delimiter: string): Promise<Scan> {
-  const d = delimiter.charCodeAt(0);
-  const fh = await open(path, "r");
-  try {
-    const buf = Buffer.alloc(SCAN_BYTES + OVERLAP + 4);
-    let keep = 0; // bytes at the start of buf kept from the previous round (they start a character)
-    let pos = 0; // file offset of buf[keep]
-    let utf8 = true;
-    let suspicious = false;
-    let spacedQuote = false;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, keep, SCAN_BYTES, null);
-      const n = keep + bytesRead;
-      const last = bytesRead === 0;
-      // the end of what can be validated now: not inside an incomplete UTF-8 sequence
-      let end = n;
-      if (!last) {
-        for (let i = n - 1; i >= Math.max(0, n - 4); i--) {
-          const c = buf[i];
-          if ((c & 0xc0) !== 0x80) {
-            const need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-            if (i + need > n) end = i;
-            break;
-          }
-        }
-      }
-      if (utf8 && !isUtf8(buf.subarray(0, end))) utf8 = false;
-      const bodyStart = Math.min(n, Math.max(0, headerEnd - (pos - keep)));
-      const body = buf.subarray(0, n);
-      if (!suspicious && (body.indexOf(95, bodyStart) >= 0 || body.indexOf(34, bodyStart) >= 0 || body.indexOf(11, bodyStart) >= 0 || body.indexOf(12, bodyStart) >= 0)) {
-        suspicious = true;
-      }
-      if (!spacedQuote && spacedQuoteIn(body, bodyStart, d)) spacedQuote = true;
-      if (last || (!utf8 && spacedQuote)) break;
-      // keep the tail (from a character start) so that patterns across the boundary are seen
-      let from = Math.max(0, Math.min(end, n - OVERLAP));
-      while (from < end && (buf[from] & 0xc0) === 0x80) from++;
-      buf.copyWithin(0, from, n);
-      pos += bytesRead;
-      keep = n - from;
-    }
-    return { utf8, suspicious, spacedQuote };
-  } finally {
-    await fh.close();
-  }
 }
 
 // csv.ts's number grammar (after trimming spaces and tabs), for the validation pass
@@ -535,7 +108,51 @@ function csvSource(files: string[], plan: CsvPlan, na: string[], asText: boolean
   );
 }
 
-async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions): Promise<ReadResult> {
+/**
+ * The query that reads CSV files as today's reader would, with every whole-file check done
+ * first (valid UTF-8, quotes, the number grammar): for a reader that cannot take back what it
+ * gave (the stream). NotPlain when DuckDB does not read the files as today's reader does.
+ */
+export async function csvQueryChecked(duck: Duck, files: string[], opts: NativeReadOptions): Promise<{ sql: string; names: string[]; text: boolean[]; na: string[]; delimiter: string }> {
+  let plan: CsvPlan | null = null;
+  for (const f of files) {
+    const p = await planCsv(f, opts);
+    if (plan !== null && (p.names.join("\u0000") !== plan.names.join("\u0000") || p.delimiter !== plan.delimiter)) throw new NotPlain("files with different headers");
+    if (plan !== null) p.string = plan.string.map((s, k) => s || p.string[k]);
+    const scan = await scanFile(f, p.headerEnd, p.delimiter);
+    if (!scan.utf8) throw new NotPlain("not valid UTF-8");
+    if (scan.spacedQuote) throw new NotPlain("a quote beside a space");
+    p.suspicious = (plan?.suspicious ?? false) || scan.suspicious;
+    plan = p;
+  }
+  plan = plan!;
+  if (plan.selected.length === 0) throw new NotPlain("no columns");
+  const na = naTokens(opts);
+  const numeric = plan.selected.map((k, o) => (plan!.string[o] ? -1 : k)).filter((k) => k >= 0);
+  if (numeric.length > 0 && plan.suspicious) await validateNumbers(duck, files, plan, na, numeric);
+  return {
+    sql: `SELECT ${plan.selected.map((k) => `c${k}`).join(", ")} FROM ${csvSource(files, plan, na, false)}`,
+    names: plan.selected.map((k) => plan!.names[k]),
+    text: plan.string,
+    na,
+    delimiter: plan.delimiter,
+  };
+}
+
+/** The numeric columns as text against csv.ts's number grammar (a pass by DuckDB); NotPlain when one value is not a plain number. */
+async function validateNumbers(duck: Duck, files: string[], plan: CsvPlan, na: string[], numeric: number[]): Promise<void> {
+  const checks = numeric.map((k) => `count_if(c${k} IS NOT NULL AND NOT regexp_full_match(c${k}, ${lit(NUM_RE)}))`);
+  let bad: unknown[][];
+  try {
+    bad = await duck.rows(`SELECT ${checks.join(", ")} FROM ${csvSource(files, plan, na, true)}`);
+  } catch (e) {
+    throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
+  }
+  if (bad[0].some((x) => Number(x) > 0)) throw new NotPlain("values that are not plain numbers");
+}
+
+async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult> {
+  const t0 = performance.now();
   let plan: CsvPlan | null = null;
   const heads: number[] = [];
   for (const f of files) {
@@ -555,7 +172,8 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions)
   const numeric = plan.selected.map((k, o) => (plan!.string[o] ? -1 : k)).filter((k) => k >= 0);
   const sql = `SELECT ${plan.selected.map((k) => `c${k}`).join(", ")} FROM ${csvSource(files, plan, na, false)}`;
   const accs = plan.selected.map((_, o) => (plan!.string[o] ? new StrAcc(null) : new NumAcc()));
-  const drained = drain(duck, sql, accs).then(
+  t.plan += performance.now() - t0;
+  const drained = drain(duck, sql, accs, t).then(
     () => null,
     (err: unknown) => err,
   );
@@ -564,16 +182,7 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions)
   if (scans.some((s) => !s.utf8)) throw new NotPlain("not valid UTF-8");
   if (scans.some((s) => s.spacedQuote)) throw new NotPlain("a quote beside a space");
   if (drainErr !== null) throw drainErr;
-  if (numeric.length > 0 && scans.some((s) => s.suspicious)) {
-    const checks = numeric.map((k) => `count_if(c${k} IS NOT NULL AND NOT regexp_full_match(c${k}, ${lit(NUM_RE)}))`);
-    let bad: unknown[][];
-    try {
-      bad = await duck.rows(`SELECT ${checks.join(", ")} FROM ${csvSource(files, plan, na, true)}`);
-    } catch (e) {
-      throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
-    }
-    if (bad[0].some((x) => Number(x) > 0)) throw new NotPlain("values that are not plain numbers");
-  }
+  if (numeric.length > 0 && scans.some((s) => s.suspicious)) await validateNumbers(duck, files, plan, na, numeric);
   const outNames = plan.selected.map((k) => plan!.names[k]);
   const datas: Data<DataType>[] = [];
   const reports: ColumnReport[] = [];
@@ -597,7 +206,7 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions)
         if (why !== null) throw new NotPlain(why);
       }
       rows = fixed.n;
-      datas.push(dictData(fixed.codes.subarray(0, fixed.n).slice(), fixed.levels));
+      datas.push(dictData(fixed.finish(), fixed.levels));
       reports.push({ name, type: "string", missing: fixed.nulls, unparsable: 0, infinite: 0 });
     }
   });
@@ -637,32 +246,29 @@ function fixTextNa(acc: StrAcc, na: Set<string>): StrAcc {
   return out;
 }
 
-/** Stream the query's chunks into the accumulators (bulk copies of the typed vectors). */
-async function drain(duck: Duck, sql: string, accs: (NumAcc | StrAcc)[]): Promise<void> {
-  let next;
+/** Run the query and copy its chunks into the accumulators (planned to the result's size). */
+async function drain(duck: Duck, sql: string, accs: Acc[], t: ReadTimings): Promise<void> {
+  const t0 = performance.now();
+  let src;
   try {
-    next = await duck.stream(sql);
+    src = await duck.query(sql);
   } catch (e) {
     throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
   }
+  const t1 = performance.now();
+  t.query += t1 - t0;
+  if (src.rows !== null) for (const a of accs) a.plan(src.rows);
   for (;;) {
     let chunk: RawChunk | null;
     try {
-      chunk = await next();
+      chunk = await src.next();
     } catch (e) {
       throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
     }
     if (chunk === null) break;
-    const k = chunk.rowCount;
-    for (let o = 0; o < accs.length; o++) {
-      const acc = accs[o];
-      if (acc instanceof StrAcc) acc.push(chunk.vector(o), k);
-      else {
-        const { items, validity } = chunk.doubles(o);
-        acc.push(items, validity, k);
-      }
-    }
+    pushChunk(chunk, accs);
   }
+  t.copy += performance.now() - t1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -670,7 +276,8 @@ async function drain(duck: Duck, sql: string, accs: (NumAcc | StrAcc)[]): Promis
 
 const NUMERIC_TYPES = new Set(["BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE"]);
 
-async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOptions): Promise<ReadResult> {
+/** The query that reads the Parquet files' wanted columns (numbers as DOUBLE), or NotPlain. */
+export async function parquetQuery(duck: Duck, files: string[], opts: NativeReadOptions): Promise<{ sql: string; names: string[]; text: boolean[] }> {
   const src = `read_parquet([${files.map(lit).join(", ")}])`;
   let schema: unknown[][];
   try {
@@ -693,8 +300,13 @@ async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOpti
   // integers and booleans as DOUBLE in DuckDB (a typed vector to copy; an integer beyond 2^53
   // stays beyond it and sends the file to the built-in reader)
   const exprs = wanted.map((w, k) => (kinds[k] === "cast" ? `CAST(${q(w)} AS DOUBLE)` : q(w)));
-  const accs = kinds.map((k) => (k === "text" ? new StrAcc(null) : new NumAcc()));
-  await drain(duck, `SELECT ${exprs.join(", ")} FROM ${src}`, accs);
+  return { sql: `SELECT ${exprs.join(", ")} FROM ${src}`, names: wanted, text: kinds.map((k) => k === "text") };
+}
+
+async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult> {
+  const { sql, names: wanted, text } = await parquetQuery(duck, files, opts);
+  const accs = text.map((x) => (x ? new StrAcc(null) : new NumAcc()));
+  await drain(duck, sql, accs, t);
   const datas: Data<DataType>[] = [];
   let rows = 0;
   for (const acc of accs) {
@@ -704,7 +316,7 @@ async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOpti
       datas.push(float64DataFromNaN(acc.finish()));
     } else {
       rows = acc.n;
-      datas.push(dictData(acc.codes.subarray(0, acc.n).slice(), acc.levels));
+      datas.push(dictData(acc.finish(), acc.levels));
     }
   }
   const table = tableFromData(wanted, datas, rows);
@@ -806,6 +418,41 @@ function concatResults(results: ReadResult[], files: string[]): ReadResult {
  * read report either way.
  */
 export async function readFileNative(path: string, opts: NativeReadOptions = {}): Promise<NativeReadResult> {
+  const { duck, files, format } = await openFiles(path, opts);
+  let fallback: string | undefined;
+  // auto and duckdb take DuckDB where it reads the file as the built-in reader does: measured
+  // faster for the whole command on CSV and Parquet alike (bench/results/io.json)
+  const useDuck = duck !== null && format !== "arrow";
+  if (useDuck) {
+    try {
+      const timings: ReadTimings = { plan: 0, query: 0, copy: 0 };
+      const r = format === "csv" ? await readCsvDuck(duck, files, opts, timings) : await readParquetDuck(duck, files, opts, timings);
+      if (opts.onProgress) {
+        let size = 0;
+        for (const f of files) size += (await stat(f)).size;
+        opts.onProgress(size, size);
+      }
+      return { ...r, reader: "duckdb", files, timings };
+    } catch (err) {
+      if (!(err instanceof NotPlain)) throw err;
+      fallback = err.message;
+    }
+  }
+  const r = await readBuiltin(files, opts, format);
+  return { ...r, reader: "js", fallback: duck === null ? undefined : fallback, files };
+}
+
+/** The files (one, or a glob's) through today's reader, concatenated. */
+export async function readBuiltin(files: string[], opts: NativeReadOptions, format: DataFormat): Promise<ReadResult> {
+  const { reader: _r, ...jsOpts } = opts;
+  void _r;
+  const results: ReadResult[] = [];
+  for (const f of files) results.push(await readFileJs(f, { ...jsOpts, format }));
+  return concatResults(results, files);
+}
+
+/** The reader option checked, DuckDB loaded (null for js or when not installed), the glob expanded. */
+export async function openFiles(path: string, opts: NativeReadOptions): Promise<{ duck: Duck | null; files: string[]; format: DataFormat }> {
   const choice = opts.reader ?? "auto";
   if (choice !== "auto" && choice !== "duckdb" && choice !== "js") {
     throw new OptionError(`unknown reader ${JSON.stringify(choice)}`, { reader: choice }, "use duckdb, js or auto");
@@ -817,28 +464,5 @@ export async function readFileNative(path: string, opts: NativeReadOptions = {})
   const files = await expand(duck, path);
   const format = opts.format ?? formatFromName(files[0]);
   for (const f of files) if ((opts.format ?? formatFromName(f)) !== format) throw new DataReadError(`the files of ${JSON.stringify(path)} are not all ${format}`, { path });
-  let fallback: string | undefined;
-  // auto and duckdb take DuckDB where it reads the file as the built-in reader does: measured
-  // faster for the whole command on CSV and Parquet alike (bench/results/io.json)
-  const useDuck = duck !== null && format !== "arrow";
-  if (useDuck) {
-    try {
-      const r = format === "csv" ? await readCsvDuck(duck, files, opts) : await readParquetDuck(duck, files, opts);
-      if (opts.onProgress) {
-        let size = 0;
-        for (const f of files) size += (await stat(f)).size;
-        opts.onProgress(size, size);
-      }
-      return { ...r, reader: "duckdb", files };
-    } catch (err) {
-      if (!(err instanceof NotPlain)) throw err;
-      fallback = err.message;
-    }
-  }
-  const { reader: _r, ...jsOpts } = opts;
-  void _r;
-  const results: ReadResult[] = [];
-  for (const f of files) results.push(await readFileJs(f, { ...jsOpts, format }));
-  const r = concatResults(results, files);
-  return { ...r, reader: "js", fallback: duck === null ? undefined : fallback, files };
+  return { duck, files, format };
 }

@@ -1,0 +1,99 @@
+// The whole command line at 1M and 5M rows, 2 and 3 FE, CSV and Parquet (issue 14), in one run:
+// `hdfe feols --data FILE -f "y ~ treat + 8 controls | firm + year [+ city]" --vcov cluster:firm
+// --fixef-rm none --json` in fresh processes with the DuckDB reader and with the built-in
+// reader, and one command taken apart (bench/cli-phases.ts: read, the first fit of the process,
+// a repeated fit). The machine is shared: every figure carries the load average when it was
+// taken, and the ratios (DuckDB / built-in, cold / warm, Parquet / CSV) are within one run.
+// Env: MATRIX_ROWS (default 1000000,5000000), MATRIX_FE (2,3), MATRIX_DIR (/tmp/hdfe-cli-matrix,
+// deleted at the end). Writes bench/results/cli-matrix.json and .md.
+import { spawnSync } from "node:child_process";
+import { createWriteStream, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { genPanel, panelCsvChunks, benchFormula } from "./gen.js";
+import { loadDuckDB } from "../bindings/platform/duckdb-columns.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const DIR = process.env.MATRIX_DIR ?? "/tmp/hdfe-cli-matrix";
+const ROWS = (process.env.MATRIX_ROWS ?? "1000000,5000000").split(",").map(Number);
+const FES = (process.env.MATRIX_FE ?? "2,3").split(",").map(Number) as (2 | 3)[];
+mkdirSync(DIR, { recursive: true });
+const load1 = () => +loadavg()[0].toFixed(1);
+
+async function writeCsv(path: string, rows: number, fe: 2 | 3): Promise<void> {
+  const out = createWriteStream(path);
+  for (const chunk of panelCsvChunks(genPanel({ rows, city: fe === 3 }))) if (!out.write(chunk)) await once(out, "drain");
+  out.end();
+  await once(out, "finish");
+}
+
+function command(file: string, fml: string, reader: string): { s: number; load: number; coef: number } {
+  const load = load1();
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/hdfe.js"), "feols", "--data", file, "-f", fml, "--vcov", "cluster:firm", "--fixef-rm", "none", "--json", "--reader", reader], {
+    cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 26,
+  });
+  const s = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`hdfe feols failed: ${r.stderr}`);
+  return { s: +s.toFixed(2), load, coef: JSON.parse(r.stdout).coef.treat };
+}
+
+interface Phases { read: number; fitCold: number; fitWarm: number; start: number; imports: number; duckOpen: number; readSplit: { reader: string; plan: number; query: number; copy: number } | null }
+function phases(file: string, fml: string): Phases & { load: number } {
+  const load = load1();
+  const r = spawnSync(process.execPath, ["--no-liftoff", "--import", "tsx", join(ROOT, "bench/cli-phases.ts")], {
+    cwd: ROOT, encoding: "utf8", env: { ...process.env, PHASE_FILE: file, PHASE_FORMULA: fml }, maxBuffer: 1 << 24,
+  });
+  if (r.status !== 0) throw new Error(`cli-phases failed: ${r.stderr}`);
+  return { ...JSON.parse(r.stdout.trim().split("\n").pop()!), load };
+}
+
+const rowsOut: Record<string, unknown>[] = [];
+function save(): void {
+  const result = { date: new Date().toISOString(), node: process.version, loadEnd: loadavg(), rows: rowsOut };
+  writeFileSync(join(ROOT, "bench/results/cli-matrix.json"), JSON.stringify(result, null, 2) + "\n");
+  const md = [
+    "# bench/cli-matrix: the whole `hdfe feols --data` command", "",
+    `${result.date}, Node ${process.version}, shared 2-core machine under heavy load (each figure with the 1-minute load average when it was taken).`,
+    "Absolute seconds are only comparable at equal load; the ratios are within one run. R is not installed here: Rscript fread + fixest was not measured.", "",
+    "| rows | FE | format | MB | command, DuckDB (load) | command, built-in (load) | DuckDB / built-in | read | DuckDB query | copy | cold fit | warm fit | cold / warm | start-up | phases load |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rowsOut.map((r) =>
+      `| ${r.rows} | ${r.fe} | ${r.format} | ${r.mb} | ${r.duckdb_s} s (${r.duckdb_load}) | ${r.builtin_s} s (${r.builtin_load}) | ${r.duckdb_over_builtin} | ${r.read_s} s | ${r.query_s} s | ${r.copy_s} s | ${r.fit_cold_s} s | ${r.fit_warm_s} s | ${r.cold_over_warm} | ${r.startup_s} s | ${r.phases_load} |`),
+    "",
+  ].join("\n");
+  writeFileSync(join(ROOT, "bench/results/cli-matrix.md"), md);
+}
+const duck = (await loadDuckDB())!;
+for (const rows of ROWS) {
+  for (const fe of FES) {
+    const csv = join(DIR, `panel-${rows}-${fe}fe.csv`);
+    const pq = csv.replace(/\.csv$/, ".parquet");
+    await writeCsv(csv, rows, fe);
+    await duck.rows(`COPY (SELECT * FROM read_csv('${csv}')) TO '${pq}' (FORMAT parquet)`);
+    const fml = benchFormula(fe);
+    for (const file of [csv, pq]) {
+      const format = file.endsWith(".csv") ? "csv" : "parquet";
+      const d = command(file, fml, "duckdb");
+      const j = command(file, fml, "js");
+      const p = phases(file, fml);
+      const row = {
+        rows, fe, format, mb: +(statSync(file).size / 1e6).toFixed(0),
+        duckdb_s: d.s, duckdb_load: d.load, builtin_s: j.s, builtin_load: j.load, duckdb_over_builtin: +(d.s / j.s).toFixed(2),
+        same_coef: d.coef === j.coef,
+        read_s: +(p.read / 1000).toFixed(2), query_s: p.readSplit ? +(p.readSplit.query / 1000).toFixed(2) : null, copy_s: p.readSplit ? +(p.readSplit.copy / 1000).toFixed(2) : null,
+        fit_cold_s: +(p.fitCold / 1000).toFixed(2), fit_warm_s: +(p.fitWarm / 1000).toFixed(2), cold_over_warm: +(p.fitCold / p.fitWarm).toFixed(2),
+        startup_s: +((p.start + p.imports + p.duckOpen) / 1000).toFixed(2), phases_load: p.load,
+      };
+      rowsOut.push(row);
+      console.log(row);
+      save(); // after each row: a long run interrupted keeps what it measured
+    }
+    rmSync(csv, { force: true });
+    rmSync(pq, { force: true });
+  }
+}
+rmSync(DIR, { recursive: true, force: true });
+
