@@ -7,7 +7,7 @@
 import { CommanderError } from "commander";
 import {
   HdfeError, FormulaSyntaxError, ColumnError, OptionError, DataReadError, SampleError, NonConvergenceError,
-  VcovError, WasmMemoryError, KernelError, RolesError, PanelError,
+  VcovError, WasmMemoryError, KernelError, RolesError, PanelError, SqlEngineError,
 } from "../bindings/base/errors.js";
 
 export const EXIT_CODES: [new (...a: never[]) => Error, number][] = [
@@ -21,6 +21,7 @@ export const EXIT_CODES: [new (...a: never[]) => Error, number][] = [
   [WasmMemoryError, 9],
   [RolesError, 10],
   [PanelError, 11],
+  [SqlEngineError, 12],
   [KernelError, 70],
 ];
 

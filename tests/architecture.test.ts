@@ -33,6 +33,7 @@ const LAYERS: Layer[] = [
   { name: "core", rank: 3, paths: ["bindings/core/"] },
   { name: "terms", rank: 4, paths: ["bindings/terms/"] },
   { name: "estimators", rank: 5, paths: ["bindings/estimators/"] },
+  { name: "sql", rank: 6, paths: ["bindings/sql/"] },
   { name: "inference", rank: 6, paths: ["bindings/inference/"] },
   { name: "event", rank: 6, paths: ["bindings/event/"] },
   { name: "psm", rank: 6, paths: ["bindings/psm/"] },

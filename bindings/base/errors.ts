@@ -79,6 +79,15 @@ export class PanelError extends HdfeError {
   override name = "PanelError";
 }
 
+/**
+ * An out-of-core engine (DuckDB, ClickHouse) failed: a query error, a missing or mistyped
+ * column of the table, a shard down. Names the engine, the step of the fit and (ClickHouse)
+ * the shard; no partial result is returned.
+ */
+export class SqlEngineError extends HdfeError {
+  override name = "SqlEngineError";
+}
+
 /** An error as it crosses a thread boundary (postMessage): its class name and fields. */
 export interface ErrorWire {
   name: string;
@@ -89,7 +98,7 @@ export interface ErrorWire {
 
 const CLASSES: Record<string, { prototype: HdfeError }> = {
   HdfeError, FormulaSyntaxError, ColumnError, OptionError, DataReadError, SampleError, NonConvergenceError, VcovError,
-  WasmMemoryError, KernelError, RolesError, PanelError,
+  WasmMemoryError, KernelError, RolesError, PanelError, SqlEngineError,
 };
 
 /** The wire form of any thrown value. */
