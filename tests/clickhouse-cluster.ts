@@ -215,11 +215,43 @@ export async function startCluster(opts: { shards?: number; readyMs?: number } =
 
 export interface ColumnSpec { name: string; type: string }
 
+/** One value in ClickHouse's RowBinary: Float64 / Int64 / Int32 / UInt8 / String, Nullable of them. */
+function rowBinary(type: string, v: number | string | null, out: number[]): void {
+  const nullable = /^Nullable\((.*)\)$/.exec(type);
+  const t = nullable ? nullable[1]! : type;
+  const missing = v === null || (typeof v === "number" && Number.isNaN(v) && nullable !== null);
+  if (nullable) out.push(missing ? 1 : 0);
+  if (missing && nullable) return;
+  if (v === null) throw new Error(`NULL in non-Nullable column of type ${type}`);
+  const dv = new DataView(new ArrayBuffer(8));
+  if (t === "Float64") {
+    dv.setFloat64(0, Number(v), true);
+  } else if (t === "Int64") {
+    dv.setBigInt64(0, BigInt(v), true);
+  } else if (t === "Int32") {
+    dv.setInt32(0, Number(v), true);
+    for (let i = 0; i < 4; i++) out.push(dv.getUint8(i));
+    return;
+  } else if (t === "UInt8") {
+    out.push(Number(v) & 255);
+    return;
+  } else if (t === "String") {
+    const bytes = new TextEncoder().encode(String(v));
+    let n = bytes.length;
+    do { out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n >>>= 7; } while (n > 0);
+    for (const b of bytes) out.push(b);
+    return;
+  } else {
+    throw new Error(`rowBinary: type ${type} not supported by the harness`);
+  }
+  for (let i = 0; i < 8; i++) out.push(dv.getUint8(i));
+}
+
 /**
  * Create `db.local` (MergeTree) on every shard and `db.dist` (Distributed over them) on every
  * shard, and load `rows` (one array per row, in `columns` order) split across the shards by
- * `shardOf(rowIndex)` (0-based shard). Values go as TSV (numbers printed round-trip exactly by
- * JS; null / NaN as \N).
+ * `shardOf(rowIndex)` (0-based shard). Values go as RowBinary, bit for bit (18.16's text
+ * parser reads some decimals 1 ulp off); NaN in a Nullable column is NULL.
  */
 export async function loadTable(
   c: Cluster,
@@ -229,18 +261,29 @@ export async function loadTable(
   columns: ColumnSpec[],
   rows: (number | string | null)[][],
   shardOf: (row: number) => number,
+  localColumns?: (shard: number) => ColumnSpec[],
 ): Promise<void> {
-  const cols = columns.map((k) => `${k.name} ${k.type}`).join(", ");
-  const parts: string[][] = c.shards.map(() => []);
-  rows.forEach((r, i) => {
-    const line = r.map((v) => (v === null || (typeof v === "number" && Number.isNaN(v)) ? "\\N" : String(v))).join("\t");
-    parts[shardOf(i) % c.shards.length]!.push(line);
+  const nShards = c.shards.length;
+  rows.forEach((_, i) => {
+    const k = shardOf(i);
+    if (!Number.isInteger(k) || k < 0 || k >= nShards) throw new Error(`loadTable: row ${i} goes to shard index ${k}, not 0..${nShards - 1}`);
   });
+  const decl = (cs: ColumnSpec[]) => cs.map((k) => `${k.name} ${k.type}`).join(", ");
   for (const s of c.shards) {
+    const mine = localColumns?.(s.index) ?? columns;
     await c.query(s.index, `CREATE DATABASE IF NOT EXISTS ${db}`);
-    await c.query(s.index, `CREATE TABLE ${db}.${local} (${cols}) ENGINE = MergeTree ORDER BY tuple()`);
-    await c.query(s.index, `CREATE TABLE ${db}.${dist} (${cols}) ENGINE = Distributed(${c.name}, ${db}, ${local})`);
-    const body = parts[s.index - 1]!;
-    if (body.length > 0) await c.query(s.index, `INSERT INTO ${db}.${local} FORMAT TabSeparated`, body.join("\n") + "\n");
+    await c.query(s.index, `CREATE TABLE ${db}.${local} (${decl(mine)}) ENGINE = MergeTree ORDER BY tuple()`);
+    await c.query(s.index, `CREATE TABLE ${db}.${dist} (${decl(columns)}) ENGINE = Distributed(${c.name}, ${db}, ${local})`);
+    const out: number[] = [];
+    rows.forEach((r, i) => {
+      if (shardOf(i) !== s.index - 1) return;
+      for (const k of mine) rowBinary(k.type, r[columns.findIndex((x) => x.name === k.name)] ?? null, out);
+    });
+    if (out.length > 0) await insertBinary(c.shards[s.index - 1]!.url, `INSERT INTO ${db}.${local} FORMAT RowBinary`, new Uint8Array(out));
   }
+}
+
+async function insertBinary(url: string, sql: string, body: Uint8Array<ArrayBuffer>): Promise<void> {
+  const res = await fetch(`${url}/?query=${encodeURIComponent(sql)}`, { method: "POST", body });
+  if (!res.ok) throw new Error(`ClickHouse ${url}: HTTP ${res.status}: ${(await res.text()).trim()}`);
 }
