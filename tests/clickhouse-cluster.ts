@@ -113,14 +113,22 @@ async function httpQuery(url: string, sql: string, body?: string): Promise<strin
 
 const live = new Set<ChildProcess>();
 let exitHook = false;
+function killLive(): void {
+  for (const p of live) if (p.pid !== undefined && p.exitCode === null) {
+    try { process.kill(p.pid, "SIGKILL"); } catch { /* already gone */ }
+  }
+}
+/** The servers die with this process: on exit, and on SIGINT / SIGTERM (which skip "exit"). */
 function killOnExit(): void {
   if (exitHook) return;
   exitHook = true;
-  process.on("exit", () => {
-    for (const p of live) if (p.pid !== undefined && p.exitCode === null) {
-      try { process.kill(p.pid, "SIGKILL"); } catch { /* already gone */ }
-    }
-  });
+  process.on("exit", killLive);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.once(sig, () => {
+      killLive();
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
 }
 
 function waitExit(p: ChildProcess, ms: number): Promise<boolean> {

@@ -1,7 +1,8 @@
 // Frames into the 2-shard test cluster: the column types a Frame's columns get in ClickHouse
 // and its rows, for tests/clickhouse-cluster.ts loadTable. Numeric columns are
 // Nullable(Float64) (NaN = NULL) unless named as integer keys; text columns Nullable(String).
-import type { Frame } from "../bindings/core/frame.js";
+import { Frame } from "../bindings/core/frame.js";
+import { Rng } from "../bindings/base/rng.js";
 import { loadTable, type Cluster, type ColumnSpec } from "./clickhouse-cluster.js";
 
 export function frameSpecs(f: Frame, ints: string[] = []): ColumnSpec[] {
@@ -44,3 +45,48 @@ export const byKey = (keys: ArrayLike<number>, shards = 2) => (i: number) => {
   h ^= h >>> 15;
   return (h >>> 0) % shards;
 };
+
+/**
+ * A generated panel for the engine tests: `firms` firms over up to 8 years (unbalanced), a
+ * city per firm (some firms move), three regressors, weights in [0.5, 2), a 0/1 group `g2`
+ * for two-way clustering; `singletons` firms with one row, `na` rows with a missing value
+ * (outcome, a regressor, a FE key or the weight, in turn). Fixed seed.
+ */
+export function genPanel(seed: number, firms: number, o: { singletons?: number; na?: number; cities?: number } = {}): Frame {
+  const r = new Rng(seed);
+  const cities = o.cities ?? 40;
+  const firm: number[] = [], year: number[] = [], city: (string | null)[] = [], g2: number[] = [];
+  const x1: number[] = [], x2: number[] = [], x3: number[] = [], y: number[] = [], w: number[] = [];
+  const fe = Array.from({ length: firms + (o.singletons ?? 0) }, () => r.normal());
+  const ye = Array.from({ length: 8 }, () => r.normal());
+  const ce = Array.from({ length: cities }, () => r.normal());
+  const nf = firms + (o.singletons ?? 0);
+  for (let f = 0; f < nf; f++) {
+    const single = f >= firms;
+    const start = r.int(3);
+    const len = single ? 1 : 2 + r.int(6 - start);
+    let c = r.int(cities);
+    for (let t = start; t < start + len; t++) {
+      if (r.uniform() < 0.05) c = r.int(cities);
+      const a = r.normal() + 0.3 * fe[f]!, b = r.normal() + 0.2 * ye[t]!, d = r.uniform() < 0.5 ? 1 : 0;
+      firm.push(f + 1); year.push(2011 + t); city.push(`c${c}`); g2.push(f % 7);
+      x1.push(a); x2.push(b); x3.push(d);
+      y.push(0.5 * a - 0.25 * b + 0.8 * d + fe[f]! + ye[t]! + ce[c]! + r.normal());
+      w.push(0.5 + 1.5 * r.uniform());
+    }
+  }
+  const n = firm.length;
+  const na = o.na ?? 0;
+  for (let k = 0; k < na; k++) {
+    const i = r.int(n);
+    const which = k % 4;
+    if (which === 0) y[i] = NaN;
+    else if (which === 1) x2[i] = NaN;
+    else if (which === 2) city[i] = null;
+    else w[i] = NaN;
+  }
+  return Frame.fromColumns({
+    firm: Float64Array.from(firm), year: Float64Array.from(year), city, g2: Float64Array.from(g2),
+    x1: Float64Array.from(x1), x2: Float64Array.from(x2), x3: Float64Array.from(x3), y: Float64Array.from(y), w: Float64Array.from(w),
+  });
+}

@@ -1,11 +1,16 @@
 // The ClickHouse engine on a real 2-shard cluster (tests/clickhouse-cluster.ts: two Debian
-// 18.16 servers on loopback ports, a Distributed table over a MergeTree table on each). The
-// backend's SQL primitives (per-level sums, GLOBAL joins and sets, literals) against the same
-// computations in memory, and the faults: a missing table, a shard down, a query timeout.
+// 18.16 servers on loopback ports, a Distributed table over a MergeTree table on each, rows
+// split by firm). The backend's SQL primitives (per-level sums, GLOBAL joins and sets,
+// literals) against the same computations in memory; feols pushed down to the cluster
+// (bindings/sql/feols-sql.ts) against the in-memory feols on the reference panel and on
+// generated panels (1, 2, 3 FE, weights, NA, singletons; iid, hetero, one- and two-way
+// cluster); the faults: a missing table, a shard down, a query timeout, columns missing or of
+// the wrong type (on the table, or on one shard only).
 //
 // Tolerances (never loosened per case):
 //   sums of the Distributed table vs in memory  1e-12 relative (only the summation order differs)
 //   literals                                    bit for bit
+//   fits: coefficients 1e-8 relative, SEs 1e-6 relative; nobs and removed rows exact
 //
 // Skips (with the reason) only when clickhouse-server is not installed, and then only outside
 // CI: with CI=true a missing server is a failing test (.ci/install-clickhouse.sh installs it).
@@ -19,6 +24,8 @@ import { clickhouseServerBinary, startCluster, underCi, type Cluster } from "./c
 import { byKey, loadFrame } from "./clickhouse-data.js";
 
 const SUM_REL = 1e-12;
+const COEF_REL = 1e-8;
+const SE_REL = 1e-6;
 
 const haveServer = clickhouseServerBinary() !== null;
 if (!haveServer) console.warn(`[clickhouse] ${underCi ? "FAILED" : "SKIPPED"}: clickhouse-server is missing. Install it with: bash .ci/install-clickhouse.sh`);

@@ -126,28 +126,67 @@ export class ClickHouseBackend implements SqlBackend {
     return this.shardList ?? [];
   }
 
+  /**
+   * The columns of the table. For a Distributed table, also the columns of each shard's local
+   * table: a column that a shard lacks, or holds with a type of another kind (text where the
+   * Distributed table says a number), comes back of kind "other" with the shard named in its
+   * type, so the fit refuses it at this step rather than fail or parse text midway.
+   */
   async columns(step: string): Promise<SqlColumn[]> {
     const rows = await this.query(`DESCRIBE TABLE ${this.source}`, step);
-    const cols = rows.map((r) => ({ name: String(r.name), type: String(r.type), kind: chKind(String(r.type)) }));
-    await this.discoverShards(step);
+    const cols: SqlColumn[] = rows.map((r) => ({ name: String(r.name), type: String(r.type), kind: chKind(String(r.type)) }));
+    const local = await this.discoverShards(step);
+    if (!local) return cols;
+    const d = clickhouseDialect;
+    for (const sh of this.shardsOnce()) {
+      const there = new Map(
+        (await this.query(
+          `SELECT name, type FROM remote(${d.str(`${sh.address}:${sh.port}`)}, system.columns) WHERE database = ${d.str(local.db)} AND table = ${d.str(local.table)}`,
+          `${step} (shard ${sh.shard})`,
+        )).map((r) => [String(r.name), String(r.type)]),
+      );
+      const at = `shard ${sh.shard} (${sh.host}:${sh.port}) ${local.db}.${local.table}`;
+      if (there.size === 0) {
+        throw new SqlEngineError(`clickhouse: step "${step}" on ${at}: the shard has no table ${local.db}.${local.table}`, { engine: "clickhouse", step, shard: sh.shard });
+      }
+      for (const c of cols) {
+        const t = there.get(c.name);
+        if (t === undefined) {
+          c.kind = "other";
+          c.type = `${c.type}, missing on ${at}`;
+        } else if (chKind(t) !== c.kind && c.kind !== "other") {
+          c.kind = "other";
+          c.type = `${c.type}, but ${t} on ${at}`;
+        }
+      }
+    }
     return cols;
   }
 
-  /** The cluster behind a Distributed table and its shards' addresses (for error messages). */
-  private async discoverShards(step: string): Promise<void> {
-    if (this.shardList) return;
+  private shardsOnce(): ShardAddress[] {
+    const seen = new Set<number>();
+    return this.shards.filter((s) => !seen.has(s.shard) && seen.add(s.shard));
+  }
+
+  /** The cluster behind a Distributed table and its shards' addresses; the local table's name. */
+  private async discoverShards(step: string): Promise<{ db: string; table: string } | null> {
     const [r] = await this.query(`SHOW CREATE TABLE ${this.source}`, step);
     const text = r ? String(Object.values(r)[0] ?? "") : "";
-    const m = /ENGINE\s*=\s*Distributed\(\s*'?([\w.\-]+)'?/i.exec(text);
-    this.shardList = [];
-    if (!m) return;
-    this.cluster = m[1]!;
-    const rows = await this.query(
-      `SELECT shard_num, host_name, host_address, port FROM system.clusters WHERE cluster = ${clickhouseDialect.str(this.cluster)} ORDER BY shard_num`,
-      step,
-    );
-    this.shardList = rows.map((x) => ({ shard: Number(x.shard_num), host: String(x.host_name), address: String(x.host_address), port: Number(x.port) }));
-    this.progress?.(`clickhouse: ${this.label} is Distributed over cluster ${this.cluster} (${new Set(this.shardList.map((s) => s.shard)).size} shards)`);
+    const m = /ENGINE\s*=\s*Distributed\(\s*'?([\w.\-]+)'?\s*,\s*'?([\w.\-]+)'?\s*,\s*'?([\w.\-]+)'?/i.exec(text);
+    if (!m) {
+      this.shardList = [];
+      return null;
+    }
+    if (!this.shardList) {
+      this.cluster = m[1]!;
+      const rows = await this.query(
+        `SELECT shard_num, host_name, host_address, port FROM system.clusters WHERE cluster = ${clickhouseDialect.str(this.cluster)} ORDER BY shard_num, replica_num`,
+        step,
+      );
+      this.shardList = rows.map((x) => ({ shard: Number(x.shard_num), host: String(x.host_name), address: String(x.host_address), port: Number(x.port) }));
+      this.progress?.(`clickhouse: ${this.label} is Distributed over cluster ${this.cluster} (${this.shardsOnce().length} shards)`);
+    }
+    return { db: m[2]!, table: m[3]! };
   }
 
   query(sql: string, step: string): Promise<Row[]> {
