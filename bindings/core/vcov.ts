@@ -198,16 +198,33 @@ export function sandwichOf(eng: Engine, bread: Float64Array, meat: Float64Array,
  * region on the codes), firm[year] by firm, city + city[[year]] (cbec_fidelity_fixest.json).
  */
 export function countK(inp: VcovInputs, ssc: SscSpec, clusterNames: string[]): number {
-  const nparams = inp.k + inp.feDof;
+  const codes = clusterNames.map((c) => inp.clusters[c]?.codes);
+  return countKWith(inp.k, inp.feDof, inp.fe, ssc, clusterNames, (q, c) => nestedIn(inp.fe[q].codes, inp.fe[q].levels, codes[c]));
+}
+
+/** Whether countK looks at the codes (nestedOnCodes is called) for these FE and clusters. */
+export function nestedByCodes(fe: { name: string }[], ssc: SscSpec, clusterNames: string[]): boolean {
+  return ssc.fixefK === "nested" && clusterNames.length > 0 && (ssc.nestedCodes === "always" || !clusterNames.every((c) => fe.some((f) => f.name === c)));
+}
+
+/**
+ * countK on FE sizes, with the nesting on the codes asked of nestedOnCodes(q, c): FE q lies
+ * within the clusters of cluster variable c (out-of-core fits answer it with a query).
+ */
+export function countKWith(
+  k: number, feDof: number, fe: { name: string; levels: number; type: number }[], ssc: SscSpec, clusterNames: string[],
+  nestedOnCodes: (q: number, c: number) => boolean,
+): number {
+  const nparams = k + feDof;
+  const inp = { k, fe };
   const own = inp.fe.filter((f) => f.type !== 1);
   const sizesOk = own.reduce((acc, f) => acc + f.levels, 0);
   if (ssc.fixefK === "none") return own.length > 0 ? nparams - (sizesOk - (own.length - 1)) : nparams;
   if (ssc.fixefK === "full" || clusterNames.length === 0 || own.length === 0) return nparams;
   const byName = (f: { name: string }) =>
     clusterNames.includes(f.name) || (f.name.includes("^") && f.name.split("^").some((p) => clusterNames.includes(p)));
-  const checkCodes = ssc.nestedCodes === "always" || !clusterNames.every((c) => inp.fe.some((f) => f.name === c));
-  const codes = clusterNames.map((c) => inp.clusters[c].codes);
-  const nested = inp.fe.map((f) => byName(f) || (checkCodes && codes.some((c) => nestedIn(f.codes, f.levels, c))));
+  const checkCodes = nestedByCodes(inp.fe, ssc, clusterNames);
+  const nested = inp.fe.map((f, q) => byName(f) || (checkCodes && clusterNames.some((_, c) => nestedOnCodes(q, c))));
   let K = nparams;
   if (nested.every(Boolean)) K -= sizesOk - (own.length - 1) - 1;
   else inp.fe.forEach((f, q) => {

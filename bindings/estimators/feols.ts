@@ -329,7 +329,8 @@ function checkPlan(eng: Engine, shape: PlanShape, storage: "f64" | "f32"): numbe
       ...(alt <= WASM_MAX_BYTES - eng.usedBytes
         ? [`--float32 (storage: "f32": raw columns rounded to float32, about ${fmtBytes(alt)}, ${Math.round((alt - PLAN_SLACK) / n)} bytes per row)`]
         : []),
-      "or --compress (feolsCompressed: cells of identical rows, exact) when regressors are discrete and rows repeat",
+      "--compress (feolsCompressed: cells of identical rows, exact) when regressors are discrete and rows repeat",
+      "or --engine duckdb (feolsSql: out of core, the data stays in DuckDB, any number of rows)",
     ];
     throw new WasmMemoryError(
       `this model needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${k + 1} numeric columns` +

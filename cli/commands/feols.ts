@@ -10,6 +10,8 @@ import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } f
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
+import { engineOf, fitDuckdb, fallbackNote } from "../sql-fit.js";
+import { WasmMemoryError } from "../../bindings/base/errors.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -26,6 +28,8 @@ interface Flags extends ReadFlags {
   compress?: boolean;
   float32?: boolean;
   batch?: string;
+  engine?: string;
+  table?: string;
 }
 
 export function register(program: Command): void {
@@ -50,8 +54,17 @@ export function register(program: Command): void {
     )
     .option("--batch <n>", "with --float32: columns demeaned together (default: as many as fit)")
     .option("--json", "print one JSON object instead of the table")
+    .option("--engine <name>", "wasm (in memory) | duckdb (out of core: the data stays in DuckDB) | auto (wasm; duckdb when the model does not fit WASM memory)", "auto")
+    .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb)")
     .action(async (flags: Flags) => {
       const f = parseFormula(flags.formula);
+      const engine = engineOf(flags);
+      const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
+        process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
+      if (engine === "duckdb") {
+        if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine duckdb computes the exact fit out of core");
+        return void print(await fitDuckdb(flags));
+      }
       if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
       const fixefRm = flags.fixefRm;
@@ -86,6 +99,12 @@ export function register(program: Command): void {
       let fit: ReturnType<typeof estimate>;
       try {
         fit = estimate();
+      } catch (e) {
+        // auto: a model the memory plan refuses is fitted out of core
+        if (!(e instanceof WasmMemoryError && engine === "auto" && !flags.compress && !flags.float32)) throw e;
+        status.done();
+        process.stderr.write(fallbackNote(e));
+        return void print(await fitDuckdb(flags));
       } finally {
         status.done();
       }

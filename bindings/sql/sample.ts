@@ -1,0 +1,218 @@
+// The estimation sample of an out-of-core fit, as SQL over the source: the columns checked,
+// the rows with a missing value counted per column the way core/design.ts counts them (each
+// row under the first column found missing, in the order outcome, regressors, FE, weights,
+// zero weights, cluster variables), then FE singletons removed iteratively as core/sample.ts
+// removes them (each round counts every FE on the rows kept, then drops the rows alone in a
+// level, a row counted under the first FE in which it is alone). Nothing is pulled back but
+// counts; the sample is a relation (SQL text) over the source.
+import type { Formula } from "../core/formula.js";
+import type { Removed } from "../core/sample.js";
+import { OptionError, SampleError, SqlEngineError } from "../base/errors.js";
+import type { SqlBackend, SqlColumn } from "./backend.js";
+
+/** What an out-of-core fit reads: plain columns only. */
+export interface SqlModel {
+  y: string;
+  x: string[];
+  /** FE dimensions: name (a or a^b) and the columns of the key */
+  fe: { name: string; vars: string[] }[];
+  weights?: string;
+  /** cluster variables by name (a or a^b) and their columns */
+  clusters: { name: string; vars: string[] }[];
+  intercept: boolean;
+}
+
+/** Refuse what the SQL engine does not compute (slopes, i(), interactions of regressors). */
+export function sqlModel(f: Formula, weights: string | undefined, clusterVars: string[]): SqlModel {
+  const x: string[] = [];
+  for (const t of f.terms) {
+    if (t.kind !== "var") {
+      const what = t.kind === "interact" ? `the interaction ${t.vars.join(":")}` : `${t.kind}()`;
+      throw new OptionError(
+        `${what} is not computed by the out-of-core engines: plain numeric regressors only`,
+        undefined,
+        "make the column in the data (e.g. a product column) or fit in memory",
+      );
+    }
+    if (t.name === f.lhs) throw new OptionError(`the outcome "${f.lhs}" is also a regressor`);
+    if (x.includes(t.name)) throw new OptionError(`regressor "${t.name}" appears twice in the formula`);
+    x.push(t.name);
+  }
+  const fe = f.fixef.map((t) => {
+    if (t.slopes.length) throw new OptionError(`varying slopes (${t.vars.join("^")}[${t.slopes.join(", ")}]) are not computed by the out-of-core engines`);
+    return { name: t.vars.join("^"), vars: t.vars };
+  });
+  return { y: f.lhs, x, fe, weights, clusters: clusterVars.map((v) => ({ name: v, vars: v.split("^") })), intercept: f.intercept };
+}
+
+/** Check that every column exists and has a usable type; returns the columns by name. */
+export async function checkColumns(b: SqlBackend, m: SqlModel): Promise<Map<string, SqlColumn>> {
+  const cols = new Map((await b.columns("columns")).map((c) => [c.name, c]));
+  const need = (name: string, role: string, numeric: boolean) => {
+    const c = cols.get(name);
+    if (!c) {
+      throw new SqlEngineError(
+        `${b.dialect.name}: step "columns": ${role} "${name}" is not a column of ${b.label}`,
+        { engine: b.dialect.name, step: "columns", column: name, columns: [...cols.keys()].slice(0, 50) },
+        `the table has ${[...cols.keys()].slice(0, 12).map((s) => JSON.stringify(s)).join(", ")}${cols.size > 12 ? ", ..." : ""}`,
+      );
+    }
+    const ok = numeric ? c.kind === "number" || c.kind === "bool" : c.kind !== "other";
+    if (!ok) {
+      throw new SqlEngineError(
+        `${b.dialect.name}: step "columns": ${role} "${name}" of ${b.label} has type ${c.type}, ${numeric ? "not a number" : "not usable as a key"}`,
+        { engine: b.dialect.name, step: "columns", column: name, type: c.type },
+        numeric ? "cast the column to a number in the data (or use it as a fixed effect)" : "cast the column to text or an integer",
+      );
+    }
+  };
+  need(m.y, "outcome", true);
+  for (const x of m.x) need(x, "regressor", true);
+  for (const f of m.fe) for (const v of f.vars) need(v, "fixed effect", false);
+  if (m.weights) need(m.weights, "weights column", true);
+  for (const c of m.clusters) for (const v of c.vars) need(v, "cluster variable", false);
+  return cols;
+}
+
+/** The SQL expressions of a fit's sample, with the names of its columns. */
+export interface SampleSql {
+  /** FE key expressions (f0, f1, ...) and cluster keys (c0, ...) over the source */
+  feKeys: string[];
+  clKeys: string[];
+  /** the rows with every value present and a positive weight */
+  valid: string;
+  /** singleton-filter clauses added by removeSingletons */
+  filters: string[];
+}
+
+/** The key of an FE or cluster variable: the column itself, or its parts joined as text. */
+function keyExpr(b: SqlBackend, vars: string[]): string {
+  const d = b.dialect;
+  if (vars.length === 1) return d.ident(vars[0]);
+  return `concat(${vars.map((v) => d.key(d.ident(v))).join(`, ${d.str("\u001f")}, `)})`;
+}
+
+/** Validity of one column: a finite number, or a present key. */
+function okExpr(b: SqlBackend, name: string, numeric: boolean, col: SqlColumn): string {
+  const d = b.dialect;
+  if (numeric || col.kind === "number") return d.finite(d.ident(name));
+  return `(${d.ident(name)} IS NOT NULL)`;
+}
+
+/**
+ * Count the rows removed for missing values (per column, as core/design.ts) and zero weights,
+ * refuse negative weights; one pass.
+ */
+export async function countMissing(b: SqlBackend, m: SqlModel, cols: Map<string, SqlColumn>): Promise<{ sql: SampleSql; total: number; removed: Removed }> {
+  const d = b.dialect;
+  const order: { name: string; ok: string }[] = [];
+  const add = (name: string, numeric: boolean) => {
+    if (!order.some((o) => o.name === name)) order.push({ name, ok: okExpr(b, name, numeric, cols.get(name)!) });
+  };
+  add(m.y, true);
+  for (const x of m.x) add(x, true);
+  for (const f of m.fe) for (const v of f.vars) add(v, false);
+  if (m.weights) add(m.weights, true);
+  const nBeforeExtra = order.length;
+  for (const c of m.clusters) for (const v of c.vars) add(v, false);
+  const w = m.weights ? d.f64(d.ident(m.weights)) : null;
+  const upTo = (j: number) => (j === 0 ? "1 = 1" : order.slice(0, j).map((o) => o.ok).join(" AND "));
+  const sel = [`${d.count()} AS n`];
+  order.forEach((o, j) => {
+    // zero weights are removed after the weights column is checked, before the cluster variables
+    const before = j >= nBeforeExtra && w ? `${upTo(j)} AND ${w} > 0` : upTo(j);
+    sel.push(`sum(CASE WHEN ${before} AND NOT ${o.ok} THEN 1 ELSE 0 END) AS na${j}`);
+  });
+  if (w) {
+    sel.push(`sum(CASE WHEN ${upTo(nBeforeExtra)} AND ${w} = 0 THEN 1 ELSE 0 END) AS zw`);
+    sel.push(`sum(CASE WHEN ${upTo(nBeforeExtra)} AND ${w} < 0 THEN 1 ELSE 0 END) AS negw`);
+    sel.push(`min(CASE WHEN ${upTo(nBeforeExtra)} THEN ${w} END) AS minw`);
+  }
+  const [r] = await b.query(`SELECT ${sel.join(", ")} FROM ${b.source}`, "missing values");
+  const num = (v: unknown) => Number(v ?? 0);
+  if (w && num(r.negw) > 0) {
+    throw new OptionError(`weights column "${m.weights}" has ${num(r.negw)} negative values (the smallest ${num(r.minw)})`, { column: m.weights, negative: num(r.negw) });
+  }
+  const naByColumn: Record<string, number> = {};
+  let na = 0;
+  order.forEach((o, j) => {
+    const c = num(r[`na${j}`]);
+    if (c) naByColumn[o.name] = c;
+    na += c;
+  });
+  const validParts = order.map((o) => o.ok);
+  if (w) validParts.push(`${w} > 0`);
+  const sql: SampleSql = {
+    feKeys: m.fe.map((f) => keyExpr(b, f.vars)),
+    clKeys: m.clusters.map((c) => keyExpr(b, c.vars)),
+    valid: validParts.length ? validParts.join(" AND ") : "1 = 1",
+    filters: [],
+  };
+  const removed: Removed = { na, naByColumn, singletons: 0, singletonLevels: {}, zeroWeight: w ? num(r.zw) : 0 };
+  return { sql, total: num(r.n), removed };
+}
+
+/** WHERE clause of the sample so far. */
+export function whereOf(s: SampleSql): string {
+  return [s.valid, ...s.filters].join(" AND ");
+}
+
+/**
+ * Iterative singleton removal: each round, one GROUP BY per FE on the rows kept gives the
+ * levels with a single row (kept as tables of the fit); one pass counts the rows dropped per
+ * FE (a row alone in two FE counted under the first). Rounds until none is left.
+ */
+export async function removeSingletons(b: SqlBackend, m: SqlModel, s: SampleSql, removed: Removed, tables: string[]): Promise<void> {
+  const d = b.dialect;
+  const Q = m.fe.length;
+  for (const f of m.fe) removed.singletonLevels[f.name] = 0;
+  for (let round = 1; ; round++) {
+    const where = whereOf(s);
+    const drops: string[] = [];
+    const counts: number[] = [];
+    for (let q = 0; q < Q; q++) {
+      const t = await b.tempTable(
+        `single${q}`,
+        `SELECT ${s.feKeys[q]} AS k FROM ${b.source} WHERE ${where} GROUP BY ${s.feKeys[q]} HAVING ${d.count()} = 1`,
+        `singletons (round ${round}, ${m.fe[q].name})`,
+      );
+      tables.push(t);
+      drops.push(t);
+      const [r] = await b.query(`SELECT ${d.count()} AS n FROM ${t}`, `singletons (round ${round}, ${m.fe[q].name})`);
+      counts.push(Number(r.n));
+    }
+    const any = counts.some((c) => c > 0);
+    if (!any) return;
+    let perFe = counts;
+    if (Q > 1) {
+      // a row alone in FE q is counted under q unless it is alone in an earlier FE too
+      const inQ = (q: number) => d.inSet(s.feKeys[q], `SELECT k FROM ${drops[q]}`);
+      const sel = m.fe.map((_, q) => {
+        const first = [...Array(q).keys()].map((p) => `NOT ${inQ(p)}`);
+        return `sum(CASE WHEN ${[...first, inQ(q)].join(" AND ")} THEN 1 ELSE 0 END) AS s${q}`;
+      });
+      const [r] = await b.query(`SELECT ${sel.join(", ")} FROM ${b.source} WHERE ${where}`, `singletons (round ${round}, counting)`);
+      perFe = m.fe.map((_, q) => Number(r[`s${q}`]));
+    }
+    let dropped = 0;
+    m.fe.forEach((f, q) => {
+      removed.singletonLevels[f.name] += perFe[q];
+      dropped += perFe[q];
+      if (counts[q] > 0) s.filters.push(d.notInSet(s.feKeys[q], `SELECT k FROM ${drops[q]}`));
+    });
+    removed.singletons += dropped;
+    b.progress?.(`singletons: round ${round}, ${dropped.toLocaleString("en-US")} rows removed`);
+  }
+}
+
+/** The empty-sample error, as core/sample.ts words it. */
+export function emptySample(removed: Removed): SampleError {
+  const byCol = Object.entries(removed.naByColumn).sort((a, b) => b[1] - a[1]);
+  return new SampleError(
+    `no observations left: ${removed.na} removed for missing values${removed.na ? ` (${byCol.map(([c, v]) => `${v} in "${c}"`).join("; ")})` : ""}` +
+      (removed.zeroWeight ? `, ${removed.zeroWeight} for zero weights` : "") +
+      (removed.singletons ? `, ${removed.singletons} as FE singletons` : ""),
+    { naByColumn: removed.naByColumn, singletons: removed.singletons, zeroWeight: removed.zeroWeight },
+    byCol.length ? `check ${byCol.map(([c]) => `"${c}"`).join(", ")} for missing or non-finite values` : "check the data",
+  );
+}

@@ -1,0 +1,70 @@
+// hdfe feols --engine duckdb: the out-of-core fit (bindings/sql/ over the DuckDB backend).
+// The data is never read into this process: DuckDB scans it, bindings/sql/ pulls back the
+// small results; progress (passes, sweeps) goes to stderr.
+import { OptionError, WasmMemoryError } from "../bindings/base/errors.js";
+import { feolsSql, SQL_TOOLS } from "../bindings/sql/feols-sql.js";
+import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
+import type { Fit } from "../bindings/estimators/feols.js";
+
+export const ENGINES = ["wasm", "duckdb", "auto"] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+export interface SqlFitFlags {
+  data: string;
+  table?: string;
+  formula: string;
+  vcov?: string;
+  ssc?: string;
+  fixefRm?: string;
+  weights?: string;
+  fixefTol?: string;
+  fixefIter?: string;
+  level?: string;
+}
+
+/** The engine a feols run uses: --engine, else duckdb for a database table, else auto. */
+export function engineOf(flags: { engine?: string; table?: string; data?: string }): EngineName {
+  const e = (flags.engine ?? "auto").toLowerCase();
+  if (!(ENGINES as readonly string[]).includes(e)) {
+    throw new OptionError(`unknown engine "${flags.engine}"`, undefined, "--engine wasm (in memory) | duckdb (out of core) | auto (wasm, duckdb when the model does not fit WASM memory)");
+  }
+  if (e === "wasm" && (flags.table || /\.duckdb$/i.test(flags.data ?? ""))) {
+    throw new OptionError("a table of a DuckDB database (--table) is fitted by --engine duckdb only");
+  }
+  if (flags.table || /\.duckdb$/i.test(flags.data ?? "")) return "duckdb";
+  return e as EngineName;
+}
+
+/** A command other than feols given --engine: refused, naming what works. */
+export function refuseEngine(command: string): OptionError {
+  return new OptionError(
+    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS.join(", ")}`,
+    { command },
+    `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
+  );
+}
+
+/** Fit out of core in DuckDB. */
+export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
+  const progress = (m: string) => process.stderr.write(`duckdb: ${m}\n`);
+  const b = await DuckDBBackend.open({ data: flags.data, table: flags.table, progress });
+  try {
+    return await feolsSql(b, flags.formula, {
+      vcov: flags.vcov,
+      ssc: flags.ssc,
+      weights: flags.weights,
+      fixefRm: flags.fixefRm as "singleton" | "none",
+      fixefTol: flags.fixefTol === undefined ? undefined : Number(flags.fixefTol),
+      fixefIter: flags.fixefIter === undefined ? undefined : Number(flags.fixefIter),
+      level: flags.level === undefined ? undefined : Number(flags.level),
+      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+    });
+  } finally {
+    b.close();
+  }
+}
+
+/** The note printed when auto falls back to DuckDB after the memory plan refused the model. */
+export function fallbackNote(e: WasmMemoryError): string {
+  return `note: ${e.message.split(":")[0]}; fitting out of core with --engine duckdb instead\n`;
+}
