@@ -11,6 +11,7 @@ import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
 import { engineOf, fitDuckdb, fallbackNote } from "../sql-fit.js";
+import { fitClickhouse, requireData } from "../clickhouse-fit.js";
 import { WasmMemoryError } from "../../bindings/base/errors.js";
 
 interface Flags extends ReadFlags {
@@ -30,6 +31,8 @@ interface Flags extends ReadFlags {
   batch?: string;
   engine?: string;
   table?: string;
+  url?: string;
+  timeout?: string;
 }
 
 export function register(program: Command): void {
@@ -37,7 +40,7 @@ export function register(program: Command): void {
     .command("feols")
     .description("estimate y ~ x | fe1 + fe2 with fixest-identical inference")
     .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
-  addReadOptions(cmd)
+  addReadOptions(cmd, false)
     .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] (default: clustered by the first FE; iid without FE)")
     .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
     .option("--fixef-rm <what>", "singleton (iterative removal, default) | none (keep, as fixest's default)", "singleton")
@@ -54,13 +57,17 @@ export function register(program: Command): void {
     )
     .option("--batch <n>", "with --float32: columns demeaned together (default: as many as fit)")
     .option("--json", "print one JSON object instead of the table")
-    .option("--engine <name>", "wasm (in memory) | duckdb (out of core: the data stays in DuckDB) | auto (wasm; duckdb when the model does not fit WASM memory)", "auto")
-    .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb)")
+    .option("--engine <name>", "wasm (in memory) | duckdb (out of core: the data stays in DuckDB) | clickhouse (out of core on a ClickHouse server or cluster: --url, --table) | auto (wasm; duckdb when the model does not fit WASM memory)", "auto")
+    .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
+    .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster, e.g. http://127.0.0.1:8123")
+    .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (ClickHouse max_execution_time; 0 = no limit)")
     .action(async (flags: Flags) => {
       const f = parseFormula(flags.formula);
       const engine = engineOf(flags);
       const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
         process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
+      if (engine === "clickhouse") return void print(await fitClickhouse(flags));
+      requireData(flags);
       if (engine === "duckdb") {
         if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine duckdb computes the exact fit out of core");
         return void print(await fitDuckdb(flags));
