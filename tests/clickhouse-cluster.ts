@@ -112,10 +112,14 @@ async function httpQuery(url: string, sql: string, body?: string): Promise<strin
 }
 
 const live = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
 let exitHook = false;
 function killLive(): void {
   for (const p of live) if (p.pid !== undefined && p.exitCode === null) {
     try { process.kill(p.pid, "SIGKILL"); } catch { /* already gone */ }
+  }
+  for (const d of liveDirs) {
+    try { rmSync(d, { recursive: true, force: true }); } catch { /* a server may still hold it; best effort */ }
   }
 }
 /** The servers die with this process: on exit, and on SIGINT / SIGTERM (which skip "exit"). */
@@ -176,6 +180,7 @@ export async function startCluster(opts: { shards?: number; readyMs?: number } =
   if (!bin) throw new Error("clickhouse-server is not installed (bash .ci/install-clickhouse.sh)");
   const n = opts.shards ?? 2;
   const dir = mkdtempSync(join(tmpdir(), "hdfe-clickhouse-"));
+  liveDirs.add(dir);
   const shards: Shard[] = [];
   const ports = new Set<number>();
   const pick = async (): Promise<number> => {
@@ -210,6 +215,7 @@ export async function startCluster(opts: { shards?: number; readyMs?: number } =
     stop: async () => {
       await Promise.all(shards.map((s) => stopProc(s)));
       rmSync(dir, { recursive: true, force: true });
+      liveDirs.delete(dir);
     },
   };
   try {

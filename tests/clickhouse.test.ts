@@ -20,8 +20,14 @@ import { Frame } from "../bindings/core/frame.js";
 import { ClickHouseBackend, chNumber } from "../bindings/sql/clickhouse.js";
 import { SqlEngineError } from "../bindings/base/errors.js";
 import { FIX } from "./reference.js";
-import { clickhouseServerBinary, startCluster, underCi, type Cluster } from "./clickhouse-cluster.js";
-import { byKey, loadFrame } from "./clickhouse-data.js";
+import { clickhouseServerBinary, startCluster, underCi, loadTable, type Cluster } from "./clickhouse-cluster.js";
+import { byKey, loadFrame, frameSpecs, frameRows, genPanel, cbecWithWeights, CBEC_FAST, GEN_FAST } from "./clickhouse-data.js";
+import { expectSameFit, refCase } from "./clickhouse-fits.js";
+import { loadEngine } from "../bindings/node.js";
+import { feols } from "../bindings/estimators/feols.js";
+import { feolsSql } from "../bindings/sql/feols-sql.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { spawnSync } from "node:child_process";
 
 const SUM_REL = 1e-12;
 const COEF_REL = 1e-8;
@@ -30,17 +36,23 @@ const SE_REL = 1e-6;
 const haveServer = clickhouseServerBinary() !== null;
 if (!haveServer) console.warn(`[clickhouse] ${underCi ? "FAILED" : "SKIPPED"}: clickhouse-server is missing. Install it with: bash .ci/install-clickhouse.sh`);
 
+const ROOT = new URL("../", import.meta.url).pathname;
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
 describe.runIf(haveServer)("ClickHouse backend on a 2-shard cluster", () => {
   let c: Cluster;
   let cbec: Frame;
+  let gen: Frame;
+  let eng: Engine;
   const backend = (table = "hd.cbec", timeoutSec?: number) => new ClickHouseBackend({ url: c.url, table, timeoutSec });
 
   beforeAll(async () => {
     c = await startCluster();
-    cbec = Frame.fromArrow((await readFile(new URL("cbec_panel.csv", FIX).pathname)).table);
+    eng = await loadEngine();
+    cbec = await cbecWithWeights(readFile, FIX);
     await loadFrame(c, cbec, "hd", "cbec", byKey(cbec.numeric("firm")), ["firm", "year", "city", "province"]);
+    gen = genPanel(11, 400, { singletons: 30, na: 40 });
+    await loadFrame(c, gen, "hd", "gen", byKey(gen.numeric("firm")), ["firm", "year", "grp", "h"]);
   });
   afterAll(async () => {
     await c?.stop();
@@ -143,6 +155,26 @@ describe.runIf(haveServer)("ClickHouse backend on a 2-shard cluster", () => {
     expect(rows).toEqual([{ x: 1, z: 5 }, { x: 2, z: null }]);
   });
 
+  for (const id of CBEC_FAST) {
+    it(`reference panel, ${id}: the cluster's fit equals the in-memory fit`, async () => {
+      const { formula, opts, nobs } = refCase(id);
+      const mem = feols(eng, cbec, formula, opts);
+      const sql = await feolsSql(backend(), formula, opts);
+      expectSameFit(sql, mem, COEF_REL, SE_REL);
+      expect(sql.nobs).toBe(nobs);
+    });
+  }
+
+  for (const [formula, opts] of GEN_FAST) {
+    it(`generated panel (NA, singletons), ${formula} ${JSON.stringify(opts)}: equal fits`, async () => {
+      const mem = feols(eng, gen, formula, opts);
+      const sql = await feolsSql(backend("hd.gen"), formula, opts);
+      expectSameFit(sql, mem, COEF_REL, SE_REL);
+      expect(sql.removed.na).toBeGreaterThan(0);
+      expect(sql.removed.singletons + (opts.fixefRm === "none" ? 1 : 0)).toBeGreaterThan(0);
+    });
+  }
+
   it("refuses a missing table with the step named", async () => {
     const err = await backend("hd.nope").columns("columns").catch((e) => e);
     expect(err).toBeInstanceOf(SqlEngineError);
@@ -157,13 +189,70 @@ describe.runIf(haveServer)("ClickHouse backend on a 2-shard cluster", () => {
     expect(err.details.code).toBe(159);
   });
 
-  it("a shard that is down is named in the error (run last: it stops shard 2)", async () => {
-    const b = backend();
-    await b.columns("columns");
-    await c.stopShard(2, "SIGKILL");
-    const err = await b.query(`SELECT ${b.dialect.sum("FC")} AS s FROM ${b.source}`, "outcome sums").catch((e) => e);
+  const cli = (args: string[]) => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "cli/index.ts", "feols", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it("CLI: a formula column the table lacks exits 12 naming the step, nothing on stdout", () => {
+    const r = cli(["-f", "FC ~ did + nope | firm", "--engine", "clickhouse", "--url", c.url, "--table", "hd.cbec"]);
+    expect(r.code).toBe(12);
+    expect(r.err).toMatch(/SqlEngineError.*step "columns".*"nope" is not a column of hd\.cbec/);
+    expect(r.out).toBe("");
+  });
+
+  it("a text column as a regressor is refused at the columns step", async () => {
+    const err = await feolsSql(backend(), "FC ~ did + region | firm").catch((e) => e);
     expect(err).toBeInstanceOf(SqlEngineError);
-    expect(err.message).toMatch(/step "outcome sums" on shard 2 \(127\.0\.0\.1:\d+\)/);
+    expect(err.message).toMatch(/step "columns".*"region".*String.*not a number/);
+  });
+
+  it("a column one shard lacks, or holds as text, is refused naming the shard", async () => {
+    const specs = frameSpecs(gen, ["firm", "year", "grp", "h"]);
+    const rows = frameRows(gen, specs);
+    const shardOf = byKey(gen.numeric("firm"));
+    await loadTable(c, "hd", "gap_local", "gap", specs, rows, shardOf, (i) => (i === 2 ? specs.filter((k) => k.name !== "x2") : specs));
+    await loadTable(c, "hd", "mixed_local", "mixed", specs, rows, shardOf, (i) => (i === 2 ? specs.map((k) => (k.name === "x2" ? { name: "x2", type: "Nullable(String)" } : k)) : specs));
+    const gap = await feolsSql(backend("hd.gap"), "y ~ x1 + x2 | firm").catch((e) => e);
+    expect(gap).toBeInstanceOf(SqlEngineError);
+    expect(gap.message).toMatch(/step "columns".*"x2".*missing on shard 2 \(127\.0\.0\.1:\d+\)/);
+    const mixed = await feolsSql(backend("hd.mixed"), "y ~ x1 + x2 | firm").catch((e) => e);
+    expect(mixed).toBeInstanceOf(SqlEngineError);
+    expect(mixed.message, mixed.message).toMatch(/step "columns".*"x2".*String\) on shard 2 \(127\.0\.0\.1:\d+\)/);
+    // the model does not use the column shard 2 lacks: fitted
+    const ok = await feolsSql(backend("hd.gap"), "y ~ x1 + x3 | firm", { vcov: "iid" });
+    expectSameFit(ok, feols(eng, gen, "y ~ x1 + x3 | firm", { vcov: "iid" }), COEF_REL, SE_REL);
+  });
+
+  it("CLI: a slow shard past --timeout exits 12 naming the step and the shard", async () => {
+    // shard 2's copy computes x1 through a sleep (3 ms a row): every query reading it takes > 1 s there
+    const cols = "firm Int64, year Int64, y Nullable(Float64), w Nullable(Float64)";
+    for (const s of c.shards) {
+      const x1 = s.index === 2 ? "x1_raw Nullable(Float64), x1 Nullable(Float64) ALIAS x1_raw + sleepEachRow(0.003)" : "x1 Nullable(Float64)";
+      await c.query(s.index, `CREATE TABLE hd.slow_local (${cols}, ${x1}) ENGINE = MergeTree ORDER BY tuple()`);
+      await c.query(s.index, `INSERT INTO hd.slow_local (firm, year, y, w, ${s.index === 2 ? "x1_raw" : "x1"}) SELECT firm, year, y, w, x1 FROM hd.gen_local`);
+      await c.query(s.index, `CREATE TABLE hd.slow (${cols}, x1 Nullable(Float64)) ENGINE = Distributed(${c.name}, hd, slow_local)`);
+    }
+    const r = cli(["-f", "y ~ x1 | firm", "--engine", "clickhouse", "--url", c.url, "--table", "hd.slow", "--timeout", "1"]);
+    expect(r.code).toBe(12);
+    expect(r.err).toMatch(/step "[^"]+" on shard 2 \(127\.0\.0\.1:\d+\): query timeout/);
+    expect(r.out).toBe("");
+  });
+
+  it("a shard stopped between two passes of a fit: the step and the shard named, no fit (run last: it stops shard 2)", async () => {
+    const steps: string[] = [];
+    class StopsShard2 extends ClickHouseBackend {
+      override async query(sql: string, step: string) {
+        steps.push(step);
+        if (step === "means") await c.stopShard(2, "SIGKILL");
+        return super.query(sql, step);
+      }
+    }
+    const b = new StopsShard2({ url: c.url, table: "hd.cbec" });
+    const err = await feolsSql(b, "FC ~ did + Fin | firm + year", { vcov: "cluster:firm" }).catch((e) => e);
+    expect(steps, String(err?.message)).toContain("missing values");
+    expect(err).toBeInstanceOf(SqlEngineError);
+    expect(err.message).toMatch(/step "means" on shard 2 \(127\.0\.0\.1:\d+\): the shard does not answer/);
     expect(err.details.shard).toBe(2);
   });
 });
