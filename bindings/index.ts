@@ -6,6 +6,9 @@ export * from "./base/errors.js";
 export { parseFormula, formulaColumns, type Formula } from "./core/formula.js";
 export { Frame } from "./core/frame.js";
 export { feols, withVcov, defaultVcov, type Fit, type FeolsOptions, type CoefRow } from "./estimators/feols.js";
+// out-of-core feols over any SqlBackend (DuckDB: bindings/node.ts DuckDBBackend)
+export { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "./sql/feols-sql.js";
+export type { SqlBackend, SqlDialect, SqlColumn, Row as SqlRow } from "./sql/backend.js";
 export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./core/vcov.js";
 export { summary, fitToJson, type FitJson } from "./report/summary.js";
 export { checkPanel, findDuplicates } from "./core/panel.js";

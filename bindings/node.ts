@@ -12,6 +12,7 @@ export { placeboThreads } from "./platform/placebo-node.js";
 // the streaming file reader (CSV in 8 MiB chunks, Parquet, Arrow IPC) for Node callers
 export { readFile, type FileReadOptions } from "./platform/read-node.js";
 // files and globs through DuckDB's native parallel reader where it reads them as readFile does
+export { DuckDBBackend, duckdbDialect, type DuckSource } from "./platform/duckdb-engine.js";
 export { readFileNative, duckdbAvailable, type NativeReadOptions, type NativeReadResult, type ReaderChoice } from "./platform/duckdb-node.js";
 
 export { wasmPath } from "./platform/wasm-node.js";

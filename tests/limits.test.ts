@@ -13,7 +13,9 @@ import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/platform/read-node.js";
 import { Frame } from "../bindings/core/frame.js";
-import { feols, type Fit } from "../bindings/estimators/feols.js";
+import { feols, type Fit, type FeolsOptions } from "../bindings/estimators/feols.js";
+import { OPTIONS } from "../bindings/base/options.js";
+import { optionSpec } from "../cli/options.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { placebo, preparePlacebo, planPlaceboDraws, type PlaceboOptions } from "../bindings/inference/placebo.js";
 import { placeboThreads, readAssignmentsFile } from "../bindings/platform/placebo-node.js";
@@ -33,11 +35,49 @@ const CORES = availableParallelism();
 let eng: Engine;
 let fit: Fit;
 let dir: string;
+let readCache: Awaited<ReturnType<typeof readFile>>;
 
 beforeAll(async () => {
   eng = await loadEngine();
-  fit = feols(eng, Frame.fromArrow((await readFile(DATA)).table), FORMULA, { vcov: "cluster:firm", keepColumns: ["city", "year"] });
+  readCache = await readFile(DATA);
+  fit = feols(eng, Frame.fromArrow(readCache.table), FORMULA, { vcov: "cluster:firm", keepColumns: ["city", "year"] });
   dir = mkdtempSync(join(tmpdir(), "hdfe-limits-"));
+});
+
+describe("one option schema for the library and the CLI (bindings/base/options.ts)", () => {
+  // each case: the library option, a bad value, the CLI flag of hdfe feols and the message
+  // both must give (the library names the option, the CLI its flag; the rest is the same words)
+  const cases: [keyof FeolsOptions, unknown, string, string][] = [
+    ["fixefIter", 1.5, "--fixef-iter", "must be a positive integer, got 1.5"],
+    ["fixefIter", 0, "--fixef-iter", "must be a positive integer, got 0"],
+    ["fixefTol", -1e-8, "--fixef-tol", "must be a number > 0 and < 1, got -1e-8"],
+    ["level", 1, "--level", "must be a number > 0 and < 1, got 1"],
+    ["fixefAlgo", "lsmr", "--fixef-algo", 'must be one of auto, map, cg, got "lsmr"'],
+    ["threads", 0, "--threads", "must be an integer from 1 to 1024, got 0"],
+  ];
+  it("the same values are refused with the same words by feols() and by hdfe feols", () => {
+    const frame = Frame.fromArrow(readCache.table);
+    for (const [opt, bad, flag, words] of cases) {
+      let lib = "";
+      try {
+        feols(eng, frame, FORMULA, { [opt]: bad } as FeolsOptions);
+      } catch (e) {
+        expect(e, opt).toBeInstanceOf(OptionError);
+        lib = (e as Error).message;
+      }
+      expect(lib, opt).toBe(`${opt} ${words}`);
+      const r = hdfe("feols", "--data", DATA, "-f", FORMULA, flag, String(bad));
+      expect(r.code, `${flag} ${String(bad)}: ${r.err}`).toBe(2);
+      expect(r.err).toContain(`${flag} ${words.replace(/got (.*)$/, (_m, v) => `got ${JSON.stringify(String(v).replace(/^"|"$/g, ""))}`)}`);
+    }
+  }, 120_000);
+  it("every option the CLI checks is an entry of the library schema", () => {
+    expect(Object.keys(OPTIONS)).toEqual(expect.arrayContaining(["fixefIter", "fixefTol", "level", "threads", "draws", "B", "seed"]));
+    for (const [cmd, attr] of [["feols", "fixefIter"], ["placebo", "draws"], ["wild", "B"], ["event", "draws"], ["suite", "draws"]] as const) {
+      expect(optionSpec(cmd, attr), `${cmd} ${attr}`).toBeDefined();
+      expect(Object.values(OPTIONS), `${cmd} ${attr}`).toContain(optionSpec(cmd, attr));
+    }
+  });
 });
 
 describe("counts are whole numbers in range (OptionError)", () => {

@@ -9,6 +9,7 @@
 // and what to do (WasmMemoryError, the CLI's memory exit code) instead of growing until
 // the process dies.
 import { OptionError, WasmMemoryError } from "../base/errors.js";
+import { checkOption } from "../base/options.js";
 import { fmtBytes } from "./wasm.js";
 
 /** Default bound on the per-draw memory of one placebo or bootstrap run. */
@@ -18,16 +19,11 @@ export const MAX_DRAWS = 2 ** 31 - 1;
 
 /**
  * `value` as a whole number in [min, max]; `name` is how the caller spells the option
- * (e.g. "draws", "B", "threads"). Rejects NaN, fractions, infinities and numeric strings
- * that are not numbers.
+ * (e.g. "draws", "B", "--threads"). Rejects NaN, fractions, infinities and numeric strings
+ * that are not numbers. The wording is the option schema's (bindings/base/options.ts).
  */
 export function checkCount(name: string, value: unknown, min = 1, max = MAX_DRAWS): number {
-  const x = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-  if (typeof x !== "number" || !Number.isInteger(x) || x < min || x > max) {
-    const range = max < MAX_DRAWS ? `an integer from ${min} to ${max}` : min === 1 ? "a positive integer" : min === 0 ? "a non-negative integer" : `an integer >= ${min}`;
-    throw new OptionError(`${name} must be ${range}, got ${JSON.stringify(value) ?? String(value)}`, { [name]: value, min, max });
-  }
-  return x;
+  return checkOption(null, value, name, { type: "int", min, max }) as number;
 }
 
 export interface DrawPlan {

@@ -13,6 +13,7 @@ import { solveF64, PLAN_SLACK, demeanScratchPlan, pow2Scale, type PlanShape, typ
 import { solveF32, planF32 } from "../core/solve-f32.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs, SSC } from "../core/vcov.js";
 import { ColumnError, OptionError, SampleError, WasmMemoryError } from "../base/errors.js";
+import { checkChoice, checkOption } from "../base/options.js";
 import { pval2, qt } from "../base/stats.js";
 import { fmtBytes, WASM_MAX_BYTES } from "../engine/wasm.js";
 import { applyPostFit } from "../core/expansions.js";
@@ -175,32 +176,24 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
   const f = typeof formula === "string" ? parseFormula(formula) : formula;
   const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
   const sscName = parseSsc(opts.ssc);
-  const tol = opts.fixefTol ?? DEFAULTS.fixefTol;
-  const maxIter = opts.fixefIter ?? DEFAULTS.fixefIter;
-  const collinTol = opts.collinTol ?? DEFAULTS.collinTol;
-  const level = opts.level ?? DEFAULTS.level;
-  if (!(tol > 0)) throw new OptionError(`fixefTol must be positive, got ${tol}`);
-  if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
-  const fixefAlgo = opts.fixefAlgo ?? "auto";
-  if (fixefAlgo !== "auto" && fixefAlgo !== "map" && fixefAlgo !== "cg") {
-    throw new OptionError(`fixefAlgo must be "auto", "map" or "cg", got ${JSON.stringify(fixefAlgo)}`);
-  }
-  const threads = opts.threads ?? 1;
-  if (!(Number.isInteger(threads) && threads >= 1)) throw new OptionError(`threads must be a positive integer, got ${threads}`);
+  // the option schema shared with the CLI (bindings/base/options.ts)
+  const tol = opts.fixefTol === undefined ? DEFAULTS.fixefTol : checkOption("fixefTol", opts.fixefTol);
+  const maxIter = opts.fixefIter === undefined ? DEFAULTS.fixefIter : checkOption("fixefIter", opts.fixefIter);
+  const collinTol = opts.collinTol === undefined ? DEFAULTS.collinTol : checkOption("collinTol", opts.collinTol);
+  const level = opts.level === undefined ? DEFAULTS.level : checkOption("level", opts.level);
+  const fixefAlgo = opts.fixefAlgo === undefined ? "auto" : checkChoice<"auto" | "map" | "cg">("fixefAlgo", opts.fixefAlgo);
+  const threads = opts.threads === undefined ? 1 : checkOption("threads", opts.threads);
   const warnings: string[] = [];
   const warn = (m: string) => {
     warnings.push(m);
     opts.onWarning?.(m);
   };
 
-  const storage = opts.storage ?? "f64";
-  if (storage !== "f64" && storage !== "f32") throw new OptionError(`storage must be "f64" or "f32", got ${JSON.stringify(storage)}`);
+  const storage = opts.storage === undefined ? "f64" : checkChoice<"f64" | "f32">("storage", opts.storage);
   if (storage === "f32" && opts.keepData === true) {
     throw new OptionError("keepData: true needs the demeaned regressors, which float32 storage does not keep", undefined, 'use storage: "f64"');
   }
-  if (opts.batch !== undefined && !(Number.isInteger(opts.batch) && opts.batch >= 1)) {
-    throw new OptionError(`batch must be a positive integer, got ${opts.batch}`);
-  }
+  if (opts.batch !== undefined) checkOption("batch", opts.batch);
 
   const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
   // a cluster variable may be an interacted FE name like "firm^year": resolve later

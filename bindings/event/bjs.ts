@@ -22,6 +22,7 @@ import type { Engine } from "../engine/wasm.js";
 import type { Frame } from "../core/frame.js";
 import { feols, type Fit } from "../estimators/feols.js";
 import { OptionError, SampleError } from "../base/errors.js";
+import { checkOption } from "../base/options.js";
 import { qnorm, pnorm, invSPD } from "../base/stats.js";
 import { preparePanel, treated, type Panel, type PanelRoles } from "./panel.js";
 import { panelFrame, q, NEVER_REL, type EventPoint } from "./twfe.js";
@@ -138,7 +139,7 @@ function buildSolver(p: Panel, rows: number[], timeCol: Int32Array, nTime: numbe
 
 export function imputationDid(eng: Engine, frame: Frame, opts: BjsOptions): BjsResult {
   const level = opts.level ?? 0.95;
-  if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
+  checkOption("level", level);
   const p0 = preparePanel(frame, opts, { dropAlwaysTreated: true });
   const warnings = [...p0.warnings];
   const D = treated(p0);

@@ -5,6 +5,7 @@ import { Frame, type PlainColumn } from "../core/frame.js";
 import { feols, type Fit } from "../estimators/feols.js";
 import type { FixefRm } from "../core/sample.js";
 import { OptionError, SampleError } from "../base/errors.js";
+import { checkOption } from "../base/options.js";
 import { preparePanel, isNever, type Panel, type PanelRoles } from "./panel.js";
 import { waldTest, type WaldTest } from "./wald.js";
 
@@ -90,7 +91,7 @@ export function panelFrame(frame: Frame, p: Panel, extra: string[] = [], add: Re
 
 export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): EventStudyResult {
   const level = opts.level ?? 0.95;
-  if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
+  checkOption("level", level);
   const timing = opts.timing ?? "unit";
   if (timing !== "unit" && timing !== "row") throw new OptionError(`timing must be unit or row, got "${String(timing)}"`);
   const p = preparePanel(frame, opts, { dropAlwaysTreated: timing === "unit", unitCohorts: timing === "unit" });
@@ -130,11 +131,11 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
   }
   if (!Number.isFinite(lo)) throw new SampleError("event study: no treated unit in the data");
   if (opts.binLead !== undefined) {
-    if (!(opts.binLead < 0)) throw new OptionError(`binLead must be negative, got ${opts.binLead}`);
+    checkOption("binLead", opts.binLead);
     for (let r = 0; r < p.n; r++) if (rel[r] !== NEVER_REL && rel[r] < opts.binLead) rel[r] = opts.binLead;
   }
   if (opts.binLag !== undefined) {
-    if (!(opts.binLag >= 0)) throw new OptionError(`binLag must be >= 0, got ${opts.binLag}`);
+    checkOption("binLag", opts.binLag);
     for (let r = 0; r < p.n; r++) if (rel[r] !== NEVER_REL && rel[r] > opts.binLag) rel[r] = opts.binLag;
   }
   const lo2 = opts.binLead !== undefined ? Math.max(lo, opts.binLead) : lo;

@@ -118,13 +118,21 @@ export class DuckDBBackend implements SqlBackend {
     });
   }
 
+  /** Steps longer than a second are reported (each is a pass over the rows or a large table). */
+  private timed(step: string, t0: number): void {
+    const s = (performance.now() - t0) / 1000;
+    if (s >= 1) this.progress?.(`${step}: ${s.toFixed(1)} s`);
+  }
+
   async query(sql: string, step: string): Promise<Row[]> {
     let out: Record<string, unknown>[];
+    const t0 = performance.now();
     try {
       out = (await this.con.runAndReadAll(sql)).getRowObjectsJS();
     } catch (e) {
       this.fail(e, step, sql);
     }
+    this.timed(step, t0);
     return out.map((r) => {
       const o: Row = {};
       for (const [k, v] of Object.entries(r)) o[k] = v === null || v === undefined ? null : typeof v === "number" || typeof v === "string" ? v : typeof v === "bigint" ? Number(v) : typeof v === "boolean" ? Number(v) : String(v);
@@ -133,11 +141,13 @@ export class DuckDBBackend implements SqlBackend {
   }
 
   async exec(sql: string, step: string): Promise<void> {
+    const t0 = performance.now();
     try {
       await this.con.run(sql);
     } catch (e) {
       this.fail(e, step, sql);
     }
+    this.timed(step, t0);
   }
 
   async tempTable(prefix: string, selectSql: string, step: string): Promise<string> {

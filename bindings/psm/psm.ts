@@ -11,6 +11,7 @@ import { parseFormula, formulaColumns } from "../core/formula.js";
 import { parseVcov } from "../core/vcov.js";
 import { STATUS } from "../engine/kernels.js";
 import { ColumnError, KernelError, NonConvergenceError, OptionError, SampleError } from "../base/errors.js";
+import { checkOption } from "../base/options.js";
 import { Rng } from "../base/rng.js";
 
 // ---------------------------------------------------------------------------
@@ -147,10 +148,10 @@ export function nnMatch(eng: Engine, dist: Float64Array, treat: Int32Array, opts
   const kk = psmKernels(eng);
   const n = dist.length;
   const ratio = opts.ratio ?? 1;
-  if (!Number.isInteger(ratio) || ratio < 1) throw new OptionError(`ratio must be a whole number >= 1, got ${ratio}`);
+  checkOption("ratio", ratio);
   if (treat.length !== n) throw new OptionError("nnMatch: treat and dist lengths differ");
   const cal = opts.caliper ?? null;
-  if (cal !== null && !(cal >= 0)) throw new OptionError(`caliper must be >= 0, got ${cal}`);
+  if (cal !== null) checkOption("caliper", cal);
   let n1 = 0;
   for (let i = 0; i < n; i++) n1 += treat[i] === 1 ? 1 : 0;
   if (n1 === 0) throw new SampleError("no treated units to match");
@@ -354,7 +355,7 @@ export function psmDid(eng: Engine, frame: Frame, opts: PsmDidOptions): PsmDidRe
   if (opts.mOrder && !["largest", "smallest", "data", "random"].includes(opts.mOrder)) {
     throw new OptionError(`unknown m.order "${opts.mOrder}"`, undefined, "use largest, smallest, data or random");
   }
-  if (opts.caliper !== undefined && !(opts.caliper >= 0)) throw new OptionError(`caliper must be >= 0, got ${opts.caliper}`);
+  if (opts.caliper !== undefined) checkOption("caliper", opts.caliper);
 
   // ---- sample: complete cases of everything the matching uses
   const tcol = frame.numeric(opts.treatment);

@@ -61,20 +61,21 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   const cols = await checkColumns(b, m);
   const { sql: s, removed } = await countMissing(b, m, cols);
   const Q = m.fe.length;
-  if ((opts.fixefRm ?? "singleton") === "singleton" && Q > 0) await removeSingletons(b, m, s, removed, tables);
+  // the level counts of the sample come from the last singleton round, else from the means pass
+  const sized = (opts.fixefRm ?? "singleton") === "singleton" && Q > 0 ? await removeSingletons(b, m, s, removed, tables) : null;
 
   // means and level counts of the sample
   const addIntercept = Q === 0 && f.intercept;
   const center = Q > 0 || f.intercept;
   const raw = [m.y, ...m.x].map((c) => d.f64(d.ident(c)));
   const wx = m.weights ? d.f64(d.ident(m.weights)) : d.f64("1");
-  const mom = [`${d.count()} AS n`, `${d.sum(wx)} AS sw`, ...raw.map((e, j) => `${d.sum(`${wx} * ${e}`)} AS s${j}`), ...s.feKeys.map((k, q) => `count(DISTINCT ${k}) AS g${q}`)];
+  const mom = [`${d.count()} AS n`, `${d.sum(wx)} AS sw`, ...raw.map((e, j) => `${d.sum(`${wx} * ${e}`)} AS s${j}`), ...(sized ? [] : s.feKeys.map((k, q) => `count(DISTINCT ${k}) AS g${q}`))];
   const [mr] = await b.query(`SELECT ${mom.join(", ")} FROM ${b.source} WHERE ${whereOf(s)}`, "means");
   const n = Number(mr.n);
   if (n === 0) throw emptySample(removed);
   const sw = Number(mr.sw);
   const means = raw.map((_, j) => Number(mr[`s${j}`]) / sw);
-  const levels = m.fe.map((_, q) => Number(mr[`g${q}`]));
+  const levels = sized ?? m.fe.map((_, q) => Number(mr[`g${q}`]));
   b.progress?.(`sample: ${n.toLocaleString("en-US")} rows (${removed.na} with missing values, ${removed.singletons} singletons, ${removed.zeroWeight} zero weights removed)`);
 
   // v_0 = outcome, then the regressors (with the intercept first when there is no FE)
@@ -143,7 +144,7 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   return assembleFit({
     f, names, beta: betaR, V, df: v.df, level, n, sample, collinear, r2, adjR2, withinR2: hasFe ? 1 - ssr / G[0] : null,
     rmse: Math.sqrt(ssr / n), ssr, tss, iterations: dm.sweeps, converged: dm.converged,
-    demean: hasFe ? { algo: "map", mapIterations: dm.sweeps, cgIterations: 0, criterion: dm.criterion, threads: 1 } : null,
+    demean: dm.method === "projections" ? { algo: "map", mapIterations: dm.sweeps, cgIterations: 0, criterion: dm.criterion, threads: 1 } : null,
     storage: { type: "f64" }, vspec, vlabel: vcovLabel(vspec), sscName, K: v.K, G: v.G, warnings, weights: opts.weights,
     internals: {
       // an out-of-core fit holds no rows: withVcov and the resampling tools refuse it

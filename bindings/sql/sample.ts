@@ -158,37 +158,51 @@ export function whereOf(s: SampleSql): string {
 }
 
 /**
- * Iterative singleton removal: each round, one GROUP BY per FE on the rows kept gives the
- * levels with a single row (kept as tables of the fit); one pass counts the rows dropped per
- * FE (a row alone in two FE counted under the first). Rounds until none is left.
+ * Iterative singleton removal: each round, one GROUP BY per FE on the rows kept counts its
+ * levels and those with a single row; only when there are such levels are they kept as a
+ * table of the fit (one more pass) and one pass counts the rows dropped per FE (a row alone
+ * in two FE counted under the first). Rounds until none is left; returns the level counts of
+ * the final sample (the last round's).
  */
-export async function removeSingletons(b: SqlBackend, m: SqlModel, s: SampleSql, removed: Removed, tables: string[]): Promise<void> {
+export async function removeSingletons(b: SqlBackend, m: SqlModel, s: SampleSql, removed: Removed, tables: string[]): Promise<number[]> {
   const d = b.dialect;
   const Q = m.fe.length;
   for (const f of m.fe) removed.singletonLevels[f.name] = 0;
   for (let round = 1; ; round++) {
     const where = whereOf(s);
-    const drops: string[] = [];
     const counts: number[] = [];
+    const levels: number[] = [];
     for (let q = 0; q < Q; q++) {
+      const step = `singletons (round ${round}, ${m.fe[q].name})`;
+      const [r] = await b.query(
+        `SELECT ${d.count()} AS g, sum(CASE WHEN c = 1 THEN 1 ELSE 0 END) AS s FROM (SELECT ${s.feKeys[q]} AS k, ${d.count()} AS c FROM ${b.source} WHERE ${where} GROUP BY ${s.feKeys[q]})`,
+        step,
+      );
+      levels.push(Number(r.g));
+      counts.push(Number(r.s ?? 0));
+    }
+    if (!counts.some((c) => c > 0)) return levels;
+    const drops: (string | null)[] = [];
+    for (let q = 0; q < Q; q++) {
+      if (counts[q] === 0) {
+        drops.push(null);
+        continue;
+      }
       const t = await b.tempTable(
         `single${q}`,
         `SELECT ${s.feKeys[q]} AS k FROM ${b.source} WHERE ${where} GROUP BY ${s.feKeys[q]} HAVING ${d.count()} = 1`,
-        `singletons (round ${round}, ${m.fe[q].name})`,
+        `singletons (round ${round}, ${m.fe[q].name} levels)`,
       );
       tables.push(t);
       drops.push(t);
-      const [r] = await b.query(`SELECT ${d.count()} AS n FROM ${t}`, `singletons (round ${round}, ${m.fe[q].name})`);
-      counts.push(Number(r.n));
     }
-    const any = counts.some((c) => c > 0);
-    if (!any) return;
     let perFe = counts;
-    if (Q > 1) {
+    if (counts.filter((c) => c > 0).length > 1) {
       // a row alone in FE q is counted under q unless it is alone in an earlier FE too
       const inQ = (q: number) => d.inSet(s.feKeys[q], `SELECT k FROM ${drops[q]}`);
       const sel = m.fe.map((_, q) => {
-        const first = [...Array(q).keys()].map((p) => `NOT ${inQ(p)}`);
+        if (!drops[q]) return `0 AS s${q}`;
+        const first = [...Array(q).keys()].filter((p) => drops[p]).map((p) => `NOT ${inQ(p)}`);
         return `sum(CASE WHEN ${[...first, inQ(q)].join(" AND ")} THEN 1 ELSE 0 END) AS s${q}`;
       });
       const [r] = await b.query(`SELECT ${sel.join(", ")} FROM ${b.source} WHERE ${where}`, `singletons (round ${round}, counting)`);
@@ -198,7 +212,7 @@ export async function removeSingletons(b: SqlBackend, m: SqlModel, s: SampleSql,
     m.fe.forEach((f, q) => {
       removed.singletonLevels[f.name] += perFe[q];
       dropped += perFe[q];
-      if (counts[q] > 0) s.filters.push(d.notInSet(s.feKeys[q], `SELECT k FROM ${drops[q]}`));
+      if (drops[q]) s.filters.push(d.notInSet(s.feKeys[q], `SELECT k FROM ${drops[q]}`));
     });
     removed.singletons += dropped;
     b.progress?.(`singletons: round ${round}, ${dropped.toLocaleString("en-US")} rows removed`);
