@@ -10,3 +10,4 @@ export * from "./logit";
 export * from "./match";
 export * from "./permute";
 export * from "./wild";
+export * from "./hac";

@@ -12,3 +12,6 @@ export { feolsCompressed, type CompressInfo } from "./estimators/compress.js";
 // reports of the tools (text and JSON), shared by the CLI and the page
 export { eventSuiteText, eventSuiteToJson } from "./report/event.js";
 export { placeboReport, placeboToJson, wildReport, wildToJson } from "./report/placebo.js";
+// post-estimation on a fit (fixef, predict, wald, hypotheses, confint, sup-t bands): here rather
+// than in the core entry, which has a size budget (tests/browser.test.ts)
+export * from "./post/index.js";

@@ -13,3 +13,7 @@ export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./core/vc
 export { summary, fitToJson, type FitJson } from "./report/summary.js";
 export { checkPanel, findDuplicates } from "./core/panel.js";
 export { readTable, formatFromName, readCsv, createCsvReader } from "./io/index.js";
+export { iv, ivWithVcov, type IvFit, type IvOptions, type IvInfo, type FirstStage, type FTest, type IvFitstat } from "./estimators/iv.js";
+export { parseIvFormula, isIvFormula, type IvFormula } from "./core/iv-formula.js";
+export { ivSummary, ivFitToJson, firstStageText, type IvFitJson } from "./report/iv.js";
+export { VCOV_KINDS } from "./core/vcov.js";

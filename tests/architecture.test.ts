@@ -38,6 +38,7 @@ const LAYERS: Layer[] = [
   { name: "event", rank: 6, paths: ["bindings/event/"] },
   { name: "psm", rank: 6, paths: ["bindings/psm/"] },
   { name: "sim", rank: 6, paths: ["bindings/sim/"] },
+  { name: "post", rank: 6, paths: ["bindings/post/"] },
   { name: "report", rank: 7, paths: ["bindings/report/"] },
   { name: "suite", rank: 8, paths: ["bindings/suite/"] },
   { name: "platform", rank: 9, node: true, paths: ["bindings/platform/"] },

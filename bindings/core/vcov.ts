@@ -5,8 +5,28 @@ import { check } from "../engine/kernels.js";
 import { OptionError, VcovError } from "../base/errors.js";
 import { floorEigen } from "../base/stats.js";
 import { intersectCodes } from "./codes.js";
+import { parseHac, hacLabel, hacMeat, hacDims, type HacSpec, type HacData } from "./hac.js";
 
-export type VcovSpec = { type: "iid" } | { type: "hetero" } | { type: "cluster"; vars: string[] };
+export type VcovSpec = { type: "iid" } | { type: "hetero" } | { type: "cluster"; vars: string[] } | HacSpec;
+export type { HacSpec } from "./hac.js";
+
+/**
+ * The variance estimators, as data: what each reads beyond the scores, where its meat is
+ * computed, and the small-sample factors fixest applies (adj: (n-1)/(n-K) or n/(n-K); K by
+ * countK with the FE nested in `nests` left out; T / (T-1) under cluster.adj).
+ */
+export const VCOV_KINDS = {
+  iid: { label: "IID", needs: [], meat: "none (s^2 (X'X)^-1)", adj: "n/(n-K) via s^2", nests: "none", df: "n - K" },
+  hetero: { label: "Heteroskedasticity-robust (HC1)", needs: [], meat: "meatHetero", adj: "n/(n-K)", nests: "none", df: "n - K" },
+  cluster: { label: "Clustered", needs: ["cluster variables"], meat: "meatCluster", adj: "(n-1)/(n-K) G/(G-1)", nests: "clusters", df: "G_min - 1" },
+  nw: { label: "Newey-West", needs: ["time (time series) or unit + time (panel)"], meat: "hacTimeMeat / hacPanelMeat", adj: "(n-1)/(n-K) T/(T-1)", nests: "unit and time", df: "T - 1" },
+  dk: { label: "Driscoll-Kraay", needs: ["time"], meat: "hacTimeMeat", adj: "(n-1)/(n-K) T/(T-1)", nests: "time", df: "T - 1" },
+  conley: { label: "Conley", needs: ["latitude", "longitude"], meat: "conleyMeat", adj: "(n-1)/(n-K)", nests: "none", df: "n - K" },
+} as const;
+
+export function isHac(v: VcovSpec): v is HacSpec {
+  return v.type === "nw" || v.type === "dk" || v.type === "conley";
+}
 
 export type FixefK = "nested" | "full" | "none";
 
@@ -60,6 +80,8 @@ export function parseVcov(s: string | VcovSpec): VcovSpec {
   if (typeof s !== "string") return s;
   const v = s.trim();
   const low = v.toLowerCase();
+  const hac = parseHac(v);
+  if (hac) return hac;
   if (low === "iid" || low === "standard") return { type: "iid" };
   if (low === "hetero" || low === "hc1" || low === "robust" || low === "white") return { type: "hetero" };
   let rest: string | null = null;
@@ -73,12 +95,13 @@ export function parseVcov(s: string | VcovSpec): VcovSpec {
     if (vars.length > 4) throw new OptionError(`vcov "${s}": at most 4-way clustering is supported`);
     return { type: "cluster", vars };
   }
-  throw new OptionError(`unknown vcov "${s}"`, undefined, "use iid, hetero, or cluster:var1[+var2]");
+  throw new OptionError(`unknown vcov "${s}"`, undefined, "use iid, hetero, cluster:var1[+var2], nw:LAG, dk:LAG or conley:KM");
 }
 
 export function vcovLabel(v: VcovSpec): string {
   if (v.type === "iid") return "IID";
   if (v.type === "hetero") return "Heteroskedasticity-robust (HC1)";
+  if (isHac(v)) return hacLabel(v);
   return v.vars.length === 1 ? `Clustered (${v.vars[0]})` : `Clustered (${v.vars.join(" & ")})`;
 }
 
@@ -108,6 +131,8 @@ export interface VcovInputs {
    * held (float32 storage streams them); otherwise the kernels run on x and e
    */
   meats?: (terms: MeatTerm[]) => Float64Array[];
+  /** periods, units or coordinates on the sample for a HAC / Conley vcov (core/hac.ts hacData) */
+  hac?: HacData;
 }
 
 /** One meat to compute: cluster codes on the sample with G clusters, or null for hetero. */
@@ -237,6 +262,7 @@ export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscNam
   const ssc = SSC[sscName];
   const { n, k, bread } = inp;
   const label = vcovLabel(spec);
+  if (isHac(spec)) return hacVcov(eng, inp, spec, ssc);
   if (spec.type === "iid") {
     const K = countK(inp, ssc, []);
     const s2 = inp.ssr / (ssc.adj ? n - K : n);
@@ -306,6 +332,21 @@ export function computeVcov(eng: Engine, inp: VcovInputs, spec: VcovSpec, sscNam
   const G: Record<string, number> = {};
   spec.vars.forEach((v, j) => (G[v] = cls[j].G));
   return { V, df: Gmin - 1, K, label, sscLabel: ssc.label, G, eigenFixed };
+}
+
+/** NW / DK / Conley: the meat from core/hac.ts, fixest's factors and t degrees of freedom. */
+function hacVcov(eng: Engine, inp: VcovInputs, spec: HacSpec, ssc: SscSpec & { label: string }): VcovResult {
+  const h = inp.hac;
+  if (!h || h.spec.type !== spec.type) throw new VcovError(`the ${vcovLabel(spec)} variance needs its periods / coordinates on the sample (VcovInputs.hac)`);
+  if (inp.rows !== undefined) throw new VcovError(`the ${vcovLabel(spec)} variance needs one row per observation (not available on compressed cells)`);
+  const { n, k } = inp;
+  const dims = hacDims(h);
+  const K = countK({ ...inp, clusters: { ...inp.clusters, ...dims.clusters } }, ssc, dims.names);
+  const { meat, lag, T } = hacMeat(eng, inp, h);
+  const V = sandwichOf(eng, inp.bread, meat, k);
+  const f = (ssc.adj ? (n - 1) / (n - K) : 1) * (T > 1 && ssc.clusterAdj ? T / (T - 1) : 1);
+  for (let i = 0; i < V.length; i++) V[i] *= f;
+  return { V, df: T > 1 ? T - 1 : n - K, K, label: hacLabel(spec, lag), sscLabel: ssc.label, eigenFixed: false };
 }
 
 function indexOfBit(mask: number): number {

@@ -28,5 +28,8 @@ export interface KernelExports {
   residualsF32(n: number, k: number, x: number, y: number, coef: number, out: number): number;
   scaleRows(n: number, k: number, x: number, s: number): number;
   colSumSquares(n: number, K: number, x: number, w: number, centered: number, out: number): number;
+  hacTimeMeat(out: number, scores: number, n: number, k: number, x: number, e: number, time: number, T: number, L: number): number;
+  hacPanelMeat(out: number, a: number, b: number, n: number, k: number, x: number, e: number, order: number, unit: number, time: number, L: number): number;
+  conleyMeat(out: number, G: number, k: number, scores: number, lat: number, lon: number, cutoff: number, distance: number): number;
   [name: string]: unknown;
 }

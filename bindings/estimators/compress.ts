@@ -13,7 +13,7 @@ import { parseFormula, type Formula } from "../core/formula.js";
 import { buildDesign } from "../core/design.js";
 import { prepareSample, gather, recode } from "../core/sample.js";
 import { feols, defaultVcov, assembleFit, exactFitCheck, assertFinite, type Fit, type FeolsOptions } from "./feols.js";
-import { computeVcov, parseVcov, parseSsc, type VcovInputs } from "../core/vcov.js";
+import { computeVcov, parseVcov, parseSsc, isHac, type VcovInputs } from "../core/vcov.js";
 import { OptionError } from "../base/errors.js";
 
 export interface CompressInfo {
@@ -30,6 +30,7 @@ export function feolsCompressed(
   if (opts.storage === "f32") throw new OptionError("compression and float32 storage do not combine: the cells are few, keep float64", undefined, "drop --float32");
   const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
   const sscName = parseSsc(opts.ssc);
+  if (isHac(vspec)) throw new OptionError("compression: Newey-West, Driscoll-Kraay and Conley variances need one row per observation", undefined, "drop --compress");
   const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
   if (clusterVars.some((v) => v.includes("^"))) throw new OptionError("compression: cluster on interacted variables is not supported");
   const design = buildDesign(frame, f, { extra: clusterVars, override: opts.override });

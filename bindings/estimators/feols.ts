@@ -11,7 +11,8 @@ import { prepareSample, gather, recode, type FixefRm, type Sample, type Removed 
 import type { DemeanAlgo } from "../engine/kernels.js";
 import { solveF64, PLAN_SLACK, demeanScratchPlan, pow2Scale, type PlanShape, type SolveContext, type DemeanReport, type StorageReport } from "../core/solve.js";
 import { solveF32, planF32 } from "../core/solve-f32.js";
-import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs, SSC } from "../core/vcov.js";
+import { computeVcov, parseVcov, parseSsc, isHac, type VcovSpec, type SscName, type VcovInputs, SSC } from "../core/vcov.js";
+import { hacData, hacVars, hacColumns } from "../core/hac.js";
 import { ColumnError, OptionError, SampleError, WasmMemoryError } from "../base/errors.js";
 import { checkChoice, checkOption } from "../base/options.js";
 import { pval2, qt } from "../base/stats.js";
@@ -21,8 +22,14 @@ import { applyPostFit } from "../core/expansions.js";
 import "../terms/sunab.js";
 
 export interface FeolsOptions {
-  /** "iid" | "hetero" | "cluster:v1[+v2]"; default: clustered by the first FE (fixest 0.12), iid without FE */
+  /**
+   * "iid" | "hetero" | "cluster:v1[+v2]" | "nw:LAG" | "dk:LAG" | "conley:KM" (or fixest's
+   * NW(2) ~ unit + time, DK(2), conley(100) ~ lat + lon); default: clustered by the first FE
+   * (fixest 0.12), iid without FE
+   */
   vcov?: string | VcovSpec;
+  /** panel unit and time columns for NW / DK (fixest's panel.id): ["firm", "year"] or "firm,year" */
+  panelId?: string[] | string;
   ssc?: SscName | string;
   weights?: string;
   /** "singleton" (default: iterative removal, as reghdfe/pyfixest) or "none" (keep, as fixest's default) */
@@ -103,6 +110,10 @@ export interface FitInternals {
   xTilde: Float64Array;
   residuals: Float64Array;
   weights: Float64Array | null;
+  /** the panel id given to feols (NW / DK), reused by withVcov */
+  panelId?: string[];
+  /** the columns replaced through opts.override (referenced, not copied), for fixef / predict */
+  override?: Record<string, Float64Array>;
   /**
    * set when columns of extreme magnitude were scaled by powers of two for the estimation:
    * the variance inputs in the scaled units (exact) and the factors c_j that turn a scaled
@@ -197,7 +208,9 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 
   const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
   // a cluster variable may be an interacted FE name like "firm^year": resolve later
-  const extra = [...clusterVars.filter((v) => !v.includes("^")), ...(opts.keepColumns ?? [])];
+  const panelId = typeof opts.panelId === "string" ? opts.panelId.split(/[,+~\s]+/).filter(Boolean) : opts.panelId;
+  const hacCols = isHac(vspec) ? hacColumns(hacVars(vspec, panelId, frame.names)) : [];
+  const extra = [...clusterVars.filter((v) => !v.includes("^")), ...hacCols, ...(opts.keepColumns ?? [])];
   const weighted = !!opts.weights;
   const hetero = vspec.type === "hetero";
   const clusterTerms = vspec.type === "cluster" ? 2 ** vspec.vars.length - 1 : 0;
@@ -266,7 +279,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const inputs: VcovInputs = {
       n, k: kf, bread, x: xTildeS, e, ptrs: s.xPtr ? { x: s.xPtr, e: s.ePtr } : undefined, ssr: s.ssr,
       fe: sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
-      feDof, clusters, hasIntercept: addIntercept, meats: s.meats,
+      feDof, clusters, hasIntercept: addIntercept, meats: s.meats, hac: isHac(vspec) ? hacData(frame, sample, vspec, panelId) : undefined,
     };
     const vres = computeVcov(eng, inputs, vspec, sscName);
     if (vres.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
@@ -297,7 +310,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
       weights: opts.weights,
       internals: {
         frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread: post.bread, feDof: post.feDof,
-        hasIntercept: addIntercept, yTilde, xTilde: post.xTilde, residuals: eU, weights: wRaw,
+        hasIntercept: addIntercept, yTilde, xTilde: post.xTilde, residuals: eU, weights: wRaw, panelId, override: opts.override,
         scaled: post.names === names ? scaled : undefined,
         get scores() {
           return scoresOf(post.xTilde, eU, n, post.names.length);
@@ -413,7 +426,7 @@ export function fixefDof(s: Sample): number {
   return dof;
 }
 
-function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<string, { codes: Int32Array; G: number }> {
+export function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<string, { codes: Int32Array; G: number }> {
   const out: Record<string, { codes: Int32Array; G: number }> = {};
   if (v.type !== "cluster") return out;
   for (const name of v.vars) {
@@ -560,6 +573,7 @@ export function withVcov(eng: Engine, fit: Fit, vcov: string | VcovSpec, ssc?: S
     n: fit.nobs, k: fit.coefNames.length, bread: S ? S.bread : I.bread, x: S ? S.x : I.xTilde, e: S ? S.e : I.residuals, ssr: S ? S.ssr : fit.ssr,
     fe: I.sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
     feDof: I.feDof, clusters: clusterCodes(I.frame, I.sample, vspec), hasIntercept: I.hasIntercept,
+    hac: isHac(vspec) ? hacData(I.frame, I.sample, vspec, I.panelId) : undefined,
   };
   const vres = computeVcov(eng, inputs, vspec, sscName);
   const V = S ? unscaleV(vres.V, S.c) : vres.V;

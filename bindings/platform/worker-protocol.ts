@@ -31,6 +31,8 @@ export interface DatasetInfo {
 export interface ModelSpec {
   outcome: string;
   treatment: string;
+  /** an instrument for the treatment: the model is then 2SLS (outcome ~ controls | fe | treatment ~ instrument) */
+  instrument?: string;
   controls: string[];
   fixef: string[];
   /** "cluster" uses `cluster` (or the first FE when empty) */

@@ -13,8 +13,11 @@ import { availableParallelism } from "node:os";
 import { engineOf, fitDuckdb, fallbackNote } from "../sql-fit.js";
 import { fitClickhouse, requireData } from "../clickhouse-fit.js";
 import { WasmMemoryError } from "../../bindings/base/errors.js";
+import { isIvFormula } from "../../bindings/core/iv-formula.js";
+import { runIv } from "./feols-iv.js";
+import { hacSetup, postResults, postLines, type HacFlags, type PostFlags } from "../post.js";
 
-interface Flags extends ReadFlags {
+interface Flags extends ReadFlags, HacFlags, PostFlags {
   formula: string;
   vcov?: string;
   ssc?: string;
@@ -33,15 +36,20 @@ interface Flags extends ReadFlags {
   table?: string;
   url?: string;
   timeout?: string;
+  firstStage?: boolean;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command("feols")
-    .description("estimate y ~ x | fe1 + fe2 with fixest-identical inference")
+    .description("estimate y ~ x | fe1 + fe2 (or 2SLS: y ~ x | fe | endo ~ inst) with fixest-identical inference")
     .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
   addReadOptions(cmd, false)
-    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] (default: clustered by the first FE; iid without FE)")
+    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] | nw:LAG | dk:LAG | conley:KM[:spherical] (default: clustered by the first FE; iid without FE)")
+    .option("--panel-id <unit,time>", "panel unit and time columns for --vcov nw / dk")
+    .option("--coords <lat,lon>", "latitude and longitude columns for --vcov conley (default: lat,lon)")
+    .option("--wald <regex>", 'joint Wald test that the coefficients matching the regex are 0, e.g. "Fin|Eco"')
+    .option("--hypothesis <h>", 'linear hypotheses, e.g. "Fin = Eco" or "Fin + Eco = 0, did = 0.1"')
     .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
     .option("--fixef-rm <what>", "singleton (iterative removal, default) | none (keep, as fixest's default)", "singleton")
     .option("--weights <col>", "regression weights column")
@@ -56,18 +64,27 @@ export function register(program: Command): void {
       "hold the raw outcome and regressors as float32 in WASM memory (half the memory; values rounded to ~7 digits, all arithmetic in float64)",
     )
     .option("--batch <n>", "with --float32: columns demeaned together (default: as many as fit)")
+    .option("--first-stage", "IV formulas: print the first stages too")
     .option("--json", "print one JSON object instead of the table")
     .option("--engine <name>", "wasm (in memory) | duckdb (out of core: the data stays in DuckDB) | clickhouse (out of core on a ClickHouse server or cluster: --url, --table) | auto (wasm; duckdb when the model does not fit WASM memory)", "auto")
     .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
     .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster, e.g. http://127.0.0.1:8123")
     .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (ClickHouse max_execution_time; 0 = no limit)")
     .action(async (flags: Flags) => {
+      const onClickhouse = (flags.engine ?? "").toLowerCase() === "clickhouse";
+      if (!onClickhouse) requireData(flags);
+      if (isIvFormula(flags.formula)) {
+        if (onClickhouse) throw new OptionError("IV formulas are fitted in memory only: --engine clickhouse computes OLS (feols without an IV part)");
+        if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
+          throw new OptionError("--panel-id, --coords, --wald and --hypothesis apply to OLS formulas, not yet to IV");
+        }
+        return runIv(flags, clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads"));
+      }
       const f = parseFormula(flags.formula);
       const engine = engineOf(flags);
       const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
         process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
       if (engine === "clickhouse") return void print(await fitClickhouse(flags));
-      requireData(flags);
       if (engine === "duckdb") {
         if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine duckdb computes the exact fit out of core");
         return void print(await fitDuckdb(flags));
@@ -79,13 +96,16 @@ export function register(program: Command): void {
       const roles: Record<string, string> = {};
       if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
       for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+      const hac = hacSetup(flags);
+      for (const c of hac.columns) cols.push(c), (roles[c] = "a panel / coordinate column of --vcov");
       // more threads than cores only cost memory and time (the results are the same): clamped, with a warning
       const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
       const { frame, report } = await readData(flags, [...new Set(cols)], roles);
       const eng = await loadEngine();
       const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
       const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, {
-        vcov: flags.vcov,
+        vcov: hac.vcov,
+        panelId: hac.panelId,
         ssc: flags.ssc,
         fixefRm,
         weights: flags.weights,
@@ -124,7 +144,8 @@ export function register(program: Command): void {
       }
       const readLines = describeRead(report);
       if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-      if (flags.json) process.stdout.write(JSON.stringify(fitToJson(fit)) + "\n");
-      else process.stdout.write(summary(fit) + "\n");
+      const post = postResults(fit, flags);
+      if (flags.json) process.stdout.write(JSON.stringify(post ? { ...fitToJson(fit), post } : fitToJson(fit)) + "\n");
+      else process.stdout.write(summary(fit) + "\n" + (post ? postLines(post).join("\n") + "\n" : ""));
     });
 }

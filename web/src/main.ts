@@ -144,6 +144,7 @@ function populate(info: DatasetInfo, fresh: boolean): void {
   // no suggestion: an empty choice first, so that nothing is estimated until the user picks
   options($("outcome"), numeric, fresh ? (s.outcome ?? "") : undefined, fresh && !s.outcome ? "(choose the outcome)" : undefined);
   options($("treatment"), numeric, fresh ? (s.treatment ?? "") : (s.treatment ?? undefined), fresh && !s.treatment ? "(choose the treatment)" : undefined);
+  options($("instrument"), numeric, fresh ? "" : undefined, "(none: OLS)");
   options($("first-treat"), numeric, fresh ? s.firstTreat : undefined, "(none)");
   options($("year"), numeric, fresh ? s.year : undefined, "(none)");
   // the placebo reassigns adoption years across units: default to the unit, never the time column
@@ -164,6 +165,7 @@ function spec(): ModelSpec {
   return {
     outcome: v("outcome"),
     treatment: v("treatment"),
+    instrument: v("instrument") || undefined,
     controls: checked($("controls-list")),
     fixef: checked($("fixef")),
     vcov: v("vcov") as ModelSpec["vcov"],

@@ -13,8 +13,12 @@ function rhsFe(spec: ModelSpec): string {
   return spec.fixef.length ? " | " + spec.fixef.map(term).join(" + ") : "";
 }
 
-/** `outcome ~ treatment + controls | fe1 + fe2` */
+/** `outcome ~ treatment + controls | fe1 + fe2`, or with an instrument `outcome ~ controls | fe | treatment ~ instrument` */
 export function formulaOf(spec: ModelSpec): string {
+  if (spec.instrument) {
+    const exo = spec.controls.filter((c) => c !== spec.treatment && c !== spec.instrument).map(term);
+    return `${term(spec.outcome)} ~ ${exo.length ? exo.join(" + ") : "1"}${rhsFe(spec)} | ${term(spec.treatment)} ~ ${term(spec.instrument)}`;
+  }
   const rhs = [spec.treatment, ...spec.controls.filter((c) => c !== spec.treatment)].filter(Boolean).map(term);
   return `${term(spec.outcome)} ~ ${rhs.length ? rhs.join(" + ") : "1"}${rhsFe(spec)}`;
 }

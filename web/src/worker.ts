@@ -5,6 +5,7 @@
 import wasmUrl from "../../build/hdfe.wasm?url";
 import {
   loadEngine, readTable, formatFromName, Frame, feols, fitToJson, summary, HdfeError, OptionError, type Engine, type Fit,
+  iv, ivFitToJson, ivSummary, type IvFit,
 } from "../../bindings/browser.js";
 import { simulatePanel, SIM_STRING_COLUMNS } from "../../bindings/sim/simulate.js";
 import type {
@@ -141,6 +142,7 @@ function deriveDid(firstTreat: string, year: string, name: string): DatasetInfo 
 }
 
 function fitModel(eng: Engine, frame: Frame, spec: ModelSpec): Fit {
+  if (spec.instrument) return iv(eng, frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: clusterColumns(spec) });
   return feols(eng, frame, formulaOf(spec), { vcov: vcovOf(spec), keepColumns: clusterColumns(spec) });
 }
 
@@ -155,7 +157,10 @@ function fit(eng: Engine, spec: ModelSpec): ModelResult {
   const t0 = performance.now();
   const { frame } = data();
   const main = fitModel(eng, frame, spec);
-  const out: ModelResult = { formula: main.formula, fit: fitToJson(main), summary: summary(main), elapsedMs: 0 };
+  const isIv = "iv" in main;
+  const out: ModelResult = {
+    formula: main.formula, fit: isIv ? ivFitToJson(main as IvFit) : fitToJson(main), summary: isIv ? ivSummary(main as IvFit, { firstStages: true }) : summary(main), elapsedMs: 0,
+  };
   if (spec.timing) {
     try {
       const rel = freshName(frame, "rel");

@@ -1,0 +1,81 @@
+// hdfe feols with the IV syntax, as a user runs it (a child process on the TypeScript
+// sources): --json against R fixest (iv_fixest.json), the printed summary with the first
+// stages, and the error exit for an under-identified model.
+//
+// Tolerances: coefficients 1e-8 relative, SEs and fit statistics 1e-6 relative (as tests/iv.test.ts).
+import { describe, it, expect } from "vitest";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+const COEF_REL = 1e-8;
+const SE_REL = 1e-6;
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const REF = join(ROOT, "tests/fixtures/reference");
+const DATA = join(REF, "cbec_panel_ext.csv");
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+function hdfe(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const refs = JSON.parse(readFileSync(join(REF, "iv_fixest.json"), "utf8")) as {
+  id: string; formula: string; coef: Record<string, number>; se: Record<string, number>; nobs: number;
+  fitstat: Record<string, { stat: number; df1: number; df2: number } | number>;
+  iv: { first_stage: { coef: Record<string, number>; se: Record<string, number> }[] };
+}[];
+
+describe("hdfe feols with an IV formula", () => {
+  it("--json: the feols layout plus the iv block, matching fixest (iv_2endo_cl_firm)", () => {
+    const ref = refs.find((m) => m.id === "iv_2endo_cl_firm")!;
+    const r = hdfe("feols", "--data", DATA, "-f", ref.formula, "--vcov", "cluster:firm", "--fixef-rm", "none", "--fixef-tol", "1e-12", "--json");
+    expect(r.code, r.err).toBe(0);
+    const j = JSON.parse(r.out);
+    for (const k of ["coef", "se", "t", "p", "ci", "nobs", "removed", "collinear", "r2", "adj_r2", "within_r2", "vcov", "ssc", "df", "vcov_matrix", "iv"]) {
+      expect(j).toHaveProperty(k);
+    }
+    expect(j.formula).toBe(ref.formula);
+    expect(j.nobs).toBe(ref.nobs);
+    expect(Object.keys(j.coef)).toEqual(["fit_Export", "fit_Agg", "Fin"]);
+    for (const [k, v] of Object.entries(ref.coef)) {
+      expect(rel(j.coef[k], v)).toBeLessThan(COEF_REL);
+      expect(rel(j.se[k], ref.se[k])).toBeLessThan(SE_REL);
+    }
+    expect(j.iv.endo).toEqual(["Export", "Agg"]);
+    expect(j.iv.first_stages).toHaveLength(2);
+    j.iv.first_stages.forEach((fs: { coef: Record<string, number>; se: Record<string, number> }, i: number) => {
+      for (const [k, v] of Object.entries(ref.iv.first_stage[i].coef)) {
+        expect(rel(fs.coef[k], v)).toBeLessThan(COEF_REL);
+        expect(rel(fs.se[k], ref.iv.first_stage[i].se[k])).toBeLessThan(SE_REL);
+      }
+    });
+    for (const key of ["ivf1::Export", "ivf1::Agg", "ivwald1::Export", "ivwald1::Agg", "ivf2", "ivwald2", "wh"]) {
+      const want = ref.fitstat[key] as { stat: number; df1: number; df2: number };
+      expect(rel(j.iv.fitstat[key].stat, want.stat)).toBeLessThan(SE_REL);
+      expect(j.iv.fitstat[key].df2).toBe(want.df2);
+    }
+    expect(rel(j.iv.fitstat.sargan.stat, (ref.fitstat.sargan as unknown as { stat: number }).stat)).toBeLessThan(SE_REL);
+    expect(rel(j.iv.fitstat.cd, ref.fitstat.cd as number)).toBeLessThan(SE_REL);
+  });
+
+  it("prints the second stage, the IV tests and, with --first-stage, the first stages", () => {
+    const r = hdfe("feols", "--data", DATA, "-f", "FC ~ Fin + Eco | firm + year | Export ~ Digitalisation", "--fixef-rm", "none", "--first-stage");
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^TSLS estimation, Dep\. Var\.: FC, Endo\.: Export, Instr\.: Digitalisation/);
+    expect(r.out).toMatch(/fit_Export/);
+    expect(r.out).toMatch(/F-test \(1st stage\), Export: stat = 419\.38/);
+    expect(r.out).toMatch(/Wu-Hausman: stat = /);
+    expect(r.out).toMatch(/Cragg-Donald: 419\.66/);
+    expect(r.out).toMatch(/First stage: Dep\. Var\.: Export/);
+    expect(r.out).toMatch(/Digitalisation +0\.00319347/);
+  });
+
+  it("an under-identified model exits with the formula error and its hint", () => {
+    const r = hdfe("feols", "--data", DATA, "-f", "FC ~ Fin | firm | Export + Agg ~ did");
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/under-identified: 2 endogenous regressors \(Export, Agg\) but 1 instrument \(did\)/);
+    expect(r.out).toBe("");
+  });
+});
