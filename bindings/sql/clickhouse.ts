@@ -247,7 +247,15 @@ export class ClickHouseBackend implements SqlBackend {
     const signal = this.timeoutSec > 0 ? AbortSignal.timeout((this.timeoutSec + 30) * 1000) : undefined;
     let res: Response;
     try {
-      res = await this.fetchFn(`${this.endpoint}/?${params}`, { method: "POST", body, headers, signal });
+      const send = () => this.fetchFn(`${this.endpoint}/?${params}`, { method: "POST", body, headers, signal });
+      try {
+        res = await send();
+      } catch (e) {
+        // a kept-alive connection the server closed meanwhile (its keep_alive_timeout): the
+        // request never reached it, so it is sent once more on a fresh connection
+        if (!isStaleSocket(e)) throw e;
+        res = await send();
+      }
     } catch (e) {
       const why = (e as Error).name === "TimeoutError" ? `no answer within ${this.timeoutSec + 30} s` : describeFetchError(e);
       throw new SqlEngineError(
@@ -312,6 +320,11 @@ function parseUrl(url: string): { endpoint: string; auth: string | null } {
   }
   const auth = u.username ? `Basic ${btoa(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`)}` : null;
   return { endpoint: `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, "")}`, auth };
+}
+
+function isStaleSocket(e: unknown): boolean {
+  const code = (e as { cause?: { code?: string } }).cause?.code;
+  return code === "UND_ERR_SOCKET" || code === "ECONNRESET";
 }
 
 function describeFetchError(e: unknown): string {
