@@ -20,12 +20,14 @@ export const FORMULA = `y ~ treat + ${CONTROLS.join(" + ")} | firm + year`;
 /** The SQL that writes the panel: row i is firm i / 20 + 1, year 2000 + i % 20. */
 export function panelSql(rows: number, path: string): string {
   // u(i, j): a uniform in [-0.5, 0.5) from DuckDB's hash of (i, j)
-  const u = (a: string, j: number) => `(CAST(hash(${a}, ${j}) % 4294967296 AS DOUBLE) / 4294967296.0 - 0.5)`;
+  // (one argument: DuckDB combines the hashes of several arguments in a way that leaves the
+  // low bits of hash(i, 1) and hash(i, 300) related, and the noise then follows the controls)
+  const u = (a: string, j: number) => `(CAST(hash(${a} * 1000 + ${j}) % 4294967296 AS DOUBLE) / 4294967296.0 - 0.5)`;
   const firm = `(i // ${YEARS} + 1)`;
   const xs = CONTROLS.map((x, j) => `${u("i", j + 1)} + 0.5 * ${u(firm, 100 + j)} AS ${x}`);
   const treat = `CAST(${firm} % 2 = 0 AND i % ${YEARS} >= 10 AS DOUBLE)`;
   const y = `0.5 * treat + ${CONTROLS.map((x, j) => `${(0.1 * (j + 1)).toFixed(1)} * ${x}`).join(" + ")} + ${u("firm", 200)} + 0.1 * (year - 2000) + ${u("i", 300)}`;
-  return `COPY (SELECT *, ${y} AS y FROM (SELECT ${firm} AS firm, 2000 + i % ${YEARS} AS year, ${treat} AS treat, ${xs.join(", ")} FROM range(${rows}) t(i))) ` +
+  return `COPY (SELECT firm, year, treat, ${CONTROLS.join(", ")}, ${y} AS y FROM (SELECT i, ${firm} AS firm, 2000 + i % ${YEARS} AS year, ${treat} AS treat, ${xs.join(", ")} FROM range(${rows}) t(i))) ` +
     `TO '${path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)`;
 }
 

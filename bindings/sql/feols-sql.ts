@@ -46,6 +46,9 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   const f = typeof formula === "string" ? parseFormula(formula) : formula;
   const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
   const sscName = parseSsc(opts.ssc);
+  if (vspec.type !== "iid" && vspec.type !== "hetero" && vspec.type !== "cluster") {
+    throw new OptionError(`the ${vspec.type} variance is not computed by the out-of-core engines`, undefined, "use iid, hetero or cluster:v1[+v2]");
+  }
   const tol = opts.fixefTol ?? 1e-8;
   const maxIter = opts.fixefIter ?? 10000;
   const collinTol = opts.collinTol ?? 1e-10;

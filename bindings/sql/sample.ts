@@ -116,30 +116,30 @@ export async function countMissing(b: SqlBackend, m: SqlModel, cols: Map<string,
   const nBeforeExtra = order.length;
   for (const c of m.clusters) for (const v of c.vars) add(v, false);
   const w = m.weights ? d.f64(d.ident(m.weights)) : null;
-  const upTo = (j: number) => (j === 0 ? "1 = 1" : order.slice(0, j).map((o) => o.ok).join(" AND "));
-  const sel = [`${d.count()} AS n`];
-  order.forEach((o, j) => {
-    // zero weights are removed after the weights column is checked, before the cluster variables
-    const before = j >= nBeforeExtra && w ? `${upTo(j)} AND ${w} > 0` : upTo(j);
-    sel.push(`sum(CASE WHEN ${before} AND NOT ${o.ok} THEN 1 ELSE 0 END) AS na${j}`);
-  });
-  if (w) {
-    sel.push(`sum(CASE WHEN ${upTo(nBeforeExtra)} AND ${w} = 0 THEN 1 ELSE 0 END) AS zw`);
-    sel.push(`sum(CASE WHEN ${upTo(nBeforeExtra)} AND ${w} < 0 THEN 1 ELSE 0 END) AS negw`);
-    sel.push(`min(CASE WHEN ${upTo(nBeforeExtra)} THEN ${w} END) AS minw`);
-  }
-  const [r] = await b.query(`SELECT ${sel.join(", ")} FROM ${b.source}`, "missing values");
+  // each row's first failing check (-1: none; -2: a negative weight; -3: a zero weight): one
+  // CASE per row, evaluated until its first failure, then one GROUP BY of a few groups
+  const whens = order.slice(0, nBeforeExtra).map((o, j) => `WHEN NOT ${o.ok} THEN ${j}`);
+  if (w) whens.push(`WHEN ${w} < 0 THEN -2`, `WHEN ${w} = 0 THEN -3`);
+  order.slice(nBeforeExtra).forEach((o, j) => whens.push(`WHEN NOT ${o.ok} THEN ${nBeforeExtra + j}`));
+  const fb = whens.length ? `CASE ${whens.join(" ")} ELSE -1 END` : "-1";
+  const rows = await b.query(
+    `SELECT fb, ${d.count()} AS n${w ? ", min(wv) AS minw" : ""} FROM (SELECT ${fb} AS fb${w ? `, ${w} AS wv` : ""} FROM ${b.source}) GROUP BY fb`,
+    "missing values",
+  );
+  const by = new Map(rows.map((r) => [Number(r.fb), r]));
   const num = (v: unknown) => Number(v ?? 0);
-  if (w && num(r.negw) > 0) {
-    throw new OptionError(`weights column "${m.weights}" has ${num(r.negw)} negative values (the smallest ${num(r.minw)})`, { column: m.weights, negative: num(r.negw) });
+  const neg = by.get(-2);
+  if (neg) {
+    throw new OptionError(`weights column "${m.weights}" has ${num(neg.n)} negative values (the smallest ${num(neg.minw)})`, { column: m.weights, negative: num(neg.n) });
   }
   const naByColumn: Record<string, number> = {};
   let na = 0;
   order.forEach((o, j) => {
-    const c = num(r[`na${j}`]);
+    const c = num(by.get(j)?.n);
     if (c) naByColumn[o.name] = c;
     na += c;
   });
+  const r = { n: rows.reduce((acc, x) => acc + num(x.n), 0), zw: num(by.get(-3)?.n) };
   const validParts = order.map((o) => o.ok);
   if (w) validParts.push(`${w} > 0`);
   const sql: SampleSql = {

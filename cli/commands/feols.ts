@@ -73,8 +73,11 @@ export function register(program: Command): void {
     .action(async (flags: Flags) => {
       const onClickhouse = (flags.engine ?? "").toLowerCase() === "clickhouse";
       if (!onClickhouse) requireData(flags);
+      const outOfCore = engineOf(flags);
+      if ((outOfCore === "duckdb" || outOfCore === "clickhouse") && (isIvFormula(flags.formula) || flags.panelId || flags.coords || flags.wald || flags.hypothesis || flags.firstStage)) {
+        throw new OptionError(`--engine ${outOfCore} fits OLS formulas only, without --panel-id, --coords, --wald, --hypothesis or --first-stage`);
+      }
       if (isIvFormula(flags.formula)) {
-        if (onClickhouse) throw new OptionError("IV formulas are fitted in memory only: --engine clickhouse computes OLS (feols without an IV part)");
         if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
           throw new OptionError("--panel-id, --coords, --wald and --hypothesis apply to OLS formulas, not yet to IV");
         }
