@@ -15,3 +15,6 @@ export { placeboReport, placeboToJson, wildReport, wildToJson } from "./report/p
 // post-estimation on a fit (fixef, predict, wald, hypotheses, confint, sup-t bands): here rather
 // than in the core entry, which has a size budget (tests/browser.test.ts)
 export * from "./post/index.js";
+// GLMs with fixed effects (fepois, feglm logit / probit) and their reports: here for the same budget
+export { fepois, feglm, withVcovGlm, type GlmFit, type GlmOptions } from "./estimators/glm.js";
+export { glmToJson, glmSummary, type GlmJson } from "./report/glm.js";

@@ -5,6 +5,7 @@ import { formatError, exitCodeOf, errorJson, fromCommander, isHelpExit } from ".
 import { validateOptions } from "./options.js";
 import { OptionError } from "../bindings/base/errors.js";
 import { register as feols } from "./commands/feols.js";
+import { register as glm } from "./commands/glm.js";
 import { register as suite } from "./commands/suite.js";
 import { register as simulate } from "./commands/simulate.js";
 import { register as psm } from "./commands/psm.js";
@@ -22,7 +23,7 @@ program
   .exitOverride()
   .configureOutput({ outputError: () => {} });
 
-for (const reg of [suite, feols, event, placebo, psm, simulate, bench]) reg(program);
+for (const reg of [suite, feols, glm, event, placebo, psm, simulate, bench]) reg(program);
 
 // which command a usage error came from (for the hint); every command's numeric and
 // enumerated options checked against the schema in cli/options.ts before its action

@@ -16,6 +16,9 @@ export { checkValue, clip, type OptionSpec };
 const BY_COMMAND: Record<string, Record<string, OptionName>> = {
   event: { draws: "csDraws" },
   suite: { draws: "suiteDraws", eventLevel: "level" },
+  // fepois / feglm (cli/commands/glm.ts): fixest's GLM removal rules and families
+  fepois: { fixefRm: "glmFixefRm" },
+  feglm: { fixefRm: "glmFixefRm", family: "glmFamily" },
 };
 
 export function optionSpec(command: string, attr: string): OptionSpec | undefined {

@@ -43,6 +43,12 @@ export const OPTIONS = {
   /** the multiplier-bootstrap draws of Callaway-Sant'Anna bands (bindings/event/cs.ts needs 10) */
   csDraws: { type: "int", min: 10, max: INT32_MAX },
   fixefRm: { type: "choice", values: ["singleton", "none"] },
+  /** fepois / feglm (estimators/glm.ts): fixest's fixef.rm for GLMs, the family, the IRLS stopping rules */
+  glmFixefRm: { type: "choice", values: ["perfect", "both", "singleton", "none"] },
+  glmFamily: { type: "choice", values: ["logit", "probit"] },
+  glmTol: TOLERANCE,
+  coefTol: TOLERANCE,
+  glmIter: COUNT,
   fixefAlgo: { type: "choice", values: ["auto", "map", "cg"] },
   storage: { type: "choice", values: ["f64", "f32"] },
   format: { type: "choice", values: ["csv", "arrow", "parquet"] },

@@ -38,6 +38,8 @@ export interface ModelSpec {
   /** "cluster" uses `cluster` (or the first FE when empty) */
   vcov: "cluster" | "hetero" | "iid";
   cluster: string[];
+  /** feols (default) or a GLM with fixed effects (fepois, feglm logit / probit: web/src/glm-run.ts) */
+  estimator?: "feols" | "fepois" | "logit" | "probit";
   /** columns of the staggered timing, for the event study (rel = year - firstTreat) and the placebo */
   timing?: { firstTreat: string; year: string };
 }

@@ -170,6 +170,7 @@ function spec(): ModelSpec {
     fixef: checked($("fixef")),
     vcov: v("vcov") as ModelSpec["vcov"],
     cluster: checked($("cluster")),
+    estimator: (v("estimator") || "feols") as ModelSpec["estimator"],
     timing: ft && yr ? { firstTreat: ft, year: yr } : undefined,
   };
 }

@@ -14,7 +14,10 @@ function column(label: string, fit: FitJson): ModelColumn {
   for (const fe of Object.keys(fit.fixef_sizes)) stats[`FE: ${fe}`] = "Yes";
   stats["S.E. type"] = fit.vcov;
   stats["Observations"] = fit.nobs;
-  stats["R2"] = fit.r2;
+  // a GLM (web/src/glm-run.ts) reports fixest's pseudo R2 instead
+  const glm = (fit as FitJson & { glm?: { pr2: number } }).glm;
+  if (glm) stats["Pseudo R2"] = glm.pr2;
+  else stats["R2"] = fit.r2;
   if (fit.within_r2 !== null) stats["Within R2"] = fit.within_r2;
   return { label, coefs, stats };
 }

@@ -15,6 +15,7 @@ import type {
 import { clusterColumns, didColumn, eventFormulaOf, formulaOf, relColumn, vcovOf } from "./spec.js";
 import { placeboChunked, placeboSetup } from "./placebo-run.js";
 import { runBench } from "./bench-run.js";
+import { fitGlm } from "./glm-run.js";
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -156,6 +157,7 @@ function freshName(frame: Frame, base: string): string {
 function fit(eng: Engine, spec: ModelSpec): ModelResult {
   const t0 = performance.now();
   const { frame } = data();
+  if (spec.estimator && spec.estimator !== "feols") return fitGlm(eng, frame, spec, t0);
   const main = fitModel(eng, frame, spec);
   const isIv = "iv" in main;
   const out: ModelResult = {

@@ -1,0 +1,165 @@
+// Reporting a GLM fit (fepois / feglm): a neutral JSON record (glmToJson, feols' layout with
+// the GLM fields added) and a fixest-like text table (glmSummary).
+import type { GlmFit } from "../estimators/glm.js";
+import { fmtNum, stars } from "./summary.js";
+
+export interface GlmJson {
+  method: string;
+  family: string;
+  link: string;
+  formula: string;
+  coef: Record<string, number>;
+  se: Record<string, number>;
+  z: Record<string, number>;
+  p: Record<string, number>;
+  ci: Record<string, [number, number]>;
+  nobs: number;
+  nobs_origin: number;
+  removed: {
+    na: number;
+    zero_weight: number;
+    na_by_column: Record<string, number>;
+    /** rows in FE levels with only 0 (Poisson) or only 0 / only 1 (binomial) outcomes */
+    perfect: number;
+    singletons: number;
+    fixef_levels: Record<string, number>;
+    fixef_level_labels: Record<string, string[]>;
+    /** every row not estimated (1-based data rows) */
+    rows: number[];
+  };
+  collinear: string[];
+  deviance: number;
+  loglik: number;
+  ll_null: number;
+  ll_fe_only: number | null;
+  pr2: number;
+  apr2: number;
+  wpr2: number | null;
+  wapr2: number | null;
+  sq_cor: number;
+  aic: number;
+  bic: number;
+  ssr: number;
+  rmse: number;
+  nparams: number;
+  vcov: string;
+  ssc: string;
+  ssc_detail: string;
+  level: number;
+  fixef_sizes: Record<string, number>;
+  cluster_sizes?: Record<string, number>;
+  iterations: number;
+  criterion: { deviance: number; coef: number };
+  demean: { iterations: number; criterion: number; algo: string } | null;
+  converged: boolean;
+  weights?: string;
+  offset?: string;
+  warnings: string[];
+  vcov_matrix: number[][];
+}
+
+export function glmToJson(fit: GlmFit): GlmJson {
+  const k = fit.coefNames.length;
+  const ci: Record<string, [number, number]> = {};
+  for (const r of fit.table) ci[r.name] = [r.ciLow, r.ciHigh];
+  const s = fit.stats;
+  return {
+    method: fit.method,
+    family: fit.family,
+    link: fit.link,
+    formula: fit.formula,
+    coef: fit.coef,
+    se: fit.se,
+    z: fit.zstat,
+    p: fit.pvalue,
+    ci,
+    nobs: fit.nobs,
+    nobs_origin: fit.nobsOrigin,
+    removed: {
+      na: fit.removed.na,
+      zero_weight: fit.removed.zeroWeight,
+      na_by_column: fit.removed.naByColumn,
+      perfect: fit.glmRemoved.perfect,
+      singletons: fit.glmRemoved.singletons,
+      fixef_levels: fit.glmRemoved.levels,
+      fixef_level_labels: fit.glmRemoved.levelLabels,
+      rows: Array.from(fit.removedRows, (r) => r + 1),
+    },
+    collinear: fit.collinear,
+    deviance: s.deviance,
+    loglik: s.loglik,
+    ll_null: s.llNull,
+    ll_fe_only: s.llFe,
+    pr2: s.pr2,
+    apr2: s.apr2,
+    wpr2: s.wpr2,
+    wapr2: s.wapr2,
+    sq_cor: s.sqCor,
+    aic: s.aic,
+    bic: s.bic,
+    ssr: s.ssr,
+    rmse: s.rmse,
+    nparams: fit.nparams,
+    vcov: fit.vcovLabel,
+    ssc: fit.ssc,
+    ssc_detail: fit.sscLabel,
+    level: fit.level,
+    fixef_sizes: fit.fixefSizes,
+    cluster_sizes: fit.clusterSizes,
+    iterations: fit.iterations,
+    criterion: fit.criterion,
+    demean: fit.demean,
+    converged: fit.converged,
+    weights: fit.weights,
+    offset: fit.offset,
+    warnings: fit.warnings,
+    vcov_matrix: Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => fit.vcovMatrix[a + b * k])),
+  };
+}
+
+function fmtP(p: number): string {
+  return p < 2.2e-16 ? "< 2.2e-16" : fmtNum(p, 6);
+}
+
+/** A fixest-like printed summary of a GLM. */
+export function glmSummary(fit: GlmFit): string {
+  const out: string[] = [];
+  const fam = fit.family === "poisson" ? "Poisson" : fit.family === "logit" ? "GLM (binomial, logit)" : "GLM (binomial, probit)";
+  out.push(`${fam} estimation, Dep. Var.: ${fit.parsed.lhs}`);
+  out.push(`Observations: ${fit.nobs.toLocaleString("en-US")}`);
+  const rm: string[] = [];
+  if (fit.removed.na) rm.push(`${fit.removed.na} for missing values (${Object.entries(fit.removed.naByColumn).map(([c, n]) => `${c}: ${n}`).join(", ")})`);
+  const g = fit.glmRemoved;
+  if (g.perfect) {
+    const lv = Object.entries(g.levels).map(([f, n]) => `${f}: ${n}`).join(", ");
+    rm.push(`${g.perfect} in fixed-effect levels with only ${fit.family === "poisson" ? "0" : "0 (or only 1)"} outcomes (levels ${lv})`);
+  }
+  if (g.singletons) rm.push(`${g.singletons} fixed-effect singletons`);
+  if (fit.removed.zeroWeight) rm.push(`${fit.removed.zeroWeight} with zero weight`);
+  if (rm.length) out.push(`Rows removed: ${rm.join("; ")}`);
+  if (fit.weights) out.push(`Weights: ${fit.weights}`);
+  if (fit.offset) out.push(`Offset: ${fit.offset}`);
+  const fe = Object.entries(fit.fixefSizes);
+  if (fe.length) out.push(`Fixed-effects: ${fe.map(([f, n]) => `${f}: ${n.toLocaleString("en-US")}`).join(",  ")}`);
+  out.push(`Standard-errors: ${fit.vcovLabel}`);
+  const rows = fit.table.map((r) => [r.name, fmtNum(r.estimate), fmtNum(r.se), fmtNum(r.t, 5), fmtP(r.p), stars(r.p)]);
+  const head = ["", "Estimate", "Std. Error", "z value", "Pr(>|z|)", ""];
+  const all = [head, ...rows];
+  const widths = head.map((_, j) => Math.max(...all.map((r) => r[j].length)));
+  for (const r of all) out.push(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join(" ").trimEnd());
+  out.push("---");
+  out.push("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1");
+  if (fit.collinear.length) out.push(`Variables removed because of collinearity: ${fit.collinear.join(", ")}`);
+  const s = fit.stats;
+  out.push(`Log-Likelihood: ${fmtNum(s.loglik, 8)}   Adj. Pseudo R2: ${fmtNum(s.apr2, 5)}`);
+  out.push(`           BIC: ${fmtNum(s.bic, 8)}     Squared Cor.: ${fmtNum(s.sqCor, 5)}`);
+  out.push(`Deviance: ${fmtNum(s.deviance, 8)}   Pseudo R2: ${fmtNum(s.pr2, 5)}${s.wpr2 !== null ? `   Within Pseudo R2: ${fmtNum(s.wpr2, 5)}` : ""}   AIC: ${fmtNum(s.aic, 8)}`);
+  const d = fit.demean;
+  out.push(
+    `IRLS: ${fit.iterations} iterations, relative deviance change ${fit.criterion.deviance.toExponential(2)}, ` +
+      `coefficient change ${fit.criterion.coef.toExponential(2)}` +
+      (d ? `; FE projections: ${d.iterations} in all (${d.algo})` : "") + (fit.converged ? "" : " (NOT CONVERGED)"),
+  );
+  for (const w of fit.warnings) out.push(`Warning: ${w}`);
+  return out.join("\n");
+}

@@ -1,0 +1,101 @@
+// hdfe fepois / hdfe feglm --family logit|probit: one GLM with fixed effects (IRLS), with
+// feols' reading, vcov and --json conventions.
+import type { Command } from "commander";
+import { availableParallelism } from "node:os";
+import { loadEngine } from "../../bindings/node.js";
+import { feglm, type GlmOptions } from "../../bindings/estimators/glm.js";
+import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
+import { glmToJson, glmSummary } from "../../bindings/report/glm.js";
+import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
+import { statusLine } from "../progress.js";
+import { clampThreads } from "../../bindings/engine/limits.js";
+
+interface Flags extends ReadFlags {
+  formula: string;
+  family?: string;
+  vcov?: string;
+  ssc?: string;
+  fixefRm?: string;
+  weights?: string;
+  offset?: string;
+  fixefTol?: string;
+  fixefIter?: string;
+  fixefAlgo?: string;
+  glmTol?: string;
+  coefTol?: string;
+  glmIter?: string;
+  level?: string;
+  threads?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  for (const name of ["fepois", "feglm"] as const) {
+    const cmd = program
+      .command(name)
+      .description(name === "fepois"
+        ? "Poisson pseudo-maximum likelihood y ~ x | fe1 + fe2 (fixest fepois, Stata ppmlhdfe)"
+        : "logit / probit y ~ x | fe1 + fe2 (fixest feglm)")
+      .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "patents ~ did + Fin | firm + year"');
+    if (name === "feglm") cmd.option("--family <family>", "logit | probit", "logit");
+    addReadOptions(cmd)
+      .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] (default: clustered by the first FE; iid without FE)")
+      .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
+      .option("--fixef-rm <what>", "perfect (FE levels with only 0 [or only 1] outcomes, fixest's default) | both (and singletons) | singleton | none", "perfect")
+      .option("--weights <col>", "prior weights column")
+      .option("--offset <col>", "offset column (added to the linear predictor)")
+      .option("--fixef-tol <x>", "FE convergence tolerance at each IRLS step", "1e-10")
+      .option("--fixef-iter <n>", "FE iteration limit", "10000")
+      .option("--fixef-algo <algo>", "demeaning: auto (projections, CG when they stall) | map | cg", "auto")
+      .option("--glm-tol <x>", "relative deviance change (fixest's glm.tol criterion)", "1e-10")
+      .option("--coef-tol <x>", "largest coefficient change relative to max(|b|, se) (also required)", "1e-10")
+      .option("--glm-iter <n>", "IRLS iteration limit", "100")
+      .option("--level <x>", "confidence level", "0.95")
+      .option("--threads <n>", "demeaning threads (same results)", "1")
+      .option("--json", "print one JSON object instead of the table")
+      .action(async (flags: Flags) => {
+        const f = parseFormula(flags.formula);
+        const cols = formulaColumns(f);
+        const roles: Record<string, string> = {};
+        if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
+        if (flags.offset) cols.push(flags.offset), (roles[flags.offset] = "the offset column");
+        for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+        const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
+        const { frame, report } = await readData(flags, [...new Set(cols)], roles);
+        const eng = await loadEngine();
+        const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows...`);
+        const opts: GlmOptions = {
+          family: name === "fepois" ? "poisson" : (flags.family as GlmOptions["family"]),
+          vcov: flags.vcov,
+          ssc: flags.ssc,
+          fixefRm: flags.fixefRm as GlmOptions["fixefRm"],
+          weights: flags.weights,
+          offset: flags.offset,
+          fixefTol: Number(flags.fixefTol),
+          fixefIter: Number(flags.fixefIter),
+          fixefAlgo: flags.fixefAlgo as GlmOptions["fixefAlgo"],
+          glmTol: Number(flags.glmTol),
+          coefTol: Number(flags.coefTol),
+          glmIter: Number(flags.glmIter),
+          level: Number(flags.level),
+          threads,
+          // a fit whose projections did not converge is not printed: exit 7 with what to change
+          strictConvergence: true,
+          onWarning: (m) => {
+            status.done();
+            process.stderr.write(`warning: ${m}\n`);
+          },
+        };
+        let fit: ReturnType<typeof feglm>;
+        try {
+          fit = feglm(eng, frame, f, opts);
+        } finally {
+          status.done();
+        }
+        const readLines = describeRead(report);
+        if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
+        if (flags.json) process.stdout.write(JSON.stringify(glmToJson(fit)) + "\n");
+        else process.stdout.write(glmSummary(fit) + "\n");
+      });
+  }
+}
