@@ -273,7 +273,8 @@ export class ClickHouseBackend implements SqlBackend {
   private failure(step: string, status: number, text: string): SqlEngineError {
     const { code, message, addresses } = parseChError(text);
     const shard = this.shardOf(addresses);
-    const where = shard ? ` on shard ${shard.shard} (${shard.host}:${shard.port})` : "";
+    // a timeout met by the server --url names (waiting for the shards) names no shard: say so
+    const where = shard ? ` on shard ${shard.shard} (${shard.host}:${shard.port})` : code === 159 && this.shards.length ? ` on the initiator (${this.endpoint})` : "";
     let what = message;
     let hint: string | undefined;
     if (code === 159) {
