@@ -23,51 +23,47 @@
 // Why one long file: the MAP, acceleration and CG solvers share the FE-coefficient layout and
 // scratch space of one kernel entry point (demean).
 import { OK, NOT_CONVERGED, BAD_ARGUMENT } from "./status";
+import {
+  DM_N, DM_Q, DM_K, DM_KMAX, DM_CODES, DM_GROUPS, DM_TYPES, DM_Z, DM_W, DM_TOL, DM_MAXITER, DM_ALGO, DM_SWITCH,
+  DM_R, DM_R0, DM_STALLED, DM_OFF, DM_MOFF, DM_RHS, DM_MINV, DM_TMP, DM_ACC, DM_CRIT, DM_MAP, DM_MAPC, DM_FLAG,
+} from "./context";
 
-// ---- context of the current call (kernels are not re-entrant; no allocation) ---------
-let cN: i32 = 0;
-let cQ: i32 = 0;
-let cK: i32 = 0;
-let cCodes: usize = 0; // Q blocks of N int32
-let cGroups: usize = 0; // Q int32
-let cTypes: usize = 0; // Q int32
-let cZ: usize = 0; // Q int32 pointers
-let cW: usize = 0; // N f64 or 0
-let cOff: usize = 0; // Q int32: coefficient offsets (f64 units)
-let cMoff: usize = 0; // Q int32: Minv offsets
-let cRhs: usize = 0; // T f64: D'Wx
-let cMinv: usize = 0; // per-level inverse Gram blocks
-let cTmp: usize = 0; // max block f64
-let cAcc: usize = 0; // K f64
-let cKmax: i32 = 0; // columns of the call (cK shrinks as columns converge)
-let cR: i32 = 0; // coefficient rows: sum over q of G_q * nc_q
-let cR0: i32 = 0; // rows of the first dimension (recomputed in closed form by MAP)
-let cCrit: usize = 0; // K f64: per-column criterion
-let cMap: usize = 0; // K i32: original column of each active column
-let cMapC: usize = 0; // K i32: same, for the columns being retired
-let cFlag: usize = 0; // K i32: 1 = column converged in this iteration
-let cStalled: bool = false; // a CG column was retired at a breakdown (not converged)
+// ---- the call's context block (assembly/context.ts): every piece of state of a call lives
+// there, in memory the binding owns; nothing survives in module globals.
+@inline function geti(cx: usize, f: usize): i32 {
+  return load<i32>(cx + f);
+}
+@inline function getp(cx: usize, f: usize): usize {
+  return <usize>load<u32>(cx + f);
+}
+@inline function seti(cx: usize, f: usize, v: i32): void {
+  store<i32>(cx + f, v);
+}
+@inline function setp(cx: usize, f: usize, v: usize): void {
+  store<u32>(cx + f, <u32>v);
+}
 
 @inline function nc(t: i32): i32 {
   return t == 2 ? 2 : 1;
 }
-@inline function groupsOf(q: i32): i32 {
-  return load<i32>(cGroups + (<usize>q << 2));
+@inline function groupsOf(cx: usize, q: i32): i32 {
+  return load<i32>(getp(cx, DM_GROUPS) + (<usize>q << 2));
 }
-@inline function typeOf(q: i32): i32 {
-  return load<i32>(cTypes + (<usize>q << 2));
+@inline function typeOf(cx: usize, q: i32): i32 {
+  return load<i32>(getp(cx, DM_TYPES) + (<usize>q << 2));
 }
-@inline function offOf(q: i32): usize {
-  return <usize>load<i32>(cOff + (<usize>q << 2));
+@inline function offOf(cx: usize, q: i32): usize {
+  return <usize>load<i32>(getp(cx, DM_OFF) + (<usize>q << 2));
 }
-@inline function codeOf(q: i32, i: i32): i32 {
-  return load<i32>(cCodes + ((<usize>q * <usize>cN + <usize>i) << 2));
+@inline function codeOf(cx: usize, q: i32, i: i32): i32 {
+  return load<i32>(getp(cx, DM_CODES) + ((<usize>q * <usize>geti(cx, DM_N) + <usize>i) << 2));
 }
-@inline function slopeOf(q: i32, i: i32): f64 {
-  return load<f64>(<usize>load<i32>(cZ + (<usize>q << 2)) + (<usize>i << 3));
+@inline function slopeOf(cx: usize, q: i32, i: i32): f64 {
+  return load<f64>(<usize>load<i32>(getp(cx, DM_Z) + (<usize>q << 2)) + (<usize>i << 3));
 }
-@inline function weightOf(i: i32): f64 {
-  return cW != 0 ? load<f64>(cW + (<usize>i << 3)) : 1.0;
+
+@inline function wAt(w: usize, i: i32): f64 {
+  return w != 0 ? load<f64>(w + (<usize>i << 3)) : 1.0;
 }
 
 /** y_K += a * x_K */
@@ -85,54 +81,60 @@ let cStalled: bool = false; // a CG column was retired at a breakdown (not conve
 }
 
 /** acc_K = sum over dims r in [lo, hi), r != skip, of the FE contribution of obs i under coefficients V. */
-function gatherRange(i: i32, lo: i32, hi: i32, skip: i32, V: usize): void {
-  const K = cK;
-  memory.fill(cAcc, 0, <usize>K << 3);
+function gatherRange(cx: usize, i: i32, lo: i32, hi: i32, skip: i32, V: usize): void {
+  const K = geti(cx, DM_K);
+  const acc = getp(cx, DM_ACC), codes = getp(cx, DM_CODES), types = getp(cx, DM_TYPES), offs = getp(cx, DM_OFF);
+  const n = <usize>geti(cx, DM_N);
+  memory.fill(acc, 0, <usize>K << 3);
   for (let r = lo; r < hi; r++) {
     if (r == skip) continue;
-    const g = codeOf(r, i);
-    const t = typeOf(r);
-    const base = V + (offOf(r) << 3);
+    const g = load<i32>(codes + ((<usize>r * n + <usize>i) << 2));
+    const t = load<i32>(types + (<usize>r << 2));
+    const base = V + (<usize>load<i32>(offs + (<usize>r << 2)) << 3);
     if (t == 0) {
-      axpy(cAcc, base + ((<usize>g * <usize>K) << 3), 1.0, K);
+      axpy(acc, base + ((<usize>g * <usize>K) << 3), 1.0, K);
     } else {
-      const z = slopeOf(r, i);
+      const z = slopeOf(cx, r, i);
       if (t == 1) {
-        axpy(cAcc, base + ((<usize>g * <usize>K) << 3), z, K);
+        axpy(acc, base + ((<usize>g * <usize>K) << 3), z, K);
       } else {
-        axpy(cAcc, base + ((<usize>(g * 2) * <usize>K) << 3), 1.0, K);
-        axpy(cAcc, base + ((<usize>(g * 2 + 1) * <usize>K) << 3), z, K);
+        axpy(acc, base + ((<usize>(g * 2) * <usize>K) << 3), 1.0, K);
+        axpy(acc, base + ((<usize>(g * 2 + 1) * <usize>K) << 3), z, K);
       }
     }
   }
 }
 
 /** out_q[g] += w_i * basis_q(i) * acc for obs i (block q of a coefficient-shaped vector at out). */
-@inline function scatterAcc(q: i32, i: i32, w: f64, out: usize): void {
-  const K = cK;
-  const g = codeOf(q, i);
-  const t = typeOf(q);
-  out += offOf(q) << 3;
+@inline function scatterAcc(cx: usize, q: i32, i: i32, w: f64, out: usize): void {
+  const c_acc = getp(cx, DM_ACC);
+  const K = geti(cx, DM_K);
+  const acc = c_acc;
+  const g = codeOf(cx, q, i);
+  const t = typeOf(cx, q);
+  out += offOf(cx, q) << 3;
   if (t == 0) {
-    axpy(out + ((<usize>g * <usize>K) << 3), cAcc, w, K);
+    axpy(out + ((<usize>g * <usize>K) << 3), acc, w, K);
   } else {
-    const z = slopeOf(q, i);
+    const z = slopeOf(cx, q, i);
     if (t == 1) {
-      axpy(out + ((<usize>g * <usize>K) << 3), cAcc, w * z, K);
+      axpy(out + ((<usize>g * <usize>K) << 3), acc, w * z, K);
     } else {
-      axpy(out + ((<usize>(g * 2) * <usize>K) << 3), cAcc, w, K);
-      axpy(out + ((<usize>(g * 2 + 1) * <usize>K) << 3), cAcc, w * z, K);
+      axpy(out + ((<usize>(g * 2) * <usize>K) << 3), acc, w, K);
+      axpy(out + ((<usize>(g * 2 + 1) * <usize>K) << 3), acc, w * z, K);
     }
   }
 }
 
 /** dst_q = Minv_q * src_q for block q (both coefficient-shaped, block offsets off_q). */
-function applyMinv(q: i32, src: usize, dst: usize): void {
-  const K = cK;
-  const G = groupsOf(q);
-  const M = cMinv + ((<usize>load<i32>(cMoff + (<usize>q << 2))) << 3);
-  const s = src + (offOf(q) << 3), d = dst + (offOf(q) << 3);
-  if (nc(typeOf(q)) == 1) {
+function applyMinv(cx: usize, q: i32, src: usize, dst: usize): void {
+  const c_minv = getp(cx, DM_MINV);
+  const c_moff = getp(cx, DM_MOFF);
+  const K = geti(cx, DM_K);
+  const G = groupsOf(cx, q);
+  const M = c_minv + ((<usize>load<i32>(c_moff + (<usize>q << 2))) << 3);
+  const s = src + (offOf(cx, q) << 3), d = dst + (offOf(cx, q) << 3);
+  if (nc(typeOf(cx, q)) == 1) {
     for (let g = 0; g < G; g++) {
       const m = load<f64>(M + (<usize>g << 3));
       const o = (<usize>g * <usize>K) << 3;
@@ -153,9 +155,9 @@ function applyMinv(q: i32, src: usize, dst: usize): void {
   }
 }
 
-@inline function blockSize(q: i32): usize {
-  const c = nc(typeOf(q));
-  return <usize>groupsOf(q) * <usize>c * <usize>cK;
+@inline function blockSize(cx: usize, q: i32): usize {
+  const c = nc(typeOf(cx, q));
+  return <usize>groupsOf(cx, q) * <usize>c * <usize>geti(cx, DM_K);
 }
 
 /** Number of f64 of scratch that demean() needs. */
@@ -170,25 +172,30 @@ export function demeanScratch(Q: i32, groups_Q: usize, type_Q: usize, K: i32): f
     minv += G * c * c;
   }
   // A, rhs, X, GX, V1, V2 (MAP: V1/V2 hold retiring columns; CG: r, z, p, Ap), tmp, Minv,
-  // per-column work (step lengths, criterion, column maps, accumulator)
-  return 6 * T + maxq + minv + 14 * <f64>K + 8;
+  // per-column work (step lengths, criterion, column maps, accumulator), the 2Q int32 offsets
+  return 6 * T + maxq + minv + 14 * <f64>K + 8 + <f64>Q;
 }
 
 /** rhs = D'Wx and the per-level inverse Gram blocks. */
-function setup(x_NK: usize): void {
-  const n = cN, K = cK;
-  for (let q = 0; q < cQ; q++) {
-    const G = groupsOf(q);
-    const t = typeOf(q);
+function setup(cx: usize, x_NK: usize): void {
+  const c_w = getp(cx, DM_W);
+  const c_minv = getp(cx, DM_MINV);
+  const c_moff = getp(cx, DM_MOFF);
+  const c_n = geti(cx, DM_N);
+  const c_q = geti(cx, DM_Q);
+  const n = c_n, K = geti(cx, DM_K);
+  for (let q = 0; q < c_q; q++) {
+    const G = groupsOf(cx, q);
+    const t = typeOf(cx, q);
     const c = nc(t);
-    const R = cRhs + (offOf(q) << 3);
-    const M = cMinv + ((<usize>load<i32>(cMoff + (<usize>q << 2))) << 3);
+    const R = getp(cx, DM_RHS) + (offOf(cx, q) << 3);
+    const M = c_minv + ((<usize>load<i32>(c_moff + (<usize>q << 2))) << 3);
     memory.fill(R, 0, <usize>G * <usize>c * <usize>K * 8);
     memory.fill(M, 0, <usize>G * <usize>c * <usize>c * 8);
     for (let i = 0; i < n; i++) {
-      const g = codeOf(q, i);
-      const w = weightOf(i);
-      const z: f64 = t != 0 ? slopeOf(q, i) : 1.0;
+      const g = codeOf(cx, q, i);
+      const w = wAt(c_w, i);
+      const z: f64 = t != 0 ? slopeOf(cx, q, i) : 1.0;
       if (t != 2) {
         const b = t == 0 ? 1.0 : z;
         const mp = M + (<usize>g << 3);
@@ -239,46 +246,51 @@ function setup(x_NK: usize): void {
 // ---- MAP -----------------------------------------------------------------------------
 
 /** One Gauss-Seidel sweep over all dimensions: updates every block of A in place. */
-function sweep(A: usize): void {
-  const n = cN, K = cK, Q = cQ;
+function sweep(cx: usize, A: usize): void {
+  const c_tmp = getp(cx, DM_TMP);
+  const c_w = getp(cx, DM_W);
+  const c_codes = getp(cx, DM_CODES);
+  const c_n = geti(cx, DM_N);
+  const c_q = geti(cx, DM_Q);
+  const n = c_n, K = geti(cx, DM_K), Q = c_q;
   for (let q = 0; q < Q; q++) {
-    const t = typeOf(q);
-    memory.fill(cTmp, 0, blockSize(q) << 3);
-    if (Q == 2 && t == 0 && typeOf(1 - q) == 0) {
+    const t = typeOf(cx, q);
+    memory.fill(c_tmp, 0, blockSize(cx, q) << 3);
+    if (Q == 2 && t == 0 && typeOf(cx, 1 - q) == 0) {
       // fast path: two plain dimensions
       const r = 1 - q;
-      const codes = cCodes + ((<usize>q * <usize>n) << 2);
-      const codesR = cCodes + ((<usize>r * <usize>n) << 2);
-      const baseR = A + (offOf(r) << 3);
-      if (K == 1 && cW == 0) {
+      const codes = c_codes + ((<usize>q * <usize>n) << 2);
+      const codesR = c_codes + ((<usize>r * <usize>n) << 2);
+      const baseR = A + (offOf(cx, r) << 3);
+      if (K == 1 && c_w == 0) {
         for (let i = 0; i < n; i++) {
           const g = load<i32>(codes + (<usize>i << 2));
           const h = load<i32>(codesR + (<usize>i << 2));
-          const tp = cTmp + (<usize>g << 3);
+          const tp = c_tmp + (<usize>g << 3);
           store<f64>(tp, load<f64>(tp) + load<f64>(baseR + (<usize>h << 3)));
         }
       } else {
         for (let i = 0; i < n; i++) {
           const g = load<i32>(codes + (<usize>i << 2));
           const h = load<i32>(codesR + (<usize>i << 2));
-          axpy(cTmp + ((<usize>g * <usize>K) << 3), baseR + ((<usize>h * <usize>K) << 3), weightOf(i), K);
+          axpy(c_tmp + ((<usize>g * <usize>K) << 3), baseR + ((<usize>h * <usize>K) << 3), wAt(c_w, i), K);
         }
       }
-    } else if (Q == 3 && t == 0 && typeOf((q + 1) % 3) == 0 && typeOf((q + 2) % 3) == 0) {
+    } else if (Q == 3 && t == 0 && typeOf(cx, (q + 1) % 3) == 0 && typeOf(cx, (q + 2) % 3) == 0) {
       // fast path: three plain dimensions (e.g. firm + year + city). The same sums in the
       // same order as the general path (acc = x_r1 + x_r2, tmp += w acc), without the
       // accumulator round trip
       const r1 = q == 0 ? 1 : 0, r2 = q == 2 ? 1 : 2;
-      const codes = cCodes + ((<usize>q * <usize>n) << 2);
-      const codes1 = cCodes + ((<usize>r1 * <usize>n) << 2);
-      const codes2 = cCodes + ((<usize>r2 * <usize>n) << 2);
-      const base1 = A + (offOf(r1) << 3), base2 = A + (offOf(r2) << 3);
+      const codes = c_codes + ((<usize>q * <usize>n) << 2);
+      const codes1 = c_codes + ((<usize>r1 * <usize>n) << 2);
+      const codes2 = c_codes + ((<usize>r2 * <usize>n) << 2);
+      const base1 = A + (offOf(cx, r1) << 3), base2 = A + (offOf(cx, r2) << 3);
       for (let i = 0; i < n; i++) {
         const o = <usize>i << 2;
-        const y = cTmp + ((<usize>load<i32>(codes + o) * <usize>K) << 3);
+        const y = c_tmp + ((<usize>load<i32>(codes + o) * <usize>K) << 3);
         const x1 = base1 + ((<usize>load<i32>(codes1 + o) * <usize>K) << 3);
         const x2 = base2 + ((<usize>load<i32>(codes2 + o) * <usize>K) << 3);
-        const w = weightOf(i);
+        const w = wAt(c_w, i);
         const wv = f64x2.splat(w);
         let k = 0;
         for (; k + 1 < K; k += 2) {
@@ -293,15 +305,15 @@ function sweep(A: usize): void {
       }
     } else {
       for (let i = 0; i < n; i++) {
-        gatherRange(i, 0, Q, q, A);
-        scatterAcc(q, i, weightOf(i), cTmp - (offOf(q) << 3));
+        gatherRange(cx, i, 0, Q, q, A);
+        scatterAcc(cx, q, i, wAt(c_w, i), c_tmp - (offOf(cx, q) << 3));
       }
     }
     // a_q = Minv_q (rhs_q - tmp)
-    const R = cRhs + (offOf(q) << 3);
-    const sz = blockSize(q);
-    for (let j: usize = 0; j < sz; j++) store<f64>(cTmp + (j << 3), load<f64>(R + (j << 3)) - load<f64>(cTmp + (j << 3)));
-    applyMinv(q, cTmp - (offOf(q) << 3), A);
+    const R = getp(cx, DM_RHS) + (offOf(cx, q) << 3);
+    const sz = blockSize(cx, q);
+    for (let j: usize = 0; j < sz; j++) store<f64>(c_tmp + (j << 3), load<f64>(R + (j << 3)) - load<f64>(c_tmp + (j << 3)));
+    applyMinv(cx, q, c_tmp - (offOf(cx, q) << 3), A);
   }
 }
 
@@ -318,11 +330,13 @@ function sweep(A: usize): void {
 // change any result.
 
 /** Coefficient offsets (f64 units) of every dimension for K active columns. */
-function layout(K: i32): void {
+function layout(cx: usize, K: i32): void {
+  const c_off = getp(cx, DM_OFF);
+  const c_q = geti(cx, DM_Q);
   let rows = 0;
-  for (let q = 0; q < cQ; q++) {
-    store<i32>(cOff + (<usize>q << 2), rows * K);
-    rows += groupsOf(q) * nc(typeOf(q));
+  for (let q = 0; q < c_q; q++) {
+    store<i32>(c_off + (<usize>q << 2), rows * K);
+    rows += groupsOf(cx, q) * nc(typeOf(cx, q));
   }
 }
 
@@ -330,10 +344,11 @@ function layout(K: i32): void {
   return load<i32>(m + (<usize>j << 2));
 }
 
-/** Per-column stopping criterion max_j min(|a-b|, |a-b| / (0.1 + |a|)) (fixest's rule) into cCrit. */
-function criterionK(a: usize, b: usize, rows: i32): void {
-  const K = cK;
-  memory.fill(cCrit, 0, <usize>K << 3);
+/** Per-column stopping criterion max_j min(|a-b|, |a-b| / (0.1 + |a|)) (fixest's rule) into getp(cx, DM_CRIT). */
+function criterionK(cx: usize, a: usize, b: usize, rows: i32): void {
+  const c_crit = getp(cx, DM_CRIT);
+  const K = geti(cx, DM_K);
+  memory.fill(c_crit, 0, <usize>K << 3);
   for (let r = 0; r < rows; r++) {
     const base = (<usize>r * <usize>K) << 3;
     for (let k = 0; k < K; k++) {
@@ -342,31 +357,34 @@ function criterionK(a: usize, b: usize, rows: i32): void {
       const d = Math.abs(x - load<f64>(b + o));
       const rel = d / (0.1 + Math.abs(x));
       const m = d < rel ? d : rel;
-      const p = cCrit + (<usize>k << 3);
+      const p = c_crit + (<usize>k << 3);
       if (m > load<f64>(p)) store<f64>(p, m);
     }
   }
 }
 
-/** Flag columns whose criterion is at most tol (cFlag); returns how many. */
-function flagConverged(tol: f64): i32 {
+/** Flag columns whose criterion is at most tol (getp(cx, DM_FLAG)); returns how many. */
+function flagConverged(cx: usize, tol: f64): i32 {
+  const c_crit = getp(cx, DM_CRIT);
+  const c_flag = getp(cx, DM_FLAG);
   let c = 0;
-  for (let k = 0; k < cK; k++) {
-    const f = load<f64>(cCrit + (<usize>k << 3)) <= tol;
-    store<i32>(cFlag + (<usize>k << 2), f ? 1 : 0);
+  for (let k = 0; k < geti(cx, DM_K); k++) {
+    const f = load<f64>(c_crit + (<usize>k << 3)) <= tol;
+    store<i32>(c_flag + (<usize>k << 2), f ? 1 : 0);
     if (f) c++;
   }
   return c;
 }
 
 /** Copy the columns k with flag_k == want of a rows x K matrix to dst (rows x count); dst may be src. */
-function keepColumns(src: usize, dst: usize, rows: i32, want: i32): void {
-  const K = cK;
+function keepColumns(cx: usize, src: usize, dst: usize, rows: i32, want: i32): void {
+  const c_flag = getp(cx, DM_FLAG);
+  const K = geti(cx, DM_K);
   let d = dst;
   for (let r = 0; r < rows; r++) {
     const base = src + ((<usize>r * <usize>K) << 3);
     for (let k = 0; k < K; k++) {
-      if (load<i32>(cFlag + (<usize>k << 2)) != want) continue;
+      if (load<i32>(c_flag + (<usize>k << 2)) != want) continue;
       store<f64>(d, load<f64>(base + (<usize>k << 3)));
       d += 8;
     }
@@ -374,45 +392,55 @@ function keepColumns(src: usize, dst: usize, rows: i32, want: i32): void {
 }
 
 /** Same for the column map (int32) and the per-column criterion. */
-function keepMap(src: usize, dst: usize, want: i32): void {
+function keepMap(cx: usize, src: usize, dst: usize, want: i32): void {
+  const c_flag = getp(cx, DM_FLAG);
   let j = 0;
-  for (let k = 0; k < cK; k++) {
-    if (load<i32>(cFlag + (<usize>k << 2)) != want) continue;
+  for (let k = 0; k < geti(cx, DM_K); k++) {
+    if (load<i32>(c_flag + (<usize>k << 2)) != want) continue;
     store<i32>(dst + (<usize>j << 2), load<i32>(src + (<usize>k << 2)));
     j++;
   }
 }
 
 /** out = x - (FE part under coefficients V) for the columns of V (active slot j = column map_j). */
-function residualsMapped(V: usize, map: usize, x_NK: usize, out_NK: usize): void {
-  const n = cN, K = cK;
+function residualsMapped(cx: usize, V: usize, map: usize, x_NK: usize, out_NK: usize): void {
+  const c_acc = getp(cx, DM_ACC);
+  const c_n = geti(cx, DM_N);
+  const c_q = geti(cx, DM_Q);
+  const n = c_n, K = geti(cx, DM_K);
   for (let i = 0; i < n; i++) {
-    gatherRange(i, 0, cQ, -1, V);
+    gatherRange(cx, i, 0, c_q, -1, V);
     for (let j = 0; j < K; j++) {
       const p = (<usize>mapOf(map, j) * <usize>n + <usize>i) << 3;
-      store<f64>(out_NK + p, load<f64>(x_NK + p) - load<f64>(cAcc + (<usize>j << 3)));
+      store<f64>(out_NK + p, load<f64>(x_NK + p) - load<f64>(c_acc + (<usize>j << 3)));
     }
   }
 }
 
 /** Same, only for the flagged columns. */
-function residualsFlagged(V: usize, x_NK: usize, out_NK: usize): void {
-  const n = cN, K = cK;
+function residualsFlagged(cx: usize, V: usize, x_NK: usize, out_NK: usize): void {
+  const c_acc = getp(cx, DM_ACC);
+  const c_map = getp(cx, DM_MAP);
+  const c_flag = getp(cx, DM_FLAG);
+  const c_n = geti(cx, DM_N);
+  const c_q = geti(cx, DM_Q);
+  const n = c_n, K = geti(cx, DM_K);
   for (let i = 0; i < n; i++) {
-    gatherRange(i, 0, cQ, -1, V);
+    gatherRange(cx, i, 0, c_q, -1, V);
     for (let j = 0; j < K; j++) {
-      if (load<i32>(cFlag + (<usize>j << 2)) == 0) continue;
-      const p = (<usize>mapOf(cMap, j) * <usize>n + <usize>i) << 3;
-      store<f64>(out_NK + p, load<f64>(x_NK + p) - load<f64>(cAcc + (<usize>j << 3)));
+      if (load<i32>(c_flag + (<usize>j << 2)) == 0) continue;
+      const p = (<usize>mapOf(c_map, j) * <usize>n + <usize>i) << 3;
+      store<f64>(out_NK + p, load<f64>(x_NK + p) - load<f64>(c_acc + (<usize>j << 3)));
     }
   }
 }
 
 /** Drop the flagged columns (c of them) from the active set: map and layout; K -> K - c. */
-function dropFlagged(c: i32): void {
-  keepMap(cMap, cMap, 0);
-  cK -= c;
-  layout(cK);
+function dropFlagged(cx: usize, c: i32): void {
+  const c_map = getp(cx, DM_MAP);
+  keepMap(cx, c_map, c_map, 0);
+  seti(cx, DM_K, geti(cx, DM_K) - c);
+  layout(cx, geti(cx, DM_K));
 }
 
 /**
@@ -443,46 +471,53 @@ const STALL_GAIN: f64 = 0.9;
 // ---- CG --------------------------------------------------------------------------------
 
 /** dst = (D'WD) src. */
-function applyNormal(src: usize, dst: usize, T: i32): void {
+function applyNormal(cx: usize, src: usize, dst: usize, T: i32): void {
+  const c_w = getp(cx, DM_W);
+  const c_n = geti(cx, DM_N);
+  const c_q = geti(cx, DM_Q);
   memory.fill(dst, 0, <usize>T << 3);
-  for (let i = 0; i < cN; i++) {
-    gatherRange(i, 0, cQ, -1, src);
-    const w = weightOf(i);
-    for (let q = 0; q < cQ; q++) scatterAcc(q, i, w, dst);
+  for (let i = 0; i < c_n; i++) {
+    gatherRange(cx, i, 0, c_q, -1, src);
+    const w = wAt(c_w, i);
+    for (let q = 0; q < c_q; q++) scatterAcc(cx, q, i, w, dst);
   }
 }
 
 /** z = M^{-1} r for the symmetric block Gauss-Seidel preconditioner. y is scratch. */
-function precondition(r: usize, z: usize, y: usize): void {
-  const Q = cQ, n = cN;
+function precondition(cx: usize, r: usize, z: usize, y: usize): void {
+  const c_tmp = getp(cx, DM_TMP);
+  const c_w = getp(cx, DM_W);
+  const c_n = geti(cx, DM_N);
+  const c_q = geti(cx, DM_Q);
+  const Q = c_q, n = c_n;
   // forward: y_q = Minv_q (r_q - sum_{s<q} A_qs y_s)
   for (let q = 0; q < Q; q++) {
-    const sz = blockSize(q);
-    const tmp0 = cTmp - (offOf(q) << 3);
-    memory.fill(cTmp, 0, sz << 3);
+    const sz = blockSize(cx, q);
+    const tmp0 = c_tmp - (offOf(cx, q) << 3);
+    memory.fill(c_tmp, 0, sz << 3);
     if (q > 0) {
       for (let i = 0; i < n; i++) {
-        gatherRange(i, 0, q, -1, y);
-        scatterAcc(q, i, weightOf(i), tmp0);
+        gatherRange(cx, i, 0, q, -1, y);
+        scatterAcc(cx, q, i, wAt(c_w, i), tmp0);
       }
     }
-    const R = r + (offOf(q) << 3);
-    for (let j: usize = 0; j < sz; j++) store<f64>(cTmp + (j << 3), load<f64>(R + (j << 3)) - load<f64>(cTmp + (j << 3)));
-    applyMinv(q, tmp0, y);
+    const R = r + (offOf(cx, q) << 3);
+    for (let j: usize = 0; j < sz; j++) store<f64>(c_tmp + (j << 3), load<f64>(R + (j << 3)) - load<f64>(c_tmp + (j << 3)));
+    applyMinv(cx, q, tmp0, y);
   }
   // backward: z_q = y_q - Minv_q sum_{s>q} A_qs z_s
   const last = Q - 1;
-  memory.copy(z + (offOf(last) << 3), y + (offOf(last) << 3), blockSize(last) << 3);
+  memory.copy(z + (offOf(cx, last) << 3), y + (offOf(cx, last) << 3), blockSize(cx, last) << 3);
   for (let q = Q - 2; q >= 0; q--) {
-    const sz = blockSize(q);
-    const tmp0 = cTmp - (offOf(q) << 3);
-    memory.fill(cTmp, 0, sz << 3);
+    const sz = blockSize(cx, q);
+    const tmp0 = c_tmp - (offOf(cx, q) << 3);
+    memory.fill(c_tmp, 0, sz << 3);
     for (let i = 0; i < n; i++) {
-      gatherRange(i, q + 1, Q, -1, z);
-      scatterAcc(q, i, weightOf(i), tmp0);
+      gatherRange(cx, i, q + 1, Q, -1, z);
+      scatterAcc(cx, q, i, wAt(c_w, i), tmp0);
     }
-    applyMinv(q, tmp0, z); // z_q = Minv_q tmp (temporarily)
-    const Y = y + (offOf(q) << 3), Z = z + (offOf(q) << 3);
+    applyMinv(cx, q, tmp0, z); // z_q = Minv_q tmp (temporarily)
+    const Y = y + (offOf(cx, q) << 3), Z = z + (offOf(cx, q) << 3);
     for (let j: usize = 0; j < sz; j++) store<f64>(Z + (j << 3), load<f64>(Y + (j << 3)) - load<f64>(Z + (j << 3)));
   }
 }
@@ -493,17 +528,18 @@ function precondition(r: usize, z: usize, y: usize): void {
  * extra dimension in a connected graph). CG then runs in the subspace where those stay
  * fixed, which removes the null space it would otherwise drift along.
  */
-function pin(v: usize): void {
-  for (let q = 1; q < cQ; q++) {
-    if (typeOf(q) == 1) continue;
-    const base = v + (offOf(q) << 3);
-    memory.fill(base, 0, <usize>cK << 3);
+function pin(cx: usize, v: usize): void {
+  const c_q = geti(cx, DM_Q);
+  for (let q = 1; q < c_q; q++) {
+    if (typeOf(cx, q) == 1) continue;
+    const base = v + (offOf(cx, q) << 3);
+    memory.fill(base, 0, <usize>geti(cx, DM_K) << 3);
   }
 }
 
 /** Per-column dot products out_k = sum over rows of a[r, k] b[r, k]. */
-function dotK(a: usize, b: usize, rows: i32, out: usize): void {
-  const K = cK;
+function dotK(cx: usize, a: usize, b: usize, rows: i32, out: usize): void {
+  const K = geti(cx, DM_K);
   memory.fill(out, 0, <usize>K << 3);
   for (let r = 0; r < rows; r++) {
     const base = (<usize>r * <usize>K) << 3;
@@ -516,14 +552,19 @@ function dotK(a: usize, b: usize, rows: i32, out: usize): void {
 }
 
 /** ssr_k = sum_i w_i (x_ik - (D a_k)_i)^2 for the active columns. */
-function ssrK(A: usize, x_NK: usize, out: usize): void {
-  const n = cN, K = cK;
+function ssrK(cx: usize, A: usize, x_NK: usize, out: usize): void {
+  const c_w = getp(cx, DM_W);
+  const c_acc = getp(cx, DM_ACC);
+  const c_map = getp(cx, DM_MAP);
+  const c_n = geti(cx, DM_N);
+  const c_q = geti(cx, DM_Q);
+  const n = c_n, K = geti(cx, DM_K);
   memory.fill(out, 0, <usize>K << 3);
   for (let i = 0; i < n; i++) {
-    gatherRange(i, 0, cQ, -1, A);
-    const w = weightOf(i);
+    gatherRange(cx, i, 0, c_q, -1, A);
+    const w = wAt(c_w, i);
     for (let j = 0; j < K; j++) {
-      const d = load<f64>(x_NK + ((<usize>mapOf(cMap, j) * <usize>n + <usize>i) << 3)) - load<f64>(cAcc + (<usize>j << 3));
+      const d = load<f64>(x_NK + ((<usize>mapOf(c_map, j) * <usize>n + <usize>i) << 3)) - load<f64>(c_acc + (<usize>j << 3));
       const p = out + (<usize>j << 3);
       store<f64>(p, load<f64>(p) + w * d * d);
     }
@@ -549,157 +590,207 @@ const CG_CHECK: i32 = 10;
 /** ...and restarts from the true residual when the squared drift exceeds this share of it. */
 const CG_DRIFT: f64 = 1e-4;
 
-function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol: f64, maxIter: i32,
+/** Vector j of the CG per-column work (Kmax f64 each): 0 r'z, 1 new r'z, 2 p'Ap, 3 ssr, 4 ssr floor, 5 best criterion, 6 its iteration. */
+@inline function cgv(cx: usize, colv: usize, j: i32): usize {
+  return colv + (<usize>(j * geti(cx, DM_KMAX)) << 3);
+}
+
+function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol: f64, maxIter: i32,
   x_NK: usize, out_NK: usize, critMax: usize): i32 {
-  const rz = colv, rzNew = colv + (<usize>cKmax << 3), pAp = colv + (<usize>(2 * cKmax) << 3);
-  const rows = cR;
-  let T = rows * cK;
+  const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
+  const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
+  const rows = geti(cx, DM_R);
+  let T = rows * geti(cx, DM_K);
   // r = b - A a
-  applyNormal(A, Ap, T);
+  applyNormal(cx, A, Ap, T);
   for (let j = 0; j < T; j++) {
     const o = <usize>j << 3;
-    store<f64>(r + o, load<f64>(cRhs + o) - load<f64>(Ap + o));
+    store<f64>(r + o, load<f64>(getp(cx, DM_RHS) + o) - load<f64>(Ap + o));
   }
-  pin(r);
-  precondition(r, z, Ap);
-  pin(z);
+  pin(cx, r);
+  precondition(cx, r, z, Ap);
+  pin(cx, z);
   memory.copy(p, z, <usize>T << 3);
-  dotK(r, z, rows, rz);
+  dotK(cx, r, z, rows, rz);
   // sums of squared residuals: at the start, and decreased by alpha r'z at each step
-  const ssr = colv + (<usize>(3 * cKmax) << 3);
-  ssrK(A, x_NK, ssr);
-  const floor = colv + (<usize>(4 * cKmax) << 3);
-  for (let k = 0; k < cK; k++) store<f64>(floor + (<usize>k << 3), SSR_FLOOR * load<f64>(ssr + (<usize>k << 3)));
+  ssrK(cx, A, x_NK, ssr);
+  for (let k = 0; k < geti(cx, DM_K); k++) store<f64>(floor + (<usize>k << 3), SSR_FLOOR * load<f64>(ssr + (<usize>k << 3)));
   // stagnation: each column's best criterion and the iteration that set it
-  const best = colv + (<usize>(5 * cKmax) << 3), since = colv + (<usize>(6 * cKmax) << 3);
-  for (let k = 0; k < cK; k++) {
+  for (let k = 0; k < geti(cx, DM_K); k++) {
     store<f64>(best + (<usize>k << 3), Infinity);
     store<f64>(since + (<usize>k << 3), 0);
   }
   let it = 0;
   while (it < maxIter) {
     it++;
-    if (it % CG_CHECK == 0) {
-      // residual check: the recursively updated residual drifts from b - A a once the
-      // iterate nears the precision this FE structure allows, and plain CG then breaks down
-      // or wanders. When it has drifted, replace it by the true residual and restart.
-      applyNormal(A, z, T);
-      for (let j = 0; j < T; j++) {
-        const o = <usize>j << 3;
-        store<f64>(z + o, load<f64>(cRhs + o) - load<f64>(z + o));
-      }
-      pin(z);
-      pin(r);
-      let drift: f64 = 0, norm: f64 = 0;
-      for (let j = 0; j < T; j++) {
-        const o = <usize>j << 3;
-        const t = load<f64>(z + o);
-        const d = t - load<f64>(r + o);
-        drift += d * d;
-        norm += t * t;
-      }
-      if (drift > CG_DRIFT * norm) {
-        memory.copy(r, z, <usize>T << 3);
-        precondition(r, z, Ap);
-        pin(z);
-        memory.copy(p, z, <usize>T << 3);
-        dotK(r, z, rows, rz);
-        ssrK(A, x_NK, ssr);
-      }
-    }
-    const K = cK;
-    applyNormal(p, Ap, T);
-    dotK(p, Ap, rows, pAp);
-    memory.fill(cCrit, 0, <usize>K << 3);
-    for (let row = 0; row < rows; row++) {
-      const base = (<usize>row * <usize>K) << 3;
-      for (let k = 0; k < K; k++) {
-        const den = load<f64>(pAp + (<usize>k << 3));
-        if (!(den > 0)) {
-          // p'Ap <= 0: either nothing is left (r'z = 0: converged) or a breakdown: p lies in
-          // the null space of the singular normal equations, to rounding (the tolerance is
-          // below what this FE structure allows). The column is then retired as it is, the
-          // most accurate iterate CG reaches, and the call reports non-convergence.
-          if (row == 0 && load<f64>(rz + (<usize>k << 3)) > 0) store<f64>(cCrit + (<usize>k << 3), Infinity);
-          continue;
-        }
-        const alpha = load<f64>(rz + (<usize>k << 3)) / den;
-        const o = base + (<usize>k << 3);
-        const step = alpha * load<f64>(p + o);
-        const a = load<f64>(A + o) + step;
-        store<f64>(A + o, a);
-        store<f64>(r + o, load<f64>(r + o) - alpha * load<f64>(Ap + o));
-        const d = Math.abs(step);
-        const rel = d / (0.1 + Math.abs(a));
-        const m = d < rel ? d : rel;
-        const cp = cCrit + (<usize>k << 3);
-        if (m > load<f64>(cp)) store<f64>(cp, m);
-      }
-    }
-    let c = flagConverged(tol);
-    for (let k = 0; k < K; k++) {
-      const den = load<f64>(pAp + (<usize>k << 3));
-      const rzk = load<f64>(rz + (<usize>k << 3));
-      const drop = den > 0 ? rzk * rzk / den : 0.0;
-      const sp = ssr + (<usize>k << 3);
-      const left = load<f64>(sp) - drop;
-      store<f64>(sp, left);
-      const fl = load<f64>(floor + (<usize>k << 3));
-      const fp = cFlag + (<usize>k << 2);
-      const crit = load<f64>(cCrit + (<usize>k << 3));
-      const bp = best + (<usize>k << 3), ip = since + (<usize>k << 3);
-      let stalled = false;
-      if (crit < STALL_GAIN * load<f64>(bp)) {
-        store<f64>(bp, crit);
-        store<f64>(ip, <f64>it);
-      } else if (<f64>it - load<f64>(ip) > <f64>STALL_ITERS) stalled = true;
-      if (crit == Infinity || (stalled && load<i32>(fp) == 0)) {
-        store<i32>(fp, 1); // breakdown or stagnation: retire, not converged
-        c++;
-        cStalled = true;
-      } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
-        store<i32>(fp, 0);
-        c--;
-      }
-    }
+    if (it % CG_CHECK == 0) cgDriftCheck(cx, A, r, z, p, Ap, colv, T, x_NK);
+    applyNormal(cx, p, Ap, T);
+    dotK(cx, p, Ap, rows, cgv(cx, colv, 2));
+    cgStep(cx, A, r, p, Ap, colv);
+    const c = cgFlagRetiring(cx, colv, tol, it);
     if (c > 0) {
-      for (let k = 0; k < K; k++) {
-        if (load<i32>(cFlag + (<usize>k << 2)) == 0) continue;
-        const v = load<f64>(cCrit + (<usize>k << 3));
-        if (v > load<f64>(critMax)) store<f64>(critMax, v);
-      }
-      residualsFlagged(A, x_NK, out_NK);
-      keepColumns(A, A, rows, 0);
-      keepColumns(cRhs, cRhs, rows, 0);
-      keepColumns(r, r, rows, 0);
-      keepColumns(p, p, rows, 0);
-      keepColumns(rz, rz, 1, 0);
-      keepColumns(ssr, ssr, 1, 0);
-      keepColumns(floor, floor, 1, 0);
-      keepColumns(best, best, 1, 0);
-      keepColumns(since, since, 1, 0);
-      keepColumns(cCrit, cCrit, 1, 0);
-      dropFlagged(c);
-      T = rows * cK;
-      if (cK == 0) break;
+      cgRetire(cx, c, A, r, p, colv, x_NK, out_NK, critMax);
+      T = rows * geti(cx, DM_K);
+      if (geti(cx, DM_K) == 0) break;
     }
-    pin(r);
-    precondition(r, z, Ap);
-    pin(z);
-    dotK(r, z, rows, rzNew);
-    const K2 = cK;
-    for (let row = 0; row < rows; row++) {
-      const base = (<usize>row * <usize>K2) << 3;
-      for (let k = 0; k < K2; k++) {
-        const old = load<f64>(rz + (<usize>k << 3));
-        const beta = old > 0 ? load<f64>(rzNew + (<usize>k << 3)) / old : 0.0;
-        const o = base + (<usize>k << 3);
-        store<f64>(p + o, load<f64>(z + o) + beta * load<f64>(p + o));
-      }
-    }
-    memory.copy(rz, rzNew, <usize>K2 << 3);
+    cgDirection(cx, r, z, p, Ap, colv);
   }
   return it;
+}
+
+/**
+ * Residual check: the recursively updated residual drifts from b - A a once the iterate nears
+ * the precision this FE structure allows, and plain CG then breaks down or wanders. When it
+ * has drifted, replace it by the true residual and restart (z is scratch here).
+ */
+function cgDriftCheck(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, T: i32, x_NK: usize): void {
+  const rows = geti(cx, DM_R);
+  const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3);
+  applyNormal(cx, A, z, T);
+  for (let j = 0; j < T; j++) {
+    const o = <usize>j << 3;
+    store<f64>(z + o, load<f64>(getp(cx, DM_RHS) + o) - load<f64>(z + o));
+  }
+  pin(cx, z);
+  pin(cx, r);
+  let drift: f64 = 0, norm: f64 = 0;
+  for (let j = 0; j < T; j++) {
+    const o = <usize>j << 3;
+    const t = load<f64>(z + o);
+    const d = t - load<f64>(r + o);
+    drift += d * d;
+    norm += t * t;
+  }
+  if (drift > CG_DRIFT * norm) {
+    memory.copy(r, z, <usize>T << 3);
+    precondition(cx, r, z, Ap);
+    pin(cx, z);
+    memory.copy(p, z, <usize>T << 3);
+    dotK(cx, r, z, rows, rz);
+    ssrK(cx, A, x_NK, ssr);
+  }
+}
+
+/** One CG step per column: A += alpha p, r -= alpha Ap with alpha = r'z / p'Ap; the criterion of the step into DM_CRIT. */
+function cgStep(cx: usize, A: usize, r: usize, p: usize, Ap: usize, colv: usize): void {
+  const c_crit = getp(cx, DM_CRIT);
+  const rz = cgv(cx, colv, 0), pAp = cgv(cx, colv, 2);
+  const rows = geti(cx, DM_R);
+  const K = geti(cx, DM_K);
+  memory.fill(c_crit, 0, <usize>K << 3);
+  for (let row = 0; row < rows; row++) {
+    const base = (<usize>row * <usize>K) << 3;
+    for (let k = 0; k < K; k++) {
+      const den = load<f64>(pAp + (<usize>k << 3));
+      if (!(den > 0)) {
+        // p'Ap <= 0: either nothing is left (r'z = 0: converged) or a breakdown: p lies in
+        // the null space of the singular normal equations, to rounding (the tolerance is
+        // below what this FE structure allows). The column is then retired as it is, the
+        // most accurate iterate CG reaches, and the call reports non-convergence.
+        if (row == 0 && load<f64>(rz + (<usize>k << 3)) > 0) store<f64>(c_crit + (<usize>k << 3), Infinity);
+        continue;
+      }
+      const alpha = load<f64>(rz + (<usize>k << 3)) / den;
+      const o = base + (<usize>k << 3);
+      const step = alpha * load<f64>(p + o);
+      const a = load<f64>(A + o) + step;
+      store<f64>(A + o, a);
+      store<f64>(r + o, load<f64>(r + o) - alpha * load<f64>(Ap + o));
+      const d = Math.abs(step);
+      const rel = d / (0.1 + Math.abs(a));
+      const m = d < rel ? d : rel;
+      const cp = c_crit + (<usize>k << 3);
+      if (m > load<f64>(cp)) store<f64>(cp, m);
+    }
+  }
+}
+
+/**
+ * Flag the columns to retire after a step (DM_FLAG): converged by both the step rule and the
+ * energy rule, or broken down / stagnated (then the call reports non-convergence). Updates the
+ * running sums of squares and the stagnation records; returns the number flagged.
+ */
+function cgFlagRetiring(cx: usize, colv: usize, tol: f64, it: i32): i32 {
+  const c_crit = getp(cx, DM_CRIT);
+  const c_flag = getp(cx, DM_FLAG);
+  const rz = cgv(cx, colv, 0), pAp = cgv(cx, colv, 2), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
+  const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
+  const K = geti(cx, DM_K);
+  let c = flagConverged(cx, tol);
+  for (let k = 0; k < K; k++) {
+    const den = load<f64>(pAp + (<usize>k << 3));
+    const rzk = load<f64>(rz + (<usize>k << 3));
+    const drop = den > 0 ? rzk * rzk / den : 0.0;
+    const sp = ssr + (<usize>k << 3);
+    const left = load<f64>(sp) - drop;
+    store<f64>(sp, left);
+    const fl = load<f64>(floor + (<usize>k << 3));
+    const fp = c_flag + (<usize>k << 2);
+    const crit = load<f64>(c_crit + (<usize>k << 3));
+    const bp = best + (<usize>k << 3), ip = since + (<usize>k << 3);
+    let stalled = false;
+    if (crit < STALL_GAIN * load<f64>(bp)) {
+      store<f64>(bp, crit);
+      store<f64>(ip, <f64>it);
+    } else if (<f64>it - load<f64>(ip) > <f64>STALL_ITERS) stalled = true;
+    if (crit == Infinity || (stalled && load<i32>(fp) == 0)) {
+      store<i32>(fp, 1); // breakdown or stagnation: retire, not converged
+      c++;
+      seti(cx, DM_STALLED, 1);
+    } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
+      store<i32>(fp, 0);
+      c--;
+    }
+  }
+  return c;
+}
+
+/** Retire the c flagged columns: their criterion into *critMax, their residuals, and out of every vector. */
+function cgRetire(cx: usize, c: i32, A: usize, r: usize, p: usize, colv: usize, x_NK: usize, out_NK: usize, critMax: usize): void {
+  const c_crit = getp(cx, DM_CRIT);
+  const c_flag = getp(cx, DM_FLAG);
+  const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
+  const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
+  const rows = geti(cx, DM_R);
+  const K = geti(cx, DM_K);
+  for (let k = 0; k < K; k++) {
+    if (load<i32>(c_flag + (<usize>k << 2)) == 0) continue;
+    const v = load<f64>(c_crit + (<usize>k << 3));
+    if (v > load<f64>(critMax)) store<f64>(critMax, v);
+  }
+  residualsFlagged(cx, A, x_NK, out_NK);
+  keepColumns(cx, A, A, rows, 0);
+  keepColumns(cx, getp(cx, DM_RHS), getp(cx, DM_RHS), rows, 0);
+  keepColumns(cx, r, r, rows, 0);
+  keepColumns(cx, p, p, rows, 0);
+  keepColumns(cx, rz, rz, 1, 0);
+  keepColumns(cx, ssr, ssr, 1, 0);
+  keepColumns(cx, floor, floor, 1, 0);
+  keepColumns(cx, best, best, 1, 0);
+  keepColumns(cx, since, since, 1, 0);
+  keepColumns(cx, c_crit, c_crit, 1, 0);
+  dropFlagged(cx, c);
+}
+
+/** The next search direction: z = M^-1 r, p = z + beta p with beta = new r'z / old r'z. */
+function cgDirection(cx: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize): void {
+  const rz = cgv(cx, colv, 0), rzNew = cgv(cx, colv, 1);
+  const rows = geti(cx, DM_R);
+  pin(cx, r);
+  precondition(cx, r, z, Ap);
+  pin(cx, z);
+  dotK(cx, r, z, rows, rzNew);
+  const K2 = geti(cx, DM_K);
+  for (let row = 0; row < rows; row++) {
+    const base = (<usize>row * <usize>K2) << 3;
+    for (let k = 0; k < K2; k++) {
+      const old = load<f64>(rz + (<usize>k << 3));
+      const beta = old > 0 ? load<f64>(rzNew + (<usize>k << 3)) / old : 0.0;
+      const o = base + (<usize>k << 3);
+      store<f64>(p + o, load<f64>(z + o) + beta * load<f64>(p + o));
+    }
+  }
+  memory.copy(rz, rzNew, <usize>K2 << 3);
 }
 
 // ---- driver ----------------------------------------------------------------------------
@@ -709,183 +800,239 @@ function pcg(A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol
  * the current state): one more sweep on their coefficients alone, as a lone column would
  * get, then their residuals. V1/V2 are scratch of T (full K) f64 each.
  */
-function retireMap(c: i32, A: usize, X: usize, GX: usize, V1: usize, V2: usize, x_NK: usize, out_NK: usize): void {
-  const rows = cR, rowsS = cR - cR0;
-  if (c == cK) {
+function retireMap(cx: usize, c: i32, A: usize, X: usize, GX: usize, V1: usize, V2: usize, x_NK: usize, out_NK: usize): void {
+  const c_map = getp(cx, DM_MAP);
+  const c_mapc = getp(cx, DM_MAPC);
+  const rows = geti(cx, DM_R), rowsS = geti(cx, DM_R) - geti(cx, DM_R0);
+  if (c == geti(cx, DM_K)) {
     // every active column retires: the packed copies would be A and rhs themselves, so sweep
     // in place (the same operations; V1 and V2 stay untouched, which spares a first fit
     // their fresh pages)
-    sweep(A);
-    residualsMapped(A, cMap, x_NK, out_NK);
-    cK = 0;
-    layout(0);
+    sweep(cx, A);
+    residualsMapped(cx, A, c_map, x_NK, out_NK);
+    seti(cx, DM_K, 0);
+    layout(cx, 0);
     return;
   }
   // the retiring columns, packed rows x c
-  keepColumns(A, V1, rows, 1);
-  keepColumns(cRhs, V2, rows, 1);
-  keepMap(cMap, cMapC, 1);
+  keepColumns(cx, A, V1, rows, 1);
+  keepColumns(cx, getp(cx, DM_RHS), V2, rows, 1);
+  keepMap(cx, c_map, c_mapc, 1);
   // the others, compacted in place
-  keepColumns(A, A, rows, 0);
-  keepColumns(cRhs, cRhs, rows, 0);
-  keepColumns(X, X, rowsS, 0);
-  keepColumns(GX, GX, rowsS, 0);
-  const u = cK - c;
-  dropFlagged(c);
-  const rhs = cRhs;
-  cK = c;
-  layout(c);
-  cRhs = V2;
-  sweep(V1);
-  residualsMapped(V1, cMapC, x_NK, out_NK);
-  cRhs = rhs;
-  cK = u;
-  layout(u);
+  keepColumns(cx, A, A, rows, 0);
+  keepColumns(cx, getp(cx, DM_RHS), getp(cx, DM_RHS), rows, 0);
+  keepColumns(cx, X, X, rowsS, 0);
+  keepColumns(cx, GX, GX, rowsS, 0);
+  const u = geti(cx, DM_K) - c;
+  dropFlagged(cx, c);
+  const rhs = getp(cx, DM_RHS);
+  seti(cx, DM_K, c);
+  layout(cx, c);
+  setp(cx, DM_RHS, V2);
+  sweep(cx, V1);
+  residualsMapped(cx, V1, c_mapc, x_NK, out_NK);
+  setp(cx, DM_RHS, rhs);
+  seti(cx, DM_K, u);
+  layout(cx, u);
 }
 
 /**
- * Demean K columns (x_NK, column-major, n rows each) on Q fixed-effect dimensions.
- * Writes residuals to out_NK (may equal x_NK). `codes_QN` holds Q blocks of n int32 codes
- * (0..G_q-1); `z_Q` holds, per dimension, a pointer to its slope variable (or 0).
- * algo: 0 = auto (MAP, switching to CG for the columns that have not converged after
- * `switchAfter` accelerated steps), 1 = MAP only, 2 = CG only.
- * Convergence is per column (see above): results do not depend on which columns share a call.
- * info: f64[4] out = [iterations (MAP steps + CG iterations), largest final criterion,
- * converged (1/0: every column), CG iterations]. MAP steps and CG iterations are the
- * largest over columns.
- * Returns OK, NOT_CONVERGED (residuals still written) or BAD_ARGUMENT.
+ * Lay out the scratch for the call's columns and write the working pointers and counts into
+ * the context. Returns false on bad dimensions.
  */
-export function demean(
-  n: i32, Q: i32, K: i32,
-  codes_QN: usize, groups_Q: usize, type_Q: usize, z_Q: usize, w_N: usize,
-  x_NK: usize, out_NK: usize,
-  tol: f64, maxIter: i32, algo: i32, switchAfter: i32,
-  scratch: usize, offs: usize, info: usize,
-): i32 {
-  if (n <= 0 || Q <= 0 || K <= 0 || maxIter < 0) return BAD_ARGUMENT;
-  cN = n; cQ = Q; cK = K; cKmax = K; cCodes = codes_QN; cGroups = groups_Q; cTypes = type_Q; cZ = z_Q; cW = w_N;
-  cOff = offs; cMoff = offs + (<usize>Q << 2);
+function prepare(cx: usize, scratch: usize): bool {
+  const Q = geti(cx, DM_Q), K = geti(cx, DM_KMAX);
   let rows = 0, maxq = 0, mtot = 0;
   for (let q = 0; q < Q; q++) {
-    const G = groupsOf(q);
-    if (G <= 0) return BAD_ARGUMENT;
-    const c = nc(typeOf(q));
-    store<i32>(cMoff + (<usize>q << 2), mtot);
+    const G = groupsOf(cx, q);
+    if (G <= 0) return false;
+    const c = nc(typeOf(cx, q));
     const sz = G * c * K;
     rows += G * c;
     if (sz > maxq) maxq = sz;
     mtot += G * c * c;
   }
-  cR = rows;
-  cR0 = groupsOf(0) * nc(typeOf(0));
-  layout(K);
   const T = rows * K;
-  const A = scratch;
-  cRhs = A + (<usize>T << 3);
-  const X = cRhs + (<usize>T << 3);
-  const GX = X + (<usize>T << 3);
-  const V1 = GX + (<usize>T << 3);
-  const V2 = V1 + (<usize>T << 3);
-  cTmp = V2 + (<usize>T << 3);
-  cMinv = cTmp + (<usize>maxq << 3);
-  const colv = cMinv + (<usize>mtot << 3); // 7K f64
-  cCrit = colv + (<usize>(7 * K) << 3); // K f64
-  cMap = cCrit + (<usize>K << 3); // K i32
-  cMapC = cMap + (<usize>K << 2); // K i32
-  cFlag = cMapC + (<usize>K << 2); // K i32
-  cAcc = cFlag + (<usize>(2 * K) << 2); // K f64 (16-byte aligned: 8 * (T * 6 + ...) + 4 * 4K)
-  for (let k = 0; k < K; k++) store<i32>(cMap + (<usize>k << 2), k);
-  memory.fill(cCrit, 0, <usize>K << 3);
-  cStalled = false;
+  seti(cx, DM_K, K);
+  seti(cx, DM_R, rows);
+  seti(cx, DM_R0, groupsOf(cx, 0) * nc(typeOf(cx, 0)));
+  seti(cx, DM_STALLED, 0);
+  // A, rhs, X, GX, V1, V2 (T f64 each), tmp, Minv, then the per-column vectors
+  setp(cx, DM_RHS, scratch + (<usize>T << 3));
+  const tmp = scratch + (<usize>(6 * T) << 3);
+  setp(cx, DM_TMP, tmp);
+  setp(cx, DM_MINV, tmp + (<usize>maxq << 3));
+  const colv = tmp + (<usize>(maxq + mtot) << 3); // 7K f64
+  const crit = colv + (<usize>(7 * K) << 3); // K f64
+  const map = crit + (<usize>K << 3); // K i32
+  setp(cx, DM_CRIT, crit);
+  setp(cx, DM_MAP, map);
+  setp(cx, DM_MAPC, map + (<usize>K << 2)); // K i32
+  const flag = map + (<usize>(2 * K) << 2); // K i32
+  setp(cx, DM_FLAG, flag);
+  const acc = flag + (<usize>(2 * K) << 2); // K f64 (16-byte aligned: 8 * (T * 6 + ...) + 4 * 4K)
+  setp(cx, DM_ACC, acc);
+  const offs = acc + (<usize>K << 3); // 2Q i32
+  setp(cx, DM_OFF, offs);
+  setp(cx, DM_MOFF, offs + (<usize>Q << 2));
+  let m = 0;
+  for (let q = 0; q < Q; q++) {
+    const c = nc(typeOf(cx, q));
+    store<i32>(offs + (<usize>(Q + q) << 2), m);
+    m += groupsOf(cx, q) * c * c;
+  }
+  layout(cx, K);
+  for (let k = 0; k < K; k++) store<i32>(map + (<usize>k << 2), k);
+  memory.fill(crit, 0, <usize>K << 3);
+  return true;
+}
 
-  setup(x_NK);
-  memory.fill(A, 0, <usize>T << 3);
+/** Vector j (0 A, 1 rhs, 2 X, 3 GX, 4 V1, 5 V2) of the scratch: T f64 each. */
+@inline function vecOf(cx: usize, scratch: usize, j: i32): usize {
+  return scratch + ((<usize>j * <usize>geti(cx, DM_R) * <usize>geti(cx, DM_KMAX)) << 3);
+}
+
+/** The per-column step-length vectors (7 Kmax f64) after tmp and Minv. */
+@inline function colvOf(cx: usize): usize {
+  return getp(cx, DM_CRIT) - (<usize>(7 * geti(cx, DM_KMAX)) << 3);
+}
+
+/** Raise *critMax to the criterion of every flagged column. */
+function raiseCritFlagged(cx: usize, critMax: usize): void {
+  const c_crit = getp(cx, DM_CRIT);
+  const c_flag = getp(cx, DM_FLAG);
+  const flag = c_flag, crit = c_crit;
+  for (let k = 0; k < geti(cx, DM_K); k++) {
+    if (load<i32>(flag + (<usize>k << 2)) == 0) continue;
+    const v = load<f64>(crit + (<usize>k << 3));
+    if (v > load<f64>(critMax)) store<f64>(critMax, v);
+  }
+}
+
+/** Irons-Tuck extrapolation of the iterated state from X, GX = G(X) and state = G(G(X)), one step length per column. */
+function ironsTuck(cx: usize, X: usize, GX: usize, state: usize, rowsS: i32): void {
+  const Kc = geti(cx, DM_K);
+  const colv = colvOf(cx);
+  memory.fill(colv, 0, (<usize>(2 * Kc)) << 3);
+  for (let r = 0; r < rowsS; r++) {
+    const base = (<usize>r * <usize>Kc) << 3;
+    for (let k = 0; k < Kc; k++) {
+      const o = base + (<usize>k << 3);
+      const x = load<f64>(X + o);
+      const gx = load<f64>(GX + o);
+      const ggx = load<f64>(state + o);
+      const dg = ggx - gx;
+      const d2 = dg - gx + x;
+      const p0 = colv + (<usize>k << 3), p1 = colv + (<usize>(Kc + k) << 3);
+      store<f64>(p0, load<f64>(p0) + dg * d2);
+      store<f64>(p1, load<f64>(p1) + d2 * d2);
+    }
+  }
+  for (let r = 0; r < rowsS; r++) {
+    const base = (<usize>r * <usize>Kc) << 3;
+    for (let k = 0; k < Kc; k++) {
+      const den = load<f64>(colv + (<usize>(Kc + k) << 3));
+      if (den <= 0) continue;
+      const coef = load<f64>(colv + (<usize>k << 3)) / den;
+      const o = base + (<usize>k << 3);
+      const gx = load<f64>(GX + o);
+      const p = state + o;
+      const ggx = load<f64>(p);
+      store<f64>(p, ggx - coef * (ggx - gx));
+    }
+  }
+}
+
+/**
+ * Accelerated MAP from A = 0 for at most `limit` steps, retiring columns as they converge
+ * (their largest criterion raises *critMax). Returns the steps run; the columns still active
+ * at the end are left consistent with the accelerated state.
+ */
+function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: usize, critMax: usize): i32 {
+  const c_crit = getp(cx, DM_CRIT);
+  const tol = load<f64>(cx + DM_TOL);
+  const A = vecOf(cx, scratch, 0), X = vecOf(cx, scratch, 2), GX = vecOf(cx, scratch, 3);
+  const V1 = vecOf(cx, scratch, 4), V2 = vecOf(cx, scratch, 5);
+  const R0 = geti(cx, DM_R0), rowsS = geti(cx, DM_R) - R0;
+  sweep(cx, A);
+  let iters = 0;
+  while (iters < limit) {
+    iters++;
+    let S = rowsS * geti(cx, DM_K);
+    let state = A + ((<usize>R0 * <usize>geti(cx, DM_K)) << 3);
+    memory.copy(X, state, <usize>S << 3);
+    sweep(cx, A);
+    memory.copy(GX, state, <usize>S << 3);
+    sweep(cx, A);
+    criterionK(cx, GX, state, rowsS);
+    const c = flagConverged(cx, tol);
+    if (c > 0) {
+      raiseCritFlagged(cx, critMax);
+      keepColumns(cx, c_crit, c_crit, 1, 0);
+      retireMap(cx, c, A, X, GX, V1, V2, x_NK, out_NK);
+      if (geti(cx, DM_K) == 0) break;
+      S = rowsS * geti(cx, DM_K);
+      state = A + ((<usize>R0 * <usize>geti(cx, DM_K)) << 3);
+    }
+    ironsTuck(cx, X, GX, state, rowsS);
+  }
+  // columns still active: make every block consistent with the accelerated state
+  if (geti(cx, DM_K) > 0) sweep(cx, A);
+  return iters;
+}
+
+/**
+ * Demean the columns of x_NK (column-major, n rows each) on the fixed-effect dimensions the
+ * context block `cx` describes (assembly/context.ts: n, Q, Kmax columns, the FE codes as Q
+ * blocks of n int32 0..G_q-1, level counts, types, slope pointers, weights, tol, maxIter,
+ * algo, switchAfter). Writes residuals to out_NK (may equal x_NK).
+ * algo: 0 = auto (MAP, switching to CG for the columns that have not converged after
+ * `switchAfter` accelerated steps), 1 = MAP only, 2 = CG only.
+ * Convergence is per column (see above): results do not depend on which columns share a call.
+ * info: f64[4] out = [iterations (MAP steps + CG iterations), largest final criterion,
+ * converged (1/0: every column), CG iterations]. MAP steps and CG iterations are the
+ * largest over columns. scratch: demeanScratch() f64.
+ * Returns OK, NOT_CONVERGED (residuals still written) or BAD_ARGUMENT.
+ */
+export function demean(out_NK: usize, info: usize, scratch: usize, cx: usize, x_NK: usize): i32 {
+  const n = geti(cx, DM_N), Q = geti(cx, DM_Q), K = geti(cx, DM_KMAX);
+  const maxIter = geti(cx, DM_MAXITER), algo = geti(cx, DM_ALGO), switchAfter = geti(cx, DM_SWITCH);
+  if (n <= 0 || Q <= 0 || K <= 0 || maxIter < 0) return BAD_ARGUMENT;
+  if (!prepare(cx, scratch)) return BAD_ARGUMENT;
+  const A = vecOf(cx, scratch, 0);
+  setup(cx, x_NK);
+  memory.fill(A, 0, (<usize>geti(cx, DM_R) * <usize>K) << 3);
 
   let iters = 0, cgIters = 0;
-  let critMax: f64 = 0;
+  const critMax = info + 8;
+  store<f64>(critMax, 0);
   if (Q == 1) {
-    sweep(A);
+    sweep(cx, A);
     iters = 1;
   } else {
     if (algo != 2) {
-      sweep(A);
       const limit = algo == 1 ? maxIter : (switchAfter < maxIter ? switchAfter : maxIter);
-      while (iters < limit) {
-        iters++;
-        const rowsS = cR - cR0;
-        let S = rowsS * cK;
-        let state = A + ((<usize>cR0 * <usize>cK) << 3);
-        memory.copy(X, state, <usize>S << 3);
-        sweep(A);
-        memory.copy(GX, state, <usize>S << 3);
-        sweep(A);
-        criterionK(GX, state, rowsS);
-        const c = flagConverged(tol);
-        if (c > 0) {
-          for (let k = 0; k < cK; k++) {
-            if (load<i32>(cFlag + (<usize>k << 2)) == 0) continue;
-            const v = load<f64>(cCrit + (<usize>k << 3));
-            if (v > critMax) critMax = v;
-          }
-          keepColumns(cCrit, cCrit, 1, 0);
-          retireMap(c, A, X, GX, V1, V2, x_NK, out_NK);
-          if (cK == 0) break;
-          S = rowsS * cK;
-          state = A + ((<usize>cR0 * <usize>cK) << 3);
-        }
-        // Irons-Tuck, one step length per column
-        const Kc = cK;
-        memory.fill(colv, 0, (<usize>(2 * Kc)) << 3);
-        for (let r = 0; r < rowsS; r++) {
-          const base = (<usize>r * <usize>Kc) << 3;
-          for (let k = 0; k < Kc; k++) {
-            const o = base + (<usize>k << 3);
-            const x = load<f64>(X + o);
-            const gx = load<f64>(GX + o);
-            const ggx = load<f64>(state + o);
-            const dg = ggx - gx;
-            const d2 = dg - gx + x;
-            const p0 = colv + (<usize>k << 3), p1 = colv + (<usize>(Kc + k) << 3);
-            store<f64>(p0, load<f64>(p0) + dg * d2);
-            store<f64>(p1, load<f64>(p1) + d2 * d2);
-          }
-        }
-        for (let r = 0; r < rowsS; r++) {
-          const base = (<usize>r * <usize>Kc) << 3;
-          for (let k = 0; k < Kc; k++) {
-            const den = load<f64>(colv + (<usize>(Kc + k) << 3));
-            if (den <= 0) continue;
-            const coef = load<f64>(colv + (<usize>k << 3)) / den;
-            const o = base + (<usize>k << 3);
-            const gx = load<f64>(GX + o);
-            const p = state + o;
-            const ggx = load<f64>(p);
-            store<f64>(p, ggx - coef * (ggx - gx));
-          }
-        }
-      }
-      // columns still active: make every block consistent with the accelerated state
-      if (cK > 0) sweep(A);
+      iters = mapPhase(cx, scratch, limit, x_NK, out_NK, critMax);
     }
-    if (cK > 0 && algo != 1) {
+    if (geti(cx, DM_K) > 0 && algo != 1) {
       const rem = maxIter - iters;
-      store<f64>(info + 8, critMax);
-      cgIters = pcg(A, X, GX, V1, V2, colv, tol, rem > 0 ? rem : 1, x_NK, out_NK, info + 8);
-      critMax = load<f64>(info + 8);
+      cgIters = pcg(cx, A, vecOf(cx, scratch, 2), vecOf(cx, scratch, 3), vecOf(cx, scratch, 4), vecOf(cx, scratch, 5),
+        colvOf(cx), load<f64>(cx + DM_TOL), rem > 0 ? rem : 1, x_NK, out_NK, critMax);
       iters += cgIters;
     }
   }
   // columns left (one FE, or not converged): their last criterion, and residuals
-  const converged = Q == 1 || (cK == 0 && !cStalled);
+  const Kleft = geti(cx, DM_K);
+  const converged = Q == 1 || (Kleft == 0 && geti(cx, DM_STALLED) == 0);
   if (Q > 1) {
-    for (let k = 0; k < cK; k++) {
-      const v = load<f64>(cCrit + (<usize>k << 3));
-      if (v > critMax) critMax = v;
+    const crit = getp(cx, DM_CRIT);
+    for (let k = 0; k < Kleft; k++) {
+      const v = load<f64>(crit + (<usize>k << 3));
+      if (v > load<f64>(critMax)) store<f64>(critMax, v);
     }
   }
-  if (cK > 0) residualsMapped(A, cMap, x_NK, out_NK);
+  if (Kleft > 0) residualsMapped(cx, A, getp(cx, DM_MAP), x_NK, out_NK);
   store<f64>(info, <f64>iters);
-  store<f64>(info + 8, critMax);
   store<f64>(info + 16, converged ? 1.0 : 0.0);
   store<f64>(info + 24, <f64>cgIters);
   return converged ? OK : NOT_CONVERGED;

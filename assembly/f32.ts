@@ -7,7 +7,7 @@
 import { OK, BAD_ARGUMENT } from "./status";
 
 /** dst_NK (f64) = src_NK (f32), k columns of n values, column-major. */
-export function widenF32(n: i32, k: i32, src_NK: usize, dst_NK: usize): i32 {
+export function widenF32(dst_NK: usize, n: i32, k: i32, src_NK: usize): i32 {
   if (n < 0 || k < 0) return BAD_ARGUMENT;
   const m = <usize>n * <usize>k;
   let i: usize = 0;
@@ -25,7 +25,7 @@ export function widenF32(n: i32, k: i32, src_NK: usize, dst_NK: usize): i32 {
  * in f32 (raw). s_N may be 0 (no scaling). Four rows at a time: one f32x4 load widened to
  * two f64x2.
  */
-export function crossF32(n: i32, ka: i32, a_NK: usize, kb: i32, r_NK: usize, s_N: usize, out: usize): i32 {
+export function crossF32(out: usize, n: i32, ka: i32, a_NK: usize, kb: i32, r_NK: usize, s_N: usize): i32 {
   if (n < 0 || ka < 0 || kb < 0) return BAD_ARGUMENT;
   for (let b = 0; b < kb; b++) {
     const pr = r_NK + ((<usize>b * <usize>n) << 2);
@@ -58,7 +58,7 @@ export function crossF32(n: i32, ka: i32, a_NK: usize, kb: i32, r_NK: usize, s_N
 }
 
 /** out_N (f64) = y - X b with y_N and X_NK in f32; columns with b = 0 are skipped. */
-export function residualsF32(n: i32, k: i32, x_NK: usize, y_N: usize, coef_K: usize, out_N: usize): i32 {
+export function residualsF32(out_N: usize, n: i32, k: i32, x_NK: usize, y_N: usize, coef_K: usize): i32 {
   if (n < 0 || k < 0) return BAD_ARGUMENT;
   for (let i = 0; i < n; i++) store<f64>(out_N + (<usize>i << 3), <f64>load<f32>(y_N + (<usize>i << 2)));
   for (let a = 0; a < k; a++) {

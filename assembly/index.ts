@@ -3,11 +3,13 @@
 // (assembly/status.ts).
 export { heapBase } from "./memory";
 export * from "./demean";
+export { demeanContextLayout } from "./context";
 export * from "./qr";
 export * from "./sandwich";
 export * from "./f32";
 export * from "./logit";
 export * from "./match";
 export * from "./permute";
+export { rngStream } from "./rng";
 export * from "./wild";
 export * from "./hac";

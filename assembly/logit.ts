@@ -11,10 +11,10 @@
 // The inverse Fisher information returned is the one of the last weighted solve, which is
 // what summary.glm reports (chol2inv of the final QR). Link functions clamp eta at +-30
 // exactly as R's C code (family.c) does.
-import { OK, NOT_CONVERGED, SINGULAR, BAD_ARGUMENT } from "./status";
+import { OK, NOT_CONVERGED, SINGULAR, BAD_ARGUMENT, SEPARATION } from "./status";
 
 /** Fitted probabilities numerically 0 or 1 (R's warning); outputs are still filled. */
-export const LOGIT_SEPARATION: i32 = 5;
+export const LOGIT_SEPARATION: i32 = SEPARATION;
 
 const THRESH: f64 = 30.0;
 const MTHRESH: f64 = -30.0;
@@ -151,8 +151,8 @@ function cholSolveInv(k: i32, a_KK: usize, r_K: usize, b_K: usize, inv_KK: usize
  * (collinear design), BAD_ARGUMENT (sizes, non-finite data, y outside [0, 1], w < 0).
  */
 export function logitIrls(
-  n: i32, k: i32, x_NK: usize, y_N: usize, w_N: usize, tol: f64, maxIter: i32, strict: i32,
-  coef_K: usize, vcov_KK: usize, eta_N: usize, mu_N: usize, info: usize, scratch: usize,
+  coef_K: usize, vcov_KK: usize, eta_N: usize, mu_N: usize, info: usize, scratch: usize, n: i32,
+  k: i32, x_NK: usize, y_N: usize, w_N: usize, tol: f64, maxIter: i32, strict: i32,
 ): i32 {
   if (n <= 0 || k <= 0 || n < k || maxIter <= 0 || !(tol > 0)) return BAD_ARGUMENT;
   for (let i = 0; i < n; i++) {

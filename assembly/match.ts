@@ -140,8 +140,8 @@ export function nnMatchScratch(n: i32): i32 {
  * scratch: nnMatchScratch(n) i32.
  */
 export function nnMatch(
-  n: i32, dist_N: usize, treat_N: usize, strata_N: usize, ratio: i32, replace: i32, caliper: f64,
-  order: i32, compat: i32, ord_T: usize, match_TR: usize, scratch: usize,
+  ord_T: usize, match_TR: usize, scratch: usize, n: i32, dist_N: usize, treat_N: usize,
+  strata_N: usize, ratio: i32, replace: i32, caliper: f64, order: i32, compat: i32,
 ): i32 {
   if (n <= 0 || ratio < 1 || order < 0 || order > 3 || compat < 0 || compat > 1) return BAD_ARGUMENT;
   let n1 = 0;
@@ -295,7 +295,7 @@ export function nnMatch(
  * counts_4 (i32 out): matched treated, matched controls, matched rows, filled pairs.
  */
 export function matchWeights(
-  n: i32, treat_N: usize, n1: i32, ratio: i32, match_TR: usize, weights_N: usize, counts_4: usize,
+  weights_N: usize, counts_4: usize, n: i32, treat_N: usize, n1: i32, ratio: i32, match_TR: usize,
 ): i32 {
   if (n <= 0 || ratio < 1 || n1 < 0) return BAD_ARGUMENT;
   memory.fill(weights_N, 0, <usize>n << 3);

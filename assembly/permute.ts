@@ -13,71 +13,16 @@
 //     each basis column once and forms the Gram matrix G and the products g with e_y
 //     (unitYearAggregate); each draw is then O(R^2) arithmetic (permDraws).
 //
-// Draw d always uses the xoshiro128** stream fork(d) of the seed's key, bit for bit the
-// generator of bindings/base/rng.ts (Rng(seed).fork(d)), so draws are identical in Node and
-// browsers and whatever the split of draws across threads.
+// Draw d always uses the stream fork(d) of the seed's key (assembly/rng.ts, the twin of
+// bindings/base/rng.ts), so draws are identical in Node and browsers and whatever the split
+// of draws across threads.
 //
 // Naming: _N per observation, _U per unit, _T per distinct year, _C per cohort,
 // _B per basis column (B = U * C, index u * C + c), _K per column of a block, _D per draw.
 import { OK, BAD_ARGUMENT } from "./status";
 import { dotFrom, axpyFrom } from "./vec";
+import { rngSeedFork, rngInt } from "./rng";
 
-// ---- seeded PRNG (splitmix64 seeding, xoshiro128** 1.1), as bindings/base/rng.ts -------------
-
-const GOLDEN: u64 = 0x9e3779b97f4a7c15;
-let s0: u32 = 0;
-let s1: u32 = 0;
-let s2: u32 = 0;
-let s3: u32 = 0;
-
-@inline function mix64(z: u64): u64 {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-  return z ^ (z >> 31);
-}
-
-/** Seed the generator as `Rng.fork(stream)` of a generator whose key is (keyHi, keyLo). */
-export function rngSeedFork(keyHi: u32, keyLo: u32, stream: f64): void {
-  const key = ((<u64>keyHi) << 32) | <u64>keyLo;
-  const child = mix64(mix64(key) + (<u64>stream + 1) * GOLDEN);
-  // seedFromKey: two splitmix64 outputs
-  const a = mix64(child + GOLDEN);
-  const c = mix64(child + GOLDEN + GOLDEN);
-  s0 = <u32>(a >> 32);
-  s1 = <u32>a;
-  s2 = <u32>(c >> 32);
-  s3 = <u32>c;
-  if ((s0 | s1 | s2 | s3) == 0) s0 = 1;
-}
-
-/** Next raw 32-bit output (xoshiro128**). */
-export function rngNextU32(): u32 {
-  const r = rotl<u32>(s1 * 5, 7) * 9;
-  const t = s1 << 9;
-  s2 ^= s0;
-  s3 ^= s1;
-  s1 ^= s2;
-  s0 ^= s3;
-  s2 ^= t;
-  s3 = rotl<u32>(s3, 11);
-  return r;
-}
-
-/** Unbiased integer in [0, n) for 1 <= n <= 2^31 (rejection sampling, as Rng.int). */
-export function rngInt(n: u32): u32 {
-  const limit: u64 = 0x100000000 - (<u64>0x100000000 % <u64>n);
-  let x = <u64>rngNextU32();
-  while (x >= limit) x = <u64>rngNextU32();
-  return <u32>(x % <u64>n);
-}
-
-/** out_M = the first m raw outputs of stream `stream` (for bit-identity tests). */
-export function rngStream(keyHi: u32, keyLo: u32, stream: f64, m: i32, out_M: usize): i32 {
-  if (m < 0) return BAD_ARGUMENT;
-  rngSeedFork(keyHi, keyLo, stream);
-  for (let i = 0; i < m; i++) store<u32>(out_M + (<usize>i << 2), rngNextU32());
-  return OK;
-}
 
 // ---- linear algebra helpers ---------------------------------------------------------------
 
@@ -86,7 +31,7 @@ export function rngStream(keyHi: u32, keyLo: u32, stream: f64, m: i32, out_M: us
  * A column whose norm after projection is at most sqrt(tol) times its norm before is
  * collinear with the earlier ones: it is zeroed and keep_K[j] = 0 (else 1).
  */
-export function orthonormalize(n: i32, k: i32, x_NK: usize, tol: f64, keep_K: usize): i32 {
+export function orthonormalize(x_NK: usize, keep_K: usize, n: i32, k: i32, tol: f64): i32 {
   if (n <= 0 || k < 0) return BAD_ARGUMENT;
   for (let j = 0; j < k; j++) {
     const xj = x_NK + ((<usize>j * <usize>n) << 3);
@@ -112,7 +57,7 @@ export function orthonormalize(n: i32, k: i32, x_NK: usize, tol: f64, keep_K: us
 }
 
 /** v_NK -= Q (Q' v) for K columns, with Q_Nk orthonormal (zero columns allowed). Twice for stability. */
-export function projectOut(n: i32, k: i32, q_Nk: usize, K: i32, v_NK: usize): i32 {
+export function projectOut(v_NK: usize, n: i32, k: i32, q_Nk: usize, K: i32): i32 {
   if (n < 0 || k < 0 || K < 0) return BAD_ARGUMENT;
   for (let c = 0; c < K; c++) {
     const v = v_NK + ((<usize>c * <usize>n) << 3);
@@ -130,7 +75,7 @@ export function projectOut(n: i32, k: i32, q_Nk: usize, K: i32, v_NK: usize): i3
 // ---- basis columns and their aggregates ----------------------------------------------------
 
 /** out_NK[i, k] = 1 if unit_N[i] == unit_K[k] and yearIdx_N[i] >= t_K[k], else 0. */
-export function basisColumns(n: i32, unit_N: usize, yearIdx_N: usize, K: i32, unit_K: usize, t_K: usize, out_NK: usize): i32 {
+export function basisColumns(out_NK: usize, n: i32, unit_N: usize, yearIdx_N: usize, K: i32, unit_K: usize, t_K: usize): i32 {
   if (n < 0 || K < 0) return BAD_ARGUMENT;
   memory.fill(out_NK, 0, (<usize>n * <usize>K) << 3);
   for (let i = 0; i < n; i++) {
@@ -151,8 +96,8 @@ export function basisColumns(n: i32, unit_N: usize, yearIdx_N: usize, K: i32, un
  * cell_UT is scratch of U*T f64.
  */
 export function unitYearAggregate(
-  n: i32, K: i32, v_NK: usize, w_N: usize, unit_N: usize, yearIdx_N: usize,
-  U: i32, T: i32, C: i32, cohortT_C: usize, cell_UT: usize, out_BK: usize,
+  out_BK: usize, cell_UT: usize, n: i32, K: i32, v_NK: usize, w_N: usize, unit_N: usize,
+  yearIdx_N: usize, U: i32, T: i32, C: i32, cohortT_C: usize,
 ): i32 {
   if (n < 0 || K < 0 || U <= 0 || T <= 0 || C < 0) return BAD_ARGUMENT;
   const B = <usize>U * <usize>C;
@@ -193,7 +138,8 @@ export function unitYearAggregate(
  * index, -1 = never treated: 0).
  */
 export function treatColumns(
-  n: i32, unit_N: usize, yearIdx_N: usize, U: i32, K: i32, assign_UK: usize, cohortT_C: usize, out_NK: usize,
+  out_NK: usize, n: i32, unit_N: usize, yearIdx_N: usize, U: i32, K: i32, assign_UK: usize,
+  cohortT_C: usize,
 ): i32 {
   if (n < 0 || K < 0 || U <= 0) return BAD_ARGUMENT;
   for (let k = 0; k < K; k++) {
@@ -214,7 +160,8 @@ export function treatColumns(
  * dt_NK: num_K = sum sw d e, den_K = sum sw d dt, raw_K = sum sw^2 d^2 (sw_N = 0: sw = 1).
  */
 export function treatStats(
-  n: i32, K: i32, d_NK: usize, dt_NK: usize, sw_N: usize, e_N: usize, num_K: usize, den_K: usize, raw_K: usize,
+  num_K: usize, den_K: usize, raw_K: usize, n: i32, K: i32, d_NK: usize, dt_NK: usize, sw_N: usize,
+  e_N: usize,
 ): i32 {
   if (n < 0 || K < 0) return BAD_ARGUMENT;
   for (let k = 0; k < K; k++) {
@@ -259,15 +206,13 @@ export const SCHEME_GIVEN: i32 = 2;
  * If gram_BB != 0: b*_d = sum_a g_B[a] / sum_ab gram_BB[a, b] over the basis columns
  * a = u * C + c(u) of the treated units, NaN when the denominator is at most collinTol
  * times sum_a raw_B[a] (the placebo treatment is absorbed by the FEs and controls).
- * Scratch: work_U (U i32), assign_U (U i32), idx_U (U i32).
+ * Scratch: work_U (U i32), assign_U (U i32), idx_U (U i32), rng_4 (a generator state, assembly/rng.ts).
  */
 export function permDraws(
-  scheme: i32, U: i32, keyHi: u32, keyLo: u32, d0: f64, nd: i32,
-  nStrata: i32, strataStart_S1: usize, order_U: usize, cohort0_U: usize,
-  nCand: i32, cand_M: usize, given_UD: usize,
-  C: i32, gram_BB: usize, g_B: usize, raw_B: usize, collinTol: f64,
-  work_U: usize, assign_U: usize, idx_U: usize,
-  outAssign_UD: usize, outB_D: usize,
+  outAssign_UD: usize, outB_D: usize, work_U: usize, assign_U: usize, idx_U: usize, rng_4: usize, scheme: i32,
+  U: i32, keyHi: u32, keyLo: u32, d0: f64, nd: i32, nStrata: i32, strataStart_S1: usize,
+  order_U: usize, cohort0_U: usize, nCand: i32, cand_M: usize, given_UD: usize, C: i32, gram_BB: usize,
+  g_B: usize, raw_B: usize, collinTol: f64,
 ): i32 {
   if (U <= 0 || nd < 0 || scheme < 0 || scheme > 2) return BAD_ARGUMENT;
   if (scheme == SCHEME_RANDOM_TIME && nCand <= 0) return BAD_ARGUMENT;
@@ -276,14 +221,14 @@ export function permDraws(
     if (scheme == SCHEME_GIVEN) {
       memory.copy(assign_U, given_UD + ((<usize>dd * <usize>U) << 2), <usize>U << 2);
     } else {
-      rngSeedFork(keyHi, keyLo, d0 + <f64>dd);
+      rngSeedFork(rng_4, keyHi, keyLo, d0 + <f64>dd);
       if (scheme == SCHEME_SPACE) {
         memory.copy(work_U, cohort0_U, <usize>U << 2);
         for (let s = 0; s < nStrata; s++) {
           const lo = load<i32>(strataStart_S1 + (<usize>s << 2));
           const hi = load<i32>(strataStart_S1 + (<usize>(s + 1) << 2));
           for (let i = hi - lo - 1; i > 0; i--) {
-            const j = <i32>rngInt(<u32>(i + 1));
+            const j = <i32>rngInt(rng_4, <u32>(i + 1));
             const pi = work_U + (<usize>(lo + i) << 2);
             const pj = work_U + (<usize>(lo + j) << 2);
             const t = load<i32>(pi);
@@ -294,7 +239,7 @@ export function permDraws(
       } else {
         for (let p = 0; p < U; p++) {
           const c0 = load<i32>(cohort0_U + (<usize>p << 2));
-          store<i32>(work_U + (<usize>p << 2), c0 >= 0 ? load<i32>(cand_M + (<usize>rngInt(<u32>nCand) << 2)) : -1);
+          store<i32>(work_U + (<usize>p << 2), c0 >= 0 ? load<i32>(cand_M + (<usize>rngInt(rng_4, <u32>nCand) << 2)) : -1);
         }
       }
       for (let p = 0; p < U; p++) {

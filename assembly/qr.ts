@@ -16,8 +16,8 @@ import { dotFrom, axpyFrom } from "./vec";
  * work_K: 2k f64 scratch. Returns the rank via info_out (i32), status as result.
  */
 export function qrSolve(
-  n: i32, k: i32, a_NK: usize, y_N: usize, tol: f64,
-  keep_K: usize, coef_K: usize, bread_KK: usize, work_K: usize, rank_out: usize,
+  coef_K: usize, bread_KK: usize, rank_out: usize, keep_K: usize, work_K: usize, n: i32, k: i32,
+  a_NK: usize, y_N: usize, tol: f64,
 ): i32 {
   if (n <= 0 || k < 0) return BAD_ARGUMENT;
   const norms = work_K; // original column norms
@@ -131,7 +131,7 @@ export function qrSolve(
  * caller run the QR on its only copy of X: about the QR's flops again, one n-vector of
  * scratch (u_N); work_K's first k values are overwritten.
  */
-export function qrReconstruct(n: i32, k: i32, a_NK: usize, keep_K: usize, work_K: usize, u_N: usize): i32 {
+export function qrReconstruct(u_N: usize, work_K: usize, n: i32, k: i32, a_NK: usize, keep_K: usize): i32 {
   if (n <= 0 || k < 0) return BAD_ARGUMENT;
   const diag = work_K + (<usize>k << 3);
   // row position of each kept column, and v'v of its reflector once (in work_K's first k

@@ -5,7 +5,7 @@ import { OK, BAD_ARGUMENT } from "./status";
 import { dotFrom, axpyFrom } from "./vec";
 
 /** out_KK = X'X (column-major k x k). */
-export function gram(n: i32, k: i32, x_NK: usize, out_KK: usize): i32 {
+export function gram(out_KK: usize, n: i32, k: i32, x_NK: usize): i32 {
   if (n < 0 || k < 0) return BAD_ARGUMENT;
   for (let a = 0; a < k; a++) {
     const pa = x_NK + ((<usize>a * <usize>n) << 3);
@@ -19,7 +19,7 @@ export function gram(n: i32, k: i32, x_NK: usize, out_KK: usize): i32 {
 }
 
 /** Heteroskedasticity-robust meat: sum_i e_i^2 x_i x_i'. */
-export function meatHetero(n: i32, k: i32, x_NK: usize, e_N: usize, out_KK: usize): i32 {
+export function meatHetero(out_KK: usize, n: i32, k: i32, x_NK: usize, e_N: usize): i32 {
   if (n < 0 || k < 0) return BAD_ARGUMENT;
   heteroBlock(n, k, x_NK, k, x_NK, e_N, out_KK, true);
   return OK;
@@ -29,7 +29,7 @@ export function meatHetero(n: i32, k: i32, x_NK: usize, e_N: usize, out_KK: usiz
  * One block of the heteroskedasticity-robust meat: out (ka x kb, column-major) =
  * sum_i e_i^2 a_i b_i' for two sets of columns (float32 storage demeans X in batches).
  */
-export function meatHeteroCross(n: i32, ka: i32, a_NK: usize, kb: i32, b_NK: usize, e_N: usize, out: usize): i32 {
+export function meatHeteroCross(out: usize, n: i32, ka: i32, a_NK: usize, kb: i32, b_NK: usize, e_N: usize): i32 {
   if (n < 0 || ka < 0 || kb < 0) return BAD_ARGUMENT;
   heteroBlock(n, ka, a_NK, kb, b_NK, e_N, out, false);
   return OK;
@@ -58,12 +58,12 @@ export function meatHeteroCross(n: i32, ka: i32, a_NK: usize, kb: i32, b_NK: usi
  * row-major by cluster, for bootstrap reuse).
  */
 export function meatCluster(
-  n: i32, k: i32, x_NK: usize, e_N: usize, codes_N: usize, G: i32, scores_GK: usize, out_KK: usize,
+  out_KK: usize, scores_GK: usize, n: i32, k: i32, x_NK: usize, e_N: usize, codes_N: usize, G: i32,
 ): i32 {
   if (n < 0 || k < 0 || G <= 0) return BAD_ARGUMENT;
   memory.fill(scores_GK, 0, (<usize>G * <usize>k) << 3);
-  clusterScores(n, k, x_NK, e_N, codes_N, G, k, 0, scores_GK);
-  return scoresCross(G, k, scores_GK, out_KK);
+  clusterScores(scores_GK, n, k, x_NK, e_N, codes_N, G, k, 0);
+  return scoresCross(out_KK, G, k, scores_GK);
 }
 
 /**
@@ -71,7 +71,8 @@ export function meatCluster(
  * row-major by cluster): scores[g, col0 + a] += sum_{i in g} e_i x_ia.
  */
 export function clusterScores(
-  n: i32, kb: i32, x_NK: usize, e_N: usize, codes_N: usize, G: i32, k: i32, col0: i32, scores_GK: usize,
+  scores_GK: usize, n: i32, kb: i32, x_NK: usize, e_N: usize, codes_N: usize, G: i32, k: i32,
+  col0: i32,
 ): i32 {
   if (n < 0 || kb < 0 || G <= 0 || col0 < 0 || col0 + kb > k) return BAD_ARGUMENT;
   for (let a = 0; a < kb; a++) {
@@ -88,7 +89,7 @@ export function clusterScores(
 }
 
 /** out_KK = S'S for the cluster scores S (G x k, row-major by cluster). */
-export function scoresCross(G: i32, k: i32, scores_GK: usize, out_KK: usize): i32 {
+export function scoresCross(out_KK: usize, G: i32, k: i32, scores_GK: usize): i32 {
   if (G < 0 || k < 0) return BAD_ARGUMENT;
   memory.fill(out_KK, 0, (<usize>k * <usize>k) << 3);
   // upper triangle column by column: out[0..b, b] += s_g[0..b] s_gb, both contiguous
@@ -109,7 +110,7 @@ export function scoresCross(G: i32, k: i32, scores_GK: usize, out_KK: usize): i3
 }
 
 /** out_N = y_N - X b (column-major X, n x k). */
-export function residuals(n: i32, k: i32, x_NK: usize, y_N: usize, coef_K: usize, out_N: usize): i32 {
+export function residuals(out_N: usize, n: i32, k: i32, x_NK: usize, y_N: usize, coef_K: usize): i32 {
   if (n < 0 || k < 0) return BAD_ARGUMENT;
   memory.copy(out_N, y_N, <usize>n << 3);
   for (let a = 0; a < k; a++) {
@@ -121,7 +122,7 @@ export function residuals(n: i32, k: i32, x_NK: usize, y_N: usize, coef_K: usize
 }
 
 /** Multiply each of k columns (n rows) elementwise by s_N (e.g. sqrt of weights). */
-export function scaleRows(n: i32, k: i32, x_NK: usize, s_N: usize): i32 {
+export function scaleRows(x_NK: usize, n: i32, k: i32, s_N: usize): i32 {
   if (n < 0 || k < 0) return BAD_ARGUMENT;
   for (let a = 0; a < k; a++) {
     const pa = x_NK + ((<usize>a * <usize>n) << 3);
@@ -137,7 +138,7 @@ export function scaleRows(n: i32, k: i32, x_NK: usize, s_N: usize): i32 {
  * Weighted sums of squares of K columns: out_K[c] = sum_i w_i (x_ic - m_c)^2 with m_c the
  * weighted mean when centered != 0, else 0. w_N may be 0 (unit weights).
  */
-export function colSumSquares(n: i32, K: i32, x_NK: usize, w_N: usize, centered: i32, out_K: usize): i32 {
+export function colSumSquares(out_K: usize, n: i32, K: i32, x_NK: usize, w_N: usize, centered: i32): i32 {
   if (n <= 0 || K < 0) return BAD_ARGUMENT;
   for (let c = 0; c < K; c++) {
     const p = x_NK + ((<usize>c * <usize>n) << 3);
@@ -183,7 +184,7 @@ export function colSumSquares(n: i32, K: i32, x_NK: usize, w_N: usize, centered:
  * only the upper triangle (the result is symmetric) and mirrors it, so k = 2000 costs
  * 1.5 k^3 cache-friendly multiply-adds instead of the 2 k^3 of a plain triple loop in JS.
  */
-export function sandwichBMB(k: i32, b_KK: usize, m_KK: usize, work_KK: usize, out_KK: usize): i32 {
+export function sandwichBMB(out_KK: usize, work_KK: usize, k: i32, b_KK: usize, m_KK: usize): i32 {
   if (k < 0) return BAD_ARGUMENT;
   // (B M) B: the first product skips the zero entries of M (sparse meats of dummies)
   matmulBlocked(k, b_KK, m_KK, work_KK, false);

@@ -14,7 +14,7 @@
 //
 // Naming: _N per observation, _G per cluster, _D per draw.
 import { OK, BAD_ARGUMENT } from "./status";
-import { rngSeedFork, rngInt } from "./permute";
+import { rngSeedFork, rngInt } from "./rng";
 
 export const WEIGHTS_RADEMACHER: i32 = 0;
 export const WEIGHTS_WEBB: i32 = 1;
@@ -23,7 +23,7 @@ export const WEIGHTS_WEBB: i32 = 1;
  * out_NK[i, k] = x_N[i] / sw_N[i] if codes_N[i] == g0 + k, else 0 (sw_N = 0: sw = 1): the
  * treatment restricted to cluster g0 + k, back in raw (unweighted) units for the demeaning.
  */
-export function clusterColumns(n: i32, x_N: usize, sw_N: usize, codes_N: usize, g0: i32, K: i32, out_NK: usize): i32 {
+export function clusterColumns(out_NK: usize, n: i32, x_N: usize, sw_N: usize, codes_N: usize, g0: i32, K: i32): i32 {
   if (n < 0 || K < 0) return BAD_ARGUMENT;
   memory.fill(out_NK, 0, (<usize>n * <usize>K) << 3);
   for (let i = 0; i < n; i++) {
@@ -37,7 +37,7 @@ export function clusterColumns(n: i32, x_N: usize, sw_N: usize, codes_N: usize, 
 }
 
 /** out_GK[h, k] = sum over rows i of cluster h of z_NK[i, k] y_N[i]. */
-export function clusterCross(n: i32, K: i32, z_NK: usize, y_N: usize, codes_N: usize, G: i32, out_GK: usize): i32 {
+export function clusterCross(out_GK: usize, n: i32, K: i32, z_NK: usize, y_N: usize, codes_N: usize, G: i32): i32 {
   if (n < 0 || K < 0 || G <= 0) return BAD_ARGUMENT;
   memory.fill(out_GK, 0, (<usize>G * <usize>K) << 3);
   for (let k = 0; k < K; k++) {
@@ -57,9 +57,9 @@ export function clusterCross(n: i32, K: i32, z_NK: usize, y_N: usize, codes_N: u
  * enumerate != 0: draw d is the d-th vector of the full enumeration (Rademacher: bit h of d
  * set -> +1; Webb: base-6 digit h of d). Otherwise stream fork(d) of the key gives v_h for
  * h = 0..G-1 in turn: Rademacher int(2) (1 -> +1, 0 -> -1), Webb the int(6)-th of
- * (-sqrt(3/2), -1, -sqrt(1/2), sqrt(1/2), 1, sqrt(3/2)).
+ * (-sqrt(3/2), -1, -sqrt(1/2), sqrt(1/2), 1, sqrt(3/2)). rng_4: a generator state (assembly/rng.ts).
  */
-export function wildWeights(kind: i32, enumerate: i32, G: i32, keyHi: u32, keyLo: u32, d0: f64, nd: i32, v_GD: usize): i32 {
+export function wildWeights(v_GD: usize, rng_4: usize, kind: i32, enumerate: i32, G: i32, keyHi: u32, keyLo: u32, d0: f64, nd: i32): i32 {
   if (G <= 0 || nd < 0 || kind < 0 || kind > 1) return BAD_ARGUMENT;
   const a = Math.sqrt(0.5), b = Math.sqrt(1.5);
   for (let dd = 0; dd < nd; dd++) {
@@ -73,9 +73,9 @@ export function wildWeights(kind: i32, enumerate: i32, G: i32, keyHi: u32, keyLo
         store<f64>(v_GD + ((<usize>h * <usize>nd + <usize>dd) << 3), webbOrSign(kind, digit, a, b));
       }
     } else {
-      rngSeedFork(keyHi, keyLo, d);
+      rngSeedFork(rng_4, keyHi, keyLo, d);
       for (let h = 0; h < G; h++) {
-        const digit = <i32>rngInt(kind == WEIGHTS_RADEMACHER ? 2 : 6);
+        const digit = <i32>rngInt(rng_4, kind == WEIGHTS_RADEMACHER ? 2 : 6);
         store<f64>(v_GD + ((<usize>h * <usize>nd + <usize>dd) << 3), webbOrSign(kind, digit, a, b));
       }
     }
@@ -102,8 +102,8 @@ export function wildWeights(kind: i32, enumerate: i32, G: i32, keyHi: u32, keyLo
  * sy_GD, sx_GD: scratch of G * nd f64 each.
  */
 export function wildDraws(
-  G: i32, nd: i32, cy_GG: usize, cx_GG: usize, ay_G: usize, ax_G: usize, v_GD: usize,
-  sy_GD: usize, sx_GD: usize, out_5D: usize,
+  sy_GD: usize, sx_GD: usize, out_5D: usize, G: i32, nd: i32, cy_GG: usize, cx_GG: usize, ay_G: usize,
+  ax_G: usize, v_GD: usize,
 ): i32 {
   if (G <= 0 || nd < 0) return BAD_ARGUMENT;
   const bytes = (<usize>G * <usize>nd) << 3;

@@ -18,3 +18,8 @@ export * from "./post/index.js";
 // GLMs with fixed effects (fepois, feglm logit / probit) and their reports: here for the same budget
 export { fepois, feglm, withVcovGlm, type GlmFit, type GlmOptions } from "./estimators/glm.js";
 export { glmToJson, glmSummary, type GlmJson } from "./report/glm.js";
+// multiple estimation (one shared demeaning) and regression tables (fixest's etable)
+export { feolsMulti, estimateMulti, planMulti, modelLabel, type MultiModel, type MultiResult, type SplitOptions, type Estimator } from "./estimators/multi.js";
+export { expandFormula, isMultiFormula, type MultiFormula } from "./core/multi.js";
+export { DemeanCache, type DemeanCacheStats } from "./core/demean-cache.js";
+export { etable, etableTable, tableModelOfFit, tableModelOfJson, FITSTATS, type EtableOptions, type TableModel } from "./report/etable.js";

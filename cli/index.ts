@@ -12,6 +12,7 @@ import { register as psm } from "./commands/psm.js";
 import { register as event } from "./commands/event.js";
 import { register as placebo } from "./commands/placebo.js";
 import { register as bench } from "./commands/bench.js";
+import { register as etable } from "./commands/etable.js";
 import { refuseEngine } from "./sql-fit.js";
 
 const program = new Command();
@@ -23,7 +24,7 @@ program
   .exitOverride()
   .configureOutput({ outputError: () => {} });
 
-for (const reg of [suite, feols, glm, event, placebo, psm, simulate, bench]) reg(program);
+for (const reg of [suite, feols, etable, glm, event, placebo, psm, simulate, bench]) reg(program);
 
 // which command a usage error came from (for the hint); every command's numeric and
 // enumerated options checked against the schema in cli/options.ts before its action

@@ -2,7 +2,11 @@
 // postMessage does) -> errorFromWire gives an instance of the same class with the same
 // message, hint and details, so the CLI's exit code per class survives worker threads.
 import { describe, it, expect } from "vitest";
+import { readFileSync } from "node:fs";
 import * as E from "../bindings/base/errors.js";
+import { STATUS, STATUS_ERRORS, statusError, check } from "../bindings/engine/kernels.js";
+import { createEngine } from "../bindings/engine/wasm.js";
+import { exitCodeOf } from "../cli/errors.js";
 
 const cases: E.HdfeError[] = [
   new E.OptionError("bad option", { x: 1 }, "try another"),
@@ -15,6 +19,10 @@ const cases: E.HdfeError[] = [
   new E.RolesError("no roles"),
   new E.PanelError("dups"),
   new E.DataReadError("bad file"),
+  new E.SingularError("singular"),
+  new E.KernelArgumentError("status 3"),
+  new E.EmptyGroupError("empty level"),
+  new E.SeparationError("separated"),
   new E.FormulaSyntaxError("unexpected ')'", "y ~ x)", 5, "remove it"),
 ];
 
@@ -42,5 +50,38 @@ describe("errors across a thread boundary", () => {
     expect(back.name).toBe("TypeError");
     expect(back.message).toBe("nope");
     expect(E.errorToWire("plain").message).toBe("plain");
+  });
+});
+
+describe("each kernel status has its own error class", () => {
+  it("the status table is assembly/status.ts", () => {
+    const src = readFileSync(new URL("../assembly/status.ts", import.meta.url), "utf8");
+    const codes = Object.fromEntries([...src.matchAll(/export const (\w+): i32 = (\d+);/g)].map((m) => [m[1], Number(m[2])]));
+    expect(codes).toEqual(STATUS);
+  });
+  it("every non-OK status maps to a distinct class with its name as a literal", () => {
+    const classes = Object.values(STATUS_ERRORS);
+    expect(new Set(classes).size).toBe(Object.keys(STATUS).length - 1);
+    for (const [name, code] of Object.entries(STATUS)) {
+      if (name === "OK") continue;
+      const e = statusError(code, "someKernel");
+      expect(e).toBeInstanceOf(STATUS_ERRORS[name as keyof typeof STATUS_ERRORS]);
+      expect(e.name).toBe(STATUS_ERRORS[name as keyof typeof STATUS_ERRORS].name);
+      expect(e.details).toMatchObject({ kernel: "someKernel", status: code, statusName: name });
+      const back = E.errorFromWire(structuredClone(E.errorToWire(e)));
+      expect(back.constructor).toBe(e.constructor);
+      expect(exitCodeOf(back)).toBe(exitCodeOf(e));
+    }
+    expect(statusError(99, "k")).toBeInstanceOf(E.KernelError);
+  });
+  it("the CLI's exit codes: not converged 7, separation a sample problem (6), the others bugs (70)", () => {
+    expect(exitCodeOf(statusError(STATUS.NOT_CONVERGED, "k"))).toBe(7);
+    expect(exitCodeOf(statusError(STATUS.SEPARATION, "k"))).toBe(6);
+    for (const s of [STATUS.SINGULAR, STATUS.BAD_ARGUMENT, STATUS.EMPTY_GROUP]) expect(exitCodeOf(statusError(s, "k"))).toBe(70);
+  });
+  it("a kernel's BAD_ARGUMENT comes back as KernelArgumentError", async () => {
+    const eng = await createEngine(readFileSync(new URL("../build/hdfe.wasm", import.meta.url)));
+    const out = eng.allocF64(4);
+    expect(() => check(eng.kernels.gram(out, -1, 2, out), "gram")).toThrow(E.KernelArgumentError);
   });
 });

@@ -240,9 +240,9 @@ describe("kernels against plain TypeScript", () => {
       const src = eng.alloc(n * kb * 4);
       eng.f32(src, n * kb).set(R);
       const dst = eng.allocF64(n * kb);
-      expect(eng.k.widenF32(n, kb, src, dst)).toBe(0);
+      expect(eng.kernels.widenF32(dst, n, kb, src)).toBe(0);
       expect(Array.from(eng.f64(dst, n * kb))).toEqual(Array.from(R));
-      expect(eng.k.widenF32(-1, 1, src, dst)).toBe(3);
+      expect(eng.kernels.widenF32(dst, -1, 1, src)).toBe(3);
     });
   });
 
@@ -252,7 +252,7 @@ describe("kernels against plain TypeScript", () => {
       eng.f32(rp, n * kb).set(R);
       const wp = eng.putF64(w), out = eng.allocF64(ka * kb);
       for (const weighted of [false, true]) {
-        expect(eng.k.crossF32(n, ka, ap, kb, rp, weighted ? wp : 0, out)).toBe(0);
+        expect(eng.kernels.crossF32(out, n, ka, ap, kb, rp, weighted ? wp : 0)).toBe(0);
         const got = eng.f64(out, ka * kb);
         for (let a = 0; a < ka; a++)
           for (let b = 0; b < kb; b++) {
@@ -263,7 +263,7 @@ describe("kernels against plain TypeScript", () => {
       }
       const coef = [0.5, 0, -2];
       const res = eng.allocF64(n);
-      expect(eng.k.residualsF32(n, 3, rp + n * 4, rp, eng.putF64(coef), res)).toBe(0);
+      expect(eng.kernels.residualsF32(res, n, 3, rp + n * 4, rp, eng.putF64(coef))).toBe(0);
       const r = eng.f64(res, n);
       for (let i = 0; i < n; i++) {
         const ref = R[i] - 0.5 * R[n + i] + 2 * R[3 * n + i];
@@ -276,19 +276,19 @@ describe("kernels against plain TypeScript", () => {
     eng.scoped(() => {
       const bp = eng.putF64(B), ep = eng.putF64(e), cp = eng.putI32(codes);
       const full = eng.allocF64(kb * kb), sc = eng.allocF64(G * kb);
-      expect(eng.k.meatCluster(n, kb, bp, ep, cp, G, sc, full)).toBe(0);
+      expect(eng.kernels.meatCluster(full, sc, n, kb, bp, ep, cp, G)).toBe(0);
       const S = eng.allocF64(G * kb);
       eng.f64(S, G * kb).fill(0);
       // two column blocks: 0..1 then 2..3
-      expect(eng.k.clusterScores(n, 2, bp, ep, cp, G, kb, 0, S)).toBe(0);
-      expect(eng.k.clusterScores(n, 2, bp + 2 * n * 8, ep, cp, G, kb, 2, S)).toBe(0);
-      expect(eng.k.clusterScores(n, 2, bp, ep, cp, G, kb, 3, S)).toBe(3); // past the last column
+      expect(eng.kernels.clusterScores(S, n, 2, bp, ep, cp, G, kb, 0)).toBe(0);
+      expect(eng.kernels.clusterScores(S, n, 2, bp + 2 * n * 8, ep, cp, G, kb, 2)).toBe(0);
+      expect(eng.kernels.clusterScores(S, n, 2, bp, ep, cp, G, kb, 3)).toBe(3); // past the last column
       const out = eng.allocF64(kb * kb);
-      expect(eng.k.scoresCross(G, kb, S, out)).toBe(0);
+      expect(eng.kernels.scoresCross(out, G, kb, S)).toBe(0);
       expect(Array.from(eng.f64(out, kb * kb))).toEqual(Array.from(eng.f64(full, kb * kb)));
       const het = eng.allocF64(kb * kb), blk = eng.allocF64(2 * 2);
-      expect(eng.k.meatHetero(n, kb, bp, ep, het)).toBe(0);
-      expect(eng.k.meatHeteroCross(n, 2, bp, 2, bp + 2 * n * 8, ep, blk)).toBe(0);
+      expect(eng.kernels.meatHetero(het, n, kb, bp, ep)).toBe(0);
+      expect(eng.kernels.meatHeteroCross(blk, n, 2, bp, 2, bp + 2 * n * 8, ep)).toBe(0);
       const H = eng.f64(het, kb * kb), Bk = eng.f64(blk, 4);
       for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) expect(Bk[a + b * 2]).toBe(H[a + (2 + b) * kb]);
     });

@@ -9,6 +9,11 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { createEngine, type Engine } from "../bindings/engine/wasm.js";
 import { demeanPtr, check, type FeType, type DemeanAlgo } from "../bindings/engine/kernels.js";
+import { DEMEAN_CTX, DEMEAN_CTX_BYTES } from "../bindings/engine/context.js";
+import { receiveMessageOnPort } from "node:worker_threads";
+import { spawnWorker } from "../bindings/platform/worker-spawn.js";
+import type { DemeanJob } from "../bindings/platform/worker-protocol.js";
+import { errorFromWire, KernelArgumentError, type ErrorWire } from "../bindings/base/errors.js";
 import { feols } from "../bindings/estimators/feols.js";
 import { Frame } from "../bindings/core/frame.js";
 import { demeanThreaded, closeDemeanThreads, splitColumns } from "../bindings/platform/demean-node.js";
@@ -121,7 +126,7 @@ describe("least squares kernel vs reference", () => {
       const yp = eng.putF64(y);
       const keep = eng.allocI32(Math.max(k, 1)), coef = eng.allocF64(Math.max(k, 1)), bread = eng.allocF64(Math.max(k * k, 1));
       const work = eng.allocF64(2 * Math.max(k, 1)), rank = eng.allocI32(1);
-      check(eng.k.qrSolve(n, k, a, yp, tol, keep, coef, bread, work, rank), "qr");
+      check(eng.kernels.qrSolve(coef, bread, rank, keep, work, n, k, a, yp, tol), "qr");
       return { keep: Array.from(eng.getI32(keep, k), (v) => v === 1), coef: eng.getF64(coef, k), bread: eng.getF64(bread, k * k), rank: eng.getI32(rank, 1)[0] };
     });
   }
@@ -182,7 +187,7 @@ describe("sandwich meats vs reference", () => {
   it("gram", () => {
     const got = eng.scoped(() => {
       const x = load(), out = eng.allocF64(k * k);
-      check(eng.k.gram(n, k, x, out), "gram");
+      check(eng.kernels.gram(out, n, k, x), "gram");
       return eng.getF64(out, k * k);
     });
     close(got, refGram(X));
@@ -190,7 +195,7 @@ describe("sandwich meats vs reference", () => {
   it("hetero", () => {
     const got = eng.scoped(() => {
       const x = load(), ep = eng.putF64(e), out = eng.allocF64(k * k);
-      check(eng.k.meatHetero(n, k, x, ep, out), "hetero");
+      check(eng.kernels.meatHetero(out, n, k, x, ep), "hetero");
       return eng.getF64(out, k * k);
     });
     close(got, refMeatHetero(X, e));
@@ -198,7 +203,7 @@ describe("sandwich meats vs reference", () => {
   it("cluster", () => {
     const got = eng.scoped(() => {
       const x = load(), ep = eng.putF64(e), cp = eng.putI32(codes), sc = eng.allocF64(G * k), out = eng.allocF64(k * k);
-      check(eng.k.meatCluster(n, k, x, ep, cp, G, sc, out), "cluster");
+      check(eng.kernels.meatCluster(out, sc, n, k, x, ep, cp, G), "cluster");
       return eng.getF64(out, k * k);
     });
     close(got, refMeatCluster(X, e, codes, G));
@@ -208,13 +213,13 @@ describe("sandwich meats vs reference", () => {
     close(refMeatCluster(X, e, ids, n), refMeatHetero(X, e));
     const got = eng.scoped(() => {
       const x = load(), ep = eng.putF64(e), cp = eng.putI32(ids), sc = eng.allocF64(n * k), out = eng.allocF64(k * k);
-      check(eng.k.meatCluster(n, k, x, ep, cp, n, sc, out), "cluster");
+      check(eng.kernels.meatCluster(out, sc, n, k, x, ep, cp, n), "cluster");
       return eng.getF64(out, k * k);
     });
     close(got, refMeatHetero(X, e));
   });
   it("bad arguments return a status, not a trap", () => {
-    expect(eng.k.meatCluster(10, 2, 0, 0, 0, 0, 0, 0)).toBe(3);
+    expect(eng.kernels.meatCluster(0, 0, 10, 2, 0, 0, 0, 0)).toBe(3);
   });
 });
 
@@ -474,7 +479,7 @@ describe("demeaning scratch larger than the free WASM memory: columns in batches
     // leave room for the data and the scratch of about 2.5 columns, as a huge model would
     const per = eng2.scoped(() => {
       const g = eng2.putI32([5000, 40]), t = eng2.putI32([0, 0]);
-      return { one: eng2.k.demeanScratch(2, g, t, 1), two: eng2.k.demeanScratch(2, g, t, 2) };
+      return { one: eng2.kernels.demeanScratch(2, g, t, 1), two: eng2.kernels.demeanScratch(2, g, t, 2) };
     });
     const perCol = (per.two - per.one) * 8, fixed = per.one * 8 - perCol;
     const data = n * 4 * 2 + n * K * 8 + 4096;
@@ -524,4 +529,44 @@ describe("fe + fe[[z]] on the same codes is demeaned as fe[z]", () => {
       }
     });
   }
+});
+
+describe("context blocks: one layout in assembly/context.ts and engine/context.ts", () => {
+  it("the demeaning context offsets agree", async () => {
+    const e = await createEngine(readFileSync(new URL("../build/hdfe.wasm", import.meta.url)));
+    const fields = Object.values(DEMEAN_CTX);
+    const got = e.scoped(() => {
+      const p = e.allocI32(fields.length + 1);
+      e.kernels.demeanContextLayout(p);
+      return Array.from(e.i32(p, fields.length + 1));
+    });
+    expect(got).toEqual([...fields, DEMEAN_CTX_BYTES]);
+  });
+});
+
+describe("the Node worker module: a demeaning job's error keeps its class across the thread", () => {
+  it("a kernel's BAD_ARGUMENT in the worker comes back as KernelArgumentError", async () => {
+    const s = spawnWorker();
+    expect(s).not.toBeNull();
+    try {
+      const n = 4;
+      const sab = (bytes: number) => new SharedArrayBuffer(bytes);
+      const codes = sab(n * 4);
+      new Int32Array(codes).set([0, 0, 1, 1]);
+      const job: DemeanJob = {
+        kind: "demean-job", n, groups: [2], types: [0], codes, slopes: [null], w: null, K: 1, x: sab(n * 8),
+        tol: 1e-8, maxIter: -1, algo: "auto", switchAfter: 20, info: sab(32), state: sab(8),
+      };
+      s!.worker.postMessage(job);
+      const state = new Int32Array(job.state);
+      while (Atomics.load(state, 0) === 0) await new Promise((r) => setTimeout(r, 20));
+      expect(Atomics.load(state, 0)).toBe(2);
+      const wire = receiveMessageOnPort(s!.port)?.message as ErrorWire;
+      const back = errorFromWire(wire);
+      expect(back).toBeInstanceOf(KernelArgumentError);
+      expect(back.name).toBe("KernelArgumentError");
+    } finally {
+      await s!.worker.terminate();
+    }
+  });
 });

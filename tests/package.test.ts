@@ -155,7 +155,7 @@ void main;
   it("the published bundles keep their error names after minification", async () => {
     const pkg = join(proj, "node_modules/hdfe");
     const core = await import(join(pkg, "dist/browser.js"));
-    for (const name of ["HdfeError", "ColumnError", "FormulaSyntaxError", "OptionError", "DataReadError", "SampleError", "NonConvergenceError", "VcovError", "WasmMemoryError", "KernelError", "RolesError", "PanelError"]) {
+    for (const name of ["HdfeError", "ColumnError", "FormulaSyntaxError", "OptionError", "DataReadError", "SampleError", "NonConvergenceError", "VcovError", "WasmMemoryError", "KernelError", "RolesError", "PanelError", "SingularError", "KernelArgumentError", "EmptyGroupError", "SeparationError"]) {
       const Cls = core[name];
       expect(Cls, name).toBeTypeOf("function");
       const e = name === "FormulaSyntaxError" ? new Cls("bad", "y ~", 2) : new Cls("m");

@@ -15,9 +15,9 @@ describe("widenF32", () => {
   it("widens every value exactly, including the tail after the last group of four", () => {
     const src = f32s([0.1, -2.5, 3.0, 1e30, 7.25]);
     const dst = new Float64Array(5);
-    expect(widenF32(5, 1, src.dataStart, dst.dataStart)).toBe(OK);
+    expect(widenF32(dst.dataStart, 5, 1, src.dataStart)).toBe(OK);
     for (let i = 0; i < 5; i++) expect(dst[i]).toBe(<f64>src[i]);
-    expect(widenF32(-1, 1, src.dataStart, dst.dataStart)).toBe(BAD_ARGUMENT);
+    expect(widenF32(dst.dataStart, -1, 1, src.dataStart)).toBe(BAD_ARGUMENT);
   });
 });
 
@@ -27,9 +27,9 @@ describe("crossF32", () => {
     const r = f32s([1, 1, 1, 1, 2]);
     const s = f64s([1, 1, 1, 1, 0.5]);
     const out = new Float64Array(1);
-    expect(crossF32(5, 1, a.dataStart, 1, r.dataStart, 0, out.dataStart)).toBe(OK);
+    expect(crossF32(out.dataStart, 5, 1, a.dataStart, 1, r.dataStart, 0)).toBe(OK);
     expect(out[0]).toBe(20.0); // 1+2+3+4+10
-    expect(crossF32(5, 1, a.dataStart, 1, r.dataStart, s.dataStart, out.dataStart)).toBe(OK);
+    expect(crossF32(out.dataStart, 5, 1, a.dataStart, 1, r.dataStart, s.dataStart)).toBe(OK);
     expect(out[0]).toBe(15.0); // 1+2+3+4+5
   });
 });
@@ -40,7 +40,7 @@ describe("residualsF32", () => {
     const x = f32s([1, 2, 3, 9, 9, 9]); // two columns; the second has b = 0
     const b = f64s([2, 0]);
     const out = new Float64Array(3);
-    expect(residualsF32(3, 2, x.dataStart, y.dataStart, b.dataStart, out.dataStart)).toBe(OK);
+    expect(residualsF32(out.dataStart, 3, 2, x.dataStart, y.dataStart, b.dataStart)).toBe(OK);
     expect(out[0]).toBe(1.0);
     expect(out[1]).toBe(1.0);
     expect(out[2]).toBe(1.0);

@@ -21,8 +21,10 @@ describe("logitIrls", () => {
     const mu = new Float64Array(8);
     const info = new Float64Array(LOGIT_INFO_LEN);
     const scratch = new Float64Array(logitScratch(8, 2));
-    const st = logitIrls(8, 2, x.dataStart, y.dataStart, 0, 1e-12, 50, 0, coef.dataStart, vcov.dataStart,
-      eta.dataStart, mu.dataStart, info.dataStart, scratch.dataStart);
+    const st = logitIrls(
+      coef.dataStart, vcov.dataStart, eta.dataStart, mu.dataStart, info.dataStart, scratch.dataStart, 8, 2,
+      x.dataStart, y.dataStart, 0, 1e-12, 50, 0
+    );
     expect(st).toBe(OK);
     expect(near(coef[0], Math.log(1.0 / 3.0), 1e-10)).toBe(true);
     expect(near(coef[1], 2.0 * Math.log(3.0), 1e-10)).toBe(true);
@@ -49,8 +51,10 @@ describe("logitIrls", () => {
     const mu = new Float64Array(4);
     const info = new Float64Array(LOGIT_INFO_LEN);
     const scratch = new Float64Array(logitScratch(4, 2));
-    expect(logitIrls(4, 2, xw.dataStart, yw.dataStart, w.dataStart, 1e-12, 50, 0, coef.dataStart, vcov.dataStart,
-      eta.dataStart, mu.dataStart, info.dataStart, scratch.dataStart)).toBe(OK);
+    expect(logitIrls(
+      coef.dataStart, vcov.dataStart, eta.dataStart, mu.dataStart, info.dataStart, scratch.dataStart, 4, 2,
+      xw.dataStart, yw.dataStart, w.dataStart, 1e-12, 50, 0
+    )).toBe(OK);
     expect(near(coef[1], 2.0 * Math.log(3.0), 1e-10)).toBe(true);
     expect(near(vcov[3], 8.0 / 3.0, 1e-8)).toBe(true);
   });
@@ -64,11 +68,15 @@ describe("logitIrls", () => {
     const mu = new Float64Array(4);
     const info = new Float64Array(LOGIT_INFO_LEN);
     const scratch = new Float64Array(logitScratch(4, 2));
-    expect(logitIrls(4, 2, xc.dataStart, yc.dataStart, 0, 1e-8, 25, 0, coef.dataStart, vcov.dataStart,
-      eta.dataStart, mu.dataStart, info.dataStart, scratch.dataStart)).toBe(SINGULAR);
+    expect(logitIrls(
+      coef.dataStart, vcov.dataStart, eta.dataStart, mu.dataStart, info.dataStart, scratch.dataStart, 4, 2,
+      xc.dataStart, yc.dataStart, 0, 1e-8, 25, 0
+    )).toBe(SINGULAR);
     const yb = f64s([1, 2, 0, 0]);
-    expect(logitIrls(4, 2, xc.dataStart, yb.dataStart, 0, 1e-8, 25, 0, coef.dataStart, vcov.dataStart,
-      eta.dataStart, mu.dataStart, info.dataStart, scratch.dataStart)).toBe(BAD_ARGUMENT);
+    expect(logitIrls(
+      coef.dataStart, vcov.dataStart, eta.dataStart, mu.dataStart, info.dataStart, scratch.dataStart, 4, 2,
+      xc.dataStart, yb.dataStart, 0, 1e-8, 25, 0
+    )).toBe(BAD_ARGUMENT);
   });
 });
 
@@ -80,8 +88,10 @@ function run(replace: i32, caliper: f64, order: i32, compat: i32): Int32Array {
     const ord = new Int32Array(3);
     const mm = new Int32Array(3);
     const scratch = new Int32Array(nnMatchScratch(6));
-    expect(nnMatch(6, dist.dataStart, treat.dataStart, 0, 1, replace, caliper, order, compat, ord.dataStart,
-      mm.dataStart, scratch.dataStart)).toBe(OK);
+    expect(nnMatch(
+      ord.dataStart, mm.dataStart, scratch.dataStart, 6, dist.dataStart, treat.dataStart, 0, 1, replace,
+      caliper, order, compat
+    )).toBe(OK);
     return mm;
 }
 
@@ -114,7 +124,7 @@ describe("nnMatch", () => {
     expect(mm[2]).toBe(2);
     const w = new Float64Array(6);
     const counts = new Int32Array(4);
-    expect(matchWeights(6, treat.dataStart, 3, 1, mm.dataStart, w.dataStart, counts.dataStart)).toBe(OK);
+    expect(matchWeights(w.dataStart, counts.dataStart, 6, treat.dataStart, 3, 1, mm.dataStart)).toBe(OK);
     expect(w[0]).toBe(1.0);
     expect(w[1]).toBe(0.0);
     expect(near(w[5], 2.0 / 3.0, 1e-15)).toBe(true);
@@ -130,8 +140,10 @@ describe("nnMatch", () => {
     const ord = new Int32Array(3);
     const mm = new Int32Array(3);
     const scratch = new Int32Array(nnMatchScratch(6));
-    expect(nnMatch(6, dist.dataStart, treat.dataStart, strata.dataStart, 1, 0, -1, 0, 0, ord.dataStart,
-      mm.dataStart, scratch.dataStart)).toBe(OK);
+    expect(nnMatch(
+      ord.dataStart, mm.dataStart, scratch.dataStart, 6, dist.dataStart, treat.dataStart, strata.dataStart,
+      1, 0, -1, 0, 0
+    )).toBe(OK);
     // stratum 0: T0 (0.50) with C2 (0.62) or C5 (0.45): 0.05 < 0.12 -> 5
     // stratum 1: T4 (0.90) first -> C1 (0.40); T3 then has none
     expect(mm[0]).toBe(5);
@@ -144,7 +156,7 @@ describe("nnMatch", () => {
     const ord = new Int32Array(3);
     const mm = new Int32Array(3);
     const scratch = new Int32Array(nnMatchScratch(6));
-    expect(nnMatch(6, dist.dataStart, bad.dataStart, 0, 1, 0, -1, 0, 0, ord.dataStart, mm.dataStart, scratch.dataStart)).toBe(BAD_ARGUMENT);
-    expect(nnMatch(6, dist.dataStart, treat.dataStart, 0, 0, 0, -1, 0, 0, ord.dataStart, mm.dataStart, scratch.dataStart)).toBe(BAD_ARGUMENT);
+    expect(nnMatch(ord.dataStart, mm.dataStart, scratch.dataStart, 6, dist.dataStart, bad.dataStart, 0, 1, 0, -1, 0, 0)).toBe(BAD_ARGUMENT);
+    expect(nnMatch(ord.dataStart, mm.dataStart, scratch.dataStart, 6, dist.dataStart, treat.dataStart, 0, 0, 0, -1, 0, 0)).toBe(BAD_ARGUMENT);
   });
 });

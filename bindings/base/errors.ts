@@ -69,6 +69,26 @@ export class KernelError extends HdfeError {
   override name = "KernelError";
 }
 
+/** A kernel's SINGULAR status: a matrix it must invert or factor is singular. */
+export class SingularError extends KernelError {
+  override name = "SingularError";
+}
+
+/** A kernel's BAD_ARGUMENT status: sizes, counts or pointers it rejects (a bug in the caller). */
+export class KernelArgumentError extends KernelError {
+  override name = "KernelArgumentError";
+}
+
+/** A kernel's EMPTY_GROUP status: a group or level without observations where one is needed. */
+export class EmptyGroupError extends KernelError {
+  override name = "EmptyGroupError";
+}
+
+/** A kernel's SEPARATION status: fitted probabilities numerically 0 or 1 (a property of the sample). */
+export class SeparationError extends SampleError {
+  override name = "SeparationError";
+}
+
 /** A roles file or panel that cannot support a suite table. */
 export class RolesError extends HdfeError {
   override name = "RolesError";
@@ -98,7 +118,8 @@ export interface ErrorWire {
 
 const CLASSES: Record<string, { prototype: HdfeError }> = {
   HdfeError, FormulaSyntaxError, ColumnError, OptionError, DataReadError, SampleError, NonConvergenceError, VcovError,
-  WasmMemoryError, KernelError, RolesError, PanelError, SqlEngineError,
+  WasmMemoryError, KernelError, RolesError, PanelError, SqlEngineError, SingularError, KernelArgumentError, EmptyGroupError,
+  SeparationError,
 };
 
 /** The wire form of any thrown value. */

@@ -378,7 +378,7 @@ class Parser {
     const hasTilde = this.toks.some((x) => x.type === "~");
     if (this.peek(1).type === "(") {
       if (!t.quoted && (t.text === "c" || t.text === "cbind") && hasTilde) {
-        this.fail("multiple outcomes are not supported", t.pos, "estimate one outcome per formula");
+        this.fail("multiple outcomes are a multiple estimation", t.pos, "estimate them with feolsMulti() (hdfe feols does it)");
       }
       this.unknownFunction(t);
     }
@@ -408,7 +408,7 @@ class Parser {
     const name = t.text;
     let hint = `compute the column first (e.g. a new column for ${name}(...)) and use its name`;
     if (name === "factor" || name === "as.factor") hint = "use i(x) to expand a factor into dummies, or put it after '|' as a fixed effect";
-    else if (["sw", "sw0", "csw", "csw0", "mvsw"].includes(name)) hint = "stepwise estimation is not supported: run one formula per model";
+    else if (["sw", "sw0", "csw", "csw0", "mvsw"].includes(name)) hint = "a stepwise function makes several models: estimate them with feolsMulti() (hdfe feols does it)";
     else if (name === "c" || name === "list") hint = `${name}(...) is only allowed as an argument value of i() or sunab()`;
     return this.fail(`${name}() is not supported: functions other than i() and sunab() cannot be used in a formula`, t.pos, hint);
   }

@@ -36,13 +36,37 @@ export function planF32(s: PlanShape): number {
 }
 
 export function solveF32(ctx: SolveContext): Solved {
-  const { eng, design, sample, n, xNames, addIntercept, w, collinTol } = ctx;
+  const { eng, sample, n, xNames, w } = ctx;
   const k = xNames.length;
   const K1 = k + 1;
   const Q = sample.fe.length;
-  const colBytes = n * 8;
+  const { rawPtr, maxRel } = storeRawF32(ctx);
+  const wPtr = w ? eng.putF64(w, "weights") : 0;
+  const swPtr = w ? putSqrtWeights(eng, w) : 0;
+  const dims = Q > 0 ? loadFeDims(eng, sample, wPtr) : null;
+  const storage: StorageReport = { type: "f32", maxRelRounding: maxRel, batch: 0, passes: 1 };
+  const plan = f32Plan(ctx, dims);
+  const { gram, pre, within, infos } = gramPass(ctx, plan, { rawPtr, wPtr, swPtr, K1, storage });
+  const { collinear, cand } = screenColumns(ctx, pre, within);
+  const { kept, names, beta, bread } = choleskySolve(ctx, gram, K1, cand, collinear);
+  const { ePtr, ssr, e, rinfo } = residualsPass(ctx, plan, { rawPtr, swPtr, kept, beta });
+  if (rinfo) infos.push(rinfo);
+  const info = infos.length ? convergence(ctx, mergeInfo(infos, infos[0].threads)) : null;
+  const meats = meatsF32(ctx, plan, dims, { rawPtr, swPtr, ePtr, kept, storage });
+  return {
+    names, beta, bread, collinear, e, ePtr, xPtr: 0, xTilde: new Float64Array(0), yTilde: new Float64Array(0),
+    ssr, tss: pre[0], within0: within[0], iterations: info ? info.iterations : 0, converged: info ? info.converged : true,
+    demean: info ? demeanReport(ctx, info) : null, meats, storage,
+  };
+}
 
-  // ---- raw columns, rounded to float32
+// ---- the steps of solveF32
+
+/** The outcome and regressors as float32 columns (outcome first) in the arena; warns when rounding changed values. */
+function storeRawF32(ctx: SolveContext): { rawPtr: number; maxRel: number } {
+  const { eng, design, sample, n, xNames, addIntercept } = ctx;
+  const k = xNames.length;
+  const K1 = k + 1;
   const rawPtr = eng.alloc(n * K1 * 4, "raw columns (float32)");
   let maxRel = 0;
   {
@@ -81,12 +105,19 @@ export function solveF32(ctx: SolveContext): Solved {
         "rescale those columns or use float64 storage",
     );
   }
-  const wPtr = w ? eng.putF64(w, "weights") : 0;
-  const swPtr = w ? putSqrtWeights(eng, w) : 0;
-  const dims = Q > 0 ? loadFeDims(eng, sample, wPtr) : null;
-  const storage: StorageReport = { type: "f32", maxRelRounding: maxRel, batch: 0, passes: 1 };
+  return { rawPtr, maxRel };
+}
 
-  // columns that fit next to what is allocated, with their share of the demeaning scratch
+/** How many demeaning columns fit next to what is allocated, and the demeaning of a batch. */
+interface F32Plan {
+  room(): number;
+  batchOf(want: number): number;
+  demeanCols(K: number, ptr: number): DemeanInfo | null;
+}
+
+function f32Plan(ctx: SolveContext, dims: ReturnType<typeof loadFeDims> | null): F32Plan {
+  const { eng, n } = ctx;
+  const colBytes = n * 8;
   const scratch = dims ? demeanScratchBytes(eng, dims) : { fixed: 0, perCol: 0 };
   const room = () => Math.floor((eng.freeBytes - scratch.fixed - RESERVE) / (colBytes + scratch.perCol));
   const batchOf = (want: number) => {
@@ -101,11 +132,21 @@ export function solveF32(ctx: SolveContext): Solved {
     return b;
   };
   const demeanCols = (K: number, ptr: number): DemeanInfo | null => (dims ? demeanWith(ctx, dims, K, ptr, ptr) : null);
+  return { room, batchOf, demeanCols };
+}
 
-  // ---- pass 1: sums of squares and the Gram matrix, a batch of columns at a time. The
-  // diagonal is each demeaned column's sum of squares; an entry (a, j > a) is the demeaned
-  // column a against the raw column j (M idempotent), whichever batch j is in, so the
-  // result does not depend on the batch size (and so on the memory free).
+/**
+ * Pass 1: sums of squares and the Gram matrix, a batch of columns at a time. The diagonal is
+ * each demeaned column's sum of squares; an entry (a, j > a) is the demeaned column a against
+ * the raw column j (M idempotent), whichever batch j is in, so the result does not depend on
+ * the batch size (and so on the memory free).
+ */
+function gramPass(
+  ctx: SolveContext, plan: F32Plan, x: { rawPtr: number; wPtr: number; swPtr: number; K1: number; storage: StorageReport },
+) {
+  const { eng, n } = ctx;
+  const { rawPtr, wPtr, swPtr, K1, storage } = x;
+  const { batchOf, demeanCols } = plan;
   const gram = new Float64Array(K1 * K1);
   const pre = new Float64Array(K1);
   const within = new Float64Array(K1);
@@ -118,13 +159,13 @@ export function solveF32(ctx: SolveContext): Solved {
     for (let c0 = 0; c0 < K1; c0 += B) {
       const b = Math.min(B, K1 - c0);
       const rest = K1 - c0;
-      check(eng.k.widenF32(n, b, rawPtr + c0 * n * 4, scr), "widenF32");
+      check(eng.kernels.widenF32(scr, n, b, rawPtr + c0 * n * 4), "widenF32");
       pre.set(sumsOfSquares(eng, scr, n, b, wPtr, true), c0);
       const info = demeanCols(b, scr);
       if (info) infos.push(info);
       within.set(sumsOfSquares(eng, scr, n, b, wPtr, false), c0);
-      if (swPtr) check(eng.k.scaleRows(n, b, scr, swPtr), "scaleRows");
-      check(eng.k.crossF32(n, b, scr, rest, rawPtr + c0 * n * 4, swPtr, cross), "crossF32");
+      if (swPtr) check(eng.kernels.scaleRows(scr, n, b, swPtr), "scaleRows");
+      check(eng.kernels.crossF32(cross, n, b, scr, rest, rawPtr + c0 * n * 4, swPtr), "crossF32");
       const C = eng.f64(cross, b * rest);
       for (let a = 0; a < b; a++) {
         gram[c0 + a + (c0 + a) * K1] = within[c0 + a];
@@ -132,10 +173,16 @@ export function solveF32(ctx: SolveContext): Solved {
       }
     }
   });
-  const { collinear, cand } = screenColumns(ctx, pre, within);
+  return { gram, pre, within, infos };
+}
 
-  // ---- normal equations: Cholesky in formula order, dropping a column when what is left
-  // of it after the kept ones is at most collinTol of its sum of squares (the QR's rule)
+/**
+ * The normal equations: Cholesky in formula order, dropping a column when what is left of it
+ * after the kept ones is at most collinTol of its sum of squares (the QR's rule); then the
+ * coefficients and the bread.
+ */
+function choleskySolve(ctx: SolveContext, gram: Float64Array, K1: number, cand: number[], collinear: string[]) {
+  const { xNames, collinTol } = ctx;
   const kept: number[] = []; // raw column indices (1-based: 0 is the outcome)
   const L: number[][] = []; // rows of the Cholesky factor of the kept Gram
   for (const c of cand) {
@@ -175,28 +222,45 @@ export function solveF32(ctx: SolveContext): Solved {
   for (let a = 0; a < kf; a++) for (let b = 0; b < kf; b++) Gk[a + b * kf] = gram[kept[a] + kept[b] * K1];
   const bread = invSPD(Gk, kf);
   if (!bread) throw new SampleError("the regressors' Gram matrix is not positive definite after rank detection", { names });
+  return { kept, names, beta, bread };
+}
 
-  // ---- residuals M (y - X b), sqrt-weighted (allocated after pass 1, whose batch can use the room)
+/** Residuals M (y - X b), sqrt-weighted (allocated after pass 1, whose batch can use the room), and their sum of squares. */
+function residualsPass(
+  ctx: SolveContext, plan: F32Plan, x: { rawPtr: number; swPtr: number; kept: number[]; beta: Float64Array },
+) {
+  const { eng, n, xNames } = ctx;
+  const k = xNames.length;
+  const { rawPtr, swPtr, kept, beta } = x;
   const ePtr = eng.allocF64(n, "residuals");
   eng.scoped(() => {
     const full = new Float64Array(k);
     kept.forEach((r, t) => (full[r - 1] = beta[t]));
-    check(eng.k.residualsF32(n, k, rawPtr + n * 4, rawPtr, eng.putF64(full), ePtr), "residualsF32");
+    check(eng.kernels.residualsF32(ePtr, n, k, rawPtr + n * 4, rawPtr, eng.putF64(full)), "residualsF32");
   });
-  const rinfo = demeanCols(1, ePtr);
-  if (rinfo) infos.push(rinfo);
-  if (swPtr) check(eng.k.scaleRows(n, 1, ePtr, swPtr), "scaleRows");
+  const rinfo = plan.demeanCols(1, ePtr);
+  if (swPtr) check(eng.kernels.scaleRows(ePtr, n, 1, swPtr), "scaleRows");
   const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
   const e = eng.getF64(ePtr, n);
-  const info = infos.length ? convergence(ctx, mergeInfo(infos, infos[0].threads)) : null;
+  return { ePtr, ssr, e, rinfo };
+}
 
-  // ---- meats: demean the kept columns again, batch by batch
+/** The meats: the kept columns demeaned again, batch by batch, against the residuals. */
+function meatsF32(
+  ctx: SolveContext, plan: F32Plan, dims: ReturnType<typeof loadFeDims> | null,
+  x: { rawPtr: number; swPtr: number; ePtr: number; kept: number[]; storage: StorageReport },
+): (terms: MeatTerm[]) => Float64Array[] {
+  const { eng, sample, n } = ctx;
+  const colBytes = n * 8;
+  const { rawPtr, swPtr, ePtr, kept, storage } = x;
+  const kf = kept.length;
+  const { room, batchOf, demeanCols } = plan;
   const feCodePtr = (codes: Int32Array): number => {
     if (!dims) return 0;
     const r = dims.order.findIndex((q) => sample.fe[q].codes === codes);
     return r >= 0 ? dims.codesPtr + r * n * 4 : 0;
   };
-  const meats = (terms: MeatTerm[]): Float64Array[] =>
+  return (terms: MeatTerm[]): Float64Array[] =>
     eng.scoped(() => {
       const hetero = terms.some((t) => t === null);
       const codePtrs = terms.map((t) => (t === null ? 0 : feCodePtr(t.codes) || eng.putI32(t.codes, "cluster codes")));
@@ -224,9 +288,9 @@ export function solveF32(ctx: SolveContext): Solved {
       const blk = eng.allocF64(h * h);
       const H = new Float64Array(kf * kf);
       const fill = (slot: number, j0: number, m: number) => {
-        for (let a = 0; a < m; a++) check(eng.k.widenF32(n, 1, rawPtr + kept[j0 + a] * n * 4, slot + a * n * 8), "widenF32");
+        for (let a = 0; a < m; a++) check(eng.kernels.widenF32(slot + a * n * 8, n, 1, rawPtr + kept[j0 + a] * n * 4), "widenF32");
         demeanCols(m, slot);
-        if (swPtr) check(eng.k.scaleRows(n, m, slot, swPtr), "scaleRows");
+        if (swPtr) check(eng.kernels.scaleRows(slot, n, m, swPtr), "scaleRows");
         storage.passes! += m / kf;
       };
       // entries (a, b) with a <= b are taken and mirrored, so that each is the same sum
@@ -243,15 +307,15 @@ export function solveF32(ctx: SolveContext): Solved {
         const mi = Math.min(h, kf - i0);
         fill(slotA, i0, mi);
         terms.forEach((t, i) => {
-          if (t) check(eng.k.clusterScores(n, mi, slotA, ePtr, codePtrs[i], t.G, kf, i0, S[i]), "clusterScores");
+          if (t) check(eng.kernels.clusterScores(S[i], n, mi, slotA, ePtr, codePtrs[i], t.G, kf, i0), "clusterScores");
         });
         if (!hetero) continue;
-        check(eng.k.meatHeteroCross(n, mi, slotA, mi, slotA, ePtr, blk), "meatHeteroCross");
+        check(eng.kernels.meatHeteroCross(blk, n, mi, slotA, mi, slotA, ePtr), "meatHeteroCross");
         place(i0, mi, i0, mi);
         for (let j0 = i0 + h; paired && j0 < kf; j0 += h) {
           const mj = Math.min(h, kf - j0);
           fill(slotB, j0, mj);
-          check(eng.k.meatHeteroCross(n, mi, slotA, mj, slotB, ePtr, blk), "meatHeteroCross");
+          check(eng.kernels.meatHeteroCross(blk, n, mi, slotA, mj, slotB, ePtr), "meatHeteroCross");
           place(i0, mi, j0, mj);
         }
       }
@@ -259,14 +323,8 @@ export function solveF32(ctx: SolveContext): Solved {
       return terms.map((t, i) => {
         if (t === null) return H;
         const out = eng.allocF64(kf * kf);
-        check(eng.k.scoresCross(t.G, kf, S[i], out), "scoresCross");
+        check(eng.kernels.scoresCross(out, t.G, kf, S[i]), "scoresCross");
         return eng.getF64(out, kf * kf);
       });
     });
-
-  return {
-    names, beta, bread, collinear, e, ePtr, xPtr: 0, xTilde: new Float64Array(0), yTilde: new Float64Array(0),
-    ssr, tss: pre[0], within0: within[0], iterations: info ? info.iterations : 0, converged: info ? info.converged : true,
-    demean: info ? demeanReport(ctx, info) : null, meats, storage,
-  };
 }

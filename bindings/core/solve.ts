@@ -9,6 +9,7 @@ import type { Sample } from "./sample.js";
 import { check, demeanPtr, nonConvergence, type DemeanAlgo, type DemeanDims, type DemeanInfo, type FeType } from "../engine/kernels.js";
 import { SampleError } from "../base/errors.js";
 import type { MeatTerm } from "./vcov.js";
+import type { DemeanCache, ColumnKey } from "./demean-cache.js";
 
 export interface DemeanReport {
   algo: DemeanAlgo;
@@ -59,6 +60,8 @@ export interface SolveContext {
   batch?: number;
   strictConvergence?: boolean;
   warn: (m: string) => void;
+  /** demeaned columns shared across models (multiple estimation, the suite); float64 storage */
+  demeanCache?: DemeanCache;
 }
 
 /** What the numeric core hands to the shared tail of feols. */
@@ -222,7 +225,7 @@ export function finishCollinear(ctx: SolveContext, collinear: string[], kept: nu
 export function sumsOfSquares(eng: Engine, ptr: number, n: number, K: number, wPtr: number, centered: boolean): Float64Array {
   return eng.scoped(() => {
     const out = eng.allocF64(K);
-    check(eng.k.colSumSquares(n, K, ptr, wPtr, centered ? 1 : 0, out), "colSumSquares");
+    check(eng.kernels.colSumSquares(out, n, K, ptr, wPtr, centered ? 1 : 0), "colSumSquares");
     return eng.getF64(out, K);
   });
 }
@@ -233,6 +236,27 @@ export function putSqrtWeights(eng: Engine, w: Float64Array): number {
   const s = eng.f64(sw, w.length);
   for (let i = 0; i < w.length; i++) s[i] = Math.sqrt(w[i]);
   return sw;
+}
+
+/**
+ * The model matrix demeaned through the shared cache: the outcome and the plain-variable
+ * regressors are keyed on their source arrays (built columns such as interactions and i()
+ * dummies are demeaned with the model each time).
+ */
+function cachedDemean(ctx: SolveContext, cache: DemeanCache, wPtr: number, mPtr: number): DemeanInfo {
+  const { eng, design, sample, xNames, addIntercept } = ctx;
+  const plain = new Set(ctx.f.terms.flatMap((t) => (t.kind === "var" ? [t.name] : [])));
+  const keys: ColumnKey[] = [{ src: design.y, scale: ctx.scale?.y ?? 1 }];
+  xNames.forEach((name, c) => {
+    const j = addIntercept ? c - 1 : c;
+    keys.push(j >= 0 && plain.has(name) && design.xNames[j] === name ? { src: design.X[j], scale: ctx.scale?.x[c] ?? 1 } : null);
+  });
+  const settings = `${ctx.tol}|${ctx.maxIter}|${ctx.fixefAlgo}`;
+  return cache.demean(sample, ctx.w, settings, keys, mPtr, {
+    view: (ptr, len) => eng.f64(ptr, len),
+    alloc: (len) => eng.allocF64(len, "demeaning batch"),
+    demean: (inPtr, outPtr, K) => eng.scoped(() => demeanWith(ctx, loadFeDims(eng, sample, wPtr), K, inPtr, outPtr)),
+  });
 }
 
 /**
@@ -276,7 +300,9 @@ export function solveF64(ctx: SolveContext): Solved {
   if (Q > 0) {
     // the FE codes and the demeaning scratch are released at once: the buffers after reuse
     // their pages (memory touched for the first time costs more than the copies into it)
-    const info = eng.scoped(() => runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr));
+    const info = ctx.demeanCache
+      ? convergence(ctx, cachedDemean(ctx, ctx.demeanCache, wPtr, mPtr))
+      : eng.scoped(() => runDemean(ctx, loadFeDims(eng, sample, wPtr), K1, mPtr, mPtr));
     iterations = info.iterations;
     converged = info.converged;
     demean = demeanReport(ctx, info);
@@ -285,7 +311,7 @@ export function solveF64(ctx: SolveContext): Solved {
   const { collinear, cand } = screenColumns(ctx, pre, within);
 
   // weights: scale by sqrt(w) after the weighted demeaning
-  if (w) check(eng.k.scaleRows(n, K1, mPtr, putSqrtWeights(eng, w)), "scaleRows");
+  if (w) check(eng.kernels.scaleRows(mPtr, n, K1, putSqrtWeights(eng, w)), "scaleRows");
 
   // QR. Candidate columns are compacted in place to columns 1..kc of M. By default the QR
   // runs on M itself and the kept columns are rebuilt as Q R afterwards: twice the flops of
@@ -312,8 +338,8 @@ export function solveF64(ctx: SolveContext): Solved {
   const breadPtr = eng.allocF64(Math.max(kc * kc, 1));
   const workPtr = eng.allocF64(2 * Math.max(kc, 1));
   const rankPtr = eng.allocI32(1);
-  check(eng.k.qrSolve(n, kc, aPtr, yPtr, collinTol, keepPtr, coefPtr, breadPtr, workPtr, rankPtr), "qrSolve");
-  if (inPlace) check(eng.k.qrReconstruct(n, kc, aPtr, keepPtr, workPtr, yPtr), "qrReconstruct");
+  check(eng.kernels.qrSolve(coefPtr, breadPtr, rankPtr, keepPtr, workPtr, n, kc, aPtr, yPtr, collinTol), "qrSolve");
+  if (inPlace) check(eng.kernels.qrReconstruct(yPtr, workPtr, n, kc, aPtr, keepPtr), "qrReconstruct");
   const keepFlags = eng.getI32(keepPtr, kc);
   const coefAll = eng.getF64(coefPtr, kc);
   const breadAll = eng.getF64(breadPtr, kc * kc);
@@ -335,7 +361,7 @@ export function solveF64(ctx: SolveContext): Solved {
   }
   const bPtr = eng.putF64(beta);
   const ePtr = eng.allocF64(n, "residuals");
-  check(eng.k.residuals(n, kf, xPtr, mPtr, bPtr, ePtr), "residuals");
+  check(eng.kernels.residuals(ePtr, n, kf, xPtr, mPtr, bPtr), "residuals");
   const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
   const e = eng.getF64(ePtr, n);
   const keepData = ctx.keepData ?? n * kf <= 4_000_000;

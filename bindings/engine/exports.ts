@@ -1,18 +1,90 @@
 // The typed view of the WASM module's exports (assembly/index.ts): what the engine (wasm.ts)
-// holds and the wrappers (kernels.ts) call. Pointers are byte offsets into the engine's memory.
+// holds as `eng.kernels` and the wrappers (kernels.ts) and tools call. Pointers are byte
+// offsets into the engine's memory.
+//
+// Convention (every kernel): outputs first (results, then buffers the kernel writes as
+// scratch), then sizes and inputs; a context block (engine/context.ts) or an RNG state
+// (engine/rng.ts) counts as written state and comes with the outputs. Returns a status
+// (assembly/status.ts, mapped to an error class by kernels.ts statusError).
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
+  // assembly/demean.ts, assembly/context.ts
   demeanScratch(Q: number, groups: number, types: number, K: number): number;
-  demean(
-    n: number, Q: number, K: number, codes: number, groups: number, types: number, z: number, w: number,
-    x: number, out: number, tol: number, maxIter: number, algo: number, switchAfter: number,
-    scratch: number, offs: number, info: number,
-  ): number;
+  /** ctx: a demeaning context block (engine/context.ts) */
+  demean(out: number, info: number, scratch: number, ctx: number, x: number): number;
+  demeanContextLayout(out: number): number;
+  // assembly/qr.ts
   qrSolve(
-    n: number, k: number, a: number, y: number, tol: number, keep: number, coef: number, bread: number,
-    work: number, rankOut: number,
+    coef: number, bread: number, rankOut: number, keep: number, work: number, n: number, k: number, a: number, y: number,
+    tol: number,
+  ): number;
+  qrReconstruct(u: number, work: number, n: number, k: number, a: number, keep: number): number;
+  // assembly/sandwich.ts
+  gram(out: number, n: number, k: number, x: number): number;
+  meatHetero(out: number, n: number, k: number, x: number, e: number): number;
+  meatCluster(out: number, scores: number, n: number, k: number, x: number, e: number, codes: number, G: number): number;
+  residuals(out: number, n: number, k: number, x: number, y: number, coef: number): number;
+  meatHeteroCross(out: number, n: number, ka: number, a: number, kb: number, b: number, e: number): number;
+  clusterScores(scores: number, n: number, kb: number, x: number, e: number, codes: number, G: number, k: number, col0: number): number;
+  scoresCross(out: number, G: number, k: number, scores: number): number;
+  sandwichBMB(out: number, work: number, k: number, b: number, m: number): number;
+  scaleRows(x: number, n: number, k: number, s: number): number;
+  colSumSquares(out: number, n: number, K: number, x: number, w: number, centered: number): number;
+  // assembly/hac.ts
+  hacTimeMeat(out: number, scores: number, n: number, k: number, x: number, e: number, time: number, T: number, L: number): number;
+  hacPanelMeat(out: number, a: number, b: number, n: number, k: number, x: number, e: number, order: number, unit: number, time: number, L: number): number;
+  conleyMeat(out: number, G: number, k: number, scores: number, lat: number, lon: number, cutoff: number, distance: number): number;
+  // assembly/f32.ts
+  widenF32(dst: number, n: number, k: number, src: number): number;
+  crossF32(out: number, n: number, ka: number, a: number, kb: number, r: number, w: number): number;
+  residualsF32(out: number, n: number, k: number, x: number, y: number, coef: number): number;
+  // assembly/rng.ts (state: RNG_STATE_BYTES, engine/context.ts), assembly/permute.ts (placebo draws)
+  rngStream(out: number, rng: number, keyHi: number, keyLo: number, stream: number, m: number): number;
+  orthonormalize(x: number, keep: number, n: number, k: number, tol: number): number;
+  projectOut(v: number, n: number, k: number, q: number, K: number): number;
+  basisColumns(out: number, n: number, unit: number, yearIdx: number, K: number, unitK: number, tK: number): number;
+  unitYearAggregate(
+    out: number, cell: number, n: number, K: number, v: number, w: number, unit: number, yearIdx: number, U: number, T: number,
+    C: number, cohortT: number,
+  ): number;
+  treatColumns(out: number, n: number, unit: number, yearIdx: number, U: number, K: number, assign: number, cohortT: number): number;
+  treatStats(num: number, den: number, raw: number, n: number, K: number, d: number, dt: number, sw: number, e: number): number;
+  permDraws(
+    outAssign: number, outB: number, work: number, assign: number, idx: number, rng: number, scheme: number, U: number, keyHi: number,
+    keyLo: number, d0: number, nd: number, nStrata: number, strataStart: number, order: number, cohort0: number, nCand: number,
+    cand: number, given: number, C: number, gram: number, g: number, raw: number, collinTol: number,
+  ): number;
+  // assembly/wild.ts
+  clusterColumns(out: number, n: number, x: number, sw: number, codes: number, g0: number, K: number): number;
+  clusterCross(out: number, n: number, K: number, z: number, y: number, codes: number, G: number): number;
+  wildWeights(v: number, rng: number, kind: number, enumerate: number, G: number, keyHi: number, keyLo: number, d0: number, nd: number): number;
+  wildDraws(sy: number, sx: number, out: number, G: number, nd: number, cy: number, cx: number, ay: number, ax: number, v: number): number;
+  // assembly/logit.ts, assembly/match.ts (PSM)
+  logitScratch(n: number, k: number): number;
+  logitIrls(
+    coef: number, vcov: number, eta: number, mu: number, info: number, scratch: number, n: number, k: number, x: number,
+    y: number, w: number, tol: number, maxIter: number, strict: number,
+  ): number;
+  nnMatchScratch(n: number): number;
+  nnMatch(
+    ordT: number, matchTR: number, scratch: number, n: number, dist: number, treat: number, strata: number, ratio: number,
+    replace: number, caliper: number, order: number, compat: number,
+  ): number;
+  matchWeights(weights: number, counts: number, n: number, treat: number, n1: number, ratio: number, matchTR: number): number;
+}
+
+/**
+ * @deprecated The argument order before outputs came first (issue 15), kept as `eng.k` so that
+ * callers written against it (bindings/core/vcov.ts, the IV estimator, edited by others at the
+ * time) keep working unchanged: every method forwards to the outputs-first export. New code
+ * calls `eng.kernels`. Remove once no caller is left.
+ */
+export interface LegacyKernels {
+  demeanScratch(Q: number, groups: number, types: number, K: number): number;
+  qrSolve(
+    n: number, k: number, a: number, y: number, tol: number, keep: number, coef: number, bread: number, work: number, rankOut: number,
   ): number;
   qrReconstruct(n: number, k: number, a: number, keep: number, work: number, u: number): number;
   gram(n: number, k: number, x: number, out: number): number;
@@ -28,8 +100,33 @@ export interface KernelExports {
   residualsF32(n: number, k: number, x: number, y: number, coef: number, out: number): number;
   scaleRows(n: number, k: number, x: number, s: number): number;
   colSumSquares(n: number, K: number, x: number, w: number, centered: number, out: number): number;
+  // assembly/hac.ts was written outputs first: the same order in both views
   hacTimeMeat(out: number, scores: number, n: number, k: number, x: number, e: number, time: number, T: number, L: number): number;
   hacPanelMeat(out: number, a: number, b: number, n: number, k: number, x: number, e: number, order: number, unit: number, time: number, L: number): number;
   conleyMeat(out: number, G: number, k: number, scores: number, lat: number, lon: number, cutoff: number, distance: number): number;
-  [name: string]: unknown;
+}
+
+/** The deprecated view over the outputs-first exports. */
+export function legacyKernels(k: KernelExports): LegacyKernels {
+  return {
+    demeanScratch: (Q, groups, types, K) => k.demeanScratch(Q, groups, types, K),
+    qrSolve: (n, kk, a, y, tol, keep, coef, bread, work, rankOut) => k.qrSolve(coef, bread, rankOut, keep, work, n, kk, a, y, tol),
+    qrReconstruct: (n, kk, a, keep, work, u) => k.qrReconstruct(u, work, n, kk, a, keep),
+    gram: (n, kk, x, out) => k.gram(out, n, kk, x),
+    meatHetero: (n, kk, x, e, out) => k.meatHetero(out, n, kk, x, e),
+    meatCluster: (n, kk, x, e, codes, G, scores, out) => k.meatCluster(out, scores, n, kk, x, e, codes, G),
+    residuals: (n, kk, x, y, coef, out) => k.residuals(out, n, kk, x, y, coef),
+    meatHeteroCross: (n, ka, a, kb, b, e, out) => k.meatHeteroCross(out, n, ka, a, kb, b, e),
+    clusterScores: (n, kb, x, e, codes, G, kk, col0, scores) => k.clusterScores(scores, n, kb, x, e, codes, G, kk, col0),
+    scoresCross: (G, kk, scores, out) => k.scoresCross(out, G, kk, scores),
+    sandwichBMB: (kk, b, m, work, out) => k.sandwichBMB(out, work, kk, b, m),
+    widenF32: (n, kk, src, dst) => k.widenF32(dst, n, kk, src),
+    crossF32: (n, ka, a, kb, r, w, out) => k.crossF32(out, n, ka, a, kb, r, w),
+    residualsF32: (n, kk, x, y, coef, out) => k.residualsF32(out, n, kk, x, y, coef),
+    scaleRows: (n, kk, x, s) => k.scaleRows(x, n, kk, s),
+    colSumSquares: (n, K, x, w, centered, out) => k.colSumSquares(out, n, K, x, w, centered),
+    hacTimeMeat: (...a) => k.hacTimeMeat(...a),
+    hacPanelMeat: (...a) => k.hacPanelMeat(...a),
+    conleyMeat: (...a) => k.conleyMeat(...a),
+  };
 }

@@ -1,14 +1,38 @@
 // Typed view of the WASM exports (assembly/index.ts) and thin wrappers that turn status
 // codes into named errors. Pointers are byte offsets into the engine's memory.
 import type { Engine } from "./wasm.js";
-import { KernelError, NonConvergenceError } from "../base/errors.js";
+import {
+  KernelError, NonConvergenceError, SingularError, KernelArgumentError, EmptyGroupError, SeparationError, type HdfeError,
+} from "../base/errors.js";
+import { demeanContext } from "./context.js";
 
-export const STATUS = { OK: 0, NOT_CONVERGED: 1, SINGULAR: 2, BAD_ARGUMENT: 3, EMPTY_GROUP: 4 } as const;
+/** The kernels' status codes (assembly/status.ts). */
+export const STATUS = { OK: 0, NOT_CONVERGED: 1, SINGULAR: 2, BAD_ARGUMENT: 3, EMPTY_GROUP: 4, SEPARATION: 5 } as const;
 
 export type { KernelExports } from "./exports.js";
 
+type StatusName = Exclude<keyof typeof STATUS, "OK">;
+
+/** The error class of each non-OK status. */
+export const STATUS_ERRORS: Record<StatusName, new (message: string, details?: Record<string, unknown>) => HdfeError> = {
+  NOT_CONVERGED: NonConvergenceError,
+  SINGULAR: SingularError,
+  BAD_ARGUMENT: KernelArgumentError,
+  EMPTY_GROUP: EmptyGroupError,
+  SEPARATION: SeparationError,
+};
+
+/** The error for a kernel's non-OK status (an unknown code is a KernelError). */
+export function statusError(status: number, what: string): HdfeError {
+  const name = (Object.keys(STATUS_ERRORS) as StatusName[]).find((k) => STATUS[k] === status);
+  const details = { kernel: what, status, statusName: name ?? "unknown" };
+  if (!name) return new KernelError(`${what} failed with unknown status ${status}`, details);
+  return new STATUS_ERRORS[name](`${what} failed: ${name.toLowerCase().replace("_", " ")} (status ${status})`, details);
+}
+
+/** Throw the status's error class unless the kernel returned OK. */
 export function check(status: number, what: string): void {
-  if (status !== STATUS.OK) throw new KernelError(`${what} failed with status ${status}`);
+  if (status !== STATUS.OK) throw statusError(status, what);
 }
 
 /** FE dimension type as the demean kernel knows it. */
@@ -71,7 +95,7 @@ export function parallelDemeanAvailable(): boolean {
 
 /** The demean kernel's scratch for K columns is fixed + perCol K f64 values (sizes and types in WASM). */
 function scratchLine(eng: Engine, Q: number, gPtr: number, tPtr: number): { fixed: number; perCol: number } {
-  const s1 = eng.k.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.k.demeanScratch(Q, gPtr, tPtr, 2);
+  const s1 = eng.kernels.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.kernels.demeanScratch(Q, gPtr, tPtr, 2);
   return { fixed: s1 - (s2 - s1), perCol: s2 - s1 };
 }
 
@@ -140,7 +164,6 @@ function demeanPlain(
     const gPtr = eng.putI32(d.groups, "FE sizes");
     const tPtr = eng.putI32(d.types, "FE types");
     const zPtr = eng.putI32(d.slopePtrs, "slope pointers");
-    const offs = eng.allocI32(2 * Q);
     const info = eng.allocF64(4);
     // The scratch is linear in the number of columns (6 coefficient vectors per column).
     // When it does not fit next to the data, demean the columns in batches: per-column
@@ -152,11 +175,12 @@ function demeanPlain(
     for (let k0 = 0; k0 < K; k0 += batch) {
       const kb = Math.min(batch, K - k0);
       parts.push(eng.scoped(() => {
-        const scratch = eng.allocF64(eng.k.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
-        const st = eng.k.demean(
-          d.n, Q, kb, d.codesPtr, gPtr, tPtr, zPtr, d.wPtr, xPtr + k0 * d.n * 8, outPtr + k0 * d.n * 8, tol, maxIter, ALGO[algo],
-          switchAfter, scratch, offs, info,
-        );
+        const scratch = eng.allocF64(eng.kernels.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
+        const ctx = demeanContext(eng, {
+          n: d.n, Q, K: kb, codesPtr: d.codesPtr, groupsPtr: gPtr, typesPtr: tPtr, slopesPtr: zPtr, wPtr: d.wPtr,
+          tol, maxIter, algo: ALGO[algo], switchAfter,
+        });
+        const st = eng.kernels.demean(outPtr + k0 * d.n * 8, info, scratch, ctx, xPtr + k0 * d.n * 8);
         if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
         return infoOf(eng.f64(info, 4), 1);
       }));

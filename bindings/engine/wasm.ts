@@ -5,7 +5,7 @@
 // memory.buffer go stale when memory grows, so they are never cached).
 import { instantiate } from "@assemblyscript/loader";
 import { WasmMemoryError, KernelError } from "../base/errors.js";
-import type { KernelExports } from "./exports.js";
+import { legacyKernels, type KernelExports, type LegacyKernels } from "./exports.js";
 
 const PAGE = 65536;
 /** Hard limit of 32-bit WebAssembly memory. */
@@ -14,7 +14,10 @@ export const WASM_MAX_BYTES = 4 * 1024 * 1024 * 1024;
 export type WasmSource = BufferSource | WebAssembly.Module | Response | PromiseLike<Response>;
 
 export class Engine {
-  readonly k: KernelExports;
+  /** The kernels (engine/exports.ts: outputs first). */
+  readonly kernels: KernelExports;
+  /** @deprecated the argument order before outputs came first, for callers not yet moved (bindings/core/vcov.ts). */
+  readonly k: LegacyKernels;
   private readonly memory: WebAssembly.Memory;
   private readonly base: number;
   private top: number;
@@ -22,7 +25,8 @@ export class Engine {
   peak = 0;
 
   constructor(exports: KernelExports) {
-    this.k = exports;
+    this.kernels = exports;
+    this.k = legacyKernels(exports);
     this.memory = exports.memory;
     this.base = align16(exports.heapBase() >>> 0);
     this.top = this.base;

@@ -18,6 +18,7 @@ import { checkChoice, checkOption } from "../base/options.js";
 import { pval2, qt } from "../base/stats.js";
 import { fmtBytes, WASM_MAX_BYTES } from "../engine/wasm.js";
 import { applyPostFit } from "../core/expansions.js";
+import type { DemeanCache } from "../core/demean-cache.js";
 // the formula expansions feols knows (sunab()): each registers itself with the core registry
 import "../terms/sunab.js";
 
@@ -83,6 +84,11 @@ export interface FeolsOptions {
    * checks (exact fit, memory plan from the formula) are the caller's
    */
   cells?: boolean;
+  /**
+   * share demeaned columns with other models of the same sample, FE, weights and settings
+   * (multiple estimation: feolsMulti makes one; the same bits as demeaning them again)
+   */
+  demeanCache?: DemeanCache;
 }
 
 export interface CoefRow {
@@ -221,7 +227,9 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     checkPlan(eng, { ...ds, weighted, hetero, clusterTerms }, storage);
   }
   const design = buildDesign(frame, f, { weights: opts.weights, extra, override: opts.override });
-  const sample = prepareSample(design, opts.fixefRm ?? "singleton");
+  const fixefRm = opts.fixefRm ?? "singleton";
+  // models of a multiple estimation with the same rows and FE share one sample preparation
+  const sample = opts.demeanCache ? opts.demeanCache.sample(design, fixefRm, () => prepareSample(design, fixefRm)) : prepareSample(design, fixefRm);
   const n = sample.n;
 
   const hasFe = sample.fe.length > 0;
@@ -252,6 +260,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
       eng, f, design, sample, n, xNames, addIntercept, tol, maxIter, fixefAlgo, threads, collinTol, w,
       scale: scaledRun ? { y: sy, x: sx } : undefined,
       keepData: opts.keepData, lowMemory: opts.lowMemory, batch: opts.batch, strictConvergence: opts.strictConvergence, warn,
+      demeanCache: opts.demeanCache,
     };
     const s = storage === "f32" ? solveF32(ctx) : solveF64(ctx);
     const { names, beta: betaS, bread, collinear, e, iterations, converged, demean } = s;

@@ -83,11 +83,11 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
     if (!frame.isNumeric(c)) throw new ColumnError(`column "${c}" must be numeric`, { column: c });
   }
   const N = frame.nrows;
-  const yAll = frame.numeric(roles.outcome);
-  const tAll = frame.numeric(roles.time);
-  const aAll = frame.numeric(roles.adopt);
-  const uCodes = frame.codes(roles.unit);
-  const XAll = controls.map((c) => frame.numeric(c));
+  const cols: PanelColumns = {
+    N, yAll: frame.numeric(roles.outcome), tAll: frame.numeric(roles.time), aAll: frame.numeric(roles.adopt),
+    uCodes: frame.codes(roles.unit), XAll: controls.map((c) => frame.numeric(c)),
+  };
+  const { tAll, uCodes } = cols;
   const warnings: string[] = [];
 
   // periods from every row with a unit and a time (missing outcomes do not hide a period)
@@ -96,7 +96,35 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
   const periods = [...pset].sort((a, b) => a - b);
   if (periods.length < 2) throw new SampleError("an event study needs at least two periods", { periods: periods.length });
 
-  // unit cohorts from the adoption column, over all rows with a unit and a time
+  const C = unitCohorts(cols, roles, opts, periods, warnings);
+  const { dropUnit, droppedAlwaysTreated } = unitsToDrop(C, opts, periods, warnings);
+  const { keep, droppedNa } = usableRows(cols, roles, opts, periods, dropUnit, warnings);
+  const R = recodeUnits(cols, keep, periods, C.cohortU, warnings);
+  return {
+    roles, n: R.n, rows: R.rows, unit: R.unit, unitLabels: R.unitLabels, nUnits: R.nUnits, t: R.t, periods, y: R.y, X: R.X,
+    cohort: R.cohort, cohortIdx: R.cohortIdx, warnings, droppedAlwaysTreated, adoptionVaries: C.varying.length,
+    nonAbsorbing: C.nonAbsorbing, droppedNa,
+  };
+}
+
+// ---- the steps of preparePanel
+
+interface PanelColumns {
+  N: number;
+  yAll: Float64Array;
+  tAll: Float64Array;
+  aAll: Float64Array;
+  uCodes: ReturnType<Frame["codes"]>;
+  XAll: Float64Array[];
+}
+
+/**
+ * Each unit's cohort from the adoption column, over all rows with a unit and a time, by the
+ * cohort rule (constant, first, earliest, drop); the units whose adoption year varies, and how
+ * many of them have rows whose own treatment differs from the cohort's.
+ */
+function unitCohorts(cols: PanelColumns, roles: PanelRoles, opts: PanelOptions, periods: number[], warnings: string[]) {
+  const { N, tAll, aAll, uCodes } = cols;
   const U0 = uCodes.levels.length;
   const given = roles.cohortRule;
   if (given !== undefined && !COHORT_RULES.includes(given)) {
@@ -173,6 +201,12 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
         (nonAbsorbing > 0 ? `; for ${nonAbsorbing} of them some rows' own treatment 1{${roles.time} >= ${roles.adopt}} differs from the cohort's` : ""),
     );
   }
+  return { U0, rule, needCohort, cohortU, varying, adoptVaries, rowsOf, nonAbsorbing };
+}
+
+/** Units left out: those of the drop rule, and the always-treated (treated in or before the first period). */
+function unitsToDrop(C: ReturnType<typeof unitCohorts>, opts: PanelOptions, periods: number[], warnings: string[]) {
+  const { U0, rule, needCohort, cohortU, varying, adoptVaries, rowsOf } = C;
   const dropAlways = opts.dropAlwaysTreated ?? true;
   let droppedAlwaysTreated = 0;
   const dropUnit = new Uint8Array(U0);
@@ -190,8 +224,15 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
     for (let u = 0; u < U0; u++) if (dropUnit[u] && !(rule === "drop" && adoptVaries[u])) rows += rowsOf[u];
     warnings.push(`${droppedAlwaysTreated} always-treated unit(s), ${rows} rows (treated in or before the first period ${periods[0]}) dropped: they have no untreated period`);
   }
+  return { dropUnit, droppedAlwaysTreated };
+}
 
-  // usable rows
+/** Rows with a unit, a time, an outcome and every control, of units kept; one per unit and period; balanced on request. */
+function usableRows(
+  cols: PanelColumns, roles: PanelRoles, opts: PanelOptions, periods: number[], dropUnit: Uint8Array, warnings: string[],
+) {
+  const { N, yAll, tAll, uCodes, XAll } = cols;
+  const U0 = uCodes.levels.length;
   let keep: number[] = [];
   let droppedNa = 0;
   for (let i = 0; i < N; i++) {
@@ -231,8 +272,13 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
     if (after < before) warnings.push(`balanced panel: ${before - after} of ${before} unit(s) not observed (with complete data) in all ${periods.length} periods dropped`);
   }
   if (keep.length === 0) throw new SampleError("no usable row left for the event study");
+  return { keep, droppedNa };
+}
 
-  // dense re-coding of units on the rows kept
+/** Dense re-coding of units on the rows kept; each row's period index, outcome and controls; cohorts as period indices. */
+function recodeUnits(cols: PanelColumns, keep: number[], periods: number[], cohortU: Float64Array, warnings: string[]) {
+  const { yAll, tAll, uCodes, XAll } = cols;
+  const U0 = uCodes.levels.length;
   const uMap = new Int32Array(U0).fill(-1);
   const unitLabels: string[] = [];
   const cohortList: number[] = [];
@@ -266,10 +312,7 @@ export function preparePanel(frame: Frame, roles: PanelRoles, opts: PanelOptions
         "the TWFE event study times them from that year, the other estimators from the first period after it",
     );
   }
-  return {
-    roles, n, rows, unit, unitLabels, nUnits: unitLabels.length, t, periods, y, X, cohort, cohortIdx, warnings,
-    droppedAlwaysTreated, adoptionVaries: varying.length, nonAbsorbing, droppedNa,
-  };
+  return { n, rows, unit, unitLabels, nUnits: unitLabels.length, t, y, X, cohort, cohortIdx };
 }
 
 /** Treated indicator D_it = 1{t >= cohort_i}. */

@@ -24,6 +24,7 @@
 // Why one long file: the placebo problem (setup, basis, draws, assembly) is one plan shared by
 // the single-thread path and the worker pool (platform/placebo-node.ts), which calls its steps.
 import type { Engine } from "../engine/wasm.js";
+import type { Frame } from "../core/frame.js";
 import type { Fit } from "../estimators/feols.js";
 import { check, demeanPtr, type FeType, type DemeanDims } from "../engine/kernels.js";
 import { Rng } from "../base/rng.js";
@@ -31,29 +32,11 @@ import { OptionError, ColumnError, SampleError, WasmMemoryError } from "../base/
 import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory, MAX_DRAWS } from "../engine/limits.js";
 import { fmtBytes } from "../engine/wasm.js";
+import type { KernelExports } from "../engine/exports.js";
+import { RNG_STATE_BYTES } from "../engine/context.js";
 
-/** The WASM kernels of assembly/permute.ts. */
-export interface PlaceboKernels {
-  rngStream(keyHi: number, keyLo: number, stream: number, m: number, out: number): number;
-  orthonormalize(n: number, k: number, x: number, tol: number, keep: number): number;
-  projectOut(n: number, k: number, q: number, K: number, v: number): number;
-  basisColumns(n: number, unit: number, yearIdx: number, K: number, unitK: number, tK: number, out: number): number;
-  unitYearAggregate(
-    n: number, K: number, v: number, w: number, unit: number, yearIdx: number, U: number, T: number, C: number,
-    cohortT: number, cell: number, out: number,
-  ): number;
-  treatColumns(n: number, unit: number, yearIdx: number, U: number, K: number, assign: number, cohortT: number, out: number): number;
-  treatStats(n: number, K: number, d: number, dt: number, sw: number, e: number, num: number, den: number, raw: number): number;
-  permDraws(
-    scheme: number, U: number, keyHi: number, keyLo: number, d0: number, nd: number,
-    nStrata: number, strataStart: number, order: number, cohort0: number,
-    nCand: number, cand: number, given: number,
-    C: number, gram: number, g: number, raw: number, collinTol: number,
-    work: number, assign: number, idx: number, outAssign: number, outB: number,
-  ): number;
-  scaleRows(n: number, k: number, x: number, s: number): number;
-  gram(n: number, k: number, x: number, out: number): number;
-}
+/** The WASM kernels the placebo draws use (assembly/permute.ts, sandwich.ts): the engine's typed view. */
+export type PlaceboKernels = KernelExports;
 
 export const SCHEME_CODE = { space: 0, "random-time": 1, given: 2 } as const;
 /** Columns per demean call; block boundaries are fixed multiples of this. */
@@ -263,7 +246,7 @@ const NEVER = 9999;
 const DIRECT_MAX_LEVELS = 1500;
 
 function kernels(eng: Engine): PlaceboKernels {
-  return eng.k as unknown as PlaceboKernels;
+  return eng.kernels;
 }
 
 function now(): number {
@@ -275,6 +258,48 @@ function now(): number {
 
 /** Validate options and turn the fit into a PlaceboProblem (plain arrays). */
 export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn: (m: string) => void = () => {}): PlaceboProblem {
+  const I = fit.internals;
+  const n = fit.nobs;
+  const k = fit.coefNames.length;
+  const { j, nDrawsOpt, threads, rng, tol, maxIter, collinTol } = placeboSettings(fit, opts);
+  // ---- units (sorted by label), years, adoption
+  const frame = I.frame;
+  const rows = I.sample.rows;
+  needColumn(frame, opts.unit, "unit");
+  needColumn(frame, opts.year, "year");
+  needColumn(frame, opts.adopt, "adoption");
+  const { unitOf, unitLabels, U } = placeboUnits(frame, rows, n, opts);
+  const { years, T, yearIdx, cohortOfYear } = placeboYears(frame, rows, n, opts);
+  const { unitAdopt, unitT } = unitAdoption(frame, rows, opts, unitOf, unitLabels, U, cohortOfYear);
+  checkTreatmentColumn(frame, rows, opts, unitT, unitOf, yearIdx, warn);
+  const { order, strataStart } = placeboStrata(frame, rows, n, opts, unitOf, unitLabels, U);
+  const drawsOf = { opts, U, T, unitLabels, unitAdopt, unitT, cohortOfYear, threads, nDrawsOpt };
+  const { scheme, drawIds, cohortYears, givenT } = placeboAssignments(drawsOf);
+  const { C, cohortT, cohort0, cand, given, nDraws } = cohortTables(scheme, cohortYears, order, unitT, givenT, drawIds);
+  const basisCols = neededBasisColumns({ n, U, C, scheme, strataStart, order, cohort0, given, nDraws, yearIdx, unitOf, cohortT });
+  const { method, basisSolver } = placeboMethod(eng, fit, opts, { n, U, T, C, cohortT, basisCols, nDraws });
+  const { feCodes, feGroups, feTypes, feSlopes, w, sw } = placeboFeDims(fit);
+  const { q, kq, ey } = placeboControls(eng, fit, j);
+
+  return {
+    n, U, T, unitLabels, years, unitIdx: unitOf, yearIdx, feCodes, feGroups, feTypes, feSlopes, w, sw, q, kq, ey,
+    estimate: fit.coef[opts.treatment], scheme, order, strataStart, cohort0, cohortT, cand, given, drawIds, nDraws,
+    keyHi: rng.keyHi, keyLo: rng.keyLo, basisCols, method, basisSolver, tol, maxIter, collinTol,
+  };
+}
+
+// ---- the steps of preparePlacebo (each a pure function of its inputs but for thrown errors)
+
+/** A column of the frame the placebo needs, or the frame's named ColumnError. */
+function needColumn(frame: Frame, name: string, role: string): void {
+  if (!frame.has(name)) {
+    frame.codes(name); // throws the named ColumnError with suggestions
+    throw new ColumnError(`unknown ${role} column "${name}"`);
+  }
+}
+
+/** Checked options: the treatment's coefficient index, counts, the seed's generator, tolerances. */
+function placeboSettings(fit: Fit, opts: PlaceboOptions) {
   const I = fit.internals;
   const n = fit.nobs;
   const k = fit.coefNames.length;
@@ -300,19 +325,11 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;
   const collinTol = opts.collinTol ?? 1e-10;
+  return { j, nDrawsOpt, threads, rng, tol, maxIter, collinTol };
+}
 
-  // ---- units (sorted by label), years, adoption
-  const frame = I.frame;
-  const rows = I.sample.rows;
-  const needCol = (name: string, role: string) => {
-    if (!frame.has(name)) {
-      frame.codes(name); // throws the named ColumnError with suggestions
-      throw new ColumnError(`unknown ${role} column "${name}"`);
-    }
-  };
-  needCol(opts.unit, "unit");
-  needCol(opts.year, "year");
-  needCol(opts.adopt, "adoption");
+/** Unit index of each sample row (units sorted by label) and the labels. */
+function placeboUnits(frame: Frame, rows: ArrayLike<number>, n: number, opts: PlaceboOptions) {
   const uc = frame.codes(opts.unit);
   const unitOf = new Int32Array(n);
   const present = new Uint8Array(uc.levels.length);
@@ -334,7 +351,11 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   for (let i = 0; i < n; i++) unitOf[i] = rank[uc.codes[rows[i]]];
   const unitLabels = levelIds.map((l) => uc.levels[l]);
   if (U < 2) throw new SampleError(`the unit column "${opts.unit}" has a single level in the estimation sample: nothing to permute`);
+  return { unitOf, unitLabels, U };
+}
 
+/** Sorted distinct years, each row's year index, and the cohort (first year index) of an adoption year. */
+function placeboYears(frame: Frame, rows: ArrayLike<number>, n: number, opts: PlaceboOptions) {
   const yv = frame.numeric(opts.year);
   const yearSet = new Set<number>();
   for (let i = 0; i < n; i++) {
@@ -359,7 +380,15 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     }
     return lo < T ? lo : -1;
   };
+  return { years, T, yearIdx, cohortOfYear };
+}
 
+/** Each unit's adoption year (NaN never treated; constant within a unit) and its cohort. */
+function unitAdoption(
+  frame: Frame, rows: ArrayLike<number>, opts: PlaceboOptions, unitOf: Int32Array, unitLabels: string[], U: number,
+  cohortOfYear: (a: number) => number,
+) {
+  const n = unitOf.length;
   const av = frame.numeric(opts.adopt);
   const unitAdopt = new Float64Array(U).fill(NaN);
   const seen = new Uint8Array(U);
@@ -378,28 +407,35 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     }
   }
   const unitT = Int32Array.from(unitAdopt, (a) => cohortOfYear(a));
+  return { unitAdopt, unitT };
+}
 
-  // the fit's treatment should be 1{year >= adopt}; the draws are built from the adoption column
-  {
-    const tv = frame.has(opts.treatment) && frame.isNumeric(opts.treatment) ? frame.numeric(opts.treatment) : null;
-    if (tv) {
-      let diff = 0;
-      for (let i = 0; i < n; i++) {
-        const t = unitT[unitOf[i]];
-        const d = t >= 0 && yearIdx[i] >= t ? 1 : 0;
-        if (tv[rows[i]] !== d) diff++;
-      }
-      if (diff > 0) {
-        warn(`the treatment "${opts.treatment}" differs from 1{${opts.year} >= ${opts.adopt}} in ${diff} of ${n} rows: placebo treatments are built from "${opts.adopt}"`);
-      }
+/** Warn when the fit's treatment is not 1{year >= adopt} (the draws are built from the adoption column). */
+function checkTreatmentColumn(
+  frame: Frame, rows: ArrayLike<number>, opts: PlaceboOptions, unitT: Int32Array, unitOf: Int32Array, yearIdx: Int32Array,
+  warn: (m: string) => void,
+): void {
+  const n = unitOf.length;
+  const tv = frame.has(opts.treatment) && frame.isNumeric(opts.treatment) ? frame.numeric(opts.treatment) : null;
+  if (tv) {
+    let diff = 0;
+    for (let i = 0; i < n; i++) {
+      const t = unitT[unitOf[i]];
+      const d = t >= 0 && yearIdx[i] >= t ? 1 : 0;
+      if (tv[rows[i]] !== d) diff++;
+    }
+    if (diff > 0) {
+      warn(`the treatment "${opts.treatment}" differs from 1{${opts.year} >= ${opts.adopt}} in ${diff} of ${n} rows: placebo treatments are built from "${opts.adopt}"`);
     }
   }
+}
 
-  // ---- strata
+/** Units ordered by stratum and where each stratum starts (one stratum without opts.strata). */
+function placeboStrata(frame: Frame, rows: ArrayLike<number>, n: number, opts: PlaceboOptions, unitOf: Int32Array, unitLabels: string[], U: number) {
   let order: Int32Array;
   let strataStart: Int32Array;
   if (opts.strata) {
-    needCol(opts.strata, "strata");
+    needColumn(frame, opts.strata, "strata");
     const sc = frame.codes(opts.strata);
     const unitS = new Int32Array(U).fill(-2);
     for (let i = 0; i < n; i++) {
@@ -430,13 +466,27 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     order = Int32Array.from({ length: U }, (_, u) => u);
     strataStart = Int32Array.from([0, U]);
   }
+  return { order, strataStart };
+}
 
-  // ---- assignments: scheme, cohorts
+interface DrawInputs {
+  opts: PlaceboOptions;
+  U: number;
+  T: number;
+  unitLabels: string[];
+  unitAdopt: Float64Array;
+  unitT: Int32Array;
+  cohortOfYear: (a: number) => number;
+  threads: number;
+  nDrawsOpt: number;
+}
+
+/** The scheme code, the draw numbers, the year indices a draw can assign and the given draws (year indices). */
+function placeboAssignments(x: DrawInputs) {
+  const { opts, U, T, unitLabels, unitAdopt, unitT, cohortOfYear, threads, nDrawsOpt } = x;
   let scheme: 0 | 1 | 2;
-  let given: Int32Array | null = null;
   let drawIds: Int32Array;
   let cohortYears: number[]; // year indices a draw can assign
-  let cand = new Int32Array(0);
   let givenT: Int32Array | null = null; // given draws as year indices
   if (opts.scheme === "time") {
     const shifts = opts.shifts ?? [1, 2];
@@ -502,6 +552,15 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     cohortYears = Array.from({ length: T - 1 }, (_, t) => t + 1);
     if (!unitT.some((t) => t >= 0)) throw new SampleError(`no ${opts.unit} is ever treated according to "${opts.adopt}"`);
   }
+  return { scheme, drawIds, cohortYears, givenT };
+}
+
+/** Cohort tables: year index of each cohort, each ordered unit's cohort, the random-time candidates, given draws as cohorts. */
+function cohortTables(
+  scheme: 0 | 1 | 2, cohortYears: number[], order: Int32Array, unitT: Int32Array, givenT: Int32Array | null, drawIds: Int32Array,
+) {
+  let cand = new Int32Array(0);
+  let given: Int32Array | null = null;
   cohortYears.sort((a, b) => a - b);
   const C = cohortYears.length;
   const cohortT = Int32Array.from(cohortYears);
@@ -512,8 +571,27 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   if (scheme === 1) cand = Int32Array.from(cohortYears, (_, c) => c);
   if (givenT) given = Int32Array.from(givenT, toC);
   const nDraws = drawIds.length;
+  return { C, cohortT, cohort0, cand, given, nDraws };
+}
 
-  // ---- which basis columns a draw can use
+interface BasisInputs {
+  n: number;
+  U: number;
+  C: number;
+  scheme: 0 | 1 | 2;
+  strataStart: Int32Array;
+  order: Int32Array;
+  cohort0: Int32Array;
+  given: Int32Array | null;
+  nDraws: number;
+  yearIdx: Int32Array;
+  unitOf: Int32Array;
+  cohortT: Int32Array;
+}
+
+/** The basis columns (u * C + c) a draw can use and that have a row. */
+function neededBasisColumns(x: BasisInputs): Int32Array {
+  const { n, U, C, scheme, strataStart, order, cohort0, given, nDraws, yearIdx, unitOf, cohortT } = x;
   const need = new Uint8Array(U * C);
   if (scheme === 0) {
     for (let s = 0; s + 1 < strataStart.length; s++) {
@@ -531,8 +609,17 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   for (let i = 0; i < n; i++) if (yearIdx[i] > lastT[unitOf[i]]) lastT[unitOf[i]] = yearIdx[i];
   const cols: number[] = [];
   for (let u = 0; u < U; u++) for (let c = 0; c < C; c++) if (need[u * C + c] && lastT[u] >= cohortT[c]) cols.push(u * C + c);
-  const basisCols = Int32Array.from(cols);
+  return Int32Array.from(cols);
+}
 
+/** The draw method (basis or demean) and the basis solver, checked against the WASM memory plan. */
+function placeboMethod(
+  eng: Engine, fit: Fit, opts: PlaceboOptions,
+  x: { n: number; U: number; T: number; C: number; cohortT: Int32Array; basisCols: Int32Array; nDraws: number },
+) {
+  const I = fit.internals;
+  const k = fit.coefNames.length;
+  const { n, U, T, C, cohortT, basisCols, nDraws } = x;
   const wantMethod = opts.method ?? "auto";
   if (!["auto", "basis", "demean"].includes(wantMethod)) throw new OptionError(`unknown method "${wantMethod}"`, undefined, "use auto, basis or demean");
   const gramBytes = U * C * U * C * 8;
@@ -556,8 +643,13 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   const basisSolver = wantSolver === "demean" || !directOk ? "demean" : "direct";
   planPlaceboWasm(eng, { n, U, T, feGroups: I.sample.fe.map((d) => d.levels), feSlopes: I.sample.fe.map((d) => d.slope?.values ?? null), w: I.weights, kq: k - 1, cohortT,
     method: opts.scheme === "time" ? "demean" : method, basisSolver, nc: basisCols.length });
+  return { method, basisSolver: basisSolver as "direct" | "demean" };
+}
 
-  // ---- FE dims as feols orders them
+/** The fit's FE dimensions as feols orders them (largest first), its weights and their square roots. */
+function placeboFeDims(fit: Fit) {
+  const I = fit.internals;
+  const n = fit.nobs;
   const fe = I.sample.fe;
   const ord = fe.map((_, q) => q).sort((a, b) => fe[b].levels - fe[a].levels);
   const feCodes = new Int32Array(ord.length * n);
@@ -567,8 +659,14 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   const feSlopes = ord.map((q) => fe[q].slope?.values ?? null);
   const w = I.weights;
   const sw = w ? Float64Array.from(w, Math.sqrt) : null;
+  return { feCodes, feGroups, feTypes, feSlopes, w, sw };
+}
 
-  // ---- controls: orthonormal basis; e_y
+/** An orthonormal basis of the demeaned controls (every coefficient but the treatment j) and e_y, the outcome residualised on it. */
+function placeboControls(eng: Engine, fit: Fit, j: number) {
+  const I = fit.internals;
+  const n = fit.nobs;
+  const k = fit.coefNames.length;
   const kc = k - 1;
   const { q, kq, ey } = eng.scoped(() => {
     const K = kernels(eng);
@@ -577,17 +675,12 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
     let c = 0;
     for (let a = 0; a < k; a++) if (a !== j) Qv.set(I.xTilde.subarray(a * n, (a + 1) * n), n * c++);
     const keep = eng.allocI32(Math.max(kc, 1));
-    if (kc > 0) check(K.orthonormalize(n, kc, qp, 1e-12, keep), "orthonormalize");
+    if (kc > 0) check(K.orthonormalize(qp, keep, n, kc, 1e-12), "orthonormalize");
     const ep = eng.putF64(I.yTilde, "outcome");
-    if (kc > 0) check(K.projectOut(n, kc, qp, 1, ep), "projectOut");
+    if (kc > 0) check(K.projectOut(ep, n, kc, qp, 1), "projectOut");
     return { q: eng.getF64(qp, n * kc), kq: kc, ey: eng.getF64(ep, n) };
   });
-
-  return {
-    n, U, T, unitLabels, years, unitIdx: unitOf, yearIdx, feCodes, feGroups, feTypes, feSlopes, w, sw, q, kq, ey,
-    estimate: fit.coef[opts.treatment], scheme, order, strataStart, cohort0, cohortT, cand, given, drawIds, nDraws,
-    keyHi: rng.keyHi, keyLo: rng.keyLo, basisCols, method, basisSolver, tol, maxIter, collinTol,
-  };
+  return { q, kq, ey };
 }
 
 /** 0, 1, ..., m - 1 */
@@ -745,9 +838,9 @@ export function basisBlocks(eng: Engine, P: PlaceboProblem, b0: number, b1: numb
         uv[c] = Math.floor(a / C);
         tv[c] = P.cohortT[a % C];
       }
-      check(K.basisColumns(n, S.unit, S.year, m, uK, tK, colsPtr), "basisColumns");
+      check(K.basisColumns(colsPtr, n, S.unit, S.year, m, uK, tK), "basisColumns");
       if (S.dims.groups.length > 0) record(conv, demeanPtr(eng, S.dims, m, colsPtr, colsPtr, P.tol, P.maxIter));
-      check(K.unitYearAggregate(n, m, colsPtr, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, hPtr), "unitYearAggregate");
+      check(K.unitYearAggregate(hPtr, cell, n, m, colsPtr, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT), "unitYearAggregate");
       out.set(eng.f64(hPtr, nb * m), (s - from) * nb);
     }
   });
@@ -766,13 +859,13 @@ export function finishBasis(eng: Engine, P: PlaceboProblem, H: Float64Array): Pl
     const kq = P.kq;
     // P = Q'B (kq x nb, as nb x kq from the aggregation), g, raw
     const pPtr = eng.allocF64(nb * Math.max(kq, 1));
-    if (kq > 0) check(K.unitYearAggregate(n, kq, S.q, S.sw, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, pPtr), "unitYearAggregate");
+    if (kq > 0) check(K.unitYearAggregate(pPtr, cell, n, kq, S.q, S.sw, S.unit, S.year, P.U, P.T, C, S.cohortT), "unitYearAggregate");
     const gPtr = eng.allocF64(nb);
-    check(K.unitYearAggregate(n, 1, S.ey, S.sw, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, gPtr), "unitYearAggregate");
+    check(K.unitYearAggregate(gPtr, cell, n, 1, S.ey, S.sw, S.unit, S.year, P.U, P.T, C, S.cohortT), "unitYearAggregate");
     const ones = eng.allocF64(n);
     eng.f64(ones, n).fill(1);
     const rPtr = eng.allocF64(nb);
-    check(K.unitYearAggregate(n, 1, ones, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT, cell, rPtr), "unitYearAggregate");
+    check(K.unitYearAggregate(rPtr, cell, n, 1, ones, S.w, S.unit, S.year, P.U, P.T, C, S.cohortT), "unitYearAggregate");
     const g = eng.getF64(gPtr, nb);
     const raw = eng.getF64(rPtr, nb);
     const cols = P.basisCols;
@@ -785,7 +878,7 @@ export function finishBasis(eng: Engine, P: PlaceboProblem, H: Float64Array): Pl
       for (let x = 0; x < nc; x++) for (let l = 0; l < kq; l++) pc[x * kq + l] = Pm[l * nb + cols[x]];
       const pcp = eng.putF64(pc);
       const op = eng.allocF64(nc * nc);
-      check(K.gram(kq, nc, pcp, op), "gram");
+      check(K.gram(op, kq, nc, pcp), "gram");
       PtP = eng.getF64(op, nc * nc);
     }
     const gram = new Float64Array(nb * nb);
@@ -818,12 +911,30 @@ export function computeBasis(eng: Engine, P: PlaceboProblem, conv?: Convergence)
  * Returns the same layout as basisBlocks: nb rows per basis column, in basisCols order.
  */
 export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
-  const n = P.n, U = P.U, T = P.T, C = P.cohortT.length, nb = U * C;
+  const C = P.cohortT.length, nb = P.U * C;
   const cols = P.basisCols;
   const nc = cols.length;
-  const Q = P.feGroups.length;
-  const w = P.w;
-  // rows grouped by unit (counting sort)
+  const { start, byUnit } = rowsByUnit(P);
+  // B_a'W B_b for columns of the same unit
+  const H = sameUnitGram(P);
+  if (P.feGroups.length > 0) {
+    const S = firmSchur(P);
+    const { L, tFirm, tCol, tVal, nt } = schurSolves(P, S, start, byUnit);
+    // H -= rho rho' (pairs of columns sharing a firm): triples sorted by firm
+    subtractSharedFirms(H, nc, S.F, tFirm, tCol, tVal, nt);
+    // H -= L'L (WASM gram)
+    subtractLtL(eng, H, L, S.m, nc);
+  }
+  const out = new Float64Array(nb * nc);
+  for (let x = 0; x < nc; x++) for (let y = 0; y < nc; y++) out[x * nb + cols[y]] = H[x * nc + y];
+  return out;
+}
+
+// ---- the steps of directBasis
+
+/** Rows grouped by unit (counting sort): unit u's rows are byUnit[start[u] .. start[u + 1]). */
+function rowsByUnit(P: PlaceboProblem) {
+  const n = P.n, U = P.U;
   const start = new Int32Array(U + 1);
   for (let i = 0; i < n; i++) start[P.unitIdx[i] + 1]++;
   for (let u = 0; u < U; u++) start[u + 1] += start[u];
@@ -832,7 +943,15 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
     const pos = start.slice(0, U);
     for (let i = 0; i < n; i++) byUnit[pos[P.unitIdx[i]]++] = i;
   }
-  // B_a'W B_b for columns of the same unit: suffix sums of weights over years
+  return { start, byUnit };
+}
+
+/** B_a'W B_b for the basis columns of the same unit (suffix sums of weights over years); 0 across units. */
+function sameUnitGram(P: PlaceboProblem): Float64Array {
+  const n = P.n, U = P.U, T = P.T, C = P.cohortT.length;
+  const cols = P.basisCols;
+  const nc = cols.length;
+  const w = P.w;
   const unitYearW = new Float64Array(U * (T + 1));
   for (let i = 0; i < n; i++) unitYearW[P.unitIdx[i] * (T + 1) + P.yearIdx[i]] += w ? w[i] : 1;
   for (let u = 0; u < U; u++) for (let t = T - 1; t >= 0; t--) unitYearW[u * (T + 1) + t] += unitYearW[u * (T + 1) + t + 1];
@@ -848,148 +967,171 @@ export function directBasis(eng: Engine, P: PlaceboProblem): Float64Array {
     }
     x0 = x1;
   }
-  if (Q > 0) {
-    const F = P.feGroups[0];
-    const fcode = P.feCodes.subarray(0, n);
-    const offs: number[] = [];
-    let m = 0;
-    for (let q = 1; q < Q; q++) {
-      offs.push(m);
-      m += P.feGroups[q];
-    }
-    // small-FE codes with their offsets, (Q - 1) blocks of n
-    const Qs = Q - 1;
-    const sc = new Int32Array(Qs * n);
-    for (let q = 1; q < Q; q++) for (let i = 0; i < n; i++) sc[(q - 1) * n + i] = offs[q - 1] + P.feCodes[q * n + i];
-    const wv = w ?? new Float64Array(n).fill(1);
-    // D_f, and N = F_f'W F_S as CSR by firm (each firm's rows accumulated in a dense scratch)
-    const Df = new Float64Array(F);
-    for (let i = 0; i < n; i++) Df[fcode[i]] += wv[i];
-    const fStart = new Int32Array(F + 1);
-    for (let i = 0; i < n; i++) fStart[fcode[i] + 1]++;
-    for (let f = 0; f < F; f++) fStart[f + 1] += fStart[f];
-    const byFirm = new Int32Array(n);
-    {
-      const pos = fStart.slice(0, F);
-      for (let i = 0; i < n; i++) byFirm[pos[fcode[i]]++] = i;
-    }
-    const nPtr = new Int32Array(F + 1);
-    const nIdx = new Int32Array(Math.max(1, n * Qs));
-    const nVal = new Float64Array(Math.max(1, n * Qs));
-    let nnz = 0;
-    const dense = new Float64Array(Math.max(m, 1));
-    for (let f = 0; f < F; f++) {
-      const first = nnz;
-      for (let r = fStart[f]; r < fStart[f + 1]; r++) {
-        const i = byFirm[r];
-        for (let q = 0; q < Qs; q++) {
-          const k = sc[q * n + i];
-          if (dense[k] === 0) nIdx[nnz++] = k;
-          dense[k] += wv[i];
-        }
-      }
-      for (let z = first; z < nnz; z++) {
-        nVal[z] = dense[nIdx[z]];
-        dense[nIdx[z]] = 0;
-      }
-      nPtr[f + 1] = nnz;
-    }
-    // Schur complement C = F_S'WF_S - N'D^-1 N, and its factor (dependent pivots skipped)
-    const Cm = new Float64Array(m * m);
-    for (let i = 0; i < n; i++) {
-      for (let q = 0; q < Qs; q++) for (let q2 = 0; q2 < Qs; q2++) Cm[sc[q * n + i] * m + sc[q2 * n + i]] += wv[i];
-    }
-    for (let f = 0; f < F; f++) {
-      for (let a = nPtr[f]; a < nPtr[f + 1]; a++) {
-        const va = nVal[a] / Df[f];
-        for (let b = nPtr[f]; b < nPtr[f + 1]; b++) Cm[nIdx[a] * m + nIdx[b]] -= va * nVal[b];
+  return H;
+}
+
+/**
+ * The largest FE dimension (firms, F levels) eliminated in closed form: D_f (firm weights),
+ * N = F_f'W F_S as CSR by firm over the m levels of the smaller dimensions, and the factor R
+ * of the Schur complement F_S'W F_S - N'D^-1 N (dependent pivots skipped).
+ */
+function firmSchur(P: PlaceboProblem) {
+  const n = P.n, Q = P.feGroups.length;
+  const w = P.w;
+  const F = P.feGroups[0];
+  const fcode = P.feCodes.subarray(0, n);
+  const offs: number[] = [];
+  let m = 0;
+  for (let q = 1; q < Q; q++) {
+    offs.push(m);
+    m += P.feGroups[q];
+  }
+  // small-FE codes with their offsets, (Q - 1) blocks of n
+  const Qs = Q - 1;
+  const sc = new Int32Array(Qs * n);
+  for (let q = 1; q < Q; q++) for (let i = 0; i < n; i++) sc[(q - 1) * n + i] = offs[q - 1] + P.feCodes[q * n + i];
+  const wv = w ?? new Float64Array(n).fill(1);
+  // D_f, and N = F_f'W F_S as CSR by firm (each firm's rows accumulated in a dense scratch)
+  const Df = new Float64Array(F);
+  for (let i = 0; i < n; i++) Df[fcode[i]] += wv[i];
+  const fStart = new Int32Array(F + 1);
+  for (let i = 0; i < n; i++) fStart[fcode[i] + 1]++;
+  for (let f = 0; f < F; f++) fStart[f + 1] += fStart[f];
+  const byFirm = new Int32Array(n);
+  {
+    const pos = fStart.slice(0, F);
+    for (let i = 0; i < n; i++) byFirm[pos[fcode[i]]++] = i;
+  }
+  const nPtr = new Int32Array(F + 1);
+  const nIdx = new Int32Array(Math.max(1, n * Qs));
+  const nVal = new Float64Array(Math.max(1, n * Qs));
+  let nnz = 0;
+  const dense = new Float64Array(Math.max(m, 1));
+  for (let f = 0; f < F; f++) {
+    const first = nnz;
+    for (let r = fStart[f]; r < fStart[f + 1]; r++) {
+      const i = byFirm[r];
+      for (let q = 0; q < Qs; q++) {
+        const k = sc[q * n + i];
+        if (dense[k] === 0) nIdx[nnz++] = k;
+        dense[k] += wv[i];
       }
     }
-    const R = cholSkip(Cm, m);
-    // per column: rf (sparse over the unit's firms), s = rs - N'D^-1 rf, L = R^-T s;
-    // the firm entries rf/sqrt(D_f) are kept as (firm, column, value) triples for rho'rho
-    const L = new Float64Array(Math.max(m, 1) * nc);
-    const firmVal = new Float64Array(F);
-    const tf = new Int32Array(F);
-    let tFirm = new Int32Array(1 << 16), tCol = new Int32Array(1 << 16), tVal = new Float64Array(1 << 16);
-    let nt = 0;
-    const rs = new Float64Array(Math.max(m, 1));
-    // the rows' year, firm, small-FE codes and weight in unit order: sequential reads below
-    const uYear = new Int32Array(n), uFirm = new Int32Array(n), uSc = new Int32Array(n * Qs), uW = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      const i = byUnit[r];
-      uYear[r] = P.yearIdx[i];
-      uFirm[r] = fcode[i];
-      uW[r] = wv[i];
-      for (let q = 0; q < Qs; q++) uSc[r * Qs + q] = sc[q * n + i];
+    for (let z = first; z < nnz; z++) {
+      nVal[z] = dense[nIdx[z]];
+      dense[nIdx[z]] = 0;
     }
-    for (let x = 0; x < nc; x++) {
-      const a = cols[x], u = Math.floor(a / C), t0 = P.cohortT[a % C];
-      rs.fill(0);
-      let ntf = 0;
-      for (let r = start[u]; r < start[u + 1]; r++) {
-        if (uYear[r] < t0) continue;
-        const f = uFirm[r], wr = uW[r];
-        if (firmVal[f] === 0) tf[ntf++] = f;
-        firmVal[f] += wr;
-        for (let q = 0; q < Qs; q++) rs[uSc[r * Qs + q]] += wr;
-      }
-      if (nt + ntf > tFirm.length) {
-        const cap = Math.max(2 * tFirm.length, nt + ntf);
-        const g1 = new Int32Array(cap), g2 = new Int32Array(cap), g3 = new Float64Array(cap);
-        g1.set(tFirm.subarray(0, nt));
-        g2.set(tCol.subarray(0, nt));
-        g3.set(tVal.subarray(0, nt));
-        tFirm = g1;
-        tCol = g2;
-        tVal = g3;
-      }
-      for (let z = 0; z < ntf; z++) {
-        const f = tf[z];
-        const v = firmVal[f];
-        const d = v / Df[f];
-        for (let b = nPtr[f]; b < nPtr[f + 1]; b++) rs[nIdx[b]] -= d * nVal[b];
-        tFirm[nt] = f;
-        tCol[nt] = x;
-        tVal[nt++] = v / Math.sqrt(Df[f]);
-        firmVal[f] = 0;
-      }
-      forwardSolve(R, m, rs);
-      L.set(rs.subarray(0, m), x * m);
-    }
-    // H -= rho rho' (pairs of columns sharing a firm): triples sorted by firm
-    {
-      const cnt = new Int32Array(F + 1);
-      for (let z = 0; z < nt; z++) cnt[tFirm[z] + 1]++;
-      for (let f = 0; f < F; f++) cnt[f + 1] += cnt[f];
-      const oc = new Int32Array(nt), ov = new Float64Array(nt);
-      const pos = cnt.slice(0, F);
-      for (let z = 0; z < nt; z++) {
-        const p = pos[tFirm[z]]++;
-        oc[p] = tCol[z];
-        ov[p] = tVal[z];
-      }
-      for (let f = 0; f < F; f++) {
-        for (let p = cnt[f]; p < cnt[f + 1]; p++) {
-          const row = oc[p] * nc, vp = ov[p];
-          for (let q2 = cnt[f]; q2 < cnt[f + 1]; q2++) H[row + oc[q2]] -= vp * ov[q2];
-        }
-      }
-    }
-    // H -= L'L (WASM gram)
-    if (m > 0 && nc > 0) {
-      const LtL = eng.scoped(() => {
-        const lp = eng.putF64(L, "Schur solves");
-        const op = eng.allocF64(nc * nc);
-        check(kernels(eng).gram(m, nc, lp, op), "gram");
-        return eng.getF64(op, nc * nc);
-      });
-      for (let z = 0; z < nc * nc; z++) H[z] -= LtL[z];
+    nPtr[f + 1] = nnz;
+  }
+  // Schur complement C = F_S'WF_S - N'D^-1 N, and its factor (dependent pivots skipped)
+  const Cm = new Float64Array(m * m);
+  for (let i = 0; i < n; i++) {
+    for (let q = 0; q < Qs; q++) for (let q2 = 0; q2 < Qs; q2++) Cm[sc[q * n + i] * m + sc[q2 * n + i]] += wv[i];
+  }
+  for (let f = 0; f < F; f++) {
+    for (let a = nPtr[f]; a < nPtr[f + 1]; a++) {
+      const va = nVal[a] / Df[f];
+      for (let b = nPtr[f]; b < nPtr[f + 1]; b++) Cm[nIdx[a] * m + nIdx[b]] -= va * nVal[b];
     }
   }
-  const out = new Float64Array(nb * nc);
-  for (let x = 0; x < nc; x++) for (let y = 0; y < nc; y++) out[x * nb + cols[y]] = H[x * nc + y];
-  return out;
+  const R = cholSkip(Cm, m);
+  return { F, fcode, m, Qs, sc, wv, Df, nPtr, nIdx, nVal, R };
+}
+
+/**
+ * Per basis column: rf (sparse over the unit's firms), s = rs - N'D^-1 rf and L = R^-T s; the
+ * firm entries rf / sqrt(D_f) as (firm, column, value) triples for rho'rho.
+ */
+function schurSolves(P: PlaceboProblem, S: ReturnType<typeof firmSchur>, start: Int32Array, byUnit: Int32Array) {
+  const n = P.n, C = P.cohortT.length;
+  const cols = P.basisCols;
+  const nc = cols.length;
+  const { F, fcode, m, Qs, sc, wv, Df, nPtr, nIdx, nVal, R } = S;
+  const L = new Float64Array(Math.max(m, 1) * nc);
+  const firmVal = new Float64Array(F);
+  const tf = new Int32Array(F);
+  let tFirm = new Int32Array(1 << 16), tCol = new Int32Array(1 << 16), tVal = new Float64Array(1 << 16);
+  let nt = 0;
+  const rs = new Float64Array(Math.max(m, 1));
+  // the rows' year, firm, small-FE codes and weight in unit order: sequential reads below
+  const uYear = new Int32Array(n), uFirm = new Int32Array(n), uSc = new Int32Array(n * Qs), uW = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    const i = byUnit[r];
+    uYear[r] = P.yearIdx[i];
+    uFirm[r] = fcode[i];
+    uW[r] = wv[i];
+    for (let q = 0; q < Qs; q++) uSc[r * Qs + q] = sc[q * n + i];
+  }
+  for (let x = 0; x < nc; x++) {
+    const a = cols[x], u = Math.floor(a / C), t0 = P.cohortT[a % C];
+    rs.fill(0);
+    let ntf = 0;
+    for (let r = start[u]; r < start[u + 1]; r++) {
+      if (uYear[r] < t0) continue;
+      const f = uFirm[r], wr = uW[r];
+      if (firmVal[f] === 0) tf[ntf++] = f;
+      firmVal[f] += wr;
+      for (let q = 0; q < Qs; q++) rs[uSc[r * Qs + q]] += wr;
+    }
+    if (nt + ntf > tFirm.length) {
+      const cap = Math.max(2 * tFirm.length, nt + ntf);
+      const g1 = new Int32Array(cap), g2 = new Int32Array(cap), g3 = new Float64Array(cap);
+      g1.set(tFirm.subarray(0, nt));
+      g2.set(tCol.subarray(0, nt));
+      g3.set(tVal.subarray(0, nt));
+      tFirm = g1;
+      tCol = g2;
+      tVal = g3;
+    }
+    for (let z = 0; z < ntf; z++) {
+      const f = tf[z];
+      const v = firmVal[f];
+      const d = v / Df[f];
+      for (let b = nPtr[f]; b < nPtr[f + 1]; b++) rs[nIdx[b]] -= d * nVal[b];
+      tFirm[nt] = f;
+      tCol[nt] = x;
+      tVal[nt++] = v / Math.sqrt(Df[f]);
+      firmVal[f] = 0;
+    }
+    forwardSolve(R, m, rs);
+    L.set(rs.subarray(0, m), x * m);
+  }
+  return { L, tFirm, tCol, tVal, nt };
+}
+
+/** H -= rho rho' over the pairs of columns that share a firm (the triples, sorted by firm here). */
+function subtractSharedFirms(
+  H: Float64Array, nc: number, F: number, tFirm: Int32Array, tCol: Int32Array, tVal: Float64Array, nt: number,
+): void {
+  const cnt = new Int32Array(F + 1);
+  for (let z = 0; z < nt; z++) cnt[tFirm[z] + 1]++;
+  for (let f = 0; f < F; f++) cnt[f + 1] += cnt[f];
+  const oc = new Int32Array(nt), ov = new Float64Array(nt);
+  const pos = cnt.slice(0, F);
+  for (let z = 0; z < nt; z++) {
+    const p = pos[tFirm[z]]++;
+    oc[p] = tCol[z];
+    ov[p] = tVal[z];
+  }
+  for (let f = 0; f < F; f++) {
+    for (let p = cnt[f]; p < cnt[f + 1]; p++) {
+      const row = oc[p] * nc, vp = ov[p];
+      for (let q2 = cnt[f]; q2 < cnt[f + 1]; q2++) H[row + oc[q2]] -= vp * ov[q2];
+    }
+  }
+}
+
+/** H -= L'L, the Gram matrix of the Schur solves (WASM gram). */
+function subtractLtL(eng: Engine, H: Float64Array, L: Float64Array, m: number, nc: number): void {
+  if (m > 0 && nc > 0) {
+    const LtL = eng.scoped(() => {
+      const lp = eng.putF64(L, "Schur solves");
+      const op = eng.allocF64(nc * nc);
+      check(kernels(eng).gram(op, m, nc, lp), "gram");
+      return eng.getF64(op, nc * nc);
+    });
+    for (let z = 0; z < nc * nc; z++) H[z] -= LtL[z];
+  }
 }
 
 /**
@@ -1050,8 +1192,11 @@ export function basisDraws(
     for (let s = 0; s < nd; s += chunk) {
       const m = Math.min(chunk, nd - s);
       if (given) eng.i32(given, m * P.U).set(P.given!.subarray((d0 + s) * P.U, (d0 + s + m) * P.U));
-      check(K.permDraws(P.scheme, P.U, P.keyHi, P.keyLo, d0 + s, m, P.strataStart.length - 1, st.strata, st.order, st.cohort0,
-        P.cand.length, st.cand, given, C, gram, g, raw, P.collinTol, st.work, st.assign, st.idx, 0, outB), "permDraws");
+      check(K.permDraws(
+        0, outB, st.work, st.assign, st.idx, st.rng, P.scheme, P.U, P.keyHi, P.keyLo, d0 + s, m,
+        P.strataStart.length - 1, st.strata, st.order, st.cohort0, P.cand.length, st.cand, given, C, gram, g,
+        raw, P.collinTol
+      ), "permDraws");
       out.set(eng.f64(outB, m), s);
       onChunk?.(s + m);
     }
@@ -1067,6 +1212,8 @@ interface StagedPerm {
   work: number;
   assign: number;
   idx: number;
+  /** generator state (assembly/rng.ts) */
+  rng: number;
 }
 
 function stagePerm(eng: Engine, P: PlaceboProblem): StagedPerm {
@@ -1078,6 +1225,7 @@ function stagePerm(eng: Engine, P: PlaceboProblem): StagedPerm {
     work: eng.allocI32(P.U),
     assign: eng.allocI32(P.U),
     idx: eng.allocI32(P.U),
+    rng: eng.alloc(RNG_STATE_BYTES, "generator state"),
   };
 }
 
@@ -1088,8 +1236,10 @@ export function drawAssignments(eng: Engine, P: PlaceboProblem, d0: number, nd: 
   return eng.scoped(() => {
     const st = stagePerm(eng, P);
     const outA = eng.allocI32(Math.max(nd, 1) * P.U);
-    check(K.permDraws(P.scheme, P.U, P.keyHi, P.keyLo, d0, nd, P.strataStart.length - 1, st.strata, st.order, st.cohort0,
-      P.cand.length, st.cand, 0, P.cohortT.length, 0, 0, 0, P.collinTol, st.work, st.assign, st.idx, outA, 0), "permDraws");
+    check(K.permDraws(
+      outA, 0, st.work, st.assign, st.idx, st.rng, P.scheme, P.U, P.keyHi, P.keyLo, d0, nd, P.strataStart.length - 1,
+      st.strata, st.order, st.cohort0, P.cand.length, st.cand, 0, P.cohortT.length, 0, 0, 0, P.collinTol
+    ), "permDraws");
     return eng.getI32(outA, nd * P.U);
   });
 }
@@ -1137,12 +1287,12 @@ export function demeanDraws(
       const m = Math.min(BLOCK, d1 - s);
       const assign = drawAssignments(eng, P, s, m); // may grow memory: take the view after
       eng.i32(aPtr, m * P.U).set(assign);
-      check(K.treatColumns(n, S.unit, S.year, P.U, m, aPtr, S.cohortT, dPtr), "treatColumns");
+      check(K.treatColumns(dPtr, n, S.unit, S.year, P.U, m, aPtr, S.cohortT), "treatColumns");
       if (S.dims.groups.length > 0) record(conv, demeanPtr(eng, S.dims, m, dPtr, tPtr, P.tol, P.maxIter));
       else eng.f64(tPtr, n * m).set(eng.f64(dPtr, n * m));
-      if (S.sw) check(K.scaleRows(n, m, tPtr, S.sw), "scaleRows");
-      if (P.kq > 0) check(K.projectOut(n, P.kq, S.q, m, tPtr), "projectOut");
-      check(K.treatStats(n, m, dPtr, tPtr, S.sw, S.ey, num, den, raw), "treatStats");
+      if (S.sw) check(K.scaleRows(tPtr, n, m, S.sw), "scaleRows");
+      if (P.kq > 0) check(K.projectOut(tPtr, n, P.kq, S.q, m), "projectOut");
+      check(K.treatStats(num, den, raw, n, m, dPtr, tPtr, S.sw, S.ey), "treatStats");
       const nv = eng.f64(num, m), dv = eng.f64(den, m), rv = eng.f64(raw, m);
       for (let c = 0; c < m; c++) b[s - d0 + c] = dv[c] > P.collinTol * rv[c] && rv[c] > 0 ? nv[c] / dv[c] : NaN;
       if (xs) xs.set(eng.f64(tPtr, n * m), (s - d0) * n);

@@ -19,21 +19,12 @@
 import type { Engine } from "../engine/wasm.js";
 import { withVcov, type Fit } from "../estimators/feols.js";
 import { check, demeanPtr, type FeType } from "../engine/kernels.js";
+import { RNG_STATE_BYTES } from "../engine/context.js";
 import { Rng } from "../base/rng.js";
 import { OptionError, VcovError } from "../base/errors.js";
 import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory } from "../engine/limits.js";
 
-/** The WASM kernels of assembly/wild.ts (and the helpers of permute.ts it uses). */
-export interface WildKernels {
-  clusterColumns(n: number, x: number, sw: number, codes: number, g0: number, K: number, out: number): number;
-  clusterCross(n: number, K: number, z: number, y: number, codes: number, G: number, out: number): number;
-  wildWeights(kind: number, enumerate: number, G: number, keyHi: number, keyLo: number, d0: number, nd: number, v: number): number;
-  wildDraws(G: number, nd: number, cy: number, cx: number, ay: number, ax: number, v: number, sy: number, sx: number, out: number): number;
-  orthonormalize(n: number, k: number, x: number, tol: number, keep: number): number;
-  projectOut(n: number, k: number, q: number, K: number, v: number): number;
-  scaleRows(n: number, k: number, x: number, s: number): number;
-}
 
 export type WildWeights = "rademacher" | "webb";
 
@@ -125,7 +116,45 @@ interface Draws {
 
 export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const t0 = now();
-  const K = eng.k as unknown as WildKernels;
+  const { j, weights, Breq, restricted, b0, level, seed, rng, tol, maxIter } = wildSettings(fit, opts);
+  const { G, codes } = wildClusters(fit, opts);
+  const { enumerate, Bn } = wildEnumeration(weights, G, Breq, opts);
+  // fixest's small-sample factor for this clustering, read off withVcov
+  const seFix = withVcov(eng, fit, `cluster:${opts.cluster}`).se[opts.param];
+  const setup = clusterAggregates(eng, fit, j, codes, G, tol, maxIter);
+  const { S, bhat, cy, cx, ay, ax } = setup;
+  const warnings: string[] = [];
+  if (setup.failed > 0) {
+    warnings.push(`the FE projections of the cluster columns did not converge in ${setup.failed} of ${setup.calls} demeaning calls ` +
+      `(largest criterion ${setup.worst.toExponential(2)}, tolerance ${tol}): the bootstrap may be inaccurate; raise fixefIter or loosen fixefTol`);
+  }
+
+  // original CRVE: cluster scores x_g'e with e = e_y - bhat x
+  let raw = 0;
+  for (let g = 0; g < G; g++) raw += (ay[g] - bhat * ax[g]) ** 2;
+  raw /= S * S;
+  const c = (seFix * seFix) / raw; // fixest's G/(G-1) (n-1)/(n-K)
+  const se = Math.sqrt(c * raw);
+  const estimate = fit.coef[opts.param];
+  const t1 = now();
+
+  // ---- replications
+  const draws = wildReplications(eng, { cy, cx, ay, ax }, { G, Bn, weights, enumerate, rng }, opts);
+  const t2 = now();
+  const { stat, p0, tStars, ci, ciET } = wildInference(draws, { estimate, se, c, bhat, restricted, b0, level, Bn }, opts);
+  const t3 = now();
+  return {
+    param: opts.param, cluster: opts.cluster, estimate, null: b0, se, t: stat(b0), pAnalytic: pval2(stat(b0), G - 1),
+    pSymmetric: p0.sym, pEqualTailed: p0.et, tStars, ci, ciEqualTailed: ciET, level, B: Bn, enumerated: enumerate,
+    weights, restricted, G, seed, warnings,
+    timing: { setupMs: t1 - t0, drawsMs: t2 - t1, ciMs: t3 - t2, totalMs: t3 - t0, drawsPerSecond: Bn / ((t2 - t1) / 1000) },
+  };
+}
+
+// ---- the steps of wild
+
+/** Checked options: the coefficient's index, weights, B, the null, the level, the seed's generator, tolerances. */
+function wildSettings(fit: Fit, opts: WildOptions) {
   const I = fit.internals;
   const n = fit.nobs;
   const k = fit.coefNames.length;
@@ -149,8 +178,13 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const rng = new Rng(seed);
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;
+  return { j, weights, Breq, restricted, b0, level, seed, rng, tol, maxIter };
+}
 
-  // ---- clusters (label order)
+/** Cluster index of each sample row (clusters in label order) and their count. */
+function wildClusters(fit: Fit, opts: WildOptions) {
+  const I = fit.internals;
+  const n = fit.nobs;
   const cl = I.frame.codes(opts.cluster);
   const rows = I.sample.rows;
   const present = new Uint8Array(cl.levels.length);
@@ -175,23 +209,34 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const rank = new Int32Array(cl.levels.length).fill(-1);
   lv.forEach((l, r) => (rank[l] = r));
   const codes = Int32Array.from(rows, (r) => rank[cl.codes[r]]);
+  return { G, codes };
+}
 
-  // ---- enumeration
+/** Whether to enumerate every weight vector, and the number of replications. */
+function wildEnumeration(weights: WildWeights, G: number, Breq: number, opts: WildOptions) {
   const support = weights === "rademacher" ? 2 : 6;
   const nEnum = Math.pow(support, G);
   const enumerate = opts.enumerate === "auto" || opts.enumerate === undefined ? nEnum <= Breq : opts.enumerate;
   if (enumerate && nEnum > 2 ** 31) throw new OptionError(`full enumeration of ${support}^${G} weight vectors is too large`);
   const Bn = enumerate ? nEnum : Breq;
   planWild(Bn, opts.memoryLimit, enumerate ? `${support}^${G}` : undefined);
+  return { enumerate, Bn };
+}
 
-  // fixest's small-sample factor for this clustering, read off withVcov
-  const seFix = withVcov(eng, fit, `cluster:${opts.cluster}`).se[opts.param];
-
+/**
+ * The cluster aggregates of the partialled model: x'x (S), bhat, and the G x G matrices Cy, Cx
+ * and vectors ay, ax that make each replication O(G^2) arithmetic; `failed` demeaning calls
+ * of `calls` did not converge (largest criterion `worst`).
+ */
+function clusterAggregates(eng: Engine, fit: Fit, j: number, codes: Int32Array, G: number, tol: number, maxIter: number) {
+  const K = eng.kernels;
+  const I = fit.internals;
+  const n = fit.nobs;
+  const k = fit.coefNames.length;
   const fe = I.sample.fe;
   const ord = fe.map((_, q) => q).sort((a, b) => fe[b].levels - fe[a].levels);
   const w = I.weights;
-
-  const setup = eng.scoped(() => {
+  return eng.scoped(() => {
     // partialled regressor x and outcome e_y
     const kc = k - 1;
     const qp = eng.allocF64(n * (kc + 1), "controls");
@@ -201,12 +246,12 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
       for (let a = 0; a < k; a++) if (a !== j) Qv.set(I.xTilde.subarray(a * n, (a + 1) * n), n * c++);
     }
     const keep = eng.allocI32(kc + 1);
-    if (kc > 0) check(K.orthonormalize(n, kc, qp, 1e-12, keep), "orthonormalize");
+    if (kc > 0) check(K.orthonormalize(qp, keep, n, kc, 1e-12), "orthonormalize");
     const xp = eng.putF64(I.xTilde.subarray(j * n, (j + 1) * n), "regressor");
     const ep = eng.putF64(I.yTilde, "outcome");
     if (kc > 0) {
-      check(K.projectOut(n, kc, qp, 1, xp), "projectOut");
-      check(K.projectOut(n, kc, qp, 1, ep), "projectOut");
+      check(K.projectOut(xp, n, kc, qp, 1), "projectOut");
+      check(K.projectOut(ep, n, kc, qp, 1), "projectOut");
     }
     const x = eng.getF64(xp, n);
     const ey = eng.getF64(ep, n);
@@ -237,7 +282,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     const out = eng.allocF64(G * BLOCK);
     for (let g0 = 0; g0 < G; g0 += BLOCK) {
       const m = Math.min(BLOCK, G - g0);
-      check(K.clusterColumns(n, xp, swPtr, codesPtr, g0, m, zp), "clusterColumns");
+      check(K.clusterColumns(zp, n, xp, swPtr, codesPtr, g0, m), "clusterColumns");
       if (dims.groups.length > 0) {
         const info = demeanPtr(eng, dims, m, zp, zp, tol, maxIter);
         if (!info.converged) {
@@ -245,55 +290,56 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
           worst = Math.max(worst, info.criterion);
         }
       }
-      if (swPtr) check(K.scaleRows(n, m, zp, swPtr), "scaleRows");
-      check(K.projectOut(n, kc + 1, qp, m, zp), "projectOut");
-      check(K.clusterCross(n, m, zp, ep, codesPtr, G, out), "clusterCross");
+      if (swPtr) check(K.scaleRows(zp, n, m, swPtr), "scaleRows");
+      check(K.projectOut(zp, n, kc + 1, qp, m), "projectOut");
+      check(K.clusterCross(out, n, m, zp, ep, codesPtr, G), "clusterCross");
       cy.set(eng.f64(out, G * m), g0 * G);
-      check(K.clusterCross(n, m, zp, xp, codesPtr, G, out), "clusterCross");
+      check(K.clusterCross(out, n, m, zp, xp, codesPtr, G), "clusterCross");
       cx.set(eng.f64(out, G * m), g0 * G);
     }
     const agg = eng.allocF64(G);
-    check(K.clusterCross(n, 1, xp, ep, codesPtr, G, agg), "clusterCross");
+    check(K.clusterCross(agg, n, 1, xp, ep, codesPtr, G), "clusterCross");
     const ay = eng.getF64(agg, G);
-    check(K.clusterCross(n, 1, xp, xp, codesPtr, G, agg), "clusterCross");
+    check(K.clusterCross(agg, n, 1, xp, xp, codesPtr, G), "clusterCross");
     const ax = eng.getF64(agg, G);
     return { S, bhat, cy, cx, ay, ax, failed, worst, calls: Math.ceil(G / BLOCK) };
   });
-  const { S, bhat, cy, cx, ay, ax } = setup;
-  const warnings: string[] = [];
-  if (setup.failed > 0) {
-    warnings.push(`the FE projections of the cluster columns did not converge in ${setup.failed} of ${setup.calls} demeaning calls ` +
-      `(largest criterion ${setup.worst.toExponential(2)}, tolerance ${tol}): the bootstrap may be inaccurate; raise fixefIter or loosen fixefTol`);
-  }
+}
 
-  // original CRVE: cluster scores x_g'e with e = e_y - bhat x
-  let raw = 0;
-  for (let g = 0; g < G; g++) raw += (ay[g] - bhat * ax[g]) ** 2;
-  raw /= S * S;
-  const c = (seFix * seFix) / raw; // fixest's G/(G-1) (n-1)/(n-K)
-  const se = Math.sqrt(c * raw);
-  const estimate = fit.coef[opts.param];
-  const t1 = now();
-
-  // ---- replications
-  const draws: Draws = eng.scoped(() => {
+/** The five sums of every replication (Ny, Nx, A, Bq, Cq) from the cluster aggregates. */
+function wildReplications(
+  eng: Engine, agg: { cy: Float64Array; cx: Float64Array; ay: Float64Array; ax: Float64Array },
+  r: { G: number; Bn: number; weights: WildWeights; enumerate: boolean; rng: Rng }, opts: WildOptions,
+): Draws {
+  const K = eng.kernels;
+  const { cy, cx, ay, ax } = agg;
+  const { G, Bn, weights, enumerate, rng } = r;
+  return eng.scoped(() => {
     const cyP = eng.putF64(cy), cxP = eng.putF64(cx), ayP = eng.putF64(ay), axP = eng.putF64(ax);
     const chunk = Math.min(CHUNK, Bn);
     const v = eng.allocF64(G * chunk, "bootstrap weights");
     const sy = eng.allocF64(G * chunk), sx = eng.allocF64(G * chunk);
     const o5 = eng.allocF64(5 * chunk);
+    const state = eng.alloc(RNG_STATE_BYTES, "generator state");
     const s = new Float64Array(5 * Bn);
     for (let d = 0; d < Bn; d += chunk) {
       const m = Math.min(chunk, Bn - d);
-      check(K.wildWeights(weights === "rademacher" ? 0 : 1, enumerate ? 1 : 0, G, rng.keyHi, rng.keyLo, d, m, v), "wildWeights");
-      check(K.wildDraws(G, m, cyP, cxP, ayP, axP, v, sy, sx, o5), "wildDraws");
+      check(K.wildWeights(v, state, weights === "rademacher" ? 0 : 1, enumerate ? 1 : 0, G, rng.keyHi, rng.keyLo, d, m), "wildWeights");
+      check(K.wildDraws(sy, sx, o5, G, m, cyP, cxP, ayP, axP, v), "wildDraws");
       s.set(eng.f64(o5, 5 * m), 5 * d);
       opts.onProgress?.(d + m, Bn);
     }
     return { s, B: Bn };
   });
-  const t2 = now();
+}
 
+/** t statistics of the replications, the p-values at the null and the intervals by test inversion. */
+function wildInference(
+  draws: Draws,
+  x: { estimate: number; se: number; c: number; bhat: number; restricted: boolean; b0: number; level: number; Bn: number },
+  opts: WildOptions,
+) {
+  const { estimate, se, c, bhat, restricted, b0, level, Bn } = x;
   const stat = (beta0: number) => (estimate - beta0) / se;
   const tStar = (d: number, beta0: number): number => {
     const bb = restricted ? beta0 : bhat;
@@ -327,13 +373,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     ci = invert((b) => pAt(b).sym, estimate, se, alpha, bound);
     ciET = invert((b) => pAt(b).et, estimate, se, alpha, bound);
   }
-  const t3 = now();
-  return {
-    param: opts.param, cluster: opts.cluster, estimate, null: b0, se, t: stat(b0), pAnalytic: pval2(stat(b0), G - 1),
-    pSymmetric: p0.sym, pEqualTailed: p0.et, tStars, ci, ciEqualTailed: ciET, level, B: Bn, enumerated: enumerate,
-    weights, restricted, G, seed, warnings,
-    timing: { setupMs: t1 - t0, drawsMs: t2 - t1, ciMs: t3 - t2, totalMs: t3 - t0, drawsPerSecond: Bn / ((t2 - t1) / 1000) },
-  };
+  return { stat, p0, tStars, ci, ciET };
 }
 
 /** Bytes kept per bootstrap replication: five sums (40) and t* (8). */

@@ -10,16 +10,13 @@
 // feols stays synchronous: the calling thread waits on a shared Int32Array (Atomics.wait,
 // allowed on Node's main thread) and reads worker errors with receiveMessageOnPort.
 // Importing this module installs it (setParallelDemean); feols uses it when threads > 1.
-import { Worker, MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
+import { receiveMessageOnPort, type Worker, type MessagePort } from "node:worker_threads";
 import { availableParallelism } from "node:os";
 import type { Engine } from "../engine/wasm.js";
-import { KernelError } from "../base/errors.js";
-import { wasmModule } from "./wasm-node.js";
-import {
-  ALGO, STATUS, check, demeanPtr, infoOf, mergeInfo, setParallelDemean,
-  type DemeanAlgo, type DemeanDims, type DemeanInfo,
-} from "../engine/kernels.js";
-import { DEMEAN_WORKER_SOURCE } from "./demean-worker-node.js";
+import { KernelError, errorFromWire, type ErrorWire } from "../base/errors.js";
+import { demeanPtr, infoOf, mergeInfo, setParallelDemean, type DemeanAlgo, type DemeanDims, type DemeanInfo } from "../engine/kernels.js";
+import { spawnWorker } from "./worker-spawn.js";
+import type { DemeanJob } from "./worker-protocol.js";
 
 interface PoolWorker {
   worker: Worker;
@@ -29,24 +26,25 @@ interface PoolWorker {
 
 const pool: PoolWorker[] = [];
 
-function spawn(): PoolWorker {
-  const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(DEMEAN_WORKER_SOURCE, {
-    eval: true,
-    workerData: { module: wasmModule(), port: port2 },
-    transferList: [port2],
-  });
-  worker.unref(); // idle workers never keep the process alive
-  port1.unref();
-  const pw: PoolWorker = { worker, port: port1, dead: false };
-  worker.on("error", () => (pw.dead = true));
-  worker.on("exit", () => (pw.dead = true));
+function spawn(): PoolWorker | null {
+  const s = spawnWorker();
+  if (!s) return null;
+  s.worker.unref(); // idle workers never keep the process alive
+  s.port.unref();
+  const pw: PoolWorker = { worker: s.worker, port: s.port, dead: false };
+  s.worker.on("error", () => (pw.dead = true));
+  s.worker.on("exit", () => (pw.dead = true));
   return pw;
 }
 
+/** Up to m live workers (fewer when this build has no worker module). */
 function workers(m: number): PoolWorker[] {
   for (let i = pool.length - 1; i >= 0; i--) if (pool[i].dead) pool.splice(i, 1);
-  while (pool.length < m) pool.push(spawn());
+  while (pool.length < m) {
+    const pw = spawn();
+    if (!pw) break;
+    pool.push(pw);
+  }
   return pool.slice(0, m);
 }
 
@@ -95,30 +93,18 @@ export function demeanThreaded(
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
   algo: DemeanAlgo, switchAfter: number, threads: number,
 ): DemeanInfo {
-  const parts = splitColumns(K, Math.min(threads, K));
+  const want = splitColumns(K, Math.min(threads, K));
+  const ws = want.length < 2 ? [] : workers(want.length - 1);
+  const parts = ws.length + 1 < want.length ? splitColumns(K, ws.length + 1) : want;
   if (parts.length < 2) return demeanPtr(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, 1);
-  const n = d.n, Q = d.groups.length;
-  // inputs shared by every worker: one copy each, out of the engine's memory
-  const codes = shared(Q * n * 4);
-  new Int32Array(codes).set(eng.i32(d.codesPtr, Q * n));
-  const slopes = d.slopePtrs.map((p) => {
-    if (!p) return null;
-    const s = shared(n * 8);
-    new Float64Array(s).set(eng.f64(p, n));
-    return s;
-  });
-  let w: SharedArrayBuffer | null = null;
-  if (d.wPtr) {
-    w = shared(n * 8);
-    new Float64Array(w).set(eng.f64(d.wPtr, n));
-  }
-  const ws = workers(parts.length - 1);
+  const n = d.n;
+  const inputs = sharedInputs(eng, d);
   const jobs = parts.slice(1).map((part, j) => {
     const x = shared(n * part.count * 8);
     new Float64Array(x).set(eng.f64(xPtr + part.start * n * 8, n * part.count));
-    const job = {
-      n, Q, K: part.count, groups: Int32Array.from(d.groups), types: Int32Array.from(d.types), codes, slopes, w, x,
-      tol, maxIter, algo: ALGO[algo], switchAfter, info: shared(32), state: shared(8),
+    const job: DemeanJob = {
+      kind: "demean-job", n, groups: [...d.groups], types: [...d.types], ...inputs, K: part.count, x,
+      tol, maxIter, algo, switchAfter, info: shared(32), state: shared(8),
     };
     ws[j].worker.postMessage(job);
     return { part, job, pw: ws[j] };
@@ -126,27 +112,43 @@ export function demeanThreaded(
   // this thread: the first group, in place in the engine
   const first = demeanPtr(eng, d, parts[0].count, xPtr, outPtr, tol, maxIter, algo, switchAfter, 1);
   const infos: DemeanInfo[] = [first];
-  const errors: string[] = [];
+  let failure: Error | null = null;
   for (const { part, job, pw } of jobs) {
-    const state = new Int32Array(job.state);
-    while (Atomics.load(state, 0) === 0) {
-      Atomics.wait(state, 0, 0, 1000);
-      if (Atomics.load(state, 0) === 0 && pw.dead) break;
-    }
-    const done = Atomics.load(state, 0);
+    const done = waitFor(job, pw);
     if (done !== 1) {
-      const msg = receiveMessageOnPort(pw.port)?.message;
-      errors.push(done === 2 ? String(msg) : "worker thread exited");
+      const wire = receiveMessageOnPort(pw.port)?.message as ErrorWire | undefined;
+      failure ??= done === 2 && wire ? errorFromWire(wire) : new KernelError("demeaning in a worker thread failed: the worker exited");
       pw.dead = true;
       continue;
     }
-    const st = state[1];
-    if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean (worker)");
     eng.f64(outPtr + part.start * n * 8, n * part.count).set(new Float64Array(job.x));
     infos.push(infoOf(new Float64Array(job.info), 1));
   }
-  if (errors.length) throw new KernelError(`demeaning in a worker thread failed: ${errors[0]}`);
+  if (failure) throw failure; // the worker's error class (a WasmMemoryError stays one)
   return mergeInfo(infos, parts.length);
+}
+
+/** The inputs every worker reads (FE codes, slopes, weights): one shared copy each, out of the engine's memory. */
+function sharedInputs(eng: Engine, d: DemeanDims): Pick<DemeanJob, "codes" | "slopes" | "w"> {
+  const n = d.n, Q = d.groups.length;
+  const codes = shared(Q * n * 4);
+  new Int32Array(codes).set(eng.i32(d.codesPtr, Q * n));
+  const copyF64 = (p: number) => {
+    const s = shared(n * 8);
+    new Float64Array(s).set(eng.f64(p, n));
+    return s;
+  };
+  return { codes, slopes: d.slopePtrs.map((p) => (p ? copyF64(p) : null)), w: d.wPtr ? copyF64(d.wPtr) : null };
+}
+
+/** Wait for a job's state flag: 1 done, 2 failed, 0 the worker died. */
+function waitFor(job: DemeanJob, pw: PoolWorker): number {
+  const state = new Int32Array(job.state);
+  while (Atomics.load(state, 0) === 0) {
+    Atomics.wait(state, 0, 0, 1000);
+    if (Atomics.load(state, 0) === 0 && pw.dead) break;
+  }
+  return Atomics.load(state, 0);
 }
 
 setParallelDemean(demeanThreaded);

@@ -3,109 +3,25 @@
 // columns), then ranges of draws (draw d always uses stream fork(d)), so the result is
 // bit-identical whatever the number of threads.
 //
-// This module is its own worker script: imported inside a worker started by
-// placeboThreads it serves tasks instead of exporting anything useful. Workers get the
-// compiled kernel module from the main thread (a WebAssembly.Module is cloneable) and
-// instantiate it with createEngine, so they never load the rest of the library.
-import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
-import { existsSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { createRequire } from "node:module";
+// The workers are the library's one Node worker module (platform/worker-node.ts, started by
+// platform/worker-spawn.ts): each instantiates the compiled kernels with createEngine and runs
+// the placebo steps on tasks typed in platform/worker-protocol.ts; a worker's error comes
+// back with its class (errorFromWire).
+import { type Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
 import type { Engine } from "../engine/wasm.js";
 import type { Fit } from "../estimators/feols.js";
 import {
-  placebo, preparePlacebo, computeBasis, basisBlocks, basisBlockCount, finishBasis, basisDraws, demeanDraws, drawBlockCount,
-  assemblePlacebo, planPlaceboDraws, newConvergence, mergeConvergence, BLOCK, type Convergence, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments, type PlaceboProblem, type PlaceboBasis,
+  placebo, preparePlacebo, computeBasis, basisBlockCount, finishBasis, drawBlockCount,
+  assemblePlacebo, planPlaceboDraws, newConvergence, mergeConvergence, BLOCK, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments, type PlaceboBasis,
 } from "../inference/placebo.js";
-import { createEngine } from "../engine/wasm.js";
-import { errorToWire, errorFromWire, type ErrorWire } from "../base/errors.js";
-import { wasmModule } from "./wasm-node.js";
+import { errorFromWire, KernelError } from "../base/errors.js";
 import { clampThreads } from "../engine/limits.js";
-
-const TAG = "hdfe-placebo-worker";
-
-type Task =
-  | { id: number; kind: "init"; P: PlaceboProblem }
-  | { id: number; kind: "basis"; b0: number; b1: number }
-  | { id: number; kind: "setBasis"; B: PlaceboBasis }
-  | { id: number; kind: "draws"; d0: number; nd: number }
-  | { id: number; kind: "demean"; b0: number; b1: number };
-
-type TaskBody = Task extends infer T ? (T extends unknown ? Omit<T, "id"> : never) : never;
-
-type Reply =
-  | { id: number; kind: "done"; data?: Float64Array; conv?: Convergence }
-  | { id: number; kind: "progress"; done: number }
-  | { id: number; kind: "error"; error: ErrorWire };
-
-// ---------------------------------------------------------------------------------------
-// Worker side
-
-if (!isMainThread && workerData && (workerData as { tag?: string }).tag === TAG && parentPort) {
-  const port = parentPort;
-  const wasm = (workerData as { module: WebAssembly.Module }).module;
-  let eng: Engine | null = null;
-  let P: PlaceboProblem | null = null;
-  let B: PlaceboBasis | null = null;
-  port.on("message", async (t: Task) => {
-    try {
-      if (!eng) eng = await createEngine(wasm);
-      if (t.kind === "init") {
-        P = t.P;
-        port.postMessage({ id: t.id, kind: "done" } satisfies Reply);
-      } else if (t.kind === "basis") {
-        const conv = newConvergence();
-        const H = basisBlocks(eng, P!, t.b0, t.b1, conv);
-        port.postMessage({ id: t.id, kind: "done", data: H, conv } satisfies Reply, [H.buffer as ArrayBuffer]);
-      } else if (t.kind === "setBasis") {
-        B = t.B;
-        port.postMessage({ id: t.id, kind: "done" } satisfies Reply);
-      } else if (t.kind === "draws") {
-        const b = basisDraws(eng, P!, B!, t.d0, t.nd, (done) => port.postMessage({ id: t.id, kind: "progress", done } satisfies Reply));
-        port.postMessage({ id: t.id, kind: "done", data: b } satisfies Reply, [b.buffer as ArrayBuffer]);
-      } else {
-        const conv = newConvergence();
-        const r = demeanDraws(eng, P!, t.b0, t.b1, (done) => port.postMessage({ id: t.id, kind: "progress", done } satisfies Reply), false, conv);
-        port.postMessage({ id: t.id, kind: "done", data: r.b, conv } satisfies Reply, [r.b.buffer as ArrayBuffer]);
-      }
-    } catch (e) {
-      port.postMessage({ id: t.id, kind: "error", error: errorToWire(e) } satisfies Reply);
-    }
-  });
-}
+import { spawnWorker, workerScript } from "./worker-spawn.js";
+import type { PlaceboReply, PlaceboTaskBody } from "./worker-protocol.js";
 
 // ---------------------------------------------------------------------------------------
 // Main side
-
-/**
- * The script a worker runs: this module. From TypeScript sources (tests, tsx) the worker
- * starts from a small ES module that registers tsx's loader first (on Node 20 the loader
- * hooks of the parent are not inherited by workers). Null when bundled (no module file).
- */
-function workerScript(): URL | null {
-  let self = new URL(import.meta.url);
-  if (self.protocol !== "file:") return null;
-  let file = fileURLToPath(self);
-  if (!/placebo-node\.(ts|js|mjs)$/.test(file)) {
-    // bundled into another file (dist/cli.js): a separately built dist/placebo-node.js serves
-    const sibling = new URL("./placebo-node.js", self);
-    if (!existsSync(fileURLToPath(sibling))) return null;
-    self = sibling;
-    file = fileURLToPath(sibling);
-  }
-  if (!existsSync(file)) return null;
-  if (!file.endsWith(".ts")) return self;
-  try {
-    const loader = createRequire(import.meta.url).resolve("tsx");
-    const api = pathToFileURL(join(dirname(loader), "esm", "api", "index.mjs")).href;
-    const code = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(self.href)});`;
-    return new URL("data:text/javascript," + encodeURIComponent(code));
-  } catch {
-    return null;
-  }
-}
 
 class Pool {
   private readonly workers: Worker[] = [];
@@ -114,10 +30,11 @@ class Pool {
   /** convergence of the demeaning done by the workers */
   readonly conv = newConvergence();
 
-  constructor(size: number, script: URL, module: WebAssembly.Module) {
+  constructor(size: number) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(script, { workerData: { tag: TAG, module } });
-      w.on("message", (r: Reply) => {
+      const w = spawnWorker()?.worker;
+      if (!w) throw new KernelError("the worker module went missing"); // workerScript() was checked first
+      w.on("message", (r: PlaceboReply) => {
         const p = this.pending.get(r.id);
         if (!p) return;
         if (r.kind === "progress") p.progress?.(r.done);
@@ -146,7 +63,7 @@ class Pool {
     return this.workers.length;
   }
 
-  run(i: number, task: TaskBody, progress?: (n: number) => void): Promise<Float64Array | undefined> {
+  run(i: number, task: PlaceboTaskBody, progress?: (n: number) => void): Promise<Float64Array | undefined> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, progress });
@@ -154,7 +71,7 @@ class Pool {
     });
   }
 
-  all(task: TaskBody): Promise<unknown> {
+  all(task: PlaceboTaskBody): Promise<unknown> {
     return Promise.all(this.workers.map((_, i) => this.run(i, task)));
   }
 
@@ -191,7 +108,7 @@ export async function placeboThreads(eng: Engine, fit: Fit, optsIn: PlaceboOptio
     const r = placebo(eng, fit, { ...opts, threads: 1 });
     r.warnings.unshift(...early);
     if (threads > 1 && !script && opts.scheme !== "time") {
-      const m = "worker threads are not available in this build (no placebo-node.js next to the bundle): ran on one thread";
+      const m = "worker threads are not available in this build (no worker-node.js next to the bundle): ran on one thread";
       r.warnings.push(m);
       opts.onWarning?.(m);
     }
@@ -202,8 +119,7 @@ export async function placeboThreads(eng: Engine, fit: Fit, optsIn: PlaceboOptio
   const t0 = performance.now();
   const warnings: string[] = [...early];
   // workers boot while the main thread prepares the problem
-  const module = wasmModule(); // main thread only
-  const pool = new Pool(threads, script, module);
+  const pool = new Pool(threads);
   try {
     const P = preparePlacebo(eng, fit, opts, (m) => {
       warnings.push(m);

@@ -158,3 +158,68 @@ export type WorkerResponse =
 
 /** Sent once by the worker when its engine is instantiated (or failed to). */
 export type ReadyMessage = { id: 0; type: "ready"; wasmBytes: number } | { id: 0; type: "error"; error: ErrorInfo };
+
+// ---- Node worker threads (bindings/platform/worker-node.ts) ----------------------------
+// One worker module serves the demeaning pool (platform/demean-node.ts) and the placebo pool
+// (platform/placebo-node.ts); both start it with platform/worker-spawn.ts. Errors cross as
+// ErrorWire (base/errors.ts errorToWire) and are rebuilt with their class (errorFromWire).
+
+/** What a Node worker receives as workerData. */
+export interface NodeWorkerData {
+  tag: "hdfe-worker";
+  /** the compiled kernels (platform/wasm-node.ts), instantiated with engine/wasm.ts createEngine */
+  module: WebAssembly.Module;
+  /** where a synchronous job's error goes (read with receiveMessageOnPort) */
+  port: import("node:worker_threads").MessagePort;
+}
+
+/**
+ * A demeaning job (synchronous for the caller, which waits on `state`): the worker copies the
+ * inputs into a fresh engine, runs engine/kernels.ts demeanPtr on one thread, and writes the
+ * demeaned columns back into `x`, the kernel's info vector into `info`, then state[0] = 1
+ * (done) or 2 (failed: an ErrorWire posted on the port), and Atomics.notify(state, 0).
+ */
+export interface DemeanJob {
+  kind: "demean-job";
+  n: number;
+  groups: number[];
+  types: (0 | 1 | 2)[];
+  /** Q * n int32 FE codes */
+  codes: SharedArrayBuffer;
+  /** per dimension, n f64 slope values or null */
+  slopes: (SharedArrayBuffer | null)[];
+  /** n f64 weights or null */
+  w: SharedArrayBuffer | null;
+  K: number;
+  /** n * K f64, in and out */
+  x: SharedArrayBuffer;
+  tol: number;
+  maxIter: number;
+  algo: "auto" | "map" | "cg";
+  switchAfter: number;
+  /** 4 f64: iterations, criterion, converged, CG iterations */
+  info: SharedArrayBuffer;
+  /** 2 int32: [done flag, unused] */
+  state: SharedArrayBuffer;
+}
+
+type PlaceboProblem = import("../inference/placebo.js").PlaceboProblem;
+type PlaceboBasis = import("../inference/placebo.js").PlaceboBasis;
+type Convergence = import("../inference/placebo.js").Convergence;
+
+/** A placebo task (asynchronous: answered by one PlaceboReply of the same id). */
+export type PlaceboTask =
+  | { id: number; kind: "init"; P: PlaceboProblem }
+  | { id: number; kind: "basis"; b0: number; b1: number }
+  | { id: number; kind: "setBasis"; B: PlaceboBasis }
+  | { id: number; kind: "draws"; d0: number; nd: number }
+  | { id: number; kind: "demean"; b0: number; b1: number };
+
+export type PlaceboTaskBody = PlaceboTask extends infer T ? (T extends unknown ? Omit<T, "id"> : never) : never;
+
+export type PlaceboReply =
+  | { id: number; kind: "done"; data?: Float64Array; conv?: Convergence }
+  | { id: number; kind: "progress"; done: number }
+  | { id: number; kind: "error"; error: import("../base/errors.js").ErrorWire };
+
+export type NodeWorkerMessage = DemeanJob | PlaceboTask;

@@ -5,38 +5,27 @@
 // differences with the treated group's SD in the full sample. The unit of matching is
 // the row (e.g. firm-year), pooled, or within exact strata (`by`, e.g. year).
 import type { Engine } from "../engine/wasm.js";
+import type { KernelExports } from "../engine/exports.js";
 import { Frame } from "../core/frame.js";
 import { feols, type Fit, type FeolsOptions } from "../estimators/feols.js";
 import { parseFormula, formulaColumns } from "../core/formula.js";
 import { parseVcov } from "../core/vcov.js";
-import { STATUS } from "../engine/kernels.js";
-import { ColumnError, KernelError, NonConvergenceError, OptionError, SampleError } from "../base/errors.js";
+import { STATUS, check } from "../engine/kernels.js";
+import { ColumnError, NonConvergenceError, OptionError, SampleError } from "../base/errors.js";
 import { checkOption } from "../base/options.js";
 import { Rng } from "../base/rng.js";
 
 // ---------------------------------------------------------------------------
 // Kernel signatures (assembly/logit.ts, assembly/match.ts)
 
-export interface PsmKernels {
-  logitScratch(n: number, k: number): number;
-  logitIrls(
-    n: number, k: number, x: number, y: number, w: number, tol: number, maxIter: number, strict: number,
-    coef: number, vcov: number, eta: number, mu: number, info: number, scratch: number,
-  ): number;
-  nnMatchScratch(n: number): number;
-  nnMatch(
-    n: number, dist: number, treat: number, strata: number, ratio: number, replace: number, caliper: number,
-    order: number, compat: number, ordT: number, matchTR: number, scratch: number,
-  ): number;
-  matchWeights(n: number, treat: number, n1: number, ratio: number, matchTR: number, weights: number, counts: number): number;
-}
+export type PsmKernels = KernelExports;
 
 /** Status of logitIrls when fitted probabilities are numerically 0 or 1. */
-export const LOGIT_SEPARATION = 5;
+export const LOGIT_SEPARATION = STATUS.SEPARATION;
 const LOGIT_INFO_LEN = 6;
 
 export function psmKernels(eng: Engine): PsmKernels {
-  return eng.k as unknown as PsmKernels;
+  return eng.kernels;
 }
 
 // ---------------------------------------------------------------------------
@@ -87,14 +76,12 @@ export function logitFit(
     const coef = eng.allocF64(k), vcov = eng.allocF64(k * k), eta = eng.allocF64(n), mu = eng.allocF64(n);
     const info = eng.allocF64(LOGIT_INFO_LEN);
     const scratch = eng.allocF64(kk.logitScratch(n, k), "logit scratch");
-    const st = kk.logitIrls(n, k, xp, yp, wp, tol, maxIter, opts.strict ? 1 : 0, coef, vcov, eta, mu, info, scratch);
+    const st = kk.logitIrls(coef, vcov, eta, mu, info, scratch, n, k, xp, yp, wp, tol, maxIter, opts.strict ? 1 : 0);
     if (st === STATUS.SINGULAR) {
       throw new SampleError("the propensity-score design is collinear (a covariate is constant or a combination of others)", undefined,
         "drop the redundant covariate");
     }
-    if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED && st !== LOGIT_SEPARATION) {
-      throw new KernelError(`logitIrls failed with status ${st}`, { status: st });
-    }
+    if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED && st !== LOGIT_SEPARATION) check(st, "logitIrls");
     const iv = eng.f64(info, LOGIT_INFO_LEN);
     const V = eng.getF64(vcov, k * k);
     const se = new Float64Array(k);
@@ -171,14 +158,14 @@ export function nnMatch(eng: Engine, dist: Float64Array, treat: Int32Array, opts
     const mp = eng.allocI32(n1 * ratio, "match matrix");
     const scratch = eng.allocI32(kk.nnMatchScratch(n), "matching scratch");
     const st = kk.nnMatch(
-      n, dp, tp, sp, ratio, opts.replace ? 1 : 0, cal === null ? -1 : cal,
-      given ? 3 : ORDER_CODE[mOrder as Exclude<MOrder, "random">], opts.compat === "matchit-4.5.1" ? 1 : 0, op, mp, scratch,
+      op, mp, scratch, n, dp, tp, sp, ratio, opts.replace ? 1 : 0, cal === null ? -1 : cal,
+      given ? 3 : ORDER_CODE[mOrder as Exclude<MOrder, "random">], opts.compat === "matchit-4.5.1" ? 1 : 0
     );
-    if (st !== STATUS.OK) throw new KernelError(`nnMatch failed with status ${st}`, { status: st });
+    check(st, "nnMatch");
     const wp = eng.allocF64(n, "weights");
     const cp = eng.allocI32(4);
-    const sw = kk.matchWeights(n, tp, n1, ratio, mp, wp, cp);
-    if (sw !== STATUS.OK) throw new KernelError(`matchWeights failed with status ${sw}`, { status: sw });
+    const sw = kk.matchWeights(wp, cp, n, tp, n1, ratio, mp);
+    check(sw, "matchWeights");
     const c = eng.getI32(cp, 4);
     return {
       matchMatrix: eng.getI32(mp, n1 * ratio), order: eng.getI32(op, n1), weights: eng.getF64(wp, n),

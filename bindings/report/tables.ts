@@ -4,7 +4,7 @@
 //
 // Why one long file: one layout and one small writer per format (Markdown, LaTeX, CSV, HTML,
 // text) over the same grid.
-import type { DataTable, ModelColumn, RegressionTable, ReportTable } from "./types.js";
+import type { DataTable, ModelColumn, RegressionTable, ReportTable, StarLevel } from "./types.js";
 import {
   STARS_LEGEND,
   escapeHtml,
@@ -99,6 +99,8 @@ export interface RegressionLayout {
   legend: string;
   notes: string[];
   hasPublished: boolean;
+  brackets?: boolean;
+  stars?: StarLevel[];
 }
 
 const EMPTY: Cell = { text: "" };
@@ -109,15 +111,34 @@ function columnName(c: ModelColumn): string {
 
 const DROPPED: Cell = { text: "(collinear)" };
 
-function coefCells(c: ModelColumn, name: string): [Cell, Cell] {
+function coefCells(c: ModelColumn, name: string, t: RegressionTable): [Cell, Cell] {
   if (c.skipped) return [EMPTY, EMPTY];
   const cell = c.coefs[name];
   if (!cell) return c.dropped?.includes(name) ? [DROPPED, EMPTY] : [EMPTY, EMPTY];
   const est: Cell = Number.isFinite(cell.estimate)
-    ? { text: formatNumber(cell.estimate), stars: significanceStars(cell.p), num: true }
+    ? { text: formatNumber(cell.estimate), stars: t.stars ? starsOf(cell.p, t.stars) : significanceStars(cell.p), num: true }
     : { text: "NA" };
-  const se: Cell = Number.isFinite(cell.se) ? { text: `(${formatNumber(cell.se)})`, num: true } : { text: "(NA)" };
+  const [open, close] = t.brackets ? ["[", "]"] : ["(", ")"];
+  const se: Cell = Number.isFinite(cell.se) ? { text: `${open}${formatNumber(cell.se)}${close}`, num: true } : { text: `${open}NA${close}` };
   return [est, se];
+}
+
+/** The stars of p under custom thresholds (the first level whose threshold p is below). */
+function starsOf(p: number, levels: StarLevel[]): string {
+  if (!Number.isFinite(p)) return "";
+  return levels.find((l) => p < l.p)?.symbol ?? "";
+}
+
+/** "Standard errors in parentheses. *** p<0.01, ** p<0.05, * p<0.1." (or the table's own brackets and stars). */
+function legendOf(t: RegressionTable): string {
+  const stars = t.stars ? t.stars.map((l) => `${l.symbol} p<${l.p}`).join(", ") : STARS_LEGEND;
+  return `Standard errors in ${t.brackets ? "brackets" : "parentheses"}.${stars ? ` ${stars}.` : ""}`;
+}
+
+function latexLegendOf(l: RegressionLayout): string {
+  if (!l.stars && !l.brackets) return LATEX_LEGEND;
+  const stars = l.stars ? l.stars.map((s) => `$^{${s.symbol}}\\,p<${s.p}$`).join(", ") : LATEX_LEGEND.replace(/^[^$]*/, "").replace(/\.$/, "");
+  return `Standard errors in ${l.brackets ? "brackets" : "parentheses"}.${stars ? ` ${stars}.` : ""}`;
 }
 
 /** Group adjacent equal headers into spans. */
@@ -139,7 +160,7 @@ export function layoutRegression(t: RegressionTable): RegressionLayout {
 
   const coefRows: Row[] = [];
   for (const name of t.rows) {
-    const pairs = cols.map((c) => coefCells(c, name));
+    const pairs = cols.map((c) => coefCells(c, name, t));
     coefRows.push({ kind: "coef", label: label(name), cells: pairs.map((p) => p[0]) });
     coefRows.push({ kind: "se", label: "", cells: pairs.map((p) => p[1]) });
   }
@@ -203,7 +224,7 @@ export function layoutRegression(t: RegressionTable): RegressionLayout {
     if (c.skipped) notes.push(`Column ${columnName(c)} not estimated: ${c.skipped}`);
   });
 
-  let legend = `Standard errors in parentheses. ${STARS_LEGEND}.`;
+  let legend = legendOf(t);
   if (pubCols.length) legend += " Published: the paper's estimate (SE).";
 
   return {
@@ -217,6 +238,8 @@ export function layoutRegression(t: RegressionTable): RegressionLayout {
     legend,
     notes,
     hasPublished: pubCols.length > 0,
+    brackets: t.brackets,
+    stars: t.stars,
   };
 }
 
@@ -338,7 +361,7 @@ function regressionLatex(l: RegressionLayout): string {
   }
   body.push("\\bottomrule");
   body.push("\\end{tabular}");
-  let legend = LATEX_LEGEND;
+  let legend = latexLegendOf(l);
   if (l.hasPublished) legend += " Published: the paper's estimate (SE).";
   const rows = l.blocks.flat();
   const chars = [

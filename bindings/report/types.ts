@@ -39,6 +39,15 @@ export interface RegressionTable {
   columns: ModelColumn[];
   /** lines printed under the table (vcov used, corrections, stars legend...) */
   notes: string[];
+  /** SEs in [brackets] instead of (parentheses) */
+  brackets?: boolean;
+  /** significance stars, most stars first, each given when p < its threshold (default *** 0.01, ** 0.05, * 0.1) */
+  stars?: StarLevel[];
+}
+
+export interface StarLevel {
+  symbol: string;
+  p: number;
 }
 
 export interface DataTable {

@@ -8,6 +8,7 @@ import type { SscName } from "../core/vcov.js";
 import type { FixefRm } from "../core/sample.js";
 import type { Roles } from "./roles.js";
 import type { ReportSection } from "../report/types.js";
+import type { DemeanCache } from "../core/demean-cache.js";
 
 export interface SuiteOptions {
   /** vcov of every model (default: clustered by the unit, e.g. firm) */
@@ -36,6 +37,11 @@ export interface SuiteOptions {
   extensions?: boolean;
   /** further sections provided by the caller, run after the library's */
   extraSections?: SuiteExtension[];
+  /**
+   * the demeaned columns the core tables' models share (same sample and FE: outcome, DiD
+   * term and controls are demeaned once); default a new cache per run, pass one to read its stats
+   */
+  demeanCache?: DemeanCache;
 }
 
 /** A section computed by another module on the prepared frame and the baseline fit. */

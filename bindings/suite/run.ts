@@ -10,6 +10,7 @@ import { shiftedDid, relativeTime, adoptionVaries } from "./derive.js";
 import { type Roles, missingColumns } from "./roles.js";
 import { PAPER } from "./published.js";
 import { checkPanel } from "../core/panel.js";
+import { DemeanCache } from "../core/demean-cache.js";
 import { checkCount } from "../engine/limits.js";
 import { planPlaceboDraws } from "../inference/placebo.js";
 import { pf, pchisq, invSPD } from "../base/stats.js";
@@ -161,7 +162,9 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
   } as const;
   // a model whose FE projections did not converge is not reported: its column (or section) is
   // kept with the NonConvergenceError as the reason, never printed as if it were a result
-  const fopts: FeolsOptions = { vcov: opts.vcov, ssc: opts.ssc, fixefRm: opts.fixefRm, fixefTol: options.fixefTol, fixefIter: options.fixefIter, strictConvergence: true };
+  const fopts: FeolsOptions = { vcov: opts.vcov, ssc: opts.ssc, fixefRm: opts.fixefRm, fixefTol: options.fixefTol, fixefIter: options.fixefIter, strictConvergence: true,
+    // models sharing the sample and FE (most of the tables) demean each column once: the same bits
+    demeanCache: options.demeanCache ?? new DemeanCache() };
   const fe2 = `${roles.unit} + ${roles.time}`;
   const ctl = roles.controls.join(" + ");
   const feRows = (city: boolean, trend: boolean) => ({

@@ -1,7 +1,9 @@
 // hdfe feols: one fixed-effects OLS model.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
-import { feols } from "../../bindings/estimators/feols.js";
+import { feols, type FeolsOptions } from "../../bindings/estimators/feols.js";
+import { expandFormula } from "../../bindings/core/multi.js";
+import { etable } from "../../bindings/report/etable.js";
 import { feolsCompressed } from "../../bindings/estimators/compress.js";
 import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
 import { fitToJson, summary } from "../../bindings/report/summary.js";
@@ -16,6 +18,7 @@ import { WasmMemoryError } from "../../bindings/base/errors.js";
 import { isIvFormula } from "../../bindings/core/iv-formula.js";
 import { runIv } from "./feols-iv.js";
 import { hacSetup, postResults, postLines, type HacFlags, type PostFlags } from "../post.js";
+import { isMultiCall, multiColumns, runMulti, printMulti, tableFormat } from "./feols-multi.js";
 
 interface Flags extends ReadFlags, HacFlags, PostFlags {
   formula: string;
@@ -32,11 +35,14 @@ interface Flags extends ReadFlags, HacFlags, PostFlags {
   compress?: boolean;
   float32?: boolean;
   batch?: string;
+  split?: string;
+  fsplit?: string;
+  etable?: string;
+  firstStage?: boolean;
   engine?: string;
   table?: string;
   url?: string;
   timeout?: string;
-  firstStage?: boolean;
 }
 
 export function register(program: Command): void {
@@ -65,7 +71,10 @@ export function register(program: Command): void {
     )
     .option("--batch <n>", "with --float32: columns demeaned together (default: as many as fit)")
     .option("--first-stage", "IV formulas: print the first stages too")
-    .option("--json", "print one JSON object instead of the table")
+    .option("--json", "print one JSON object instead of the table (a JSON array of per-model objects for a multiple estimation)")
+    .option("--split <col>", "one model per value of this column (fixest split = ~col)")
+    .option("--fsplit <col>", "the full sample, then one model per value of this column (fixest fsplit = ~col)")
+    .option("--etable <format>", "print a regression table of the model(s) instead: md | tex | html | csv | text")
     .option("--engine <name>", "wasm (in memory) | duckdb (out of core: the data stays in DuckDB) | clickhouse (out of core on a ClickHouse server or cluster: --url, --table) | auto (wasm; duckdb when the model does not fit WASM memory)", "auto")
     .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
     .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster, e.g. http://127.0.0.1:8123")
@@ -77,25 +86,38 @@ export function register(program: Command): void {
       if ((outOfCore === "duckdb" || outOfCore === "clickhouse") && (isIvFormula(flags.formula) || flags.panelId || flags.coords || flags.wald || flags.hypothesis || flags.firstStage)) {
         throw new OptionError(`--engine ${outOfCore} fits OLS formulas only, without --panel-id, --coords, --wald, --hypothesis or --first-stage`);
       }
+      if (flags.etable !== undefined) tableFormat(flags.etable);
+      if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
+      const multi = isMultiCall(flags.formula, flags);
       if (isIvFormula(flags.formula)) {
+        if (multi || flags.etable) {
+          throw new OptionError("--split, --fsplit, --etable and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
+            undefined, "in the library, estimateMulti drives iv() over the same syntax");
+        }
         if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
           throw new OptionError("--panel-id, --coords, --wald and --hypothesis apply to OLS formulas, not yet to IV");
         }
         return runIv(flags, clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads"));
       }
-      const f = parseFormula(flags.formula);
+      if (multi && (flags.wald || flags.hypothesis)) throw new OptionError("--wald and --hypothesis apply to one model, not to a multiple estimation");
+      // c() outcomes and stepwise functions are parsed model by model (feols-multi.ts)
+      const f = parseFormula(multi ? expandFirst(flags.formula) : flags.formula);
       const engine = engineOf(flags);
       const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
         process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
-      if (engine === "clickhouse") return void print(await fitClickhouse(flags));
+      if (engine === "clickhouse") {
+        if (multi || flags.etable) throw new OptionError("--engine clickhouse fits one OLS model: no multiple estimation or --etable yet");
+        return void print(await fitClickhouse(flags));
+      }
       if (engine === "duckdb") {
+        if (multi || flags.etable) throw new OptionError("--engine duckdb fits one OLS model: no multiple estimation or --etable yet");
         if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine duckdb computes the exact fit out of core");
         return void print(await fitDuckdb(flags));
       }
       if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
       if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
       const fixefRm = flags.fixefRm;
-      const cols = formulaColumns(f);
+      const cols = multi ? multiColumns(flags.formula, flags) : formulaColumns(f);
       const roles: Record<string, string> = {};
       if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
       for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
@@ -106,7 +128,7 @@ export function register(program: Command): void {
       const { frame, report } = await readData(flags, [...new Set(cols)], roles);
       const eng = await loadEngine();
       const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
-      const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, {
+      const fopts = {
         vcov: hac.vcov,
         panelId: hac.panelId,
         ssc: flags.ssc,
@@ -125,7 +147,20 @@ export function register(program: Command): void {
           status.done();
           process.stderr.write(`warning: ${m}\n`);
         },
-      });
+      } satisfies FeolsOptions;
+      if (multi) {
+        let r: ReturnType<typeof runMulti>;
+        try {
+          r = runMulti(eng, frame, flags.formula, fopts, flags);
+        } finally {
+          status.done();
+        }
+        const readLines = describeRead(report);
+        if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
+        process.stdout.write(printMulti(r, flags));
+        return;
+      }
+      const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, fopts);
       let fit: ReturnType<typeof estimate>;
       try {
         fit = estimate();
@@ -148,7 +183,13 @@ export function register(program: Command): void {
       const readLines = describeRead(report);
       if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
       const post = postResults(fit, flags);
-      if (flags.json) process.stdout.write(JSON.stringify(post ? { ...fitToJson(fit), post } : fitToJson(fit)) + "\n");
+      if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
+      else if (flags.json) process.stdout.write(JSON.stringify(post ? { ...fitToJson(fit), post } : fitToJson(fit)) + "\n");
       else process.stdout.write(summary(fit) + "\n" + (post ? postLines(post).join("\n") + "\n" : ""));
     });
+}
+
+/** The first model's formula of a multiple estimation (to check the syntax before reading data). */
+function expandFirst(formula: string): string {
+  return expandFormula(formula).models[0].formula;
 }

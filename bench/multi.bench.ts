@@ -1,0 +1,77 @@
+// Multiple-estimation benchmark (node --import tsx bench/multi.bench.ts): ten outcomes x four
+// cumulative stepwise specifications,
+//   c(y1, ..., y10) ~ treat + csw(x1 + x2, x3 + x4, x5 + x6, x7 + x8) | firm + year
+// (forty models) on a generated firm-year panel with 2 FE, in one feolsMulti call (one shared
+// demeaning: 19 columns demeaned once) against the same forty models fitted one by one with
+// feols, and against ONE model (the largest: y1 ~ treat + x1..x8). Goal: the forty-model call
+// under 3x the time of one model. Every member is checked equal (to the bit) to its
+// one-by-one fit. R fixest's multiple estimation is not run here (no R on this machine):
+// "not measured". Writes bench/results/multi.json. BENCH_ROWS sets the panel size (default 1M).
+import { Bench } from "tinybench";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { loadEngine } from "../bindings/node.js";
+import { feols, type Fit } from "../bindings/estimators/feols.js";
+import { feolsMulti } from "../bindings/estimators/multi.js";
+import { xorshift32 } from "../bindings/base/rng.js";
+import { genPanel } from "./gen.js";
+
+const sizes = (process.env.BENCH_ROWS ?? "1000000").split(",").map(Number);
+const OUTCOMES = Array.from({ length: 10 }, (_, k) => `y${k + 1}`);
+const formula = `c(${OUTCOMES.join(", ")}) ~ treat + csw(x1 + x2, x3 + x4, x5 + x6, x7 + x8) | firm + year`;
+const steps = ["x1 + x2", "x1 + x2 + x3 + x4", "x1 + x2 + x3 + x4 + x5 + x6", "x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8"];
+const single = OUTCOMES.flatMap((y) => steps.map((s) => `${y} ~ treat + ${s} | firm + year`));
+const OPTS = { vcov: "cluster:firm" } as const;
+const eng = await loadEngine();
+const rows: Record<string, unknown>[] = [];
+
+for (const n of sizes) {
+  let frame = genPanel({ rows: n, city: false });
+  // ten outcomes: the panel's y plus outcome-specific loadings on x1 and fresh noise
+  const rnd = xorshift32(7);
+  const y = frame.numeric("y"), x1 = frame.numeric("x1");
+  for (let k = 0; k < 10; k++) {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = y[i] + 0.05 * k * x1[i] + (rnd() - 0.5);
+    frame = frame.withColumn(OUTCOMES[k], out);
+  }
+  let multi: Fit[] = [];
+  let oneByOne: Fit[] = [];
+  let cache: unknown = null;
+  const bench = new Bench({ iterations: n <= 100_000 ? 5 : 1, time: 0, warmupIterations: 1, warmupTime: 0 });
+  bench
+    .add("one model (y1, 9 regressors)", () => {
+      feols(eng, frame, single[3], OPTS);
+    })
+    .add("forty models in one call (feolsMulti)", () => {
+      const r = feolsMulti(eng, frame, formula, OPTS);
+      multi = r.models.map((m) => m.fit);
+      cache = r.cache;
+    })
+    .add("forty models one by one (feols)", () => {
+      oneByOne = single.map((f) => feols(eng, frame, f, OPTS));
+    });
+  await bench.run();
+  const [one, many, each] = bench.tasks.map((t) => (t.result as { latency: { mean: number } }).latency.mean / 1000);
+  const same = multi.length === 40 && multi.every((m, i) => m.formula === oneByOne[i].formula &&
+    m.coefVector.every((b, j) => b === oneByOne[i].coefVector[j]) && m.vcovMatrix.every((v, j) => v === oneByOne[i].vcovMatrix[j]));
+  const row = {
+    rows: n,
+    one_model_s: +one.toFixed(3),
+    multi_40_s: +many.toFixed(3),
+    one_by_one_40_s: +each.toFixed(3),
+    multi_over_one_model: +(many / one).toFixed(2),
+    one_by_one_over_multi: +(each / many).toFixed(2),
+    goal_under_3x_one_model: many / one < 3,
+    members_equal_one_by_one_bitwise: same,
+    cache,
+    rss_mib: +(process.memoryUsage().rss / 2 ** 20).toFixed(0),
+  };
+  rows.push(row);
+  console.log(row);
+}
+console.log("R fixest multiple estimation: not measured (Rscript is not installed on this machine).");
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(
+  new URL("./results/multi.json", import.meta.url),
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, formula, fixest: "not measured (no R)", rows }, null, 2),
+);
