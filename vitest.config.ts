@@ -4,7 +4,9 @@ import { defineConfig } from "vitest/config";
 // (vitest.large.config.ts); .ci/run runs both. Property tests share one fixed fast-check seed
 // (tests/setup.ts), printed with the counterexample on failure.
 // (and the pack-and-install test, which runs npm pack, npm install and a browser)
-export const HEAVY = ["tests/large.test.ts", "tests/io.speed.test.ts", "tests/package.test.ts", "tests/sql-duckdb.large.test.ts"];
+export const HEAVY = [
+  "tests/large.test.ts", "tests/io.speed.test.ts", "tests/package.test.ts", "tests/sql-duckdb.large.test.ts", "tests/clickhouse.large.test.ts",
+];
 
 export default defineConfig({
   test: {

@@ -6,7 +6,7 @@ import { feolsSql, SQL_TOOLS } from "../bindings/sql/feols-sql.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
 import type { Fit } from "../bindings/estimators/feols.js";
 
-export const ENGINES = ["wasm", "duckdb", "auto"] as const;
+export const ENGINES = ["wasm", "duckdb", "clickhouse", "auto"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 export interface SqlFitFlags {
@@ -26,8 +26,9 @@ export interface SqlFitFlags {
 export function engineOf(flags: { engine?: string; table?: string; data?: string }): EngineName {
   const e = (flags.engine ?? "auto").toLowerCase();
   if (!(ENGINES as readonly string[]).includes(e)) {
-    throw new OptionError(`unknown engine "${flags.engine}"`, undefined, "--engine wasm (in memory) | duckdb (out of core) | auto (wasm, duckdb when the model does not fit WASM memory)");
+    throw new OptionError(`unknown engine "${flags.engine}"`, undefined, "--engine wasm (in memory) | duckdb (out of core) | clickhouse (out of core on a server: --url, --table) | auto (wasm, duckdb when the model does not fit WASM memory)");
   }
+  if (e === "clickhouse") return e;
   if (e === "wasm" && (flags.table || /\.duckdb$/i.test(flags.data ?? ""))) {
     throw new OptionError("a table of a DuckDB database (--table) is fitted by --engine duckdb only");
   }

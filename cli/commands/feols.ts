@@ -12,12 +12,13 @@ import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } f
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
+import { engineOf, fitDuckdb, fallbackNote } from "../sql-fit.js";
+import { fitClickhouse, requireData } from "../clickhouse-fit.js";
+import { WasmMemoryError } from "../../bindings/base/errors.js";
 import { isIvFormula } from "../../bindings/core/iv-formula.js";
 import { runIv } from "./feols-iv.js";
 import { hacSetup, postResults, postLines, type HacFlags, type PostFlags } from "../post.js";
 import { isMultiCall, multiColumns, runMulti, printMulti, tableFormat } from "./feols-multi.js";
-import { engineOf, fitDuckdb, fallbackNote } from "../sql-fit.js";
-import { WasmMemoryError } from "../../bindings/base/errors.js";
 
 interface Flags extends ReadFlags, HacFlags, PostFlags {
   formula: string;
@@ -40,6 +41,8 @@ interface Flags extends ReadFlags, HacFlags, PostFlags {
   firstStage?: boolean;
   engine?: string;
   table?: string;
+  url?: string;
+  timeout?: string;
 }
 
 export function register(program: Command): void {
@@ -47,7 +50,7 @@ export function register(program: Command): void {
     .command("feols")
     .description("estimate y ~ x | fe1 + fe2 (or 2SLS: y ~ x | fe | endo ~ inst) with fixest-identical inference")
     .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
-  addReadOptions(cmd)
+  addReadOptions(cmd, false)
     .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] | nw:LAG | dk:LAG | conley:KM[:spherical] (default: clustered by the first FE; iid without FE)")
     .option("--panel-id <unit,time>", "panel unit and time columns for --vcov nw / dk")
     .option("--coords <lat,lon>", "latitude and longitude columns for --vcov conley (default: lat,lon)")
@@ -72,11 +75,16 @@ export function register(program: Command): void {
     .option("--split <col>", "one model per value of this column (fixest split = ~col)")
     .option("--fsplit <col>", "the full sample, then one model per value of this column (fixest fsplit = ~col)")
     .option("--etable <format>", "print a regression table of the model(s) instead: md | tex | html | csv | text")
-    .option("--engine <name>", "wasm (in memory) | duckdb (out of core: the data stays in DuckDB) | auto (wasm; duckdb when the model does not fit WASM memory)", "auto")
-    .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb)")
+    .option("--engine <name>", "wasm (in memory) | duckdb (out of core: the data stays in DuckDB) | clickhouse (out of core on a ClickHouse server or cluster: --url, --table) | auto (wasm; duckdb when the model does not fit WASM memory)", "auto")
+    .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
+    .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster, e.g. http://127.0.0.1:8123")
+    .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (ClickHouse max_execution_time; 0 = no limit)")
     .action(async (flags: Flags) => {
-      if (engineOf(flags) === "duckdb" && (isIvFormula(flags.formula) || flags.panelId || flags.coords || flags.wald || flags.hypothesis || flags.firstStage)) {
-        throw new OptionError("--engine duckdb fits OLS formulas only, without --panel-id, --coords, --wald, --hypothesis or --first-stage");
+      const onClickhouse = (flags.engine ?? "").toLowerCase() === "clickhouse";
+      if (!onClickhouse) requireData(flags);
+      const outOfCore = engineOf(flags);
+      if ((outOfCore === "duckdb" || outOfCore === "clickhouse") && (isIvFormula(flags.formula) || flags.panelId || flags.coords || flags.wald || flags.hypothesis || flags.firstStage)) {
+        throw new OptionError(`--engine ${outOfCore} fits OLS formulas only, without --panel-id, --coords, --wald, --hypothesis or --first-stage`);
       }
       if (flags.etable !== undefined) tableFormat(flags.etable);
       if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
@@ -97,6 +105,10 @@ export function register(program: Command): void {
       const engine = engineOf(flags);
       const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
         process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
+      if (engine === "clickhouse") {
+        if (multi || flags.etable) throw new OptionError("--engine clickhouse fits one OLS model: no multiple estimation or --etable yet");
+        return void print(await fitClickhouse(flags));
+      }
       if (engine === "duckdb") {
         if (multi || flags.etable) throw new OptionError("--engine duckdb fits one OLS model: no multiple estimation or --etable yet");
         if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine duckdb computes the exact fit out of core");
