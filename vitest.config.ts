@@ -16,5 +16,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // both cores: most files spawn the CLI or wait on a browser or a database server, so two
+    // forks keep the machine busy (vitest's default leaves one core idle on a 2-core machine)
+    maxWorkers: 2,
   },
 });

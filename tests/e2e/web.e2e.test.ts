@@ -44,7 +44,7 @@ const REF = JSON.parse(readFileSync(join(ROOT, "tests/fixtures/reference/mpdta_f
 const ARTIFACTS = join(ROOT, "test-artifacts");
 const DRAWS = 1000;
 const PLACEBO_SEED = 7;
-const ENGINE_BUDGET_GZIP = 150 * 1024;
+const ENGINE_BUDGET_GZIP = 160 * 1024; // as tests/browser.test.ts (150 KB before 2SLS and the HAC variances joined the core)
 
 const haveChromium = existsSync(CHROMIUM);
 // Under CI (CI=true, as .ci/run is run) a missing browser fails the run: .ci/run installs it,
