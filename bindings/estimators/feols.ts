@@ -1,6 +1,11 @@
 // feols: the estimation pipeline.
 //   validate -> parse formula -> design -> sample -> WASM (demean, QR, meats) -> result
 // Numbers happen in kernels (assembly/) and pure helpers; this file orchestrates.
+//
+// Why one file over 600 lines: the Fit type, the feols pipeline and the helpers the other
+// estimators reuse from it (memory plan, exact-fit and finiteness checks, unscaling, FE degrees of
+// freedom, cluster codes, assembleFit, withVcov) are the one contract every estimator returns;
+// split, each part would import the others' private shapes (ScaledFit, AssembleArgs).
 import type { Table } from "apache-arrow";
 import type { Engine } from "../engine/wasm.js";
 import { parseFormula, type Formula } from "../core/formula.js";

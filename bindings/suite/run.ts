@@ -2,6 +2,10 @@
 // Each section estimates its models, extracts numbers into neutral report structures
 // (bindings/report/types.ts) and records every number in `results`. A section that cannot
 // run (missing role or column, too few rows) is kept with the reason and the rest go on.
+//
+// Why one file over 600 lines: the core tables are sections of one paper written against one
+// SuiteEnv (roles, options, the baseline fit, the shared demeaning cache), each a short function
+// in paper order; the extensions, which are independent, live in extensions.ts.
 import type { Engine } from "../engine/wasm.js";
 import { Frame } from "../core/frame.js";
 import { feols, withVcov, type Fit, type FeolsOptions } from "../estimators/feols.js";
