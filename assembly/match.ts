@@ -139,6 +139,122 @@ export function nnMatchScratch(n: i32): i32 {
  * match_TR (i32 out, n1 * m, row-major by treated rank): matched control row or -1.
  * scratch: nnMatchScratch(n) i32.
  */
+/** The processing order of the treated units (as treated ranks) into ord_T; BAD_ARGUMENT for a bad given order. */
+function treatedOrder(ord_T: usize, tIdx: usize, tmp: usize, n1: i32, order: i32, dist_N: usize, strata_N: usize): i32 {
+  if (order == 3) {
+    for (let j = 0; j < n1; j++) {
+      const t = ldi(ord_T, j);
+      if (t < 0 || t >= n1) return BAD_ARGUMENT;
+    }
+  } else {
+    for (let j = 0; j < n1; j++) sti(ord_T, j, ldi(tIdx, j));
+    if (order != 2) mergeSort(n1, ord_T, tmp, order == 0 ? BY_DIST_DESC : BY_DIST_ASC, dist_N, strata_N);
+    // row index -> treated rank (tIdx is increasing): binary search
+    for (let j = 0; j < n1; j++) {
+      const g = ldi(ord_T, j);
+      let a = 0, b = n1 - 1;
+      while (a < b) {
+        const m = (a + b) >> 1;
+        if (ldi(tIdx, m) < g) a = m + 1;
+        else b = m;
+      }
+      sti(ord_T, j, a);
+    }
+  }
+  return OK;
+}
+
+/** Each treated unit's place among the sorted controls (pos) and its stratum's segment [lo, hi). */
+function placeTreated(
+  pos: usize, loA: usize, hiA: usize, tIdx: usize, ctrl: usize, n0: i32, n1: i32, dist_N: usize, strata_N: usize,
+): void {
+  for (let t = 0; t < n1; t++) {
+    const g = ldi(tIdx, t);
+    const s = strata_N ? ldi(strata_N, g) : 0;
+    const d = ldf(dist_N, g);
+    // lo: first control with stratum >= s
+    let a = 0, b = n0;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      const cs = strata_N ? ldi(strata_N, ldi(ctrl, m)) : 0;
+      if (cs < s) a = m + 1;
+      else b = m;
+    }
+    const lo = a;
+    b = n0;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      const cs = strata_N ? ldi(strata_N, ldi(ctrl, m)) : 0;
+      if (cs <= s) a = m + 1;
+      else b = m;
+    }
+    const hi = a;
+    // pos: number of controls in the segment before (d, g) in (distance, row) order
+    a = lo;
+    b = hi;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      const c = ldi(ctrl, m);
+      const dc = ldf(dist_N, c);
+      if (dc < d || (dc == d && c < g)) a = m + 1;
+      else b = m;
+    }
+    sti(pos, t, a);
+    sti(loA, t, lo);
+    sti(hiA, t, hi);
+  }
+}
+
+/** MatchIt 4.5.1's off-by-one exclusion: the next row of the same stratum (-1 none) into next_N. */
+function nextRowOfStratum(next_N: usize, all: usize, tmp: usize, n: i32, dist_N: usize, strata_N: usize): void {
+  if (strata_N) {
+    for (let i = 0; i < n; i++) sti(all, i, i);
+    mergeSort(n, all, tmp, BY_STRATUM, dist_N, strata_N);
+    for (let j = 0; j < n; j++) {
+      const a = ldi(all, j);
+      const b = j + 1 < n ? ldi(all, j + 1) : -1;
+      sti(next_N, a, b >= 0 && ldi(strata_N, b) == ldi(strata_N, a) ? b : -1);
+    }
+  } else {
+    for (let i = 0; i < n; i++) sti(next_N, i, i + 1 < n ? i + 1 : -1);
+  }
+}
+
+/** The ratio rounds of greedy nearest-neighbour matching over the placed treated units. */
+function matchRounds(
+  match_TR: usize, ord_T: usize, tIdx: usize, ctrl: usize, pos: usize, loA: usize, hiA: usize, parL: usize, parR: usize,
+  next_N: usize, n1: i32, dist_N: usize, ratio: i32, replace: i32, useCal: bool, caliper: f64, compat: i32,
+): void {
+  for (let r = 0; r < ratio; r++) {
+    for (let j = 0; j < n1; j++) {
+      const t = ldi(ord_T, j);
+      const lo = ldi(loA, t), hi = ldi(hiA, t);
+      if (lo == hi) continue;
+      const p = ldi(pos, t);
+      const di = ldf(dist_N, ldi(tIdx, t));
+      let kl = findL(parL, p - 1);
+      while (kl >= lo && r > 0 && inRow(match_TR, t, ratio, r, ldi(ctrl, kl), next_N)) kl = findL(parL, kl - 1);
+      if (kl < lo) kl = -1;
+      else if (useCal && adist(di - ldf(dist_N, ldi(ctrl, kl)), compat) > caliper) kl = -1;
+      let kr = findR(parR, p);
+      while (kr < hi && r > 0 && inRow(match_TR, t, ratio, r, ldi(ctrl, kr), next_N)) kr = findR(parR, kr + 1);
+      if (kr >= hi) kr = -1;
+      else if (useCal && adist(di - ldf(dist_N, ldi(ctrl, kr)), compat) > caliper) kr = -1;
+      let k: i32;
+      if (kl >= 0 && kr >= 0) {
+        k = adist(ldf(dist_N, ldi(ctrl, kl)) - di, compat) <= adist(ldf(dist_N, ldi(ctrl, kr)) - di, compat) ? kl : kr;
+      } else if (kl >= 0) k = kl;
+      else if (kr >= 0) k = kr;
+      else continue;
+      sti(match_TR, t * ratio + r, ldi(ctrl, k));
+      if (!replace) {
+        sti(parL, k + 1, k); // position k unavailable: left search continues at k - 1
+        sti(parR, k, k + 1);
+      }
+    }
+  }
+}
+
 export function nnMatch(
   ord_T: usize, match_TR: usize, scratch: usize, n: i32, dist_N: usize, treat_N: usize,
   strata_N: usize, ratio: i32, replace: i32, caliper: f64, order: i32, compat: i32,
@@ -175,115 +291,23 @@ export function nnMatch(
   if (n1 == 0) return OK;
 
   // processing order of the treated units
-  if (order == 3) {
-    for (let j = 0; j < n1; j++) {
-      const t = ldi(ord_T, j);
-      if (t < 0 || t >= n1) return BAD_ARGUMENT;
-    }
-  } else {
-    for (let j = 0; j < n1; j++) sti(ord_T, j, ldi(tIdx, j));
-    if (order != 2) mergeSort(n1, ord_T, tmp, order == 0 ? BY_DIST_DESC : BY_DIST_ASC, dist_N, strata_N);
-    // row index -> treated rank (tIdx is increasing): binary search
-    for (let j = 0; j < n1; j++) {
-      const g = ldi(ord_T, j);
-      let a = 0, b = n1 - 1;
-      while (a < b) {
-        const m = (a + b) >> 1;
-        if (ldi(tIdx, m) < g) a = m + 1;
-        else b = m;
-      }
-      sti(ord_T, j, a);
-    }
-  }
+  const st = treatedOrder(ord_T, tIdx, tmp, n1, order, dist_N, strata_N);
+  if (st != OK) return st;
   if (n0 == 0) return OK;
 
   mergeSort(n0, ctrl, tmp, BY_STRATUM_DIST, dist_N, strata_N);
 
-  // each treated unit's place among the sorted controls, and its stratum's segment
-  for (let t = 0; t < n1; t++) {
-    const g = ldi(tIdx, t);
-    const s = strata_N ? ldi(strata_N, g) : 0;
-    const d = ldf(dist_N, g);
-    // lo: first control with stratum >= s
-    let a = 0, b = n0;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      const cs = strata_N ? ldi(strata_N, ldi(ctrl, m)) : 0;
-      if (cs < s) a = m + 1;
-      else b = m;
-    }
-    const lo = a;
-    b = n0;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      const cs = strata_N ? ldi(strata_N, ldi(ctrl, m)) : 0;
-      if (cs <= s) a = m + 1;
-      else b = m;
-    }
-    const hi = a;
-    // pos: number of controls in the segment before (d, g) in (distance, row) order
-    a = lo;
-    b = hi;
-    while (a < b) {
-      const m = (a + b) >> 1;
-      const c = ldi(ctrl, m);
-      const dc = ldf(dist_N, c);
-      if (dc < d || (dc == d && c < g)) a = m + 1;
-      else b = m;
-    }
-    sti(pos, t, a);
-    sti(loA, t, lo);
-    sti(hiA, t, hi);
-  }
+  placeTreated(pos, loA, hiA, tIdx, ctrl, n0, n1, dist_N, strata_N);
   for (let q = 0; q <= n0; q++) {
     sti(parL, q, q);
     sti(parR, q, q);
   }
-  // MatchIt 4.5.1's off-by-one exclusion: the next row of the same stratum
   let next_N: usize = 0;
   if (compat == 1 && ratio > 1) {
     next_N = nextA;
-    if (strata_N) {
-      for (let i = 0; i < n; i++) sti(all, i, i);
-      mergeSort(n, all, tmp, BY_STRATUM, dist_N, strata_N);
-      for (let j = 0; j < n; j++) {
-        const a = ldi(all, j);
-        const b = j + 1 < n ? ldi(all, j + 1) : -1;
-        sti(next_N, a, b >= 0 && ldi(strata_N, b) == ldi(strata_N, a) ? b : -1);
-      }
-    } else {
-      for (let i = 0; i < n; i++) sti(next_N, i, i + 1 < n ? i + 1 : -1);
-    }
+    nextRowOfStratum(next_N, all, tmp, n, dist_N, strata_N);
   }
-
-  for (let r = 0; r < ratio; r++) {
-    for (let j = 0; j < n1; j++) {
-      const t = ldi(ord_T, j);
-      const lo = ldi(loA, t), hi = ldi(hiA, t);
-      if (lo == hi) continue;
-      const p = ldi(pos, t);
-      const di = ldf(dist_N, ldi(tIdx, t));
-      let kl = findL(parL, p - 1);
-      while (kl >= lo && r > 0 && inRow(match_TR, t, ratio, r, ldi(ctrl, kl), next_N)) kl = findL(parL, kl - 1);
-      if (kl < lo) kl = -1;
-      else if (useCal && adist(di - ldf(dist_N, ldi(ctrl, kl)), compat) > caliper) kl = -1;
-      let kr = findR(parR, p);
-      while (kr < hi && r > 0 && inRow(match_TR, t, ratio, r, ldi(ctrl, kr), next_N)) kr = findR(parR, kr + 1);
-      if (kr >= hi) kr = -1;
-      else if (useCal && adist(di - ldf(dist_N, ldi(ctrl, kr)), compat) > caliper) kr = -1;
-      let k: i32;
-      if (kl >= 0 && kr >= 0) {
-        k = adist(ldf(dist_N, ldi(ctrl, kl)) - di, compat) <= adist(ldf(dist_N, ldi(ctrl, kr)) - di, compat) ? kl : kr;
-      } else if (kl >= 0) k = kl;
-      else if (kr >= 0) k = kr;
-      else continue;
-      sti(match_TR, t * ratio + r, ldi(ctrl, k));
-      if (!replace) {
-        sti(parL, k + 1, k); // position k unavailable: left search continues at k - 1
-        sti(parR, k, k + 1);
-      }
-    }
-  }
+  matchRounds(match_TR, ord_T, tIdx, ctrl, pos, loA, hiA, parL, parR, next_N, n1, dist_N, ratio, replace, useCal, caliper, compat);
   return OK;
 }
 

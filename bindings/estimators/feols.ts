@@ -1,6 +1,11 @@
 // feols: the estimation pipeline.
 //   validate -> parse formula -> design -> sample -> WASM (demean, QR, meats) -> result
 // Numbers happen in kernels (assembly/) and pure helpers; this file orchestrates.
+//
+// Why one file over 600 lines: the Fit type, the feols pipeline and the helpers the other
+// estimators reuse from it (memory plan, exact-fit and finiteness checks, unscaling, FE degrees of
+// freedom, cluster codes, assembleFit, withVcov) are the one contract every estimator returns;
+// split, each part would import the others' private shapes (ScaledFit, AssembleArgs).
 import type { Table } from "apache-arrow";
 import type { Engine } from "../engine/wasm.js";
 import { parseFormula, type Formula } from "../core/formula.js";
@@ -188,29 +193,81 @@ export function defaultVcov(f: Formula): VcovSpec {
   return { type: "iid" };
 }
 
-export function feols(eng: Engine, data: Table | Frame, formula: string | Formula, opts: FeolsOptions = {}): Fit {
-  const frame = data instanceof Frame ? data : Frame.fromArrow(data);
-  const f = typeof formula === "string" ? parseFormula(formula) : formula;
+/** The estimation settings from the options, checked with the shared option schema (bindings/base/options.ts). */
+function feolsSettings(opts: FeolsOptions, f: Formula) {
   const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
   const sscName = parseSsc(opts.ssc);
-  // the option schema shared with the CLI (bindings/base/options.ts)
   const tol = opts.fixefTol === undefined ? DEFAULTS.fixefTol : checkOption("fixefTol", opts.fixefTol);
   const maxIter = opts.fixefIter === undefined ? DEFAULTS.fixefIter : checkOption("fixefIter", opts.fixefIter);
   const collinTol = opts.collinTol === undefined ? DEFAULTS.collinTol : checkOption("collinTol", opts.collinTol);
   const level = opts.level === undefined ? DEFAULTS.level : checkOption("level", opts.level);
   const fixefAlgo = opts.fixefAlgo === undefined ? "auto" : checkChoice<"auto" | "map" | "cg">("fixefAlgo", opts.fixefAlgo);
   const threads = opts.threads === undefined ? 1 : checkOption("threads", opts.threads);
-  const warnings: string[] = [];
-  const warn = (m: string) => {
-    warnings.push(m);
-    opts.onWarning?.(m);
-  };
-
   const storage = opts.storage === undefined ? "f64" : checkChoice<"f64" | "f32">("storage", opts.storage);
   if (storage === "f32" && opts.keepData === true) {
     throw new OptionError("keepData: true needs the demeaned regressors, which float32 storage does not keep", undefined, 'use storage: "f64"');
   }
   if (opts.batch !== undefined) checkOption("batch", opts.batch);
+  return { vspec, sscName, tol, maxIter, collinTol, level, fixefAlgo, threads, storage };
+}
+
+/**
+ * Columns of extreme magnitude are scaled by powers of two (exact), the weights by an even
+ * power so that their square roots are exact too; 1 (no scaling) in the ordinary range.
+ */
+function columnScales(
+  design: ReturnType<typeof buildDesign>, sample: ReturnType<typeof prepareSample>, xNames: string[], addIntercept: boolean, f32: boolean,
+) {
+  const sy = pow2Scale(design.y, sample.rows, { f32 });
+  const sx = Float64Array.from(xNames, (_, c) => (addIntercept && c === 0 ? 1 : pow2Scale(design.X[addIntercept ? c - 1 : c], sample.rows, { f32 })));
+  const wRaw = design.weights ? gather(design.weights, sample.rows) : null;
+  const sw = wRaw ? pow2Scale(wRaw, null, { even: true }) : 1;
+  const w = wRaw && sw !== 1 ? wRaw.map((v) => v * sw) : wRaw;
+  const scaledRun = sy !== 1 || sw !== 1 || sx.some((v) => v !== 1);
+  return { sy, sx, wRaw, sw, w, scaledRun };
+}
+
+/** R2, adjusted and within R2, RMSE in reported units. */
+function fitStatistics(
+  s: { ssr: number; tss: number; within0: number }, n: number, nparams: number, centred: boolean, hasFe: boolean, sw: number, sy: number,
+) {
+  const r2 = 1 - s.ssr / s.tss;
+  const adjR2 = 1 - ((1 - r2) * (n - (centred ? 1 : 0))) / (n - nparams);
+  const withinR2 = hasFe ? 1 - s.ssr / s.within0 : null;
+  // fixest: sqrt(SSR / n), the SSR weighted when there are weights (not over the sum of
+  // weights); in reported units the scaled run's SSR is divided by sy^2 sw
+  const rmse = Math.sqrt(s.ssr / (sw * n)) / sy;
+  return { r2, adjR2, withinR2, rmse };
+}
+
+/**
+ * The kept data in the reported units (placebo, wild and compress read them); the variance
+ * inputs in the scaled units stay in `scaled` for withVcov.
+ */
+function reportedUnits(
+  s: { xTilde: Float64Array; bread: Float64Array; e: Float64Array; yTilde: Float64Array; ssr: number },
+  scaledRun: boolean, sy: number, sw: number, sxk: number[], cj: Float64Array, n: number,
+) {
+  const { xTilde: xTildeS, bread, e } = s;
+  const kf = sxk.length;
+  const ue = 1 / (sy * Math.sqrt(sw));
+  const xTilde = scaledRun ? unscaleCols(xTildeS, n, sxk.map((v) => Math.sqrt(sw) * v)) : xTildeS;
+  const breadU = scaledRun ? bread.map((b, i) => b * sxk[i % kf] * sxk[Math.floor(i / kf)] * sw) : bread;
+  const eU = scaledRun ? e.map((v) => v * ue) : e;
+  const yTilde = scaledRun ? s.yTilde.map((v) => v * ue) : s.yTilde;
+  const scaled: ScaledFit | undefined = scaledRun ? { bread, x: xTildeS, e, ssr: s.ssr, c: cj } : undefined;
+  return { xTilde, breadU, eU, yTilde, scaled };
+}
+
+export function feols(eng: Engine, data: Table | Frame, formula: string | Formula, opts: FeolsOptions = {}): Fit {
+  const frame = data instanceof Frame ? data : Frame.fromArrow(data);
+  const f = typeof formula === "string" ? parseFormula(formula) : formula;
+  const { vspec, sscName, tol, maxIter, collinTol, level, fixefAlgo, threads, storage } = feolsSettings(opts, f);
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    opts.onWarning?.(m);
+  };
 
   const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
   // a cluster variable may be an interacted FE name like "firm^year": resolve later
@@ -237,15 +294,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
   const xNames = addIntercept ? ["(Intercept)", ...design.xNames] : design.xNames;
   const k = xNames.length;
   const Q = sample.fe.length;
-  // columns of extreme magnitude are scaled by powers of two (exact), the weights by an even
-  // power so that their square roots are exact too; 1 (no scaling) in the ordinary range
-  const f32 = storage === "f32";
-  const sy = pow2Scale(design.y, sample.rows, { f32 });
-  const sx = Float64Array.from(xNames, (_, c) => (addIntercept && c === 0 ? 1 : pow2Scale(design.X[addIntercept ? c - 1 : c], sample.rows, { f32 })));
-  const wRaw = design.weights ? gather(design.weights, sample.rows) : null;
-  const sw = wRaw ? pow2Scale(wRaw, null, { even: true }) : 1;
-  const w = wRaw && sw !== 1 ? wRaw.map((v) => v * sw) : wRaw;
-  const scaledRun = sy !== 1 || sw !== 1 || sx.some((v) => v !== 1);
+  const { sy, sx, wRaw, sw, w, scaledRun } = columnScales(design, sample, xNames, addIntercept, storage === "f32");
 
   // memory plan on the sample: what the chosen storage needs at the least, checked before allocating
   const slopes = sample.fe.filter((d) => d.slope).length;
@@ -277,12 +326,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     const feDof = fixefDof(sample);
     const nparams = kf + feDof;
     if (!opts.cells) exactFitCheck(n, kf, feDof);
-    const r2 = 1 - s.ssr / s.tss;
-    const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - nparams);
-    const withinR2 = hasFe ? 1 - s.ssr / s.within0 : null;
-    // fixest: sqrt(SSR / n), the SSR weighted when there are weights (not over the sum of
-    // weights); in reported units the scaled run's SSR is divided by sy^2 sw
-    const rmse = Math.sqrt(s.ssr / (sw * n)) / sy;
+    const { r2, adjR2, withinR2, rmse } = fitStatistics(s, n, nparams, f.intercept || hasFe, hasFe, sw, sy);
 
     const clusters = clusterCodes(frame, sample, vspec);
     const inputs: VcovInputs = {
@@ -303,12 +347,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     }
     // the kept data in the reported units (placebo, wild and compress read them); the
     // variance inputs in the scaled units stay in `scaled` for withVcov
-    const ue = 1 / (sy * Math.sqrt(sw));
-    const xTilde = scaledRun ? unscaleCols(xTildeS, n, sxk.map((v) => Math.sqrt(sw) * v)) : xTildeS;
-    const breadU = scaledRun ? bread.map((b, i) => b * sxk[i % kf] * sxk[Math.floor(i / kf)] * sw) : bread;
-    const eU = scaledRun ? e.map((v) => v * ue) : e;
-    const yTilde = scaledRun ? s.yTilde.map((v) => v * ue) : s.yTilde;
-    const scaled: ScaledFit | undefined = scaledRun ? { bread, x: xTildeS, e, ssr: s.ssr, c: cj } : undefined;
+    const { xTilde, breadU, eU, yTilde, scaled } = reportedUnits(s, scaledRun, sy, sw, sxk, cj, n);
 
     // Post-fit transformations of the coefficient table (Sun-Abraham aggregation) hook in here
     // through the registry: they receive names, beta and V and return the reported ones.

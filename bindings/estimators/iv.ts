@@ -57,6 +57,50 @@ export function planIv(n: number, cols: number, Q: number, feCells: number, weig
   return n * 8 * (2 * cols + 4 + (weighted ? 2 : 0)) + n * 4 * Q + demeanScratchPlan(feCells) + PLAN_SLACK;
 }
 
+/** The demeaned columns a 2SLS solves on: outcome, exogenous, endogenous, instruments. */
+interface IvColumns { y: Float64Array; W: Float64Array[]; E: Float64Array[]; Z: Float64Array[] }
+
+/** First stages E_j ~ Z + W and the second stage y ~ fit_E + W, by QR; names of dropped columns go to collinear. */
+function twoStages(
+  eng: Engine, n: number, cols: IvColumns, nm: { wNames: string[]; instNames: string[]; endo: string[]; addIntercept: boolean },
+  collinTol: number, collinear: string[],
+) {
+  const { y, W, E, Z } = cols;
+  const { wNames, instNames, addIntercept } = nm;
+  const p = nm.endo.length;
+  // ---- first stages: E_j ~ Z + W (fixest's order: the intercept first, instruments, exogenous)
+  const icpt = addIntercept && wNames[0] === "(Intercept)";
+  const aCols = icpt ? [W[0], ...Z, ...W.slice(1)] : [...Z, ...W];
+  const aNamesAll = icpt ? [wNames[0], ...instNames, ...wNames.slice(1)] : [...instNames, ...wNames];
+  const first = nm.endo.map((_, j) => qrLs(eng, n, aCols, E[j], collinTol));
+  const aKeep = first[0].keep;
+  const A = aCols.filter((_, c) => aKeep[c]);
+  const aNames = aNamesAll.filter((_, c) => aKeep[c]);
+  for (const nm of aNamesAll.filter((_, c) => !aKeep[c])) collinear.push(nm);
+  const instKept = instNames.filter((nm) => aNames.includes(nm));
+  requireIdentified(p, instNames, instKept);
+  const vres = first.map((fs) => fs.e); // first-stage residuals
+  const fits = vres.map((v, j) => minus(E[j], v)); // A pi
+
+  // ---- second stage: y ~ fit_E + W (intercept first)
+  const fitNames = nm.endo.map((e) => `fit_${e}`);
+  const xCols = icpt ? [W[0], ...fits, ...W.slice(1)] : [...fits, ...W];
+  const xNames = icpt ? [wNames[0], ...fitNames, ...wNames.slice(1)] : [...fitNames, ...wNames];
+  const strCols = icpt ? [W[0], ...E, ...W.slice(1)] : [...E, ...W];
+  const second = qrLs(eng, n, xCols, y, collinTol, true);
+  const lost = xNames.filter((_, c) => !second.keep[c]);
+  if (lost.some((nm) => fitNames.includes(nm))) {
+    throw new SampleError(`the instrumented regressor${lost.length > 1 ? "s" : ""} ${lost.join(", ")} ${lost.length > 1 ? "are" : "is"} collinear with the exogenous regressors in the second stage`, { collinear: lost });
+  }
+  for (const nm of lost) collinear.push(nm);
+  const X = xCols.filter((_, c) => second.keep[c]);
+  const coefNames = xNames.filter((_, c) => second.keep[c]);
+  const S = strCols.filter((_, c) => second.keep[c]);
+  const e = residW(eng, n, S, y, second.beta); // structural residuals (sqrt-weighted)
+  const ssr = dot(e, e);
+  return { icpt, first, A, aNames, instKept, vres, fitNames, second, X, coefNames, S, e, ssr };
+}
+
 export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula, opts: IvOptions = {}): IvFit {
   const frame = data instanceof Frame ? data : Frame.fromArrow(data);
   const ivf = typeof formula === "string" ? parseIvFormula(formula) : formula;
@@ -109,36 +153,8 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const Z = instNames.map((_, l) => cols[1 + exoNames.length + p + l]);
   const wNames = keepExo.map((c) => exoNames[c]);
 
-  // ---- first stages: E_j ~ Z + W (fixest's order: the intercept first, instruments, exogenous)
-  const icpt = addIntercept && wNames[0] === "(Intercept)";
-  const aCols = icpt ? [W[0], ...Z, ...W.slice(1)] : [...Z, ...W];
-  const aNamesAll = icpt ? [wNames[0], ...instNames, ...wNames.slice(1)] : [...instNames, ...wNames];
-  const first = ivf.endo.map((_, j) => qrLs(eng, n, aCols, E[j], collinTol));
-  const aKeep = first[0].keep;
-  const A = aCols.filter((_, c) => aKeep[c]);
-  const aNames = aNamesAll.filter((_, c) => aKeep[c]);
-  for (const nm of aNamesAll.filter((_, c) => !aKeep[c])) collinear.push(nm);
-  const instKept = instNames.filter((nm) => aNames.includes(nm));
-  requireIdentified(p, instNames, instKept);
-  const vres = first.map((fs) => fs.e); // first-stage residuals
-  const fits = vres.map((v, j) => minus(E[j], v)); // A pi
-
-  // ---- second stage: y ~ fit_E + W (intercept first)
-  const fitNames = ivf.endo.map((e) => `fit_${e}`);
-  const xCols = icpt ? [W[0], ...fits, ...W.slice(1)] : [...fits, ...W];
-  const xNames = icpt ? [wNames[0], ...fitNames, ...wNames.slice(1)] : [...fitNames, ...wNames];
-  const strCols = icpt ? [W[0], ...E, ...W.slice(1)] : [...E, ...W];
-  const second = qrLs(eng, n, xCols, y, collinTol, true);
-  const lost = xNames.filter((_, c) => !second.keep[c]);
-  if (lost.some((nm) => fitNames.includes(nm))) {
-    throw new SampleError(`the instrumented regressor${lost.length > 1 ? "s" : ""} ${lost.join(", ")} ${lost.length > 1 ? "are" : "is"} collinear with the exogenous regressors in the second stage`, { collinear: lost });
-  }
-  for (const nm of lost) collinear.push(nm);
-  const X = xCols.filter((_, c) => second.keep[c]);
-  const coefNames = xNames.filter((_, c) => second.keep[c]);
-  const S = strCols.filter((_, c) => second.keep[c]);
-  const e = residW(eng, n, S, y, second.beta); // structural residuals (sqrt-weighted)
-  const ssr = dot(e, e);
+  const st = twoStages(eng, n, { y, W, E, Z }, { wNames, instNames, endo: ivf.endo, addIntercept }, collinTol, collinear);
+  const { first, A, aNames, instKept, vres, fitNames, second, X, coefNames, e, ssr } = st;
   const kf = coefNames.length;
   const feDof = fixefDof(sample);
   exactFitCheck(n, kf, feDof);

@@ -137,21 +137,35 @@ function buildSolver(p: Panel, rows: number[], timeCol: Int32Array, nTime: numbe
   };
 }
 
-export function imputationDid(eng: Engine, frame: Frame, opts: BjsOptions): BjsResult {
-  const level = opts.level ?? 0.95;
-  checkOption("level", level);
-  const p0 = preparePanel(frame, opts, { dropAlwaysTreated: true });
-  const warnings = [...p0.warnings];
-  const D = treated(p0);
-  const p = dropAbsorbed(p0, D, warnings);
-  const T = p.periods.length;
-  const k = p.X.length;
+/** The imputation model's solution on Omega_0 and what the estimates are built from. */
+interface Imputation {
+  p: Panel;
+  solver: FeSolver;
+  timeCol: Int32Array;
+  nTime: number;
+  omega0: number[];
+  /** imputation-model residuals on Omega_0 */
+  eps: Float64Array;
+  /** tau_it on imputable treated observations, NaN elsewhere */
+  tau: Float64Array;
+  imputable: number[];
+  /** exact coefficients of the time dummies and controls */
+  gr: Float64Array;
+}
+
+/** Untreated (Omega_0) and treated (Omega_1) observations. */
+function splitObservations(p: Panel, D: Uint8Array): { omega0: number[]; omega1: number[] } {
   const omega0: number[] = [];
   const omega1: number[] = [];
   for (let i = 0; i < p.n; i++) (D[i] ? omega1 : omega0).push(i);
   if (omega1.length === 0) throw new SampleError("imputation: no treated observation");
   if (omega0.length === 0) throw new SampleError("imputation: no untreated observation");
-  // periods identified by untreated observations; the first one is the reference
+  return { omega0, omega1 };
+}
+
+/** Periods identified by untreated observations; the first one is the reference (column -1). */
+function timeColumns(p: Panel, omega0: number[]): { timeCol: Int32Array; ref: number; nTime: number } {
+  const T = p.periods.length;
   const tCount = new Int32Array(T);
   for (const i of omega0) tCount[p.t[i]]++;
   const timeCol = new Int32Array(T).fill(-1);
@@ -162,26 +176,41 @@ export function imputationDid(eng: Engine, frame: Frame, opts: BjsOptions): BjsR
     if (ref < 0) ref = t;
     else timeCol[t] = nTime++;
   }
+  return { timeCol, ref, nTime };
+}
+
+/** Z'v on the given rows, split into the unit part and the time-and-controls part. */
+function crossZ(p: Panel, rows: number[], timeCol: Int32Array, nTime: number, m: number, v: (i: number) => number) {
+  const k = p.X.length;
+  const bu = new Float64Array(p.nUnits);
+  const br = new Float64Array(m);
+  for (const i of rows) {
+    const vi = v(i);
+    bu[p.unit[i]] += vi;
+    const tc = timeCol[p.t[i]];
+    if (tc >= 0) br[tc] += vi;
+    for (let j = 0; j < k; j++) br[nTime + j] += p.X[j][i] * vi;
+  }
+  return { bu, br };
+}
+
+/** Row i of Z times the coefficients (gu, gr). */
+function zRow(p: Panel, timeCol: Int32Array, nTime: number, gu: Float64Array, gr: Float64Array, i: number): number {
+  let s = gu[p.unit[i]];
+  const tc = timeCol[p.t[i]];
+  if (tc >= 0) s += gr[tc];
+  for (let j = 0; j < p.X.length; j++) s += gr[nTime + j] * p.X[j][i];
+  return s;
+}
+
+/** Steps 1 and 2: fit the FE model on Omega_0 exactly, impute Y(0) and tau on Omega_1. */
+function impute(p: Panel, omega0: number[], omega1: number[], warnings: string[]): Imputation & { notImputable: number } {
+  const { timeCol, ref, nTime } = timeColumns(p, omega0);
   const solver = buildSolver(p, omega0, timeCol, nTime);
   const tOk = (t: number) => t === ref || timeCol[t] >= 0;
-
-  // estimation: b = Z0'y0
-  const bu = new Float64Array(p.nUnits);
-  const br = new Float64Array(solver.m);
-  for (const i of omega0) {
-    bu[p.unit[i]] += p.y[i];
-    const tc = timeCol[p.t[i]];
-    if (tc >= 0) br[tc] += p.y[i];
-    for (let j = 0; j < k; j++) br[nTime + j] += p.X[j][i] * p.y[i];
-  }
+  const { bu, br } = crossZ(p, omega0, timeCol, nTime, solver.m, (i) => p.y[i]);
   const g = solver.solve(bu, br);
-  const fitted = (i: number) => {
-    let s = g.gu[p.unit[i]];
-    const tc = timeCol[p.t[i]];
-    if (tc >= 0) s += g.gr[tc];
-    for (let j = 0; j < k; j++) s += g.gr[nTime + j] * p.X[j][i];
-    return s;
-  };
+  const fitted = (i: number) => zRow(p, timeCol, nTime, g.gu, g.gr, i);
   const eps = new Float64Array(p.n);
   for (const i of omega0) eps[i] = p.y[i] - fitted(i);
   const tau = new Float64Array(p.n).fill(NaN);
@@ -197,96 +226,98 @@ export function imputationDid(eng: Engine, frame: Frame, opts: BjsOptions): BjsR
     warnings.push(`${notImputable} treated observation(s) cannot be imputed (their unit or period has no untreated observation) and are left out`);
   }
   if (imputable.length === 0) throw new SampleError("imputation: no treated observation can be imputed");
-  const rel = (i: number) => p.periods[p.t[i]] - p.periods[p.cohortIdx[p.unit[i]]];
-  const z = qnorm(1 - (1 - level) / 2);
+  return { p, solver, timeCol, nTime, omega0, eps, tau, imputable, gr: g.gr, notImputable };
+}
 
-  const estimate = (sel: number[]): BjsEstimate => {
-    const w = 1 / sel.length;
-    // v1 = w on sel; v0 = -Z0 (Z0'Z0)^-1 Z1' w1
-    const bu1 = new Float64Array(p.nUnits);
-    const br1 = new Float64Array(solver.m);
-    for (const i of sel) {
-      bu1[p.unit[i]] += w;
-      const tc = timeCol[p.t[i]];
-      if (tc >= 0) br1[tc] += w;
-      for (let j = 0; j < k; j++) br1[nTime + j] += p.X[j][i] * w;
-    }
-    const h = solver.solve(bu1, br1);
-    let est = 0;
-    for (const i of sel) est += w * tau[i];
-    // unit-level sums of v * e
-    const ve = new Float64Array(p.nUnits);
-    for (const i of omega0) {
-      let v = h.gu[p.unit[i]];
-      const tc = timeCol[p.t[i]];
-      if (tc >= 0) v += h.gr[tc];
-      for (let j = 0; j < k; j++) v += h.gr[nTime + j] * p.X[j][i];
-      ve[p.unit[i]] += -v * eps[i];
-    }
-    // Eq. 8: tau_g = sum_i (sum_t v)(sum_t v tau) / sum_i (sum_t v)^2 within cohort x horizon cells
-    const cellOf = new Map<string, Map<number, { sv: number; svt: number }>>();
-    for (const i of sel) {
-      const key = `${p.cohortIdx[p.unit[i]]},${rel(i)}`;
-      let byUnit = cellOf.get(key);
-      if (!byUnit) cellOf.set(key, (byUnit = new Map()));
-      const u = p.unit[i];
-      const a = byUnit.get(u) ?? { sv: 0, svt: 0 };
-      a.sv += w;
-      a.svt += w * tau[i];
-      byUnit.set(u, a);
-    }
-    const tauBar = new Map<string, number>();
-    for (const [key, byUnit] of cellOf) {
-      let num = 0, den = 0;
-      for (const a of byUnit.values()) {
-        num += a.sv * a.svt;
-        den += a.sv * a.sv;
-      }
-      tauBar.set(key, num / den);
-    }
-    for (const i of sel) ve[p.unit[i]] += w * (tau[i] - tauBar.get(`${p.cohortIdx[p.unit[i]]},${rel(i)}`)!);
-    let var_ = 0;
-    for (const x of ve) var_ += x * x;
-    const se = Math.sqrt(var_);
-    return { estimate: est, se, ciLow: est - z * se, ciHigh: est + z * se, p: 2 * (1 - pnorm(Math.abs(est / se))), nObs: sel.length };
-  };
+const horizonOf = (p: Panel, i: number) => p.periods[p.t[i]] - p.periods[p.cohortIdx[p.unit[i]]];
 
-  const overall = estimate(imputable);
+/** Eq. 8: tau_g = sum_i (sum_t v)(sum_t v tau) / sum_i (sum_t v)^2 within cohort x horizon cells. */
+function auxiliaryTau(p: Panel, sel: number[], w: number, tau: Float64Array): Map<string, number> {
+  const cellOf = new Map<string, Map<number, { sv: number; svt: number }>>();
+  for (const i of sel) {
+    const key = `${p.cohortIdx[p.unit[i]]},${horizonOf(p, i)}`;
+    let byUnit = cellOf.get(key);
+    if (!byUnit) cellOf.set(key, (byUnit = new Map()));
+    const u = p.unit[i];
+    const a = byUnit.get(u) ?? { sv: 0, svt: 0 };
+    a.sv += w;
+    a.svt += w * tau[i];
+    byUnit.set(u, a);
+  }
+  const tauBar = new Map<string, number>();
+  for (const [key, byUnit] of cellOf) {
+    let num = 0, den = 0;
+    for (const a of byUnit.values()) {
+      num += a.sv * a.svt;
+      den += a.sv * a.sv;
+    }
+    tauBar.set(key, num / den);
+  }
+  return tauBar;
+}
+
+/** Step 3 for one set of treated observations: the equal-weight average and its Theorem 3 variance. */
+function bjsEstimate(im: Imputation, sel: number[], z: number): BjsEstimate {
+  const { p, solver, timeCol, nTime, omega0, eps, tau } = im;
+  const w = 1 / sel.length;
+  // v1 = w on sel; v0 = -Z0 (Z0'Z0)^-1 Z1' w1
+  const { bu, br } = crossZ(p, sel, timeCol, nTime, solver.m, () => w);
+  const h = solver.solve(bu, br);
+  let est = 0;
+  for (const i of sel) est += w * tau[i];
+  // unit-level sums of v * e
+  const ve = new Float64Array(p.nUnits);
+  for (const i of omega0) ve[p.unit[i]] += -zRow(p, timeCol, nTime, h.gu, h.gr, i) * eps[i];
+  const tauBar = auxiliaryTau(p, sel, w, tau);
+  for (const i of sel) ve[p.unit[i]] += w * (tau[i] - tauBar.get(`${p.cohortIdx[p.unit[i]]},${horizonOf(p, i)}`)!);
+  let var_ = 0;
+  for (const x of ve) var_ += x * x;
+  const se = Math.sqrt(var_);
+  return { estimate: est, se, ciLow: est - z * se, ciHigh: est + z * se, p: 2 * (1 - pnorm(Math.abs(est / se))), nObs: sel.length };
+}
+
+/** The overall ATT and one estimate per horizon. */
+function bjsPath(im: Imputation, horizonsOpt: number[] | undefined, z: number) {
+  const overall = bjsEstimate(im, im.imputable, z);
   const byH = new Map<number, number[]>();
-  for (const i of imputable) {
-    const h = rel(i);
+  for (const i of im.imputable) {
+    const h = horizonOf(im.p, i);
     if (!byH.has(h)) byH.set(h, []);
     byH.get(h)!.push(i);
   }
-  const horizons = opts.horizons ?? [...byH.keys()].sort((a, b) => a - b);
-  const path = horizons.filter((h) => byH.has(h)).map((h) => ({ rel: h, ...estimate(byH.get(h)!) }));
+  const horizons = horizonsOpt ?? [...byH.keys()].sort((a, b) => a - b);
+  const path = horizons.filter((h) => byH.has(h)).map((h) => ({ rel: h, ...bjsEstimate(im, byH.get(h)!, z) }));
+  return { overall, path };
+}
 
-  // feols on the untreated observations (reported fit; the imputation above is its exact solution)
+/** feols on the untreated observations (the reported fit; the imputation is its exact solution) and Test 1. */
+function untreatedFits(
+  eng: Engine, frame: Frame, p: Panel, omega0: number[], pretrendLeads: number | undefined, level: number, warnings: string[],
+): { fit: Fit | null; pretrend: BjsResult["pretrend"] } {
   const r = p.roles;
-  const beta: Record<string, number> = {};
-  (r.controls ?? []).forEach((c, j) => (beta[c] = g.gr[nTime + j]));
-  const sub = omega0;
+  const k = p.X.length;
   const relCol = new Float64Array(p.n);
   // eventually treated units' leads among untreated rows
   const leadsAvail = new Set<number>();
-  for (const i of sub) {
+  for (const i of omega0) {
     const c = p.cohortIdx[p.unit[i]];
     relCol[i] = c >= 0 ? p.periods[p.t[i]] - p.periods[c] : NEVER_REL;
     if (c >= 0) leadsAvail.add(relCol[i]);
   }
   const maxLead = leadsAvail.size ? -Math.min(...leadsAvail) : 0;
-  const K = Math.min(opts.pretrendLeads ?? Math.max(maxLead - 1, 0), Math.max(maxLead - 1, 0));
+  const K = Math.min(pretrendLeads ?? Math.max(maxLead - 1, 0), Math.max(maxLead - 1, 0));
   const pf = panelFrame(frame, p, [], { rel_pre: Float64Array.from(relCol, (v) => (v !== NEVER_REL && v >= -K ? v : NEVER_REL)) });
-  const idx = Int32Array.from(sub);
+  const idx = Int32Array.from(omega0);
+  const fitOpts = { vcov: `cluster:${r.unit}`, fixefRm: "none" as const, level, onWarning: (m: string) => warnings.push(m) };
   let fit: Fit | null = null;
   if (k > 0) {
     const f0 = `${q(r.outcome)} ~ ${(r.controls ?? []).map(q).join(" + ")} | ${q(r.unit)} + ${q(r.time)}`;
-    fit = feols(eng, pf.take(idx), f0, { vcov: `cluster:${r.unit}`, fixefRm: "none", level, onWarning: (m) => warnings.push(m) });
+    fit = feols(eng, pf.take(idx), f0, fitOpts);
   }
-  let pre: BjsResult["pretrend"] = { path: [], wald: waldTest([], new Float64Array(0), new Float64Array(0), [], NaN), fit: null, leads: K };
+  let pretrend: BjsResult["pretrend"] = { path: [], wald: waldTest([], new Float64Array(0), new Float64Array(0), [], NaN), fit: null, leads: K };
   if (K > 0) {
     const f1 = `${q(r.outcome)} ~ i(rel_pre, ref = ${NEVER_REL})${k ? " + " + (r.controls ?? []).map(q).join(" + ") : ""} | ${q(r.unit)} + ${q(r.time)}`;
-    const pfit = feols(eng, pf.take(idx), f1, { vcov: `cluster:${r.unit}`, fixefRm: "none", level, onWarning: (m) => warnings.push(m) });
+    const pfit = feols(eng, pf.take(idx), f1, fitOpts);
     const lead: number[] = [];
     const pts: EventPoint[] = [];
     for (let h = -K; h <= -1; h++) {
@@ -296,11 +327,28 @@ export function imputationDid(eng: Engine, frame: Frame, opts: BjsOptions): BjsR
       lead.push(j);
       pts.push({ rel: h, estimate: row.estimate, se: row.se, ciLow: row.ciLow, ciHigh: row.ciHigh, p: row.p, reference: false, binned: false });
     }
-    pre = { path: pts, wald: waldTest(pfit.coefNames, pfit.coefVector, pfit.vcovMatrix, lead, pfit.df), fit: pfit, leads: K };
+    pretrend = { path: pts, wald: waldTest(pfit.coefNames, pfit.coefVector, pfit.vcovMatrix, lead, pfit.df), fit: pfit, leads: K };
   }
+  return { fit, pretrend };
+}
+
+export function imputationDid(eng: Engine, frame: Frame, opts: BjsOptions): BjsResult {
+  const level = opts.level ?? 0.95;
+  checkOption("level", level);
+  const p0 = preparePanel(frame, opts, { dropAlwaysTreated: true });
+  const warnings = [...p0.warnings];
+  const D = treated(p0);
+  const p = dropAbsorbed(p0, D, warnings);
+  const { omega0, omega1 } = splitObservations(p, D);
+  const im = impute(p, omega0, omega1, warnings);
+  const z = qnorm(1 - (1 - level) / 2);
+  const { overall, path } = bjsPath(im, opts.horizons, z);
+  const beta: Record<string, number> = {};
+  (p.roles.controls ?? []).forEach((c, j) => (beta[c] = im.gr[im.nTime + j]));
+  const { fit, pretrend } = untreatedFits(eng, frame, p, omega0, opts.pretrendLeads, level, warnings);
   return {
-    method: "bjs", level, overall, path, pretrend: pre, fit, beta, nUntreated: omega0.length, nTreated: omega1.length,
-    notImputable,
+    method: "bjs", level, overall, path, pretrend, fit, beta, nUntreated: omega0.length, nTreated: omega1.length,
+    notImputable: im.notImputable,
     variance: "BJS (2024) Theorem 3 conservative variance, clustered by unit; auxiliary tau averages by cohort x horizon (Eq. 8, unit-clustered); no leave-out correction",
     warnings,
   };

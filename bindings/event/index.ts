@@ -6,10 +6,10 @@ export {
   sunabAggregate, sunabDetails, sunabMap, type SunabAgg, type SunabAggregation, type SunabRaw, type SunabCell, type AggRow,
 } from "./sunab.js";
 export {
-  attGt, aggte, did2x2, multiplierBootstrap,
-  type CsOptions, type CsResult, type AttGtRow, type AggteType, type AggteResult, type AggteRow, type AggteOptions,
-  type CsControlGroup, type CsMethod, type BootstrapOptions,
+  attGt, did2x2, multiplierBootstrap,
+  type CsOptions, type CsResult, type AttGtRow, type CsControlGroup, type CsMethod, type BootstrapOptions,
 } from "./cs.js";
+export { aggte, type AggteType, type AggteResult, type AggteRow, type AggteOptions } from "./cs-aggte.js";
 export { imputationDid, type BjsOptions, type BjsResult, type BjsEstimate } from "./bjs.js";
 export { baconDecomposition, type BaconOptions, type BaconResult, type BaconComparison, type BaconType } from "./bacon.js";
 export {

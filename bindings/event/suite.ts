@@ -7,7 +7,8 @@ import { feols, type Fit } from "../estimators/feols.js";
 import { preparePanel, type PanelRoles } from "./panel.js";
 import { eventStudy, panelFrame, q, type EventStudyResult, type EventPoint } from "./twfe.js";
 import { sunabAggregate, type SunabAggregation } from "./sunab.js";
-import { attGt, aggte, type CsResult, type AggteResult, type CsControlGroup, type CsMethod, type BootstrapOptions } from "./cs.js";
+import { attGt, type CsResult, type CsControlGroup, type CsMethod, type BootstrapOptions } from "./cs.js";
+import { aggte, type AggteResult } from "./cs-aggte.js";
 import { imputationDid, type BjsResult } from "./bjs.js";
 import { baconDecomposition, type BaconResult } from "./bacon.js";
 

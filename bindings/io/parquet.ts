@@ -106,6 +106,85 @@ function textOf(v: unknown, dateOnly: boolean): string {
  * -> hex), and `stringColumns`, become Dictionary<Utf8, Int32>. Nested columns (lists, structs, maps)
  * are not supported.
  */
+type ColumnParts = ColumnData[];
+
+/** A numeric Parquet column as float64 (NaN where null); parts are the decoded chunks in row order. */
+function float64Column(name: string, parts: ColumnParts, numRows: number): Float64Array {
+  const out = new Float64Array(numRows).fill(NaN);
+  for (const part of parts) {
+    const d = part.columnData as ArrayLike<unknown>;
+    const r0 = part.rowStart;
+    const n = Math.min(d.length, numRows - r0);
+    if (
+      (d instanceof Float64Array || d instanceof Float32Array || d instanceof Int32Array || d instanceof Uint32Array ||
+        d instanceof Int16Array || d instanceof Int8Array || d instanceof Uint16Array || d instanceof Uint8Array) &&
+      n === d.length
+    ) {
+      out.set(d, r0);
+      continue;
+    }
+    for (let k = 0; k < n; k++) {
+      const v = d[k];
+      let x: number;
+      if (typeof v === "number") x = v;
+      else if (typeof v === "bigint") x = Number(v); // exact: countInexact found none
+      else if (typeof v === "boolean") x = v ? 1 : 0;
+      else if (v === null || v === undefined) x = NaN;
+      else {
+        throw new DataReadError(`Parquet column ${JSON.stringify(name)} holds an unexpected value at row ${r0 + k + 1}`, {
+          column: name,
+          row: r0 + k + 1,
+        });
+      }
+      out[r0 + k] = x;
+    }
+  }
+  return out;
+}
+
+/** Any other column (strings, dates, inexact big integers) as dictionary codes and levels. */
+function textColumn(el: SchemaElement, parts: ColumnParts, numRows: number): { codes: Int32Array; levels: string[] } {
+  const dateOnly = el.converted_type === "DATE" || (el.logical_type as { type?: string } | undefined)?.type === "DATE";
+  const codes = new Int32Array(numRows).fill(-1);
+  const levels: string[] = [];
+  const index = new Map<string, number>();
+  for (const part of parts) {
+    const d = part.columnData as ArrayLike<unknown>;
+    const r0 = part.rowStart;
+    const n = Math.min(d.length, numRows - r0);
+    for (let k = 0; k < n; k++) {
+      const v = d[k];
+      if (v === null || v === undefined || (typeof v === "number" && v !== v)) continue;
+      const s = textOf(v, dateOnly);
+      let c = index.get(s);
+      if (c === undefined) {
+        c = levels.length;
+        levels.push(s);
+        index.set(s, c);
+      }
+      codes[r0 + k] = c;
+    }
+  }
+  return { codes, levels };
+}
+
+/** The flat schema elements of the wanted columns; nested ones are an error. */
+function flatElements(tree: ReturnType<typeof parquetSchema>, wanted: string[], selected: boolean): Map<string, SchemaElement> {
+  const elements = new Map<string, SchemaElement>();
+  for (const name of wanted) {
+    const node = tree.children.find((c) => c.element.name === name)!;
+    if (node.children.length > 0) {
+      throw new DataReadError(
+        `Parquet column ${JSON.stringify(name)} is nested (list/struct/map), which is not supported`,
+        { column: name },
+        selected ? "drop it from the selected columns" : "select the flat columns you need with columns: [...]",
+      );
+    }
+    elements.set(name, node.element);
+  }
+  return elements;
+}
+
 export async function readParquet(input: Uint8Array | ArrayBuffer, opts: ParquetReadOptions = {}): Promise<Table> {
   const file = toArrayBuffer(input);
   let metadata: FileMetaData;
@@ -124,18 +203,7 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
     });
   }
   const forced = new Set(opts.stringColumns ? resolveColumns(opts.stringColumns, allNames, "Parquet file (stringColumns)") : []);
-  const elements = new Map<string, SchemaElement>();
-  for (const name of wanted) {
-    const node = tree.children.find((c) => c.element.name === name)!;
-    if (node.children.length > 0) {
-      throw new DataReadError(
-        `Parquet column ${JSON.stringify(name)} is nested (list/struct/map), which is not supported`,
-        { column: name },
-        opts.columns ? "drop it from the selected columns" : "select the flat columns you need with columns: [...]",
-      );
-    }
-    elements.set(name, node.element);
-  }
+  const elements = flatElements(tree, wanted, !!opts.columns);
   const numRows = Number(metadata.num_rows);
   // integer decimals are decoded raw (their element without the DECIMAL annotation) and converted below
   const rawDecimal = new Set(wanted.filter((w) => isIntegerDecimal(elements.get(w)!)));
@@ -170,58 +238,10 @@ export async function readParquet(input: Uint8Array | ArrayBuffer, opts: Parquet
     const big = numeric ? countInexact(parts) : 0;
     notes.push(big > 0 ? bigIntNote(big) : undefined);
     if (numeric && big === 0 && !forced.has(name)) {
-      const out = new Float64Array(numRows).fill(NaN);
-      for (const part of parts) {
-        const d = part.columnData as ArrayLike<unknown>;
-        const r0 = part.rowStart;
-        const n = Math.min(d.length, numRows - r0);
-        if (
-          (d instanceof Float64Array || d instanceof Float32Array || d instanceof Int32Array || d instanceof Uint32Array ||
-            d instanceof Int16Array || d instanceof Int8Array || d instanceof Uint16Array || d instanceof Uint8Array) &&
-          n === d.length
-        ) {
-          out.set(d, r0);
-          continue;
-        }
-        for (let k = 0; k < n; k++) {
-          const v = d[k];
-          let x: number;
-          if (typeof v === "number") x = v;
-          else if (typeof v === "bigint") x = Number(v); // exact: countInexact found none
-          else if (typeof v === "boolean") x = v ? 1 : 0;
-          else if (v === null || v === undefined) x = NaN;
-          else {
-            throw new DataReadError(`Parquet column ${JSON.stringify(name)} holds an unexpected value at row ${r0 + k + 1}`, {
-              column: name,
-              row: r0 + k + 1,
-            });
-          }
-          out[r0 + k] = x;
-        }
-      }
+      const out = float64Column(name, parts, numRows);
       datas.push(float64DataFromNaN(out));
     } else {
-      const dateOnly = el.converted_type === "DATE" || (el.logical_type as { type?: string } | undefined)?.type === "DATE";
-      const codes = new Int32Array(numRows).fill(-1);
-      const levels: string[] = [];
-      const index = new Map<string, number>();
-      for (const part of parts) {
-        const d = part.columnData as ArrayLike<unknown>;
-        const r0 = part.rowStart;
-        const n = Math.min(d.length, numRows - r0);
-        for (let k = 0; k < n; k++) {
-          const v = d[k];
-          if (v === null || v === undefined || (typeof v === "number" && v !== v)) continue;
-          const s = textOf(v, dateOnly);
-          let c = index.get(s);
-          if (c === undefined) {
-            c = levels.length;
-            levels.push(s);
-            index.set(s, c);
-          }
-          codes[r0 + k] = c;
-        }
-      }
+      const { codes, levels } = textColumn(el, parts, numRows);
       datas.push(dictData(codes, levels));
     }
   }

@@ -6,6 +6,7 @@
 // with exactly one `result` or `error` of that id, and may send `progress` messages before.
 // Types only: importing this module pulls no code into either side.
 import type { FitJson } from "../report/summary.js";
+import type { ErrorWire } from "../base/errors.js";
 
 export type DataFormat = "csv" | "arrow" | "parquet";
 
@@ -144,12 +145,11 @@ export interface ResultOf {
   bench: BenchResult;
 }
 
-export interface ErrorInfo {
-  /** error class name (ColumnError, FormulaSyntaxError, ...) */
-  name: string;
-  message: string;
-  hint?: string;
-}
+/**
+ * A failure as it crosses to the page: the same ErrorWire as from the Node workers (class name,
+ * message, hint, details; base/errors.ts errorToWire), rebuilt with its class by errorFromWire.
+ */
+export type ErrorInfo = ErrorWire;
 
 export type WorkerResponse =
   | { id: number; type: "result"; result: ResultOf[RequestType] }
@@ -220,6 +220,6 @@ export type PlaceboTaskBody = PlaceboTask extends infer T ? (T extends unknown ?
 export type PlaceboReply =
   | { id: number; kind: "done"; data?: Float64Array; conv?: Convergence }
   | { id: number; kind: "progress"; done: number }
-  | { id: number; kind: "error"; error: import("../base/errors.js").ErrorWire };
+  | { id: number; kind: "error"; error: ErrorWire };
 
 export type NodeWorkerMessage = DemeanJob | PlaceboTask;

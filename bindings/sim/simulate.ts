@@ -284,10 +284,11 @@ interface World {
   fcShock: Float64Array;
 }
 
-function buildWorld(seed: number): World {
-  const rng = new Rng(seed).fork(1);
-  type Proto = { name: string; province: number; batch: number };
-  const protos: Proto[] = NAMED.map(([name, province, batch]) => ({ name, province, batch }));
+type CityProto = { name: string; province: number; batch: number };
+
+/** The named cities plus generic ones filling batches 5-7 and the never-pilot group, shuffled. */
+function cityProtos(rng: Rng): CityProto[] {
+  const protos: CityProto[] = NAMED.map(([name, province, batch]) => ({ name, province, batch }));
   const ordinary: number[] = [];
   for (let p = 1; p <= PROVINCES.length; p++) if (!MUNICIPALITY_PROVINCES.has(p)) ordinary.push(p);
   const namedPerBatch = new Array(8).fill(0);
@@ -302,9 +303,11 @@ function buildWorld(seed: number): World {
   for (let b = 5; b <= 7; b++) for (let k = namedPerBatch[b]; k < BATCHES[b].count; k++) addGeneric(b);
   while (protos.length < N_CITIES) addGeneric(0);
   rng.shuffle(protos);
+  return protos;
+}
 
-  const n = protos.length;
-  const T: CityTable = {
+function emptyCityTable(n: number): CityTable {
+  return {
     n,
     years: Array.from({ length: NY }, (_, i) => YEAR_MIN + i),
     city: new Float64Array(n),
@@ -328,7 +331,11 @@ function buildWorld(seed: number): World {
     Income: new Float64Array(n * NY),
     Fiscal: new Float64Array(n * NY),
   };
-  // weights within batch groups
+}
+
+/** Names, provinces, tiers, batches, adoption years and weights (within batch groups). */
+function fillCityIdentity(T: CityTable, protos: CityProto[], rng: Rng): void {
+  const n = T.n;
   const raw = new Float64Array(n);
   const groupSum = new Float64Array(8);
   for (let c = 0; c < n; c++) {
@@ -350,14 +357,17 @@ function buildWorld(seed: number): World {
     groupSum[p.batch] += raw[c];
   }
   for (let c = 0; c < n; c++) T.weight[c] = (GROUP_SHARE[T.batch[c]] * raw[c]) / groupSum[T.batch[c]];
+}
 
+/** Area, finance, policies and the city-year covariates; nlisted provisional (real-valued). */
+function fillCityCovariates(T: CityTable, protos: CityProto[], rng: Rng): void {
+  const n = T.n;
   // standardised log weight: bigger cities are richer, denser, more financial
   let mlw = 0;
   for (let c = 0; c < n; c++) mlw += dlog(T.weight[c]) / n;
   let vlw = 0;
   for (let c = 0; c < n; c++) vlw += (dlog(T.weight[c]) - mlw) ** 2 / n;
   const slw = Math.sqrt(vlw);
-
   const lev = new Float64Array(n); // log-level deviation of listed firms
   const areaRef = 12000;
   for (let c = 0; c < n; c++) {
@@ -390,7 +400,11 @@ function buildWorld(seed: number): World {
       T.nlisted[k] = base; // provisional (real-valued), lifted and rounded below
     }
   }
-  // nlisted: rounded, >= 1, lifted by NLISTED_LIFT in a pilot city from its adoption year
+}
+
+/** nlisted rounded, >= 1, lifted by NLISTED_LIFT in a pilot city from its adoption year; Agg; the own-lift effect on Agg. */
+function liftNlisted(T: CityTable): Float64Array {
+  const n = T.n;
   const base = T.nlisted.slice();
   for (let c = 0; c < n; c++) {
     for (let t = 0; t < NY; t++) T.nlisted[c * NY + t] = Math.max(1, Math.round(base[c * NY + t]));
@@ -411,12 +425,21 @@ function buildWorld(seed: number): World {
       aggOwn[k] = (T.nlisted[k] - n0[k]) / T.area[c] / avg[t];
     }
   }
+  return aggOwn;
+}
 
+function buildWorld(seed: number): World {
+  const rng = new Rng(seed).fork(1);
+  const protos = cityProtos(rng);
+  const T = emptyCityTable(protos.length);
+  fillCityIdentity(T, protos, rng);
+  fillCityCovariates(T, protos, rng);
+  const aggOwn = liftNlisted(T);
   // city FC level and city-year shocks (own stream)
   const rf = new Rng(seed).fork(3);
-  const fcLevel = new Float64Array(n);
-  const fcShock = new Float64Array(n * NY);
-  for (let c = 0; c < n; c++) {
+  const fcLevel = new Float64Array(T.n);
+  const fcShock = new Float64Array(T.n * NY);
+  for (let c = 0; c < T.n; c++) {
     fcLevel[c] = 0.05 * rf.normal() + (T.adopt[c] === T.adopt[c] ? 0.03 : 0);
     for (let t = 0; t < NY; t++) fcShock[c * NY + t] = 0.03 * rf.normal();
   }
@@ -470,9 +493,16 @@ interface Acc {
   aggDiff: number;
 }
 
-/** Generate the rows of one firm into the builder. */
-function simulateFirm(firm: number, rng: Rng, W: World, cumW: Float64Array, B: ChunkBuilder, acc: Acc): void {
-  const C = W.C;
+/** Entry, exit and location of one firm. */
+interface FirmLife {
+  first: number;
+  last: number;
+  city0: number;
+  city1: number;
+  moveYear: number;
+}
+
+function firmLife(rng: Rng, cumW: Float64Array): FirmLife {
   // entry / exit
   let u = rng.uniform();
   let first = YEAR_MIN;
@@ -493,7 +523,11 @@ function simulateFirm(firm: number, rng: Rng, W: World, cumW: Float64Array, B: C
     moveYear = first + 1 + rng.int(last - first);
     while (city1 === city0) city1 = rng.pickCumulative(cumW);
   }
-  // firm attributes
+  return { first, last, city0, city1, moveYear };
+}
+
+/** Time-invariant attributes and levels of one firm (drawn in this order). */
+function firmTraits(rng: Rng, first: number) {
   const exporter = rng.bernoulli(0.5) ? 1 : 0;
   const hightech = rng.bernoulli(0.46) ? 1 : 0;
   const polluting = rng.bernoulli(hightech ? 0.15 : 0.42) ? 1 : 0;
@@ -516,104 +550,135 @@ function simulateFirm(firm: number, rng: Rng, W: World, cumW: Float64Array, B: C
   const shortLevel = 19.2 + 1.6 * rng.normal();
   const longLevel = 18.4 + 2.0 * rng.normal();
   const totalLevel = 20.1 + 1.5 * rng.normal();
-  const mExport = EXPORT_MULT[exporter];
-  const mTech = HIGHTECH_MULT[hightech];
+  return {
+    exporter, hightech, polluting, founded, aFC, expLevel, digLevel, top1Level, quickLevel, levLevel, qLevel,
+    peLevel, sizeLevel, roeLevel, govLevel, shortLevel, longLevel, totalLevel,
+  };
+}
 
-  let eps = 0.55 * rng.normal();
-  for (let year = first; year <= last; year++) {
-    const t = year - YEAR_MIN;
-    const c = year >= moveYear ? city1 : city0;
-    const k = c * NY + t;
-    const adopt = C.adopt[c];
-    const zone = adopt === adopt ? 1 : 0;
-    const post = zone && year >= adopt ? 1 : 0;
-    const region = C.region[c];
-    const smartPost = C.smart[c] <= year ? 1 : 0;
-    const innovPost = C.innov[c] <= year ? 1 : 0;
-    let tau = 0;
-    if (post) {
-      const e = Math.min(year - adopt, PATH.length - 1);
-      tau = PATH[e] * REGION_MULT[region] * mExport * mTech;
-      acc.treated++;
-      acc.sumTau += tau;
-      acc.regionSum[region] += tau;
-      acc.regionN[region]++;
-      acc.eventSum[e] += tau;
-      acc.eventN[e]++;
-      acc.aggDiff += W.aggOwn[k];
-    }
-    // controls (independent of treatment)
-    const top1 = round(100 * sigmoid(top1Level + 0.08 * rng.normal()), 2);
-    let quick = round(quickLevel * dexp(0.25 * rng.normal()), 4);
-    if (rng.bernoulli(0.002)) quick = round(Math.min(200, quick * (1 + rng.paretoTrunc(1, 1.3, 60))), 4);
-    const liab = round(Math.max(0.007, levLevel + 0.05 * rng.normal()), 4);
-    const q = round(0.674 + dexp(qLevel + 0.12 * (t === 4 ? 1 : 0) + 0.35 * rng.normal()), 4);
-    let pe: number;
-    const ru = rng.uniform();
-    if (ru < 0.04) pe = 0; // loss-making
-    else if (ru < 0.065) pe = round(80 * rng.paretoTrunc(1, 0.85, 6000), 2); // earnings near zero
-    else pe = round(dexp(peLevel + 0.3 * (t === 4 ? 1 : 0) + 0.35 * rng.normal()), 2);
-    const size = round(sizeLevel + 0.065 * t + EFF_SIZE * post + 0.04 * rng.normal(), 4);
-    const age = year - founded;
-    const roe = round(roeLevel + 0.05 * rng.normal() - (rng.bernoulli(0.03) ? 0.4 * rng.uniform() : 0), 4);
-    // outcome
-    eps = 0.3 * eps + Math.sqrt(1 - 0.09) * 0.55 * rng.normal();
-    const spike = rng.bernoulli(0.01) ? rng.lognormal(-0.5, 0.8) : 0;
-    const fc =
-      aFC + W.fcLevel[c] + YEAR_FE[t] + W.fcShock[k] + tau + INNOV_EFFECT * innovPost -
-      0.2 * (liab - 0.45) + 0.03 * (q - 2) + 0.01 * (quick - 1.7) + 0.04 * (C.Eco[k] - 2.4) + eps + spike;
-    const exportV = expLevel * (1 + 0.03 * t) + EFF_EXPORT * post + 0.04 * rng.normal();
-    const dig = rng.poisson(digLevel * dexp(0.17 * t) + EFF_DIGIT * post);
-    const gov = govLevel + 0.05 * t + EFF_GOVSUB * post + 0.7 * rng.normal();
-    const shortL = shortLevel + 0.02 * t + EFF_SHORT * post + 0.9 * rng.normal();
-    const longL = longLevel + 0.03 * t + EFF_LONG * post + 1.2 * rng.normal();
-    const totalL = totalLevel + 0.04 * t + EFF_TOTAL * post + 0.45 * rng.normal();
-    const missQuick = rng.bernoulli(0.0017);
-    const missPE = rng.bernoulli(0.0013);
+type FirmTraits = ReturnType<typeof firmTraits>;
 
-    const i = B.len++;
-    const N = B.num;
-    N.firm[i] = firm;
-    N.year[i] = year;
-    N.city[i] = c + 1;
-    N.province[i] = C.province[c];
-    B.str.region.push(region);
-    B.str.tier.push(C.tier[c]);
-    N.adopt[i] = adopt;
-    N.adopt_sa[i] = zone ? adopt : 10000;
-    N.zone[i] = zone;
-    N.post[i] = post;
-    N.did[i] = zone * post;
-    N.rel[i] = zone ? year - adopt : -1000;
-    N.smart_post[i] = smartPost;
-    N.innov_post[i] = innovPost;
-    N.export_type[i] = exporter;
-    N.hightech[i] = hightech;
-    N.polluting[i] = polluting;
-    N.FC[i] = round(fc, 6);
-    N.Export[i] = round(exportV, 6);
-    N.Digitalisation[i] = dig;
-    N.Agg[i] = C.Agg[k];
-    N.SA[i] = Math.abs(-0.737 * size + 0.043 * size * size - 0.04 * age);
-    N.Fin[i] = C.Fin[k];
-    N.Eco[i] = C.Eco[k];
-    N.Top1[i] = top1;
-    N.Quick[i] = missQuick ? NaN : quick;
-    N.Liability[i] = liab;
-    N.Q[i] = q;
-    N.PE[i] = missPE ? NaN : pe;
-    N.Size[i] = size;
-    N.Age[i] = age;
-    N.ROE[i] = roe;
-    N.Urban[i] = C.Urban[k];
-    N.Income[i] = C.Income[k];
-    N.Fiscal[i] = C.Fiscal[k];
-    N.lnGovsub[i] = round(gov, 4);
-    N.lnShortloan[i] = round(shortL, 4);
-    N.lnLongloan[i] = round(longL, 4);
-    N.lnTotalloan[i] = round(totalL, 4);
-    N.area[i] = C.area[c];
-    N.nlisted[i] = C.nlisted[k];
+/** The treatment effect of a firm-year (0 before adoption), recorded in the truth accumulator. */
+function firmYearTau(W: World, f: FirmTraits, c: number, year: number, acc: Acc): number {
+  const C = W.C;
+  const adopt = C.adopt[c];
+  if (!(adopt === adopt && year >= adopt)) return 0;
+  const region = C.region[c];
+  const e = Math.min(year - adopt, PATH.length - 1);
+  const tau = PATH[e] * REGION_MULT[region] * EXPORT_MULT[f.exporter] * HIGHTECH_MULT[f.hightech];
+  acc.treated++;
+  acc.sumTau += tau;
+  acc.regionSum[region] += tau;
+  acc.regionN[region]++;
+  acc.eventSum[e] += tau;
+  acc.eventN[e]++;
+  acc.aggDiff += W.aggOwn[c * NY + (year - YEAR_MIN)];
+  return tau;
+}
+
+/** One firm-year's controls and outcomes (drawn in this order); eps is the AR(1) state, updated. */
+function firmYearDraws(rng: Rng, W: World, f: FirmTraits, c: number, year: number, post: number, tau: number, state: { eps: number }) {
+  const C = W.C;
+  const t = year - YEAR_MIN;
+  const k = c * NY + t;
+  const innovPost = C.innov[c] <= year ? 1 : 0;
+  // controls (independent of treatment)
+  const top1 = round(100 * sigmoid(f.top1Level + 0.08 * rng.normal()), 2);
+  let quick = round(f.quickLevel * dexp(0.25 * rng.normal()), 4);
+  if (rng.bernoulli(0.002)) quick = round(Math.min(200, quick * (1 + rng.paretoTrunc(1, 1.3, 60))), 4);
+  const liab = round(Math.max(0.007, f.levLevel + 0.05 * rng.normal()), 4);
+  const q = round(0.674 + dexp(f.qLevel + 0.12 * (t === 4 ? 1 : 0) + 0.35 * rng.normal()), 4);
+  let pe: number;
+  const ru = rng.uniform();
+  if (ru < 0.04) pe = 0; // loss-making
+  else if (ru < 0.065) pe = round(80 * rng.paretoTrunc(1, 0.85, 6000), 2); // earnings near zero
+  else pe = round(dexp(f.peLevel + 0.3 * (t === 4 ? 1 : 0) + 0.35 * rng.normal()), 2);
+  const size = round(f.sizeLevel + 0.065 * t + EFF_SIZE * post + 0.04 * rng.normal(), 4);
+  const roe = round(f.roeLevel + 0.05 * rng.normal() - (rng.bernoulli(0.03) ? 0.4 * rng.uniform() : 0), 4);
+  // outcome
+  state.eps = 0.3 * state.eps + Math.sqrt(1 - 0.09) * 0.55 * rng.normal();
+  const spike = rng.bernoulli(0.01) ? rng.lognormal(-0.5, 0.8) : 0;
+  const fc =
+    f.aFC + W.fcLevel[c] + YEAR_FE[t] + W.fcShock[k] + tau + INNOV_EFFECT * innovPost -
+    0.2 * (liab - 0.45) + 0.03 * (q - 2) + 0.01 * (quick - 1.7) + 0.04 * (C.Eco[k] - 2.4) + state.eps + spike;
+  const exportV = f.expLevel * (1 + 0.03 * t) + EFF_EXPORT * post + 0.04 * rng.normal();
+  const dig = rng.poisson(f.digLevel * dexp(0.17 * t) + EFF_DIGIT * post);
+  const gov = f.govLevel + 0.05 * t + EFF_GOVSUB * post + 0.7 * rng.normal();
+  const shortL = f.shortLevel + 0.02 * t + EFF_SHORT * post + 0.9 * rng.normal();
+  const longL = f.longLevel + 0.03 * t + EFF_LONG * post + 1.2 * rng.normal();
+  const totalL = f.totalLevel + 0.04 * t + EFF_TOTAL * post + 0.45 * rng.normal();
+  const missQuick = rng.bernoulli(0.0017);
+  const missPE = rng.bernoulli(0.0013);
+  return { top1, quick: missQuick ? NaN : quick, liab, q, pe: missPE ? NaN : pe, size, roe, fc, exportV, dig, gov, shortL, longL, totalL };
+}
+
+/** Append one firm-year row to the builder. */
+function writeFirmYear(
+  B: ChunkBuilder, W: World, firm: number, f: FirmTraits, c: number, year: number, post: number,
+  d: ReturnType<typeof firmYearDraws>,
+): void {
+  const C = W.C;
+  const k = c * NY + (year - YEAR_MIN);
+  const adopt = C.adopt[c];
+  const zone = adopt === adopt ? 1 : 0;
+  const age = year - f.founded;
+  const i = B.len++;
+  const N = B.num;
+  N.firm[i] = firm;
+  N.year[i] = year;
+  N.city[i] = c + 1;
+  N.province[i] = C.province[c];
+  B.str.region.push(C.region[c]);
+  B.str.tier.push(C.tier[c]);
+  N.adopt[i] = adopt;
+  N.adopt_sa[i] = zone ? adopt : 10000;
+  N.zone[i] = zone;
+  N.post[i] = post;
+  N.did[i] = zone * post;
+  N.rel[i] = zone ? year - adopt : -1000;
+  N.smart_post[i] = C.smart[c] <= year ? 1 : 0;
+  N.innov_post[i] = C.innov[c] <= year ? 1 : 0;
+  N.export_type[i] = f.exporter;
+  N.hightech[i] = f.hightech;
+  N.polluting[i] = f.polluting;
+  N.FC[i] = round(d.fc, 6);
+  N.Export[i] = round(d.exportV, 6);
+  N.Digitalisation[i] = d.dig;
+  N.Agg[i] = C.Agg[k];
+  N.SA[i] = Math.abs(-0.737 * d.size + 0.043 * d.size * d.size - 0.04 * age);
+  N.Fin[i] = C.Fin[k];
+  N.Eco[i] = C.Eco[k];
+  N.Top1[i] = d.top1;
+  N.Quick[i] = d.quick;
+  N.Liability[i] = d.liab;
+  N.Q[i] = d.q;
+  N.PE[i] = d.pe;
+  N.Size[i] = d.size;
+  N.Age[i] = age;
+  N.ROE[i] = d.roe;
+  N.Urban[i] = C.Urban[k];
+  N.Income[i] = C.Income[k];
+  N.Fiscal[i] = C.Fiscal[k];
+  N.lnGovsub[i] = round(d.gov, 4);
+  N.lnShortloan[i] = round(d.shortL, 4);
+  N.lnLongloan[i] = round(d.longL, 4);
+  N.lnTotalloan[i] = round(d.totalL, 4);
+  N.area[i] = C.area[c];
+  N.nlisted[i] = C.nlisted[k];
+}
+
+/** Generate the rows of one firm into the builder. */
+function simulateFirm(firm: number, rng: Rng, W: World, cumW: Float64Array, B: ChunkBuilder, acc: Acc): void {
+  const life = firmLife(rng, cumW);
+  const f = firmTraits(rng, life.first);
+  const state = { eps: 0.55 * rng.normal() };
+  for (let year = life.first; year <= life.last; year++) {
+    const c = year >= life.moveYear ? life.city1 : life.city0;
+    const adopt = W.C.adopt[c];
+    const post = adopt === adopt && year >= adopt ? 1 : 0;
+    const tau = firmYearTau(W, f, c, year, acc);
+    const d = firmYearDraws(rng, W, f, c, year, post, tau, state);
+    writeFirmYear(B, W, firm, f, c, year, post, d);
     acc.nrows++;
   }
 }

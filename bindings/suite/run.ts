@@ -2,6 +2,10 @@
 // Each section estimates its models, extracts numbers into neutral report structures
 // (bindings/report/types.ts) and records every number in `results`. A section that cannot
 // run (missing role or column, too few rows) is kept with the reason and the rest go on.
+//
+// Why one file over 600 lines: the core tables are sections of one paper written against one
+// SuiteEnv (roles, options, the baseline fit, the shared demeaning cache), each a short function
+// in paper order; the extensions, which are independent, live in extensions.ts.
 import type { Engine } from "../engine/wasm.js";
 import { Frame } from "../core/frame.js";
 import { feols, withVcov, type Fit, type FeolsOptions } from "../estimators/feols.js";
@@ -145,9 +149,8 @@ export function planSuiteDraws(draws: unknown, limit?: number, name = "draws"): 
   return d;
 }
 
-export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options: SuiteOptions = {}): Promise<SuiteResult> {
-  const progress = options.onProgress ?? (() => {});
-  const draws = planSuiteDraws(options.draws ?? 500, options.memoryLimit);
+/** The frame with its derived columns, the suite's options and the environment every section reads. */
+function suiteEnv(eng: Engine, data: Frame, rolesIn: Roles, options: SuiteOptions, draws: number) {
   const dups = checkPanel(data, rolesIn.unit, rolesIn.time, options.allowDuplicates);
   const prep = prepareFrame(data, rolesIn);
   if (dups.duplicates) prep.notes.push(`${dups.duplicates} duplicated (${rolesIn.unit}, ${rolesIn.time}) rows kept at the user's request.`);
@@ -174,11 +177,57 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
     "Region trends": trend ? "Yes" : "No",
   });
   const results: Record<string, unknown> = { roles, derived: prep.notes, options: opts };
-  const timings: Record<string, number> = {};
-  const sections: ReportSection[] = [];
   const did = roles.did;
   const labels = { [did]: "Zone x Post" };
   const env: SuiteEnv = { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels, baseline: null, baselineFormula: "" };
+  return { prep, env, results };
+}
+
+/** The baseline fit of Table 3; without it the suite stops with the baseline's own error. */
+function requireBaseline(env: SuiteEnv): Fit {
+  if (env.baseline) return env.baseline as Fit;
+  // the baseline's own error (e.g. NonConvergenceError, exit 7), said to be the baseline's
+  if (env.baselineError instanceof HdfeError) {
+    env.baselineError.message = `the baseline model (Table 3, column 2) could not be estimated: ${env.baselineError.message}`;
+    throw env.baselineError;
+  }
+  throw new RolesError("the baseline model (Table 3, column 2) could not be estimated; see the Table 3 section", { table3: env.results.table3 });
+}
+
+/** Tables 4 and 9: the baseline specification on each listed outcome. */
+function outcomeTableSection(
+  env: SuiteEnv, id: string, title: string, outcomes: string[], pubs: { estimate: number; se: number }[] | undefined,
+): Omit<ReportSection, "id" | "title"> {
+  const { eng, frame, did, ctl, fe2, fopts, feRows, results, labels, roles } = env;
+  const base = env.base as Fit;
+  if (!outcomes.length) throw new RolesError(`no outcomes listed for ${title}`);
+  const cols: ModelColumn[] = [];
+  const rec: Record<string, unknown>[] = [];
+  const skipped: string[] = [];
+  outcomes.forEach((o, j) => {
+    if (!frame.has(o)) {
+      skipped.push(`${o}: not in the panel`);
+      cols.push({ label: `(${j + 1})`, header: o, coefs: {}, stats: {}, skipped: "column not in the panel" });
+      return;
+    }
+    const fit = feols(eng, frame, `${o} ~ ${did} + ${ctl} | ${fe2}`, fopts);
+    const c = column(fit, `(${j + 1})`, [did], feRows(false, false), o);
+    if (pubs?.[j]) c.published = { coef: did, estimate: pubs[j].estimate, se: pubs[j].se };
+    cols.push(c);
+    rec.push({ outcome: o, ...fitRecord(fit) });
+  });
+  results[id] = rec;
+  const t: RegressionTable = { kind: "regression", id, title, rows: [did], labels, columns: cols, notes: [STARS_NOTE, `Controls: ${roles.controls.join(", ")}. ${base.vcovLabel}.`, ...skipped] };
+  return { text: [], tables: [t], figures: [] };
+}
+
+export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options: SuiteOptions = {}): Promise<SuiteResult> {
+  const progress = options.onProgress ?? (() => {});
+  const draws = planSuiteDraws(options.draws ?? 500, options.memoryLimit);
+  const { prep, env, results } = suiteEnv(eng, data, rolesIn, options, draws);
+  const { frame, roles, opts } = env;
+  const timings: Record<string, number> = {};
+  const sections: ReportSection[] = [];
 
   const section = async (id: string, title: string, fn: () => Promise<Omit<ReportSection, "id" | "title">> | Omit<ReportSection, "id" | "title">) => {
     const t0 = performance.now();
@@ -199,41 +248,13 @@ export async function runSuite(eng: Engine, data: Frame, rolesIn: Roles, options
 
   // ---- Table 3: baseline
   await section("table3", "Table 3. Baseline: pilot zones and financial constraints", () => table3Section(env));
-  const { baseline, baselineFormula } = env;
-  if (!baseline) {
-    // the baseline's own error (e.g. NonConvergenceError, exit 7), said to be the baseline's
-    if (env.baselineError instanceof HdfeError) {
-      env.baselineError.message = `the baseline model (Table 3, column 2) could not be estimated: ${env.baselineError.message}`;
-      throw env.baselineError;
-    }
-    throw new RolesError("the baseline model (Table 3, column 2) could not be estimated; see the Table 3 section", { table3: results.table3 });
-  }
-  const base = baseline as Fit;
+  const base = requireBaseline(env);
+  const { baselineFormula } = env;
   env.base = base;
 
   // ---- Table 4: alternative outcomes
   const outcomeTable = (id: string, title: string, outcomes: string[], pubs: { estimate: number; se: number }[] | undefined) =>
-    section(id, title, () => {
-      if (!outcomes.length) throw new RolesError(`no outcomes listed for ${title}`);
-      const cols: ModelColumn[] = [];
-      const rec: Record<string, unknown>[] = [];
-      const skipped: string[] = [];
-      outcomes.forEach((o, j) => {
-        if (!frame.has(o)) {
-          skipped.push(`${o}: not in the panel`);
-          cols.push({ label: `(${j + 1})`, header: o, coefs: {}, stats: {}, skipped: "column not in the panel" });
-          return;
-        }
-        const fit = feols(eng, frame, `${o} ~ ${did} + ${ctl} | ${fe2}`, fopts);
-        const c = column(fit, `(${j + 1})`, [did], feRows(false, false), o);
-        if (pubs?.[j]) c.published = { coef: did, estimate: pubs[j].estimate, se: pubs[j].se };
-        cols.push(c);
-        rec.push({ outcome: o, ...fitRecord(fit) });
-      });
-      results[id] = rec;
-      const t: RegressionTable = { kind: "regression", id, title, rows: [did], labels, columns: cols, notes: [STARS_NOTE, `Controls: ${roles.controls.join(", ")}. ${base.vcovLabel}.`, ...skipped] };
-      return { text: [], tables: [t], figures: [] };
-    });
+    section(id, title, () => outcomeTableSection(env, id, title, outcomes, pubs));
   await outcomeTable("table4", "Table 4. Alternative measures of financial constraints", roles.altOutcomes ?? [], PAPER.table4);
 
   // ---- Table 5: more controls step by step

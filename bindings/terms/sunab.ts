@@ -79,14 +79,8 @@ export function cellName(period: string, rel: number, cohort: number): string {
   return `${period}::${fmtLevel(rel)}:cohort::${fmtLevel(cohort)}`;
 }
 
-/**
- * The cohort x relative-period dummies of a sunab() term, appended to `names`/`cols`; rows fixest
- * sets to NA are reported through `markCodes` (code -1).
- */
-export function sunabColumns(
-  t: SunabTerm, frame: Frame, n: number, markCodes: (name: string, codes: Int32Array) => void,
-  names: string[], cols: Float64Array[],
-): void {
+/** Unsupported arguments and non-numeric columns are errors. */
+function checkSunabTerm(t: SunabTerm, frame: Frame): void {
   for (const k of ["bin", "bin.rel", "bin.c", "bin.p"]) {
     if (t.args[k] !== undefined) {
       throw new OptionError(`sunab(): argument '${k}' is not supported`, undefined, "bin the cohort or period column yourself before the estimation");
@@ -95,8 +89,12 @@ export function sunabColumns(
   for (const [col, role] of [[t.cohort, "cohort"], [t.period, "period"]] as const) {
     if (!frame.isNumeric(col)) throw new ColumnError(`sunab(): the ${role} column "${col}" must be numeric`, { column: col });
   }
-  const C = frame.numeric(t.cohort);
-  const P = frame.numeric(t.period);
+}
+
+/** Rows with both a cohort and a period; the missing ones are reported through markCodes. */
+function completeRows(
+  t: SunabTerm, C: Float64Array, P: Float64Array, n: number, markCodes: (name: string, codes: Int32Array) => void,
+): number[] {
   const idx: number[] = [];
   const naCohort = new Int32Array(n);
   const naPeriod = new Int32Array(n);
@@ -109,7 +107,11 @@ export function sunabColumns(
   markCodes(t.cohort, naCohort);
   markCodes(t.period, naPeriod);
   if (idx.length === 0) throw new ColumnError(`sunab(): no row has both ${t.cohort} and ${t.period}`);
+  return idx;
+}
 
+/** Relative period of every complete row (fixest's "case 1" or period - cohort, reference cohorts -1). */
+function relativePeriods(t: SunabTerm, C: Float64Array, P: Float64Array, n: number, idx: number[]): Float64Array {
   const periodUnik = new Set<number>();
   const cohortUnik = new Set<number>();
   for (const i of idx) {
@@ -124,27 +126,21 @@ export function sunabColumns(
   const rel = new Float64Array(n).fill(NaN);
   if (periodUnik.has(0) && pmin < 0 && pmax > 0) {
     for (const i of idx) rel[i] = P[i]; // case 1: already relative periods
-  } else {
-    const refs = new Set([...cohortUnik].filter((c) => !periodUnik.has(c)));
-    if (refs.size === cohortUnik.size) {
-      throw new ColumnError(
-        `sunab(): not a single value of "${t.cohort}" is a value of "${t.period}"; the cohort must be the first treated period`,
-        { cohort: t.cohort, period: t.period },
-      );
-    }
-    for (const i of idx) rel[i] = refs.has(C[i]) ? -1 : P[i] - C[i];
+    return rel;
   }
-  let F = Infinity, L = -Infinity;
-  for (const i of idx) {
-    F = Math.min(F, rel[i]);
-    L = Math.max(L, rel[i]);
+  const refs = new Set([...cohortUnik].filter((c) => !periodUnik.has(c)));
+  if (refs.size === cohortUnik.size) {
+    throw new ColumnError(
+      `sunab(): not a single value of "${t.cohort}" is a value of "${t.period}"; the cohort must be the first treated period`,
+      { cohort: t.cohort, period: t.period },
+    );
   }
-  const refP = argNumbers(t.args["ref.p"], "ref.p", F, L) ?? [-1];
-  const refC = argNumbers(t.args["ref.c"], "ref.c", F, L) ?? [];
-  argBool(t.args.att, "att");
-  argBool(t.args.no_agg, "no_agg");
+  for (const i of idx) rel[i] = refs.has(C[i]) ? -1 : P[i] - C[i];
+  return rel;
+}
 
-  // cohort codes in order of first appearance (fixest's to_index_internal), 1-based
+/** Cohort codes in order of first appearance (fixest's to_index_internal), 1-based. */
+function cohortCodes(C: Float64Array, n: number, idx: number[]): { cohortInt: Int32Array; cohortOfCode: Float64Array; nCodes: number } {
   const codeOf = new Map<number, number>();
   const cohortInt = new Int32Array(n);
   for (const i of idx) {
@@ -154,51 +150,57 @@ export function sunabColumns(
   }
   const cohortOfCode = new Float64Array(codeOf.size + 1);
   for (const [v, c] of codeOf) cohortOfCode[c] = v;
-  // stable order by code, then the C++ scan
-  const byCode: number[][] = Array.from({ length: codeOf.size + 1 }, () => []);
+  return { cohortInt, cohortOfCode, nCodes: codeOf.size };
+}
+
+/** fixest's C++ scan over rows sorted stably by cohort code: reference cohorts and the always-treated ones. */
+function referenceCohorts(idx: number[], cohortInt: Int32Array, nCodes: number, rel: Float64Array): { refCodes: Set<number>; always: number[] } {
+  const byCode: number[][] = Array.from({ length: nCodes + 1 }, () => []);
   for (const i of idx) byCode[cohortInt[i]].push(i);
   const sorted: number[] = [];
-  for (let c = 1; c <= codeOf.size; c++) sorted.push(...byCode[c]);
+  for (let c = 1; c <= nCodes; c++) sorted.push(...byCode[c]);
   const refCodes = new Set<number>();
   const always: number[] = [];
-  {
-    let j = cohortInt[sorted[0]];
-    let isNeg = rel[sorted[0]] < 0, isPos = !isNeg, isOk = false;
-    for (let s = 1; s < sorted.length; s++) {
-      const i = sorted[s];
-      if (cohortInt[i] === j) {
-        if (!isOk) {
-          if (rel[i] < 0) {
-            isNeg = true;
-            isOk = isPos;
-          } else {
-            isPos = true;
-            isOk = isNeg;
-          }
+  let j = cohortInt[sorted[0]];
+  let isNeg = rel[sorted[0]] < 0, isPos = !isNeg, isOk = false;
+  for (let s = 1; s < sorted.length; s++) {
+    const i = sorted[s];
+    if (cohortInt[i] === j) {
+      if (!isOk) {
+        if (rel[i] < 0) {
+          isNeg = true;
+          isOk = isPos;
+        } else {
+          isPos = true;
+          isOk = isNeg;
         }
-      } else {
-        if (!isOk) {
-          if (isPos) always.push(j);
-          refCodes.add(j);
-        }
-        j = cohortInt[i];
-        isNeg = false;
-        isPos = false;
-        isOk = false;
       }
-    }
-    if (!isOk) {
-      if (isPos) always.push(j);
-      refCodes.add(j);
+    } else {
+      if (!isOk) {
+        if (isPos) always.push(j);
+        refCodes.add(j);
+      }
+      j = cohortInt[i];
+      isNeg = false;
+      isPos = false;
+      isOk = false;
     }
   }
+  if (!isOk) {
+    if (isPos) always.push(j);
+    refCodes.add(j);
+  }
+  return { refCodes, always };
+}
 
-  const refPSet = new Set(refP);
-  const refCSet = new Set(refC);
+/** The dummy columns of the cells left once reference cohorts, periods and ref.c are removed. */
+function cellDummies(
+  t: SunabTerm, C: Float64Array, n: number, idx: number[], rel: Float64Array, isRef: (i: number) => boolean,
+): { cells: SunabCell[]; out: Float64Array[] } {
   const cellKey = new Map<string, SunabCell>();
   const keep = new Uint8Array(n);
   for (const i of idx) {
-    if (refCodes.has(cohortInt[i]) || refPSet.has(rel[i]) || refCSet.has(C[i])) continue;
+    if (isRef(i)) continue;
     keep[i] = 1;
     const key = `${rel[i]},${C[i]}`;
     if (!cellKey.has(key)) cellKey.set(key, { name: cellName(t.period, rel[i], C[i]), rel: rel[i], cohort: C[i] });
@@ -214,24 +216,60 @@ export function sunabColumns(
     if (!keep[i]) continue;
     out[colOf.get(`${rel[i]},${C[i]}`)!][i] = 1;
   }
-  const warnings: string[] = [];
-  if (always.length > 0) {
-    // fixest 0.12.2: res[-IS_NA, ][qui_NA, ] = NA with qui_NA = always-treated cohort codes
-    const quirk = new Int32Array(n);
-    const rowsNa: number[] = [];
-    for (const code of always) {
-      const i = idx[code - 1];
-      if (i !== undefined) {
-        quirk[i] = -1;
-        rowsNa.push(i + 1);
-      }
+  return { cells, out };
+}
+
+/** fixest 0.12.2: res[-IS_NA, ][qui_NA, ] = NA with qui_NA = always-treated cohort codes. */
+function alwaysTreatedQuirk(
+  t: SunabTerm, n: number, idx: number[], always: number[], cohortOfCode: Float64Array,
+  markCodes: (name: string, codes: Int32Array) => void,
+): string[] {
+  if (always.length === 0) return [];
+  const quirk = new Int32Array(n);
+  const rowsNa: number[] = [];
+  for (const code of always) {
+    const i = idx[code - 1];
+    if (i !== undefined) {
+      quirk[i] = -1;
+      rowsNa.push(i + 1);
     }
-    markCodes(`sunab(${t.cohort}, ${t.period})`, quirk);
-    warnings.push(
-      `sunab(): cohort(s) ${always.map((c) => fmtLevel(cohortOfCode[c])).join(", ")} are always treated; as fixest 0.12.2, ` +
-        `their rows are kept as controls with zero dummies and row(s) ${rowsNa.join(", ")} are set to NA. Drop always-treated units before estimating.`,
-    );
   }
+  markCodes(`sunab(${t.cohort}, ${t.period})`, quirk);
+  return [
+    `sunab(): cohort(s) ${always.map((c) => fmtLevel(cohortOfCode[c])).join(", ")} are always treated; as fixest 0.12.2, ` +
+      `their rows are kept as controls with zero dummies and row(s) ${rowsNa.join(", ")} are set to NA. Drop always-treated units before estimating.`,
+  ];
+}
+
+/**
+ * The cohort x relative-period dummies of a sunab() term, appended to `names`/`cols`; rows fixest
+ * sets to NA are reported through `markCodes` (code -1).
+ */
+export function sunabColumns(
+  t: SunabTerm, frame: Frame, n: number, markCodes: (name: string, codes: Int32Array) => void,
+  names: string[], cols: Float64Array[],
+): void {
+  checkSunabTerm(t, frame);
+  const C = frame.numeric(t.cohort);
+  const P = frame.numeric(t.period);
+  const idx = completeRows(t, C, P, n, markCodes);
+  const rel = relativePeriods(t, C, P, n, idx);
+  let F = Infinity, L = -Infinity;
+  for (const i of idx) {
+    F = Math.min(F, rel[i]);
+    L = Math.max(L, rel[i]);
+  }
+  const refP = argNumbers(t.args["ref.p"], "ref.p", F, L) ?? [-1];
+  const refC = argNumbers(t.args["ref.c"], "ref.c", F, L) ?? [];
+  argBool(t.args.att, "att");
+  argBool(t.args.no_agg, "no_agg");
+  const { cohortInt, cohortOfCode, nCodes } = cohortCodes(C, n, idx);
+  const { refCodes, always } = referenceCohorts(idx, cohortInt, nCodes, rel);
+  const refPSet = new Set(refP);
+  const refCSet = new Set(refC);
+  const isRef = (i: number) => refCodes.has(cohortInt[i]) || refPSet.has(rel[i]) || refCSet.has(C[i]);
+  const { cells, out } = cellDummies(t, C, n, idx, rel, isRef);
+  const warnings = alwaysTreatedQuirk(t, n, idx, always, cohortOfCode, markCodes);
   for (let j = 0; j < cells.length; j++) {
     names.push(cells[j].name);
     cols.push(out[j]);

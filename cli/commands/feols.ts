@@ -79,117 +79,125 @@ export function register(program: Command): void {
     .option("--table <name>", "with a .duckdb database as --data: the table to fit (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
     .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster, e.g. http://127.0.0.1:8123")
     .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (ClickHouse max_execution_time; 0 = no limit)")
-    .action(async (flags: Flags) => {
-      const onClickhouse = (flags.engine ?? "").toLowerCase() === "clickhouse";
-      if (!onClickhouse) requireData(flags);
-      const outOfCore = engineOf(flags);
-      if ((outOfCore === "duckdb" || outOfCore === "clickhouse") && (isIvFormula(flags.formula) || flags.panelId || flags.coords || flags.wald || flags.hypothesis || flags.firstStage)) {
-        throw new OptionError(`--engine ${outOfCore} fits OLS formulas only, without --panel-id, --coords, --wald, --hypothesis or --first-stage`);
-      }
-      if (flags.etable !== undefined) tableFormat(flags.etable);
-      if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
-      const multi = isMultiCall(flags.formula, flags);
-      if (isIvFormula(flags.formula)) {
-        if (multi || flags.etable) {
-          throw new OptionError("--split, --fsplit, --etable and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
-            undefined, "in the library, estimateMulti drives iv() over the same syntax");
-        }
-        if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
-          throw new OptionError("--panel-id, --coords, --wald and --hypothesis apply to OLS formulas, not yet to IV");
-        }
-        return runIv(flags, clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads"));
-      }
-      if (multi && (flags.wald || flags.hypothesis)) throw new OptionError("--wald and --hypothesis apply to one model, not to a multiple estimation");
-      // c() outcomes and stepwise functions are parsed model by model (feols-multi.ts)
-      const f = parseFormula(multi ? expandFirst(flags.formula) : flags.formula);
-      const engine = engineOf(flags);
-      const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
-        process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
-      if (engine === "clickhouse") {
-        if (multi || flags.etable) throw new OptionError("--engine clickhouse fits one OLS model: no multiple estimation or --etable yet");
-        return void print(await fitClickhouse(flags));
-      }
-      if (engine === "duckdb") {
-        if (multi || flags.etable) throw new OptionError("--engine duckdb fits one OLS model: no multiple estimation or --etable yet");
-        if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine duckdb computes the exact fit out of core");
-        return void print(await fitDuckdb(flags));
-      }
-      if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
-      if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
-      const fixefRm = flags.fixefRm;
-      const cols = multi ? multiColumns(flags.formula, flags) : formulaColumns(f);
-      const roles: Record<string, string> = {};
-      if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
-      for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
-      const hac = hacSetup(flags);
-      for (const c of hac.columns) cols.push(c), (roles[c] = "a panel / coordinate column of --vcov");
-      // more threads than cores only cost memory and time (the results are the same): clamped, with a warning
-      const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
-      const { frame, report } = await readData(flags, [...new Set(cols)], roles);
-      const eng = await loadEngine();
-      const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
-      const fopts = {
-        vcov: hac.vcov,
-        panelId: hac.panelId,
-        ssc: flags.ssc,
-        fixefRm,
-        weights: flags.weights,
-        fixefTol: Number(flags.fixefTol),
-        fixefIter: Number(flags.fixefIter),
-        level: Number(flags.level),
-        fixefAlgo: flags.fixefAlgo as never,
-        threads,
-        storage: flags.float32 ? "f32" : undefined,
-        batch: flags.batch === undefined ? undefined : Number(flags.batch),
-        // a result that did not converge is not printed: exit 7 with what to change
-        strictConvergence: true,
-        onWarning: (m) => {
-          status.done();
-          process.stderr.write(`warning: ${m}\n`);
-        },
-      } satisfies FeolsOptions;
-      if (multi) {
-        let r: ReturnType<typeof runMulti>;
-        try {
-          r = runMulti(eng, frame, flags.formula, fopts, flags);
-        } finally {
-          status.done();
-        }
-        const readLines = describeRead(report);
-        if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-        process.stdout.write(printMulti(r, flags));
-        return;
-      }
-      const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, fopts);
-      let fit: ReturnType<typeof estimate>;
-      try {
-        fit = estimate();
-      } catch (e) {
-        // auto: a model the memory plan refuses is fitted out of core
-        if (!(e instanceof WasmMemoryError && engine === "auto" && !flags.compress && !flags.float32)) throw e;
-        status.done();
-        process.stderr.write(fallbackNote(e));
-        return void print(await fitDuckdb(flags));
-      } finally {
-        status.done();
-      }
-      if (!fit.converged) {
-        throw new NonConvergenceError(
-          `fixed-effect projections did not converge in ${flags.fixefIter} iterations (tolerance ${flags.fixefTol})`,
-          { iterations: fit.iterations },
-          "raise --fixef-iter, loosen --fixef-tol, or check for a poorly connected FE structure",
-        );
-      }
-      const readLines = describeRead(report);
-      if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-      const post = postResults(fit, flags);
-      if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
-      else if (flags.json) process.stdout.write(JSON.stringify(post ? { ...fitToJson(fit), post } : fitToJson(fit)) + "\n");
-      else process.stdout.write(summary(fit) + "\n" + (post ? postLines(post).join("\n") + "\n" : ""));
-    });
+    .action(runFeols);
 }
 
 /** The first model's formula of a multiple estimation (to check the syntax before reading data). */
 function expandFirst(formula: string): string {
   return expandFormula(formula).models[0].formula;
+}
+
+/** The in-memory fit: the columns read, the library options, the single or multiple estimation. */
+async function fitInMemory(flags: Flags, f: ReturnType<typeof parseFormula>, multi: boolean, engine: ReturnType<typeof engineOf>, fixefRm: "singleton" | "none"): Promise<void> {
+  const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
+    process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
+  const cols = multi ? multiColumns(flags.formula, flags) : formulaColumns(f);
+  const roles: Record<string, string> = {};
+  if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
+  for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+  const hac = hacSetup(flags);
+  for (const c of hac.columns) cols.push(c), (roles[c] = "a panel / coordinate column of --vcov");
+  // more threads than cores only cost memory and time (the results are the same): clamped, with a warning
+  const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
+  const { frame, report } = await readData(flags, [...new Set(cols)], roles);
+  const eng = await loadEngine();
+  const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
+  const fopts = {
+    vcov: hac.vcov,
+    panelId: hac.panelId,
+    ssc: flags.ssc,
+    fixefRm,
+    weights: flags.weights,
+    fixefTol: Number(flags.fixefTol),
+    fixefIter: Number(flags.fixefIter),
+    level: Number(flags.level),
+    fixefAlgo: flags.fixefAlgo as never,
+    threads,
+    storage: flags.float32 ? "f32" : undefined,
+    batch: flags.batch === undefined ? undefined : Number(flags.batch),
+    // a result that did not converge is not printed: exit 7 with what to change
+    strictConvergence: true,
+    onWarning: (m) => {
+      status.done();
+      process.stderr.write(`warning: ${m}\n`);
+    },
+  } satisfies FeolsOptions;
+  if (multi) {
+    let r: ReturnType<typeof runMulti>;
+    try {
+      r = runMulti(eng, frame, flags.formula, fopts, flags);
+    } finally {
+      status.done();
+    }
+    const readLines = describeRead(report);
+    if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
+    process.stdout.write(printMulti(r, flags));
+    return;
+  }
+  const estimate = () => (flags.compress ? feolsCompressed : feols)(eng, frame, f, fopts);
+  let fit: ReturnType<typeof estimate>;
+  try {
+    fit = estimate();
+  } catch (e) {
+    // auto: a model the memory plan refuses is fitted out of core
+    if (!(e instanceof WasmMemoryError && engine === "auto" && !flags.compress && !flags.float32)) throw e;
+    status.done();
+    process.stderr.write(fallbackNote(e));
+    return void print(await fitDuckdb(flags));
+  } finally {
+    status.done();
+  }
+  if (!fit.converged) {
+    throw new NonConvergenceError(
+      `fixed-effect projections did not converge in ${flags.fixefIter} iterations (tolerance ${flags.fixefTol})`,
+      { iterations: fit.iterations },
+      "raise --fixef-iter, loosen --fixef-tol, or check for a poorly connected FE structure",
+    );
+  }
+  const readLines = describeRead(report);
+  if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
+  const post = postResults(fit, flags);
+  if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
+  else if (flags.json) process.stdout.write(JSON.stringify(post ? { ...fitToJson(fit), post } : fitToJson(fit)) + "\n");
+  else process.stdout.write(summary(fit) + "\n" + (post ? postLines(post).join("\n") + "\n" : ""));}
+
+async function runFeols(flags: Flags): Promise<void> {
+  const onClickhouse = (flags.engine ?? "").toLowerCase() === "clickhouse";
+  if (!onClickhouse) requireData(flags);
+  const outOfCore = engineOf(flags);
+  if ((outOfCore === "duckdb" || outOfCore === "clickhouse") && (isIvFormula(flags.formula) || flags.panelId || flags.coords || flags.wald || flags.hypothesis || flags.firstStage)) {
+    throw new OptionError(`--engine ${outOfCore} fits OLS formulas only, without --panel-id, --coords, --wald, --hypothesis or --first-stage`);
+  }
+  if (flags.etable !== undefined) tableFormat(flags.etable);
+  if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
+  const multi = isMultiCall(flags.formula, flags);
+  if (isIvFormula(flags.formula)) {
+    if (multi || flags.etable) {
+      throw new OptionError("--split, --fsplit, --etable and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
+        undefined, "in the library, estimateMulti drives iv() over the same syntax");
+    }
+    if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
+      throw new OptionError("--panel-id, --coords, --wald and --hypothesis apply to OLS formulas, not yet to IV");
+    }
+    return runIv(flags, clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads"));
+  }
+  if (multi && (flags.wald || flags.hypothesis)) throw new OptionError("--wald and --hypothesis apply to one model, not to a multiple estimation");
+  // c() outcomes and stepwise functions are parsed model by model (feols-multi.ts)
+  const f = parseFormula(multi ? expandFirst(flags.formula) : flags.formula);
+  const engine = engineOf(flags);
+  const print = (fit: Awaited<ReturnType<typeof fitDuckdb>>) =>
+    process.stdout.write(flags.json ? JSON.stringify(fitToJson(fit)) + "\n" : summary(fit) + "\n");
+  if (engine === "clickhouse") {
+    if (multi || flags.etable) throw new OptionError("--engine clickhouse fits one OLS model: no multiple estimation or --etable yet");
+    return void print(await fitClickhouse(flags));
+  }
+  if (engine === "duckdb") {
+    if (multi || flags.etable) throw new OptionError("--engine duckdb fits one OLS model: no multiple estimation or --etable yet");
+    if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine duckdb computes the exact fit out of core");
+    return void print(await fitDuckdb(flags));
+  }
+  if (flags.batch !== undefined && !flags.float32) throw new OptionError("--batch applies to --float32 storage only");
+  if (flags.fixefRm !== "singleton" && flags.fixefRm !== "none") throw new OptionError(`--fixef-rm must be singleton or none, got ${flags.fixefRm}`);
+  const fixefRm = flags.fixefRm;
+  return fitInMemory(flags, f, multi, engine, fixefRm);
 }

@@ -169,61 +169,8 @@ export function register(program: Command): void {
     .option("--save-draws <file>", "write the placebo coefficients as CSV (draw, coef)")
     .option("--force", "replace --save-draws / --save-assignments files that exist")
     .option("--save-assignments <file>", "write each draw's adoption year of every unit as CSV (draw, <unit>, adopt), the --assignments format")
-    .action(async (flags: PlaceboFlags) => {
-      const scheme = flags.scheme as PlaceboScheme;
-      if (!["space", "time", "random-time"].includes(scheme)) throw new OptionError(`--scheme must be space, time or random-time, got ${flags.scheme}`);
-      const draws = checkCount("--draws", flags.draws);
-      const seed = Number(flags.seed);
-      if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
-      const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
-      const threads = flags.threads === undefined ? 1 : clampThreads(flags.threads, defaultThreads(), warn, "--threads");
-      const shifts = flags.shifts.split(",").map((s) => Number(s.trim()));
-      if (shifts.some((s) => !Number.isInteger(s))) throw new OptionError(`--shifts must be integers, got ${flags.shifts}`);
-      const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
-      // the draws' memory, planned before the data is read (replays: once the file is read);
-      // the text report sorts a copy of the coefficients (8 bytes a draw)
-      const memoryLimit = memoryLimitBytes(flags.memoryLimit);
-      if (scheme !== "time" && !flags.assignments) planPlaceboDraws(draws, threads, 0, memoryLimit, { bytes: 8, what: "report copy" });
-      // output files checked before any work (their directory exists, they are not directories)
-      if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws", flags.force);
-      if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments", flags.force);
-      const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
-      const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
-      const assignments = flags.assignments ? await readAssignmentsFile(flags.assignments, flags.unit, flags.adopt) : undefined;
-      const { fit, eng } = await fitModel(flags, extra, keep, flags.weights, {
-        [flags.unit]: "the --unit column", [flags.adopt]: "the --adopt column", [flags.year]: "the --year column", ...(flags.strata ? { [flags.strata]: "the --strata column" } : {}),
-      });
-      const bar = progressBar("placebo draws", { intervalMs });
-      const opts: PlaceboOptions = {
-        treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
-        draws, seed, shifts, assignments, threads, method: flags.method as PlaceboMethod, fixefTol: Number(flags.fixefTol),
-        onProgress: bar.update, memoryLimit,
-      };
-      const r = await placeboThreads(eng, fit, opts);
-      bar.end();
-      if (flags.saveAssignments) {
-        const P = preparePlacebo(eng, fit, { ...opts, threads: 1, onProgress: undefined });
-        const chunk = 1000;
-        let block = -1;
-        let a: Float64Array = new Float64Array(0);
-        await writeLines(flags.saveAssignments, `draw,${flags.unit},adopt`, P.nDraws * P.U, (i) => {
-          const d = Math.floor(i / P.U), u = i - d * P.U;
-          if (Math.floor(d / chunk) !== block) {
-            block = Math.floor(d / chunk);
-            a = drawAdoptionYears(eng, P, block * chunk, Math.min(chunk, P.nDraws - block * chunk));
-          }
-          const y = a[(d - block * chunk) * P.U + u];
-          return `${P.drawIds[d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`;
-        }, "--save-assignments", flags.force);
-      }
-      if (flags.saveDraws) {
-        await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`, "--save-draws", flags.force);
-      }
-      if (flags.json) {
-        const { draws: dr, drawIds, ...rest } = r;
-        writeJsonLine(stdout, rest, { draws: dr, drawIds });
-      } else process.stdout.write(placeboReport(r) + "\n");
-    });
+    .action(runPlacebo);
+
 
   const w = program
     .command("wild")
@@ -238,37 +185,99 @@ export function register(program: Command): void {
     .option("--null <x>", "value of the coefficient under the null", "0")
     .option("--seed <n>", "seed", "1")
     .option("--level <x>", "confidence level of the interval", "0.95")
-    .action(async (flags: WildFlags) => {
-      const B = checkCount("--B", flags.B);
-      const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
-      const memoryLimit = memoryLimitBytes(flags.memoryLimit);
-      const seed = Number(flags.seed);
-      if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
-      const bw = flags.weights.toLowerCase() as WildWeights;
-      if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
-      const nul = Number(flags.null);
-      if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
-      const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights, { [flags.cluster]: "the bootstrap cluster variable (--cluster)" });
-      const bar = progressBar("bootstrap replications", { intervalMs });
-      // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
-      let ciBar: ReturnType<typeof progressBar> | null = null;
-      const r = wild(eng, fit, {
-        param: flags.param, cluster: flags.cluster, B, weights: bw, restricted: !flags.unrestricted, null: nul, seed,
-        level: Number(flags.level), fixefTol: Number(flags.fixefTol), memoryLimit,
-        onProgress: (done, total) => {
-          bar.update(done, total);
-          if (done >= total && !ciBar) {
-            bar.end();
-            ciBar = progressBar("confidence interval bounds", { intervalMs });
-          }
-        },
-        onIntervalProgress: (done, total) => ciBar?.update(done, total),
-      });
-      if (!ciBar) bar.end();
-      (ciBar as ReturnType<typeof progressBar> | null)?.end();
-      if (flags.json) {
-        const { tStars, ...rest } = r;
-        writeJsonLine(stdout, rest, { tStars });
-      } else process.stdout.write(wildReport(r) + "\n");
-    });
+    .action(runWild);
+}
+
+/** --save-assignments: every draw's adoption year of every unit, drawn again in blocks of 1000 draws. */
+async function saveAssignments(eng: Parameters<typeof preparePlacebo>[0], fit: Parameters<typeof preparePlacebo>[1], opts: PlaceboOptions, flags: PlaceboFlags): Promise<void> {
+  const file = flags.saveAssignments!;
+  const P = preparePlacebo(eng, fit, { ...opts, threads: 1, onProgress: undefined });
+  const chunk = 1000;
+  let block = -1;
+  let a: Float64Array = new Float64Array(0);
+  await writeLines(file, `draw,${flags.unit},adopt`, P.nDraws * P.U, (i) => {
+    const d = Math.floor(i / P.U), u = i - d * P.U;
+    if (Math.floor(d / chunk) !== block) {
+      block = Math.floor(d / chunk);
+      a = drawAdoptionYears(eng, P, block * chunk, Math.min(chunk, P.nDraws - block * chunk));
+    }
+    const y = a[(d - block * chunk) * P.U + u];
+    return `${P.drawIds[d]},${csvCell(P.unitLabels[u])},${Number.isNaN(y) ? "" : y}`;
+  }, "--save-assignments", flags.force);
+}
+
+async function runPlacebo(flags: PlaceboFlags): Promise<void> {
+  const scheme = flags.scheme as PlaceboScheme;
+  if (!["space", "time", "random-time"].includes(scheme)) throw new OptionError(`--scheme must be space, time or random-time, got ${flags.scheme}`);
+  const draws = checkCount("--draws", flags.draws);
+  const seed = Number(flags.seed);
+  if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
+  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+  const threads = flags.threads === undefined ? 1 : clampThreads(flags.threads, defaultThreads(), warn, "--threads");
+  const shifts = flags.shifts.split(",").map((s) => Number(s.trim()));
+  if (shifts.some((s) => !Number.isInteger(s))) throw new OptionError(`--shifts must be integers, got ${flags.shifts}`);
+  const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
+  // the draws' memory, planned before the data is read (replays: once the file is read);
+  // the text report sorts a copy of the coefficients (8 bytes a draw)
+  const memoryLimit = memoryLimitBytes(flags.memoryLimit);
+  if (scheme !== "time" && !flags.assignments) planPlaceboDraws(draws, threads, 0, memoryLimit, { bytes: 8, what: "report copy" });
+  // output files checked before any work (their directory exists, they are not directories)
+  if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws", flags.force);
+  if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments", flags.force);
+  const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
+  const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
+  const assignments = flags.assignments ? await readAssignmentsFile(flags.assignments, flags.unit, flags.adopt) : undefined;
+  const { fit, eng } = await fitModel(flags, extra, keep, flags.weights, {
+    [flags.unit]: "the --unit column", [flags.adopt]: "the --adopt column", [flags.year]: "the --year column", ...(flags.strata ? { [flags.strata]: "the --strata column" } : {}),
+  });
+  const bar = progressBar("placebo draws", { intervalMs });
+  const opts: PlaceboOptions = {
+    treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
+    draws, seed, shifts, assignments, threads, method: flags.method as PlaceboMethod, fixefTol: Number(flags.fixefTol),
+    onProgress: bar.update, memoryLimit,
+  };
+  const r = await placeboThreads(eng, fit, opts);
+  bar.end();
+  if (flags.saveAssignments) await saveAssignments(eng, fit, opts, flags);
+  if (flags.saveDraws) {
+    await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`, "--save-draws", flags.force);
+  }
+  if (flags.json) {
+    const { draws: dr, drawIds, ...rest } = r;
+    writeJsonLine(stdout, rest, { draws: dr, drawIds });
+  } else process.stdout.write(placeboReport(r) + "\n");
+}
+
+async function runWild(flags: WildFlags): Promise<void> {
+  const B = checkCount("--B", flags.B);
+  const intervalMs = progressIntervalMs(flags.progressInterval, (m) => new OptionError(m));
+  const memoryLimit = memoryLimitBytes(flags.memoryLimit);
+  const seed = Number(flags.seed);
+  if (!Number.isInteger(seed)) throw new OptionError(`--seed must be an integer, got ${flags.seed}`);
+  const bw = flags.weights.toLowerCase() as WildWeights;
+  if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
+  const nul = Number(flags.null);
+  if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
+  const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights, { [flags.cluster]: "the bootstrap cluster variable (--cluster)" });
+  const bar = progressBar("bootstrap replications", { intervalMs });
+  // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
+  let ciBar: ReturnType<typeof progressBar> | null = null;
+  const r = wild(eng, fit, {
+    param: flags.param, cluster: flags.cluster, B, weights: bw, restricted: !flags.unrestricted, null: nul, seed,
+    level: Number(flags.level), fixefTol: Number(flags.fixefTol), memoryLimit,
+    onProgress: (done, total) => {
+      bar.update(done, total);
+      if (done >= total && !ciBar) {
+        bar.end();
+        ciBar = progressBar("confidence interval bounds", { intervalMs });
+      }
+    },
+    onIntervalProgress: (done, total) => ciBar?.update(done, total),
+  });
+  if (!ciBar) bar.end();
+  (ciBar as ReturnType<typeof progressBar> | null)?.end();
+  if (flags.json) {
+    const { tStars, ...rest } = r;
+    writeJsonLine(stdout, rest, { tStars });
+  } else process.stdout.write(wildReport(r) + "\n");
 }

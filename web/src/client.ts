@@ -1,17 +1,15 @@
 // The page side of the worker protocol: one Worker (one engine), promises per request id,
-// progress callbacks. Errors from the worker are rethrown as WorkerError with the engine's
-// error class name, message and hint.
+// progress callbacks. Errors from the worker arrive as ErrorWire and are rethrown with their own
+// class (base/errors.ts errorFromWire: a ColumnError is a ColumnError here too, with its hint);
+// only a worker that fails to start gives a WorkerError.
 import type {
-  ErrorInfo, ReadyMessage, RequestType, ResultOf, WorkerRequest, WorkerResponse,
+  ReadyMessage, RequestType, ResultOf, WorkerRequest, WorkerResponse,
 } from "../../bindings/platform/worker-protocol.js";
+import { errorFromWire } from "../../bindings/base/errors.js";
 
+/** The engine worker itself failed (did not start, or crashed). */
 export class WorkerError extends Error {
-  readonly hint?: string;
-  constructor(info: ErrorInfo) {
-    super(info.message);
-    this.name = info.name;
-    this.hint = info.hint;
-  }
+  override name = "WorkerError";
 }
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: (done: number, total: number, what: string) => void };
@@ -32,16 +30,16 @@ export class EngineClient {
     this.worker.onmessage = (ev: MessageEvent<WorkerResponse | ReadyMessage>) => {
       const m = ev.data;
       if (m.type === "ready") return readyResolve(m.wasmBytes);
-      if (m.id === 0 && m.type === "error") return readyReject(new WorkerError(m.error));
+      if (m.id === 0 && m.type === "error") return readyReject(errorFromWire(m.error));
       const p = this.pending.get(m.id);
       if (!p) return;
       if (m.type === "progress") return p.onProgress?.(m.done, m.total, m.what);
       this.pending.delete(m.id);
       if (m.type === "result") p.resolve(m.result);
-      else if (m.type === "error") p.reject(new WorkerError(m.error));
+      else if (m.type === "error") p.reject(errorFromWire(m.error));
     };
     this.worker.onerror = (ev) => {
-      const err = new WorkerError({ name: "WorkerError", message: ev.message || "the engine worker failed to start" });
+      const err = new WorkerError(ev.message || "the engine worker failed to start");
       readyReject(err);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();

@@ -1,6 +1,7 @@
 // The page: builds a model spec from the selects, sends it to the engine worker, renders what
 // comes back. No estimation happens on this thread (the worker owns the engine).
-import { EngineClient, WorkerError } from "./client.js";
+import { EngineClient } from "./client.js";
+import { HdfeError } from "../../bindings/base/errors.js";
 import { formulaOf, vcovOf } from "./spec.js";
 import { eventFigure, placeboFigure, regressionTable } from "./report.js";
 import { tableHtml } from "./render.js";
@@ -58,7 +59,7 @@ client.ready.then(
 function showError(e: unknown): void {
   const box = $("error");
   const err = e instanceof Error ? e : new Error(String(e));
-  const hint = err instanceof WorkerError && err.hint ? `\n${err.hint}` : "";
+  const hint = err instanceof HdfeError && err.hint ? `\n${err.hint}` : "";
   box.textContent = `${err.name === "Error" ? "" : err.name + ": "}${err.message}${hint}`;
   box.hidden = false;
 }
