@@ -142,17 +142,21 @@ export interface ScaledFit {
   c: Float64Array;
 }
 
-export interface Fit {
-  formula: string;
-  parsed: Formula;
+/** The coefficient block of every estimator's result (feols, iv and its first stages, GLMs). */
+export interface Coefficients {
   coefNames: string[];
   coef: Record<string, number>;
   se: Record<string, number>;
-  tstat: Record<string, number>;
   pvalue: Record<string, number>;
   table: CoefRow[];
-  coefVector: Float64Array;
   vcovMatrix: Float64Array;
+}
+
+export interface Fit extends Coefficients {
+  formula: string;
+  parsed: Formula;
+  tstat: Record<string, number>;
+  coefVector: Float64Array;
   nobs: number;
   nobsOrigin: number;
   removed: Removed;

@@ -10,8 +10,7 @@
 import type { Engine } from "../engine/wasm.js";
 import type { Frame } from "../core/frame.js";
 import type { Sample } from "../core/sample.js";
-import { recode } from "../core/sample.js";
-import { intersectCodes } from "../core/codes.js";
+import { clusterCodes } from "./feols.js";
 import { computeVcov, countK, SSC, vcovLabel, type VcovInputs, type VcovSpec, type SscName } from "../core/vcov.js";
 
 export interface GlmVcovData {
@@ -56,29 +55,4 @@ export function glmVcov(eng: Engine, d: GlmVcovData, spec: VcovSpec, sscName: Ss
   }
   const v = computeVcov(eng, inputs, spec, sscName);
   return { V: v.V, K: v.K, label: v.label, G: v.G, eigenFixed: v.eigenFixed };
-}
-
-/** Cluster codes on the sample rows: a FE's own codes, an interaction a^b, or any column. */
-export function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<string, { codes: Int32Array; G: number }> {
-  const out: Record<string, { codes: Int32Array; G: number }> = {};
-  if (v.type !== "cluster") return out;
-  for (const name of v.vars) {
-    const fe = sample.fe.find((d) => d.name === name);
-    if (fe && fe.type !== 1) {
-      out[name] = { codes: fe.codes, G: fe.levels };
-      continue;
-    }
-    const parts = name.split("^").map((p) => {
-      const c = frame.codes(p);
-      return recode(c.codes, sample.rows, c.levels.length).codes;
-    });
-    out[name] = parts.length === 1 ? { codes: parts[0], G: countLevels(parts[0]) } : intersectCodes(parts);
-  }
-  return out;
-}
-
-function countLevels(codes: Int32Array): number {
-  let m = -1;
-  for (let i = 0; i < codes.length; i++) if (codes[i] > m) m = codes[i];
-  return m + 1;
 }

@@ -15,7 +15,7 @@ import { OptionError, SampleError, WasmMemoryError } from "../base/errors.js";
 import { fmtBytes, WASM_MAX_BYTES } from "../engine/wasm.js";
 import { demeanScratchPlan, PLAN_SLACK } from "../core/solve.js";
 import { pnorm, qnorm } from "../base/stats.js";
-import { defaultVcov, fixefDof, type CoefRow } from "./feols.js";
+import { defaultVcov, fixefDof, type CoefRow, type Coefficients } from "./feols.js";
 import { FAMILIES, type FamilyName } from "./glm-family.js";
 import { glmRemoval, checkOutcome, type GlmFixefRm, type GlmRemoved } from "./glm-sample.js";
 import { irls, type IrlsInput, type IrlsResult } from "./glm-irls.js";
@@ -56,21 +56,15 @@ export interface GlmOptions {
   strictConvergence?: boolean;
 }
 
-export interface GlmFit {
+export interface GlmFit extends Coefficients {
   method: "fepois" | "feglm";
   family: FamilyName;
   link: string;
   formula: string;
   parsed: Formula;
-  coefNames: string[];
-  coef: Record<string, number>;
-  se: Record<string, number>;
   /** z statistics (the table's `t` column holds them too) */
   zstat: Record<string, number>;
-  pvalue: Record<string, number>;
-  table: CoefRow[];
   coefVector: Float64Array;
-  vcovMatrix: Float64Array;
   nobs: number;
   nobsOrigin: number;
   removed: Removed;

@@ -14,7 +14,7 @@
 import type { Engine } from "../engine/wasm.js";
 import { computeVcov, type VcovSpec, type SscName } from "../core/vcov.js";
 import { ibeta, pchisq, pval2, qt } from "../base/stats.js";
-import type { CoefRow, Fit } from "./feols.js";
+import type { CoefRow, Coefficients, Fit } from "./feols.js";
 import { qrLs, dot, sub, quadInv, minCanCor2, gramW, colSums } from "./iv-linalg.js";
 
 export interface FTest {
@@ -26,17 +26,11 @@ export interface FTest {
   vcov?: string;
 }
 
-export interface FirstStage {
+export interface FirstStage extends Coefficients {
   endo: string;
   /** fixest's label of the first stage: "Export ~ Digitalisation + Fin + Eco | firm + year" */
   formula: string;
-  coefNames: string[];
-  coef: Record<string, number>;
-  se: Record<string, number>;
   tstat: Record<string, number>;
-  pvalue: Record<string, number>;
-  table: CoefRow[];
-  vcovMatrix: Float64Array;
   vcovLabel: string;
   df: number;
   nobs: number;
