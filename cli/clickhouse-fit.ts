@@ -6,7 +6,7 @@ import { OptionError } from "../bindings/base/errors.js";
 import { feolsSql } from "../bindings/sql/feols-sql.js";
 import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
 import type { Fit } from "../bindings/estimators/feols.js";
-import type { SqlFitFlags } from "./sql-fit.js";
+import { sqlFitOptions, type SqlFitFlags } from "./sql-fit.js";
 
 export interface ClickhouseFlags extends Omit<SqlFitFlags, "data"> {
   data?: string;
@@ -43,14 +43,5 @@ export async function fitClickhouse(flags: ClickhouseFlags): Promise<Fit> {
   const o = clickhouseOptions(flags);
   const progress = (m: string) => process.stderr.write(`clickhouse: ${m.replace(/^clickhouse: /, "")}\n`);
   const b = new ClickHouseBackend({ ...o, progress });
-  return feolsSql(b, flags.formula, {
-    vcov: flags.vcov,
-    ssc: flags.ssc,
-    weights: flags.weights,
-    fixefRm: flags.fixefRm as "singleton" | "none",
-    fixefTol: flags.fixefTol === undefined ? undefined : Number(flags.fixefTol),
-    fixefIter: flags.fixefIter === undefined ? undefined : Number(flags.fixefIter),
-    level: flags.level === undefined ? undefined : Number(flags.level),
-    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-  });
+  return feolsSql(b, flags.formula, sqlFitOptions(flags));
 }

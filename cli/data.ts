@@ -21,6 +21,18 @@ export interface ReadFlags {
   reader?: string;
 }
 
+/** The model flags every fitting command shares (hdfe feols in memory, IV, DuckDB, ClickHouse). */
+export interface ModelFlags {
+  formula: string;
+  vcov?: string;
+  ssc?: string;
+  fixefRm?: string;
+  weights?: string;
+  fixefTol?: string;
+  fixefIter?: string;
+  level?: string;
+}
+
 /** Comma-separated names (trimmed, empty ones dropped). */
 export const listOf = (s?: string): string[] => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : []);
 

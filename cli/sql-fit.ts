@@ -2,24 +2,31 @@
 // The data is never read into this process: DuckDB scans it, bindings/sql/ pulls back the
 // small results; progress (passes, sweeps) goes to stderr.
 import { OptionError, WasmMemoryError } from "../bindings/base/errors.js";
-import { feolsSql, SQL_TOOLS } from "../bindings/sql/feols-sql.js";
+import { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "../bindings/sql/feols-sql.js";
+import type { ModelFlags } from "./data.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
 import type { Fit } from "../bindings/estimators/feols.js";
 
 export const ENGINES = ["wasm", "duckdb", "clickhouse", "auto"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
-export interface SqlFitFlags {
+export interface SqlFitFlags extends ModelFlags {
   data: string;
   table?: string;
-  formula: string;
-  vcov?: string;
-  ssc?: string;
-  fixefRm?: string;
-  weights?: string;
-  fixefTol?: string;
-  fixefIter?: string;
-  level?: string;
+}
+
+/** feolsSql's options from the shared model flags (validated by the option schema before). */
+export function sqlFitOptions(flags: ModelFlags): FeolsSqlOptions {
+  return {
+    vcov: flags.vcov,
+    ssc: flags.ssc,
+    weights: flags.weights,
+    fixefRm: flags.fixefRm as "singleton" | "none",
+    fixefTol: flags.fixefTol === undefined ? undefined : Number(flags.fixefTol),
+    fixefIter: flags.fixefIter === undefined ? undefined : Number(flags.fixefIter),
+    level: flags.level === undefined ? undefined : Number(flags.level),
+    onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+  };
 }
 
 /** The engine a feols run uses: --engine, else duckdb for a database table, else auto. */
@@ -50,16 +57,7 @@ export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
   const progress = (m: string) => process.stderr.write(`duckdb: ${m}\n`);
   const b = await DuckDBBackend.open({ data: flags.data, table: flags.table, progress });
   try {
-    return await feolsSql(b, flags.formula, {
-      vcov: flags.vcov,
-      ssc: flags.ssc,
-      weights: flags.weights,
-      fixefRm: flags.fixefRm as "singleton" | "none",
-      fixefTol: flags.fixefTol === undefined ? undefined : Number(flags.fixefTol),
-      fixefIter: flags.fixefIter === undefined ? undefined : Number(flags.fixefIter),
-      level: flags.level === undefined ? undefined : Number(flags.level),
-      onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
-    });
+    return await feolsSql(b, flags.formula, sqlFitOptions(flags));
   } finally {
     b.close();
   }

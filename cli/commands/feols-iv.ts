@@ -5,18 +5,10 @@ import { iv } from "../../bindings/estimators/iv.js";
 import { parseIvFormula, ivFormulaColumns } from "../../bindings/core/iv-formula.js";
 import { ivFitToJson, ivSummary } from "../../bindings/report/iv.js";
 import { OptionError, NonConvergenceError } from "../../bindings/base/errors.js";
-import { readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
+import { readData, describeRead, vcovColumns, type ModelFlags, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
 
-export interface IvFlags extends ReadFlags {
-  formula: string;
-  vcov?: string;
-  ssc?: string;
-  fixefRm?: string;
-  weights?: string;
-  fixefTol?: string;
-  fixefIter?: string;
-  level?: string;
+export interface IvFlags extends ReadFlags, ModelFlags {
   fixefAlgo?: string;
   json?: boolean;
   compress?: boolean;

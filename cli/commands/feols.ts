@@ -8,7 +8,7 @@ import { feolsCompressed } from "../../bindings/estimators/compress.js";
 import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
 import { fitToJson, summary } from "../../bindings/report/summary.js";
 import { OptionError, NonConvergenceError } from "../../bindings/base/errors.js";
-import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
+import { addReadOptions, readData, describeRead, vcovColumns, type ModelFlags, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
@@ -20,15 +20,7 @@ import { runIv } from "./feols-iv.js";
 import { hacSetup, postResults, postLines, type HacFlags, type PostFlags } from "../post.js";
 import { isMultiCall, multiColumns, runMulti, printMulti, tableFormat } from "./feols-multi.js";
 
-interface Flags extends ReadFlags, HacFlags, PostFlags {
-  formula: string;
-  vcov?: string;
-  ssc?: string;
-  fixefRm?: string;
-  weights?: string;
-  fixefTol?: string;
-  fixefIter?: string;
-  level?: string;
+interface Flags extends ReadFlags, ModelFlags, HacFlags, PostFlags {
   fixefAlgo?: string;
   threads?: string;
   json?: boolean;
