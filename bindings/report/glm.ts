@@ -1,7 +1,7 @@
 // Reporting a GLM fit (fepois / feglm): a neutral JSON record (glmToJson, feols' layout with
 // the GLM fields added) and a fixest-like text table (glmSummary).
 import type { GlmFit } from "../estimators/glm.js";
-import { fmtNum, stars } from "./summary.js";
+import { ciByName, fmtNum, stars, vcovRows } from "./summary.js";
 
 export interface GlmJson {
   method: string;
@@ -59,9 +59,7 @@ export interface GlmJson {
 }
 
 export function glmToJson(fit: GlmFit): GlmJson {
-  const k = fit.coefNames.length;
-  const ci: Record<string, [number, number]> = {};
-  for (const r of fit.table) ci[r.name] = [r.ciLow, r.ciHigh];
+  const ci = ciByName(fit);
   const s = fit.stats;
   return {
     method: fit.method,
@@ -113,7 +111,7 @@ export function glmToJson(fit: GlmFit): GlmJson {
     weights: fit.weights,
     offset: fit.offset,
     warnings: fit.warnings,
-    vcov_matrix: Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => fit.vcovMatrix[a + b * k])),
+    vcov_matrix: vcovRows(fit),
   };
 }
 

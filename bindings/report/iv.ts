@@ -3,7 +3,7 @@
 // summary: the second stage as feols prints a fit, the IV tests under it, and optionally
 // each first stage.
 import type { IvFit, FirstStage, FTest } from "../estimators/iv.js";
-import { fitToJson, summary, fmtNum, stars, type FitJson } from "./summary.js";
+import { ciByName, fitToJson, summary, fmtNum, stars, vcovRows, type FitJson } from "./summary.js";
 
 export interface FTestJson {
   stat: number;
@@ -48,13 +48,11 @@ export interface IvFitJson extends FitJson {
 const ftJson = (t: FTest): FTestJson => ({ stat: t.stat, p: t.p, df1: t.df1, df2: t.df2, ...(t.vcov ? { vcov: t.vcov } : {}) });
 
 function firstStageJson(fs: FirstStage): FirstStageJson {
-  const k = fs.coefNames.length;
-  const ci: Record<string, [number, number]> = {};
-  for (const r of fs.table) ci[r.name] = [r.ciLow, r.ciHigh];
+  const ci = ciByName(fs);
   return {
     endo: fs.endo, formula: fs.formula, nobs: fs.nobs, coef: fs.coef, se: fs.se, t: fs.tstat, p: fs.pvalue, ci,
     r2: fs.r2, adj_r2: fs.adjR2, within_r2: fs.withinR2, rmse: fs.rmse, ssr: fs.ssr, vcov: fs.vcovLabel, df: fs.df,
-    vcov_matrix: Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => fs.vcovMatrix[a + b * k])),
+    vcov_matrix: vcovRows(fs),
     ivf1: ftJson(fs.ivf1), ivwald1: ftJson(fs.ivwald1),
   };
 }

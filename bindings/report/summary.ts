@@ -1,6 +1,6 @@
 // Reporting a fit: a neutral JSON record (fitToJson) and a fixest-like text table
 // (summary). Two phases, as fixest's etable: extract numbers, then render.
-import type { Fit } from "../estimators/feols.js";
+import type { Coefficients, Fit } from "../estimators/feols.js";
 
 export interface FitJson {
   formula: string;
@@ -34,10 +34,20 @@ export interface FitJson {
   vcov_matrix: number[][];
 }
 
-export function fitToJson(fit: Fit): FitJson {
-  const k = fit.coefNames.length;
+/** The JSON pieces every estimator's coefficient block gives: intervals by name, the vcov as rows. */
+export function ciByName(c: Coefficients): Record<string, [number, number]> {
   const ci: Record<string, [number, number]> = {};
-  for (const r of fit.table) ci[r.name] = [r.ciLow, r.ciHigh];
+  for (const r of c.table) ci[r.name] = [r.ciLow, r.ciHigh];
+  return ci;
+}
+
+export function vcovRows(c: Coefficients): number[][] {
+  const k = c.coefNames.length;
+  return Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => c.vcovMatrix[a + b * k]));
+}
+
+export function fitToJson(fit: Fit): FitJson {
+  const ci = ciByName(fit);
   return {
     formula: fit.formula,
     coef: fit.coef,
@@ -76,7 +86,7 @@ export function fitToJson(fit: Fit): FitJson {
     converged: fit.converged,
     weights: fit.weights,
     warnings: fit.warnings,
-    vcov_matrix: Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => fit.vcovMatrix[a + b * k])),
+    vcov_matrix: vcovRows(fit),
   };
 }
 
