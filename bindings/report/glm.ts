@@ -1,7 +1,7 @@
 // Reporting a GLM fit (fepois / feglm): a neutral JSON record (glmToJson, feols' layout with
 // the GLM fields added) and a fixest-like text table (glmSummary).
 import type { GlmFit } from "../estimators/glm.js";
-import { ciByName, fmtNum, stars, vcovRows } from "./summary.js";
+import { ciByName, coefTableLines, fmtNum, vcovRows } from "./summary.js";
 
 export interface GlmJson {
   method: string;
@@ -115,10 +115,6 @@ export function glmToJson(fit: GlmFit): GlmJson {
   };
 }
 
-function fmtP(p: number): string {
-  return p < 2.2e-16 ? "< 2.2e-16" : fmtNum(p, 6);
-}
-
 /** A fixest-like printed summary of a GLM. */
 export function glmSummary(fit: GlmFit): string {
   const out: string[] = [];
@@ -140,14 +136,7 @@ export function glmSummary(fit: GlmFit): string {
   const fe = Object.entries(fit.fixefSizes);
   if (fe.length) out.push(`Fixed-effects: ${fe.map(([f, n]) => `${f}: ${n.toLocaleString("en-US")}`).join(",  ")}`);
   out.push(`Standard-errors: ${fit.vcovLabel}`);
-  const rows = fit.table.map((r) => [r.name, fmtNum(r.estimate), fmtNum(r.se), fmtNum(r.t, 5), fmtP(r.p), stars(r.p)]);
-  const head = ["", "Estimate", "Std. Error", "z value", "Pr(>|z|)", ""];
-  const all = [head, ...rows];
-  const widths = head.map((_, j) => Math.max(...all.map((r) => r[j].length)));
-  for (const r of all) out.push(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join(" ").trimEnd());
-  out.push("---");
-  out.push("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1");
-  if (fit.collinear.length) out.push(`Variables removed because of collinearity: ${fit.collinear.join(", ")}`);
+  out.push(...coefTableLines(fit.table, "z", fit.collinear));
   const s = fit.stats;
   out.push(`Log-Likelihood: ${fmtNum(s.loglik, 8)}   Adj. Pseudo R2: ${fmtNum(s.apr2, 5)}`);
   out.push(`           BIC: ${fmtNum(s.bic, 8)}     Squared Cor.: ${fmtNum(s.sqCor, 5)}`);

@@ -1,6 +1,6 @@
 // Reporting a fit: a neutral JSON record (fitToJson) and a fixest-like text table
 // (summary). Two phases, as fixest's etable: extract numbers, then render.
-import type { Coefficients, Fit } from "../estimators/feols.js";
+import type { CoefRow, Coefficients, Fit } from "../estimators/feols.js";
 
 export interface FitJson {
   formula: string;
@@ -44,6 +44,23 @@ export function ciByName(c: Coefficients): Record<string, [number, number]> {
 export function vcovRows(c: Coefficients): number[][] {
   const k = c.coefNames.length;
   return Array.from({ length: k }, (_, a) => Array.from({ length: k }, (_, b) => c.vcovMatrix[a + b * k]));
+}
+
+/**
+ * fixest's coefficient table (aligned columns, stars, the codes line) and the line naming the
+ * terms dropped as collinear; `stat` is "t" (OLS, IV) or "z" (GLMs).
+ */
+export function coefTableLines(table: CoefRow[], stat: "t" | "z", collinear: string[]): string[] {
+  const out: string[] = [];
+  const rows = table.map((r) => [r.name, fmtNum(r.estimate), fmtNum(r.se), fmtNum(r.t, 5), fmtP(r.p), stars(r.p)]);
+  const head = ["", "Estimate", "Std. Error", `${stat} value`, `Pr(>|${stat}|)`, ""];
+  const all = [head, ...rows];
+  const widths = head.map((_, j) => Math.max(...all.map((r) => r[j].length)));
+  for (const r of all) out.push(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join(" ").trimEnd());
+  out.push("---");
+  out.push("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1");
+  if (collinear.length) out.push(`Variables removed because of collinearity: ${collinear.join(", ")}`);
+  return out;
 }
 
 export function fitToJson(fit: Fit): FitJson {
@@ -130,14 +147,7 @@ export function summary(fit: Fit): string {
   if (slopes.length) out.push(`Varying slopes: ${slopes.join(",  ")}`);
   out.push(`Standard-errors: ${fit.vcovLabel}`);
   out.push(`Small-sample correction: ${fit.sscLabel}`);
-  const rows = fit.table.map((r) => [r.name, fmtNum(r.estimate), fmtNum(r.se), fmtNum(r.t, 5), fmtP(r.p), stars(r.p)]);
-  const head = ["", "Estimate", "Std. Error", "t value", "Pr(>|t|)", ""];
-  const all = [head, ...rows];
-  const widths = head.map((_, j) => Math.max(...all.map((r) => r[j].length)));
-  for (const r of all) out.push(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join(" ").trimEnd());
-  out.push("---");
-  out.push("Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1");
-  if (fit.collinear.length) out.push(`Variables removed because of collinearity: ${fit.collinear.join(", ")}`);
+  out.push(...coefTableLines(fit.table, "t", fit.collinear));
   out.push(`RMSE: ${fmtNum(fit.rmse, 5)}   Adj. R2: ${fmtNum(fit.adjR2, 5)}`);
   out.push(`R2: ${fmtNum(fit.r2, 5)}${fit.withinR2 !== null ? `   Within R2: ${fmtNum(fit.withinR2, 5)}` : ""}`);
   const d = fit.demean;
