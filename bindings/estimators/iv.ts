@@ -11,37 +11,24 @@ import { WASM_MAX_BYTES, fmtBytes } from "../engine/wasm.js";
 import { Frame } from "../core/frame.js";
 import type { Formula, Term } from "../core/formula.js";
 import { buildDesign } from "../core/design.js";
-import { prepareSample, type FixefRm, type Sample } from "../core/sample.js";
-import { check, type DemeanAlgo } from "../engine/kernels.js";
+import { prepareSample, type Sample } from "../core/sample.js";
+import { check } from "../engine/kernels.js";
 import { loadFeDims, runDemean, demeanReport, sumsOfSquares, putSqrtWeights, demeanScratchPlan, PLAN_SLACK, type SolveContext, type DemeanReport } from "../core/solve.js";
 import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs } from "../core/vcov.js";
 import { parseIvFormula, instName, type IvFormula } from "../core/iv-formula.js";
 import { SampleError, WasmMemoryError } from "../base/errors.js";
 import { checkChoice, checkOption } from "../base/options.js";
-import { assembleFit, assertFinite, clusterCodes, defaultVcov, exactFitCheck, fixefDof, withVcov, type Fit } from "./feols.js";
+import { assembleFit, assertFinite, clusterCodes, defaultVcov, exactFitCheck, fixefDof, withVcov, type FeolsOptions, type Fit } from "./feols.js";
 import { qrLs, residW, minus, flat, dot } from "./iv-linalg.js";
 import { stageStats, fixedStats, weakWarnings, type IvInfo, type IvBase } from "./iv-stats.js";
 
 export type { IvInfo, FirstStage, FTest, IvFitstat } from "./iv-stats.js";
 
-export interface IvOptions {
-  /** "iid" | "hetero" | "cluster:v1[+v2]"; default: clustered by the first FE, iid without FE (as feols) */
-  vcov?: string | VcovSpec;
-  ssc?: SscName | string;
-  weights?: string;
-  /** "singleton" (default, as feols) or "none" (fixest's default) */
-  fixefRm?: FixefRm;
-  fixefTol?: number;
-  fixefIter?: number;
-  fixefAlgo?: DemeanAlgo;
-  threads?: number;
-  collinTol?: number;
-  level?: number;
-  keepColumns?: string[];
+/** feols' options that 2SLS takes (same defaults: clustered by the first FE, singletons removed), plus weakF. */
+export interface IvOptions
+  extends Pick<FeolsOptions, "vcov" | "ssc" | "weights" | "fixefRm" | "fixefTol" | "fixefIter" | "fixefAlgo" | "threads" | "collinTol" | "level" | "keepColumns" | "onWarning" | "strictConvergence"> {
   /** first-stage F under which the instruments are reported weak (default 10) */
   weakF?: number;
-  onWarning?: (msg: string) => void;
-  strictConvergence?: boolean;
 }
 
 export interface IvFit extends Fit {
