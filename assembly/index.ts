@@ -13,3 +13,4 @@ export * from "./permute";
 export { rngStream } from "./rng";
 export * from "./wild";
 export * from "./hac";
+export * from "./glm";

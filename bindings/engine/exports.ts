@@ -61,6 +61,17 @@ export interface KernelExports {
   clusterCross(out: number, n: number, K: number, z: number, y: number, codes: number, G: number): number;
   wildWeights(v: number, rng: number, kind: number, enumerate: number, G: number, keyHi: number, keyLo: number, d0: number, nd: number): number;
   wildDraws(sy: number, sx: number, out: number, G: number, nd: number, cy: number, cx: number, ay: number, ax: number, v: number): number;
+  // assembly/glm.ts (the per-step passes of the fepois / feglm IRLS; family 0 Poisson, 1 logit, 2 probit)
+  glmStart(eta: number, mu: number, n: number, family: number, y: number, pw: number): number;
+  glmDeviance(out: number, n: number, family: number, y: number, mu: number, pw: number): number;
+  glmLinkinv(mu: number, out: number, n: number, family: number, eta: number, y: number, pw: number): number;
+  glmWorking(
+    z: number, w: number, r: number, m0: number, n: number, family: number, y: number, eta: number, mu: number, off: number,
+    pw: number, feZ: number,
+  ): number;
+  glmEta(eta: number, feZ: number, n: number, K: number, m: number, x: number, cols: number, beta: number, z: number, off: number): number;
+  glmHalve(eta: number, n: number, etaOld: number): number;
+  glmCross(A: number, b: number, n: number, K: number, m: number, x: number, cols: number, w: number, zt: number): number;
   // assembly/logit.ts, assembly/match.ts (PSM)
   logitScratch(n: number, k: number): number;
   logitIrls(

@@ -1,7 +1,11 @@
 // The IRLS loop of fepois / feglm with fixed effects. Each step: working weights W and
-// response z at the current linear predictor (bindings/ref/glm.ts glmWorking, one pass),
-// weighted demeaning of [z | X] in WASM (engine/kernels.ts demeanPtr, the feols kernel),
-// weighted least squares on the demeaned columns, new linear predictor z - e~.
+// response z at the current linear predictor (one pass), weighted demeaning of [z | X] in
+// WASM (engine/kernels.ts demeanPtr, the feols kernel), weighted least squares on the
+// demeaned columns, new linear predictor z - e~, mu and the deviance (one pass). Every
+// n-length buffer (y, offset, weights, eta, mu, z, W, r, the FE part of z, [z | X]) lives in
+// the arena for the whole fit; the per-step passes are the kernels of assembly/glm.ts
+// (glm-passes.ts; `passes: "ts"` runs the same loop with plain TypeScript passes). Only
+// k-sized values (coefficients, the k x k normal equations) come back to JavaScript per step.
 // Warm start: the regressors are demeaned in place, so each step starts from the previous
 // step's demeaned columns (x~ = x - D a: demeaning it again with the new weights gives the
 // new x~ exactly, in a few sweeps); the working response starts from z - (z_old - z~_old),
@@ -12,11 +16,11 @@
 import type { Engine } from "../engine/wasm.js";
 import type { Sample } from "../core/sample.js";
 import { loadFeDims } from "../core/solve.js";
-import { demeanPtr, nonConvergence, type DemeanAlgo } from "../engine/kernels.js";
+import { check, demeanPtr, nonConvergence, type DemeanAlgo, type DemeanDims } from "../engine/kernels.js";
 import { NonConvergenceError } from "../base/errors.js";
 import { invSPD } from "../base/stats.js";
-import { FAMILIES, linkfun, type FamilyName } from "./glm-family.js";
-import { glmWorking, glmDeviance } from "../ref/glm.js";
+import { FAMILIES, type FamilyName } from "./glm-family.js";
+import { irlsPasses, type IrlsPasses, type IrlsPassKind } from "./glm-passes.js";
 import { separatedRows } from "./glm-separation.js";
 
 export interface IrlsInput {
@@ -44,6 +48,8 @@ export interface IrlsInput {
   warn: (m: string) => void;
   /** original row of each observation: non-convergence messages name rows that look separated */
   rows?: Int32Array;
+  /** the per-step passes: WASM kernels (default) or plain TypeScript (glm-passes.ts) */
+  passes?: IrlsPassKind;
 }
 
 export interface IrlsResult {
@@ -70,44 +76,70 @@ export interface IrlsResult {
 }
 
 const MAX_HALVINGS = 30;
-const EPS = 2.220446049250313e-16;
+
+/** The arena buffers of one IRLS (pointers; off and pw 0 when absent). */
+interface IrlsBuffers {
+  n: number;
+  k: number;
+  /** [z~ | X~]: n x (1 + k), demeaned in place at each step */
+  M: number;
+  W: number;
+  z: number;
+  r: number;
+  feZ: number;
+  eta: number;
+  mu: number;
+  etaNew: number;
+  muNew: number;
+  /** kept columns (i32), their coefficients, the normal equations */
+  cols: number;
+  beta: number;
+  A: number;
+  b: number;
+  dims: DemeanDims | null;
+  passes: IrlsPasses;
+}
+
+function irlsBuffers(inp: IrlsInput): IrlsBuffers {
+  const { eng, n } = inp;
+  const k = inp.X.length;
+  const W = eng.allocF64(n, "IRLS weights");
+  const dims = inp.sample.fe.length > 0 ? loadFeDims(eng, inp.sample as Sample, W) : null;
+  const M = eng.allocF64(n * (1 + k), "working response and regressors");
+  inp.X.forEach((x, j) => eng.f64(M + (j + 1) * n * 8, n).set(x));
+  const vec = (what: string) => eng.allocF64(n, what);
+  const y = eng.putF64(inp.y, "GLM outcome");
+  const off = inp.offset ? eng.putF64(inp.offset, "GLM offset") : 0;
+  const pw = inp.pw ? eng.putF64(inp.pw, "GLM prior weights") : 0;
+  const b: Omit<IrlsBuffers, "passes"> = {
+    n, k, M, W, dims, z: vec("working response"), r: vec("working residuals"), feZ: vec("FE part of z"), eta: vec("eta"),
+    mu: vec("mu"), etaNew: vec("eta (step)"), muNew: vec("mu (step)"), cols: eng.allocI32(Math.max(k, 1), "kept columns"),
+    beta: eng.allocF64(Math.max(k, 1)), A: eng.allocF64(Math.max(k * k, 1)), b: eng.allocF64(Math.max(k, 1)),
+  };
+  return { ...b, passes: irlsPasses(eng, inp.passes ?? "wasm", { n, family: FAMILIES[inp.family], y, off, pw }) };
+}
 
 export function irls(inp: IrlsInput): IrlsResult {
-  const { eng, n, y, offset: off, pw } = inp;
-  const fam = FAMILIES[inp.family];
+  const { eng, n } = inp;
   const k = inp.X.length;
   const hasFe = inp.sample.fe.length > 0;
   return eng.scoped(() => {
-    const wPtr = eng.allocF64(n, "IRLS weights");
-    const dims = hasFe ? loadFeDims(eng, inp.sample as Sample, wPtr) : null;
+    const B = irlsBuffers(inp);
+    const P = B.passes;
     const K1 = 1 + k;
-    const mPtr = eng.allocF64(n * K1, "working response and regressors");
-    inp.X.forEach((x, j) => eng.f64(mPtr, n * K1).set(x, (j + 1) * n));
-    // starting values (R's mustart)
-    let sw = 0, swy = 0;
-    for (let i = 0; i < n; i++) (sw += pw ? pw[i] : 1), (swy += (pw ? pw[i] : 1) * y[i]);
-    let eta: Float64Array = new Float64Array(n);
-    let mu: Float64Array = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      mu[i] = fam.start(y[i], pw ? pw[i] : 1, swy / sw);
-      eta[i] = linkfun(fam, mu[i]);
-    }
-    let dev = glmDeviance(fam.code, y, mu, pw);
-    const z = new Float64Array(n), W = new Float64Array(n), r = new Float64Array(n);
-    let feZ: Float64Array | null = null;
+    P.start(B.eta, B.mu);
+    let dev = P.deviance(B.mu);
     let kept: number[] = [];
     let beta: Float64Array = new Float64Array(0);
     let bread: Float64Array = new Float64Array(0);
     let devCrit = Infinity, coefCrit = Infinity, it = 0, converged = false;
     let demeanIterations = 0, demeanCriterion = 0;
+    const muNow = () => eng.getF64(B.mu, n);
     for (it = 1; it <= inp.glmIter; it++) {
-      glmWorking(fam.code, z, W, r, y, eta, mu, off, pw);
-      eng.f64(wPtr, n).set(W);
-      const M0 = eng.f64(mPtr, n);
-      if (feZ) for (let i = 0; i < n; i++) M0[i] = z[i] - feZ[i];
-      else M0.set(z);
-      if (dims) {
-        const info = demeanPtr(eng, dims, K1, mPtr, mPtr, inp.fixefTol, inp.fixefIter, inp.fixefAlgo, 20, inp.threads);
+      P.working(B.z, B.W, B.r, B.M, B.eta, B.mu, it > 1 && B.dims ? B.feZ : 0);
+      const pre = it === 1 ? colSums(eng, B, 1, k) : null;
+      if (B.dims) {
+        const info = demeanPtr(eng, B.dims, K1, B.M, B.M, inp.fixefTol, inp.fixefIter, inp.fixefAlgo, 20, inp.threads);
         demeanIterations += info.iterations;
         demeanCriterion = Math.max(demeanCriterion, info.criterion);
         if (!info.converged) {
@@ -116,40 +148,27 @@ export function irls(inp: IrlsInput): IrlsResult {
           inp.warn(`IRLS step ${it}: ${err.message}`);
         }
       }
-      const M = eng.f64(mPtr, n * K1);
-      const zt = M.subarray(0, n);
-      if (dims) {
-        feZ ??= new Float64Array(n);
-        for (let i = 0; i < n; i++) feZ[i] = z[i] - zt[i];
+      if (pre) {
+        kept = keptColumns(eng, B, pre, colSums(eng, B, 1, k), hasFe, inp.collinTol);
+        eng.i32(B.cols, kept.length).set(kept);
       }
-      if (it === 1) kept = keptColumns(M, n, k, W, inp.X, hasFe, inp.collinTol);
-      const ls = wls(M, n, kept, W, zt);
+      const ls = wls(eng, B, kept.length, true);
       if (!ls) {
         throw new NonConvergenceError(
-          `IRLS step ${it}: the weighted cross-product of the regressors became singular${separationNote(inp, mu)}`, { iteration: it },
+          `IRLS step ${it}: the weighted cross-product of the regressors became singular${separationNote(inp, muNow())}`, { iteration: it },
           "check for separation: regressors that predict the outcome perfectly in some rows",
         );
       }
       bread = ls.bread;
       // the step, halved while the deviance is not finite or goes up
-      const etaNew = new Float64Array(n);
-      etaNew.set(z);
-      for (let i = 0; i < n; i++) etaNew[i] -= zt[i];
-      for (let a = 0; a < kept.length; a++) {
-        const xa = M.subarray((kept[a] + 1) * n, (kept[a] + 2) * n);
-        const b = ls.beta[a];
-        for (let i = 0; i < n; i++) etaNew[i] += xa[i] * b;
-      }
-      if (off) for (let i = 0; i < n; i++) etaNew[i] += off[i];
       const betaNew = ls.beta;
-      const muNew = new Float64Array(n);
-      linkinvAll(fam.code, muNew, etaNew);
-      let devNew = glmDeviance(fam.code, y, muNew, pw);
+      eng.f64(B.beta, kept.length).set(betaNew);
+      P.eta(B.etaNew, B.feZ, K1, kept.length, B.M, B.cols, B.beta, B.z);
+      let devNew = P.linkinv(B.muNew, B.etaNew);
       for (let h = 0; it > 1 && !(devNew <= dev * (1 + 1e-12) + 1e-300) && h < MAX_HALVINGS; h++) {
-        for (let i = 0; i < n; i++) etaNew[i] = (etaNew[i] + eta[i]) / 2;
+        P.halve(B.etaNew, B.eta);
         for (let a = 0; a < betaNew.length; a++) betaNew[a] = (betaNew[a] + beta[a]) / 2;
-        linkinvAll(fam.code, muNew, etaNew);
-        devNew = glmDeviance(fam.code, y, muNew, pw);
+        devNew = P.linkinv(B.muNew, B.etaNew);
       }
       if (!Number.isFinite(devNew)) throw new NonConvergenceError(`IRLS step ${it}: the deviance is not finite`, { iteration: it });
       devCrit = Math.abs(devNew - dev) / (0.1 + Math.abs(devNew));
@@ -159,8 +178,8 @@ export function irls(inp: IrlsInput): IrlsResult {
         const d = it === 1 ? Infinity : Math.abs(betaNew[a] - beta[a]) / (scale > 0 ? scale : 1);
         coefCrit = Math.max(coefCrit, d);
       }
-      eta = etaNew;
-      mu = muNew;
+      [B.eta, B.etaNew] = [B.etaNew, B.eta];
+      [B.mu, B.muNew] = [B.muNew, B.mu];
       dev = devNew;
       beta = betaNew;
       if ((it > 1 || kept.length === 0) && devCrit < inp.glmTol && coefCrit < inp.coefTol) {
@@ -171,37 +190,33 @@ export function irls(inp: IrlsInput): IrlsResult {
     if (!converged) {
       throw new NonConvergenceError(
         `IRLS did not converge in ${inp.glmIter} iterations: relative deviance change ${devCrit.toExponential(2)} (tolerance ${inp.glmTol}), ` +
-          `largest relative coefficient change ${coefCrit.toExponential(2)} (tolerance ${inp.coefTol})${separationNote(inp, mu)}`,
+          `largest relative coefficient change ${coefCrit.toExponential(2)} (tolerance ${inp.coefTol})${separationNote(inp, muNow())}`,
         { iterations: inp.glmIter, devCriterion: devCrit, coefCriterion: coefCrit, glmTol: inp.glmTol, coefTol: inp.coefTol },
         "raise glmIter (--glm-iter), loosen the tolerances, or check for separation",
       );
     }
-    // the variance inputs at the final linear predictor
-    glmWorking(fam.code, z, W, r, y, eta, mu, off, pw);
-    const M = eng.f64(mPtr, n * K1);
+    // the variance inputs at the final linear predictor (m0: z itself, [z~ | X~] untouched)
+    P.working(B.z, B.W, B.r, B.z, B.eta, B.mu, 0);
     const kk = kept.length;
     const xTilde = new Float64Array(n * kk);
-    kept.forEach((j, a) => xTilde.set(M.subarray((j + 1) * n, (j + 2) * n), a * n));
-    const fin = wls(M, n, kept, W, null);
+    kept.forEach((j, a) => xTilde.set(eng.f64(B.M + (j + 1) * n * 8, n), a * n));
+    const fin = wls(eng, B, kk, false);
     return {
-      kept, beta, eta, mu, W, r, xTilde, bread: fin ? fin.bread : bread, deviance: dev, iterations: it,
-      devCriterion: devCrit, coefCriterion: coefCrit, converged, demeanIterations, demeanCriterion,
+      kept, beta, eta: eng.getF64(B.eta, n), mu: muNow(), W: eng.getF64(B.W, n), r: eng.getF64(B.r, n), xTilde,
+      bread: fin ? fin.bread : bread, deviance: dev, iterations: it, devCriterion: devCrit, coefCriterion: coefCrit, converged,
+      demeanIterations, demeanCriterion,
     };
   });
 }
 
-/** mu = linkinv(eta) for every row (the family's clamps; Poisson inlined). */
-function linkinvAll(code: number, mu: Float64Array, eta: Float64Array): void {
-  const n = eta.length;
-  if (code === 0) {
-    for (let i = 0; i < n; i++) {
-      const m = Math.exp(eta[i]);
-      mu[i] = m > EPS ? m : EPS;
-    }
-    return;
-  }
-  const f = code === 1 ? FAMILIES.logit : FAMILIES.probit;
-  for (let i = 0; i < n; i++) mu[i] = f.linkinv(eta[i]);
+/** Weighted sums of squares of the columns from..from+count-1 of [z | X] (kernel colSumSquares). */
+function colSums(eng: Engine, B: IrlsBuffers, from: number, count: number): Float64Array {
+  if (count === 0) return new Float64Array(0);
+  return eng.scoped(() => {
+    const out = eng.allocF64(count);
+    check(eng.kernels.colSumSquares(out, B.n, count, B.M + from * B.n * 8, B.W, 0), "colSumSquares");
+    return eng.getF64(out, count);
+  });
 }
 
 function separationNote(inp: IrlsInput, mu: Float64Array): string {
@@ -216,15 +231,13 @@ function separationNote(inp: IrlsInput, mu: Float64Array): string {
  * collinTol times that of x) or collinear with the columns before it (Cholesky pivot below
  * collinTol times its diagonal) is dropped, in formula order, as fixest does.
  */
-function keptColumns(M: Float64Array, n: number, k: number, W: Float64Array, X: Float64Array[], hasFe: boolean, tol: number): number[] {
+function keptColumns(eng: Engine, B: IrlsBuffers, pre: Float64Array, post: Float64Array, hasFe: boolean, tol: number): number[] {
   const cand: number[] = [];
-  for (let j = 0; j < k; j++) {
-    let a = 0, b = 0;
-    for (let i = 0; i < n; i++) (a += W[i] * M[(j + 1) * n + i] ** 2), (b += W[i] * X[j][i] ** 2);
-    if (!hasFe || a > tol * b) cand.push(j);
-  }
-  const A = crossW(M, n, cand, W);
+  for (let j = 0; j < B.k; j++) if (!hasFe || post[j] > tol * pre[j]) cand.push(j);
   const m = cand.length;
+  eng.i32(B.cols, m).set(cand);
+  B.passes.cross(B.A, 0, 1 + B.k, m, B.M, B.cols, B.W, 0);
+  const A = eng.getF64(B.A, m * m);
   const L = new Float64Array(m * m);
   const kept: number[] = [];
   const keptIdx: number[] = [];
@@ -245,38 +258,18 @@ function keptColumns(M: Float64Array, n: number, k: number, W: Float64Array, X: 
   return kept;
 }
 
-/** X' W X over the columns `cols` (1-based in M: column j of X is M's column j + 1). */
-function crossW(M: Float64Array, n: number, cols: number[], W: Float64Array): Float64Array {
-  const m = cols.length;
-  const A = new Float64Array(m * m);
-  for (let a = 0; a < m; a++) {
-    const xa = M.subarray((cols[a] + 1) * n, (cols[a] + 2) * n);
-    for (let b = 0; b <= a; b++) {
-      const xb = M.subarray((cols[b] + 1) * n, (cols[b] + 2) * n);
-      let s = 0;
-      for (let i = 0; i < n; i++) s += W[i] * xa[i] * xb[i];
-      A[a + b * m] = A[b + a * m] = s;
-    }
-  }
-  return A;
-}
-
-/** Weighted least squares of zt on the kept columns: beta and (X'WX)^{-1}; null if singular. */
-function wls(M: Float64Array, n: number, kept: number[], W: Float64Array, zt: Float64Array | null): { beta: Float64Array; bread: Float64Array } | null {
-  const m = kept.length;
+/**
+ * Weighted least squares of z~ (column 0 of [z~ | X~]) on the m kept columns (B.cols):
+ * beta (when withZ) and (X~'WX~)^{-1}; null if singular.
+ */
+function wls(eng: Engine, B: IrlsBuffers, m: number, withZ: boolean): { beta: Float64Array; bread: Float64Array } | null {
   if (m === 0) return { beta: new Float64Array(0), bread: new Float64Array(0) };
-  const A = crossW(M, n, kept, W);
-  const bread = invSPD(A, m);
+  B.passes.cross(B.A, withZ ? B.b : 0, 1 + B.k, m, B.M, B.cols, B.W, withZ ? B.M : 0);
+  const bread = invSPD(eng.getF64(B.A, m * m), m);
   if (!bread) return null;
   const beta = new Float64Array(m);
-  if (zt) {
-    const b = new Float64Array(m);
-    for (let a = 0; a < m; a++) {
-      const xa = M.subarray((kept[a] + 1) * n, (kept[a] + 2) * n);
-      let s = 0;
-      for (let i = 0; i < n; i++) s += W[i] * xa[i] * zt[i];
-      b[a] = s;
-    }
+  if (withZ) {
+    const b = eng.getF64(B.b, m);
     for (let a = 0; a < m; a++) {
       let s = 0;
       for (let c = 0; c < m; c++) s += bread[a + c * m] * b[c];

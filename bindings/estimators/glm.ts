@@ -54,6 +54,11 @@ export interface GlmOptions {
   onWarning?: (msg: string) => void;
   /** demeaning non-convergence at a step throws instead of warning */
   strictConvergence?: boolean;
+  /**
+   * the IRLS per-step passes: "wasm" (default, assembly/glm.ts) or "ts" (the same loop with
+   * plain TypeScript passes, glm-passes.ts; for bench/glm.bench.ts and the tests)
+   */
+  irlsPasses?: "wasm" | "ts";
 }
 
 export interface GlmFit extends Coefficients {
@@ -144,6 +149,7 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
   const base: Omit<IrlsInput, "X" | "names" | "sample"> = {
     eng, n, y, offset, pw, family, glmTol: o.glmTol, coefTol: o.coefTol, glmIter: o.glmIter, fixefTol: o.fixefTol,
     fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1, collinTol: o.collinTol, strictConvergence: opts.strictConvergence, warn,
+    passes: opts.irlsPasses,
   };
   const fit = irls({ ...base, X, names, sample, rows: sample.rows });
   const kept = fit.kept.map((j) => names[j]);
@@ -245,16 +251,17 @@ function assembleGlm(a: AssembleGlmArgs): GlmFit {
 
 /**
  * Refuse a model whose IRLS would not fit in one WASM instance, before allocating: the
- * working response and regressors (n x (k + 1)), the working weights, the FE codes and the
- * demeaning scratch live in WASM memory.
+ * working response and regressors (n x (k + 1)), the working weights, the outcome, offset,
+ * prior weights, eta, mu (and their step copies), z, r and the FE part of z (glm-irls.ts:
+ * 11 n-vectors besides [z | X]), the FE codes and the demeaning scratch live in WASM memory.
  */
 function checkGlmPlan(eng: Engine, n: number, k: number, sample: Sample): void {
   const feCells = sample.fe.reduce((acc, d) => acc + d.levels * (d.type === 2 ? 2 : 1), 0);
-  const need = n * 8 * (k + 2) + n * 4 * sample.fe.length + (feCells ? demeanScratchPlan(feCells) : 0) + PLAN_SLACK;
+  const need = n * 8 * (k + 12) + n * 4 * sample.fe.length + (feCells ? demeanScratchPlan(feCells) : 0) + PLAN_SLACK;
   if (need <= WASM_MAX_BYTES - eng.usedBytes) return;
   throw new WasmMemoryError(
-    `this GLM needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${k + 2} columns) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
-    { need, limit: WASM_MAX_BYTES, rows: n, columns: k + 2 },
+    `this GLM needs about ${fmtBytes(need)} of WASM memory (${n.toLocaleString("en-US")} rows x ${k + 12} columns) but one instance holds at most ${fmtBytes(WASM_MAX_BYTES)}`,
+    { need, limit: WASM_MAX_BYTES, rows: n, columns: k + 12 },
     "use fewer regressors or a subsample (e.g. by period)",
   );
 }

@@ -2,7 +2,9 @@
 // feglm (kernel-shaped: outputs first, then inputs; family codes 0 Poisson/log, 1 logit,
 // 2 probit), the deviance, and a plain IRLS with fixed effects on the reference demeaning
 // (refDemean: alternating projections, no acceleration, no warm start): the baseline of
-// bench/glm.bench.ts and a cross-check of the engine's loop in tests/glm.test.ts.
+// bench/glm.bench.ts and a cross-check of the engine's loop in tests/glm.test.ts. The
+// references of the kernels of assembly/glm.ts (tests/glm-kernels.test.ts), and, through
+// estimators/glm-passes.ts "ts", the IRLS's per-step passes in plain TypeScript.
 import { refDemean, type RefFe } from "./kernels.js";
 
 const EPS = 2.220446049250313e-16;
@@ -36,6 +38,54 @@ export function glmWorking(
     r[i] = (y[i] - m) / d;
     z[i] = eta[i] - (off ? off[i] : 0) + r[i];
     W[i] = ((pw ? pw[i] : 1) * d * d) / v;
+  }
+  return 0;
+}
+
+/**
+ * The new linear predictor of a step (kernel glmEta): feZ = z - M[:, 0] (the FE part of the
+ * working response), eta = feZ + sum_a M[:, cols[a] + 1] beta[a] + off. M: n x K column-major.
+ * Returns 0, or 3 when a column index is outside M.
+ */
+export function glmEtaStep(
+  eta: Float64Array, feZ: Float64Array, K: number, cols: ArrayLike<number>, beta: ArrayLike<number>, M: Float64Array,
+  z: Float64Array, off: Float64Array | null,
+): number {
+  const n = z.length;
+  for (let a = 0; a < cols.length; a++) if (cols[a] < 0 || cols[a] + 1 >= K) return 3;
+  for (let i = 0; i < n; i++) eta[i] = feZ[i] = z[i] - M[i];
+  for (let a = 0; a < cols.length; a++) {
+    const o = (cols[a] + 1) * n, b = beta[a];
+    for (let i = 0; i < n; i++) eta[i] += M[o + i] * b;
+  }
+  if (off) for (let i = 0; i < n; i++) eta[i] += off[i];
+  return 0;
+}
+
+/**
+ * The weighted normal equations of a step (kernel glmCross) over the columns cols[a] + 1 of
+ * M (n x K): A = X' W X (m x m, column-major) and, when zt is given, b = X' W zt.
+ * Returns 0, or 3 when a column index is outside M.
+ */
+export function glmCrossW(
+  A: Float64Array, b: Float64Array | null, K: number, cols: ArrayLike<number>, M: Float64Array, W: Float64Array,
+  zt: Float64Array | null,
+): number {
+  const n = W.length, m = cols.length;
+  for (let a = 0; a < m; a++) if (cols[a] < 0 || cols[a] + 1 >= K) return 3;
+  for (let a = 0; a < m; a++) {
+    const oa = (cols[a] + 1) * n;
+    for (let c = 0; c <= a; c++) {
+      const oc = (cols[c] + 1) * n;
+      let s = 0;
+      for (let i = 0; i < n; i++) s += W[i] * M[oa + i] * M[oc + i];
+      A[a + c * m] = A[c + a * m] = s;
+    }
+    if (b && zt) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += W[i] * M[oa + i] * zt[i];
+      b[a] = s;
+    }
   }
   return 0;
 }
