@@ -1,92 +1,114 @@
-// GLM benchmark (node --import tsx bench/glm.bench.ts): fepois of a count outcome on
-// treat + 3 controls with firm + year (2 FE) and firm + year + city (3 FE) on generated panels
-// (bindings/sim/bench-panel.ts genPanel; counts drawn from Poisson(exp(0.3 index)), fixed seed),
-// against a plain TypeScript IRLS in the same run (bindings/ref/glm.ts refFepois: alternating
-// projections from scratch at every IRLS step, no acceleration, no warm start), and R fixest
-// (fepois, one thread, in a child process on the same CSV) when Rscript + fixest are present.
-// Writes bench/results/glm.json; bench/results/glm.md quotes a run.
+// GLM benchmark (node --import tsx bench/glm.bench.ts): fepois of a count outcome and logit of
+// a binary one on treat + 3 controls with firm + year (2 FE) and firm + year + city (3 FE) on
+// generated panels (bindings/sim/bench-panel.ts genPanel; counts drawn from Poisson(exp(0.3
+// index)), binary outcomes from logistic(0.3 (index - mean)), fixed seed). In one run, per model:
+//   hdfe with the IRLS per-step passes in WASM (assembly/glm.ts, the default),
+//   hdfe with the same loop and the per-step passes in plain TypeScript (irlsPasses: "ts", the
+//   path before the kernels), and optionally
+//   a plain TypeScript IRLS (bindings/ref/glm.ts refFepois: alternating projections from
+//   scratch at every IRLS step, no acceleration, no warm start; Poisson with 2 FE only),
+// and R fixest (one thread, in a child process on the same CSV) when Rscript + fixest are present.
+// Merges its rows into bench/results/glm.json (by family, rows, FE); bench/results/glm.md quotes runs.
 //   GLM_BENCH_ROWS=1000000,5000000  sizes (default 1000000)
-//   GLM_BENCH_TS_MAX=1000000        largest size the TypeScript baseline runs at with 2 FE
-//   GLM_BENCH_TS3_MAX=0             the same with 3 FE (default: not run; plain projections on the
-//                                   nearly nested firm + city need thousands of sweeps)
+//   GLM_BENCH_FAMILIES=poisson,logit families (default both)
+//   GLM_BENCH_FE=2,3                FE counts (default both)
+//   GLM_BENCH_TS_PASSES=1           also time the TypeScript passes (default 1)
+//   GLM_BENCH_TS_MAX=0              largest size the plain TypeScript IRLS runs at (Poisson, 2 FE; default 0: not run)
 import { Bench } from "tinybench";
-import { writeFileSync, mkdirSync, mkdtempSync } from "node:fs";
+import { writeFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { tmpdir } from "node:os";
+import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
-import { fepois } from "../bindings/estimators/glm.js";
+import { feglm, type GlmFit } from "../bindings/estimators/glm.js";
 import { Frame } from "../bindings/core/frame.js";
 import { Rng } from "../bindings/base/rng.js";
 import { refFepois } from "../bindings/ref/glm.js";
 import { genPanel, panelCsvChunks } from "./gen.js";
 
 const sizes = (process.env.GLM_BENCH_ROWS ?? "1000000").split(",").map(Number);
-const tsMax = Number(process.env.GLM_BENCH_TS_MAX ?? 1_000_000);
-const ts3Max = Number(process.env.GLM_BENCH_TS3_MAX ?? 0);
+const families = (process.env.GLM_BENCH_FAMILIES ?? "poisson,logit").split(",") as ("poisson" | "logit")[];
+const feCounts = (process.env.GLM_BENCH_FE ?? "2,3").split(",").map(Number) as (2 | 3)[];
+const tsPasses = (process.env.GLM_BENCH_TS_PASSES ?? "1") !== "0";
+const tsMax = Number(process.env.GLM_BENCH_TS_MAX ?? 0);
 const eng = await loadEngine();
 const X = ["treat", "x1", "x2", "x3"];
 const hasR = spawnSync("Rscript", ["-e", "library(fixest)"], { encoding: "utf8" }).status === 0;
 const rows: Record<string, unknown>[] = [];
 const mean = (t: { result?: unknown }) => (t.result as { latency: { mean: number } }).latency.mean / 1000;
 
-function countPanel(n: number): Frame {
+function glmPanel(n: number): Frame {
   const g = genPanel({ rows: n, city: true });
   const rng = new Rng(2026);
   const y = g.numeric("y");
   const c = Float64Array.from(y, (v) => rng.poisson(Math.exp(0.3 * v)));
-  return Frame.fromColumns({ c, firm: g.numeric("firm"), year: g.numeric("year"), city: g.numeric("city"), ...Object.fromEntries(X.map((x) => [x, g.numeric(x)])) });
+  let my = 0;
+  for (let i = 0; i < n; i++) my += y[i] / n;
+  const b = Float64Array.from(y, (v) => (rng.uniform() < 1 / (1 + Math.exp(-0.3 * (v - my))) ? 1 : 0));
+  return Frame.fromColumns({
+    c, b, firm: g.numeric("firm"), year: g.numeric("year"), city: g.numeric("city"), ...Object.fromEntries(X.map((x) => [x, g.numeric(x)])),
+  });
 }
 
-function fixestSeconds(frame: Frame, formula: string): number | null {
+function fixestSeconds(frame: Frame, formula: string, family: string): number | null {
   if (!hasR) return null;
   const dir = mkdtempSync(join(tmpdir(), "hdfe-glm-bench-"));
   const csv = join(dir, "panel.csv");
   writeFileSync(csv, [...panelCsvChunks(frame)].join(""));
   const r = spawnSync("Rscript", ["-e", `library(fixest); setFixest_nthreads(1); d <- data.table::fread("${csv}"); ` +
-    `t <- system.time(fepois(${formula}, d, vcov = ~firm))[["elapsed"]]; cat(t)`], { encoding: "utf8" });
+    `t <- system.time(feglm(${formula}, d, family = ${family === "poisson" ? "poisson()" : "binomial()"}, vcov = ~firm))[["elapsed"]]; cat(t)`], { encoding: "utf8" });
   return r.status === 0 ? Number(r.stdout.trim()) : null;
 }
 
 for (const n of sizes) {
-  const frame = countPanel(n);
-  for (const fe of [2, 3] as const) {
-    const feVars = fe === 2 ? ["firm", "year"] : ["firm", "year", "city"];
-    const formula = `c ~ ${X.join(" + ")} | ${feVars.join(" + ")}`;
-    const coef: Record<string, number> = {};
-    let info = { irls: 0, demean: 0 };
-    const bench = new Bench({ iterations: n <= 200_000 ? 3 : 1, time: 0, warmupIterations: 0, warmupTime: 0 });
-    bench.add("hdfe fepois (WASM)", () => {
-      const fit = fepois(eng, frame, formula, { vcov: "cluster:firm" });
-      coef.wasm = fit.coef.treat;
-      info = { irls: fit.iterations, demean: fit.demean?.iterations ?? 0 };
-    });
-    const runTs = n <= (fe === 2 ? tsMax : ts3Max);
-    if (runTs) {
-      const fes = feVars.map((v) => {
-        const cc = frame.codes(v);
-        return { codes: cc.codes, levels: cc.levels.length, type: 0 as const };
-      });
-      bench.add("plain TypeScript IRLS", () => {
-        const r = refFepois(frame.numeric("c"), X.map((x) => frame.numeric(x)), fes, 1e-10, 100, 1e-10);
-        coef.ts = r.beta[0];
-      });
+  const frame = glmPanel(n);
+  for (const family of families) {
+    for (const fe of feCounts) {
+      const feVars = fe === 2 ? ["firm", "year"] : ["firm", "year", "city"];
+      const formula = `${family === "poisson" ? "c" : "b"} ~ ${X.join(" + ")} | ${feVars.join(" + ")}`;
+      const fits: Record<string, GlmFit> = {};
+      let refBeta = NaN;
+      const bench = new Bench({ iterations: n <= 200_000 ? 3 : 1, time: 0, warmupIterations: 0, warmupTime: 0 });
+      const fit = (passes: "wasm" | "ts") => () => {
+        fits[passes] = feglm(eng, frame, formula, { family, vcov: "cluster:firm", irlsPasses: passes });
+      };
+      bench.add("hdfe, WASM passes", fit("wasm"));
+      if (tsPasses) bench.add("hdfe, TypeScript passes", fit("ts"));
+      const runRef = family === "poisson" && fe === 2 && n <= tsMax;
+      if (runRef) {
+        const fes = feVars.map((v) => {
+          const cc = frame.codes(v);
+          return { codes: cc.codes, levels: cc.levels.length, type: 0 as const };
+        });
+        bench.add("plain TypeScript IRLS", () => {
+          refBeta = refFepois(frame.numeric("c"), X.map((x) => frame.numeric(x)), fes, 1e-10, 100, 1e-10).beta[0];
+        });
+      }
+      await bench.run();
+      const [w, t, r] = bench.tasks.map(mean);
+      const rs = fixestSeconds(frame, formula, family);
+      const wf = fits.wasm;
+      const relDiff = (v: number) => Math.abs(v - wf.coef.treat) / Math.abs(wf.coef.treat);
+      const row = {
+        family, rows: n, nobs: wf.nobs, fe, load: loadavg().map((v) => +v.toFixed(1)), wasm_s: +w.toFixed(3),
+        ts_passes_s: tsPasses ? +t.toFixed(3) : null, ts_passes_over_wasm: tsPasses ? +(t / w).toFixed(2) : null,
+        ref_ts_s: runRef ? +(tsPasses ? r : t).toFixed(3) : null,
+        fixest_s: rs, fixest_over_hdfe: rs === null ? null : +(rs / w).toFixed(2),
+        irls_iterations: wf.iterations, demean_sweeps: wf.demean?.iterations ?? 0, coef_treat: wf.coef.treat,
+        coef_rel_diff_ts_passes: tsPasses ? relDiff(fits.ts.coef.treat) : null, coef_rel_diff_ref: runRef ? relDiff(refBeta) : null,
+      };
+      rows.push(row);
+      console.log(JSON.stringify(row));
     }
-    await bench.run();
-    const [w, t] = bench.tasks.map(mean);
-    const rs = fixestSeconds(frame, formula);
-    const row = {
-      rows: n, fe, hdfe_s: +w.toFixed(3), ts_s: runTs ? +t.toFixed(3) : null, ts_over_hdfe: runTs ? +(t / w).toFixed(2) : null,
-      fixest_s: rs, fixest_over_hdfe: rs === null ? null : +(rs / w).toFixed(2),
-      irls_iterations: info.irls, demean_sweeps: info.demean,
-      coef_treat: coef.wasm, coef_rel_diff_ts: runTs ? Math.abs(coef.ts - coef.wasm) / Math.abs(coef.wasm) : null,
-    };
-    rows.push(row);
-    console.log(JSON.stringify(row));
   }
 }
 
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/glm.json", import.meta.url), JSON.stringify({
-  when: new Date().toISOString(), node: process.version, fixest: hasR ? "measured" : "not measured: Rscript with fixest is not installed here", rows,
+const out = new URL("./results/glm.json", import.meta.url);
+const key = (r: Record<string, unknown>) => `${r.family ?? "poisson"} ${r.rows} ${r.fe}`;
+const old = existsSync(out) ? (JSON.parse(readFileSync(out, "utf8")).rows as Record<string, unknown>[]) : [];
+const when = new Date().toISOString();
+const merged = [...old.filter((r) => r.when !== undefined && !rows.some((x) => key(x) === key(r))), ...rows.map((r) => ({ ...r, when }))];
+writeFileSync(out, JSON.stringify({
+  node: process.version, fixest: hasR ? "measured" : "not measured: Rscript with fixest is not installed here", rows: merged,
 }, null, 2) + "\n");

@@ -59,6 +59,17 @@ export function roundHalfEven(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** log(y!) = lgamma(y + 1), from a table (filled on first use, the same values) for integer y < 4096: counts */
+export function lfactorial(y: number): number {
+  if (y >= 0 && y < LFACT_MAX && Number.isInteger(y)) {
+    const t = (LFACT ??= Float64Array.from({ length: LFACT_MAX }, (_, i) => lgamma(i + 1)));
+    return t[y];
+  }
+  return lgamma(y + 1);
+}
+const LFACT_MAX = 4096;
+let LFACT: Float64Array | null = null;
+
 const clampMu = (mu: number) => (mu < EPS ? EPS : mu > 1 - EPS ? 1 - EPS : mu);
 
 const poisson: Family = {
@@ -67,7 +78,7 @@ const poisson: Family = {
   muEta: (eta) => Math.max(Math.exp(eta), EPS),
   variance: (mu) => mu,
   devResid: (y, mu, w) => 2 * w * (ylogy(y, mu) - (y - mu)),
-  loglik: (y, mu, w) => w * (y * Math.log(mu) - mu - lgamma(y + 1)),
+  loglik: (y, mu, w) => w * (y * Math.log(mu) - mu - lfactorial(y)),
   start: (y) => y + 0.1,
 };
 

@@ -5,9 +5,8 @@
 // AIC = -2 ll + 2 nparams, BIC = -2 ll + nparams log n, SSR and RMSE of the response residuals.
 // Plus a report of regressor-induced separation (ppmlhdfe's concern), which changes nothing.
 import type { Sample } from "../core/sample.js";
-import { FAMILIES, type FamilyName } from "./glm-family.js";
+import { FAMILIES, lfactorial, type FamilyName } from "./glm-family.js";
 import { separatedRows } from "./glm-separation.js";
-import { lgamma } from "../base/stats.js";
 import { irls, type IrlsInput, type IrlsResult } from "./glm-irls.js";
 
 export interface GlmStats {
@@ -57,7 +56,7 @@ export function nullLoglik(family: string, y: Float64Array, pw: Float64Array | n
   for (let i = 0; i < y.length; i++) {
     const w = pw ? pw[i] : 1;
     ll += family === "poisson"
-      ? w * (y[i] * Math.log(m) - m) - lgamma(y[i] + 1)
+      ? w * (y[i] * Math.log(m) - m) - lfactorial(y[i])
       : w * ((y[i] > 0 ? y[i] * Math.log(m) : 0) + (y[i] < 1 ? (1 - y[i]) * Math.log(1 - m) : 0));
   }
   return ll;

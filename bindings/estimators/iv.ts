@@ -124,9 +124,10 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
     eng, f, design, sample, n, xNames: names, addIntercept, tol, maxIter: opts.fixefIter ?? DEFAULTS.fixefIter, fixefAlgo, threads,
     collinTol, w, strictConvergence: opts.strictConvergence, warn,
   };
-  const load = (c: number): Float64Array => {
+  // null: the intercept, a column of ones written straight into the arena block
+  const load = (c: number): Float64Array | null => {
     if (c === 0) return design.y;
-    if (addIntercept && c === 1) return new Float64Array(design.n).fill(1);
+    if (addIntercept && c === 1) return null;
     return design.X[c - 1 - (addIntercept ? 1 : 0)];
   };
   const demeaned = eng.scoped(() => demeanAll(ctx, K1, load, !!w));
@@ -282,34 +283,39 @@ interface Demeaned {
   iterations: number;
   converged: boolean;
   demean: DemeanReport | null;
-  /** with weights: the same columns demeaned without weights (Cragg-Donald, as fixest) */
+  /** with weights: the same columns demeaned without weights (Cragg-Donald, as fixest); the outcome's slot is empty */
   raw: Float64Array[] | null;
 }
 
-/** Load the K1 columns on the sample rows, demean them together once, scale by sqrt(w). */
-function demeanAll(ctx: SolveContext, K1: number, load: (c: number) => Float64Array, unweightedToo: boolean): Demeaned {
+/**
+ * Load the K1 columns on the sample rows, demean them together once, scale by sqrt(w). With
+ * weights, the columns 1..K1-1 (not the outcome: Cragg-Donald does not use it) are also
+ * demeaned without weights.
+ */
+function demeanAll(ctx: SolveContext, K1: number, load: (c: number) => Float64Array | null, unweightedToo: boolean): Demeaned {
   const { eng, sample, n, w } = ctx;
   const rows = sample.rows;
   const mPtr = eng.allocF64(n * K1, "IV columns");
   const identity = n === ctx.design.n; // no row removed: plain copies
-  const fill = (ptr: number) => {
-    const M = eng.f64(ptr, n * K1);
-    for (let c = 0; c < K1; c++) {
-      const src = load(c);
-      if (identity) M.set(src, c * n);
-      else for (let j = 0; j < n; j++) M[c * n + j] = src[rows[j]];
+  const fill = (ptr: number, from: number) => {
+    const M = eng.f64(ptr, n * (K1 - from));
+    for (let c = from; c < K1; c++) {
+      const src = load(c), o = (c - from) * n;
+      if (!src) M.fill(1, o, o + n);
+      else if (identity) M.set(src, o);
+      else for (let j = 0; j < n; j++) M[o + j] = src[rows[j]];
     }
   };
-  fill(mPtr);
+  fill(mPtr, 0);
   const wPtr = w ? eng.putF64(w, "weights") : 0;
   const pre = sumsOfSquares(eng, mPtr, n, K1, wPtr, true);
   let iterations = 0;
   let converged = true;
   let demean: DemeanReport | null = null;
   const Q = sample.fe.length;
-  const run = (ptr: number, wp: number) => eng.scoped(() => runDemean(ctx, loadFeDims(eng, sample, wp), K1, ptr, ptr));
+  const run = (ptr: number, wp: number, K: number) => eng.scoped(() => runDemean(ctx, loadFeDims(eng, sample, wp), K, ptr, ptr));
   if (Q > 0) {
-    const info = run(mPtr, wPtr);
+    const info = run(mPtr, wPtr, K1);
     iterations = info.iterations;
     converged = info.converged;
     demean = demeanReport(ctx, info);
@@ -318,11 +324,11 @@ function demeanAll(ctx: SolveContext, K1: number, load: (c: number) => Float64Ar
   let raw: Float64Array[] | null = null;
   if (unweightedToo) {
     raw = eng.scoped(() => {
-      const r = eng.allocF64(n * K1, "IV columns (unweighted)");
-      fill(r);
-      if (Q > 0) run(r, 0);
-      const R = eng.f64(r, n * K1);
-      return Array.from({ length: K1 }, (_, c) => R.slice(c * n, (c + 1) * n));
+      const r = eng.allocF64(n * (K1 - 1), "IV columns (unweighted)");
+      fill(r, 1);
+      if (Q > 0 && K1 > 1) run(r, 0, K1 - 1);
+      const R = eng.f64(r, n * (K1 - 1));
+      return [new Float64Array(0), ...Array.from({ length: K1 - 1 }, (_, c) => R.slice(c * n, (c + 1) * n))];
     });
   }
   if (w) check(eng.kernels.scaleRows(mPtr, n, K1, putSqrtWeights(eng, w)), "scaleRows");
