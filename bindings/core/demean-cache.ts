@@ -121,6 +121,40 @@ export class DemeanCache {
   }
 
   /**
+   * The demeaned columns of one model without a model matrix (feolsMulti's cross-product
+   * path): the columns found are returned as cached, the others demeaned in one batch by
+   * `demean` (given their positions in `keys`, returning them in that order) and stored. The
+   * statistics count as demean() counts them, so a model costs the same calls either way.
+   */
+  columns(
+    sample: Sample, w: Float64Array | null, settings: string, keys: { src: Float64Array; scale: number }[],
+    demean: (miss: number[]) => { cols: Float64Array[]; info: DemeanInfo },
+  ): { cols: Float64Array[]; info: DemeanInfo } {
+    const g = this.group(sample, w, settings);
+    const found = keys.map((k) => g.cols.get(k.src)?.get(k.scale));
+    const miss = keys.map((_, c) => c).filter((c) => !found[c]);
+    const cols: Float64Array[] = new Array(keys.length);
+    const infos: DemeanInfo[] = [];
+    if (miss.length) {
+      this.stats.demeanCalls++;
+      this.stats.columnsDemeaned += miss.length;
+      const r = demean(miss);
+      miss.forEach((c, j) => {
+        cols[c] = r.cols[j];
+        this.store(g, keys[c], r.cols[j], r.info);
+      });
+      infos.push(r.info);
+    } else this.stats.modelsFullyCached++;
+    found.forEach((e, c) => {
+      if (!e) return;
+      cols[c] = e.data;
+      this.stats.columnsReused++;
+      if (!infos.includes(e.info)) infos.push(e.info);
+    });
+    return { cols, info: combine(infos) };
+  }
+
+  /**
    * The sample of a design whose valid rows and FE (the same code arrays, types and slope
    * arrays: the same Frame's columns) were prepared before: the rows and recoded FE are shared
    * (singleton removal depends on nothing else); the missing-value counts are this design's.
