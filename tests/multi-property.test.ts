@@ -12,6 +12,7 @@
 //   residuals           1e-8 relative to the largest |residual|
 //   demeaned outcome    exact (the same column: the demeaning is shared, not redone)
 //   names, dropped terms, nobs, removed counts, FE sizes, warnings: exact
+//   crossProducts kernel vs plain sums 1e-12 relative to sqrt(G_aa G_bb) (another summation order)
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadEngine } from "../bindings/node.js";
 import { Frame } from "../bindings/core/frame.js";
@@ -143,4 +144,33 @@ describe("feolsMulti equals the one-by-one feols fits (random panels, fixed seed
       if (/x5|x6/.test(c.formula)) expect(collinearSeen).toBeGreaterThan(0);
     });
   }
+});
+
+describe("crossProducts kernel (assembly/crossprod.ts)", () => {
+  it("equals the plain column dot products, across row blocks and an odd row count; rejects a negative size", () => {
+    const rng = new Rng(5);
+    const n = 1237; // two full 512-row blocks and a partial one, odd
+    const C = 7;
+    const x = Float64Array.from({ length: n * C }, (_, i) => rng.normal() * (1 + (Math.floor(i / n) % 3)));
+    const G = eng.scoped(() => {
+      const xp = eng.putF64(x);
+      const out = eng.allocF64(C * C);
+      expect(eng.kernels.crossProducts(out, n, C, xp)).toBe(0);
+      expect(eng.kernels.crossProducts(out, -1, C, xp)).toBe(3); // BAD_ARGUMENT
+      expect(eng.kernels.crossProducts(out, n, C, xp)).toBe(0);
+      return eng.getF64(out, C * C);
+    });
+    const dot = (a: number, b: number) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += x[a * n + i] * x[b * n + i];
+      return s;
+    };
+    for (let a = 0; a < C; a++) {
+      for (let b = 0; b < C; b++) {
+        const ref = dot(a, b);
+        expect(rel(G[a + b * C], ref, Math.sqrt(dot(a, a) * dot(b, b))), `${a},${b}`).toBeLessThan(1e-12);
+        expect(G[a + b * C]).toBe(G[b + a * C]);
+      }
+    }
+  });
 });
