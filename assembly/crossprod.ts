@@ -32,3 +32,40 @@ export function crossProducts(out_CC: usize, n: i32, C: i32, x_NC: usize): i32 {
   }
   return OK;
 }
+
+/**
+ * One member of a group, read from the group matrix without copying its columns: e_N =
+ * y - X b with X the columns cols_K (i32 indices) of the n x C matrix x_NC and y its column
+ * `ycol`; with codes_N (non-zero pointer), also the cluster scores scores_GK (G x k,
+ * row-major by cluster, zeroed here) = sum_{i in g} e_i x_i, in one pass over the rows. The
+ * same operations in the same order as assembly/sandwich.ts residuals (coefficients equal to
+ * 0 skipped) and clusterScores, so the results are theirs to the bit.
+ */
+export function memberScores(
+  e_N: usize, scores_GK: usize, n: i32, k: i32, x_NC: usize, cols_K: usize, ycol: i32, coef_K: usize, codes_N: usize, G: i32,
+): i32 {
+  if (n < 0 || k < 0 || ycol < 0 || (codes_N != 0 && G <= 0)) return BAD_ARGUMENT;
+  const yp = x_NC + ((<usize>ycol * <usize>n) << 3);
+  if (codes_N != 0) memory.fill(scores_GK, 0, (<usize>G * <usize>k) << 3);
+  for (let i: i32 = 0; i < n; i++) {
+    const o = <usize>i << 3;
+    let e = load<f64>(yp + o);
+    for (let a: i32 = 0; a < k; a++) {
+      const b = load<f64>(coef_K + (<usize>a << 3));
+      if (b == 0) continue;
+      const c = <usize>load<i32>(cols_K + (<usize>a << 2));
+      e = e - b * load<f64>(x_NC + ((c * <usize>n) << 3) + o);
+    }
+    store<f64>(e_N + o, e);
+    if (codes_N == 0) continue;
+    const g = <usize>load<i32>(codes_N + (<usize>i << 2));
+    if (g >= <usize>G) return BAD_ARGUMENT;
+    const sp = scores_GK + ((g * <usize>k) << 3);
+    for (let a: i32 = 0; a < k; a++) {
+      const c = <usize>load<i32>(cols_K + (<usize>a << 2));
+      const p = sp + (<usize>a << 3);
+      store<f64>(p, load<f64>(p) + e * load<f64>(x_NC + ((c * <usize>n) << 3) + o));
+    }
+  }
+  return OK;
+}

@@ -146,6 +146,31 @@ describe("feolsMulti equals the one-by-one feols fits (random panels, fixed seed
   }
 });
 
+describe("errors of a member fitted from the cross-products", () => {
+  it("are feols's own (class and message), prefixed with the member, in the member's turn", () => {
+    const base = panel(21, 30, 5, 0);
+    const firm = base.numeric("firm");
+    const frame = base.withColumn("yc", Float64Array.from(firm, (f) => f * 0.5)); // constant within firm
+    const alone = (() => {
+      try {
+        feols(eng, frame, "yc ~ x1 | firm + year", { vcov: "iid" });
+      } catch (e) {
+        return e as Error;
+      }
+      return null;
+    })();
+    expect(alone).not.toBeNull();
+    let err: Error | null = null;
+    try {
+      feolsMulti(eng, frame, "c(y1, yc) ~ x1 | firm + year", { vcov: "iid" });
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.constructor).toBe(alone!.constructor);
+    expect(err?.message).toBe(`model 2 (yc ~ x1 | firm + year): ${alone!.message}`);
+  });
+});
+
 describe("crossProducts kernel (assembly/crossprod.ts)", () => {
   it("equals the plain column dot products, across row blocks and an odd row count; rejects a negative size", () => {
     const rng = new Rng(5);

@@ -26,11 +26,11 @@ import { check } from "../engine/kernels.js";
 import {
   convergence, demeanReport, demeanWith, finishCollinear, loadFeDims, pow2Scale, putSqrtWeights, screenColumns, sumsOfSquares,
 } from "../core/solve.js";
-import { computeVcov, type VcovSpec } from "../core/vcov.js";
+import { computeVcov, type MeatTerm, type VcovSpec } from "../core/vcov.js";
 import { keptColumns, subMatrix, invSpd, matVec } from "../core/gram.js";
 import { SingularError } from "../base/errors.js";
 import {
-  assembleFit, assertFinite, clusterCodes, exactFitCheck, feolsSettings, fitStatistics, fixefDof, scoresOf, type Fit, type FeolsOptions,
+  feols, assembleFit, assertFinite, clusterCodes, exactFitCheck, feolsSettings, fitStatistics, fixefDof, scoresOf, type Fit, type FeolsOptions,
 } from "./feols.js";
 
 /** A member's fit, or the error its fit raised (thrown by the driver in the member's turn). */
@@ -48,7 +48,9 @@ type Settings = ReturnType<typeof feolsSettings>;
  * The fits of the members of `formulas` (indices into it) that the cross-product path takes,
  * on the data `frame` (one sample of a split), sharing `cache`.
  */
-export function feolsPrefit(eng: Engine, frame: Frame, formulas: MultiFormula[], opts: FeolsOptions, cache: DemeanCache): Prefit {
+export function feolsPrefit(
+  eng: Engine, frame: Frame, formulas: MultiFormula[], opts: FeolsOptions, cache: DemeanCache, hold = true,
+): Prefit {
   const out: Prefit = new Map();
   if (opts.storage === "f32" || opts.cells || opts.override) return out;
   const hasNa = new Map<string, boolean>();
@@ -66,8 +68,8 @@ export function feolsPrefit(eng: Engine, frame: Frame, formulas: MultiFormula[],
   formulas.forEach((m, index) => {
     const f = tryParse(m.formula);
     if (!f || !eligible(f, frame)) return;
-    const s = feolsSettings(opts, f);
-    if (s.vspec.type !== "iid" && s.vspec.type !== "hetero" && s.vspec.type !== "cluster") return;
+    const s = trySettings(opts, f);
+    if (!s || s.vspec.type !== "iid" && s.vspec.type !== "hetero" && s.vspec.type !== "cluster") return;
     const xNames = f.terms.map((t) => (t.kind === "var" ? t.name : ""));
     const bar = m.formula.indexOf("|");
     const fePart = bar < 0 ? "" : m.formula.slice(bar + 1).trim();
@@ -79,7 +81,7 @@ export function feolsPrefit(eng: Engine, frame: Frame, formulas: MultiFormula[],
   });
   for (const g of groups.values()) {
     try {
-      fitGroup(eng, frame, g.members, g.fePart, g.s, opts, cache, out);
+      fitGroup(eng, frame, g.members, g.fePart, g.s, opts, cache, out, hold);
     } catch (err) {
       // a failure of the whole group (no observation left...): each member is left to feols,
       // which reports it with the member's own design
@@ -95,6 +97,14 @@ function tryParse(text: string): Formula | null {
     return parseFormula(text);
   } catch {
     return null; // feols reports it, in the member's turn
+  }
+}
+
+function trySettings(opts: FeolsOptions, f: Formula): Settings | null {
+  try {
+    return feolsSettings(opts, f);
+  } catch {
+    return null; // a bad option: feols reports it, in the member's turn
   }
 }
 
@@ -119,6 +129,7 @@ function groupDesign(frame: Frame, members: Member[], fePart: string, s: Setting
 
 function fitGroup(
   eng: Engine, frame: Frame, members: Member[], fePart: string, s: Settings, opts: FeolsOptions, cache: DemeanCache, out: Prefit,
+  hold: boolean,
 ): void {
   const { design, names, extra } = groupDesign(frame, members, fePart, s, opts);
   const fixefRm = opts.fixefRm ?? "singleton";
@@ -150,17 +161,20 @@ function fitGroup(
     const wPtr = wRaw ? eng.putF64(wRaw, "weights") : 0;
     const pre = sumsOfSquares(eng, mPtr, n, C, wPtr, true);
     const dctx = { eng, tol: s.tol, maxIter: s.maxIter, fixefAlgo: s.fixefAlgo, threads: s.threads };
-    const infos = Q > 0 ? demeanGroup(eng, cache, sample, wRaw, wPtr, members, names, srcs, mPtr, dctx) : null;
+    const infos = Q > 0 ? demeanGroup(eng, cache, sample, wRaw, wPtr, members, names, srcs, mPtr, dctx, hold) : null;
     const within = sumsOfSquares(eng, mPtr, n, C, wPtr, false);
     const sqrtW = wRaw ? Float64Array.from(wRaw, Math.sqrt) : null;
     if (wRaw) check(eng.kernels.scaleRows(mPtr, n, C, putSqrtWeights(eng, wRaw)), "scaleRows");
     const gPtr = eng.allocF64(C * C, "cross-products");
     check(eng.kernels.crossProducts(gPtr, n, C, mPtr), "crossProducts");
     const G = eng.getF64(gPtr, C * C);
-    // the columns in JS as the fits keep them (demeaned, or raw without FE), for the lazy data
-    const colJs = (c: number): Float64Array => (c === names.length ? new Float64Array(n).fill(1) : infos ? infos.cols[c] : gather(srcs[c], sample.rows));
-    const group: GroupData = { eng, frame, design, sample, names, extra, C, n, mPtr, wRaw, sqrtW, pre, within, G, colJs, s, opts };
+    // the columns in JS as the fits keep them (demeaned, or raw without FE), for the lazy data;
+    // null: the demeaned columns were not copied out (the member's plain fit provides them)
+    const held = infos ? infos.cols : null;
+    const colJs = !infos || held ? (c: number): Float64Array => (c === names.length ? new Float64Array(n).fill(1) : held ? held[c] : gather(srcs[c], sample.rows)) : null;
     const clusters = clusterCodes(frame, sample, s.vspec);
+    const codesPtrs = new Map(Object.values(clusters).map((c) => [c.codes, eng.putI32(c.codes, "cluster codes")] as const));
+    const group: GroupData = { eng, frame, design, sample, names, extra, C, n, mPtr, wRaw, sqrtW, pre, within, G, colJs, codesPtrs, s, opts };
     for (const m of members) {
       try {
         out.set(m.index, fitMember(group, m, infos ? infos.byMember.get(m.index)! : null, clusters));
@@ -187,7 +201,9 @@ interface GroupData {
   pre: Float64Array;
   within: Float64Array;
   G: Float64Array;
-  colJs: (c: number) => Float64Array;
+  colJs: ((c: number) => Float64Array) | null;
+  /** the cluster codes in WASM memory, put once for the group */
+  codesPtrs: Map<Int32Array, number>;
   s: Settings;
   opts: FeolsOptions;
 }
@@ -195,16 +211,21 @@ interface GroupData {
 /**
  * Demean the group's columns member by member, in the members' order, through the cache (a
  * member demeans the columns not demeaned before it in one batch: the calls and batches of
- * the model-by-model path), writing each into the group matrix once.
+ * the model-by-model path), each written into the group matrix once. `hold`: the demeaned
+ * columns are also copied out for the cache (a cache the caller shares across calls); else
+ * they stay in WASM memory only (first-touch pages of fresh copies cost more than the
+ * demeaning on a loaded machine), and `cols` is null.
  */
 function demeanGroup(
   eng: Engine, cache: DemeanCache, sample: Sample, w: Float64Array | null, wPtr: number, members: Member[], names: string[],
-  srcs: Float64Array[], mPtr: number, dctx: Parameters<typeof demeanWith>[0],
-): { cols: Float64Array[]; byMember: Map<number, DemeanInfo> } {
+  srcs: Float64Array[], mPtr: number, dctx: Parameters<typeof demeanWith>[0], hold: boolean,
+): { cols: Float64Array[] | null; byMember: Map<number, DemeanInfo> } {
   const n = sample.n;
   const settings = `${dctx.tol}|${dctx.maxIter}|${dctx.fixefAlgo}`;
   const cols: Float64Array[] = new Array(names.length);
+  const inM = new Uint8Array(names.length); // demeaned in the group matrix
   const byMember = new Map<number, DemeanInfo>();
+  const owner = {};
   eng.scoped(() => {
     const dims = loadFeDims(eng, sample, wPtr);
     for (const m of members) {
@@ -213,25 +234,29 @@ function demeanGroup(
         eng.scoped(() => {
           const K = miss.length;
           const tmp = eng.allocF64(n * K, "demeaning batch");
-          {
-            const M = eng.f64(mPtr, n * names.length);
-            const T = eng.f64(tmp, n * K);
-            miss.forEach((p, j) => T.set(M.subarray(idx[p] * n, (idx[p] + 1) * n), j * n));
-          }
+          const all = () => eng.f64(0, (eng.memoryBytes >>> 3) | 0); // one view; copyWithin is a memmove
+          miss.forEach((p, j) => all().copyWithin((tmp >>> 3) + j * n, (mPtr >>> 3) + idx[p] * n, (mPtr >>> 3) + (idx[p] + 1) * n));
           const info = demeanWith(dctx, dims, K, tmp, tmp);
-          const T = eng.f64(tmp, n * K);
-          return { cols: miss.map((_, j) => T.slice(j * n, (j + 1) * n)), info };
-        }));
+          const W = all();
+          miss.forEach((p, j) => {
+            W.copyWithin((mPtr >>> 3) + idx[p] * n, (tmp >>> 3) + j * n, (tmp >>> 3) + (j + 1) * n);
+            inM[idx[p]] = 1;
+          });
+          return { cols: hold ? miss.map((_, j) => W.slice((tmp >>> 3) + j * n, (tmp >>> 3) + (j + 1) * n)) : null, info };
+        }), owner, hold);
       const M = eng.f64(mPtr, n * names.length);
       idx.forEach((c, p) => {
-        if (cols[c]) return;
-        cols[c] = r.cols[p];
-        M.set(r.cols[p], c * n);
+        const col = r.cols[p];
+        if (col) cols[c] = col;
+        if (inM[c]) return;
+        // found in the cache from an earlier call (held columns only)
+        M.set(col!, c * n);
+        inM[c] = 1;
       });
       byMember.set(m.index, r.info);
     }
   });
-  return { cols, byMember };
+  return { cols: hold ? cols : null, byMember };
 }
 
 /** One member from the group's cross-products: screen, collinearity, solve, residual pass, vcov, Fit. */
@@ -274,28 +299,51 @@ function fitMember(g: GroupData, m: Member, info: DemeanInfo | null, clusters: R
     iterations: info?.iterations ?? 0, converged: info?.converged ?? true, demean: info ? demeanReport(s, info) : null,
     storage: { type: "f64" }, vspec: s.vspec as VcovSpec, vlabel: vres.label, sscName: s.sscName, K: vres.K, G: vres.G, warnings,
     weights: opts.weights,
-    internals: lazyInternals(g, memberSample, m, cols, yIdx, beta, bread, feDof, addIntercept),
+    internals: lazyInternals(g, memberSample, m, cols, yIdx, beta, bread, feDof, addIntercept, names),
   });
 }
 
-/** The residuals (in WASM), the SSR and the variance of one member: one pass over its kept columns. */
+/**
+ * The residuals (in WASM), the SSR and the variance of one member: one pass over the rows
+ * reading its columns in the group matrix (assembly/crossprod.ts memberScores: residuals and
+ * cluster scores together, the bits of the residuals and meatCluster kernels); the hetero
+ * meat copies the kept columns together first.
+ */
 function residualPass(
   g: GroupData, cols: number[], yIdx: number, beta: Float64Array, bread: Float64Array, feDof: number, addIntercept: boolean,
   clusters: ReturnType<typeof clusterCodes>,
 ) {
-  const { eng, n, C, mPtr, sample, s } = g;
+  const { eng, n, mPtr, sample, s } = g;
   const kf = cols.length;
-  const xPtr = eng.allocF64(n * Math.max(kf, 1), "member regressors");
-  {
-    const M = eng.f64(mPtr, n * C);
-    const X = eng.f64(xPtr, n * kf);
-    cols.forEach((c, a) => X.set(M.subarray(c * n, (c + 1) * n), a * n));
-  }
+  const colsPtr = eng.putI32(cols);
+  const bPtr = eng.putF64(beta);
   const ePtr = eng.allocF64(n, "residuals");
-  check(eng.kernels.residuals(ePtr, n, kf, xPtr, mPtr + yIdx * n * 8, eng.putF64(beta)), "residuals");
+  const scores = new Map<Int32Array, { ptr: number; G: number }>();
+  const pass = (codes: Int32Array | null, G: number) => {
+    const cp = codes ? (g.codesPtrs.get(codes) ?? eng.putI32(codes, "cluster codes")) : 0;
+    const sp = codes ? eng.allocF64(G * kf, "cluster scores") : 0;
+    check(eng.kernels.memberScores(ePtr, sp, n, kf, mPtr, colsPtr, yIdx, bPtr, cp, G), "memberScores");
+    if (codes) scores.set(codes, { ptr: sp, G });
+  };
+  const first = s.vspec.type === "cluster" ? clusters[s.vspec.vars[0]] : undefined;
+  pass(first?.codes ?? null, first?.G ?? 0);
   const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
+  const meats = (terms: MeatTerm[]) => terms.map((t) => eng.scoped(() => {
+    const out = eng.allocF64(kf * kf);
+    if (t === null) {
+      const xPtr = eng.allocF64(n * Math.max(kf, 1), "member regressors");
+      const W = eng.f64(0, (eng.memoryBytes >>> 3) | 0); // copyWithin: a memmove inside WASM memory
+      cols.forEach((c, a) => W.copyWithin((xPtr >>> 3) + a * n, (mPtr >>> 3) + c * n, (mPtr >>> 3) + (c + 1) * n));
+      check(eng.kernels.meatHetero(out, n, kf, xPtr, ePtr), "meatHetero");
+    } else {
+      if (!scores.has(t.codes)) pass(t.codes, t.G);
+      const sc = scores.get(t.codes)!;
+      check(eng.kernels.scoresCross(out, sc.G, kf, sc.ptr), "scoresCross");
+    }
+    return eng.getF64(out, kf * kf);
+  }));
   const vres = computeVcov(eng, {
-    n, k: kf, bread, x: new Float64Array(0), e: new Float64Array(0), ptrs: { x: xPtr, e: ePtr }, ssr,
+    n, k: kf, bread, x: new Float64Array(0), e: new Float64Array(0), ssr, meats,
     fe: sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type })),
     feDof, clusters, hasIntercept: addIntercept,
   }, s.vspec, s.sscName);
@@ -316,48 +364,63 @@ function memberSampleOf(g: GroupData, f: Formula): Sample {
   return { ...g.sample, removed: { ...g.sample.removed, na, naByColumn: { ...d.naByColumn }, zeroWeight: d.zeroWeight } };
 }
 
-/** The member's kept data, computed on first access from the group's columns (the bits feols keeps). */
+/**
+ * The member's kept data, computed on first access from the group's columns (the bits feols
+ * keeps), or, when the call did not keep them (its own cache), from the columns its plain fit
+ * demeans again (the same bits); the residuals are this fit's, y~ - X~ b.
+ */
 function lazyInternals(
   g: GroupData, sample: Sample, m: Member, cols: number[], yIdx: number, beta: Float64Array, bread: Float64Array, feDof: number,
-  addIntercept: boolean,
+  addIntercept: boolean, names: string[],
 ): Fit["internals"] {
   const { n, sqrtW } = g;
   const kf = cols.length;
-  const weighted = (c: number) => {
-    const v = g.colJs(c);
-    return sqrtW ? v.map((x, i) => x * sqrtW[i]) : v;
-  };
   const keep = g.opts.keepData ?? n * kf <= 4_000_000;
-  let y: Float64Array | undefined;
+  const colJs = g.colJs;
+  let src: { y: Float64Array; x: (a: number) => Float64Array } | undefined;
+  const source = () => {
+    if (src) return src;
+    if (colJs) {
+      const weighted = (c: number) => {
+        const v = colJs(c);
+        return sqrtW ? v.map((x, i) => x * sqrtW[i]) : v.slice();
+      };
+      src = { y: weighted(yIdx), x: (a) => weighted(cols[a]) };
+    } else {
+      // lowMemory: false: X~ as demeaned (the in-place QR rebuilds it, to rounding)
+      const P = feols(g.eng, g.frame, m.f, { ...g.opts, demeanCache: undefined, keepData: true, lowMemory: false });
+      if (P.coefNames.join("\u0000") !== names.join("\u0000")) throw new SingularError(`the plain fit of ${m.f.text} kept other columns than its multiple-estimation member`);
+      src = { y: P.internals.yTilde, x: (a) => P.internals.xTilde.subarray(a * n, (a + 1) * n) };
+    }
+    return src;
+  };
   let x: Float64Array | undefined;
   let e: Float64Array | undefined;
   const buildX = () => {
     const out = new Float64Array(n * kf);
-    cols.forEach((c, a) => out.set(weighted(c), a * n));
+    for (let a = 0; a < kf; a++) out.set(source().x(a), a * n);
     return out;
   };
   const xAll = () => (x ??= buildX());
-  const yT = () => (y ??= weighted(yIdx).slice());
   const res = () => {
     if (!e) {
       // as assembly/sandwich.ts residuals: e = y, then e_i -= b_a x_ia for each nonzero b_a
-      const r = yT().slice();
-      cols.forEach((c, a) => {
+      const r = source().y.slice();
+      for (let a = 0; a < kf; a++) {
         const b = beta[a];
-        if (b === 0) return;
-        const xa = keep ? xAll().subarray(a * n, (a + 1) * n) : weighted(c);
+        if (b === 0) continue;
+        const xa = source().x(a);
         for (let i = 0; i < n; i++) r[i] -= b * xa[i];
-      });
+      }
       e = r;
     }
     return e;
   };
   return {
-    frame: g.frame, sample, design: { xNames: m.xNames, yName: m.f.lhs }, bread, feDof, hasIntercept: addIntercept,
-    weights: g.wRaw, panelId: typeof g.opts.panelId === "string" ? g.opts.panelId.split(/[,+~\s]+/).filter(Boolean) : g.opts.panelId,
-    override: undefined,
+    frame: g.frame, sample, design: { xNames: m.xNames, yName: m.f.lhs }, bread, feDof, hasIntercept: addIntercept, weights: g.wRaw,
+    panelId: typeof g.opts.panelId === "string" ? g.opts.panelId.split(/[,+~\s]+/).filter(Boolean) : g.opts.panelId, override: undefined,
     get yTilde() {
-      return yT();
+      return source().y;
     },
     get xTilde() {
       return keep ? xAll() : new Float64Array(0);

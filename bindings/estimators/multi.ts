@@ -162,7 +162,7 @@ export function feolsMulti(eng: Engine, data: Table | Frame, formula: string, op
     // float32 storage demeans in batches of its own and keeps nothing to share
     return estimateMulti((d, f, x) => feols(eng, d, f, { ...x, demeanCache: undefined }), frame, formula, o);
   }
-  return estimateMulti((d, f, x) => feols(eng, d, f, x), frame, formula, o, (d, forms, x) => feolsPrefit(eng, d, forms, x, x.demeanCache));
+  return estimateMulti((d, f, x) => feols(eng, d, f, x), frame, formula, o, (d, forms, x) => feolsPrefit(eng, d, forms, x, x.demeanCache, !!o.demeanCache));
 }
 
 /** A short label of a member for text output: "lhs: FC; rhs: did + Fin; sample: region = east". */
