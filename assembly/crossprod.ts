@@ -3,7 +3,7 @@
 // taken in blocks small enough that the block of every column stays in cache while each pair
 // of columns is multiplied, so memory is read once however many columns there are.
 import { OK, BAD_ARGUMENT } from "./status";
-import { dotFrom } from "./vec";
+import { dotFrom, axpyFrom } from "./vec";
 
 /** rows per block: 512 rows of 64 columns is 256 KiB */
 const BLOCK: i32 = 512;
@@ -45,26 +45,29 @@ export function memberScores(
   e_N: usize, scores_GK: usize, n: i32, k: i32, x_NC: usize, cols_K: usize, ycol: i32, coef_K: usize, codes_N: usize, G: i32,
 ): i32 {
   if (n < 0 || k < 0 || ycol < 0 || (codes_N != 0 && G <= 0)) return BAD_ARGUMENT;
+  for (let i: i32 = 0; codes_N != 0 && i < n; i++) if (<u32>load<i32>(codes_N + (<usize>i << 2)) >= <u32>G) return BAD_ARGUMENT;
   const yp = x_NC + ((<usize>ycol * <usize>n) << 3);
   if (codes_N != 0) memory.fill(scores_GK, 0, (<usize>G * <usize>k) << 3);
-  for (let i: i32 = 0; i < n; i++) {
-    const o = <usize>i << 3;
-    let e = load<f64>(yp + o);
+  // row blocks that stay in cache: the residuals of the block column by column (two lanes),
+  // then the block's scores column by column; per element and per (cluster, column) the
+  // operations run in the order of the one-member kernels
+  for (let r0: i32 = 0; r0 < n; r0 += BLOCK) {
+    const r1 = r0 + BLOCK < n ? r0 + BLOCK : n;
+    memory.copy(e_N + (<usize>r0 << 3), yp + (<usize>r0 << 3), <usize>(r1 - r0) << 3);
     for (let a: i32 = 0; a < k; a++) {
       const b = load<f64>(coef_K + (<usize>a << 3));
       if (b == 0) continue;
-      const c = <usize>load<i32>(cols_K + (<usize>a << 2));
-      e = e - b * load<f64>(x_NC + ((c * <usize>n) << 3) + o);
+      const xp = x_NC + ((<usize>load<i32>(cols_K + (<usize>a << 2)) * <usize>n) << 3);
+      axpyFrom(e_N, xp, b, r0, r1);
     }
-    store<f64>(e_N + o, e);
     if (codes_N == 0) continue;
-    const g = <usize>load<i32>(codes_N + (<usize>i << 2));
-    if (g >= <usize>G) return BAD_ARGUMENT;
-    const sp = scores_GK + ((g * <usize>k) << 3);
     for (let a: i32 = 0; a < k; a++) {
-      const c = <usize>load<i32>(cols_K + (<usize>a << 2));
-      const p = sp + (<usize>a << 3);
-      store<f64>(p, load<f64>(p) + e * load<f64>(x_NC + ((c * <usize>n) << 3) + o));
+      const xp = x_NC + ((<usize>load<i32>(cols_K + (<usize>a << 2)) * <usize>n) << 3);
+      for (let i: i32 = r0; i < r1; i++) {
+        const o = <usize>i << 3;
+        const p = scores_GK + ((<usize>load<i32>(codes_N + (<usize>i << 2)) * <usize>k + <usize>a) << 3);
+        store<f64>(p, load<f64>(p) + load<f64>(e_N + o) * load<f64>(xp + o));
+      }
     }
   }
   return OK;
