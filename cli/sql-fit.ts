@@ -3,20 +3,21 @@
 // small results; progress (passes, sweeps) goes to stderr.
 import { OptionError, WasmMemoryError } from "../bindings/base/errors.js";
 import { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "../bindings/sql/feols-sql.js";
-import type { ModelFlags } from "./data.js";
+import { listOf, type ModelFlags, type ReadFlags } from "./data.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
 import type { Fit } from "../bindings/estimators/feols.js";
 
 export const ENGINES = ["wasm", "duckdb", "clickhouse", "auto"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
-export interface SqlFitFlags extends ModelFlags {
+export interface SqlFitFlags extends ModelFlags, Partial<Omit<ReadFlags, "data">> {
   data: string;
   table?: string;
+  fixefAlgo?: string;
 }
 
 /** feolsSql's options from the shared model flags (validated by the option schema before). */
-export function sqlFitOptions(flags: ModelFlags): FeolsSqlOptions {
+export function sqlFitOptions(flags: ModelFlags & { fixefAlgo?: string }): FeolsSqlOptions {
   return {
     vcov: flags.vcov,
     ssc: flags.ssc,
@@ -25,6 +26,7 @@ export function sqlFitOptions(flags: ModelFlags): FeolsSqlOptions {
     fixefTol: flags.fixefTol === undefined ? undefined : Number(flags.fixefTol),
     fixefIter: flags.fixefIter === undefined ? undefined : Number(flags.fixefIter),
     level: flags.level === undefined ? undefined : Number(flags.level),
+    fixefAlgo: flags.fixefAlgo as FeolsSqlOptions["fixefAlgo"],
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   };
 }
@@ -55,7 +57,15 @@ export function refuseEngine(command: string): OptionError {
 /** Fit out of core in DuckDB. */
 export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
   const progress = (m: string) => process.stderr.write(`duckdb: ${m}\n`);
-  const b = await DuckDBBackend.open({ data: flags.data, table: flags.table, progress });
+  // the in-memory reader's CSV options, as DuckDB's read_csv takes them (or refused, naming why)
+  const csv = {
+    na: flags.na === undefined ? undefined : flags.na.split(","),
+    delimiter: flags.delimiter,
+    encoding: flags.encoding,
+    textColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
+    unparsableAsNa: flags.unparsableAsNa,
+  };
+  const b = await DuckDBBackend.open({ data: flags.data, table: flags.table, progress, csv });
   try {
     return await feolsSql(b, flags.formula, sqlFitOptions(flags));
   } finally {

@@ -15,7 +15,8 @@ import { OptionError, SampleError, VcovError } from "../base/errors.js";
 import { floorEigen } from "../base/stats.js";
 import type { SqlBackend } from "./backend.js";
 import { sqlModel, checkColumns, countMissing, removeSingletons, whereOf, emptySample } from "./sample.js";
-import { demean, demeanedSql, rowsSql, type DemeanCtx, type DemeanResult } from "./demean.js";
+import { demean, demeanedSql, type SqlFixefAlgo } from "./demean.js";
+import { rowsSql, type DemeanCtx, type DemeanResult } from "./rows.js";
 import { keptColumns, subMatrix, invSpd, matVec, sandwich } from "./linalg.js";
 
 export interface FeolsSqlOptions {
@@ -25,6 +26,8 @@ export interface FeolsSqlOptions {
   fixefRm?: "singleton" | "none";
   fixefTol?: number;
   fixefIter?: number;
+  /** more than one FE: projections switching to CG when they stall (auto, default), or one of them */
+  fixefAlgo?: SqlFixefAlgo;
   collinTol?: number;
   level?: number;
   onWarning?: (msg: string) => void;
@@ -94,8 +97,12 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   });
   const carry = m.clusters.flatMap((_, j) => (clusterCol[j] === `c${j}` ? [{ alias: `c${j}`, expr: s.clKeys[j] }] : []));
   const ctx: DemeanCtx = { b, m, s, cols, vExpr, carry, tables };
-  const dm = await demean(ctx, { tol, maxIter, levels });
-  if (!dm.converged) warn(`fixed-effect projections did not converge in ${dm.sweeps} sweeps (largest change ${dm.criterion.toExponential(2)}, tolerance ${tol})`);
+  const algo = opts.fixefAlgo ?? "auto";
+  if (algo !== "auto" && algo !== "map" && algo !== "cg") throw new OptionError(`fixefAlgo must be auto, map or cg, got ${String(algo)}`);
+  const dm = await demean(ctx, { tol, maxIter, levels, algo });
+  if (!dm.converged) {
+    warn(`fixed-effect ${dm.method === "cg" ? "CG" : "projections"} did not converge in ${dm.sweeps} sweeps${dm.cgIterations ? ` and ${dm.cgIterations} CG iterations` : ""} (largest change ${dm.criterion.toExponential(2)}, tolerance ${tol})`);
+  }
 
   // within cross-products of d_0..d_k, and the centred sums of squares before the demeaning
   const nv = vExpr.length;
@@ -146,8 +153,10 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   };
   return assembleFit({
     f, names, beta: betaR, V, df: v.df, level, n, sample, collinear, r2, adjR2, withinR2: hasFe ? 1 - ssr / G[0] : null,
-    rmse: Math.sqrt(ssr / n), ssr, tss, iterations: dm.sweeps, converged: dm.converged,
-    demean: dm.method === "projections" ? { algo: "map", mapIterations: dm.sweeps, cgIterations: 0, criterion: dm.criterion, threads: 1 } : null,
+    rmse: Math.sqrt(ssr / n), ssr, tss, iterations: dm.sweeps + dm.cgIterations, converged: dm.converged,
+    demean: dm.method === "projections" || dm.method === "cg"
+      ? { algo: dm.method === "cg" ? (dm.sweeps ? "auto" : "cg") : "map", mapIterations: dm.sweeps, cgIterations: dm.cgIterations, criterion: dm.criterion, threads: 1 }
+      : null,
     storage: { type: "f64" }, vspec, vlabel: vcovLabel(vspec), sscName, K: v.K, G: v.G, warnings, weights: opts.weights,
     internals: {
       // an out-of-core fit holds no rows: withVcov and the resampling tools refuse it
