@@ -6,6 +6,10 @@ import { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "../bindings/sql/feols
 import { listOf, type ModelFlags, type ReadFlags } from "./data.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
 import type { Fit } from "../bindings/estimators/feols.js";
+import { planFitMemory } from "../bindings/engine/limits.js";
+import { WASM_MAX_BYTES } from "../bindings/engine/wasm.js";
+import { countRows } from "../bindings/platform/row-count.js";
+import { formatFromName, type DataFormat } from "../bindings/io/index.js";
 
 export const ENGINES = ["wasm", "duckdb", "clickhouse", "auto"] as const;
 export type EngineName = (typeof ENGINES)[number];
@@ -76,4 +80,34 @@ export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
 /** The note printed when auto falls back to DuckDB after the memory plan refused the model. */
 export function fallbackNote(e: WasmMemoryError): string {
   return `note: ${e.message.split(":")[0]}; fitting out of core with --engine duckdb instead\n`;
+}
+
+/** The WASM memory an in-memory fit may plan on: 4 GiB, or HDFE_WASM_MEMORY_LIMIT bytes (tests, smaller machines). */
+export function wasmMemoryLimit(): number {
+  const env = process.env.HDFE_WASM_MEMORY_LIMIT;
+  if (env === undefined || env === "") return WASM_MAX_BYTES;
+  const v = Number(env);
+  if (!(v > 0)) throw new OptionError(`HDFE_WASM_MEMORY_LIMIT must be a positive number of bytes, got ${JSON.stringify(env)}`);
+  return Math.min(v, WASM_MAX_BYTES);
+}
+
+/**
+ * The engine of an in-memory candidate, decided before the data is read: the file's rows
+ * (Parquet metadata, a CSV's size; row-count.ts) against the memory plan of engine/limits.ts.
+ * Within the plan, or rows unknown: "wasm". Over it: "duckdb" when `outOfCore` (--engine auto,
+ * a model the DuckDB engine fits), with a note on stderr; else the plan's WasmMemoryError,
+ * which names --engine duckdb.
+ */
+export async function planEngine(flags: { data: string; format?: string }, cols: { numeric: number; codes: number }, outOfCore: boolean): Promise<"wasm" | "duckdb"> {
+  const format = (flags.format as DataFormat | undefined) ?? formatFromName(flags.data);
+  const count = await countRows(flags.data, format);
+  if (count === null) return "wasm";
+  try {
+    planFitMemory({ rows: count.rows, columns: cols.numeric, codes: cols.codes, estimated: count.estimated, limit: wasmMemoryLimit() });
+    return "wasm";
+  } catch (e) {
+    if (!(e instanceof WasmMemoryError) || !outOfCore) throw e;
+    process.stderr.write(fallbackNote(e));
+    return "duckdb";
+  }
 }

@@ -104,7 +104,7 @@ export async function cgSolve(c: DemeanCtx, start: CgStart): Promise<DemeanResul
     for (let q = 0; q < Q; q++) {
       const sel = [`f${q}`, ...J.map((j) => `${d.sum(`w * ${dp(j)}`)} AS ap${q}_${j}`)];
       if (q === 0) sel.push(...J.map((j) => `${d.sum(`w * ${dp(j)} * ${dp(j)}`)} AS pp${j}`));
-      AP.push(await mk(`cgap${q}`, `SELECT ${sel.join(", ")} FROM (${joinedSql(c, tabs)}) GROUP BY f${q}`, `${step}, ${c.m.fe[q].name})`));
+      AP.push(await mk(`cgap${q}`, `SELECT ${sel.join(", ")} FROM (${joinedSql(c, tabs)}) GROUP BY f${q}`, `${step}, mat-vec ${c.m.fe[q].name})`));
     }
     const [pr] = await b.query(`SELECT ${J.map((j) => `${d.sum(`pp${j}`)} AS s${j}`).join(", ")} FROM ${AP[0]}`, `${step})`);
     const pAp = J.map((j) => Number(pr[`s${j}`]));
@@ -123,7 +123,7 @@ export async function cgSolve(c: DemeanCtx, start: CgStart): Promise<DemeanResul
     const next: string[] = [];
     for (let q = 0; q < Q; q++) {
       const sel = J.map((j) => `${aNew(q, j)} AS a${q}_${j}, ${rNew(q, j)} AS r${q}_${j}, ${rNew(q, j)} / n${q} + ${d.num(beta[j])} * p${q}_${j} AS p${q}_${j}`);
-      next.push(await mk(`cgs${q}`, `SELECT f${q}, n${q}, ${sel.join(", ")} FROM ${joined(q)}`, `${step}, ${c.m.fe[q].name})`));
+      next.push(await mk(`cgs${q}`, `SELECT f${q}, n${q}, ${sel.join(", ")} FROM ${joined(q)}`, `${step}, update ${c.m.fe[q].name})`));
     }
     await drop([...S, ...AP]);
     S = next;

@@ -12,7 +12,7 @@ import { addReadOptions, readData, describeRead, vcovColumns, type ModelFlags, t
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
-import { engineOf, fitDuckdb, fallbackNote } from "../sql-fit.js";
+import { engineOf, fitDuckdb, fallbackNote, planEngine } from "../sql-fit.js";
 import { fitClickhouse, requireData } from "../clickhouse-fit.js";
 import { WasmMemoryError } from "../../bindings/base/errors.js";
 import { isIvFormula } from "../../bindings/core/iv-formula.js";
@@ -91,6 +91,12 @@ async function fitInMemory(flags: Flags, f: ReturnType<typeof parseFormula>, mul
   for (const c of hac.columns) cols.push(c), (roles[c] = "a panel / coordinate column of --vcov");
   // more threads than cores only cost memory and time (the results are the same): clamped, with a warning
   const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
+  // the memory plan on the file's rows, before reading it: auto fits a model too large out of core
+  if (!flags.compress && !flags.float32) {
+    const codes = f.fixef.length + vcovColumns(flags.vcov).length;
+    const outOfCore = engine === "auto" && !multi && !flags.etable && !hac.columns.length && !flags.wald && !flags.hypothesis;
+    if ((await planEngine(flags, { numeric: Math.max(1, new Set(cols).size - codes), codes }, outOfCore)) === "duckdb") return void print(await fitDuckdb(flags));
+  }
   const { frame, report } = await readData(flags, [...new Set(cols)], roles);
   const eng = await loadEngine();
   const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
