@@ -5,8 +5,7 @@ import { OptionError, WasmMemoryError } from "../bindings/base/errors.js";
 import { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "../bindings/sql/feols-sql.js";
 import { listOf, type ModelFlags, type ReadFlags } from "./data.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
-import type { Fit } from "../bindings/estimators/feols.js";
-import { planFitMemory } from "../bindings/engine/limits.js";
+import { planBeforeReading, type Fit } from "../bindings/estimators/feols.js";
 import { WASM_MAX_BYTES } from "../bindings/engine/wasm.js";
 import { countRows } from "../bindings/platform/row-count.js";
 import { formatFromName, type DataFormat } from "../bindings/io/index.js";
@@ -93,17 +92,17 @@ export function wasmMemoryLimit(): number {
 
 /**
  * The engine of an in-memory candidate, decided before the data is read: the file's rows
- * (Parquet metadata, a CSV's size; row-count.ts) against the memory plan of engine/limits.ts.
+ * (Parquet metadata, a CSV's size; row-count.ts) against planMemory of estimators/feols.ts (the plan feols checks after reading).
  * Within the plan, or rows unknown: "wasm". Over it: "duckdb" when `outOfCore` (--engine auto,
  * a model the DuckDB engine fits), with a note on stderr; else the plan's WasmMemoryError,
  * which names --engine duckdb.
  */
-export async function planEngine(flags: { data: string; format?: string }, cols: { numeric: number; codes: number }, outOfCore: boolean): Promise<"wasm" | "duckdb"> {
+export async function planEngine(flags: { data: string; format?: string; weights?: string }, cols: { regressors: number; fe: number }, outOfCore: boolean): Promise<"wasm" | "duckdb"> {
   const format = (flags.format as DataFormat | undefined) ?? formatFromName(flags.data);
   const count = await countRows(flags.data, format);
   if (count === null) return "wasm";
   try {
-    planFitMemory({ rows: count.rows, columns: cols.numeric, codes: cols.codes, estimated: count.estimated, limit: wasmMemoryLimit() });
+    planBeforeReading({ n: count.rows, k: cols.regressors, Q: cols.fe, weighted: flags.weights !== undefined }, wasmMemoryLimit(), count.estimated);
     return "wasm";
   } catch (e) {
     if (!(e instanceof WasmMemoryError) || !outOfCore) throw e;

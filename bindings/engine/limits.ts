@@ -78,35 +78,3 @@ export function clampThreads(requested: unknown, cores: number, warn?: (m: strin
   warn?.(`threads = ${t} but this machine has ${c} core${c > 1 ? "s" : ""}: using ${c} (more threads than cores only add memory and time; results are the same)`);
   return c;
 }
-
-export interface FitMemoryPlan {
-  /** rows of the data (exact, or estimated from the file's size) */
-  rows: number;
-  /** numeric columns the fit keeps per row (outcome, regressors, weights) */
-  columns: number;
-  /** fixed effects and cluster variables (an int32 code per row each) */
-  codes: number;
-  /** "" when the rows are exact, else how they were estimated (for the message) */
-  estimated?: string;
-  /** default WASM_MAX_BYTES (4 GiB, the wasm32 address space) */
-  limit: number;
-}
-
-/**
- * WASM bytes an in-memory fit of `rows` rows needs, planned before the data is read: per row
- * the raw and the demeaned columns, the residual and score columns (8 bytes each: 3 per column
- * plus 2) and the int32 codes. Throws WasmMemoryError above the limit, naming the out-of-core
- * engine that fits such a model.
- */
-export function planFitMemory(p: FitMemoryPlan): number {
-  if (!(p.limit > 0)) throw new OptionError(`the WASM memory limit must be a positive number of bytes, got ${p.limit}`);
-  const perRow = 8 * (3 * p.columns + 2) + 4 * p.codes;
-  const bytes = p.rows * perRow;
-  if (bytes <= p.limit) return bytes;
-  throw new WasmMemoryError(
-    `the model needs about ${fmtBytes(bytes)} of WASM memory for ${Math.round(p.rows).toLocaleString("en-US")} rows` +
-      `${p.estimated ? ` (${p.estimated})` : ""} (${perRow} bytes a row), over the limit of ${fmtBytes(p.limit)}`,
-    { rows: p.rows, perRow, bytes, limit: p.limit },
-    "fit it out of core with --engine duckdb (the data stays in DuckDB; --engine auto does so by itself), or fit a sample of the rows",
-  );
-}

@@ -459,6 +459,24 @@ export function planMemory(s: PlanShape): number {
   return n * 8 * (k + 1 + 2 + (s.weighted ? 2 : 0) + (s.slopes ?? 0)) + n * 4 * Q + demeanScratchPlan(s.feCells) + PLAN_SLACK;
 }
 
+/**
+ * The plan of planMemory on rows known before the data is read (the CLI's engine choice: a
+ * file's row count or estimate, `estimated` saying how): the bytes, or a WasmMemoryError above
+ * `limit` naming the out-of-core engine that fits such a model.
+ */
+export function planBeforeReading(shape: PlanShape, limit: number, estimated = ""): number {
+  if (!(limit > 0)) throw new OptionError(`the WASM memory limit must be a positive number of bytes, got ${limit}`);
+  const need = planMemory(shape);
+  if (need <= limit) return need;
+  const perRow = Math.round((need - PLAN_SLACK) / Math.max(1, shape.n));
+  throw new WasmMemoryError(
+    `the model needs about ${fmtBytes(need)} of WASM memory for ${Math.round(shape.n).toLocaleString("en-US")} rows` +
+      `${estimated ? ` (${estimated})` : ""} x ${shape.k + 1} numeric columns (${perRow} bytes a row), over the limit of ${fmtBytes(limit)}`,
+    { need, limit, rows: shape.n, columns: shape.k + 1, bytesPerRow: perRow },
+    "fit it out of core with --engine duckdb (the data stays in DuckDB; --engine auto does so by itself), --float32, or a subsample",
+  );
+}
+
 /** Degrees of freedom used by the fixed effects (fixef.K = "full"). */
 export function fixefDof(s: Sample): number {
   let dof = 0;

@@ -93,9 +93,10 @@ async function fitInMemory(flags: Flags, f: ReturnType<typeof parseFormula>, mul
   const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
   // the memory plan on the file's rows, before reading it: auto fits a model too large out of core
   if (!flags.compress && !flags.float32) {
-    const codes = f.fixef.length + vcovColumns(flags.vcov).length;
+    const fe = f.fixef.length;
     const outOfCore = engine === "auto" && !multi && !flags.etable && !hac.columns.length && !flags.wald && !flags.hypothesis;
-    if ((await planEngine(flags, { numeric: Math.max(1, new Set(cols).size - codes), codes }, outOfCore)) === "duckdb") return void print(await fitDuckdb(flags));
+    const regressors = Math.max(0, formulaColumns(f).length - 1 - fe);
+    if ((await planEngine(flags, { regressors, fe }, outOfCore)) === "duckdb") return void print(await fitDuckdb(flags));
   }
   const { frame, report } = await readData(flags, [...new Set(cols)], roles);
   const eng = await loadEngine();
