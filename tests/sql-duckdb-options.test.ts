@@ -20,6 +20,7 @@ import { DuckDBBackend, type DuckCsvOptions } from "../bindings/platform/duckdb-
 import { OptionError } from "../bindings/base/errors.js";
 import { Rng } from "../bindings/base/rng.js";
 import { countRows } from "../bindings/platform/row-count.js";
+import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
 import { expectSameFit, rel, COEF_REL, SE_REL } from "./sql-duckdb-setup.js";
 
 /** A firm x year panel; `cell` writes each value (the options' quirks), `sep` the delimiter. Fixed seed. */
@@ -95,6 +96,14 @@ describe("CSV options: the DuckDB engine's fit equals the in-memory fit of the s
     await expect(DuckDBBackend.open({ data: file("semi.csv"), csv: { encoding: "gbk" } })).rejects.toBeInstanceOf(OptionError);
     await expect(DuckDBBackend.open({ data: file("semi.csv"), csv: { encoding: "latin9" } })).rejects.toBeInstanceOf(OptionError);
     await expect(DuckDBBackend.open({ data: file("semi.csv"), csv: { delimiter: ";;" } })).rejects.toBeInstanceOf(OptionError);
+  });
+});
+
+describe("CG is not run on ClickHouse (its SQL gave wrong coefficients on the 18.16 cluster)", () => {
+  it("fixefAlgo cg is refused before any query (no server at this address)", async () => {
+    const b = new ClickHouseBackend({ url: "http://127.0.0.1:9", table: "hd.none" });
+    await expect(feolsSql(b, fm, { fixefAlgo: "cg" })).rejects.toBeInstanceOf(OptionError);
+    await expect(feolsSql(b, fm, { fixefAlgo: "cg" })).rejects.toThrow(/not available on --engine clickhouse/);
   });
 });
 
