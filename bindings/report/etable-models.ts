@@ -37,7 +37,12 @@ export interface TableModel {
   family?: string;
   /** endogenous regressors of an IV model */
   endo?: string[];
+  /** confidence intervals by name, where the fit has them */
+  ci?: Record<string, [number, number]>;
 }
+
+const ciOf = (table: { name: string; ciLow: number; ciHigh: number }[]): Record<string, [number, number]> =>
+  Object.fromEntries(table.map((r) => [r.name, [r.ciLow, r.ciHigh] as [number, number]]));
 
 /**
  * Fit statistics etable knows: fixest's fitstat name -> label. `perEndo`: one row per
@@ -113,7 +118,7 @@ export function tableModelOfFit(fit: Fit, sample?: { var: string; value: string 
   return {
     formula: fit.formula, lhs: fit.parsed.lhs, coefNames: fit.coefNames, coef: fit.coef, se: fit.se, p: fit.pvalue,
     ...fixefOf(fit.parsed), stats, vcovLabel: fit.vcovLabel, sscLabel: fit.sscLabel, collinear: fit.collinear, sample,
-    stat: "t", family: "OLS", ...(iv ? { endo: iv.endo } : {}),
+    stat: "t", family: "OLS", ...(iv ? { endo: iv.endo } : {}), ci: ciOf(fit.table),
   };
 }
 
@@ -128,7 +133,7 @@ export function tableModelOfGlm(fit: GlmFit, sample?: { var: string; value: stri
   return {
     formula: fit.formula, lhs: fit.parsed.lhs, coefNames: fit.coefNames, coef: fit.coef, se: fit.se, p: fit.pvalue,
     ...fixefOf(fit.parsed), stats: { nobs: fit.nobs, my: fit.stats.meanY, ...glmStatsByName(fit.stats) },
-    vcovLabel: fit.vcovLabel, sscLabel: fit.sscLabel, collinear: fit.collinear, sample, stat: "z", family: FAMILY_LABEL[fit.family] ?? fit.family,
+    vcovLabel: fit.vcovLabel, sscLabel: fit.sscLabel, collinear: fit.collinear, sample, stat: "z", family: FAMILY_LABEL[fit.family] ?? fit.family, ci: ciOf(fit.table),
   };
 }
 

@@ -45,11 +45,31 @@ export interface EtableOptions {
   vcov?: string;
   ssc?: string;
   engine?: Engine;
-  /** column headers (default: the outcome of each model) */
-  headers?: string[];
+  /** column headers (default: the outcome of each model; an entry undefined: no header) */
+  headers?: (string | undefined)[];
   notes?: string[];
   /** the family row (fixest's etable family =): default shown when the models' families differ */
   family?: boolean;
+  /** the coefficient rows, exactly and in this order (instead of keep / drop / order) */
+  rows?: string[];
+  /** coefficient names moved to another row before the table is built ({ did_lead1: "did" }): rows merged */
+  rename?: Record<string, string>;
+  /** column labels (default "(1)", "(2)"...) */
+  labels?: string[];
+  /**
+   * fixest's fixef.group: one Yes / No row per label for the FE and slopes ("region[[year]]")
+   * matching its regular expressions (Yes when each matches, No when none, else Partial); the
+   * FE and slopes grouped get no row of their own
+   */
+  fixefGroup?: Record<string, string[]>;
+  /** fixest's extralines: rows under the fit statistics, one value per column */
+  extralines?: Record<string, (string | number)[]>;
+  /** a published estimate shown under each column's (the paper's number) */
+  published?: (ModelColumn["published"] | undefined)[];
+  /** fit statistics (other than counts) rounded to this many decimals in the table */
+  statDigits?: number;
+  /** false: the notes are `notes` only (no vcov / ssc / test notes) */
+  defaultNotes?: boolean;
 }
 
 const DEFAULT_FITSTAT = ["nobs", "r2", "wr2"];
@@ -57,7 +77,11 @@ const DEFAULT_STARS: StarLevel[] = [{ symbol: "***", p: 0.01 }, { symbol: "**", 
 
 type AnyFit = Fit | GlmFit;
 /** A table's input: a feols / IV / GLM fit, a member of a multiple estimation, or an extracted model. */
-export type EtableInput = AnyFit | TableModel | MultiModel<AnyFit>;
+export type EtableInput = AnyFit | TableModel | MultiModel<AnyFit> | SkippedModel;
+/** A column kept in the table, empty, with the reason its model could not be estimated. */
+export interface SkippedModel {
+  skipped: string;
+}
 
 function isFit(x: EtableInput): x is AnyFit {
   return "internals" in x && "parsed" in x;
@@ -74,10 +98,11 @@ function refitVcov(eng: Engine, fit: AnyFit, vcov: string | undefined, ssc: stri
 }
 
 /** The models of a table, the vcov recomputed when the table asks for one. */
-export function tableModels(inputs: readonly EtableInput[] | MultiResult<AnyFit>, opts: EtableOptions = {}): TableModel[] {
+export function tableModels(inputs: readonly EtableInput[] | MultiResult<AnyFit>, opts: EtableOptions = {}): (TableModel | SkippedModel)[] {
   const list: readonly EtableInput[] = Array.isArray(inputs) ? inputs : (inputs as MultiResult<AnyFit>).models;
   if (!list.length) throw new OptionError("etable needs at least one fit");
   return list.map((x) => {
+    if ("skipped" in x && typeof x.skipped === "string") return { skipped: x.skipped };
     let fit: AnyFit | null = isFit(x) ? x : isMember(x) ? x.fit : null;
     const sample = isMember(x) && x.sampleVar && x.sample ? { var: x.sampleVar, value: x.sample } : undefined;
     if (opts.vcov || opts.ssc) {
@@ -130,49 +155,89 @@ function fitstatRows(models: TableModel[], opts: EtableOptions): { stats: { key:
 }
 
 /** Which columns' p-values (and stars) come from the normal distribution (GLMs: z) rather than t. */
-function testNote(models: TableModel[]): string[] {
-  const z = models.map((m, j) => (m.stat === "z" ? `(${j + 1})` : "")).filter(Boolean);
+function testNote(models: (TableModel | SkippedModel)[]): string[] {
+  const z = models.map((m, j) => ("stat" in m && m.stat === "z" ? `(${j + 1})` : "")).filter(Boolean);
   if (!z.length) return [];
-  if (z.length === models.length) return ["p-values (and stars) from z statistics (normal distribution)."];
+  if (z.length === models.filter((m) => !("skipped" in m)).length) return ["p-values (and stars) from z statistics (normal distribution)."];
   return [`p-values (and stars) from z statistics (normal distribution) in ${z.join(", ")}; from t statistics elsewhere.`];
 }
 
+/** fixef.group: label -> patterns; "Yes" when every pattern matches one of the model's FE / slopes ("fe[[x]]"), "No" when none does. */
+function groupRows(opts: EtableOptions): { label: string; pats: RegExp[] }[] {
+  return Object.entries(opts.fixefGroup ?? {}).map(([label, pats]) => ({ label, pats: regexes(pats, `fixefGroup "${label}"`) }));
+}
+
+const slopeName = (s: { fe: string; slope: string }) => `${s.fe}[[${s.slope}]]`;
+
+/** One model's cell of each FE / slope / group row, in the table's row order. */
+function fixefCells(m: TableModel, ctx: { fixef: string[]; slopes: { fe: string; slope: string }[]; groups: { label: string; pats: RegExp[] }[]; name: (s: string) => string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  const terms = [...m.fixef, ...m.slopes.map(slopeName)];
+  for (const g of ctx.groups) {
+    const hit = g.pats.filter((r) => terms.some((t) => r.test(t))).length;
+    out[g.label] = hit === 0 ? "No" : hit === g.pats.length ? "Yes" : "Partial";
+  }
+  const grouped = (t: string) => ctx.groups.some((g) => g.pats.some((r) => r.test(t)));
+  for (const fe of ctx.fixef) if (!grouped(fe)) out[ctx.name(fe)] = m.fixef.includes(fe) ? "Yes" : "No";
+  for (const s of ctx.slopes) {
+    if (!grouped(slopeName(s))) out[`${ctx.name(s.slope)} (${ctx.name(s.fe)})`] = m.slopes.some((x) => x.fe === s.fe && x.slope === s.slope) ? "Yes" : "No";
+  }
+  return out;
+}
+
+/** A model's coefficients under the table's row names (opts.rename merges terms into one row). */
+function renamed(m: TableModel, rename: Record<string, string>): TableModel {
+  if (!Object.keys(rename).length) return m;
+  const to = (n: string) => (rename[n] !== undefined && !m.coefNames.includes(rename[n]) ? rename[n] : n);
+  const move = <T>(r: Record<string, T> | undefined) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [to(k), v])) : r);
+  return { ...m, coefNames: m.coefNames.map(to), coef: move(m.coef)!, se: move(m.se)!, p: move(m.p)!, ci: move(m.ci), collinear: m.collinear.map(to) };
+}
+
+const rounded = (v: number | undefined, d: number | undefined) => (v === undefined || d === undefined || Number.isInteger(v) ? v : Number(v.toFixed(d)));
+
 /** Build the RegressionTable of `models` (no rendering). */
 export function etableTable(inputs: readonly EtableInput[] | MultiResult<AnyFit>, opts: EtableOptions = {}): RegressionTable {
-  const models = tableModels(inputs, opts);
+  const all = tableModels(inputs, opts).map((m) => ("skipped" in m ? m : renamed(m, opts.rename ?? {})));
+  const models = all.filter((m): m is TableModel => !("skipped" in m));
   const dict = opts.dict ?? {};
   const name = (s: string) => dict[s] ?? s;
   const { stats: fitstat, family } = fitstatRows(models, opts);
-  if (opts.headers && opts.headers.length !== models.length) throw new OptionError(`headers: ${opts.headers.length} given for ${models.length} models`);
-  const rows = coefRows(models, opts);
-  const fixef = [...new Set(models.flatMap((m) => m.fixef))];
-  const slopes = [...new Map(models.flatMap((m) => m.slopes).map((s) => [`${s.fe}|${s.slope}`, s])).values()];
+  for (const [what, v] of [["headers", opts.headers], ["labels", opts.labels], ["published", opts.published]] as const) {
+    if (v && v.length !== all.length) throw new OptionError(`${what}: ${v.length} given for ${all.length} models`);
+  }
+  for (const [k, v] of Object.entries(opts.extralines ?? {})) if (v.length !== all.length) throw new OptionError(`extralines "${k}": ${v.length} values for ${all.length} models`);
+  const rows = opts.rows ?? coefRows(models, opts);
+  const ctx = { fixef: [...new Set(models.flatMap((m) => m.fixef))], slopes: [...new Map(models.flatMap((m) => m.slopes).map((s) => [`${s.fe}|${s.slope}`, s])).values()], groups: groupRows(opts), name };
   const sampleVars = [...new Set(models.flatMap((m) => (m.sample ? [m.sample.var] : [])))];
   const vcovs = [...new Set(models.map((m) => m.vcovLabel))];
   const sscs = [...new Set(models.map((m) => m.sscLabel))];
-  const columns: ModelColumn[] = models.map((m, j) => {
+  const columns: ModelColumn[] = all.map((m, j) => {
+    const label = opts.labels?.[j] ?? `(${j + 1})`;
+    const published = opts.published?.[j] ? { published: opts.published[j] } : {};
+    if ("skipped" in m) return { label, header: opts.headers?.[j], coefs: {}, stats: {}, ...published, skipped: m.skipped };
     const stats: Record<string, string | number> = {};
     for (const v of sampleVars) stats[`Sample (${name(v)})`] = m.sample?.var === v ? m.sample.value : "Full sample";
-    for (const fe of fixef) stats[name(fe)] = m.fixef.includes(fe) ? "Yes" : "No";
-    for (const s of slopes) stats[`${name(s.slope)} (${name(s.fe)})`] = m.slopes.some((x) => x.fe === s.fe && x.slope === s.slope) ? "Yes" : "No";
+    Object.assign(stats, fixefCells(m, ctx));
     if (family) stats.Family = m.family ?? "";
     if (vcovs.length > 1) stats["S.E. type"] = m.vcovLabel;
-    for (const s of fitstat) stats[s.label] = m.stats[s.key] ?? "";
+    for (const s of fitstat) stats[s.label] = rounded(m.stats[s.key], opts.statDigits) ?? "";
+    for (const [k, v] of Object.entries(opts.extralines ?? {})) stats[k] = v[j];
     const coefs: ModelColumn["coefs"] = {};
-    for (const n of m.coefNames) coefs[n] = { estimate: m.coef[n], se: m.se[n], p: m.p[n] };
-    return { label: `(${j + 1})`, header: opts.headers?.[j] ?? name(m.lhs), coefs, stats, dropped: m.collinear };
+    for (const n of rows) if (m.coefNames.includes(n)) coefs[n] = { estimate: m.coef[n], se: m.se[n], p: m.p[n], ...(m.ci?.[n] ? { ci: m.ci[n] } : {}) };
+    const header = opts.headers ? opts.headers[j] : name(m.lhs);
+    return { label, header, coefs, stats, ...published, dropped: m.collinear.filter((n) => rows.includes(n)) };
   });
-  const stars = opts.stars ? Object.entries(opts.stars).map(([symbol, p]) => ({ symbol, p })).sort((a, b) => a.p - b.p) : DEFAULT_STARS;
-  for (const s of stars) if (!(s.p > 0 && s.p <= 1)) throw new OptionError(`stars: the threshold of "${s.symbol}" must be in (0, 1], got ${s.p}`);
-  const notes = [
+  const stars = opts.stars ? Object.entries(opts.stars).map(([symbol, p]) => ({ symbol, p })).sort((a, b) => a.p - b.p) : undefined;
+  for (const s of stars ?? []) if (!(s.p > 0 && s.p <= 1)) throw new OptionError(`stars: the threshold of "${s.symbol}" must be in (0, 1], got ${s.p}`);
+  const notes = opts.defaultNotes === false ? [...(opts.notes ?? [])] : [
     vcovs.length === 1 ? `Standard errors: ${vcovs[0]}.` : "Standard errors: as in the S.E. type row.",
     `Small-sample correction: ${sscs.join("; ")}.`,
-    ...testNote(models),
+    ...testNote(all),
     ...(opts.notes ?? []),
   ];
   const labels: Record<string, string> = {};
   for (const r of rows) if (dict[r]) labels[r] = dict[r];
-  return { kind: "regression", id: opts.id ?? "etable", title: opts.title ?? "Estimation results", rows, labels, columns, notes, brackets: opts.brackets, stars };
+  return { kind: "regression", id: opts.id ?? "etable", title: opts.title ?? "Estimation results", rows, labels, columns, notes, brackets: opts.brackets, ...(stars ? { stars } : {}) };
 }
 
 /** fixest's etable: the table of `fits` in one format ("md", "tex" / "latex", "html", "csv", "text"). */
