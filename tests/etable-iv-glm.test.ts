@@ -214,4 +214,15 @@ describe("hdfe etable of saved IV and GLM fits", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 300_000);
+  it("hdfe feols (IV) --etable and hdfe fepois --etable print the library's table of the fit", () => {
+    const a = hdfe("feols", "--data", DATA, "-f", "FC ~ Fin + Eco | firm + year | Export ~ Digitalisation", "--etable", "csv");
+    expect(a.status, a.stderr).toBe(0);
+    expect(a.stdout).toBe(etable([iv1], { format: "csv" }));
+    const b = hdfe("fepois", "--data", DATA, "-f", "Digitalisation ~ did + Fin + Eco | firm + year", "--etable", "md");
+    expect(b.status, b.stderr).toBe(0);
+    expect(b.stdout).toBe(etable([pois], { format: "md" }));
+    const c = hdfe("fepois", "--data", DATA, "-f", "Digitalisation ~ did", "--etable", "md", "--json");
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/--json or --etable/);
+  }, 300_000);
 });

@@ -164,8 +164,8 @@ async function runFeols(flags: Flags): Promise<void> {
   if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
   const multi = isMultiCall(flags.formula, flags);
   if (isIvFormula(flags.formula)) {
-    if (multi || flags.etable) {
-      throw new OptionError("--split, --fsplit, --etable and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
+    if (multi) {
+      throw new OptionError("--split, --fsplit and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
         undefined, "in the library, estimateMulti drives iv() over the same syntax");
     }
     if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
