@@ -21,7 +21,7 @@ import { pf, pchisq, invSPD } from "../base/stats.js";
 import type { SuiteOptions, SuiteContext, SuiteExtension } from "./context.js";
 import { suiteExtensions } from "./extensions.js";
 import type { Report, ReportSection, RegressionTable, DataTable, ModelColumn, EventPlot } from "../report/types.js";
-import { etableTable } from "../report/etable.js";
+import { suiteTable, type SuiteModel } from "./tables.js";
 
 export type { SuiteOptions, SuiteExtension, SuiteContext } from "./context.js";
 
@@ -33,31 +33,6 @@ export interface SuiteResult {
 }
 
 const STARS_NOTE = "Standard errors in parentheses. *** p<0.01, ** p<0.05, * p<0.1.";
-
-/** A column the suite could not estimate: kept, empty, with the reason. */
-type SuiteModel = Fit | { skipped: string };
-
-const exactly = (s: string) => `^${s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
-
-/**
- * A regression table of the suite, built by etable(): the fits' coefficients in `rows`, the
- * suite's FE rows (fixef.group from the roles: Firm FE, Year FE, City FE, Region trends =
- * region[time]), observations, R2 and within R2 (3 decimals), the paper's estimates, the notes.
- */
-function suiteTable(env: SuiteEnv, t: {
-  id: string; title: string; rows: string[]; models: SuiteModel[]; labels: string[]; headers: (string | undefined)[]; notes: string[];
-  published?: (ModelColumn["published"] | undefined)[]; extralines?: Record<string, (string | number)[]>; dict?: Record<string, string>; rename?: Record<string, string>;
-}): RegressionTable {
-  const { roles } = env;
-  return etableTable(t.models, {
-    id: t.id, title: t.title, rows: t.rows, dict: t.dict ?? env.labels, labels: t.labels, headers: t.headers, notes: t.notes, defaultNotes: false,
-    published: t.published, extralines: t.extralines, rename: t.rename, fitstat: ["nobs", "r2", "wr2"], statDigits: 3,
-    fixefGroup: {
-      "Firm FE": [exactly(roles.unit)], "Year FE": [exactly(roles.time)], "City FE": [exactly(roles.city)],
-      "Region trends": roles.region ? [exactly(roles.region), exactly(`${roles.region}[[${roles.time}]]`)] : [],
-    },
-  });
-}
 
 function round(x: number, d: number): number {
   return Number(x.toFixed(d));
