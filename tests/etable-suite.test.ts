@@ -43,6 +43,15 @@ describe("etable options the suite uses", () => {
     expect(Object.keys(t.columns[1].stats).filter((k) => /firm|year|region/.test(k))).toEqual([]);
   });
 
+  it("dropSection (fixest's drop.section): no FE rows, or no slope rows", () => {
+    const keys = (o: Parameters<typeof etableTable>[1]) => Object.keys(etableTable([a, b], o).columns[1].stats);
+    expect(keys({})).toEqual(expect.arrayContaining(["firm", "year", "region", "year (region)"]));
+    expect(keys({ dropSection: ["slopes"] })).toEqual(expect.arrayContaining(["firm", "year", "region"]));
+    expect(keys({ dropSection: ["slopes"] })).not.toContain("year (region)");
+    expect(keys({ dropSection: ["fixef"] })).toEqual(["year (region)", "Observations", "R2", "Within R2"]);
+    expect(keys({ dropSection: ["fixef", "slopes"] })).toEqual(["Observations", "R2", "Within R2"]);
+  });
+
   it("rows, rename (merged into one row), labels, headers, published, extralines, statDigits, a skipped column, notes only", () => {
     const lead = feols(eng, frame.withColumn("x_alias", frame.numeric("did")), "FC ~ x_alias + Fin | firm + year");
     const t: RegressionTable = etableTable([a, { skipped: "not estimable" }, lead], {

@@ -70,6 +70,8 @@ export interface EtableOptions {
   statDigits?: number;
   /** false: the notes are `notes` only (no vcov / ssc / test notes) */
   defaultNotes?: boolean;
+  /** fixest's drop.section: no FE rows (and groups) / no varying-slope rows */
+  dropSection?: ("fixef" | "slopes")[];
 }
 
 const DEFAULT_FITSTAT = ["nobs", "r2", "wr2"];
@@ -217,7 +219,8 @@ export function etableTable(inputs: readonly EtableInput[] | MultiResult<AnyFit>
     if ("skipped" in m) return { label, header: opts.headers?.[j], coefs: {}, stats: {}, ...published, skipped: m.skipped };
     const stats: Record<string, string | number> = {};
     for (const v of sampleVars) stats[`Sample (${name(v)})`] = m.sample?.var === v ? m.sample.value : "Full sample";
-    Object.assign(stats, fixefCells(m, ctx));
+    if (!opts.dropSection?.includes("fixef")) Object.assign(stats, fixefCells(m, { ...ctx, slopes: opts.dropSection?.includes("slopes") ? [] : ctx.slopes }));
+    else if (!opts.dropSection.includes("slopes")) Object.assign(stats, fixefCells(m, { ...ctx, fixef: [], groups: [] }));
     if (family) stats.Family = m.family ?? "";
     if (vcovs.length > 1) stats["S.E. type"] = m.vcovLabel;
     for (const s of fitstat) stats[s.label] = rounded(m.stats[s.key], opts.statDigits) ?? "";
