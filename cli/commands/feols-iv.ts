@@ -1,5 +1,5 @@
 // hdfe feols with an IV formula (y ~ exo | fe | endo ~ inst): 2SLS (bindings/estimators/iv.ts),
-// printed by bindings/report/iv.ts. Called by cli/commands/feols.ts when the formula has an IV part.
+// printed by bindings/report/iv.ts (--etable: a regression table, bindings/report/etable.ts). Called by cli/commands/feols.ts when the formula has an IV part.
 import { loadEngine } from "../../bindings/node.js";
 import { iv } from "../../bindings/estimators/iv.js";
 import { parseIvFormula, ivFormulaColumns } from "../../bindings/core/iv-formula.js";
@@ -7,6 +7,8 @@ import { ivFitToJson, ivSummary } from "../../bindings/report/iv.js";
 import { OptionError, NonConvergenceError } from "../../bindings/base/errors.js";
 import { readData, describeRead, vcovColumns, type ModelFlags, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
+import { etable } from "../../bindings/report/etable.js";
+import { tableFormat } from "./feols-multi.js";
 
 export interface IvFlags extends ReadFlags, ModelFlags {
   fixefAlgo?: string;
@@ -15,6 +17,7 @@ export interface IvFlags extends ReadFlags, ModelFlags {
   float32?: boolean;
   batch?: string;
   firstStage?: boolean;
+  etable?: string;
 }
 
 export async function runIv(flags: IvFlags, threads: number): Promise<void> {
@@ -49,6 +52,7 @@ export async function runIv(flags: IvFlags, threads: number): Promise<void> {
   }
   const readLines = describeRead(report);
   if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-  if (flags.json) process.stdout.write(JSON.stringify(ivFitToJson(fit)) + "\n");
+  if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
+  else if (flags.json) process.stdout.write(JSON.stringify(ivFitToJson(fit)) + "\n");
   else process.stdout.write(ivSummary(fit, { firstStages: flags.firstStage }) + "\n");
 }

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .description("estimate y ~ x | fe1 + fe2 (or 2SLS: y ~ x | fe | endo ~ inst) with fixest-identical inference")
     .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
   addReadOptions(cmd, false)
-    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] | nw:LAG | dk:LAG | conley:KM[:spherical] (default: clustered by the first FE; iid without FE)")
+    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] | nw:LAG | dk:LAG | conley[:KM | :MILESmi][:spherical] (Conley without a cutoff: fixest's default) (default: clustered by the first FE; iid without FE)")
     .option("--panel-id <unit,time>", "panel unit and time columns for --vcov nw / dk")
     .option("--coords <lat,lon>", "latitude and longitude columns for --vcov conley (default: lat,lon)")
     .option("--wald <regex>", 'joint Wald test that the coefficients matching the regex are 0, e.g. "Fin|Eco"')
@@ -171,8 +171,8 @@ async function runFeols(flags: Flags): Promise<void> {
   if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
   const multi = isMultiCall(flags.formula, flags);
   if (isIvFormula(flags.formula)) {
-    if (multi || flags.etable) {
-      throw new OptionError("--split, --fsplit, --etable and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
+    if (multi) {
+      throw new OptionError("--split, --fsplit and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
         undefined, "in the library, estimateMulti drives iv() over the same syntax");
     }
     if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {

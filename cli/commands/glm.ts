@@ -8,7 +8,10 @@ import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
 import { glmToJson, glmSummary } from "../../bindings/report/glm.js";
 import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
+import { etable } from "../../bindings/report/etable.js";
+import { tableFormat } from "./feols-multi.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
+import { OptionError } from "../../bindings/base/errors.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -27,6 +30,7 @@ interface Flags extends ReadFlags {
   level?: string;
   threads?: string;
   json?: boolean;
+  etable?: string;
 }
 
 export function register(program: Command): void {
@@ -53,7 +57,10 @@ export function register(program: Command): void {
       .option("--level <x>", "confidence level", "0.95")
       .option("--threads <n>", "demeaning threads (same results)", "1")
       .option("--json", "print one JSON object instead of the table")
+      .option("--etable <format>", "print a regression table of the model instead (fixest's etable): md | tex | html | csv | text")
       .action(async (flags: Flags) => {
+        if (flags.etable !== undefined) tableFormat(flags.etable);
+        if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
         const f = parseFormula(flags.formula);
         const cols = formulaColumns(f);
         const roles: Record<string, string> = {};
@@ -94,7 +101,8 @@ export function register(program: Command): void {
         }
         const readLines = describeRead(report);
         if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-        if (flags.json) process.stdout.write(JSON.stringify(glmToJson(fit)) + "\n");
+        if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
+        else if (flags.json) process.stdout.write(JSON.stringify(glmToJson(fit)) + "\n");
         else process.stdout.write(glmSummary(fit) + "\n");
       });
   }
