@@ -307,7 +307,10 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     await expect.poll(() => p.textContent("#hdfe-glm"), { timeout: 30_000 }).toContain("Poisson estimation");
     const emp = frame.withColumn("emp", frame.numeric("lemp").map(Math.exp));
     const pois = fepois(eng, emp, "emp ~ treat_post | countyreal + year", { vcov: "cluster:countyreal" });
-    expect(await p.textContent("#hdfe-glm")).toBe(glmSummary(pois));
+    // every line equal but the IRLS line's achieved criteria (changes at 1e-15: Chromium's Math.exp
+    // and Node's differ in the last bit on some inputs), whose iteration counts must still agree
+    const noCrit = (t: string) => t.replace(/change [0-9.]+e-?\d+/g, "change <crit>");
+    expect(noCrit((await p.textContent("#hdfe-glm"))!)).toBe(noCrit(glmSummary(pois)));
     await p.screenshot({ path: join(ARTIFACTS, "web-embed.png") });
     await p.close();
     expect(errs).toEqual([]);
