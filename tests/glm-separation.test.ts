@@ -183,6 +183,8 @@ describe("hdfe fepois --separation", () => {
     expect(rel(j.coef.x1, lib.coef.x1)).toBeLessThan(COEF_REL);
     const fe = run("--separation", "fe");
     expect(fe.status).toBe(7);
-    expect(run("--separation", "bogus").status).not.toBe(0);
+    const bad = run("--separation", "bogus");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--separation must be one of ir, fe, none/);
   });
 });

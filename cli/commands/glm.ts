@@ -9,6 +9,7 @@ import { glmToJson, glmSummary } from "../../bindings/report/glm.js";
 import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
+import { checkChoice } from "../../bindings/base/options.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -71,7 +72,7 @@ export function register(program: Command): void {
           vcov: flags.vcov,
           ssc: flags.ssc,
           fixefRm: flags.fixefRm as GlmOptions["fixefRm"],
-          separation: flags.separation as GlmOptions["separation"],
+          separation: flags.separation === undefined ? undefined : checkChoice<NonNullable<GlmOptions["separation"]>>("separation", flags.separation, "--separation"),
           weights: flags.weights,
           offset: flags.offset,
           fixefTol: Number(flags.fixefTol),
