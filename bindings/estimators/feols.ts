@@ -275,7 +275,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 
   const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
   // a cluster variable may be an interacted FE name like "firm^year": resolve later
-  const panelId = typeof opts.panelId === "string" ? opts.panelId.split(/[,+~\s]+/).filter(Boolean) : opts.panelId;
+  const panelId = parsePanelId(opts.panelId);
   const hacCols = isHac(vspec) ? hacColumns(hacVars(vspec, panelId, frame.names)) : [];
   const extra = [...clusterVars.filter((v) => !v.includes("^")), ...hacCols, ...(opts.keepColumns ?? [])];
   const weighted = !!opts.weights;
@@ -608,6 +608,11 @@ export function assembleFit(a: AssembleArgs): Fit {
     internals: a.internals,
   };
   return Object.freeze(fit);
+}
+
+/** FeolsOptions.panelId as columns: "firm,year" (or "firm + year") -> ["firm", "year"]. */
+export function parsePanelId(p: string[] | string | undefined): string[] | undefined {
+  return typeof p === "string" ? p.split(/[,+~\s]+/).filter(Boolean) : p;
 }
 
 /** Recompute the variance of a fit under another vcov / convention, without refitting. */

@@ -9,8 +9,9 @@ import { readData, describeRead, vcovColumns, type ModelFlags, type ReadFlags } 
 import { statusLine } from "../progress.js";
 import { etable } from "../../bindings/report/etable.js";
 import { tableFormat } from "./feols-multi.js";
+import { hacSetup, type HacFlags } from "../post.js";
 
-export interface IvFlags extends ReadFlags, ModelFlags {
+export interface IvFlags extends ReadFlags, ModelFlags, HacFlags {
   fixefAlgo?: string;
   json?: boolean;
   compress?: boolean;
@@ -30,13 +31,15 @@ export async function runIv(flags: IvFlags, threads: number): Promise<void> {
   const roles: Record<string, string> = {};
   if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
   for (const c of vcovColumns(flags.vcov)) cols.push(c), (roles[c] = "the cluster variable (--vcov)");
+  const hac = hacSetup(flags);
+  for (const c of hac.columns) cols.push(c), (roles[c] = "a panel / coordinate column of --vcov");
   const { frame, report } = await readData(flags, [...new Set(cols)], roles);
   const eng = await loadEngine();
   const status = statusLine(`estimating 2SLS on ${frame.nrows.toLocaleString("en-US")} rows...`);
   let fit: ReturnType<typeof iv>;
   try {
     fit = iv(eng, frame, f, {
-      vcov: flags.vcov, ssc: flags.ssc, fixefRm: flags.fixefRm, weights: flags.weights,
+      vcov: hac.vcov, panelId: hac.panelId, ssc: flags.ssc, fixefRm: flags.fixefRm, weights: flags.weights,
       fixefTol: Number(flags.fixefTol), fixefIter: Number(flags.fixefIter), level: Number(flags.level),
       fixefAlgo: flags.fixefAlgo as never, threads, strictConvergence: true,
       onWarning: (m) => {

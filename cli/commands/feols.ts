@@ -175,8 +175,8 @@ async function runFeols(flags: Flags): Promise<void> {
       throw new OptionError("--split, --fsplit and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
         undefined, "in the library, estimateMulti drives iv() over the same syntax");
     }
-    if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
-      throw new OptionError("--panel-id, --coords, --wald and --hypothesis apply to OLS formulas, not yet to IV");
+    if (flags.wald || flags.hypothesis) {
+      throw new OptionError("--wald and --hypothesis apply to OLS formulas, not yet to IV");
     }
     return runIv(flags, clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads"));
   }

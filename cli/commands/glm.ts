@@ -12,6 +12,7 @@ import { etable } from "../../bindings/report/etable.js";
 import { tableFormat } from "./feols-multi.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { OptionError } from "../../bindings/base/errors.js";
+import { checkChoice } from "../../bindings/base/options.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -19,6 +20,7 @@ interface Flags extends ReadFlags {
   vcov?: string;
   ssc?: string;
   fixefRm?: string;
+  separation?: string;
   weights?: string;
   offset?: string;
   fixefTol?: string;
@@ -46,6 +48,7 @@ export function register(program: Command): void {
       .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] (default: clustered by the first FE; iid without FE)")
       .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
       .option("--fixef-rm <what>", "perfect (FE levels with only 0 [or only 1] outcomes, fixest's default) | both (and singletons) | singleton | none", "perfect")
+      .option("--separation <how>", "ir (FE rule, then rows separated by the regressors removed: ppmlhdfe's iterative rectifier) | fe (FE rule only, as fixest) | none", "ir")
       .option("--weights <col>", "prior weights column")
       .option("--offset <col>", "offset column (added to the linear predictor)")
       .option("--fixef-tol <x>", "FE convergence tolerance at each IRLS step", "1e-10")
@@ -76,6 +79,7 @@ export function register(program: Command): void {
           vcov: flags.vcov,
           ssc: flags.ssc,
           fixefRm: flags.fixefRm as GlmOptions["fixefRm"],
+          separation: flags.separation === undefined ? undefined : checkChoice<NonNullable<GlmOptions["separation"]>>("separation", flags.separation, "--separation"),
           weights: flags.weights,
           offset: flags.offset,
           fixefTol: Number(flags.fixefTol),
