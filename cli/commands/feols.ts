@@ -91,8 +91,11 @@ async function fitInMemory(flags: Flags, f: ReturnType<typeof parseFormula>, mul
   for (const c of hac.columns) cols.push(c), (roles[c] = "a panel / coordinate column of --vcov");
   // more threads than cores only cost memory and time (the results are the same): clamped, with a warning
   const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
+  // the kernels compile (off the main thread) while the data is read
+  const engine0 = loadEngine();
+  engine0.catch(() => {}); // a failed read is the error to report; the engine's own failure is awaited below
   const { frame, report } = await readData(flags, [...new Set(cols)], roles);
-  const eng = await loadEngine();
+  const eng = await engine0;
   const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
   const fopts = {
     vcov: hac.vcov,
