@@ -6,6 +6,7 @@ export * from "./demean";
 export { demeanContextLayout } from "./context";
 export * from "./qr";
 export * from "./sandwich";
+export * from "./crossprod";
 export * from "./f32";
 export * from "./logit";
 export * from "./match";

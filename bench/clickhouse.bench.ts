@@ -8,6 +8,7 @@
 import { startCluster } from "../tests/clickhouse-cluster.js";
 import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
 import { feolsSql } from "../bindings/sql/feols-sql.js";
+import { nodeFetch } from "../bindings/platform/http-node.js";
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 const rows = sizes.length ? sizes : [1_000_000, 10_000_000];
@@ -36,7 +37,7 @@ try {
     const load = (Date.now() - t0) / 1000;
     const bytes = Number((await c.query(1, "SELECT sum(bytes) FROM remote('127.0.0.1:" + c.shards[1]!.tcpPort + "', system.parts) WHERE database = 'bench' AND active")).trim())
       + Number((await c.query(1, "SELECT sum(bytes) FROM system.parts WHERE database = 'bench' AND active")).trim());
-    const b = new ClickHouseBackend({ url: c.url, table: "bench.p", progress: (m) => process.stderr.write(`  ${m}\n`) });
+    const b = new ClickHouseBackend({ url: c.url, table: "bench.p", fetch: nodeFetch, progress: (m) => process.stderr.write(`  ${m}\n`) });
     const t1 = Date.now();
     const fit = await feolsSql(b, "y ~ x1 + x2 | firm + year", { vcov: "cluster:firm" });
     const secs = (Date.now() - t1) / 1000;

@@ -2,6 +2,7 @@
 // ClickHouse server or cluster (bindings/sql/ over bindings/sql/clickhouse.ts). Nothing is
 // read into this process but the small results of the pushed-down queries; progress (passes,
 // sweeps) goes to stderr; --timeout is ClickHouse's max_execution_time for every query.
+import { nodeFetch } from "../bindings/platform/http-node.js";
 import { OptionError } from "../bindings/base/errors.js";
 import { feolsSql } from "../bindings/sql/feols-sql.js";
 import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
@@ -42,6 +43,7 @@ export function clickhouseOptions(flags: ClickhouseFlags): { url: string; table:
 export async function fitClickhouse(flags: ClickhouseFlags): Promise<Fit> {
   const o = clickhouseOptions(flags);
   const progress = (m: string) => process.stderr.write(`clickhouse: ${m.replace(/^clickhouse: /, "")}\n`);
-  const b = new ClickHouseBackend({ ...o, progress });
+  // node:http rather than the global fetch, whose 300 s header timeout cuts long passes
+  const b = new ClickHouseBackend({ ...o, progress, fetch: nodeFetch });
   return feolsSql(b, flags.formula, sqlFitOptions(flags));
 }

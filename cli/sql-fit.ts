@@ -43,12 +43,23 @@ export function engineOf(flags: { engine?: string; table?: string; data?: string
   return e as EngineName;
 }
 
-/** A command other than feols given --engine: refused, naming what works. */
+/** Why a tool cannot run out of core: what it needs the rows for. */
+const NEEDS_ROWS: Record<string, string> = {
+  event: "its panel preparation (one cohort per unit, always-treated units dropped, leads and lags binned) and Sun-Abraham, Callaway-Sant'Anna, BJS imputation and Bacon work on the rows",
+  placebo: "each permutation or wild-bootstrap draw refits on reshuffled rows or residuals",
+  psm: "matching pairs rows by their propensity scores",
+};
+
+/** The hint for the event study: its TWFE model is feols with i(), which the engines fit. */
+const EVENT_HINT = 'the TWFE event study is feols with i(): hdfe feols --engine duckdb -f "y ~ i(rel, ref = c(-1, -1000)) + controls | unit + time" --vcov cluster:unit, with rel = time - adoption year in the data (-1000 for never-treated units)';
+
+/** A command other than feols given --engine: refused, naming what works and why. */
 export function refuseEngine(command: string): OptionError {
+  const why = NEEDS_ROWS[command];
   return new OptionError(
-    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS.join(", ")}`,
+    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS.join(", ")} (with i() terms)${why ? `; ${command}: ${why}` : ""}`,
     { command },
-    `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
+    command === "event" ? EVENT_HINT : `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
   );
 }
 

@@ -94,6 +94,22 @@ export function genPanel(seed: number, firms: number, o: { singletons?: number; 
   });
 }
 
+/** genPanel's columns renamed to aliases of the fit's SQL (tests of names that clash with them). */
+export const CLASH: Record<string, string> = { firm: "f0", year: "k", city: "c0", grp: "g0", h: "g", x1: "w", x2: "v0", x3: "n", y: "s0", w: "sw" };
+
+/** A plain copy of a frame with its columns renamed (names not in `to` kept). */
+export function renamed(f: Frame, to: Record<string, string>): Frame {
+  const cols: Record<string, import("../bindings/core/frame.js").PlainColumn> = {};
+  for (const nm of f.names) {
+    if (f.isNumeric(nm)) cols[to[nm] ?? nm] = f.numeric(nm);
+    else {
+      const c = f.codes(nm);
+      cols[to[nm] ?? nm] = Array.from(c.codes, (k) => (k < 0 ? null : c.levels[k]!));
+    }
+  }
+  return Frame.fromColumns(cols);
+}
+
 /** The reference panel with its weights column w (cbec_weights.csv, the same rows in order). */
 export async function cbecWithWeights(readFile: (p: string) => Promise<{ table: import("apache-arrow").Table }>, fix: URL): Promise<Frame> {
   const cbec = Frame.fromArrow((await readFile(new URL("cbec_panel.csv", fix).pathname)).table);

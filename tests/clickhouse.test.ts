@@ -21,8 +21,9 @@ import { ClickHouseBackend, chNumber } from "../bindings/sql/clickhouse.js";
 import { SqlEngineError } from "../bindings/base/errors.js";
 import { FIX } from "./reference.js";
 import { clickhouseServerBinary, startCluster, underCi, loadTable, type Cluster } from "./clickhouse-cluster.js";
-import { byKey, loadFrame, frameSpecs, frameRows, genPanel, cbecWithWeights, CBEC_FAST, GEN_FAST } from "./clickhouse-data.js";
+import { byKey, loadFrame, frameSpecs, frameRows, genPanel, cbecWithWeights, renamed, CLASH, CBEC_FAST, GEN_FAST } from "./clickhouse-data.js";
 import { expectSameFit, refCase } from "./clickhouse-fits.js";
+import { loadRefs } from "./reference.js";
 import { loadEngine } from "../bindings/node.js";
 import { feols } from "../bindings/estimators/feols.js";
 import { feolsSql } from "../bindings/sql/feols-sql.js";
@@ -43,6 +44,7 @@ describe.runIf(haveServer)("ClickHouse backend on a 2-shard cluster", () => {
   let c: Cluster;
   let cbec: Frame;
   let gen: Frame;
+  let clash: Frame;
   let eng: Engine;
   const backend = (table = "hd.cbec", timeoutSec?: number) => new ClickHouseBackend({ url: c.url, table, timeoutSec });
 
@@ -53,6 +55,8 @@ describe.runIf(haveServer)("ClickHouse backend on a 2-shard cluster", () => {
     await loadFrame(c, cbec, "hd", "cbec", byKey(cbec.numeric("firm")), ["firm", "year", "city", "province"]);
     gen = genPanel(11, 400, { singletons: 30, na: 40 });
     await loadFrame(c, gen, "hd", "gen", byKey(gen.numeric("firm")), ["firm", "year", "grp", "h"]);
+    clash = renamed(gen, CLASH);
+    await loadFrame(c, clash, "hd", "clash", byKey(clash.numeric("f0")), ["f0", "k", "g0", "g"]);
   });
   afterAll(async () => {
     await c?.stop();
@@ -174,6 +178,40 @@ describe.runIf(haveServer)("ClickHouse backend on a 2-shard cluster", () => {
       expect(sql.removed.singletons + (opts.fixefRm === "none" ? 1 : 0)).toBeGreaterThan(0);
     });
   }
+
+  // columns named like the aliases of the fit's SQL (n, w, k, g, c0, f0, s0, sw, v0): 18.16
+  // would read an alias where a column of that name is meant; the fit reads the columns
+  const clashCases: [string, Record<string, unknown>][] = [
+    ["s0 ~ w + v0 + n | f0 + k", { vcov: "cluster:c0", weights: "sw" }],
+    ["s0 ~ w + v0 | f0 + k + g", { vcov: "cluster:f0+g0", fixefTol: 1e-10 }],
+    ["s0 ~ w + v0 + n", { vcov: "hetero" }],
+  ];
+  for (const [formula, opts] of clashCases) {
+    it(`columns named like the SQL's aliases, ${formula} ${JSON.stringify(opts)}: equal fits`, async () => {
+      const sql = await feolsSql(backend("hd.clash"), formula, opts);
+      expectSameFit(sql, feols(eng, clash, formula, opts), COEF_REL, SE_REL);
+    });
+  }
+
+  it("event study of the reference, i(rel, ref = c(-1, -1000)): the cluster's fit = in-memory = R fixest", async () => {
+    const { formula, opts, nobs } = refCase("event_study");
+    const sql = await feolsSql(backend(), formula, opts);
+    expectSameFit(sql, feols(eng, cbec, formula, opts), COEF_REL, SE_REL);
+    expect(sql.nobs).toBe(nobs);
+    const ref = loadRefs("cbec_panel_fixest.json").find((m) => m.id === "event_study")!;
+    expect(Object.keys(ref.coef).filter((k) => k.startsWith("rel::")).length).toBeGreaterThan(10);
+    for (const [k, v] of Object.entries(ref.coef)) {
+      expect(rel(sql.coef[k]!, v), `coef ${k}`).toBeLessThan(COEF_REL);
+      expect(rel(sql.se[k]!, ref.se[k]!), `se ${k}`).toBeLessThan(SE_REL);
+    }
+  });
+
+  it("i(region, year, ref = \"east\") (text factor with a variable): equal fits", async () => {
+    const formula = 'FC ~ did + Fin + i(region, year, ref = "east") | firm + year';
+    const sql = await feolsSql(backend(), formula, { vcov: "cluster:firm" });
+    expect(sql.coefNames.filter((k) => k.startsWith("region::")).length).toBeGreaterThan(1);
+    expectSameFit(sql, feols(eng, cbec, formula, { vcov: "cluster:firm" }), COEF_REL, SE_REL);
+  });
 
   it("refuses a missing table with the step named", async () => {
     const err = await backend("hd.nope").columns("columns").catch((e) => e);

@@ -128,6 +128,45 @@ describe("generated panels (NA, singletons, weights): DuckDB engine = in-memory 
   });
 });
 
+if (part === "fast") describe("columns named like the SQL's aliases; i() terms: DuckDB engine = in-memory feols", () => {
+  const clash: [string, FeolsOptions][] = [
+    ["s0 ~ w + v0 + n | f0 + k", { vcov: "cluster:c0", weights: "sw" }],
+    ["s0 ~ w + v0 | f0 + k + g", { vcov: "cluster:f0+k", fixefTol: 1e-12 }],
+    ["s0 ~ w + v0 + n", { vcov: "hetero" }],
+  ];
+  for (const [fm, o] of clash) {
+    it(`${fm} ${JSON.stringify(o)}`, async () => {
+      expectSameFit(await feolsSql(await backendOf(files.clash), fm, o), feols(eng, await frameOf(files.clash), fm, o));
+    });
+  }
+  const iCases: [string, FeolsOptions][] = [
+    ["FC ~ i(rel, ref = c(-1, -1000)) + Fin + Eco + Top1 + Quick + Liability + Q + PE | firm + year", { vcov: "cluster:firm" }],
+    ["FC ~ did + Fin + Eco + Top1 + Quick + Liability + Q + PE + i(region, year, ref = \"east\") | firm + year", { vcov: "cluster:firm" }],
+    ["FC ~ i(rel, keep = c(-2, 0, 1, 2)) + Fin | firm + year", { vcov: "hetero", weights: "w" }],
+  ];
+  for (const [fm, o] of iCases) {
+    it(`${fm} ${JSON.stringify(o)}`, async () => {
+      const s = await feolsSql(await backendOf(files.cbecW), fm, o);
+      expect(s.coefNames.some((nm) => nm.includes("::"))).toBe(true);
+      expectSameFit(s, feols(eng, await frameOf(files.cbecW), fm, o));
+    });
+  }
+  it("event_study of the reference (i(rel, ref = c(-1, -1000))) = R fixest", async () => {
+    const m = (JSON.parse(readFileSync(join(FIX, "cbec_panel_fixest.json"), "utf8")) as { id: string; nobs: number; coef: Record<string, number>; se: Record<string, number> }[]).find((r) => r.id === "event_study")!;
+    const s = await feolsSql(await backendOf(files.cbecW), iCases[0][0], { vcov: "cluster:firm", fixefRm: "none" });
+    expect(s.nobs).toBe(m.nobs);
+    expect(Object.keys(m.coef).length).toBeGreaterThan(10);
+    for (const [k, v] of Object.entries(m.coef)) {
+      expect(rel(s.coef[k], v), `coef ${k}`).toBeLessThan(COEF_REL);
+      expect(rel(s.se[k], m.se[k]), `se ${k}`).toBeLessThan(SE_REL);
+    }
+  });
+  it("a reference that is no level, and i() arguments the engines do not compute, are clear errors", async () => {
+    await expect(feolsSql(await backendOf(files.cbecW), "FC ~ i(rel, ref = 77) | firm")).rejects.toThrow(/"77" is not a level of "rel"/);
+    await expect(feolsSql(await backendOf(files.cbecW), "FC ~ i(rel, bin = c(-9, -8)) | firm")).rejects.toThrow(/bin is not computed by the out-of-core engines/);
+  });
+});
+
 if (part === "fast") describe("faults: a clear SqlEngineError naming the step, no result", () => {
   it("a missing column", async () => {
     const err = await feolsSql(await backendOf(files.panel), "y ~ nope | firm").catch((e) => e);
@@ -176,6 +215,21 @@ if (part === "fast") describe("CLI: hdfe feols --engine duckdb", () => {
     const p = cli(["placebo", "--engine", "duckdb", "--data", files.panel]);
     expect(p.status).toBe(2);
     expect(p.stderr).toMatch(/out-of-core engines .* compute feols/);
+  });
+  it("the event study as feols with i() out of core = R fixest; hdfe event --engine exits 2 saying why and how", () => {
+    const m = (JSON.parse(readFileSync(join(FIX, "cbec_panel_fixest.json"), "utf8")) as { id: string; nobs: number; coef: Record<string, number>; se: Record<string, number> }[]).find((r) => r.id === "event_study")!;
+    const r = cli(["feols", "--data", files.cbecW, "-f", "FC ~ i(rel, ref = c(-1, -1000)) + Fin + Eco + Top1 + Quick + Liability + Q + PE | firm + year", "--engine", "duckdb", "--vcov", "cluster:firm", "--fixef-rm", "none", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.nobs).toBe(m.nobs);
+    for (const [k, v] of Object.entries(m.coef)) {
+      expect(rel(j.coef[k], v), `coef ${k}`).toBeLessThan(COEF_REL);
+      expect(rel(j.se[k], m.se[k]), `se ${k}`).toBeLessThan(SE_REL);
+    }
+    const e = cli(["event", "--engine", "duckdb", "--data", files.cbecW, "--outcome", "FC", "--unit", "firm", "--time", "year", "--adopt", "adopt", "--method", "twfe"]);
+    expect(e.status).toBe(2);
+    expect(e.stderr).toMatch(/hdfe event runs in memory only.*compute feols.*cohort per unit/);
+    expect(e.stderr).toMatch(/i\(rel, ref = c\(-1, -1000\)\)/);
   });
   it("the memory-plan error names the engine that fits the model", async () => {
     const frame = await frameOf(files.panel);

@@ -83,7 +83,13 @@ function panelCsv(seed: number, firms: number, years: number): string {
   return lines.join("\n") + "\n";
 }
 
-export const files = { panel: "", panelParquet: "", cbecW: "", db: "" };
+export const files = { panel: "", panelParquet: "", cbecW: "", db: "", clash: "" };
+
+/**
+ * The generated panel's columns renamed to the aliases the SQL of bindings/sql/ gives its
+ * results (f0, k, g, c0, w, v0, n, sw, s0): a fit must read the columns, never an alias.
+ */
+export const CLASH_NAMES: Record<string, string> = { firm: "f0", year: "k", ind: "g", region: "c0", x1: "w", x2: "v0", x3: "n", w: "sw", y: "s0" };
 
 /** Write the files (once per test file) and remove them afterwards. */
 export function setupFiles(): void {
@@ -92,6 +98,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "hdfe-sql-duckdb-"));
   const panel = (files.panel = join(dir, "panel.csv"));
   writeFileSync(panel, panelCsv(20250101, 400, 8));
+  const lines = panelCsv(20250101, 400, 8).split("\n");
+  lines[0] = lines[0].split(",").map((c) => CLASH_NAMES[c] ?? c).join(",");
+  writeFileSync((files.clash = join(dir, "clash.csv")), lines.join("\n"));
   // the cbec panel with its weights column (cbec_weights.csv, the rows in order)
   const p = readFileSync(join(FIX, "cbec_panel.csv"), "utf8").trimEnd().split("\n");
   const w = readFileSync(join(FIX, "cbec_weights.csv"), "utf8").trimEnd().split("\n");

@@ -26,8 +26,10 @@ export interface DemeanCacheStats {
 }
 
 interface Entry {
-  data: Float64Array;
+  /** null: demeaned by feolsMulti's cross-product path, held in its group matrix only (by `owner`) */
+  data: Float64Array | null;
   info: DemeanInfo;
+  owner?: object;
 }
 
 interface SampleEntry {
@@ -81,7 +83,7 @@ export class DemeanCache {
   ): DemeanInfo {
     const n = sample.n;
     const g = this.group(sample, w, settings);
-    const found: (Entry | undefined)[] = keys.map((k) => (k ? g.cols.get(k.src)?.get(k.scale) : undefined));
+    const found: (Entry | undefined)[] = keys.map((k) => (k ? held(g.cols.get(k.src)?.get(k.scale)) : undefined));
     const miss = keys.map((_, c) => c).filter((c) => !found[c]);
     const infos: DemeanInfo[] = [];
     if (miss.length) {
@@ -112,12 +114,52 @@ export class DemeanCache {
     } else this.stats.modelsFullyCached++;
     const M = io.view(mPtr, n * keys.length);
     found.forEach((e, c) => {
-      if (!e) return;
+      if (!e?.data) return;
       M.set(e.data, c * n);
       this.stats.columnsReused++;
       if (!infos.includes(e.info)) infos.push(e.info);
     });
     return combine(infos);
+  }
+
+  /**
+   * The demeaned columns of one model without a model matrix (feolsMulti's cross-product
+   * path): the columns found are returned as cached, the others demeaned in one batch by
+   * `demean` (given their positions in `keys`) and stored. The statistics count as demean()
+   * counts them, so a model costs the same calls either way. `owner` (the caller's group
+   * matrix) with `hold: false`: the columns are not copied out of WASM memory; the cache
+   * records that `owner` holds them (null entries, found only by the same owner), so only a
+   * cache private to one call should be used so.
+   */
+  columns(
+    sample: Sample, w: Float64Array | null, settings: string, keys: { src: Float64Array; scale: number }[],
+    demean: (miss: number[]) => { cols: Float64Array[] | null; info: DemeanInfo }, owner: object, hold: boolean,
+  ): { cols: (Float64Array | null)[]; info: DemeanInfo } {
+    const g = this.group(sample, w, settings);
+    const found = keys.map((k) => {
+      const e = g.cols.get(k.src)?.get(k.scale);
+      return e && (e.data || e.owner === owner) ? e : undefined;
+    });
+    const miss = keys.map((_, c) => c).filter((c) => !found[c]);
+    const cols: (Float64Array | null)[] = new Array(keys.length).fill(null);
+    const infos: DemeanInfo[] = [];
+    if (miss.length) {
+      this.stats.demeanCalls++;
+      this.stats.columnsDemeaned += miss.length;
+      const r = demean(miss);
+      miss.forEach((c, j) => {
+        cols[c] = r.cols ? r.cols[j] : null;
+        this.store(g, keys[c], hold && r.cols ? r.cols[j] : null, r.info, owner);
+      });
+      infos.push(r.info);
+    } else this.stats.modelsFullyCached++;
+    found.forEach((e, c) => {
+      if (!e) return;
+      cols[c] = e.data;
+      this.stats.columnsReused++;
+      if (!infos.includes(e.info)) infos.push(e.info);
+    });
+    return { cols, info: combine(infos) };
   }
 
   /**
@@ -140,13 +182,13 @@ export class DemeanCache {
     return { ...s, removed: { ...s.removed, na, naByColumn: { ...d.naByColumn }, zeroWeight: d.zeroWeight } };
   }
 
-  private store(g: Group, k: ColumnKey, col: Float64Array, info: DemeanInfo): void {
-    if (!k || this.stats.bytes + col.byteLength > this.maxBytes) return;
+  private store(g: Group, k: ColumnKey, col: Float64Array | null, info: DemeanInfo, owner?: object): void {
+    if (!k || (col && this.stats.bytes + col.byteLength > this.maxBytes)) return;
     let bySrc = g.cols.get(k.src);
     if (!bySrc) g.cols.set(k.src, (bySrc = new Map()));
-    if (bySrc.has(k.scale)) return;
-    bySrc.set(k.scale, { data: col, info });
-    this.stats.bytes += col.byteLength;
+    if (held(bySrc.get(k.scale))) return;
+    bySrc.set(k.scale, { data: col, info, owner });
+    if (col) this.stats.bytes += col.byteLength;
   }
 
   /** The group of this sample, FE, weights and settings (found by exact comparison, or new). */
@@ -163,6 +205,11 @@ export class DemeanCache {
     this.stats.groups = this.groups.length;
     return g;
   }
+}
+
+/** An entry whose column the cache holds (not a placeholder of the cross-product path). */
+function held(e: Entry | undefined): Entry | undefined {
+  return e?.data ? e : undefined;
 }
 
 function sameGroup(g: Group, s: Sample, w: Float64Array | null, settings: string): boolean {

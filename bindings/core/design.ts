@@ -162,15 +162,7 @@ function expandTerm(
       markNum(t.by, by);
     }
     const ref = new Set(argList(t.args.ref).map(String));
-    if (ref.size > 0 && !fac.levels.some((l) => ref.has(l))) {
-      // fixest would drop another level for collinearity: name the missing reference instead
-      const few = fac.levels.slice(0, 6).join(", ") + (fac.levels.length > 6 ? `, ... (${fac.levels.length} levels)` : "");
-      throw new ColumnError(
-        `i(${t.factor}, ref = ${[...ref].join(", ")}): ${ref.size > 1 ? "none of these values is" : `"${[...ref][0]}" is not`} a level of "${t.factor}" (levels: ${few})`,
-        { column: t.factor, ref: [...ref], levels: fac.levels.slice(0, 20) },
-        "use one of the levels listed as the reference",
-      );
-    }
+    checkIRef(t.factor, ref, fac.levels);
     const keepArg = t.args.keep;
     const keep = keepArg === undefined ? null : new Set(argList(keepArg).map(String));
     for (let l = 0; l < fac.levels.length; l++) {
@@ -241,7 +233,22 @@ function buildFe(ft: FixefTerm, frame: Frame, n: number, num: NumFn, markNum: Ma
   return { name, codes, levels, type: ft.slopeOnly ? 1 : 2, slope: { name: ft.slopes[0], values: z } };
 }
 
-function argList(a: ArgValue | undefined): (string | number)[] {
+/**
+ * i(f, ref = ...): at least one reference value must be a level of f (sorted labels), else a
+ * ColumnError naming the levels (fixest would drop another level for collinearity instead).
+ */
+export function checkIRef(factor: string, ref: Set<string>, levels: string[]): void {
+  if (ref.size === 0 || levels.some((l) => ref.has(l))) return;
+  const few = levels.slice(0, 6).join(", ") + (levels.length > 6 ? `, ... (${levels.length} levels)` : "");
+  throw new ColumnError(
+    `i(${factor}, ref = ${[...ref].join(", ")}): ${ref.size > 1 ? "none of these values is" : `"${[...ref][0]}" is not`} a level of "${factor}" (levels: ${few})`,
+    { column: factor, ref: [...ref], levels: levels.slice(0, 20) },
+    "use one of the levels listed as the reference",
+  );
+}
+
+/** An i() / sunab() argument as a list of labels (numbers as fmtLevel writes them). */
+export function argList(a: ArgValue | undefined): (string | number)[] {
   if (a === undefined) return [];
   if (Array.isArray(a)) return a.map((v) => (typeof v === "number" ? fmtLevel(v) : v));
   if (typeof a === "number") return [fmtLevel(a)];

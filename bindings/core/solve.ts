@@ -159,7 +159,7 @@ export function demeanScratchPlan(feCells = 0): number {
 }
 
 /** Demean K columns with the fit's settings; the caller judges convergence. */
-export function demeanWith(ctx: SolveContext, dims: DemeanDims, K: number, inPtr: number, outPtr: number): DemeanInfo {
+export function demeanWith(ctx: Pick<SolveContext, "eng" | "tol" | "maxIter" | "fixefAlgo" | "threads">, dims: DemeanDims, K: number, inPtr: number, outPtr: number): DemeanInfo {
   return demeanPtr(ctx.eng, dims, K, inPtr, outPtr, ctx.tol, ctx.maxIter, ctx.fixefAlgo, 20, ctx.threads);
 }
 
@@ -169,7 +169,7 @@ export function runDemean(ctx: SolveContext, dims: DemeanDims, K: number, inPtr:
 }
 
 /** Warn (or throw when strict) if a demeaning did not converge; returns the info. */
-export function convergence(ctx: SolveContext, info: DemeanInfo): DemeanInfo {
+export function convergence(ctx: Pick<SolveContext, "tol" | "maxIter" | "strictConvergence" | "warn">, info: DemeanInfo): DemeanInfo {
   if (!info.converged) {
     const err = nonConvergence(info, ctx.tol, ctx.maxIter);
     if (ctx.strictConvergence) throw err;
@@ -178,18 +178,21 @@ export function convergence(ctx: SolveContext, info: DemeanInfo): DemeanInfo {
   return info;
 }
 
-export function demeanReport(ctx: SolveContext, info: DemeanInfo): DemeanReport {
+export function demeanReport(ctx: Pick<SolveContext, "fixefAlgo">, info: DemeanInfo): DemeanReport {
   return {
     algo: ctx.fixefAlgo, mapIterations: info.mapIterations, cgIterations: info.cgIterations, criterion: info.criterion,
     threads: info.threads,
   };
 }
 
+/** What the column screens read of a fit (feolsMulti's cross-product path has no SolveContext). */
+export type ScreenContext = Pick<SolveContext, "sample" | "f" | "collinTol" | "xNames">;
+
 /**
  * Absorbed and zero columns from the sums of squares before (centered) and after the
  * demeaning, index 0 being the outcome; a constant outcome within the FE is an error.
  */
-export function screenColumns(ctx: SolveContext, pre: ArrayLike<number>, within: ArrayLike<number>): { collinear: string[]; cand: number[] } {
+export function screenColumns(ctx: ScreenContext, pre: ArrayLike<number>, within: ArrayLike<number>): { collinear: string[]; cand: number[] } {
   const Q = ctx.sample.fe.length;
   if (Q > 0 && within[0] <= 1e-20 * Math.max(pre[0], 1e-300)) {
     throw new SampleError(
@@ -209,7 +212,7 @@ export function screenColumns(ctx: SolveContext, pre: ArrayLike<number>, within:
 }
 
 /** The kept regressors' names, in formula order, or the "every regressor collinear" error. */
-export function finishCollinear(ctx: SolveContext, collinear: string[], kept: number): void {
+export function finishCollinear(ctx: ScreenContext, collinear: string[], kept: number): void {
   const { xNames } = ctx;
   collinear.sort((a, b) => xNames.indexOf(a) - xNames.indexOf(b));
   if (kept === 0 && xNames.length > 0) {

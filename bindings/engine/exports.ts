@@ -32,6 +32,9 @@ export interface KernelExports {
   sandwichBMB(out: number, work: number, k: number, b: number, m: number): number;
   scaleRows(x: number, n: number, k: number, s: number): number;
   colSumSquares(out: number, n: number, K: number, x: number, w: number, centered: number): number;
+  // assembly/crossprod.ts
+  crossProducts(out: number, n: number, C: number, x: number): number;
+  memberScores(e: number, scores: number, n: number, k: number, x: number, cols: number, ycol: number, coef: number, codes: number, G: number): number;
   // assembly/hac.ts
   hacTimeMeat(out: number, scores: number, n: number, k: number, x: number, e: number, time: number, T: number, L: number): number;
   hacPanelMeat(out: number, a: number, b: number, n: number, k: number, x: number, e: number, order: number, unit: number, time: number, L: number): number;

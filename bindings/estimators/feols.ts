@@ -198,7 +198,7 @@ export function defaultVcov(f: Formula): VcovSpec {
 }
 
 /** The estimation settings from the options, checked with the shared option schema (bindings/base/options.ts). */
-function feolsSettings(opts: FeolsOptions, f: Formula) {
+export function feolsSettings(opts: FeolsOptions, f: Formula) {
   const vspec = opts.vcov === undefined ? defaultVcov(f) : parseVcov(opts.vcov);
   const sscName = parseSsc(opts.ssc);
   const tol = opts.fixefTol === undefined ? DEFAULTS.fixefTol : checkOption("fixefTol", opts.fixefTol);
@@ -232,7 +232,7 @@ function columnScales(
 }
 
 /** R2, adjusted and within R2, RMSE in reported units. */
-function fitStatistics(
+export function fitStatistics(
   s: { ssr: number; tss: number; within0: number }, n: number, nparams: number, centred: boolean, hasFe: boolean, sw: number, sy: number,
 ) {
   const r2 = 1 - s.ssr / s.tss;
@@ -502,7 +502,7 @@ export function clusterCodes(frame: Frame, sample: Sample, v: VcovSpec): Record<
   return out;
 }
 
-function scoresOf(x: Float64Array, e: Float64Array, n: number, k: number): Float64Array {
+export function scoresOf(x: Float64Array, e: Float64Array, n: number, k: number): Float64Array {
   const s = new Float64Array(n * k);
   for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) s[a * n + i] = x[a * n + i] * e[i];
   return s;

@@ -5,7 +5,8 @@
 // with the same sample, FE, weights and settings demean each column once. Every model is
 // estimated on its own sample exactly as its plain formula would be (rows missing in its own
 // columns removed model by model, as fixest's multiple estimation does): each member equals
-// the plain fit of its formula on its subset.
+// the plain fit of its formula on its subset. feolsMulti fits the members of a group (same
+// rows, FE and weights) from one cross-product matrix of their demeaned columns (multi-ols.ts).
 import type { Table } from "apache-arrow";
 import type { Engine } from "../engine/wasm.js";
 import { Frame } from "../core/frame.js";
@@ -14,6 +15,7 @@ import { DemeanCache, type DemeanCacheStats } from "../core/demean-cache.js";
 import { sortedCodes } from "../core/design.js";
 import { HdfeError, OptionError } from "../base/errors.js";
 import { feols, type Fit, type FeolsOptions } from "./feols.js";
+import { feolsPrefit } from "./multi-ols.js";
 
 export interface SplitOptions {
   /** one estimation per value of this column (fixest `split = ~col`) */
@@ -46,6 +48,8 @@ export interface MultiResult<F> {
   splitMissing: number;
   /** what the shared demeaning did */
   cache: DemeanCacheStats;
+  /** members solved from their group's cross-product matrix (feolsMulti; the others one by one) */
+  joint: number;
 }
 
 /** An estimator as the driver calls it: the model's data (a subsample when split), formula, options. */
@@ -93,6 +97,7 @@ export function estimateMulti<O extends object, F>(
   data: Table | Frame,
   formula: string,
   opts: O & SplitOptions & { demeanCache?: DemeanCache },
+  prefit?: (data: Frame, formulas: MultiFormula[], opts: O & { demeanCache: DemeanCache }) => Map<number, F | Error>,
 ): MultiResult<F> {
   const frame = data instanceof Frame ? data : Frame.fromArrow(data);
   const { split, fsplit, ...rest } = opts;
@@ -100,13 +105,20 @@ export function estimateMulti<O extends object, F>(
   const cache = opts.demeanCache ?? new DemeanCache();
   const callOpts = { ...(rest as O), demeanCache: cache };
   const models: MultiModel<F>[] = [];
+  let joint = 0;
   for (const s of plan.samples) {
     const sub = s.rows ? frame.take(s.rows) : frame;
-    for (const m of plan.formulas) {
+    // members fitted together (feols: from one cross-product matrix per group), or errors
+    // raised for them, taken in their turn; the others are estimated one by one
+    const pre = prefit?.(sub, plan.formulas, callOpts);
+    for (const [i, m] of plan.formulas.entries()) {
       const id = models.length + 1;
       let fit: F;
       try {
-        fit = estimate(sub, m.formula, callOpts);
+        const p = pre?.get(i);
+        if (p instanceof Error) throw p;
+        if (p) joint++;
+        fit = p ?? estimate(sub, m.formula, callOpts);
       } catch (err) {
         // which member failed, said in the error itself (its class, and the CLI's exit code, kept)
         if (err instanceof HdfeError) err.message = `model ${id} (${m.formula}${s.label ? `, sample ${plan.labels.splitVar} = ${s.label}` : ""}): ${err.message}`;
@@ -125,7 +137,7 @@ export function estimateMulti<O extends object, F>(
       });
     }
   }
-  return { models, splitMissing: plan.missing, cache: { ...cache.stats } };
+  return { models, splitMissing: plan.missing, cache: { ...cache.stats }, joint };
 }
 
 /** feols' budget of kept demeaned values (rows x regressors) for one model, applied here to the whole call */
@@ -150,7 +162,7 @@ export function feolsMulti(eng: Engine, data: Table | Frame, formula: string, op
     // float32 storage demeans in batches of its own and keeps nothing to share
     return estimateMulti((d, f, x) => feols(eng, d, f, { ...x, demeanCache: undefined }), frame, formula, o);
   }
-  return estimateMulti((d, f, x) => feols(eng, d, f, x), frame, formula, o);
+  return estimateMulti((d, f, x) => feols(eng, d, f, x), frame, formula, o, (d, forms, x) => feolsPrefit(eng, d, forms, x, x.demeanCache, !!o.demeanCache));
 }
 
 /** A short label of a member for text output: "lhs: FC; rhs: did + Fin; sample: region = east". */

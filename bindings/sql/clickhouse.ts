@@ -16,15 +16,6 @@ import type { Row, SqlBackend, SqlColumn, SqlDialect } from "./backend.js";
 
 const MIN_NORMAL = 2.2250738585072014e-308;
 
-/**
- * The aliases the SQL of bindings/sql/ gives its results (n, w, e, s0, g1, a0_2...). In
- * ClickHouse 18.16 an alias is visible in the whole SELECT, WHERE included, and wins over a
- * column of the same name, so a model column named like one would silently be read as the
- * alias (a cluster variable g2 as count(DISTINCT f2)). Such columns are refused (kind
- * "other") until the algebra's aliases get a prefix no column has.
- */
-export const ALGEBRA_ALIAS = /^(n|g|q|w|e|k|kt|sw|zw|negw|minw|ssr|bad|pre\d+|(s|d|v|p|na|n|m|g|f|c|h|b|o)\d+|(a|p|m|h|g|c|b)\d+_\d+)$/;
-
 /** ClickHouse 18.16's SQL. */
 export const clickhouseDialect: SqlDialect = {
   name: "clickhouse",
@@ -143,14 +134,9 @@ export class ClickHouseBackend implements SqlBackend {
    */
   async columns(step: string): Promise<SqlColumn[]> {
     const rows = await this.query(`DESCRIBE TABLE ${this.source}`, step);
+    // any name works: in 18.16 an alias wins over a column of the same name in the whole
+    // SELECT, so the SQL that reads the source gives aliases a prefix no column has (sample.ts aliasPrefix)
     const cols: SqlColumn[] = rows.map((r) => ({ name: String(r.name), type: String(r.type), kind: chKind(String(r.type)) }));
-    for (const c of cols) {
-      // "w" as the weights column is read before its alias is made (toFloat64(w) AS w): allowed
-      if (ALGEBRA_ALIAS.test(c.name) && c.name !== "w") {
-        c.kind = "other";
-        c.type = `${c.type}, a name the SQL of the fit uses as an alias (ClickHouse would read the alias): rename it or fit a view that does`;
-      }
-    }
     const local = await this.discoverShards(step);
     if (!local) return cols;
     const d = clickhouseDialect;

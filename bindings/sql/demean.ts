@@ -37,16 +37,22 @@ export interface DemeanResult {
   criterion: number;
 }
 
-/** The rows of the sample: FE keys f0.., carried keys, the weight w and v0..vk. */
+/**
+ * The rows of the sample: FE keys f0.., carried keys, the weight w and v0..vk. Named twice:
+ * with the fit's alias prefix where the source is read (no alias equals a column of the
+ * source, sample.ts aliasPrefix), then plainly for the algebra above.
+ */
 export function rowsSql(c: DemeanCtx): string {
   const d = c.b.dialect;
+  const p = c.s.p;
   const sel = [
-    ...c.s.feKeys.map((k, q) => `${k} AS f${q}`),
-    ...c.carry.map((k) => `${k.expr} AS ${k.alias}`),
-    `${c.m.weights ? d.f64(d.ident(c.m.weights)) : d.f64("1")} AS w`,
-    ...c.vExpr.map((e, j) => `${e} AS v${j}`),
+    ...c.s.feKeys.map((k, q) => [k, `f${q}`]),
+    ...c.carry.map((k) => [k.expr, k.alias]),
+    [c.m.weights ? d.f64(d.ident(c.m.weights)) : d.f64("1"), "w"],
+    ...c.vExpr.map((e, j) => [e, `v${j}`]),
   ];
-  return `SELECT ${sel.join(", ")} FROM ${c.b.source} WHERE ${whereOf(c.s)}`;
+  const inner = `SELECT ${sel.map(([e, a]) => `${e} AS ${p}${a}`).join(", ")} FROM ${c.b.source} WHERE ${whereOf(c.s)}`;
+  return `SELECT ${sel.map(([, a]) => `${p}${a} AS ${a}`).join(", ")} FROM (${inner})`;
 }
 
 /** The rows joined to coefficient tables, one nested join each. */

@@ -16,6 +16,7 @@ import { floorEigen } from "../base/stats.js";
 import type { SqlBackend } from "./backend.js";
 import { sqlModel, checkColumns, countMissing, removeSingletons, whereOf, emptySample } from "./sample.js";
 import { demean, demeanedSql, rowsSql, type DemeanCtx, type DemeanResult } from "./demean.js";
+import { expandTerms } from "./terms-sql.js";
 import { keptColumns, subMatrix, invSpd, matVec, sandwich } from "./linalg.js";
 
 export interface FeolsSqlOptions {
@@ -63,6 +64,7 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   const m = sqlModel(f, opts.weights, clusterVars);
   const cols = await checkColumns(b, m);
   const { sql: s, removed } = await countMissing(b, m, cols);
+  await expandTerms(b, m, cols, s.p);
   const Q = m.fe.length;
   // the level counts of the sample come from the last singleton round, else from the means pass
   const sized = (opts.fixefRm ?? "singleton") === "singleton" && Q > 0 ? await removeSingletons(b, m, s, removed, tables) : null;
@@ -70,15 +72,16 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   // means and level counts of the sample
   const addIntercept = Q === 0 && f.intercept;
   const center = Q > 0 || f.intercept;
-  const raw = [m.y, ...m.x].map((c) => d.f64(d.ident(c)));
+  const raw = [d.f64(d.ident(m.y)), ...m.xSql];
   const wx = m.weights ? d.f64(d.ident(m.weights)) : d.f64("1");
-  const mom = [`${d.count()} AS n`, `${d.sum(wx)} AS sw`, ...raw.map((e, j) => `${d.sum(`${wx} * ${e}`)} AS s${j}`), ...(sized ? [] : s.feKeys.map((k, q) => `count(DISTINCT ${k}) AS g${q}`))];
+  const p = s.p;
+  const mom = [`${d.count()} AS ${p}n`, `${d.sum(wx)} AS ${p}sw`, ...raw.map((e, j) => `${d.sum(`${wx} * ${e}`)} AS ${p}s${j}`), ...(sized ? [] : s.feKeys.map((k, q) => `count(DISTINCT ${k}) AS ${p}g${q}`))];
   const [mr] = await b.query(`SELECT ${mom.join(", ")} FROM ${b.source} WHERE ${whereOf(s)}`, "means");
-  const n = Number(mr.n);
+  const n = Number(mr[`${p}n`]);
   if (n === 0) throw emptySample(removed);
-  const sw = Number(mr.sw);
-  const means = raw.map((_, j) => Number(mr[`s${j}`]) / sw);
-  const levels = sized ?? m.fe.map((_, q) => Number(mr[`g${q}`]));
+  const sw = Number(mr[`${p}sw`]);
+  const means = raw.map((_, j) => Number(mr[`${p}s${j}`]) / sw);
+  const levels = sized ?? m.fe.map((_, q) => Number(mr[`${p}g${q}`]));
   b.progress?.(`sample: ${n.toLocaleString("en-US")} rows (${removed.na} with missing values, ${removed.singletons} singletons, ${removed.zeroWeight} zero weights removed)`);
 
   // v_0 = outcome, then the regressors (with the intercept first when there is no FE)

@@ -8,12 +8,22 @@
 import type { Formula } from "../core/formula.js";
 import type { Removed } from "../core/sample.js";
 import { OptionError, SampleError, SqlEngineError } from "../base/errors.js";
+import { argList } from "../core/design.js";
 import type { SqlBackend, SqlColumn } from "./backend.js";
 
-/** What an out-of-core fit reads: plain columns only. */
+/** A regressor term of an out-of-core fit: a numeric column, or i() (dummies made in SQL, terms-sql.ts). */
+export type SqlTerm =
+  | { kind: "var"; name: string }
+  | { kind: "i"; factor: string; by?: string; ref: Set<string>; keep: Set<string> | null };
+
+/** What an out-of-core fit reads: plain columns and i() terms. */
 export interface SqlModel {
   y: string;
+  terms: SqlTerm[];
+  /** the regressors' names (fixest's: x, f::level, f::level:by) and their float64 SQL over the
+   *  source, in the design's order; filled by expandTerms (terms-sql.ts) once the levels are read */
   x: string[];
+  xSql: string[];
   /** FE dimensions: name (a or a^b) and the columns of the key */
   fe: { name: string; vars: string[] }[];
   weights?: string;
@@ -22,27 +32,57 @@ export interface SqlModel {
   intercept: boolean;
 }
 
-/** Refuse what the SQL engine does not compute (slopes, i(), interactions of regressors). */
+/** Refuse what the SQL engine does not compute (slopes, sunab(), interactions of regressors). */
 export function sqlModel(f: Formula, weights: string | undefined, clusterVars: string[]): SqlModel {
-  const x: string[] = [];
+  const terms: SqlTerm[] = [];
+  const seen: string[] = [];
   for (const t of f.terms) {
+    if (t.kind === "i") {
+      const extra = Object.keys(t.args).filter((a) => a !== "ref" && a !== "keep");
+      if (extra.length) throw new OptionError(`i(${t.factor}${t.by ? `, ${t.by}` : ""}): the argument ${extra.join(", ")} is not computed by the out-of-core engines`, undefined, "i() takes ref and keep there; bin the factor in the data or fit in memory");
+      if (t.factor === f.lhs || t.by === f.lhs) throw new OptionError(`the outcome "${f.lhs}" is also a regressor`);
+      const ref = new Set(argList(t.args.ref).map(String));
+      const keep = t.args.keep === undefined ? null : new Set(argList(t.args.keep).map(String));
+      terms.push({ kind: "i", factor: t.factor, by: t.by, ref, keep });
+      continue;
+    }
     if (t.kind !== "var") {
       const what = t.kind === "interact" ? `the interaction ${t.vars.join(":")}` : `${t.kind}()`;
       throw new OptionError(
-        `${what} is not computed by the out-of-core engines: plain numeric regressors only`,
+        `${what} is not computed by the out-of-core engines: plain numeric regressors and i() only`,
         undefined,
         "make the column in the data (e.g. a product column) or fit in memory",
       );
     }
     if (t.name === f.lhs) throw new OptionError(`the outcome "${f.lhs}" is also a regressor`);
-    if (x.includes(t.name)) throw new OptionError(`regressor "${t.name}" appears twice in the formula`);
-    x.push(t.name);
+    if (seen.includes(t.name)) throw new OptionError(`regressor "${t.name}" appears twice in the formula`);
+    seen.push(t.name);
+    terms.push({ kind: "var", name: t.name });
   }
   const fe = f.fixef.map((t) => {
     if (t.slopes.length) throw new OptionError(`varying slopes (${t.vars.join("^")}[${t.slopes.join(", ")}]) are not computed by the out-of-core engines`);
     return { name: t.vars.join("^"), vars: t.vars };
   });
-  return { y: f.lhs, x, fe, weights, clusters: clusterVars.map((v) => ({ name: v, vars: v.split("^") })), intercept: f.intercept };
+  return { y: f.lhs, terms, x: [], xSql: [], fe, weights, clusters: clusterVars.map((v) => ({ name: v, vars: v.split("^") })), intercept: f.intercept };
+}
+
+/** The columns a term reads, with their role and whether they must be numbers, in the design's order. */
+export function termColumns(t: SqlTerm): { name: string; role: string; numeric: boolean }[] {
+  if (t.kind === "var") return [{ name: t.name, role: "regressor", numeric: true }];
+  return [{ name: t.factor, role: "i() factor", numeric: false }, ...(t.by ? [{ name: t.by, role: "i() variable", numeric: true }] : [])];
+}
+
+/**
+ * A prefix for the aliases of the SQL that reads the source: no column of the source starts
+ * with it, so an alias never equals a column name (ClickHouse 18.16 reads such a name as the
+ * alias, or refuses `sum(x) AS x` as a cyclic alias).
+ */
+export function aliasPrefix(names: Iterable<string>): string {
+  const all = [...names];
+  for (let i = 0; ; i++) {
+    const p = i === 0 ? "hdfe_" : `hdfe${i}_`;
+    if (!all.some((n) => n.startsWith(p))) return p;
+  }
 }
 
 /** Check that every column exists and has a usable type; returns the columns by name. */
@@ -67,7 +107,7 @@ export async function checkColumns(b: SqlBackend, m: SqlModel): Promise<Map<stri
     }
   };
   need(m.y, "outcome", true);
-  for (const x of m.x) need(x, "regressor", true);
+  for (const t of m.terms) for (const c of termColumns(t)) need(c.name, c.role, c.numeric);
   for (const f of m.fe) for (const v of f.vars) need(v, "fixed effect", false);
   if (m.weights) need(m.weights, "weights column", true);
   for (const c of m.clusters) for (const v of c.vars) need(v, "cluster variable", false);
@@ -83,6 +123,8 @@ export interface SampleSql {
   valid: string;
   /** singleton-filter clauses added by removeSingletons */
   filters: string[];
+  /** the prefix of every alias given in a SELECT that reads the source (aliasPrefix) */
+  p: string;
 }
 
 /** The key of an FE or cluster variable: the column itself, or its parts joined as text. */
@@ -110,7 +152,7 @@ export async function countMissing(b: SqlBackend, m: SqlModel, cols: Map<string,
     if (!order.some((o) => o.name === name)) order.push({ name, ok: okExpr(b, name, numeric, cols.get(name)!) });
   };
   add(m.y, true);
-  for (const x of m.x) add(x, true);
+  for (const t of m.terms) for (const c of termColumns(t)) add(c.name, c.numeric);
   for (const f of m.fe) for (const v of f.vars) add(v, false);
   if (m.weights) add(m.weights, true);
   const nBeforeExtra = order.length;
@@ -122,8 +164,9 @@ export async function countMissing(b: SqlBackend, m: SqlModel, cols: Map<string,
   if (w) whens.push(`WHEN ${w} < 0 THEN -2`, `WHEN ${w} = 0 THEN -3`);
   order.slice(nBeforeExtra).forEach((o, j) => whens.push(`WHEN NOT ${o.ok} THEN ${nBeforeExtra + j}`));
   const fb = whens.length ? `CASE ${whens.join(" ")} ELSE -1 END` : "-1";
+  const p = aliasPrefix(cols.keys());
   const rows = await b.query(
-    `SELECT fb, ${d.count()} AS n${w ? ", min(wv) AS minw" : ""} FROM (SELECT ${fb} AS fb${w ? `, ${w} AS wv` : ""} FROM ${b.source}) GROUP BY fb`,
+    `SELECT ${p}fb AS fb, ${d.count()} AS n${w ? `, min(${p}wv) AS minw` : ""} FROM (SELECT ${fb} AS ${p}fb${w ? `, ${w} AS ${p}wv` : ""} FROM ${b.source}) GROUP BY ${p}fb`,
     "missing values",
   );
   const by = new Map(rows.map((r) => [Number(r.fb), r]));
@@ -147,6 +190,7 @@ export async function countMissing(b: SqlBackend, m: SqlModel, cols: Map<string,
     clKeys: m.clusters.map((c) => keyExpr(b, c.vars)),
     valid: validParts.length ? validParts.join(" AND ") : "1 = 1",
     filters: [],
+    p,
   };
   const removed: Removed = { na, naByColumn, singletons: 0, singletonLevels: {}, zeroWeight: w ? num(r.zw) : 0 };
   return { sql, total: num(r.n), removed };
@@ -175,7 +219,7 @@ export async function removeSingletons(b: SqlBackend, m: SqlModel, s: SampleSql,
     for (let q = 0; q < Q; q++) {
       const step = `singletons (round ${round}, ${m.fe[q].name})`;
       const [r] = await b.query(
-        `SELECT ${d.count()} AS g, sum(CASE WHEN c = 1 THEN 1 ELSE 0 END) AS s FROM (SELECT ${s.feKeys[q]} AS k, ${d.count()} AS c FROM ${b.source} WHERE ${where} GROUP BY ${s.feKeys[q]})`,
+        `SELECT ${d.count()} AS g, sum(CASE WHEN ${s.p}c = 1 THEN 1 ELSE 0 END) AS s FROM (SELECT ${s.feKeys[q]} AS ${s.p}k, ${d.count()} AS ${s.p}c FROM ${b.source} WHERE ${where} GROUP BY ${s.feKeys[q]})`,
         step,
       );
       levels.push(Number(r.g));
@@ -190,7 +234,7 @@ export async function removeSingletons(b: SqlBackend, m: SqlModel, s: SampleSql,
       }
       const t = await b.tempTable(
         `single${q}`,
-        `SELECT ${s.feKeys[q]} AS k FROM ${b.source} WHERE ${where} GROUP BY ${s.feKeys[q]} HAVING ${d.count()} = 1`,
+        `SELECT ${s.feKeys[q]} AS ${s.p}k FROM ${b.source} WHERE ${where} GROUP BY ${s.feKeys[q]} HAVING ${d.count()} = 1`,
         `singletons (round ${round}, ${m.fe[q].name} levels)`,
       );
       tables.push(t);
@@ -199,20 +243,20 @@ export async function removeSingletons(b: SqlBackend, m: SqlModel, s: SampleSql,
     let perFe = counts;
     if (counts.filter((c) => c > 0).length > 1) {
       // a row alone in FE q is counted under q unless it is alone in an earlier FE too
-      const inQ = (q: number) => d.inSet(s.feKeys[q], `SELECT k FROM ${drops[q]}`);
+      const inQ = (q: number) => d.inSet(s.feKeys[q], `SELECT ${s.p}k FROM ${drops[q]}`);
       const sel = m.fe.map((_, q) => {
-        if (!drops[q]) return `0 AS s${q}`;
+        if (!drops[q]) return `0 AS ${s.p}s${q}`;
         const first = [...Array(q).keys()].filter((p) => drops[p]).map((p) => `NOT ${inQ(p)}`);
-        return `sum(CASE WHEN ${[...first, inQ(q)].join(" AND ")} THEN 1 ELSE 0 END) AS s${q}`;
+        return `sum(CASE WHEN ${[...first, inQ(q)].join(" AND ")} THEN 1 ELSE 0 END) AS ${s.p}s${q}`;
       });
       const [r] = await b.query(`SELECT ${sel.join(", ")} FROM ${b.source} WHERE ${where}`, `singletons (round ${round}, counting)`);
-      perFe = m.fe.map((_, q) => Number(r[`s${q}`]));
+      perFe = m.fe.map((_, q) => Number(r[`${s.p}s${q}`]));
     }
     let dropped = 0;
     m.fe.forEach((f, q) => {
       removed.singletonLevels[f.name] += perFe[q];
       dropped += perFe[q];
-      if (drops[q]) s.filters.push(d.notInSet(s.feKeys[q], `SELECT k FROM ${drops[q]}`));
+      if (drops[q]) s.filters.push(d.notInSet(s.feKeys[q], `SELECT ${s.p}k FROM ${drops[q]}`));
     });
     removed.singletons += dropped;
     b.progress?.(`singletons: round ${round}, ${dropped.toLocaleString("en-US")} rows removed`);
