@@ -98,8 +98,11 @@ async function fitInMemory(flags: Flags, f: ReturnType<typeof parseFormula>, mul
     const regressors = Math.max(0, formulaColumns(f).length - 1 - fe);
     if ((await planEngine(flags, { regressors, fe }, outOfCore)) === "duckdb") return void print(await fitDuckdb(flags));
   }
+  // the kernels compile (off the main thread) while the data is read
+  const engine0 = loadEngine();
+  engine0.catch(() => {}); // a failed read is the error to report; the engine's own failure is awaited below
   const { frame, report } = await readData(flags, [...new Set(cols)], roles);
-  const eng = await loadEngine();
+  const eng = await engine0;
   const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
   const fopts = {
     vcov: hac.vcov,
