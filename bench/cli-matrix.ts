@@ -40,6 +40,15 @@ function command(file: string, fml: string, reader: string): { s: number; load: 
   return { s: +s.toFixed(2), load, coef: JSON.parse(r.stdout).coef.treat };
 }
 
+/** Start-up of the installed entry point alone (bin/hdfe.js on the bundle: `--help` loads every module and exits). */
+function helpSeconds(): { s: number; load: number } {
+  const load = load1();
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [join(ROOT, "bin/hdfe.js"), "--help"], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`hdfe --help failed: ${r.stderr}`);
+  return { s: +((performance.now() - t0) / 1000).toFixed(2), load };
+}
+
 interface Phases { read: number; fitCold: number; fitWarm: number; start: number; imports: number; duckOpen: number; readSplit: { reader: string; plan: number; query: number; copy: number } | null }
 function phases(file: string, fml: string): Phases & { load: number } {
   const load = load1();
@@ -58,10 +67,10 @@ function save(): void {
     "# bench/cli-matrix: the whole `hdfe feols --data` command", "",
     `${result.date}, Node ${process.version}, shared 2-core machine under heavy load (each figure with the 1-minute load average when it was taken).`,
     "Absolute seconds are only comparable at equal load; the ratios are within one run. R is not installed here: Rscript fread + fixest was not measured.", "",
-    "| rows | FE | format | MB | command, DuckDB (load) | command, built-in (load) | DuckDB / built-in | read | DuckDB query | copy | cold fit | warm fit | cold / warm | start-up | phases load |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| rows | FE | format | MB | command, DuckDB (load) | command, built-in (load) | DuckDB / built-in | read | DuckDB query | copy | cold fit | warm fit | cold / warm | start-up (tsx) | phases load | hdfe --help (load) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rowsOut.map((r) =>
-      `| ${r.rows} | ${r.fe} | ${r.format} | ${r.mb} | ${r.duckdb_s} s (${r.duckdb_load}) | ${r.builtin_s} s (${r.builtin_load}) | ${r.duckdb_over_builtin} | ${r.read_s} s | ${r.query_s} s | ${r.copy_s} s | ${r.fit_cold_s} s | ${r.fit_warm_s} s | ${r.cold_over_warm} | ${r.startup_s} s | ${r.phases_load} |`),
+      `| ${r.rows} | ${r.fe} | ${r.format} | ${r.mb} | ${r.duckdb_s} s (${r.duckdb_load}) | ${r.builtin_s} s (${r.builtin_load}) | ${r.duckdb_over_builtin} | ${r.read_s} s | ${r.query_s} s | ${r.copy_s} s | ${r.fit_cold_s} s | ${r.fit_warm_s} s | ${r.cold_over_warm} | ${r.startup_s} s | ${r.phases_load} | ${r.help_s} s (${r.help_load}) |`),
     "",
   ].join("\n");
   writeFileSync(join(ROOT, "bench/results/cli-matrix.md"), md);
@@ -79,13 +88,14 @@ for (const rows of ROWS) {
       const d = command(file, fml, "duckdb");
       const j = command(file, fml, "js");
       const p = phases(file, fml);
+      const h = helpSeconds();
       const row = {
         rows, fe, format, mb: +(statSync(file).size / 1e6).toFixed(0),
         duckdb_s: d.s, duckdb_load: d.load, builtin_s: j.s, builtin_load: j.load, duckdb_over_builtin: +(d.s / j.s).toFixed(2),
         same_coef: d.coef === j.coef,
         read_s: +(p.read / 1000).toFixed(2), query_s: p.readSplit ? +(p.readSplit.query / 1000).toFixed(2) : null, copy_s: p.readSplit ? +(p.readSplit.copy / 1000).toFixed(2) : null,
         fit_cold_s: +(p.fitCold / 1000).toFixed(2), fit_warm_s: +(p.fitWarm / 1000).toFixed(2), cold_over_warm: +(p.fitCold / p.fitWarm).toFixed(2),
-        startup_s: +((p.start + p.imports + p.duckOpen) / 1000).toFixed(2), phases_load: p.load,
+        startup_s: +((p.start + p.imports + p.duckOpen) / 1000).toFixed(2), phases_load: p.load, help_s: h.s, help_load: h.load,
       };
       rowsOut.push(row);
       console.log(row);

@@ -22,7 +22,7 @@ export { glmToJson, glmSummary, type GlmJson } from "./report/glm.js";
 export { feolsMulti, estimateMulti, planMulti, modelLabel, type MultiModel, type MultiResult, type SplitOptions, type Estimator } from "./estimators/multi.js";
 export { expandFormula, isMultiFormula, type MultiFormula } from "./core/multi.js";
 export { DemeanCache, type DemeanCacheStats } from "./core/demean-cache.js";
-export { etable, etableTable, tableModelOfFit, tableModelOfJson, FITSTATS, type EtableOptions, type TableModel } from "./report/etable.js";
+export { etable, etableTable, tableModelOfFit, tableModelOfGlm, tableModelOfJson, FITSTATS, type EtableOptions, type TableModel } from "./report/etable.js";
 // out-of-core feols pushed down as SQL (the DuckDB backend is in node.ts; ClickHouse over HTTP)
 export { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "./sql/feols-sql.js";
 export type { SqlBackend, SqlDialect, SqlColumn, Row as SqlRow } from "./sql/backend.js";

@@ -5,7 +5,9 @@ export { Engine, createEngine, WASM_MAX_BYTES, fmtBytes } from "./engine/wasm.js
 export * from "./base/errors.js";
 export { parseFormula, formulaColumns, type Formula } from "./core/formula.js";
 export { Frame } from "./core/frame.js";
-export { feols, withVcov, defaultVcov, type Fit, type FeolsOptions, type CoefRow } from "./estimators/feols.js";
+// feols(): OLS, or 2SLS by iv() for an IV formula (y ~ x | fe | endo ~ inst), typed by overloads
+export { feols, type IvFormulaText } from "./estimators/feols-dispatch.js";
+export { withVcov, defaultVcov, type Fit, type FeolsOptions, type CoefRow } from "./estimators/feols.js";
 export { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "./core/vcov.js";
 export { summary, fitToJson, type FitJson } from "./report/summary.js";
 export { checkPanel, findDuplicates } from "./core/panel.js";

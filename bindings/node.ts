@@ -2,7 +2,7 @@
 // reader, worker-thread demeaning and placebo draws); it loads the compiled .wasm from disk
 // (wasm-node.ts).
 import { createEngine, type Engine } from "./engine/wasm.js";
-import { wasmModule } from "./platform/wasm-node.js";
+import { wasmModuleAsync } from "./platform/wasm-node.js";
 // registers worker-thread demeaning for feols({ threads: n > 1 })
 import "./platform/demean-node.js";
 
@@ -19,7 +19,7 @@ export { streamFileNative, type NativeStream, type ColumnChunk, type TextChunk, 
 
 export { wasmPath } from "./platform/wasm-node.js";
 
-/** A fresh engine (its own WASM instance and memory). */
+/** A fresh engine (its own WASM instance and memory); the module is compiled once per process, off the main thread. */
 export async function loadEngine(): Promise<Engine> {
-  return createEngine(wasmModule());
+  return createEngine(await wasmModuleAsync());
 }

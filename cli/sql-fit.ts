@@ -3,20 +3,24 @@
 // small results; progress (passes, sweeps) goes to stderr.
 import { OptionError, WasmMemoryError } from "../bindings/base/errors.js";
 import { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "../bindings/sql/feols-sql.js";
-import type { ModelFlags } from "./data.js";
+import { listOf, type ModelFlags, type ReadFlags } from "./data.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
-import type { Fit } from "../bindings/estimators/feols.js";
+import { planBeforeReading, type Fit } from "../bindings/estimators/feols.js";
+import { WASM_MAX_BYTES } from "../bindings/engine/wasm.js";
+import { countRows } from "../bindings/platform/row-count.js";
+import { formatFromName, type DataFormat } from "../bindings/io/index.js";
 
 export const ENGINES = ["wasm", "duckdb", "clickhouse", "auto"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
-export interface SqlFitFlags extends ModelFlags {
+export interface SqlFitFlags extends ModelFlags, Partial<Omit<ReadFlags, "data">> {
   data: string;
   table?: string;
+  fixefAlgo?: string;
 }
 
 /** feolsSql's options from the shared model flags (validated by the option schema before). */
-export function sqlFitOptions(flags: ModelFlags): FeolsSqlOptions {
+export function sqlFitOptions(flags: ModelFlags & { fixefAlgo?: string }): FeolsSqlOptions {
   return {
     vcov: flags.vcov,
     ssc: flags.ssc,
@@ -25,6 +29,7 @@ export function sqlFitOptions(flags: ModelFlags): FeolsSqlOptions {
     fixefTol: flags.fixefTol === undefined ? undefined : Number(flags.fixefTol),
     fixefIter: flags.fixefIter === undefined ? undefined : Number(flags.fixefIter),
     level: flags.level === undefined ? undefined : Number(flags.level),
+    fixefAlgo: flags.fixefAlgo as FeolsSqlOptions["fixefAlgo"],
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   };
 }
@@ -66,7 +71,15 @@ export function refuseEngine(command: string): OptionError {
 /** Fit out of core in DuckDB. */
 export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
   const progress = (m: string) => process.stderr.write(`duckdb: ${m}\n`);
-  const b = await DuckDBBackend.open({ data: flags.data, table: flags.table, progress });
+  // the in-memory reader's CSV options, as DuckDB's read_csv takes them (or refused, naming why)
+  const csv = {
+    na: flags.na === undefined ? undefined : flags.na.split(","),
+    delimiter: flags.delimiter,
+    encoding: flags.encoding,
+    textColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
+    unparsableAsNa: flags.unparsableAsNa,
+  };
+  const b = await DuckDBBackend.open({ data: flags.data, table: flags.table, progress, csv });
   try {
     return await feolsSql(b, flags.formula, sqlFitOptions(flags));
   } finally {
@@ -77,4 +90,34 @@ export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
 /** The note printed when auto falls back to DuckDB after the memory plan refused the model. */
 export function fallbackNote(e: WasmMemoryError): string {
   return `note: ${e.message.split(":")[0]}; fitting out of core with --engine duckdb instead\n`;
+}
+
+/** The WASM memory an in-memory fit may plan on: 4 GiB, or HDFE_WASM_MEMORY_LIMIT bytes (tests, smaller machines). */
+export function wasmMemoryLimit(): number {
+  const env = process.env.HDFE_WASM_MEMORY_LIMIT;
+  if (env === undefined || env === "") return WASM_MAX_BYTES;
+  const v = Number(env);
+  if (!(v > 0)) throw new OptionError(`HDFE_WASM_MEMORY_LIMIT must be a positive number of bytes, got ${JSON.stringify(env)}`);
+  return Math.min(v, WASM_MAX_BYTES);
+}
+
+/**
+ * The engine of an in-memory candidate, decided before the data is read: the file's rows
+ * (Parquet metadata, a CSV's size; row-count.ts) against planMemory of estimators/feols.ts (the plan feols checks after reading).
+ * Within the plan, or rows unknown: "wasm". Over it: "duckdb" when `outOfCore` (--engine auto,
+ * a model the DuckDB engine fits), with a note on stderr; else the plan's WasmMemoryError,
+ * which names --engine duckdb.
+ */
+export async function planEngine(flags: { data: string; format?: string; weights?: string }, cols: { regressors: number; fe: number }, outOfCore: boolean): Promise<"wasm" | "duckdb"> {
+  const format = (flags.format as DataFormat | undefined) ?? formatFromName(flags.data);
+  const count = await countRows(flags.data, format);
+  if (count === null) return "wasm";
+  try {
+    planBeforeReading({ n: count.rows, k: cols.regressors, Q: cols.fe, weighted: flags.weights !== undefined }, wasmMemoryLimit(), count.estimated);
+    return "wasm";
+  } catch (e) {
+    if (!(e instanceof WasmMemoryError) || !outOfCore) throw e;
+    process.stderr.write(fallbackNote(e));
+    return "duckdb";
+  }
 }

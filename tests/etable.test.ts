@@ -22,8 +22,7 @@ import { fitToJson } from "../bindings/report/summary.js";
 import { OptionError } from "../bindings/base/errors.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { FIX } from "./reference.js";
-
-const CONVERSION_REL = 1e-12;
+import { expectShown, parseMd, parseCsv } from "./table-parse.js";
 
 let eng: Engine;
 let fits: Fit[];
@@ -35,48 +34,6 @@ beforeAll(async () => {
   // no FE (intercept), one FE, two FE; two outcomes: FE rows, within R2 and empty cells all occur
   fits = feolsMulti(eng, frame, "c(FC, SA) ~ did + csw(Fin, Eco) | csw0(firm, year)", { fixefRm: "none" }).models.map((m) => m.fit);
 });
-
-/** A displayed number -> its value and half a unit of its last digit. */
-function displayed(s: string): { v: number; half: number } {
-  const t = s.replace(/,/g, "");
-  const m = t.match(/^(-?)(\d+)(?:\.(\d+))?(?:e(-?\d+))?$/);
-  if (!m) throw new Error(`not a number as displayed: ${JSON.stringify(s)}`);
-  const decimals = (m[3] ?? "").length - Number(m[4] ?? 0);
-  return { v: Number(t), half: 0.5 * 10 ** -decimals };
-}
-
-function expectShown(s: string, x: number, what: string): void {
-  const d = displayed(s);
-  expect(Math.abs(d.v - x), `${what}: "${s}" for ${x}`).toBeLessThanOrEqual(d.half + CONVERSION_REL * Math.abs(x));
-}
-
-/** Rows of a GitHub pipe table: label and cells, Markdown escapes undone. */
-function parseMd(md: string): { header: string[]; rows: { label: string; cells: string[] }[] } {
-  const lines = md.split("\n").filter((l) => l.startsWith("|"));
-  const split = (l: string) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim().replace(/\\([\\*_|<>])/g, "$1").replace(/&lt;/g, "<"));
-  const [head, , ...body] = lines;
-  return { header: split(head), rows: body.map((l) => { const c = split(l); return { label: c[0], cells: c.slice(1) }; }) };
-}
-
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let f = "";
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (q) {
-      if (c === '"' && text[i + 1] === '"') (f += '"'), i++;
-      else if (c === '"') q = false;
-      else f += c;
-    } else if (c === '"') q = true;
-    else if (c === ",") row.push(f), (f = "");
-    else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(f), rows.push(row), (row = []), (f = ""), i++;
-    } else f += c;
-  }
-  return rows;
-}
 
 const STAR = (p: number, levels: [string, number][]) => levels.find(([, t]) => p < t)?.[0] ?? "";
 

@@ -110,7 +110,7 @@ describe("HAC specifications", () => {
   });
   it("refuses bad arguments and missing columns with named errors", () => {
     expect(() => parseVcov("nw:-1")).toThrow(/non-negative integer/);
-    expect(() => parseVcov("conley")).toThrow(/positive cutoff/);
+    expect(() => parseVcov("conley:0")).toThrow(/positive cutoff/);
     expect(() => parseVcov("conley:100:manhattan")).toThrow(/triangular/);
     const f = frames["cbec_panel.csv"];
     expect(() => feols(eng, f, "FC ~ did | firm + year", { vcov: "nw:1" })).toThrow(/need a time variable/);

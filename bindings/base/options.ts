@@ -45,6 +45,8 @@ export const OPTIONS = {
   fixefRm: { type: "choice", values: ["singleton", "none"] },
   /** fepois / feglm (estimators/glm.ts): fixest's fixef.rm for GLMs, the family, the IRLS stopping rules */
   glmFixefRm: { type: "choice", values: ["perfect", "both", "singleton", "none"] },
+  /** fepois / feglm: which separation is removed (estimators/glm-separation.ts) */
+  separation: { type: "choice", values: ["ir", "fe", "none"] },
   glmFamily: { type: "choice", values: ["logit", "probit"] },
   glmTol: TOLERANCE,
   coefTol: TOLERANCE,

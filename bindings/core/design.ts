@@ -307,10 +307,12 @@ export function designShape(frame: Frame, f: Formula, opts: DesignOptions = {}):
   for (const e of opts.extra ?? []) markCodes(e);
   let rows = 0;
   for (let i = 0; i < n; i++) rows += valid[i];
-  const present = (name: string): boolean[] => {
+  // which levels occur on the sample's rows; the count of levels of a numeric column from its
+  // values (its labels are made on first use: 100k strings for a firm id the fit never prints)
+  const present = (name: string): Uint8Array => {
     const c = frame.codes(name);
-    const seen = new Array<boolean>(c.levels.length).fill(false);
-    for (let i = 0; i < n; i++) if (valid[i]) seen[c.codes[i]] = true;
+    const seen = new Uint8Array(c.values ? c.values.length : c.levels.length);
+    for (let i = 0; i < n; i++) if (valid[i]) seen[c.codes[i]] = 1;
     return seen;
   };
   let k = f.fixef.length === 0 && f.intercept ? 1 : 0;
@@ -329,7 +331,7 @@ export function designShape(frame: Frame, f: Formula, opts: DesignOptions = {}):
   let slopes = 0;
   for (const ft of f.fixef) {
     let levels = 1;
-    for (const v of ft.vars) levels *= present(v).filter(Boolean).length;
+    for (const v of ft.vars) levels *= present(v).reduce((a, p) => a + p, 0);
     levels = Math.min(levels, rows);
     if (ft.slopes.length > 0) slopes++;
     feCells += levels * (ft.slopes.length > 0 && !ft.slopeOnly ? 2 : 1);

@@ -776,7 +776,7 @@ class Parser {
       }
       if (t.type === "eof") return out;
       if (t.type === "|") {
-        this.fail("only one '|' is supported here: IV formulas (y ~ x | fe | endo ~ inst) are estimated by iv()", t.pos, "hdfe feols takes IV formulas; in the library call iv() for them");
+        this.fail("only one '|' is supported here: IV formulas (y ~ x | fe | endo ~ inst) are estimated by iv()", t.pos, "hdfe feols and the package's feols() take IV formulas (2SLS by iv())");
       }
       if (t.type === ":" || t.type === "*") {
         this.fail(`'${t.type}' cannot combine fixed effects`, t.pos, "combine fixed effects with '^', e.g. fe1^fe2");

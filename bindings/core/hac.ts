@@ -14,13 +14,18 @@ import { recode, type Sample } from "./sample.js";
 export type HacSpec =
   | { type: "nw"; lag?: number; unit?: string; time?: string }
   | { type: "dk"; lag?: number; time?: string }
-  | { type: "conley"; cutoff: number; lat?: string; lon?: string; distance?: "triangular" | "spherical" };
+  /** cutoff in km (a cutoff given in miles is converted, `unit: "mi"` keeps how to label it); none: fixest's rule of thumb (conleyDefaultCutoff) */
+  | { type: "conley"; cutoff?: number; unit?: "km" | "mi"; lat?: string; lon?: string; distance?: "triangular" | "spherical" };
+
+/** fixest's miles to km factor (check_set_cutoff: "100mi" is 100 * 1.60934 km). */
+export const KM_PER_MILE = 1.60934;
 
 export type HacType = HacSpec["type"];
 
 /**
  * "nw" | "nw:2" | "NW(2)" | "NW(2) ~ firm + year" | "NW ~ t" | "dk:1" | "DK(2) ~ year" |
- * "conley:100" | "conley:100:spherical" | 'conley(100, distance = "spherical") ~ lat + lon';
+ * "conley:100" | "conley:100km" | "conley:100mi" | "conley" (fixest's default cutoff) | "conley:100:spherical" |
+ * 'conley(100, distance = "spherical") ~ lat + lon' | 'conley("100mi")';
  * null when the string is no HAC specification.
  */
 export function parseHac(s: string): HacSpec | null {
@@ -31,24 +36,31 @@ export function parseHac(s: string): HacSpec | null {
   const args = (m[2] ?? m[3] ?? "").split(m[2] !== undefined ? "," : ":").map((a) => a.trim()).filter(Boolean);
   const vars = (m[4] ?? "").split(/[+,]/).map((v) => v.trim()).filter(Boolean);
   let num: number | undefined;
+  let unit: "km" | "mi" | undefined;
   let distance: "triangular" | "spherical" | undefined;
   for (const a of args) {
     const kv = a.match(/^(\w+)\s*=\s*"?([^"]*)"?$/);
     const key = kv ? kv[1].toLowerCase() : null;
     const val = kv ? kv[2].trim() : a.replace(/"/g, "");
-    if (key === "distance" || (key === null && type === "conley" && num !== undefined)) {
+    if (key === "distance" || (key === null && type === "conley" && (num !== undefined || /^(triangular|spherical)$/i.test(val)))) {
       const d = val.toLowerCase();
       if (d !== "triangular" && d !== "spherical") throw new OptionError(`vcov "${s}": distance must be "triangular" or "spherical", got "${val}"`);
       distance = d;
     } else if (key === null || key === "lag" || key === "cutoff") {
-      num = Number(val.replace(/\s*km$/i, ""));
-      if (!Number.isFinite(num)) throw new OptionError(`vcov "${s}": "${val}" is not a number`);
+      // fixest's units: a number is km; "100mi" (m, mi, mil, mile, miles) is miles, "100km" (k) km
+      const u = type === "conley" ? val.match(/^([0-9.eE+-]+)\s*(k|km|m|mi|mil|mile|miles)$/i) : null;
+      if (u) unit = u[2].toLowerCase().startsWith("k") ? "km" : "mi";
+      num = Number(u ? u[1] : val);
+      if (!Number.isFinite(num)) throw new OptionError(`vcov "${s}": "${val}" is not a number${type === "conley" ? ' (a cutoff is km, or miles with "mi": 100mi)' : ""}`);
     } else throw new OptionError(`vcov "${s}": unknown argument "${kv![1]}"`);
   }
   if (type === "conley") {
-    if (num === undefined || !(num > 0)) throw new OptionError(`vcov "${s}": Conley needs a positive cutoff in km, e.g. conley:100`);
+    if (num !== undefined && !(num > 0)) throw new OptionError(`vcov "${s}": Conley needs a positive cutoff (km, or miles as 100mi), e.g. conley:100; none for fixest's default`);
     if (vars.length !== 0 && vars.length !== 2) throw new OptionError(`vcov "${s}": give the coordinates as ~ lat + lon`);
-    return { type, cutoff: num, lat: vars[0], lon: vars[1], distance };
+    const spec: HacSpec = { type, lat: vars[0], lon: vars[1], distance };
+    if (num !== undefined) spec.cutoff = unit === "mi" ? num * KM_PER_MILE : num;
+    if (unit === "mi") spec.unit = "mi";
+    return spec;
   }
   if (num !== undefined && !(Number.isInteger(num) && num >= 0)) throw new OptionError(`vcov "${s}": the lag must be a non-negative integer, got ${num}`);
   if (vars.length > 2) throw new OptionError(`vcov "${s}": give at most a unit and a time variable (~ unit + time)`);
@@ -56,8 +68,13 @@ export function parseHac(s: string): HacSpec | null {
   return vars.length === 2 ? { type, lag: num, unit: vars[0], time: vars[1] } : { type, lag: num, time: vars[0] };
 }
 
-export function hacLabel(s: HacSpec, lag?: number): string {
-  if (s.type === "conley") return `Conley (${s.cutoff}km)`;
+/** fixest's label; a Conley cutoff in its unit ("Conley (100mi)"), `cutoff` the km used when the spec has none. */
+export function hacLabel(s: HacSpec, lag?: number, cutoff?: number): string {
+  if (s.type === "conley") {
+    const km = s.cutoff ?? cutoff;
+    if (km === undefined) return "Conley";
+    return s.unit === "mi" ? `Conley (${km / KM_PER_MILE}mi)` : `Conley (${km}km)`;
+  }
   const what = s.type === "nw" ? "Newey-West" : "Driscoll-Kraay";
   return lag === undefined ? what : `${what} (L=${lag})`;
 }
@@ -176,8 +193,8 @@ export interface HacMeatInputs {
   hasIntercept?: boolean;
 }
 
-/** The meat, the lag used and T (0 for Conley). */
-export function hacMeat(eng: Engine, inp: HacMeatInputs, h: HacData): { meat: Float64Array; lag?: number; T: number } {
+/** The meat, the lag used and T (0 for Conley), the Conley cutoff used (km). */
+export function hacMeat(eng: Engine, inp: HacMeatInputs, h: HacData): { meat: Float64Array; lag?: number; T: number; cutoff?: number } {
   const { n, k } = inp;
   if (!inp.ptrs && inp.x.length < n * k) throw new OptionError("this fit holds no demeaned regressors (float32 storage or keepData: false): refit to use a HAC or Conley variance");
   return eng.scoped(() => {
@@ -186,8 +203,8 @@ export function hacMeat(eng: Engine, inp: HacMeatInputs, h: HacData): { meat: Fl
     const out = eng.allocF64(k * k, "meat");
     const s = h.spec;
     if (s.type === "conley") {
-      conley(eng, out, xp, ep, n, k, h, s.cutoff, s.distance === "spherical" ? 1 : 2);
-      return { meat: eng.getF64(out, k * k), T: 0 };
+      const cutoff = conley(eng, out, xp, ep, n, k, h, s.cutoff, s.distance === "spherical" ? 1 : 2);
+      return { meat: eng.getF64(out, k * k), T: 0, cutoff };
     }
     const T = h.T;
     const panel = s.type === "nw" && h.unit !== undefined;
@@ -228,7 +245,8 @@ function countingSort(key: Int32Array, idx: Int32Array): Int32Array {
   return out;
 }
 
-function conley(eng: Engine, out: number, xp: number, ep: number, n: number, k: number, h: HacData, cutoff: number, distance: number): void {
+/** The Conley meat into `out`; returns the cutoff used (km): the given one or fixest's default. */
+function conley(eng: Engine, out: number, xp: number, ep: number, n: number, k: number, h: HacData, given: number | undefined, distance: number): number {
   let lat = h.lat!, lon = h.lon!;
   const rng = (v: Float64Array) => v.reduce((a, x) => [Math.min(a[0], x), Math.max(a[1], x)], [Infinity, -Infinity]);
   const [lo0, lo1] = rng(lon), [la0, la1] = rng(lat);
@@ -238,6 +256,7 @@ function conley(eng: Engine, out: number, xp: number, ep: number, n: number, k: 
   else if (lo0 < -180) lon = lon.map((v) => v + 180);
   if (la1 > 90) lat = lat.map((v) => v - 90);
   else if (la0 < -90) lat = lat.map((v) => v + 90);
+  const cutoff = given ?? conleyDefaultCutoff(lat, lon);
   // locations: distinct (lat, lon) pairs (hashed in O(n)), sorted by latitude, then longitude
   const pair = intersectCodes([numericCodes(lat).codes, numericCodes(lon).codes]);
   const G = pair.G;
@@ -256,6 +275,52 @@ function conley(eng: Engine, out: number, xp: number, ep: number, n: number, k: 
   const lap = eng.putF64(gLat.map(rad), "latitudes");
   const lop = eng.putF64(gLon.map(rad), "longitudes");
   check(eng.kernels.conleyMeat(out, G, k, sc, lap, lop, cutoff, distance), "conleyMeat");
+  return cutoff;
+}
+
+/** Great-circle distance in km as fixest's cutoff rule computes it (radius 6371 km). */
+function greatCircleKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const r = Math.PI / 180;
+  const a = Math.sin(((lat2 - lat1) * r) / 2) ** 2 + Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2;
+  return 6371 * 2 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+
+/**
+ * fixest's rule of thumb when no cutoff is given (R/VCOV.R cutoff_deduce): the distinct
+ * locations sorted by (lat, lon) and by (lon, lat); in each order, the distance from a location
+ * to the nearest of its next three; the sum of the two medians, rounded down to two significant
+ * digits (to tens at least above 20 km). Coordinates as normalized for the meat; km.
+ */
+export function conleyDefaultCutoff(lat: Float64Array, lon: Float64Array): number {
+  const seen = new Set<string>();
+  const pts: [number, number][] = [];
+  for (let i = 0; i < lat.length; i++) {
+    const key = `${lat[i]},${lon[i]}`;
+    if (!seen.has(key)) (seen.add(key), pts.push([lat[i], lon[i]]));
+  }
+  const N = pts.length;
+  if (N < 4) throw new VcovError(`Conley: ${N} distinct locations are too few for the default cutoff`, undefined, "give the cutoff, e.g. conley:100 (km) or conley:100mi");
+  const nearest = (order: [number, number][]) => {
+    const d: number[] = [];
+    for (let i = 0; i < N - 3; i++) {
+      let m = Infinity;
+      for (let j = 1; j <= 3; j++) m = Math.min(m, greatCircleKm(order[i][0], order[i][1], order[i + j][0], order[i + j][1]));
+      d.push(m);
+    }
+    return median(d);
+  };
+  const byLat = [...pts].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const byLon = [...pts].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  const c = nearest(byLat) + nearest(byLon);
+  let m = Math.floor(Math.log10(c)) - 1;
+  if (c > 20) m = Math.max(m, 1);
+  return Math.floor(c / 10 ** m) * 10 ** m;
 }
 
 /**

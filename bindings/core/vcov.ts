@@ -95,7 +95,7 @@ export function parseVcov(s: string | VcovSpec): VcovSpec {
     if (vars.length > 4) throw new OptionError(`vcov "${s}": at most 4-way clustering is supported`);
     return { type: "cluster", vars };
   }
-  throw new OptionError(`unknown vcov "${s}"`, undefined, "use iid, hetero, cluster:var1[+var2], nw:LAG, dk:LAG or conley:KM");
+  throw new OptionError(`unknown vcov "${s}"`, undefined, "use iid, hetero, cluster:var1[+var2], nw:LAG, dk:LAG or conley[:KM | :MILESmi]");
 }
 
 export function vcovLabel(v: VcovSpec): string {
@@ -342,11 +342,11 @@ function hacVcov(eng: Engine, inp: VcovInputs, spec: HacSpec, ssc: SscSpec & { l
   const { n, k } = inp;
   const dims = hacDims(h);
   const K = countK({ ...inp, clusters: { ...inp.clusters, ...dims.clusters } }, ssc, dims.names);
-  const { meat, lag, T } = hacMeat(eng, inp, h);
+  const { meat, lag, T, cutoff } = hacMeat(eng, inp, h);
   const V = sandwichOf(eng, inp.bread, meat, k);
   const f = (ssc.adj ? (n - 1) / (n - K) : 1) * (T > 1 && ssc.clusterAdj ? T / (T - 1) : 1);
   for (let i = 0; i < V.length; i++) V[i] *= f;
-  return { V, df: T > 1 ? T - 1 : n - K, K, label: hacLabel(spec, lag), sscLabel: ssc.label, eigenFixed: false };
+  return { V, df: T > 1 ? T - 1 : n - K, K, label: hacLabel(spec, lag, cutoff), sscLabel: ssc.label, eigenFixed: false };
 }
 
 function indexOfBit(mask: number): number {

@@ -275,7 +275,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
 
   const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
   // a cluster variable may be an interacted FE name like "firm^year": resolve later
-  const panelId = typeof opts.panelId === "string" ? opts.panelId.split(/[,+~\s]+/).filter(Boolean) : opts.panelId;
+  const panelId = parsePanelId(opts.panelId);
   const hacCols = isHac(vspec) ? hacColumns(hacVars(vspec, panelId, frame.names)) : [];
   const extra = [...clusterVars.filter((v) => !v.includes("^")), ...hacCols, ...(opts.keepColumns ?? [])];
   const weighted = !!opts.weights;
@@ -459,6 +459,24 @@ export function planMemory(s: PlanShape): number {
   return n * 8 * (k + 1 + 2 + (s.weighted ? 2 : 0) + (s.slopes ?? 0)) + n * 4 * Q + demeanScratchPlan(s.feCells) + PLAN_SLACK;
 }
 
+/**
+ * The plan of planMemory on rows known before the data is read (the CLI's engine choice: a
+ * file's row count or estimate, `estimated` saying how): the bytes, or a WasmMemoryError above
+ * `limit` naming the out-of-core engine that fits such a model.
+ */
+export function planBeforeReading(shape: PlanShape, limit: number, estimated = ""): number {
+  if (!(limit > 0)) throw new OptionError(`the WASM memory limit must be a positive number of bytes, got ${limit}`);
+  const need = planMemory(shape);
+  if (need <= limit) return need;
+  const perRow = Math.round((need - PLAN_SLACK) / Math.max(1, shape.n));
+  throw new WasmMemoryError(
+    `the model needs about ${fmtBytes(need)} of WASM memory for ${Math.round(shape.n).toLocaleString("en-US")} rows` +
+      `${estimated ? ` (${estimated})` : ""} x ${shape.k + 1} numeric columns (${perRow} bytes a row), over the limit of ${fmtBytes(limit)}`,
+    { need, limit, rows: shape.n, columns: shape.k + 1, bytesPerRow: perRow },
+    "fit it out of core with --engine duckdb (the data stays in DuckDB; --engine auto does so by itself), --float32, or a subsample",
+  );
+}
+
 /** Degrees of freedom used by the fixed effects (fixef.K = "full"). */
 export function fixefDof(s: Sample): number {
   let dof = 0;
@@ -590,6 +608,11 @@ export function assembleFit(a: AssembleArgs): Fit {
     internals: a.internals,
   };
   return Object.freeze(fit);
+}
+
+/** FeolsOptions.panelId as columns: "firm,year" (or "firm + year") -> ["firm", "year"]. */
+export function parsePanelId(p: string[] | string | undefined): string[] | undefined {
+  return typeof p === "string" ? p.split(/[,+~\s]+/).filter(Boolean) : p;
 }
 
 /** Recompute the variance of a fit under another vcov / convention, without refitting. */

@@ -10,6 +10,9 @@ import type { Frame } from "../core/frame.js";
 import { recode, gather, type Sample, type SampleFe } from "../core/sample.js";
 import { SampleError } from "../base/errors.js";
 import type { FamilyName } from "./glm-family.js";
+import type { Engine } from "../engine/wasm.js";
+import type { DemeanAlgo } from "../engine/kernels.js";
+import { irSeparation } from "./glm-separation.js";
 
 export type GlmFixefRm = "perfect" | "both" | "singleton" | "none";
 
@@ -22,7 +25,13 @@ export interface GlmRemoved {
   levels: Record<string, number>;
   /** per FE: the labels of the levels removed, in order of removal */
   levelLabels: Record<string, string[]>;
-  /** original (0-based) indices of the rows removed by the FE rules, ascending */
+  /** rows removed as separated by the regressors (ppmlhdfe's iterative rectifier, separation "ir") */
+  separated: number;
+  /** the regressors of the separating combinations found (with FE); empty: none found or FE only */
+  separatedBy: string[];
+  /** regressors constant (or absent) on the sample left after removing the separated rows */
+  constantAfterSeparation: string[];
+  /** original (0-based) indices of the rows removed by the FE rules and as separated, ascending */
   rows: number[];
 }
 
@@ -87,7 +96,68 @@ export function glmRemoval(
       "check the outcome column, or estimate without these fixed effects",
     );
   }
-  return { sample: rows.length ? subsetSample(sample, keep) : sample, removed: { perfect, singletons, levels, levelLabels, rows } };
+  return { sample: rows.length ? subsetSample(sample, keep) : sample, removed: { perfect, singletons, separated: 0, separatedBy: [], constantAfterSeparation: [], levels, levelLabels, rows } };
+}
+
+export interface SeparationInput {
+  eng: Engine;
+  /** the outcome and the regressor columns (named) on a sample */
+  columns: (s: Sample) => { y: Float64Array; X: Float64Array[] };
+  names: string[];
+  family: FamilyName;
+  rm: GlmFixefRm;
+  frame: Frame;
+  fixefTol: number;
+  fixefIter: number;
+  fixefAlgo: DemeanAlgo;
+  threads: number;
+}
+
+/**
+ * The rows separated by the regressors removed (glm-separation.ts irSeparation; binomial: the
+ * y = 0 side, then the y = 1 side), each removal followed by fixefRm's FE rules again (removing
+ * rows can leave FE levels with one outcome value, binomial, or singletons), until nothing
+ * changes. Counts are added to `removed`: the FE rules' rows as theirs, the rectifier's as
+ * `separated`.
+ */
+export function separationRemoval(sample: Sample, removed: GlmRemoved, inp: SeparationInput): { sample: Sample; removed: GlmRemoved } {
+  const sides: ((v: number) => boolean)[] = inp.family === "poisson" ? [(v) => v === 0] : [(v) => v === 0, (v) => v === 1];
+  const by = new Set<string>();
+  const sepRows: number[] = [];
+  let cur = sample;
+  let out = removed;
+  for (let changed = true, round = 0; changed && round < 20; round++) {
+    changed = false;
+    for (const side of sides) {
+      const { y, X } = inp.columns(cur);
+      const boundary = Uint8Array.from(y, (v) => (side(v) ? 1 : 0));
+      const ir = irSeparation({ ...inp, boundary, X, sample: cur });
+      if (!ir.rows.length) continue;
+      changed = true;
+      ir.by.forEach((b) => by.add(b));
+      if (ir.rows.length === cur.n) throw new SampleError(`no observations left: all ${cur.n} rows are separated by the regressors`, { separated: cur.n });
+      const keep = new Uint8Array(cur.n).fill(1);
+      for (const i of ir.rows) (keep[i] = 0), sepRows.push(cur.rows[i]);
+      cur = subsetSample(cur, keep);
+      const again = glmRemoval(cur, inp.columns(cur).y, inp.family, inp.rm, inp.frame);
+      out = mergeRemoved(out, again.removed);
+      cur = again.sample;
+    }
+  }
+  if (cur === sample) return { sample, removed };
+  const { X } = inp.columns(cur);
+  const constant = inp.names.filter((nm, j) => nm !== "(Intercept)" && X[j].every((v) => v === X[j][0]));
+  return {
+    sample: cur,
+    removed: { ...out, separated: sepRows.length, separatedBy: [...by], constantAfterSeparation: constant, rows: [...out.rows, ...sepRows].sort((a, b) => a - b) },
+  };
+}
+
+/** Two FE-rule removals added up (levels and labels per FE, rows merged). */
+function mergeRemoved(a: GlmRemoved, b: GlmRemoved): GlmRemoved {
+  const levels = { ...a.levels }, levelLabels = { ...a.levelLabels };
+  for (const fe of Object.keys(b.levels)) (levels[fe] = (levels[fe] ?? 0) + b.levels[fe]), (levelLabels[fe] = [...(levelLabels[fe] ?? []), ...b.levelLabels[fe]]);
+  return { ...a, perfect: a.perfect + b.perfect, singletons: a.singletons + b.singletons, levels, levelLabels, rows: [...a.rows, ...b.rows].sort((x, y) => x - y) };
 }
 
 /** The label of a FE level at an original row: the value, or the values of an interaction joined by "_". */

@@ -1,9 +1,31 @@
 // Separation by the regressors (Correia, Guimaraes and Zylkin 2019, "Verifying the existence
 // of maximum likelihood estimates for generalized linear models"; ppmlhdfe): when some
-// combination of regressors and FE is >= 0 where y = 0 and = 0 where y > 0 (Poisson), the MLE
-// of the rows it singles out is at infinity: their fitted mean goes to 0 and the IRLS creeps.
-// The FE-level case (a level with only zeros) is removed up front (glm-sample.ts); this module
-// finds the rows of the general case from the fitted means, to report them (which rows, why).
+// combination z = X g + D a of regressors and FE is >= 0 where y = 0 and = 0 where y > 0
+// (Poisson), the MLE of the rows with z > 0 is at infinity: their fitted mean goes to 0 and
+// the IRLS creeps. The FE-level case (a level with only zeros) is removed up front
+// (glm-sample.ts, fixest's fixef.rm); the general case is found here by ppmlhdfe's iterative
+// rectifier (`irSeparation`) and removed (glm.ts, option `separation: "ir"`), or only reported
+// from the fitted means (`separatedRows`, option `separation: "fe"`, as fixest).
+//
+// The iterative rectifier: u = 1 on the boundary rows (y = 0), 0 elsewhere; repeat
+//   weighted least squares of u on [X, FE], weight 1 on the boundary rows and IR_WEIGHT on the
+//   others (so the fit is ~0 there) -> fitted u^;
+//   if u^ >= -tol on every boundary row, u^ certifies separation: the boundary rows with
+//   u^ > tol are separated (none when u^ has shrunk below tol everywhere): stop;
+//   else u = max(u^, 0) on the boundary rows (the ReLU), 0 elsewhere.
+// Binomial: the same with the boundary y = 0 (z = 0 on the rows with y > 0), then y = 1: the
+// quasi-complete separation where one side of the outcome lies on the separating hyperplane
+// (e.g. a dummy x = 1 only where y = 0). Complete separation (both sides strictly apart) is not
+// found by this rule: the IRLS reports it as before.
+import type { Engine } from "../engine/wasm.js";
+import type { Sample } from "../core/sample.js";
+import { loadFeDims } from "../core/solve.js";
+import { demeanPtr, nonConvergence, type DemeanAlgo } from "../engine/kernels.js";
+import { NonConvergenceError } from "../base/errors.js";
+import { qrLs } from "./iv-linalg.js";
+
+/** Which separation is removed: "ir" (default): the FE rule of fixefRm and the iterative rectifier, as ppmlhdfe; "fe": the FE rule only, regressor-induced separation reported (fixest); "none": as "fe". */
+export type Separation = "ir" | "fe" | "none";
 
 /**
  * Indices of the rows whose fitted mean sits at the boundary of the outcome's range:
@@ -20,4 +42,102 @@ export function separatedRows(family: string, y: Float64Array, mu: Float64Array)
     if (sep) bad.push(i);
   }
   return bad;
+}
+
+/** The weight of the non-boundary rows in the rectifier's least squares (their fit is ~1/IR_WEIGHT). */
+const IR_WEIGHT = 1e8;
+/** fitted values within IR_TOL of 0 are 0 (u starts at 1) */
+const IR_TOL = 1e-6;
+const IR_MAX_ITER = 2000;
+
+export interface IrInput {
+  eng: Engine;
+  /** 1 on the rows at the boundary of the outcome (Poisson: y = 0) */
+  boundary: Uint8Array;
+  /** regressor columns on the sample, with their names (an intercept column when there is no FE) */
+  X: Float64Array[];
+  names: string[];
+  sample: Pick<Sample, "fe" | "n">;
+  fixefTol: number;
+  fixefIter: number;
+  fixefAlgo: DemeanAlgo;
+  threads: number;
+}
+
+export interface IrResult {
+  /** sample-local indices of the separated rows, ascending */
+  rows: number[];
+  /** the regressors of the certificate z = X g + D a (|g_j| max|x~_j| > tol) */
+  by: string[];
+  iterations: number;
+}
+
+/** ppmlhdfe's iterative rectifier (see the top of this file). */
+export function irSeparation(inp: IrInput): IrResult {
+  const { eng, boundary } = inp;
+  const n = inp.sample.n;
+  let nb = 0;
+  for (let i = 0; i < n; i++) nb += boundary[i];
+  if (nb === 0 || nb === n) return { rows: [], by: [], iterations: 0 };
+  const w = Float64Array.from(boundary, (b) => (b ? 1 : IR_WEIGHT));
+  const k = inp.X.length;
+  return eng.scoped(() => {
+    const wPtr = eng.putF64(w, "rectifier weights");
+    const dims = inp.sample.fe.length ? loadFeDims(eng, inp.sample as Sample, wPtr) : null;
+    const demean = (cols: Float64Array[]): Float64Array[] => {
+      if (!dims || !cols.length) return cols.map((c) => c.slice());
+      const m = cols.length;
+      const p = eng.allocF64(n * m, "rectifier columns");
+      cols.forEach((c, j) => eng.f64(p, n * m).set(c, j * n));
+      const info = demeanPtr(eng, dims, m, p, p, inp.fixefTol, inp.fixefIter, inp.fixefAlgo, 20, inp.threads);
+      if (!info.converged) throw nonConvergence(info, inp.fixefTol, inp.fixefIter);
+      const out = eng.f64(p, n * m);
+      return cols.map((_, j) => out.slice(j * n, (j + 1) * n));
+    };
+    const sw = Float64Array.from(w, Math.sqrt);
+    const Xt = demean(inp.X);
+    const ls = qrLs(eng, n, Xt.map((c) => c.map((v, i) => v * sw[i])), new Float64Array(n), 1e-10);
+    const kept = ls.keep.flatMap((f, j) => (f ? [j] : []));
+    const kk = kept.length;
+    const u = Float64Array.from(boundary);
+    const fit = new Float64Array(n);
+    let g = new Float64Array(kk);
+    for (let it = 1; it <= IR_MAX_ITER; it++) {
+      const ut = demean([u])[0];
+      // g = (X~' W X~)^{-1} X~' W u~; fitted u^ = u - (u~ - X~ g)
+      const b = kept.map((j) => {
+        let s = 0;
+        for (let i = 0; i < n; i++) s += w[i] * Xt[j][i] * ut[i];
+        return s;
+      });
+      g = Float64Array.from(kept, (_, a) => b.reduce((s, bc, c) => s + ls.bread[a + c * kk] * bc, 0));
+      for (let i = 0; i < n; i++) fit[i] = u[i] - ut[i];
+      kept.forEach((j, a) => {
+        for (let i = 0; i < n; i++) fit[i] += Xt[j][i] * g[a];
+      });
+      let minB = Infinity, maxU = 0;
+      for (let i = 0; i < n; i++) if (boundary[i]) minB = Math.min(minB, fit[i]);
+      if (minB >= -IR_TOL) {
+        const rows: number[] = [];
+        for (let i = 0; i < n; i++) if (boundary[i] && fit[i] > IR_TOL) rows.push(i);
+        const by = rows.length ? kept.filter((j, a) => Math.abs(g[a]) * maxAbs(Xt[j]) > IR_TOL).map((j) => inp.names[j]) : [];
+        return { rows, by, iterations: it };
+      }
+      for (let i = 0; i < n; i++) {
+        u[i] = boundary[i] && fit[i] > 0 ? fit[i] : 0;
+        maxU = Math.max(maxU, u[i]);
+      }
+      if (maxU < IR_TOL) return { rows: [], by: [], iterations: it };
+    }
+    throw new NonConvergenceError(
+      `the separation check (iterative rectifier) did not converge in ${IR_MAX_ITER} iterations`, { iterations: IR_MAX_ITER },
+      'estimate with separation: "fe" (--separation fe) to skip it',
+    );
+  });
+}
+
+function maxAbs(v: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
+  return m;
 }

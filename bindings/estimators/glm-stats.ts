@@ -118,6 +118,6 @@ export function separationCheck(family: FamilyName, y: Float64Array, mu: Float64
   return (
     `possible separation by the regressors: ${bad.length} row(s) have a fitted mean at the boundary ` +
     `(${family === "poisson" ? "mu < 1e-10 x mean(y) with y = 0" : "mu within 1e-10 of y"}), data rows ${list}; ` +
-    "their linear predictor diverges and they carry no information on the coefficients (ppmlhdfe drops them; hdfe keeps them, as fixest)"
+    "their linear predictor diverges and they carry no information on the coefficients (kept: the iterative rectifier of separation \"ir\" did not certify them, or separation is \"fe\" / \"none\", as fixest)"
   );
 }

@@ -17,7 +17,9 @@ import { demeanScratchPlan, PLAN_SLACK } from "../core/solve.js";
 import { pnorm, qnorm } from "../base/stats.js";
 import { defaultVcov, fixefDof, type CoefRow, type Coefficients } from "./feols.js";
 import { FAMILIES, type FamilyName } from "./glm-family.js";
-import { glmRemoval, checkOutcome, type GlmFixefRm, type GlmRemoved } from "./glm-sample.js";
+import { glmRemoval, separationRemoval, checkOutcome, type GlmFixefRm, type GlmRemoved } from "./glm-sample.js";
+import type { Separation } from "./glm-separation.js";
+import { checkChoice } from "../base/options.js";
 import { irls, type IrlsInput, type IrlsResult } from "./glm-irls.js";
 import { glmVcov, type GlmVcovData } from "./glm-vcov.js";
 import { glmStats, separationCheck, type GlmStats } from "./glm-stats.js";
@@ -33,6 +35,13 @@ export interface GlmOptions {
   offset?: string;
   /** fixest's fixef.rm for GLMs: "perfect" (default), "both", "singleton" or "none" */
   fixefRm?: GlmFixefRm;
+  /**
+   * separation removed before the fit: "ir" (default, ppmlhdfe's "fe ir"): the FE rule of
+   * fixefRm, then the rows separated by the regressors (iterative rectifier, glm-separation.ts);
+   * "fe": the FE rule only, regressor separation only reported (fixest); "none": neither (the
+   * "perfect" part of fixefRm is skipped too, its singleton part kept)
+   */
+  separation?: Separation;
   /** FE projections at each IRLS step: tolerance (default 1e-10), iteration limit, algorithm */
   fixefTol?: number;
   fixefIter?: number;
@@ -73,8 +82,10 @@ export interface GlmFit extends Coefficients {
   nobs: number;
   nobsOrigin: number;
   removed: Removed;
-  /** the rows removed by fixef.rm, per FE with the levels */
+  /** the rows removed by fixef.rm, per FE with the levels, and as separated by the regressors */
   glmRemoved: GlmRemoved;
+  /** which separation was removed (GlmOptions.separation) */
+  separation: Separation;
   /** every row not in the estimation (missing values and FE removal), original 0-based indices */
   removedRows: Int32Array;
   collinear: string[];
@@ -124,6 +135,8 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
   if (!["perfect", "both", "singleton", "none"].includes(fixefRm)) {
     throw new OptionError(`fixefRm must be perfect, both, singleton or none, got ${JSON.stringify(fixefRm)}`);
   }
+  const separation = opts.separation === undefined ? "ir" : checkChoice<Separation>("separation", opts.separation);
+  const rmEff: GlmFixefRm = separation !== "none" ? fixefRm : fixefRm === "both" || fixefRm === "singleton" ? "singleton" : "none";
   const fixefAlgo = opts.fixefAlgo ?? "auto";
   const warnings: string[] = [];
   const warn = (m: string) => {
@@ -136,15 +149,21 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
   const s0 = prepareSample(design, "none");
   const y0 = gather(design.y, s0.rows);
   checkOutcome(y0, family, f.lhs);
-  const { sample, removed: glmRemoved } = glmRemoval(s0, y0, family, fixefRm, frame);
+  let { sample, removed: glmRemoved } = glmRemoval(s0, y0, family, rmEff, frame);
+  const hasFe = sample.fe.length > 0;
+  const addIntercept = !hasFe && f.intercept;
+  const names = addIntercept ? ["(Intercept)", ...design.xNames] : design.xNames;
+  const xOn = (s: Sample) => names.map((nm, j) => (addIntercept && j === 0 ? new Float64Array(s.n).fill(1) : gather(design.X[addIntercept ? j - 1 : j], s.rows)));
+  if (separation === "ir") {
+    const columns = (s: Sample) => ({ y: gather(design.y, s.rows), X: xOn(s) });
+    const irIn = { eng, columns, names, family, rm: rmEff, frame, fixefTol: o.fixefTol, fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1 };
+    ({ sample, removed: glmRemoved } = separationRemoval(sample, glmRemoved, irIn));
+  }
   const n = sample.n;
   const y = sample === s0 ? y0 : gather(design.y, sample.rows);
   const offset = opts.offset ? gather(frame.numeric(opts.offset), sample.rows) : null;
   const pw = design.weights ? gather(design.weights, sample.rows) : null;
-  const hasFe = sample.fe.length > 0;
-  const addIntercept = !hasFe && f.intercept;
-  const names = addIntercept ? ["(Intercept)", ...design.xNames] : design.xNames;
-  const X = names.map((nm, j) => (addIntercept && j === 0 ? new Float64Array(n).fill(1) : gather(design.X[addIntercept ? j - 1 : j], sample.rows)));
+  const X = xOn(sample);
   checkGlmPlan(eng, n, names.length, sample);
   const base: Omit<IrlsInput, "X" | "names" | "sample"> = {
     eng, n, y, offset, pw, family, glmTol: o.glmTol, coefTol: o.coefTol, glmIter: o.glmIter, fixefTol: o.fixefTol,
@@ -166,7 +185,7 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
   };
   return assembleGlm({
     eng, f, family, kept, collinear, fit, sample, glmRemoved, design: { valid: design.valid }, stats, vspec, sscName, nparams,
-    level: o.level, warnings, vcovData, weights: opts.weights, offset: opts.offset, fixefAlgo,
+    level: o.level, warnings, vcovData, weights: opts.weights, offset: opts.offset, fixefAlgo, separation,
   });
 }
 
@@ -190,6 +209,7 @@ interface AssembleGlmArgs {
   weights?: string;
   offset?: string;
   fixefAlgo: DemeanAlgo;
+  separation: Separation;
 }
 
 function assembleGlm(a: AssembleGlmArgs): GlmFit {
@@ -226,6 +246,7 @@ function assembleGlm(a: AssembleGlmArgs): GlmFit {
     nobsOrigin: a.sample.n + r.na + r.zeroWeight + a.glmRemoved.rows.length,
     removed: r,
     glmRemoved: a.glmRemoved,
+    separation: a.separation,
     removedRows,
     collinear: a.collinear,
     fixefSizes,
@@ -302,5 +323,6 @@ export function withVcovGlm(eng: Engine, fit: GlmFit, vcov: string | VcovSpec, s
     sample: d.sample, glmRemoved: fit.glmRemoved, design: { removedRows: fit.removedRows }, stats: fit.stats, vspec, sscName,
     nparams: fit.nparams, level: level ?? fit.level, warnings: fit.warnings.filter((w) => !w.startsWith("the multi-way")),
     vcovData: d, weights: fit.weights, offset: fit.offset, fixefAlgo: fit.demean?.algo ?? "auto",
+    separation: fit.separation,
   });
 }

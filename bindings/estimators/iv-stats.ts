@@ -13,6 +13,7 @@
 //     report the number fixest reports.
 import type { Engine } from "../engine/wasm.js";
 import { computeVcov, type VcovSpec, type SscName } from "../core/vcov.js";
+import type { HacData } from "../core/hac.js";
 import { ibeta, pchisq, pval2, qt } from "../base/stats.js";
 import type { CoefRow, Coefficients, Fit } from "./feols.js";
 import { qrLs, dot, sub, quadInv, minCanCor2, gramW, colSums } from "./iv-linalg.js";
@@ -103,6 +104,7 @@ function ftest(stat: number, df1: number, df2: number, vcov?: string): FTest {
 
 export function stageStats(
   eng: Engine, b: IvBase, fit: Fit, clusters: Record<string, { codes: Int32Array; G: number }>, vspec: VcovSpec, ssc: SscName,
+  hac?: HacData,
 ): IvInfo {
   const kA = b.aNames.length;
   const zIdx = b.instNames.map((nm) => b.aNames.indexOf(nm));
@@ -116,7 +118,7 @@ export function stageStats(
     const beta = b.firstBeta[j];
     const ssr = b.firstSsr[j];
     const v = computeVcov(eng, {
-      n: b.n, k: kA, bread: b.breadA, x: b.aFlat, e: b.firstResid[j], ssr, fe: b.fe, feDof: b.feDof, clusters, hasIntercept: b.hasIntercept,
+      n: b.n, k: kA, bread: b.breadA, x: b.aFlat, e: b.firstResid[j], ssr, fe: b.fe, feDof: b.feDof, clusters, hasIntercept: b.hasIntercept, hac,
     }, vspec, ssc);
     const crit = qt(1 - (1 - level) / 2, v.df);
     const table: CoefRow[] = b.aNames.map((name, a) => {

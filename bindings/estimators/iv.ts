@@ -14,19 +14,25 @@ import { buildDesign } from "../core/design.js";
 import { prepareSample, type Sample } from "../core/sample.js";
 import { check } from "../engine/kernels.js";
 import { loadFeDims, runDemean, demeanReport, sumsOfSquares, putSqrtWeights, demeanScratchPlan, PLAN_SLACK, type SolveContext, type DemeanReport } from "../core/solve.js";
-import { computeVcov, parseVcov, parseSsc, type VcovSpec, type SscName, type VcovInputs } from "../core/vcov.js";
+import { computeVcov, parseVcov, parseSsc, isHac, type VcovSpec, type SscName, type VcovInputs } from "../core/vcov.js";
+import { hacData, hacVars, hacColumns } from "../core/hac.js";
 import { parseIvFormula, instName, type IvFormula } from "../core/iv-formula.js";
 import { SampleError, WasmMemoryError } from "../base/errors.js";
 import { checkChoice, checkOption } from "../base/options.js";
-import { assembleFit, assertFinite, clusterCodes, defaultVcov, exactFitCheck, fixefDof, withVcov, type FeolsOptions, type Fit } from "./feols.js";
+import { assembleFit, assertFinite, clusterCodes, defaultVcov, exactFitCheck, fixefDof, parsePanelId, withVcov, type FeolsOptions, type Fit } from "./feols.js";
 import { qrLs, residW, minus, flat, dot } from "./iv-linalg.js";
 import { stageStats, fixedStats, weakWarnings, type IvInfo, type IvBase } from "./iv-stats.js";
 
 export type { IvInfo, FirstStage, FTest, IvFitstat } from "./iv-stats.js";
 
-/** feols' options that 2SLS takes (same defaults: clustered by the first FE, singletons removed), plus weakF. */
+/**
+ * feols' options that 2SLS takes (same defaults: clustered by the first FE, singletons removed), plus weakF.
+ * NW / DK / Conley (with panelId for NW / DK) are computed as fixest does for IV: the
+ * second-stage design (fitted endogenous columns) and the structural residuals; the first
+ * stages use the same variance.
+ */
 export interface IvOptions
-  extends Pick<FeolsOptions, "vcov" | "ssc" | "weights" | "fixefRm" | "fixefTol" | "fixefIter" | "fixefAlgo" | "threads" | "collinTol" | "level" | "keepColumns" | "onWarning" | "strictConvergence"> {
+  extends Pick<FeolsOptions, "vcov" | "panelId" | "ssc" | "weights" | "fixefRm" | "fixefTol" | "fixefIter" | "fixefAlgo" | "threads" | "collinTol" | "level" | "keepColumns" | "onWarning" | "strictConvergence"> {
   /** first-stage F under which the instruments are reported weak (default 10) */
   weakF?: number;
 }
@@ -103,7 +109,9 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
   const endoTerms: Term[] = ivf.endo.map((name) => ({ kind: "var", name, pos: 0 }));
   const all: Formula = { ...f, terms: [...f.terms, ...endoTerms, ...ivf.inst] };
   const clusterVars = vspec.type === "cluster" ? vspec.vars : [];
-  const extra = [...clusterVars.filter((v) => !v.includes("^")), ...(opts.keepColumns ?? [])];
+  const panelId = parsePanelId(opts.panelId);
+  const hacCols = isHac(vspec) ? hacColumns(hacVars(vspec, panelId, frame.names)) : [];
+  const extra = [...clusterVars.filter((v) => !v.includes("^")), ...hacCols, ...(opts.keepColumns ?? [])];
   const design = buildDesign(frame, all, { weights: opts.weights, extra });
   const sample = prepareSample(design, opts.fixefRm ?? "singleton");
   const n = sample.n;
@@ -150,7 +158,8 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
 
   const fe = sample.fe.map((d) => ({ name: d.name, levels: d.levels, codes: d.codes, type: d.type }));
   const clusters = clusterCodes(frame, sample, vspec);
-  const inputs: VcovInputs = { n, k: kf, bread: second.bread, x: flat(X, n), e, ssr, fe, feDof, clusters, hasIntercept: addIntercept };
+  const hac = isHac(vspec) ? hacData(frame, sample, vspec, panelId) : undefined;
+  const inputs: VcovInputs = { n, k: kf, bread: second.bread, x: flat(X, n), e, ssr, fe, feDof, clusters, hasIntercept: addIntercept, hac };
   const v2 = computeVcov(eng, inputs, vspec, sscName);
   if (v2.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
   assertFinite(coefNames, second.beta, v2.V);
@@ -174,7 +183,7 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
     iterations, converged, demean, vspec, vlabel: v2.label, sscName, K: v2.K, G: v2.G, warnings, weights: opts.weights,
     internals: {
       frame, sample, design: { xNames: design.xNames, yName: design.yName }, bread: second.bread, feDof, hasIntercept: addIntercept,
-      yTilde: y, xTilde: inputs.x, residuals: e, weights: w,
+      yTilde: y, xTilde: inputs.x, residuals: e, weights: w, panelId,
       get scores() {
         const s = new Float64Array(n * kf);
         for (let a = 0; a < kf; a++) for (let i = 0; i < n; i++) s[a * n + i] = inputs.x[a * n + i] * e[i];
@@ -182,7 +191,7 @@ export function iv(eng: Engine, data: Table | Frame, formula: string | IvFormula
       },
     },
   });
-  const info = stageStats(eng, base, fit, clusters, vspec, sscName);
+  const info = stageStats(eng, base, fit, clusters, vspec, sscName, hac);
   weakWarnings(info, opts.weakF ?? DEFAULTS.weakF, warn);
   return Object.freeze({ ...fit, formula: ivf.text, warnings: [...warnings], iv: info, ivBase: base });
 }
@@ -341,6 +350,8 @@ function demeanAll(ctx: SolveContext, K1: number, load: (c: number) => Float64Ar
 export function ivWithVcov(eng: Engine, fit: IvFit, vcov: string | VcovSpec, ssc?: SscName | string, level?: number): IvFit {
   const f2 = withVcov(eng, fit, vcov, ssc, level);
   const clusters = clusterCodes(fit.internals.frame, fit.internals.sample, f2.vcov);
-  const info = stageStats(eng, fit.ivBase, f2, clusters, f2.vcov, f2.ssc);
+  const I = fit.internals;
+  const hac = isHac(f2.vcov) ? hacData(I.frame, I.sample, f2.vcov, I.panelId) : undefined;
+  const info = stageStats(eng, fit.ivBase, f2, clusters, f2.vcov, f2.ssc, hac);
   return Object.freeze({ ...f2, formula: fit.formula, iv: info, ivBase: fit.ivBase });
 }

@@ -38,6 +38,46 @@ export interface DuckSource {
   /** where DuckDB spills (default: DuckDB's own .tmp directory) */
   tempDirectory?: string;
   progress?: (msg: string) => void;
+  /** CSV reading, as the in-memory reader's options (FileReadOptions of read-node.ts) */
+  csv?: DuckCsvOptions;
+}
+
+/** The CSV options of the in-memory reader that DuckDB's read_csv honours (checked by csvReadSql). */
+export interface DuckCsvOptions {
+  /** missing-value tokens (default DEFAULT_NA) */
+  na?: string[];
+  /** one character (default: DuckDB's detection) */
+  delimiter?: string;
+  /** utf8 only: DuckDB reads no GBK (refused with an OptionError) */
+  encoding?: string;
+  /** columns read as text whatever they look like */
+  textColumns?: string[];
+  /** numeric columns (at least half their values numbers, the in-memory rule) with other values: those as missing */
+  unparsableAsNa?: boolean;
+}
+
+/** The read_csv call for a CSV file with the in-memory reader's options, or an OptionError for one DuckDB cannot honour. */
+export function csvReadSql(path: string, o: DuckCsvOptions = {}): string {
+  const d = duckdbDialect;
+  const enc = o.encoding?.toLowerCase();
+  if (enc === "gbk") {
+    throw new OptionError(
+      "--encoding gbk: DuckDB's CSV reader reads UTF-8 only, so --engine duckdb cannot read this file",
+      { encoding: o.encoding },
+      "convert the file to UTF-8 (iconv -f GBK -t UTF-8), or fit it in memory with --engine wasm",
+    );
+  }
+  if (enc !== undefined && enc !== "utf8" && enc !== "utf-8") throw new OptionError(`unknown encoding ${o.encoding}`, undefined, "use utf8 or gbk");
+  const args = [d.str(path), "header = true", `nullstr = [${(o.na ?? DEFAULT_NA).map((t) => d.str(t.replace(/^[ \t]+|[ \t]+$/g, ""))).join(", ")}]`];
+  if (enc) args.push("encoding = 'utf-8'");
+  if (o.delimiter !== undefined) {
+    if (o.delimiter.length !== 1 || o.delimiter === '"' || o.delimiter === "\n" || o.delimiter === "\r") {
+      throw new OptionError(`--delimiter must be one character other than a quote or a line break, got ${JSON.stringify(o.delimiter)}`);
+    }
+    args.push(`delim = ${d.str(o.delimiter)}`);
+  }
+  if (o.textColumns?.length) args.push(`types = {${o.textColumns.map((c) => `${d.str(c)}: 'VARCHAR'`).join(", ")}}`);
+  return `read_csv(${args.join(", ")})`;
 }
 
 type Conn = { run(sql: string): Promise<unknown>; runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }>; closeSync?(): void };
@@ -88,13 +128,40 @@ export class DuckDBBackend implements SqlBackend {
       this.label = path;
     } else {
       // CSV: parsed once by DuckDB's parallel reader into a temp table, the NA tokens as NULL
-      const na = `[${DEFAULT_NA.map((t) => d.str(t)).join(", ")}]`;
       const t = "hdfe_csv_data";
-      await this.exec(`CREATE TEMP TABLE ${t} AS SELECT * FROM read_csv(${d.str(path)}, header = true, nullstr = ${na})`, "load CSV");
+      await this.exec(`CREATE TEMP TABLE ${t} AS SELECT * FROM ${csvReadSql(path, src.csv)}`, "load CSV");
       this.made.add(t);
       this.source = t;
       this.label = path;
+      await this.checkTextColumns(src.csv ?? {});
     }
+    if (this.source !== "hdfe_csv_data" && src.csv && Object.values(src.csv).some((v) => v !== undefined)) {
+      throw new OptionError(`the CSV options (--na, --delimiter, --encoding, --text-columns, --unparsable-as-na) apply to CSV files only; ${path} is not read as CSV`);
+    }
+  }
+
+  /**
+   * Text columns of the CSV table that the in-memory reader takes as numeric (at least half of
+   * their non-missing values numbers): with unparsableAsNa the other values become missing
+   * (counted on the progress line, then removed as missing by the fit); else they stay text and
+   * a model using one as a number fails naming it, as in memory.
+   */
+  private async checkTextColumns(o: DuckCsvOptions): Promise<void> {
+    if (!o.unparsableAsNa) return;
+    const d = this.dialect;
+    const text = (await this.columns("load CSV")).filter((c) => c.kind === "text" && !(o.textColumns ?? []).includes(c.name));
+    if (!text.length) return;
+    const num = (c: string) => `TRY_CAST(trim(${d.ident(c)}) AS DOUBLE)`;
+    const sel = text.flatMap((c, k) => [`count(${d.ident(c.name)}) AS n${k}`, `count(${num(c.name)}) AS p${k}`]);
+    const [r] = await this.query(`SELECT ${sel.join(", ")} FROM ${this.source}`, "load CSV (unparsable values)");
+    const fix = text.filter((_, k) => Number(r[`p${k}`]) * 2 >= Number(r[`n${k}`]) && Number(r[`n${k}`]) > 0);
+    if (!fix.length) return;
+    text.forEach((c, k) => {
+      const bad = Number(r[`n${k}`]) - Number(r[`p${k}`]);
+      if (fix.includes(c)) this.progress?.(`column ${c.name}: ${bad} unparsable value${bad === 1 ? "" : "s"} read as missing (--unparsable-as-na)`);
+    });
+    const rep = fix.map((c) => `${num(c.name)} AS ${d.ident(c.name)}`).join(", ");
+    await this.exec(`CREATE OR REPLACE TEMP TABLE ${this.source} AS SELECT * REPLACE (${rep}) FROM ${this.source}`, "load CSV (unparsable values)");
   }
 
   private fail(e: unknown, step: string, sql: string): never {

@@ -2,6 +2,7 @@
 // WebAssembly.Module per process, shared by the Node entry point (loadEngine) and the
 // worker-thread pools (demeaning, placebo), which hand it to their workers.
 import { readFileSync, existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -21,4 +22,18 @@ let cached: WebAssembly.Module | null = null;
 export function wasmModule(): WebAssembly.Module {
   if (!cached) cached = new WebAssembly.Module(readFileSync(wasmPath()));
   return cached;
+}
+
+let compiling: Promise<WebAssembly.Module> | null = null;
+
+/**
+ * The same module, compiled off the main thread (WebAssembly.compile): started early, it
+ * overlaps the reading of the data (the CLI starts it before reading --data).
+ */
+export function wasmModuleAsync(): Promise<WebAssembly.Module> {
+  if (cached) return Promise.resolve(cached);
+  compiling ??= readFile(wasmPath())
+    .then((bytes) => WebAssembly.compile(bytes))
+    .then((m) => (cached ??= m));
+  return compiling;
 }

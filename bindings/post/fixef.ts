@@ -7,16 +7,21 @@
 // The FE sum of each observation is d_i = y_i - x_i'b - e_i (raw units); the coefficients
 // solve d = sum_q alpha_q[g_q(i)], exactly in the FE span, by alternating (weighted) group
 // means to machine precision (one or two FE), or by preconditioned conjugate gradient (three
-// or more). With three or more FE the rule is applied to each FE q >= 2 against the first FE
+// or more, and with varying slopes: fe[x] / fe[[x]] add a block of slope coefficients per level,
+// named "fe[[x]]" as fixest's fixef() names them, multiplying x on each row; slopes are not
+// normalised, only the intercepts are). With three or more FE the rule is applied to each FE q >= 2 against the first FE
 // (components of the first and q-th FE's graph); fixest's own choice there was not checked
 // against a reference.
 import type { Fit } from "../estimators/feols.js";
 import { buildDesign } from "../core/design.js";
-import { gather } from "../core/sample.js";
+import { gather, type Sample } from "../core/sample.js";
 import { OptionError, NonConvergenceError } from "../base/errors.js";
 
 export interface FixefDim {
+  /** the FE ("firm", "fe1^fe2"), or fixest's name of its slopes: "firm[[x]]" */
   name: string;
+  /** the slope variable of a varying-slope block (its values multiply x) */
+  slope?: string;
   /** level labels, sorted as fixest sorts them */
   levels: string[];
   values: Float64Array;
@@ -124,25 +129,38 @@ function solveFe(d: Float64Array, codes: Int32Array[], sizes: number[], w: Float
 
 /**
  * The same by conjugate gradient on the normal equations D'WD alpha = D'W d, preconditioned
- * by the group weight sums (three or more FE, where alternating means crawl when two FE are
- * almost nested). The system is singular but consistent: CG from 0 stays in the range.
+ * by the diagonal (three or more FE, where alternating means crawl when two FE are almost
+ * nested; and varying slopes, whose block of D holds the slope variable z instead of 1: block
+ * b of alpha multiplies z_b[i] on row i). The system is singular but consistent: CG from 0
+ * stays in the range.
  */
-function solveFeCg(d: Float64Array, codes: Int32Array[], sizes: number[], w: Float64Array | null, maxIter = 20_000): { alpha: Float64Array[]; iterations: number; change: number } {
+function solveFeCg(d: Float64Array, codes: Int32Array[], sizes: number[], w: Float64Array | null, zs: (Float64Array | null)[] = [], maxIter = 20_000): { alpha: Float64Array[]; iterations: number; change: number } {
   const n = d.length, Q = codes.length;
   const off = sizes.map((_, q) => sizes.slice(0, q).reduce((a, b) => a + b, 0));
   const m = off[Q - 1] + sizes[Q - 1];
   const wi = (i: number) => (w ? w[i] : 1);
   const Dt = (v: Float64Array) => {
     const out = new Float64Array(m);
-    for (let q = 0; q < Q; q++) for (let i = 0; i < n; i++) out[off[q] + codes[q][i]] += wi(i) * v[i];
+    for (let q = 0; q < Q; q++) {
+      const zq = zs[q];
+      if (zq) for (let i = 0; i < n; i++) out[off[q] + codes[q][i]] += wi(i) * zq[i] * v[i];
+      else for (let i = 0; i < n; i++) out[off[q] + codes[q][i]] += wi(i) * v[i];
+    }
     return out;
   };
   const D = (a: Float64Array) => {
     const out = new Float64Array(n);
-    for (let q = 0; q < Q; q++) for (let i = 0; i < n; i++) out[i] += a[off[q] + codes[q][i]];
+    for (let q = 0; q < Q; q++) {
+      const zq = zs[q];
+      if (zq) for (let i = 0; i < n; i++) out[i] += a[off[q] + codes[q][i]] * zq[i];
+      else for (let i = 0; i < n; i++) out[i] += a[off[q] + codes[q][i]];
+    }
     return out;
   };
-  const diag = Dt(new Float64Array(n).fill(1));
+  // the diagonal of D'WD: group weight sums (sums of w z^2 for slopes; 1 where a level has no variation)
+  const diag = new Float64Array(m);
+  for (let q = 0; q < Q; q++) for (let i = 0; i < n; i++) diag[off[q] + codes[q][i]] += wi(i) * (zs[q] ? zs[q]![i] * zs[q]![i] : 1);
+  for (let j = 0; j < m; j++) if (!(diag[j] > 0)) diag[j] = 1;
   const x = new Float64Array(m);
   const r = Dt(d);
   const z = r.map((v, j) => v / diag[j]);
@@ -191,46 +209,61 @@ function components(c0: Int32Array, G0: number, cq: Int32Array, Gq: number): Int
   return Int32Array.from({ length: G0 + Gq }, (_, i) => find(i));
 }
 
+/** The blocks of FE coefficients: each term's intercepts (plain FE, fe[x]) and slopes (fe[x], fe[[x]]). */
+function feBlocks(fe: Sample["fe"]): { q: number; name: string; slope?: string; codes: Int32Array; G: number; z: Float64Array | null }[] {
+  return fe.flatMap((f, q) => {
+    const out: { q: number; name: string; slope?: string; codes: Int32Array; G: number; z: Float64Array | null }[] = [];
+    if (f.type !== 1) out.push({ q, name: f.name, codes: f.codes, G: f.levels, z: null });
+    if (f.type !== 0) out.push({ q, name: `${f.name}[[${f.slope!.name}]]`, slope: f.slope!.name, codes: f.codes, G: f.levels, z: f.slope!.values });
+    return out;
+  });
+}
+
 export function fixef(fit: Fit): FixefResult {
   const I = fit.internals;
-  const fe = I.sample.fe;
-  if (fe.length === 0) throw new OptionError("this fit has no fixed effects");
-  if (fe.some((f) => f.type !== 0)) throw new OptionError("fixef() of varying slopes (fe[x]) is not supported yet", undefined, "use plain fixed effects");
+  if (I.sample.fe.length === 0) throw new OptionError("this fit has no fixed effects");
+  const fe = feBlocks(I.sample.fe);
   const { y, xb, resid } = rawParts(fit);
   const n = fit.nobs;
   const d = Float64Array.from(y, (v, i) => v - xb[i] - resid[i]);
   const codes = fe.map((f) => f.codes);
-  const sizes = fe.map((f) => f.levels);
-  const { alpha, iterations, change } = (fe.length >= 3 ? solveFeCg : solveFe)(d, codes, sizes, I.weights ?? null);
-  // normalisation: the other FE at each component's first observation is 0
+  const sizes = fe.map((f) => f.G);
+  const slopes = fe.some((f) => f.z);
+  const { alpha, iterations, change } = slopes || fe.length >= 3
+    ? solveFeCg(d, codes, sizes, I.weights ?? null, fe.map((f) => f.z))
+    : solveFe(d, codes, sizes, I.weights ?? null);
+  // normalisation among the intercepts: the other FE at each component's first observation is 0
+  // (slope coefficients are not normalised: a slope times z is not a constant to move)
   const refs: Set<number>[] = fe.map(() => new Set<number>());
+  const icpt = fe.map((f, b) => (f.z ? -1 : b)).filter((b) => b >= 0);
+  const b0 = icpt[0];
   let nComp = 1;
-  for (let q = 1; q < fe.length; q++) {
-    const comp = components(codes[0], sizes[0], codes[q], sizes[q]);
+  for (const q of icpt.slice(1)) {
+    const comp = components(codes[b0], sizes[b0], codes[q], sizes[q]);
     const shift = new Float64Array(comp.length);
     const done = new Uint8Array(comp.length);
     let count = 0;
     for (let i = 0; i < n; i++) {
-      const c = comp[codes[0][i]];
+      const c = comp[codes[b0][i]];
       if (done[c]) continue;
       done[c] = 1;
       count++;
       shift[c] = alpha[q][codes[q][i]];
       refs[q].add(codes[q][i]);
     }
-    for (let l = 0; l < sizes[q]; l++) alpha[q][l] -= shift[comp[sizes[0] + l]];
-    for (let l = 0; l < sizes[0]; l++) alpha[0][l] += shift[comp[l]];
+    for (let l = 0; l < sizes[q]; l++) alpha[q][l] -= shift[comp[sizes[b0] + l]];
+    for (let l = 0; l < sizes[b0]; l++) alpha[b0][l] += shift[comp[l]];
     nComp = Math.max(nComp, count);
   }
   const dims: FixefDim[] = fe.map((f, q) => {
-    const { labels, sortKey } = levelLabels(fit, q);
-    const order = Array.from({ length: f.levels }, (_, g) => g).sort(sortKey);
+    const { labels, sortKey } = levelLabels(fit, f.q);
+    const order = Array.from({ length: f.G }, (_, g) => g).sort(sortKey);
     const values = Float64Array.from(order, (g) => alpha[q][g]);
     const levels = order.map((g) => labels[g]);
     const byLevel: Record<string, number> = {};
     levels.forEach((l, j) => (byLevel[l] = values[j]));
     const references = order.filter((g) => refs[q].has(g)).map((g) => labels[g]);
-    return { name: f.name, levels, values, byLevel, references, identified: f.levels - references.length };
+    return { name: f.name, ...(f.slope ? { slope: f.slope } : {}), levels, values, byLevel, references, identified: f.G - references.length };
   });
   return { dims, components: nComp, iterations, change, rule: RULE };
 }

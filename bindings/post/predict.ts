@@ -1,6 +1,7 @@
 // Fitted values, residuals and predictions of a fit, as fixest's fitted(), resid() and
 // predict(): in sample, y - e in the data's row order (NaN for rows not in the sample); on
-// new data, x'b plus the FE coefficients of fixef() (NaN when a regressor is missing or a
+// new data, x'b plus the FE coefficients of fixef() and, for varying slopes (fe[x], fe[[x]]),
+// each level's slope times x (NaN when a regressor or slope variable is missing or a
 // fixed-effect level was not in the estimation sample).
 import type { Table } from "apache-arrow";
 import type { Fit } from "../estimators/feols.js";
@@ -40,7 +41,6 @@ export function predict(fit: Fit, newdata?: Table | Frame, opts: PredictOptions 
   const frame = newdata instanceof Frame ? newdata : Frame.fromArrow(newdata);
   const n = frame.nrows;
   const f = fit.parsed;
-  for (const term of f.fixef) if (term.slopes.length) throw new OptionError("predict() with varying slopes (fe[x]) is not supported yet");
   // the outcome is not needed: a placeholder column stands in for it
   const d = buildDesign(frame, f, { override: { [f.lhs]: new Float64Array(n) } });
   const out = new Float64Array(n);
@@ -61,16 +61,26 @@ export function predict(fit: Fit, newdata?: Table | Frame, opts: PredictOptions 
   });
   if (f.fixef.length) {
     const fe = opts.fixef ?? fixef(fit);
-    f.fixef.forEach((term, q) => {
+    const dimOf = new Map(fe.dims.map((dm) => [dm.name, dm]));
+    for (const term of f.fixef) {
+      const name = term.vars.join("^");
       const parts = term.vars.map((v) => frame.codes(v));
-      const byLevel = fe.dims[q].byLevel;
-      for (let i = 0; i < n; i++) {
-        if (Number.isNaN(out[i])) continue;
-        const label = parts.map((c) => (c.codes[i] < 0 ? null : c.levels[c.codes[i]])).join("_");
-        const v = Object.prototype.hasOwnProperty.call(byLevel, label) ? byLevel[label] : undefined;
-        out[i] = v === undefined || parts.some((c) => c.codes[i] < 0) ? NaN : out[i] + v;
+      // the term's blocks: its intercepts (plain FE, fe[x]) and its slopes times x (fe[x], fe[[x]])
+      const blocks = [
+        ...(term.slopeOnly ? [] : [{ dim: dimOf.get(name), z: null as Float64Array | null }]),
+        ...term.slopes.map((sl) => ({ dim: dimOf.get(`${name}[[${sl}]]`), z: frame.numeric(sl) })),
+      ];
+      for (const { dim, z } of blocks) {
+        if (!dim) throw new OptionError(`the FE coefficients given (opts.fixef) do not hold "${name}" of this fit`, undefined, "pass fixef(fit) of this fit");
+        const byLevel = dim.byLevel;
+        for (let i = 0; i < n; i++) {
+          if (Number.isNaN(out[i])) continue;
+          const label = parts.map((c) => (c.codes[i] < 0 ? null : c.levels[c.codes[i]])).join("_");
+          const v = Object.prototype.hasOwnProperty.call(byLevel, label) ? byLevel[label] : undefined;
+          out[i] = v === undefined || parts.some((c) => c.codes[i] < 0) ? NaN : out[i] + (z ? v * z[i] : v);
+        }
       }
-    });
+    }
   }
   return out;
 }

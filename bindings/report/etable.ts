@@ -1,40 +1,26 @@
-// etable: a regression table of any set of fits, with fixest's etable conventions:
-// coefficients with SEs in parentheses (or brackets), stars with their thresholds stated
-// (default *** 0.01, ** 0.05, * 0.1), FE yes / no rows and varying-slope rows, fit statistics
-// chosen by name (nobs, r2, ar2, wr2, rmse, ssr, ivf, pr2, ll, aic, bic...; a statistic a model
-// type does not have is an empty cell), one vcov for the whole table when asked (recomputed
-// with withVcov, no refit), terms renamed (dict), kept / dropped and ordered by patterns, and
-// notes naming the vcov and the small-sample correction. The table is a RegressionTable, so
+// etable: a regression table of any set of fits (feols, IV, GLM), with fixest's etable
+// conventions: coefficients with SEs in parentheses (or brackets; IV second stages named
+// fit_<endo>), stars with their thresholds stated (default *** 0.01, ** 0.05, * 0.1), FE yes / no
+// rows and varying-slope rows, the family row when families differ, fit statistics chosen by
+// fixest's fitstat names (nobs, r2, ar2, wr2, rmse, ssr, ivf1 / ivwald1 per endogenous, ivf2,
+// ivwald2, wh, sargan, cd, sq.cor, pr2, apr2, wpr2, wapr2, ll, deviance, aic, bic, family; a
+// statistic a model type does not have is an empty cell; etable-models.ts extracts them), one
+// vcov for the whole table when asked (recomputed by each estimator's withVcov, no refit), terms
+// renamed (dict), kept / dropped and ordered by patterns, and notes naming the vcov, the
+// small-sample correction and the columns whose p-values are z-based. The table is a RegressionTable, so
 // it is written by the same renderers as the suite's tables (tables.ts: Markdown, LaTeX with
 // booktabs, HTML, CSV, text).
 import type { Engine } from "../engine/wasm.js";
 import { withVcov, type Fit } from "../estimators/feols.js";
+import { ivWithVcov, type IvFit } from "../estimators/iv.js";
+import { withVcovGlm, type GlmFit } from "../estimators/glm.js";
 import type { MultiModel, MultiResult } from "../estimators/multi.js";
-import { parseFormula } from "../core/formula.js";
 import { OptionError } from "../base/errors.js";
-import type { FitJson } from "./summary.js";
+import { FITSTATS, FITSTAT_ALIASES, FAMILY_ROW, isGlmFit, tableModelOfFit, tableModelOfGlm, type TableModel } from "./etable-models.js";
 import type { ModelColumn, RegressionTable, StarLevel } from "./types.js";
 import { renderTable, type TableFormat } from "./tables.js";
 
-/** What a table needs of one model: extracted once from a Fit, a multi member or a saved fit JSON. */
-export interface TableModel {
-  formula: string;
-  lhs: string;
-  coefNames: string[];
-  coef: Record<string, number>;
-  se: Record<string, number>;
-  p: Record<string, number>;
-  /** FE names ("firm", "fe1^fe2") and varying slopes ("region" x "year") */
-  fixef: string[];
-  slopes: { fe: string; slope: string }[];
-  /** fit statistics by fixest's name; absent = the model type has none */
-  stats: Record<string, number>;
-  vcovLabel: string;
-  sscLabel: string;
-  collinear: string[];
-  /** a multiple estimation's sample (split / fsplit) */
-  sample?: { var: string; value: string };
-}
+export { FITSTATS, tableModelOfFit, tableModelOfGlm, tableModelOfJson, type TableModel } from "./etable-models.js";
 
 export interface EtableOptions {
   title?: string;
@@ -46,106 +32,88 @@ export interface EtableOptions {
   /** regular expressions: only coefficients matching one are shown / those matching one are hidden */
   keep?: string[];
   drop?: string[];
-  /** fit statistics by name, in order (default nobs, r2, wr2) */
+  /**
+   * fit statistics by fixest's name, in order (default nobs, r2, wr2; with GLM columns also
+   * sq.cor, pr2, bic; with IV columns ivf1); "family" adds the family row
+   */
   fitstat?: string[];
   /** SEs in [brackets] */
   brackets?: boolean;
   /** stars and thresholds, most stars first (default {"***": 0.01, "**": 0.05, "*": 0.1}); {} for none */
   stars?: Record<string, number>;
-  /** one vcov for every model ("hetero", "cluster:firm"...), recomputed with withVcov: needs engine */
+  /** one vcov for every model ("hetero", "cluster:firm"...), recomputed without refit: needs engine */
   vcov?: string;
   ssc?: string;
   engine?: Engine;
-  /** column headers (default: the outcome of each model) */
-  headers?: string[];
+  /** column headers (default: the outcome of each model; an entry undefined: no header) */
+  headers?: (string | undefined)[];
   notes?: string[];
+  /** the family row (fixest's etable family =): default shown when the models' families differ */
+  family?: boolean;
+  /** the coefficient rows, exactly and in this order (instead of keep / drop / order) */
+  rows?: string[];
+  /** coefficient names moved to another row before the table is built ({ did_lead1: "did" }): rows merged */
+  rename?: Record<string, string>;
+  /** column labels (default "(1)", "(2)"...) */
+  labels?: string[];
+  /**
+   * fixest's fixef.group: one Yes / No row per label for the FE and slopes ("region[[year]]")
+   * matching its regular expressions (Yes when each matches, No when none, else Partial); the
+   * FE and slopes grouped get no row of their own
+   */
+  fixefGroup?: Record<string, string[]>;
+  /** fixest's extralines: rows under the fit statistics, one value per column */
+  extralines?: Record<string, (string | number)[]>;
+  /** a published estimate shown under each column's (the paper's number) */
+  published?: (ModelColumn["published"] | undefined)[];
+  /** fit statistics (other than counts) rounded to this many decimals in the table */
+  statDigits?: number;
+  /** false: the notes are `notes` only (no vcov / ssc / test notes) */
+  defaultNotes?: boolean;
+  /** fixest's drop.section: no FE rows (and groups) / no varying-slope rows */
+  dropSection?: ("fixef" | "slopes")[];
 }
 
-/** Fit statistics etable knows: name -> label and how to read it. */
-export const FITSTATS: Record<string, { label: string }> = {
-  nobs: { label: "Observations" },
-  r2: { label: "R2" },
-  ar2: { label: "Adj. R2" },
-  wr2: { label: "Within R2" },
-  rmse: { label: "RMSE" },
-  ssr: { label: "SSR" },
-  ivf: { label: "F-test (1st stage)" },
-  pr2: { label: "Pseudo R2" },
-  ll: { label: "Log-Likelihood" },
-  aic: { label: "AIC" },
-  bic: { label: "BIC" },
-};
-const ALIASES: Record<string, string> = { n: "nobs", "adj.r2": "ar2", within_r2: "wr2", ivf1: "ivf" };
 const DEFAULT_FITSTAT = ["nobs", "r2", "wr2"];
 const DEFAULT_STARS: StarLevel[] = [{ symbol: "***", p: 0.01 }, { symbol: "**", p: 0.05 }, { symbol: "*", p: 0.1 }];
 
-function fixefOf(formula: string): { fixef: string[]; slopes: { fe: string; slope: string }[] } {
-  const f = parseFormula(formula);
-  const fixef: string[] = [];
-  const slopes: { fe: string; slope: string }[] = [];
-  for (const t of f.fixef) {
-    const name = t.vars.join("^");
-    if (!t.slopeOnly) fixef.push(name);
-    for (const s of t.slopes) slopes.push({ fe: name, slope: s });
-  }
-  return { fixef, slopes };
+type AnyFit = Fit | GlmFit;
+/** A table's input: a feols / IV / GLM fit, a member of a multiple estimation, or an extracted model. */
+export type EtableInput = AnyFit | TableModel | MultiModel<AnyFit> | SkippedModel;
+/** A column kept in the table, empty, with the reason its model could not be estimated. */
+export interface SkippedModel {
+  skipped: string;
 }
 
-/** Numeric fields of other estimators' fits (pr2, ivf, ll...), read by name where they exist. */
-function extraStats(fit: object): Record<string, number> {
-  const out: Record<string, number> = {};
-  const rec = fit as Record<string, unknown>;
-  for (const name of Object.keys(FITSTATS)) if (typeof rec[name] === "number") out[name] = rec[name] as number;
-  const fs = rec.fitstat;
-  if (fs && typeof fs === "object") for (const [k, v] of Object.entries(fs)) if (typeof v === "number") out[ALIASES[k] ?? k] = v;
-  return out;
-}
-
-export function tableModelOfFit(fit: Fit, sample?: { var: string; value: string }): TableModel {
-  const stats: Record<string, number> = { ...extraStats(fit), nobs: fit.nobs, r2: fit.r2, ar2: fit.adjR2, rmse: fit.rmse, ssr: fit.ssr };
-  if (fit.withinR2 !== null) stats.wr2 = fit.withinR2;
-  return {
-    formula: fit.formula, lhs: fit.parsed.lhs, coefNames: fit.coefNames, coef: fit.coef, se: fit.se, p: fit.pvalue,
-    ...fixefOf(fit.formula), stats, vcovLabel: fit.vcovLabel, sscLabel: fit.sscLabel, collinear: fit.collinear, sample,
-  };
-}
-
-/** A fit saved by `hdfe feols --json` (one object, or a member of the array of a multiple estimation). */
-export function tableModelOfJson(j: FitJson & { sample_var?: string | null; sample?: string | null }): TableModel {
-  if (!j || typeof j.formula !== "string" || !j.coef || !j.se || !j.p) {
-    throw new OptionError("not a saved fit: expected the JSON of hdfe feols --json (formula, coef, se, p...)");
-  }
-  const stats: Record<string, number> = { nobs: j.nobs, r2: j.r2, ar2: j.adj_r2, rmse: j.rmse, ssr: j.ssr };
-  if (j.within_r2 !== null && j.within_r2 !== undefined) stats.wr2 = j.within_r2;
-  return {
-    formula: j.formula, lhs: parseFormula(j.formula).lhs, coefNames: Object.keys(j.coef), coef: j.coef, se: j.se, p: j.p,
-    ...fixefOf(j.formula), stats, vcovLabel: j.vcov, sscLabel: j.ssc_detail, collinear: j.collinear ?? [],
-    sample: j.sample_var && j.sample ? { var: j.sample_var, value: j.sample } : undefined,
-  };
-}
-
-type Input = Fit | TableModel | MultiModel<Fit>;
-
-function isFit(x: Input): x is Fit {
+function isFit(x: EtableInput): x is AnyFit {
   return "internals" in x && "parsed" in x;
 }
-function isMember(x: Input): x is MultiModel<Fit> {
+function isMember(x: EtableInput): x is MultiModel<AnyFit> {
   return "fit" in x && "id" in x;
 }
 
+/** The fit with another vcov, by its estimator (IV statistics and GLM variances recomputed too). */
+function refitVcov(eng: Engine, fit: AnyFit, vcov: string | undefined, ssc: string | undefined): AnyFit {
+  if (isGlmFit(fit)) return withVcovGlm(eng, fit, vcov ?? fit.vcov, ssc);
+  if ("iv" in fit && "ivBase" in fit) return ivWithVcov(eng, fit as IvFit, vcov ?? fit.vcov, ssc);
+  return withVcov(eng, fit, vcov ?? fit.vcov, ssc);
+}
+
 /** The models of a table, the vcov recomputed when the table asks for one. */
-export function tableModels(inputs: readonly Input[] | MultiResult<Fit>, opts: EtableOptions = {}): TableModel[] {
-  const list: readonly Input[] = Array.isArray(inputs) ? inputs : (inputs as MultiResult<Fit>).models;
+export function tableModels(inputs: readonly EtableInput[] | MultiResult<AnyFit>, opts: EtableOptions = {}): (TableModel | SkippedModel)[] {
+  const list: readonly EtableInput[] = Array.isArray(inputs) ? inputs : (inputs as MultiResult<AnyFit>).models;
   if (!list.length) throw new OptionError("etable needs at least one fit");
   return list.map((x) => {
-    let fit: Fit | null = isFit(x) ? x : isMember(x) ? x.fit : null;
+    if ("skipped" in x && typeof x.skipped === "string") return { skipped: x.skipped };
+    let fit: AnyFit | null = isFit(x) ? x : isMember(x) ? x.fit : null;
     const sample = isMember(x) && x.sampleVar && x.sample ? { var: x.sampleVar, value: x.sample } : undefined;
     if (opts.vcov || opts.ssc) {
       if (!fit) throw new OptionError("a table vcov needs the fits themselves (a saved fit JSON cannot be recomputed)", undefined, "refit with --vcov, or pass the Fit objects");
       if (!opts.engine) throw new OptionError("etable({ vcov }) needs the engine to recompute the variances", undefined, "pass engine: await loadEngine()");
-      fit = withVcov(opts.engine, fit, opts.vcov ?? fit.vcov, opts.ssc);
+      fit = refitVcov(opts.engine, fit, opts.vcov, opts.ssc);
     }
-    return fit ? tableModelOfFit(fit, sample) : (x as TableModel);
+    if (!fit) return x as TableModel;
+    return isGlmFit(fit) ? tableModelOfGlm(fit, sample) : tableModelOfFit(fit, sample);
   });
 }
 
@@ -173,46 +141,110 @@ function coefRows(models: TableModel[], opts: EtableOptions): string[] {
   return shown.map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i).map((x) => x.n);
 }
 
+/** The statistic rows asked for (fixest's names, aliases resolved, one row per endogenous where per-endo), and whether the family row shows. */
+function fitstatRows(models: TableModel[], opts: EtableOptions): { stats: { key: string; label: string }[]; family: boolean } {
+  const glm = models.some((m) => m.stat === "z");
+  const iv = models.some((m) => m.endo?.length);
+  const asked = opts.fitstat ?? [...DEFAULT_FITSTAT, ...(glm ? ["sq.cor", "pr2", "bic"] : []), ...(iv ? ["ivf1"] : [])];
+  const names = asked.map((s) => FITSTAT_ALIASES[s] ?? s);
+  const unknown = names.filter((s) => !FITSTATS[s] && s !== FAMILY_ROW);
+  if (unknown.length) throw new OptionError(`unknown fit statistic ${unknown.map((s) => JSON.stringify(s)).join(", ")}`, undefined, `known: ${[...Object.keys(FITSTATS), FAMILY_ROW].join(", ")}`);
+  const endo = [...new Set(models.flatMap((m) => m.endo ?? []))];
+  const stats = names.filter((s) => s !== FAMILY_ROW).flatMap((s) =>
+    FITSTATS[s].perEndo ? endo.map((e) => ({ key: `${s}::${e}`, label: `${FITSTATS[s].label}, ${e}` })) : [{ key: s, label: FITSTATS[s].label }]);
+  const families = new Set(models.map((m) => m.family ?? "OLS"));
+  return { stats, family: opts.family ?? (names.includes(FAMILY_ROW) || families.size > 1) };
+}
+
+/** Which columns' p-values (and stars) come from the normal distribution (GLMs: z) rather than t. */
+function testNote(models: (TableModel | SkippedModel)[]): string[] {
+  const z = models.map((m, j) => ("stat" in m && m.stat === "z" ? `(${j + 1})` : "")).filter(Boolean);
+  if (!z.length) return [];
+  if (z.length === models.filter((m) => !("skipped" in m)).length) return ["p-values (and stars) from z statistics (normal distribution)."];
+  return [`p-values (and stars) from z statistics (normal distribution) in ${z.join(", ")}; from t statistics elsewhere.`];
+}
+
+/** fixef.group: label -> patterns; "Yes" when every pattern matches one of the model's FE / slopes ("fe[[x]]"), "No" when none does. */
+function groupRows(opts: EtableOptions): { label: string; pats: RegExp[] }[] {
+  return Object.entries(opts.fixefGroup ?? {}).map(([label, pats]) => ({ label, pats: regexes(pats, `fixefGroup "${label}"`) }));
+}
+
+const slopeName = (s: { fe: string; slope: string }) => `${s.fe}[[${s.slope}]]`;
+
+/** One model's cell of each FE / slope / group row, in the table's row order. */
+function fixefCells(m: TableModel, ctx: { fixef: string[]; slopes: { fe: string; slope: string }[]; groups: { label: string; pats: RegExp[] }[]; name: (s: string) => string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  const terms = [...m.fixef, ...m.slopes.map(slopeName)];
+  for (const g of ctx.groups) {
+    const hit = g.pats.filter((r) => terms.some((t) => r.test(t))).length;
+    out[g.label] = hit === 0 ? "No" : hit === g.pats.length ? "Yes" : "Partial";
+  }
+  const grouped = (t: string) => ctx.groups.some((g) => g.pats.some((r) => r.test(t)));
+  for (const fe of ctx.fixef) if (!grouped(fe)) out[ctx.name(fe)] = m.fixef.includes(fe) ? "Yes" : "No";
+  for (const s of ctx.slopes) {
+    if (!grouped(slopeName(s))) out[`${ctx.name(s.slope)} (${ctx.name(s.fe)})`] = m.slopes.some((x) => x.fe === s.fe && x.slope === s.slope) ? "Yes" : "No";
+  }
+  return out;
+}
+
+/** A model's coefficients under the table's row names (opts.rename merges terms into one row). */
+function renamed(m: TableModel, rename: Record<string, string>): TableModel {
+  if (!Object.keys(rename).length) return m;
+  const to = (n: string) => (rename[n] !== undefined && !m.coefNames.includes(rename[n]) ? rename[n] : n);
+  const move = <T>(r: Record<string, T> | undefined) => (r ? Object.fromEntries(Object.entries(r).map(([k, v]) => [to(k), v])) : r);
+  return { ...m, coefNames: m.coefNames.map(to), coef: move(m.coef)!, se: move(m.se)!, p: move(m.p)!, ci: move(m.ci), collinear: m.collinear.map(to) };
+}
+
+const rounded = (v: number | undefined, d: number | undefined) => (v === undefined || d === undefined || Number.isInteger(v) ? v : Number(v.toFixed(d)));
+
 /** Build the RegressionTable of `models` (no rendering). */
-export function etableTable(inputs: readonly Input[] | MultiResult<Fit>, opts: EtableOptions = {}): RegressionTable {
-  const models = tableModels(inputs, opts);
+export function etableTable(inputs: readonly EtableInput[] | MultiResult<AnyFit>, opts: EtableOptions = {}): RegressionTable {
+  const all = tableModels(inputs, opts).map((m) => ("skipped" in m ? m : renamed(m, opts.rename ?? {})));
+  const models = all.filter((m): m is TableModel => !("skipped" in m));
   const dict = opts.dict ?? {};
   const name = (s: string) => dict[s] ?? s;
-  const fitstat = (opts.fitstat ?? DEFAULT_FITSTAT).map((s) => ALIASES[s] ?? s);
-  const unknown = fitstat.filter((s) => !FITSTATS[s]);
-  if (unknown.length) throw new OptionError(`unknown fit statistic ${unknown.map((s) => JSON.stringify(s)).join(", ")}`, undefined, `known: ${Object.keys(FITSTATS).join(", ")}`);
-  if (opts.headers && opts.headers.length !== models.length) throw new OptionError(`headers: ${opts.headers.length} given for ${models.length} models`);
-  const rows = coefRows(models, opts);
-  const fixef = [...new Set(models.flatMap((m) => m.fixef))];
-  const slopes = [...new Map(models.flatMap((m) => m.slopes).map((s) => [`${s.fe}|${s.slope}`, s])).values()];
+  const { stats: fitstat, family } = fitstatRows(models, opts);
+  for (const [what, v] of [["headers", opts.headers], ["labels", opts.labels], ["published", opts.published]] as const) {
+    if (v && v.length !== all.length) throw new OptionError(`${what}: ${v.length} given for ${all.length} models`);
+  }
+  for (const [k, v] of Object.entries(opts.extralines ?? {})) if (v.length !== all.length) throw new OptionError(`extralines "${k}": ${v.length} values for ${all.length} models`);
+  const rows = opts.rows ?? coefRows(models, opts);
+  const ctx = { fixef: [...new Set(models.flatMap((m) => m.fixef))], slopes: [...new Map(models.flatMap((m) => m.slopes).map((s) => [`${s.fe}|${s.slope}`, s])).values()], groups: groupRows(opts), name };
   const sampleVars = [...new Set(models.flatMap((m) => (m.sample ? [m.sample.var] : [])))];
   const vcovs = [...new Set(models.map((m) => m.vcovLabel))];
   const sscs = [...new Set(models.map((m) => m.sscLabel))];
-  const columns: ModelColumn[] = models.map((m, j) => {
+  const columns: ModelColumn[] = all.map((m, j) => {
+    const label = opts.labels?.[j] ?? `(${j + 1})`;
+    const published = opts.published?.[j] ? { published: opts.published[j] } : {};
+    if ("skipped" in m) return { label, header: opts.headers?.[j], coefs: {}, stats: {}, ...published, skipped: m.skipped };
     const stats: Record<string, string | number> = {};
     for (const v of sampleVars) stats[`Sample (${name(v)})`] = m.sample?.var === v ? m.sample.value : "Full sample";
-    for (const fe of fixef) stats[name(fe)] = m.fixef.includes(fe) ? "Yes" : "No";
-    for (const s of slopes) stats[`${name(s.slope)} (${name(s.fe)})`] = m.slopes.some((x) => x.fe === s.fe && x.slope === s.slope) ? "Yes" : "No";
+    if (!opts.dropSection?.includes("fixef")) Object.assign(stats, fixefCells(m, { ...ctx, slopes: opts.dropSection?.includes("slopes") ? [] : ctx.slopes }));
+    else if (!opts.dropSection.includes("slopes")) Object.assign(stats, fixefCells(m, { ...ctx, fixef: [], groups: [] }));
+    if (family) stats.Family = m.family ?? "";
     if (vcovs.length > 1) stats["S.E. type"] = m.vcovLabel;
-    for (const s of fitstat) stats[FITSTATS[s].label] = m.stats[s] ?? "";
+    for (const s of fitstat) stats[s.label] = rounded(m.stats[s.key], opts.statDigits) ?? "";
+    for (const [k, v] of Object.entries(opts.extralines ?? {})) stats[k] = v[j];
     const coefs: ModelColumn["coefs"] = {};
-    for (const n of m.coefNames) coefs[n] = { estimate: m.coef[n], se: m.se[n], p: m.p[n] };
-    return { label: `(${j + 1})`, header: opts.headers?.[j] ?? name(m.lhs), coefs, stats, dropped: m.collinear };
+    for (const n of rows) if (m.coefNames.includes(n)) coefs[n] = { estimate: m.coef[n], se: m.se[n], p: m.p[n], ...(m.ci?.[n] ? { ci: m.ci[n] } : {}) };
+    const header = opts.headers ? opts.headers[j] : name(m.lhs);
+    return { label, header, coefs, stats, ...published, dropped: m.collinear.filter((n) => rows.includes(n)) };
   });
-  const stars = opts.stars ? Object.entries(opts.stars).map(([symbol, p]) => ({ symbol, p })).sort((a, b) => a.p - b.p) : DEFAULT_STARS;
-  for (const s of stars) if (!(s.p > 0 && s.p <= 1)) throw new OptionError(`stars: the threshold of "${s.symbol}" must be in (0, 1], got ${s.p}`);
-  const notes = [
+  const stars = opts.stars ? Object.entries(opts.stars).map(([symbol, p]) => ({ symbol, p })).sort((a, b) => a.p - b.p) : undefined;
+  for (const s of stars ?? []) if (!(s.p > 0 && s.p <= 1)) throw new OptionError(`stars: the threshold of "${s.symbol}" must be in (0, 1], got ${s.p}`);
+  const notes = opts.defaultNotes === false ? [...(opts.notes ?? [])] : [
     vcovs.length === 1 ? `Standard errors: ${vcovs[0]}.` : "Standard errors: as in the S.E. type row.",
     `Small-sample correction: ${sscs.join("; ")}.`,
+    ...testNote(all),
     ...(opts.notes ?? []),
   ];
   const labels: Record<string, string> = {};
   for (const r of rows) if (dict[r]) labels[r] = dict[r];
-  return { kind: "regression", id: opts.id ?? "etable", title: opts.title ?? "Estimation results", rows, labels, columns, notes, brackets: opts.brackets, stars };
+  return { kind: "regression", id: opts.id ?? "etable", title: opts.title ?? "Estimation results", rows, labels, columns, notes, brackets: opts.brackets, ...(stars ? { stars } : {}) };
 }
 
 /** fixest's etable: the table of `fits` in one format ("md", "tex" / "latex", "html", "csv", "text"). */
-export function etable(inputs: readonly Input[] | MultiResult<Fit>, opts: EtableOptions & { format?: TableFormat | "tex" } = {}): string {
+export function etable(inputs: readonly EtableInput[] | MultiResult<AnyFit>, opts: EtableOptions & { format?: TableFormat | "tex" } = {}): string {
   const fmt = opts.format === "tex" ? "latex" : (opts.format ?? "text");
   return renderTable(etableTable(inputs, opts), fmt);
 }

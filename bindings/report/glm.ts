@@ -22,6 +22,13 @@ export interface GlmJson {
     /** rows in FE levels with only 0 (Poisson) or only 0 / only 1 (binomial) outcomes */
     perfect: number;
     singletons: number;
+    /** rows separated by the regressors (separation "ir": ppmlhdfe's iterative rectifier) */
+    separated: number;
+    separated_by: string[];
+    /** regressors constant on the rows left (dropped as collinear) */
+    constant_after_separation: string[];
+    /** "ir" | "fe" | "none" */
+    separation: string;
     fixef_levels: Record<string, number>;
     fixef_level_labels: Record<string, string[]>;
     /** every row not estimated (1-based data rows) */
@@ -79,6 +86,10 @@ export function glmToJson(fit: GlmFit): GlmJson {
       na_by_column: fit.removed.naByColumn,
       perfect: fit.glmRemoved.perfect,
       singletons: fit.glmRemoved.singletons,
+      separated: fit.glmRemoved.separated,
+      separated_by: fit.glmRemoved.separatedBy,
+      constant_after_separation: fit.glmRemoved.constantAfterSeparation,
+      separation: fit.separation,
       fixef_levels: fit.glmRemoved.levels,
       fixef_level_labels: fit.glmRemoved.levelLabels,
       rows: Array.from(fit.removedRows, (r) => r + 1),
@@ -115,6 +126,13 @@ export function glmToJson(fit: GlmFit): GlmJson {
   };
 }
 
+/** The rows removed as separated: how many, by which regressors, which regressors became constant. */
+export function separationLine(g: GlmFit["glmRemoved"]): string {
+  const by = g.separatedBy.length ? `separated by regressors: ${g.separatedBy.join(", ")}` : "separated by the fixed effects";
+  const cst = g.constantAfterSeparation.length ? `, then constant: ${g.constantAfterSeparation.join(", ")}` : "";
+  return `${g.separated.toLocaleString("en-US")} ${by} (iterative rectifier, as ppmlhdfe${cst})`;
+}
+
 /** A fixest-like printed summary of a GLM. */
 export function glmSummary(fit: GlmFit): string {
   const out: string[] = [];
@@ -129,6 +147,7 @@ export function glmSummary(fit: GlmFit): string {
     rm.push(`${g.perfect} in fixed-effect levels with only ${fit.family === "poisson" ? "0" : "0 (or only 1)"} outcomes (levels ${lv})`);
   }
   if (g.singletons) rm.push(`${g.singletons} fixed-effect singletons`);
+  if (g.separated) rm.push(separationLine(g));
   if (fit.removed.zeroWeight) rm.push(`${fit.removed.zeroWeight} with zero weight`);
   if (rm.length) out.push(`Rows removed: ${rm.join("; ")}`);
   if (fit.weights) out.push(`Weights: ${fit.weights}`);

@@ -7,60 +7,21 @@
 //   - two FE, one with at most SMALL_FE levels (years): the large FE eliminated in closed form,
 //     the T x T Schur system solved here (../shared/docs/scale.md): two GROUP BY passes;
 //   - otherwise alternating projections as SQL, one GROUP BY per FE per sweep, stopping when
-//     the largest coefficient change of a sweep is at most tol.
-import type { SqlBackend, SqlColumn } from "./backend.js";
-import type { SqlModel, SampleSql } from "./sample.js";
-import { whereOf } from "./sample.js";
+//     the largest coefficient change of a sweep is at most tol; when they have not converged
+//     after SWITCH_AFTER accelerated steps (auto), conjugate gradient (cg.ts) from their state.
+import { rowsSql, joinedSql, type DemeanCtx, type DemeanResult } from "./rows.js";
 import { solvePsd } from "./linalg.js";
+import { cgSolve } from "./cg.js";
+
+export { rowsSql, joinedSql, type DemeanCtx, type DemeanResult } from "./rows.js";
+
+/** The FE solver of more than one FE (the in-memory --fixef-algo): projections switching to CG when they stall, or one of them. */
+export type SqlFixefAlgo = "auto" | "map" | "cg";
+/** auto: accelerated projection steps (two sweeps each) before CG takes over, as in memory (kernels.ts switchAfter). */
+export const SWITCH_AFTER = 20;
 
 /** A small FE (Schur elimination of the other) has at most this many levels. */
 export const SMALL_FE = 100;
-
-export interface DemeanCtx {
-  b: SqlBackend;
-  m: SqlModel;
-  s: SampleSql;
-  cols: Map<string, SqlColumn>;
-  /** SQL of the centred columns v_0 .. v_k (outcome, then the regressors of the fit) */
-  vExpr: string[];
-  /** cluster keys carried through (name -> SQL over the source), besides the FE keys */
-  carry: { alias: string; expr: string }[];
-  /** temp tables made for the fit (dropped at the end) */
-  tables: string[];
-}
-
-export interface DemeanResult {
-  tables: { q: number; table: string }[];
-  method: "none" | "one-fe" | "schur" | "projections";
-  sweeps: number;
-  converged: boolean;
-  criterion: number;
-}
-
-/**
- * The rows of the sample: FE keys f0.., carried keys, the weight w and v0..vk. Named twice:
- * with the fit's alias prefix where the source is read (no alias equals a column of the
- * source, sample.ts aliasPrefix), then plainly for the algebra above.
- */
-export function rowsSql(c: DemeanCtx): string {
-  const d = c.b.dialect;
-  const p = c.s.p;
-  const sel = [
-    ...c.s.feKeys.map((k, q) => [k, `f${q}`]),
-    ...c.carry.map((k) => [k.expr, k.alias]),
-    [c.m.weights ? d.f64(d.ident(c.m.weights)) : d.f64("1"), "w"],
-    ...c.vExpr.map((e, j) => [e, `v${j}`]),
-  ];
-  const inner = `SELECT ${sel.map(([e, a]) => `${e} AS ${p}${a}`).join(", ")} FROM ${c.b.source} WHERE ${whereOf(c.s)}`;
-  return `SELECT ${sel.map(([, a]) => `${p}${a} AS ${a}`).join(", ")} FROM (${inner})`;
-}
-
-/** The rows joined to coefficient tables, one nested join each. */
-export function joinedSql(c: DemeanCtx, tabs: { q: number; table: string }[]): string {
-  let sql = rowsSql(c);
-  for (const t of tabs) sql = `SELECT * FROM (${sql})${c.b.dialect.join("inner", `SELECT * FROM ${t.table}`, [`f${t.q}`])}`;
-  return sql;
-}
 
 /** v_c minus the coefficients of the tables given. */
 function minusA(c: DemeanCtx, j: number, tabs: { q: number }[]): string {
@@ -83,18 +44,28 @@ async function levelMeans(c: DemeanCtx, q: number, others: { q: number; table: s
   return t;
 }
 
-export async function demean(c: DemeanCtx, opts: { tol: number; maxIter: number; levels: number[] }): Promise<DemeanResult> {
+export interface DemeanOpts {
+  tol: number;
+  maxIter: number;
+  levels: number[];
+  /** default "auto" */
+  algo?: SqlFixefAlgo;
+}
+
+export async function demean(c: DemeanCtx, opts: DemeanOpts): Promise<DemeanResult> {
   const Q = c.m.fe.length;
-  if (Q === 0) return { tables: [], method: "none", sweeps: 0, converged: true, criterion: 0 };
+  if (Q === 0) return { tables: [], method: "none", sweeps: 0, cgIterations: 0, converged: true, criterion: 0 };
   if (Q === 1) {
     const t = await levelMeans(c, 0, [], `FE means (${c.m.fe[0].name})`);
-    return { tables: [{ q: 0, table: t }], method: "one-fe", sweeps: 1, converged: true, criterion: 0 };
+    return { tables: [{ q: 0, table: t }], method: "one-fe", sweeps: 1, cgIterations: 0, converged: true, criterion: 0 };
   }
   if (Q === 2) {
     const small = opts.levels[1] <= SMALL_FE ? 1 : opts.levels[0] <= SMALL_FE ? 0 : -1;
     if (small >= 0) return schur(c, 1 - small, small);
   }
-  return projections(c, opts.tol, opts.maxIter);
+  const algo = opts.algo ?? "auto";
+  if (algo === "cg") return cgSolve(c, { x0: null, tol: opts.tol, maxIter: opts.maxIter, sweeps: 0 });
+  return projections(c, opts.tol, opts.maxIter, algo === "auto" ? SWITCH_AFTER : Infinity);
 }
 
 /**
@@ -143,7 +114,7 @@ async function schur(c: DemeanCtx, big: number, sm: number): Promise<DemeanResul
   const ag = c.vExpr.map((_, j) => `(s${j} - (${lits.map((_, t) => `p${t} * ${d.num(X[t + j * T])}`).join(" + ")})) / n AS a${big}_${j}`);
   const abig = await b.tempTable(`fe${big}`, `SELECT f${big}, ${ag.join(", ")} FROM ${fw}`, `large FE coefficients`);
   c.tables.push(abig);
-  return { tables: [{ q: big, table: abig }, { q: sm, table: as }], method: "schur", sweeps: 1, converged: true, criterion: 0 };
+  return { tables: [{ q: big, table: abig }, { q: sm, table: as }], method: "schur", sweeps: 1, cgIterations: 0, converged: true, criterion: 0 };
 }
 
 /**
@@ -152,9 +123,10 @@ async function schur(c: DemeanCtx, big: number, sm: number): Promise<DemeanResul
  * from the others): from X, GX = F(X) and GGX = F(GX), per column
  *   X' = GGX - c (GGX - GX),  c = <GGX - GX, GGX - 2 GX + X> / |GGX - 2 GX + X|^2,
  * the inner products summed over the level tables in the engine. Stops when the largest
- * coefficient change of a sweep is at most tol.
+ * coefficient change of a sweep is at most tol; after `switchAfter` accelerated steps without
+ * converging, hands its last state to CG (cg.ts) for the iterations left.
  */
-async function projections(c: DemeanCtx, tol: number, maxIter: number): Promise<DemeanResult> {
+async function projections(c: DemeanCtx, tol: number, maxIter: number, switchAfter: number): Promise<DemeanResult> {
   const { b } = c;
   const d = b.dialect;
   const Q = c.m.fe.length;
@@ -193,6 +165,7 @@ async function projections(c: DemeanCtx, tol: number, maxIter: number): Promise<
   let X: (string | null)[] = await F(new Array(Q).fill(null));
   let last: string[] = X as string[];
   let crit = Infinity;
+  let steps = 0;
   while (sweeps < maxIter) {
     const GX = await F(X);
     const GGX = await F(GX);
@@ -223,6 +196,12 @@ async function projections(c: DemeanCtx, tol: number, maxIter: number): Promise<
       await drop([...X, ...GX]);
       break;
     }
+    if (++steps >= switchAfter) {
+      // stalled: CG from the last sweep's tables (every FE)
+      await drop([...X, ...GX]);
+      b.progress?.(`projections: not converged after ${steps} accelerated steps (${sweeps} sweeps, largest change ${crit.toExponential(2)}): conjugate gradient`);
+      return cgSolve(c, { x0: GGX.map((t, q) => ({ q, table: t })), tol, maxIter: Math.max(1, maxIter - sweeps), sweeps });
+    }
     // the extrapolated state (FE 2..Q); the first FE's table is recomputed by the next sweep
     const next: (string | null)[] = [null];
     for (let q = 1; q < Q; q++) {
@@ -236,5 +215,5 @@ async function projections(c: DemeanCtx, tol: number, maxIter: number): Promise<
     X = next;
   }
   const converged = crit <= tol;
-  return { tables: last.map((t, q) => ({ q, table: t })), method: "projections", sweeps, converged, criterion: crit };
+  return { tables: last.map((t, q) => ({ q, table: t })), method: "projections", sweeps, cgIterations: 0, converged, criterion: crit };
 }

@@ -8,6 +8,7 @@ import { runEventSuite } from "../event/index.js";
 import { RolesError } from "../base/errors.js";
 import { PAPER } from "./published.js";
 import { formatPValue } from "../report/format.js";
+import { etableTable } from "../report/etable.js";
 
 type SectionOut = ReportSection & { results: Record<string, unknown> };
 
@@ -28,27 +29,16 @@ export function psmSection(ctx: SuiteContext): SectionOut {
   });
   const did = roles.did;
   const fit = res.did;
-  const r = fit.table.find((t) => t.name === did)!;
-  const table: RegressionTable = {
-    kind: "regression",
-    id: "table6_psm",
-    title: "Table 6 (3). PSM-DiD",
-    rows: [did],
-    labels: { [did]: "Zone x Post" },
-    columns: [
-      {
-        label: "(3)",
-        header: "PSM-DiD",
-        coefs: { [did]: { estimate: r.estimate, se: r.se, p: r.p, ci: [r.ciLow, r.ciHigh] } },
-        stats: { Observations: fit.nobs, "Matched treated rows": res.matching.nTreated, "Matched control rows": res.matching.nControl, R2: Number(fit.r2.toFixed(3)) },
-        published: { coef: did, estimate: PAPER.table6.psm.estimate, se: PAPER.table6.psm.se },
-      },
-    ],
+  const table: RegressionTable = etableTable([fit], {
+    id: "table6_psm", title: "Table 6 (3). PSM-DiD", rows: [did], dict: { [did]: "Zone x Post" }, labels: ["(3)"], headers: ["PSM-DiD"],
+    dropSection: ["fixef", "slopes"], fitstat: ["nobs"], defaultNotes: false,
+    extralines: { "Matched treated rows": [res.matching.nTreated], "Matched control rows": [res.matching.nControl], R2: [Number(fit.r2.toFixed(3))] },
+    published: [{ coef: did, estimate: PAPER.table6.psm.estimate, se: PAPER.table6.psm.se }],
     notes: [
       "Standard errors in parentheses. *** p<0.01, ** p<0.05, * p<0.1.",
       `Logit propensity score of ${roles.zone} on ${roles.controls.join(", ")}; 1:1 nearest neighbour with replacement, caliper 0.05 on the score; DiD weighted by the matching weights. ${fit.vcovLabel}.`,
     ],
-  };
+  });
   const balance: DataTable = {
     kind: "data",
     id: "table6_psm_balance",

@@ -20,7 +20,8 @@ import { planPlaceboDraws } from "../inference/placebo.js";
 import { pf, pchisq, invSPD } from "../base/stats.js";
 import type { SuiteOptions, SuiteContext, SuiteExtension } from "./context.js";
 import { suiteExtensions } from "./extensions.js";
-import type { Report, ReportSection, RegressionTable, DataTable, ModelColumn, CoefCell, EventPlot } from "../report/types.js";
+import type { Report, ReportSection, RegressionTable, DataTable, ModelColumn, EventPlot } from "../report/types.js";
+import { suiteTable, type SuiteModel } from "./tables.js";
 
 export type { SuiteOptions, SuiteExtension, SuiteContext } from "./context.js";
 
@@ -32,26 +33,6 @@ export interface SuiteResult {
 }
 
 const STARS_NOTE = "Standard errors in parentheses. *** p<0.01, ** p<0.05, * p<0.1.";
-
-function cell(fit: Fit, name: string): CoefCell | undefined {
-  const r = fit.table.find((t) => t.name === name);
-  return r ? { estimate: r.estimate, se: r.se, p: r.p, ci: [r.ciLow, r.ciHigh] } : undefined;
-}
-
-function column(fit: Fit, label: string, names: string[], fe: Record<string, string>, header?: string): ModelColumn {
-  const coefs: Record<string, CoefCell> = {};
-  for (const n of names) {
-    const c = cell(fit, n);
-    if (c) coefs[n] = c;
-  }
-  return {
-    label,
-    header,
-    coefs,
-    dropped: fit.collinear.filter((n) => names.includes(n)),
-    stats: { ...fe, Observations: fit.nobs, R2: round(fit.r2, 3), "Within R2": fit.withinR2 === null ? "" : round(fit.withinR2, 3) },
-  };
-}
 
 function round(x: number, d: number): number {
   return Number(x.toFixed(d));
@@ -170,16 +151,10 @@ function suiteEnv(eng: Engine, data: Frame, rolesIn: Roles, options: SuiteOption
     demeanCache: options.demeanCache ?? new DemeanCache() };
   const fe2 = `${roles.unit} + ${roles.time}`;
   const ctl = roles.controls.join(" + ");
-  const feRows = (city: boolean, trend: boolean) => ({
-    "Firm FE": "Yes",
-    "Year FE": "Yes",
-    "City FE": city ? "Yes" : "No",
-    "Region trends": trend ? "Yes" : "No",
-  });
   const results: Record<string, unknown> = { roles, derived: prep.notes, options: opts };
   const did = roles.did;
   const labels = { [did]: "Zone x Post" };
-  const env: SuiteEnv = { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels, baseline: null, baselineFormula: "" };
+  const env: SuiteEnv = { eng, frame, roles, opts, fopts, fe2, ctl, results, did, labels, baseline: null, baselineFormula: "" };
   return { prep, env, results };
 }
 
@@ -198,26 +173,28 @@ function requireBaseline(env: SuiteEnv): Fit {
 function outcomeTableSection(
   env: SuiteEnv, id: string, title: string, outcomes: string[], pubs: { estimate: number; se: number }[] | undefined,
 ): Omit<ReportSection, "id" | "title"> {
-  const { eng, frame, did, ctl, fe2, fopts, feRows, results, labels, roles } = env;
+  const { eng, frame, did, ctl, fe2, fopts, results, roles } = env;
   const base = env.base as Fit;
   if (!outcomes.length) throw new RolesError(`no outcomes listed for ${title}`);
-  const cols: ModelColumn[] = [];
+  const models: SuiteModel[] = [];
   const rec: Record<string, unknown>[] = [];
   const skipped: string[] = [];
-  outcomes.forEach((o, j) => {
+  outcomes.forEach((o) => {
     if (!frame.has(o)) {
       skipped.push(`${o}: not in the panel`);
-      cols.push({ label: `(${j + 1})`, header: o, coefs: {}, stats: {}, skipped: "column not in the panel" });
+      models.push({ skipped: "column not in the panel" });
       return;
     }
     const fit = feols(eng, frame, `${o} ~ ${did} + ${ctl} | ${fe2}`, fopts);
-    const c = column(fit, `(${j + 1})`, [did], feRows(false, false), o);
-    if (pubs?.[j]) c.published = { coef: did, estimate: pubs[j].estimate, se: pubs[j].se };
-    cols.push(c);
+    models.push(fit);
     rec.push({ outcome: o, ...fitRecord(fit) });
   });
   results[id] = rec;
-  const t: RegressionTable = { kind: "regression", id, title, rows: [did], labels, columns: cols, notes: [STARS_NOTE, `Controls: ${roles.controls.join(", ")}. ${base.vcovLabel}.`, ...skipped] };
+  const t = suiteTable(env, {
+    id, title, rows: [did], models, labels: outcomes.map((_, j) => `(${j + 1})`), headers: outcomes,
+    published: outcomes.map((_, j) => ("skipped" in models[j] || !pubs?.[j] ? undefined : { coef: did, estimate: pubs[j].estimate, se: pubs[j].se })),
+    notes: [STARS_NOTE, `Controls: ${roles.controls.join(", ")}. ${base.vcovLabel}.`, ...skipped],
+  });
   return { text: [], tables: [t], figures: [] };
 }
 
@@ -338,7 +315,6 @@ interface SuiteEnv {
   fe2: string;
   /** the controls joined with " + " */
   ctl: string;
-  feRows: (city: boolean, trend: boolean) => Record<string, string>;
   /** every number of the run, by section id */
   results: Record<string, unknown>;
   did: string;
@@ -355,7 +331,7 @@ type SectionBody = Omit<ReportSection, "id" | "title">;
 
 /** Table 2: descriptive statistics. */
 function table2Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
-  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const { eng, frame, roles, opts, fopts, fe2, ctl, results, did, labels } = env;
     const vars: [string, string][] = [
       [roles.outcome, "FC"],
       ...(roles.mechanisms ?? []).map((m): [string, string] => [m, m]),
@@ -396,14 +372,15 @@ function table2Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
 
 /** Table 3: the baseline (sets env.baseline, column 2). */
 function table3Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
-  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const { eng, frame, roles, opts, fopts, fe2, ctl, results, did, labels } = env;
     const specs: { f: string; city: boolean; trend: boolean }[] = [
       { f: `${roles.outcome} ~ ${did} | ${fe2}`, city: false, trend: false },
       { f: `${roles.outcome} ~ ${did} + ${ctl} | ${fe2}`, city: false, trend: false },
       { f: `${roles.outcome} ~ ${did} + ${ctl} | ${fe2} + ${roles.city}`, city: true, trend: false },
     ];
     if (roles.region) specs.push({ f: `${roles.outcome} ~ ${did} + ${ctl} | ${fe2} + ${roles.city} + ${roles.region}[${roles.time}]`, city: true, trend: true });
-    const cols: ModelColumn[] = [];
+    const models: SuiteModel[] = [];
+    const seRows: Record<string, (string | number)[]> = { "SE hetero": [], [`SE cluster ${roles.city}`]: [] };
     const rec: Record<string, unknown>[] = [];
     specs.forEach((s, j) => {
       let fit: Fit;
@@ -413,7 +390,8 @@ function table3Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
         // a column that cannot be estimated (e.g. not converged) stays in the table with the reason
         if (!(e instanceof HdfeError)) throw e;
         if (j === 1) env.baselineError = e;
-        cols.push({ label: `(${j + 1})`, header: roles.outcome, coefs: {}, stats: {}, skipped: e.message });
+        models.push({ skipped: e.message });
+        for (const r of Object.values(seRows)) r.push("");
         rec.push({ formula: s.f, skipped: e.message });
         return;
       }
@@ -421,10 +399,8 @@ function table3Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
         env.baseline = fit;
         env.baselineFormula = s.f;
       }
-      const c = column(fit, `(${j + 1})`, [did, ...roles.controls], feRows(s.city, s.trend), roles.outcome);
       const pub = PAPER.table3[j];
-      c.published = { coef: did, estimate: pub.estimate, se: pub.se, n: pub.n };
-      cols.push(c);
+      models.push(fit);
       // robustness: the paper says "robust"; report hetero and city-clustered SEs beside
       const alt: Record<string, number> = {};
       for (const v of ["hetero", `cluster:${roles.city}`]) {
@@ -434,26 +410,28 @@ function table3Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
           if (!(e instanceof HdfeError)) throw e;
         }
       }
-      c.stats["SE hetero"] = alt.hetero === undefined ? "" : round(alt.hetero, 4);
-      c.stats[`SE cluster ${roles.city}`] = alt[`cluster:${roles.city}`] === undefined ? "" : round(alt[`cluster:${roles.city}`], 4);
+      seRows["SE hetero"].push(alt.hetero === undefined ? "" : round(alt.hetero, 4));
+      seRows[`SE cluster ${roles.city}`].push(alt[`cluster:${roles.city}`] === undefined ? "" : round(alt[`cluster:${roles.city}`], 4));
       rec.push({ ...fitRecord(fit), se_alternatives: alt, paper: pub });
     });
     results.table3 = rec;
-    const t: RegressionTable = {
-      kind: "regression",
+    const t = suiteTable(env, {
       id: "table3",
       title: "Table 3. Baseline regressions",
       rows: [did, ...roles.controls],
-      labels,
-      columns: cols,
+      models,
+      labels: specs.map((_, j) => `(${j + 1})`),
+      headers: specs.map(() => roles.outcome),
+      published: models.map((m, j) => ("skipped" in m ? undefined : { coef: did, estimate: PAPER.table3[j].estimate, se: PAPER.table3[j].se, n: PAPER.table3[j].n })),
+      extralines: seRows,
       notes: [STARS_NOTE, ...(env.baseline ? [`${env.baseline.vcovLabel}; ${env.baseline.sscLabel}.`] : []), "Rows 'SE hetero' and 'SE cluster' give the Zone x Post SE under the other conventions."],
-    };
+    });
     return { text: [], tables: [t], figures: [] };
 }
 
 /** Table 5: more controls step by step. */
 function table5Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
-  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const { eng, frame, roles, opts, fopts, fe2, ctl, results, did, labels } = env;
   const base = env.base!;
     const extra = [...(roles.extraFirmControls ?? []), ...(roles.extraCityControls ?? [])].filter((c) => frame.has(c));
     if (!extra.length) throw new RolesError("no extra controls (extraFirmControls / extraCityControls) found in the panel");
@@ -463,56 +441,63 @@ function table5Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
     if (firm.length) steps.push(firm.slice(0, 1), firm);
     if (city.length) steps.push([...firm, ...city.slice(0, 1)], [...firm, ...city]);
     steps.unshift([]);
-    const cols: ModelColumn[] = [];
+    const used = steps.slice(0, 5);
+    const models: Fit[] = [];
     const rec: Record<string, unknown>[] = [];
-    steps.slice(0, 5).forEach((add, j) => {
+    used.forEach((add) => {
       const fit = feols(eng, frame, `${roles.outcome} ~ ${did} + ${ctl}${add.length ? " + " + add.join(" + ") : ""} | ${fe2}`, fopts);
-      const c = column(fit, `(${j + 1})`, [did, ...extra], feRows(false, false), add.length ? `+ ${add.join(", ")}` : "baseline");
-      if (PAPER.table5[j] !== undefined) c.published = { coef: did, estimate: PAPER.table5[j] };
-      cols.push(c);
+      models.push(fit);
       rec.push({ added: add, ...fitRecord(fit) });
     });
     results.table5 = rec;
-    return { text: [], tables: [{ kind: "regression", id: "table5", title: "Table 5. Additional controls", rows: [did, ...extra], labels, columns: cols, notes: [STARS_NOTE, `${base.vcovLabel}.`] }], figures: [] };
+    const t = suiteTable(env, {
+      id: "table5", title: "Table 5. Additional controls", rows: [did, ...extra], models,
+      labels: used.map((_, j) => `(${j + 1})`), headers: used.map((add) => (add.length ? `+ ${add.join(", ")}` : "baseline")),
+      published: used.map((_, j) => (PAPER.table5[j] !== undefined ? { coef: did, estimate: PAPER.table5[j] } : undefined)),
+      notes: [STARS_NOTE, `${base.vcovLabel}.`],
+    });
+    return { text: [], tables: [t], figures: [] };
 }
 
 /** Table 6: in-time placebos and confounding policies. */
 function table6Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
-  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const { eng, frame, roles, opts, fopts, fe2, ctl, results, did, labels } = env;
   const base = env.base!;
-    const cols: ModelColumn[] = [];
+    const models: Fit[] = [], headers: string[] = [], published: ModelColumn["published"][] = [];
+    const rename: Record<string, string> = {};
     const rec: Record<string, unknown> = {};
     for (const k of [1, 2]) {
       const name = `did_lead${k}`;
       const f2 = frame.withColumn(name, shiftedDid(frame, { zone: roles.zone, year: roles.time, adopt: roles.adopt }, k));
       const fit = feols(eng, f2, `${roles.outcome} ~ ${name} + ${ctl} | ${fe2}`, fopts);
-      const c = column(fit, `(${k})`, [name], feRows(false, false), `adoption ${k} year${k > 1 ? "s" : ""} earlier`);
-      c.coefs[did] = c.coefs[name];
-      delete c.coefs[name];
+      rename[name] = did; // the shifted term is shown on the DiD row
       const pub = k === 1 ? PAPER.table6.lead1 : PAPER.table6.lead2;
-      c.published = { coef: did, estimate: pub.estimate, se: pub.se };
-      cols.push(c);
+      models.push(fit), headers.push(`adoption ${k} year${k > 1 ? "s" : ""} earlier`), published.push({ coef: did, estimate: pub.estimate, se: pub.se });
       rec[`lead${k}`] = fitRecord(fit);
     }
     const pol = [roles.smartPost, roles.innovPost].filter((c): c is string => !!c && frame.has(c));
     if (pol.length) {
       const fit = feols(eng, frame, `${roles.outcome} ~ ${did} + ${pol.join(" + ")} + ${ctl} | ${fe2}`, fopts);
-      const c = column(fit, `(${cols.length + 1})`, [did, ...pol], feRows(false, false), "confounding policies");
-      c.published = { coef: did, estimate: PAPER.table6.confounders.estimate, se: PAPER.table6.confounders.se };
-      cols.push(c);
+      models.push(fit), headers.push("confounding policies"), published.push({ coef: did, estimate: PAPER.table6.confounders.estimate, se: PAPER.table6.confounders.se });
       rec.confounders = fitRecord(fit);
     }
     results.table6 = rec;
+    const t = suiteTable(env, {
+      id: "table6", title: "Table 6. In-time placebos and confounding policies", rows: [did, ...pol], models, rename,
+      labels: models.map((_, j) => `(${j + 1})`), headers, published,
+      dict: { ...labels, [roles.smartPost ?? ""]: "Smart city x Post", [roles.innovPost ?? ""]: "Innovative city x Post" },
+      notes: [STARS_NOTE, `${base.vcovLabel}.`],
+    });
     return {
       text: ["Columns (1)-(2) move every adoption 1 and 2 years earlier (the coefficient is on the shifted DiD term). PSM-DiD is in its own section."],
-      tables: [{ kind: "regression", id: "table6", title: "Table 6. In-time placebos and confounding policies", rows: [did, ...pol], labels: { ...labels, [roles.smartPost ?? ""]: "Smart city x Post", [roles.innovPost ?? ""]: "Innovative city x Post" }, columns: cols, notes: [STARS_NOTE, `${base.vcovLabel}.`] }],
+      tables: [t],
       figures: [],
     };
 }
 
 /** Figure 1: the TWFE event study. */
 function figure1Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
-  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const { eng, frame, roles, opts, fopts, fe2, ctl, results, did, labels } = env;
   const base = env.base!;
     const rel = relativeTime(frame, { zone: roles.zone, year: roles.time, adopt: roles.adopt });
     const f2 = frame.withColumn("rel", rel);
@@ -572,7 +557,7 @@ function figure1Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
 
 /** Table 8: heterogeneity. */
 function table8Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
-  const { eng, frame, roles, opts, fopts, fe2, ctl, feRows, results, did, labels } = env;
+  const { eng, frame, roles, opts, fopts, fe2, ctl, results, did, labels } = env;
   const base = env.base!;
     const splits = (roles.splits ?? []).filter((s) => frame.has(s.column));
     if (!splits.length) throw new RolesError("no split columns (roles.splits) found in the panel");
@@ -582,32 +567,35 @@ function table8Section(env: SuiteEnv): SectionBody | Promise<SectionBody> {
     for (const s of splits) {
       const codes = frame.codes(s.column);
       const order = s.levels ? Object.keys(s.levels) : [...codes.levels].sort();
-      const cols: ModelColumn[] = [];
+      const models: SuiteModel[] = [], labels8: string[] = [], headers: (string | undefined)[] = [], published: ModelColumn["published"][] = [];
+      const skip = (label: string, why: string) => {
+        models.push({ skipped: why }), labels8.push(label), headers.push(undefined), published.push(undefined);
+        skippedNotes.push(`${s.name} = ${label}: ${why}`);
+      };
       for (const lev of order) {
         const li = codes.levels.indexOf(lev);
         const label = s.levels?.[lev] ?? lev;
         const idx: number[] = [];
         for (let i = 0; i < frame.nrows; i++) if (codes.codes[i] === li) idx.push(i);
         if (idx.length < 30) {
-          const why = `${idx.length} rows: too few to estimate`;
-          cols.push({ label, coefs: {}, stats: {}, skipped: why });
-          skippedNotes.push(`${s.name} = ${label}: ${why}`);
+          skip(label, `${idx.length} rows: too few to estimate`);
           continue;
         }
         try {
           const fit = feols(eng, frame.take(idx), `${roles.outcome} ~ ${did} + ${ctl} | ${fe2}`, fopts);
-          const c = column(fit, label, [did], feRows(false, false), s.name);
           const pub = PAPER.table8[lev];
-          if (s.column === roles.region && pub) c.published = { coef: did, estimate: pub.estimate, se: pub.se };
-          cols.push(c);
+          models.push(fit), labels8.push(label), headers.push(s.name);
+          published.push(s.column === roles.region && pub ? { coef: did, estimate: pub.estimate, se: pub.se } : undefined);
           rec[`${s.column}=${lev}`] = fitRecord(fit);
         } catch (e) {
           if (!(e instanceof HdfeError)) throw e;
-          cols.push({ label, coefs: {}, stats: {}, skipped: e.message });
-          skippedNotes.push(`${s.name} = ${label}: ${e.message}`);
+          skip(label, e.message);
         }
       }
-      tables.push({ kind: "regression", id: `table8_${s.column}`, title: `Table 8. Heterogeneity by ${s.name}`, rows: [did], labels, columns: cols, notes: [STARS_NOTE, `${base.vcovLabel}.`] });
+      tables.push(suiteTable(env, {
+        id: `table8_${s.column}`, title: `Table 8. Heterogeneity by ${s.name}`, rows: [did], models, labels: labels8, headers, published,
+        notes: [STARS_NOTE, `${base.vcovLabel}.`],
+      }));
     }
     results.table8 = rec;
     return { text: skippedNotes, tables, figures: [] };

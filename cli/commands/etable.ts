@@ -1,5 +1,5 @@
 // hdfe etable: one regression table of saved fits (the JSON of `hdfe feols --json`: an object,
-// or the array of a multiple estimation), in fixest's etable conventions (bindings/report/etable.ts).
+// an IV fit, `hdfe glm --json`, or the array of a multiple estimation), in fixest's etable conventions (bindings/report/etable.ts).
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { etable, tableModelOfJson, type TableModel } from "../../bindings/report/etable.js";
@@ -47,11 +47,11 @@ export function readSavedFits(path: string): TableModel[] {
 export function register(program: Command): void {
   program
     .command("etable")
-    .description("a regression table of saved fits (hdfe feols --json output), fixest etable conventions")
-    .argument("<files...>", "JSON files written by hdfe feols --json (one fit, or the array of a multiple estimation)")
+    .description("a regression table of saved fits (hdfe feols / glm --json output, OLS, IV and GLM), fixest etable conventions")
+    .argument("<files...>", "JSON files written by hdfe feols --json or hdfe glm --json (one fit, or the array of a multiple estimation)")
     .option("--table <format>", "md | tex | html | csv | text", "text")
     .option("--dict <name=label...>", 'rename terms, FE and outcomes, e.g. --dict "did=Zone x Post" "Fin=Leverage"')
-    .option("--fitstat <names>", "fit statistics, comma-separated: nobs, r2, ar2, wr2, rmse, ssr, ivf, pr2, ll, aic, bic", "nobs,r2,wr2")
+    .option("--fitstat <names>", "fit statistics by fixest's names, comma-separated: nobs, r2, ar2, wr2, rmse, ssr, ivf1, ivwald1, ivf2, ivwald2, wh, sargan, cd, sq.cor, pr2, apr2, wpr2, wapr2, ll, deviance, aic, bic, family (default nobs,r2,wr2; with GLM fits also sq.cor,pr2,bic; with IV fits ivf1)")
     .option("--keep <regexes>", "show only coefficients matching one of these (comma-separated regular expressions)")
     .option("--drop <regexes>", "hide coefficients matching one of these")
     .option("--order <regexes>", "coefficients matching the first come first, then the second...")
@@ -67,7 +67,7 @@ export function register(program: Command): void {
       }
       const models = files.flatMap(readSavedFits);
       process.stdout.write(etable(models, {
-        format, dict, fitstat: listOf(flags.fitstat), keep: listOf(flags.keep), drop: listOf(flags.drop), order: listOf(flags.order),
+        format, dict, fitstat: flags.fitstat === undefined ? undefined : listOf(flags.fitstat), keep: listOf(flags.keep), drop: listOf(flags.drop), order: listOf(flags.order),
         brackets: flags.brackets, title: flags.title,
       }));
     });

@@ -12,7 +12,7 @@ import { addReadOptions, readData, describeRead, vcovColumns, type ModelFlags, t
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
-import { engineOf, fitDuckdb, fallbackNote } from "../sql-fit.js";
+import { engineOf, fitDuckdb, fallbackNote, planEngine } from "../sql-fit.js";
 import { fitClickhouse, requireData } from "../clickhouse-fit.js";
 import { WasmMemoryError } from "../../bindings/base/errors.js";
 import { isIvFormula } from "../../bindings/core/iv-formula.js";
@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .description("estimate y ~ x | fe1 + fe2 (or 2SLS: y ~ x | fe | endo ~ inst) with fixest-identical inference")
     .requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
   addReadOptions(cmd, false)
-    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] | nw:LAG | dk:LAG | conley:KM[:spherical] (default: clustered by the first FE; iid without FE)")
+    .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] | nw:LAG | dk:LAG | conley[:KM | :MILESmi][:spherical] (Conley without a cutoff: fixest's default) (default: clustered by the first FE; iid without FE)")
     .option("--panel-id <unit,time>", "panel unit and time columns for --vcov nw / dk")
     .option("--coords <lat,lon>", "latitude and longitude columns for --vcov conley (default: lat,lon)")
     .option("--wald <regex>", 'joint Wald test that the coefficients matching the regex are 0, e.g. "Fin|Eco"')
@@ -91,8 +91,18 @@ async function fitInMemory(flags: Flags, f: ReturnType<typeof parseFormula>, mul
   for (const c of hac.columns) cols.push(c), (roles[c] = "a panel / coordinate column of --vcov");
   // more threads than cores only cost memory and time (the results are the same): clamped, with a warning
   const threads = clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads");
+  // the memory plan on the file's rows, before reading it: auto fits a model too large out of core
+  if (!flags.compress && !flags.float32) {
+    const fe = f.fixef.length;
+    const outOfCore = engine === "auto" && !multi && !flags.etable && !hac.columns.length && !flags.wald && !flags.hypothesis;
+    const regressors = Math.max(0, formulaColumns(f).length - 1 - fe);
+    if ((await planEngine(flags, { regressors, fe }, outOfCore)) === "duckdb") return void print(await fitDuckdb(flags));
+  }
+  // the kernels compile (off the main thread) while the data is read
+  const engine0 = loadEngine();
+  engine0.catch(() => {}); // a failed read is the error to report; the engine's own failure is awaited below
   const { frame, report } = await readData(flags, [...new Set(cols)], roles);
-  const eng = await loadEngine();
+  const eng = await engine0;
   const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
   const fopts = {
     vcov: hac.vcov,
@@ -164,12 +174,12 @@ async function runFeols(flags: Flags): Promise<void> {
   if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
   const multi = isMultiCall(flags.formula, flags);
   if (isIvFormula(flags.formula)) {
-    if (multi || flags.etable) {
-      throw new OptionError("--split, --fsplit, --etable and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
+    if (multi) {
+      throw new OptionError("--split, --fsplit and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
         undefined, "in the library, estimateMulti drives iv() over the same syntax");
     }
-    if (flags.panelId || flags.coords || flags.wald || flags.hypothesis) {
-      throw new OptionError("--panel-id, --coords, --wald and --hypothesis apply to OLS formulas, not yet to IV");
+    if (flags.wald || flags.hypothesis) {
+      throw new OptionError("--wald and --hypothesis apply to OLS formulas, not yet to IV");
     }
     return runIv(flags, clampThreads(flags.threads, availableParallelism(), (m) => process.stderr.write(`warning: ${m}\n`), "--threads"));
   }

@@ -8,7 +8,11 @@ import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
 import { glmToJson, glmSummary } from "../../bindings/report/glm.js";
 import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
+import { etable } from "../../bindings/report/etable.js";
+import { tableFormat } from "./feols-multi.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
+import { OptionError } from "../../bindings/base/errors.js";
+import { checkChoice } from "../../bindings/base/options.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -16,6 +20,7 @@ interface Flags extends ReadFlags {
   vcov?: string;
   ssc?: string;
   fixefRm?: string;
+  separation?: string;
   weights?: string;
   offset?: string;
   fixefTol?: string;
@@ -27,6 +32,7 @@ interface Flags extends ReadFlags {
   level?: string;
   threads?: string;
   json?: boolean;
+  etable?: string;
 }
 
 export function register(program: Command): void {
@@ -42,6 +48,7 @@ export function register(program: Command): void {
       .option("--vcov <spec>", "iid | hetero | cluster:v1[+v2] (default: clustered by the first FE; iid without FE)")
       .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
       .option("--fixef-rm <what>", "perfect (FE levels with only 0 [or only 1] outcomes, fixest's default) | both (and singletons) | singleton | none", "perfect")
+      .option("--separation <how>", "ir (FE rule, then rows separated by the regressors removed: ppmlhdfe's iterative rectifier) | fe (FE rule only, as fixest) | none", "ir")
       .option("--weights <col>", "prior weights column")
       .option("--offset <col>", "offset column (added to the linear predictor)")
       .option("--fixef-tol <x>", "FE convergence tolerance at each IRLS step", "1e-10")
@@ -53,7 +60,10 @@ export function register(program: Command): void {
       .option("--level <x>", "confidence level", "0.95")
       .option("--threads <n>", "demeaning threads (same results)", "1")
       .option("--json", "print one JSON object instead of the table")
+      .option("--etable <format>", "print a regression table of the model instead (fixest's etable): md | tex | html | csv | text")
       .action(async (flags: Flags) => {
+        if (flags.etable !== undefined) tableFormat(flags.etable);
+        if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
         const f = parseFormula(flags.formula);
         const cols = formulaColumns(f);
         const roles: Record<string, string> = {};
@@ -69,6 +79,7 @@ export function register(program: Command): void {
           vcov: flags.vcov,
           ssc: flags.ssc,
           fixefRm: flags.fixefRm as GlmOptions["fixefRm"],
+          separation: flags.separation === undefined ? undefined : checkChoice<NonNullable<GlmOptions["separation"]>>("separation", flags.separation, "--separation"),
           weights: flags.weights,
           offset: flags.offset,
           fixefTol: Number(flags.fixefTol),
@@ -94,7 +105,8 @@ export function register(program: Command): void {
         }
         const readLines = describeRead(report);
         if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-        if (flags.json) process.stdout.write(JSON.stringify(glmToJson(fit)) + "\n");
+        if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
+        else if (flags.json) process.stdout.write(JSON.stringify(glmToJson(fit)) + "\n");
         else process.stdout.write(glmSummary(fit) + "\n");
       });
   }

@@ -10,7 +10,7 @@
 //   - every number the browser computed (JSON download) equals Node's (bindings/node.js) exactly,
 //     and the same placebo seed gives the same draws;
 //   - the main thread kept painting frames while the worker ran the placebo (window.__ticks);
-//   - the embedding example (embed-example.html) prints the same model.
+//   - the embedding example (embed-example.html) prints the same models (feols, and fepois from hdfe-extras.js).
 // A screenshot goes to test-artifacts/web.png. Only localhost traffic: every other request is
 // aborted. Skips (with this reason) only when /usr/bin/chromium is missing, and then only
 // outside CI: with CI=true a missing browser is a failing test. Install it with
@@ -25,6 +25,8 @@ import type { AddressInfo } from "node:net";
 import type { BrowserContext, Page } from "playwright-core";
 import { loadEngine, Frame, feols, type Engine, type Fit } from "../../bindings/node.js";
 import { fitToJson, fmtNum, summary } from "../../bindings/report/summary.js";
+import { fepois } from "../../bindings/extras.js";
+import { glmSummary } from "../../bindings/report/glm.js";
 import { readFile } from "../../bindings/platform/read-node.js";
 import { simulatePanel } from "../../bindings/sim/simulate.js";
 import { placeboSetup } from "../../web/src/placebo-run.js";
@@ -301,6 +303,14 @@ describe.skipIf(!haveChromium)("web page in Chromium (mpdta)", () => {
     await p.goto(base + "/embed-example.html");
     await expect.poll(() => p.textContent("#hdfe-model"), { timeout: 30_000 }).toContain("treat_post");
     expect(await p.textContent("#hdfe-model")).toBe(summary(nodeFit));
+    // the GLM of the example (fepois from hdfe-extras.js), as the Node entry prints it
+    await expect.poll(() => p.textContent("#hdfe-glm"), { timeout: 30_000 }).toContain("Poisson estimation");
+    const emp = frame.withColumn("emp", frame.numeric("lemp").map(Math.exp));
+    const pois = fepois(eng, emp, "emp ~ treat_post | countyreal + year", { vcov: "cluster:countyreal" });
+    // every line equal but the IRLS line's achieved criteria (changes at 1e-15: Chromium's Math.exp
+    // and Node's differ in the last bit on some inputs), whose iteration counts must still agree
+    const noCrit = (t: string) => t.replace(/change [0-9.]+e-?\d+/g, "change <crit>");
+    expect(noCrit((await p.textContent("#hdfe-glm"))!)).toBe(noCrit(glmSummary(pois)));
     await p.screenshot({ path: join(ARTIFACTS, "web-embed.png") });
     await p.close();
     expect(errs).toEqual([]);
