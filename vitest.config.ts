@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // (tests/setup.ts), printed with the counterexample on failure.
 // (and the pack-and-install test, which runs npm pack, npm install and a browser)
 export const HEAVY = [
-  "tests/large.test.ts", "tests/io.speed.test.ts", "tests/package.test.ts", "tests/sql-duckdb.large.test.ts", "tests/sql-duckdb-cg.large.test.ts", "tests/clickhouse.large.test.ts",
+  "tests/large.test.ts", "tests/io.speed.test.ts", "tests/package.test.ts", "tests/sql-duckdb.large.test.ts", "tests/sql-duckdb-cg.large.test.ts", "tests/clickhouse.large.test.ts", "tests/clickhouse-cg.large.test.ts",
   // starts a two-server ClickHouse cluster (about 30 s before any test runs)
   "tests/clickhouse.test.ts",
 ];

@@ -122,8 +122,14 @@ export async function cgSolve(c: DemeanCtx, start: CgStart): Promise<DemeanResul
     const beta = J.map((j) => (active[j] && rz[j] > 0 ? nx.sum[j] / rz[j] : 0));
     const next: string[] = [];
     for (let q = 0; q < Q; q++) {
-      const sel = J.map((j) => `${aNew(q, j)} AS a${q}_${j}, ${rNew(q, j)} AS r${q}_${j}, ${rNew(q, j)} / n${q} + ${d.num(beta[j])} * p${q}_${j} AS p${q}_${j}`);
-      next.push(await mk(`cgs${q}`, `SELECT f${q}, n${q}, ${sel.join(", ")} FROM ${joined(q)}`, `${step}, update ${c.m.fe[q].name})`));
+      // the new a, r, p under the prefix first, renamed one level up: in ClickHouse 18.16 an
+      // alias is seen by the whole SELECT, so `a + alpha p AS a, ... AS p` would read the new p
+      // (and the r inside the new p the new r), which put CG's coefficients off on ClickHouse
+      const u = c.s.p;
+      const sel = J.map((j) => `${aNew(q, j)} AS ${u}a${q}_${j}, ${rNew(q, j)} AS ${u}r${q}_${j}, ${rNew(q, j)} / n${q} + ${d.num(beta[j])} * p${q}_${j} AS ${u}p${q}_${j}`);
+      const names = J.flatMap((j) => [`a${q}_${j}`, `r${q}_${j}`, `p${q}_${j}`]);
+      const inner = `SELECT f${q}, n${q}, ${sel.join(", ")} FROM ${joined(q)}`;
+      next.push(await mk(`cgs${q}`, `SELECT f${q}, n${q}, ${names.map((nm) => `${u}${nm} AS ${nm}`).join(", ")} FROM (${inner})`, `${step}, update ${c.m.fe[q].name})`));
     }
     await drop([...S, ...AP]);
     S = next;

@@ -53,12 +53,6 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   if (vspec.type !== "iid" && vspec.type !== "hetero" && vspec.type !== "cluster") {
     throw new OptionError(`the ${vspec.type} variance is not computed by the out-of-core engines`, undefined, "use iid, hetero or cluster:v1[+v2]");
   }
-  // CG's SQL gives wrong coefficients on the ClickHouse 18.16 cluster (tests on 2 shards, not yet
-  // understood): there the projections alone run, and asking for CG is refused
-  const noCg = b.dialect.name === "clickhouse";
-  if (noCg && opts.fixefAlgo === "cg") {
-    throw new OptionError("fixefAlgo cg (--fixef-algo cg) is not available on --engine clickhouse yet", undefined, "use auto or map there (alternating projections), or --engine duckdb");
-  }
   const tol = opts.fixefTol ?? 1e-8;
   const maxIter = opts.fixefIter ?? 10000;
   const collinTol = opts.collinTol ?? 1e-10;
@@ -106,9 +100,8 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   });
   const carry = m.clusters.flatMap((_, j) => (clusterCol[j] === `c${j}` ? [{ alias: `c${j}`, expr: s.clKeys[j] }] : []));
   const ctx: DemeanCtx = { b, m, s, cols, vExpr, carry, tables };
-  const algo = noCg ? "map" : opts.fixefAlgo ?? "auto";
-  const asked = opts.fixefAlgo ?? "auto";
-  if (asked !== "auto" && asked !== "map" && asked !== "cg") throw new OptionError(`fixefAlgo must be auto, map or cg, got ${String(asked)}`);
+  const algo = opts.fixefAlgo ?? "auto";
+  if (algo !== "auto" && algo !== "map" && algo !== "cg") throw new OptionError(`fixefAlgo must be auto, map or cg, got ${String(algo)}`);
   const dm = await demean(ctx, { tol, maxIter, levels, algo });
   if (!dm.converged) {
     warn(`fixed-effect ${dm.method === "cg" ? "CG" : "projections"} did not converge in ${dm.sweeps} sweeps${dm.cgIterations ? ` and ${dm.cgIterations} CG iterations` : ""} (largest change ${dm.criterion.toExponential(2)}, tolerance ${tol})`);
