@@ -10,6 +10,9 @@
 // (ClickHouse: `ANY|ALL LEFT|INNER JOIN`, GLOBAL for Distributed tables); set membership by
 // dialect.inSet() (ClickHouse: GLOBAL IN). Every aggregate of a number is a float64 sum
 // (dialect.sum) of values already centred or demeaned; counts are dialect.count().
+// No alias of a SELECT equals a column of its FROM: 18.16 substitutes an alias for the name
+// everywhere in the SELECT (`a + p AS a, q AS p` reads the new p), so new values get the fit's
+// alias prefix (sample.ts aliasPrefix) and are renamed one level up (rows.ts, cg.ts).
 
 /** One result row: column name -> value (numbers as JS numbers, keys as strings, NULL as null). */
 export type Row = Record<string, number | string | null>;
