@@ -10,6 +10,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import fc from "fast-check";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
@@ -149,6 +150,34 @@ describe("typing corpus: --engine duckdb = in memory", () => {
     }
     const path = write(lines.join("\n") + "\n");
     expect(await sameFit(path, "y ~ x | g + h", "cluster:g")).toBe("fit");
+  });
+});
+
+describe("CLI: hdfe feols --engine duckdb = --engine wasm on the corpus's tricky files", () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, ["dist/cli.js", ...args], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
+  for (const name of ["'01' beside '1', ' NA ' among them", "NA spellings in x", "quoted thousands in x"]) {
+    it(name, () => {
+      const path = write(typingCsv(TYPING_CASES.find((c) => c.name === name)!, 20261202));
+      const run = (engine: string) => {
+        const r = cli(["feols", "--data", path, "-f", "y ~ x | g", "--engine", engine, "--vcov", "cluster:g", "--json"]);
+        expect(r.status, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as { nobs: number; coef: Record<string, number>; se: Record<string, number>; fixefSizes: Record<string, number> };
+      };
+      const w = run("wasm");
+      const d = run("duckdb");
+      expect(d.nobs).toBe(w.nobs);
+      expect(d.fixefSizes).toEqual(w.fixefSizes);
+      expect(rel(d.coef.x, w.coef.x)).toBeLessThan(COEF_REL);
+      expect(rel(d.se.x, w.se.x)).toBeLessThan(SE_REL);
+    });
+  }
+  it("a numeric id column with a text value: both exit with the reader's error naming the column", () => {
+    const path = write(typingCsv(TYPING_CASES.find((c) => c.name === "numeric ids with one text value")!, 20261202));
+    for (const engine of ["wasm", "duckdb"]) {
+      const r = cli(["feols", "--data", path, "-f", "y ~ x | g", "--engine", engine]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/DataReadError: column "g" is numeric but has 1 value that is not a number; first at data row 8/);
+    }
   });
 });
 
