@@ -84,28 +84,38 @@ export async function typeCsvColumns(b: Sql, table: string, names: string[], del
   const na = [...new Set((o.na ?? DEFAULT_NA).map((t) => t.replace(/^[ \t]+|[ \t]+$/g, "")))];
   const raw = (c: string) => `coalesce(${d.ident(c)}, '')`;
   const trimmed = (c: string) => `trim(${raw(c)}, ' \t')`;
-  const missing = (c: string) => (na.length ? `(${trimmed(c)} IN (${na.map(d.str).join(", ")}))` : "false");
-  const num = (c: string) => `regexp_full_match(${raw(c)}, ${d.str(NUM_RE)})`;
-  const thou = (c: string) => `regexp_full_match(${raw(c)}, ${d.str(THOUSANDS_RE)})`;
+  // the tests below take a trimmed value (an expression)
+  const missing = (t: string) => (na.length ? `(${t} IN (${na.map(d.str).join(", ")}))` : "false");
+  const num = (t: string) => `regexp_full_match(${t}, ${d.str(NUM_RE)})`;
+  const thou = (t: string) => `regexp_full_match(${t}, ${d.str(THOUSANDS_RE)})`;
   // csv.ts: thousands unquoted for TAB only, quoted unless ';': for ',' an unquoted field holds no comma
   const thousands: "yes" | "no" | "unknown" = delimiter === "\t" || delimiter === "," ? "yes" : delimiter === ";" ? "no" : "unknown";
-  const isNum = (c: string) => (thousands === "yes" ? `(${num(c)} OR ${thou(c)})` : num(c));
-  const intText = (c: string) => `regexp_full_match(${raw(c)}, ${d.str(INT_RE)})`;
-  const big = (c: string) =>
-    `(NOT ${missing(c)} AND ${intText(c)} AND abs(TRY_CAST(${trimmed(c)} AS DOUBLE)) > 9007199254740991 AND ` +
-    `TRY_CAST(${trimmed(c)} AS HUGEINT) IS DISTINCT FROM TRY_CAST(TRY_CAST(${trimmed(c)} AS DOUBLE) AS HUGEINT))`;
-  const huge = (c: string) => `(NOT ${missing(c)} AND ${intText(c)} AND length(ltrim(regexp_replace(${trimmed(c)}, '^[+-]', ''), '0')) > 38)`;
+  const isNum = (t: string) => (thousands === "yes" ? `(${num(t)} OR ${thou(t)})` : num(t));
+  const intText = (t: string) => `regexp_full_match(${t}, ${d.str(INT_RE)})`;
+  // CASE WHEN, cheapest test first: DuckDB evaluates a branch only for the rows that reach it
+  // (an integer beyond 2^53 has at least 16 characters, one beyond HUGEINT more than 38)
+  const big = (t: string) =>
+    `(CASE WHEN length(${t}) < 16 OR ${missing(t)} OR NOT ${intText(t)} THEN false ` +
+    `ELSE abs(TRY_CAST(${t} AS DOUBLE)) > 9007199254740991 AND ` +
+    `TRY_CAST(${t} AS HUGEINT) IS DISTINCT FROM TRY_CAST(TRY_CAST(${t} AS DOUBLE) AS HUGEINT) END)`;
+  const huge = (t: string) =>
+    `(CASE WHEN length(${t}) < 39 OR ${missing(t)} OR NOT ${intText(t)} THEN false ELSE length(ltrim(regexp_replace(${t}, '^[+-]', ''), '0')) > 38 END)`;
   const text = new Set(o.textColumns ?? []);
   const typed = names.filter((c) => !text.has(c));
-  const sel = typed.flatMap((c, k) => [
-    `count_if(NOT ${missing(c)}) AS n${k}`,
-    `count_if(NOT ${missing(c)} AND ${isNum(c)}) AS p${k}`,
-    `count_if(${big(c)}) AS b${k}`,
-    `count_if(${huge(c)}) AS h${k}`,
-    `count_if(NOT ${missing(c)} AND NOT ${num(c)} AND ${thou(c)}) AS t${k}`,
-  ]);
+  // one pass; each column trimmed once (the inner query)
+  const sel = typed.flatMap((_c, k) => {
+    const t = `t${k}`;
+    return [
+      `count_if(NOT ${missing(t)}) AS n${k}`,
+      `count_if(CASE WHEN ${missing(t)} THEN false ELSE ${isNum(t)} END) AS p${k}`,
+      `count_if(${big(t)}) AS b${k}`,
+      `count_if(${huge(t)}) AS h${k}`,
+      `count_if(CASE WHEN ${missing(t)} OR ${num(t)} THEN false ELSE ${thou(t)} END) AS t${k}`,
+    ];
+  });
+  const inner = `SELECT ${typed.map((c, k) => `${trimmed(c)} AS t${k}`).join(", ")} FROM ${table}`;
   if (!typed.length) return;
-  const [r] = await b.query(`SELECT ${sel.join(", ")} FROM ${table}`, "load CSV (column types)");
+  const [r] = await b.query(`SELECT ${sel.join(", ")} FROM (${inner})`, "load CSV (column types)");
   const exprs: string[] = [];
   for (const [k, c] of typed.entries()) {
     const n = Number(r[`n${k}`]), p = Number(r[`p${k}`]), bigs = Number(r[`b${k}`]);
@@ -119,7 +129,7 @@ export async function typeCsvColumns(b: Sql, table: string, names: string[], del
         "remove the separators, list the column in --text-columns, or fit in memory with --engine wasm",
       );
     }
-    const asText = `CASE WHEN ${missing(c)} THEN NULL ELSE ${raw(c)} END AS ${d.ident(c)}`;
+    const asText = `CASE WHEN ${missing(trimmed(c))} THEN NULL ELSE ${raw(c)} END AS ${d.ident(c)}`;
     if (bigs > 0) {
       b.progress?.(`column ${c}: ${bigIntNote(bigs)}`);
       exprs.push(asText);
@@ -130,14 +140,17 @@ export async function typeCsvColumns(b: Sql, table: string, names: string[], del
       exprs.push(asText);
       continue;
     }
-    if (fails > 0 && !o.unparsableAsNa) await throwUnparsable(b, table, c, fails, `NOT ${missing(c)} AND NOT ${isNum(c)}`);
+    if (fails > 0 && !o.unparsableAsNa) await throwUnparsable(b, table, c, fails, `NOT ${missing(trimmed(c))} AND NOT ${isNum(trimmed(c))}`);
     if (fails > 0) b.progress?.(`column ${c}: ${fails} unparsable value${fails === 1 ? "" : "s"} read as missing (--unparsable-as-na)`);
-    const value = thousands === "yes" ? `TRY_CAST(replace(${trimmed(c)}, ',', '') AS DOUBLE)` : `TRY_CAST(${trimmed(c)} AS DOUBLE)`;
-    exprs.push(`CAST(CASE WHEN ${missing(c)} OR NOT ${isNum(c)} THEN NULL ELSE ${value} END AS DOUBLE) AS ${d.ident(c)}`);
+    const withSeparators = thousands === "yes" && Number(r[`t${k}`]) > 0;
+    const value = withSeparators ? `TRY_CAST(replace(${trimmed(c)}, ',', '') AS DOUBLE)` : `TRY_CAST(${trimmed(c)} AS DOUBLE)`;
+    // every non-missing value a number of the grammar (which DuckDB casts): no pattern test per row
+    const bad = fails > 0 ? ` OR NOT ${isNum(trimmed(c))}` : "";
+    exprs.push(`CAST(CASE WHEN ${missing(trimmed(c))}${bad} THEN NULL ELSE ${value} END AS DOUBLE) AS ${d.ident(c)}`);
   }
-  const keep = names.filter((c) => text.has(c)).map((c) => `CASE WHEN ${missing(c)} THEN NULL ELSE ${raw(c)} END AS ${d.ident(c)}`);
+  const keep = names.filter((c) => text.has(c)).map((c) => `CASE WHEN ${missing(trimmed(c))} THEN NULL ELSE ${raw(c)} END AS ${d.ident(c)}`);
   const byName = new Map([...typed.map((c, k) => [c, exprs[k]] as const), ...names.filter((c) => text.has(c)).map((c, k) => [c, keep[k]] as const)]);
-  await b.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${names.map((c) => byName.get(c)).join(", ")} FROM ${table} ORDER BY rowid`, "load CSV (column types)");
+  await b.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${names.map((c) => byName.get(c)).join(", ")} FROM ${table}`, "load CSV (column types)");
 }
 
 /** The built-in reader's error for a numeric column with values that are not numbers: the count, the first row and value. */
