@@ -14,6 +14,9 @@
 //   GLM_BENCH_FE=2,3                FE counts (default both)
 //   GLM_BENCH_TS_PASSES=1           also time the TypeScript passes (default 1)
 //   GLM_BENCH_TS_MAX=0              largest size the plain TypeScript IRLS runs at (Poisson, 2 FE; default 0: not run)
+//   GLM_BENCH_BEFORE=dir            also time feglm of an exported earlier checkout (git archive <commit> | tar -x -C dir,
+//                                   its node_modules and build/ in place), in this same process, right after each
+//                                   WASM-passes fit: a before / after ratio under one load
 import { Bench } from "tinybench";
 import { writeFileSync, mkdirSync, mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -32,12 +35,21 @@ const feCounts = (process.env.GLM_BENCH_FE ?? "2,3").split(",").map(Number) as (
 const tsPasses = (process.env.GLM_BENCH_TS_PASSES ?? "1") !== "0";
 const tsMax = Number(process.env.GLM_BENCH_TS_MAX ?? 0);
 const eng = await loadEngine();
+const beforeDir = process.env.GLM_BENCH_BEFORE;
+const before = beforeDir
+  ? {
+    eng: await ((await import(join(beforeDir, "bindings/node.ts"))).loadEngine as typeof loadEngine)(),
+    feglm: (await import(join(beforeDir, "bindings/estimators/glm.ts"))).feglm as typeof feglm,
+    // its own Frame class (feglm checks `instanceof Frame`), over the same column arrays
+    Frame: (await import(join(beforeDir, "bindings/core/frame.ts"))).Frame as typeof Frame,
+  }
+  : null;
 const X = ["treat", "x1", "x2", "x3"];
 const hasR = spawnSync("Rscript", ["-e", "library(fixest)"], { encoding: "utf8" }).status === 0;
 const rows: Record<string, unknown>[] = [];
 const mean = (t: { result?: unknown }) => (t.result as { latency: { mean: number } }).latency.mean / 1000;
 
-function glmPanel(n: number): Frame {
+function glmPanel(n: number): Record<string, Float64Array> {
   const g = genPanel({ rows: n, city: true });
   const rng = new Rng(2026);
   const y = g.numeric("y");
@@ -45,9 +57,9 @@ function glmPanel(n: number): Frame {
   let my = 0;
   for (let i = 0; i < n; i++) my += y[i] / n;
   const b = Float64Array.from(y, (v) => (rng.uniform() < 1 / (1 + Math.exp(-0.3 * (v - my))) ? 1 : 0));
-  return Frame.fromColumns({
+  return {
     c, b, firm: g.numeric("firm"), year: g.numeric("year"), city: g.numeric("city"), ...Object.fromEntries(X.map((x) => [x, g.numeric(x)])),
-  });
+  };
 }
 
 function fixestSeconds(frame: Frame, formula: string, family: string): number | null {
@@ -61,7 +73,9 @@ function fixestSeconds(frame: Frame, formula: string, family: string): number | 
 }
 
 for (const n of sizes) {
-  const frame = glmPanel(n);
+  const cols = glmPanel(n);
+  const frame = Frame.fromColumns(cols);
+  const beforeFrame = before ? before.Frame.fromColumns(cols) : null;
   for (const family of families) {
     for (const fe of feCounts) {
       const feVars = fe === 2 ? ["firm", "year"] : ["firm", "year", "city"];
@@ -73,6 +87,11 @@ for (const n of sizes) {
         fits[passes] = feglm(eng, frame, formula, { family, vcov: "cluster:firm", irlsPasses: passes });
       };
       bench.add("hdfe, WASM passes", fit("wasm"));
+      if (before) {
+        bench.add("hdfe before (GLM_BENCH_BEFORE)", () => {
+          fits.before = before.feglm(before.eng, beforeFrame!, formula, { family, vcov: "cluster:firm" }) as GlmFit;
+        });
+      }
       if (tsPasses) bench.add("hdfe, TypeScript passes", fit("ts"));
       const runRef = family === "poisson" && fe === 2 && n <= tsMax;
       if (runRef) {
@@ -85,7 +104,10 @@ for (const n of sizes) {
         });
       }
       await bench.run();
-      const [w, t, r] = bench.tasks.map(mean);
+      const times = bench.tasks.map(mean);
+      const w = times[0];
+      const b = before ? times[1] : NaN;
+      const [t, r] = times.slice(before ? 2 : 1);
       const rs = fixestSeconds(frame, formula, family);
       const wf = fits.wasm;
       const relDiff = (v: number) => Math.abs(v - wf.coef.treat) / Math.abs(wf.coef.treat);
@@ -94,6 +116,10 @@ for (const n of sizes) {
         ts_passes_s: tsPasses ? +t.toFixed(3) : null, ts_passes_over_wasm: tsPasses ? +(t / w).toFixed(2) : null,
         ref_ts_s: runRef ? +(tsPasses ? r : t).toFixed(3) : null,
         fixest_s: rs, fixest_over_hdfe: rs === null ? null : +(rs / w).toFixed(2),
+        before_s: before ? +b.toFixed(3) : null, before_over_after: before ? +(b / w).toFixed(2) : null,
+        coef_rel_diff_before: before ? relDiff(fits.before.coef.treat) : null,
+        se_rel_diff_before: before ? Math.abs(fits.before.se.treat - wf.se.treat) / wf.se.treat : null,
+        wpr2_diff_before: before ? Math.abs((fits.before.stats.wpr2 ?? 0) - (wf.stats.wpr2 ?? 0)) : null,
         irls_iterations: wf.iterations, demean_sweeps: wf.demean?.iterations ?? 0, coef_treat: wf.coef.treat,
         coef_rel_diff_ts_passes: tsPasses ? relDiff(fits.ts.coef.treat) : null, coef_rel_diff_ref: runRef ? relDiff(refBeta) : null,
       };

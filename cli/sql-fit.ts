@@ -109,7 +109,12 @@ export function wasmMemoryLimit(): number {
  * which names --engine duckdb.
  */
 export async function planEngine(flags: { data: string; format?: string; weights?: string }, cols: { regressors: number; fe: number }, outOfCore: boolean): Promise<"wasm" | "duckdb"> {
-  const format = (flags.format as DataFormat | undefined) ?? formatFromName(flags.data);
+  let format: DataFormat;
+  try {
+    format = (flags.format as DataFormat | undefined) ?? formatFromName(flags.data);
+  } catch {
+    return "wasm"; // no format from the name (a directory, an unknown extension): the reader says why
+  }
   const count = await countRows(flags.data, format);
   if (count === null) return "wasm";
   try {

@@ -9,8 +9,9 @@
 // Tolerances: Markdown numbers within half a unit of their last printed digit (plus 1e-12
 // relative, tests/table-parse.ts); CSV numbers exact.
 import { describe, it, expect, beforeAll } from "vitest";
+import { hasLatex, LATEX_SKIP_WHY, expectLatexCompiles } from "./latex.js";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadEngine } from "../bindings/node.js";
@@ -166,24 +167,14 @@ describe("etable of IV and GLM fits: CSV to the bit, saved JSON alike", () => {
   });
 });
 
-const hasLatex = spawnSync("pdflatex", ["--version"], { encoding: "utf8" }).status === 0;
-const SKIP_WHY = "pdflatex is not installed (bash .ci/install-latex.sh installs it)";
 
 describe("etable of IV and GLM fits: LaTeX", () => {
   it("pdflatex is there under CI (the compile test must not be skipped)", () => {
-    if (process.env.CI === "true") expect(hasLatex, SKIP_WHY).toBe(true);
+    if (process.env.CI === "true") expect(hasLatex, LATEX_SKIP_WHY).toBe(true);
   });
-  it.skipIf(!hasLatex)(`compiles with pdflatex and booktabs${hasLatex ? "" : ` (SKIPPED: ${SKIP_WHY})`}`, () => {
+  it.skipIf(!hasLatex)(`compiles with pdflatex and booktabs${hasLatex ? "" : ` (SKIPPED: ${LATEX_SKIP_WHY})`}`, () => {
     const tex = etable(all, { format: "tex", fitstat: FITSTAT, dict: { fit_Export: "Export (IV) & fit_%" } });
-    const dir = mkdtempSync(join(tmpdir(), "hdfe-etable-ivglm-"));
-    try {
-      writeFileSync(join(dir, "t.tex"), `\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n${tex}\n\\end{document}\n`);
-      const r = spawnSync("pdflatex", ["-interaction=nonstopmode", "-halt-on-error", "t.tex"], { cwd: dir, encoding: "utf8", timeout: 120_000 });
-      expect(r.status, r.stdout.split("\n").filter((l) => l.startsWith("!")).join("\n")).toBe(0);
-      expect(existsSync(join(dir, "t.pdf"))).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expectLatexCompiles(tex);
   });
 });
 

@@ -8,10 +8,7 @@
 // Tolerances: Markdown numbers within half a unit of their last printed digit (plus 1e-12
 // relative for the binary-decimal conversion); CSV numbers exact.
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { hasLatex, LATEX_SKIP_WHY, expectLatexCompiles } from "./latex.js";
 import { loadEngine } from "../bindings/node.js";
 import { readFile } from "../bindings/platform/read-node.js";
 import { Frame } from "../bindings/core/frame.js";
@@ -154,24 +151,13 @@ describe("etable CSV: full precision, read back to the bit", () => {
   });
 });
 
-const pdflatex = spawnSync("pdflatex", ["--version"], { encoding: "utf8" });
-const hasLatex = pdflatex.status === 0;
-const SKIP_WHY = "pdflatex is not installed (bash .ci/install-latex.sh installs it)";
 
 describe("etable LaTeX", () => {
   it("pdflatex is there under CI (the compile test must not be skipped)", () => {
-    if (process.env.CI === "true") expect(hasLatex, SKIP_WHY).toBe(true);
+    if (process.env.CI === "true") expect(hasLatex, LATEX_SKIP_WHY).toBe(true);
   });
-  it.skipIf(!hasLatex)(`compiles with pdflatex and booktabs${hasLatex ? "" : ` (SKIPPED: ${SKIP_WHY})`}`, () => {
+  it.skipIf(!hasLatex)(`compiles with pdflatex and booktabs${hasLatex ? "" : ` (SKIPPED: ${LATEX_SKIP_WHY})`}`, () => {
     const tex = etable(fits, { format: "tex", dict: { ...DICT, did: "Zone $\\times$ Post & more_%" }, title: "Table 3. Multi & co_% #1", stars: { "\\dagger": 0.1 } });
-    const dir = mkdtempSync(join(tmpdir(), "hdfe-etable-"));
-    try {
-      writeFileSync(join(dir, "t.tex"), `\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n${tex}\n\\end{document}\n`);
-      const r = spawnSync("pdflatex", ["-interaction=nonstopmode", "-halt-on-error", "t.tex"], { cwd: dir, encoding: "utf8", timeout: 120_000 });
-      expect(r.status, r.stdout.split("\n").filter((l) => l.startsWith("!")).join("\n")).toBe(0);
-      expect(existsSync(join(dir, "t.pdf"))).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    expectLatexCompiles(tex);
   });
 });

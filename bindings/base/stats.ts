@@ -273,8 +273,8 @@ export function floorEigen(m: Float64Array, k: number, floor: number): Float64Ar
   return out;
 }
 
-/** Inverse of a symmetric positive-definite matrix by Cholesky; null if not PD. */
-export function invSPD(m: Float64Array, k: number): Float64Array | null {
+/** Lower Cholesky factor (column-major) of a symmetric positive-definite matrix; null if not PD. */
+export function cholesky(m: Float64Array, k: number): Float64Array | null {
   const L = new Float64Array(k * k);
   for (let j = 0; j < k; j++) {
     let s = m[j + j * k];
@@ -288,6 +288,13 @@ export function invSPD(m: Float64Array, k: number): Float64Array | null {
       L[i + j * k] = t / d;
     }
   }
+  return L;
+}
+
+/** Inverse of a symmetric positive-definite matrix by Cholesky; null if not PD. */
+export function invSPD(m: Float64Array, k: number): Float64Array | null {
+  const L = cholesky(m, k);
+  if (!L) return null;
   // invert L, then inv = L^-T L^-1
   const Li = new Float64Array(k * k);
   for (let j = 0; j < k; j++) {

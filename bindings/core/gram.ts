@@ -3,6 +3,9 @@
 // cross-product matrix. Used where a model is solved from its cross-products: the out-of-core
 // fits (bindings/sql/) and the members of a multiple estimation (estimators/multi-ols.ts).
 
+/** Inverse of a symmetric positive definite matrix (null if it is not): the one in base/stats. */
+export { invSPD as invSpd } from "../base/stats.js";
+
 /**
  * In-order Cholesky of the Gram matrix G (k x k) of the candidate columns, dropping a column
  * whose squared residual norm on the columns kept before it is at most tol times its own
@@ -39,47 +42,6 @@ export function subMatrix(G: Float64Array, k: number, idx: number[]): Float64Arr
   const out = new Float64Array(m * m);
   for (let b = 0; b < m; b++) for (let a = 0; a < m; a++) out[a + b * m] = G[idx[a] + idx[b] * k];
   return out;
-}
-
-/** Cholesky factor (lower, column-major) of a positive definite m x m matrix; null if it is not. */
-function cholesky(A: Float64Array, m: number): Float64Array | null {
-  const L = new Float64Array(m * m);
-  for (let j = 0; j < m; j++) {
-    let d = A[j + j * m];
-    for (let p = 0; p < j; p++) d -= L[j + p * m] * L[j + p * m];
-    if (!(d > 0)) return null;
-    const ljj = Math.sqrt(d);
-    L[j + j * m] = ljj;
-    for (let i = j + 1; i < m; i++) {
-      let s = A[i + j * m];
-      for (let p = 0; p < j; p++) s -= L[i + p * m] * L[j + p * m];
-      L[i + j * m] = s / ljj;
-    }
-  }
-  return L;
-}
-
-/** Inverse of a symmetric positive definite matrix (null if it is not). */
-export function invSpd(A: Float64Array, m: number): Float64Array | null {
-  const L = cholesky(A, m);
-  if (!L) return null;
-  const inv = new Float64Array(m * m);
-  for (let c = 0; c < m; c++) {
-    const x = new Float64Array(m);
-    x[c] = 1;
-    for (let i = 0; i < m; i++) {
-      let s = x[i];
-      for (let p = 0; p < i; p++) s -= L[i + p * m] * x[p];
-      x[i] = s / L[i + i * m];
-    }
-    for (let i = m - 1; i >= 0; i--) {
-      let s = x[i];
-      for (let p = i + 1; p < m; p++) s -= L[p + i * m] * x[p];
-      x[i] = s / L[i + i * m];
-    }
-    for (let i = 0; i < m; i++) inv[i + c * m] = x[i];
-  }
-  return inv;
 }
 
 /** y = A x for an m x m matrix. */

@@ -85,6 +85,9 @@ export function glmRemoval(
         levelLabels[d.name].push(levelLabel(frame, d.name, sample.rows[firstRow[g]]));
       }
     }
+    // Poisson's rule alone removes only y = 0 rows, which leave every other level's count of
+    // y > 0 rows as it was: nothing more to find in another pass
+    if (family === "poisson" && !doSingle) break;
   }
   const rows: number[] = [];
   for (let i = 0; i < n; i++) if (!keep[i]) rows.push(sample.rows[i]);
@@ -130,7 +133,8 @@ export function separationRemoval(sample: Sample, removed: GlmRemoved, inp: Sepa
     changed = false;
     for (const side of sides) {
       const { y, X } = inp.columns(cur);
-      const boundary = Uint8Array.from(y, (v) => (side(v) ? 1 : 0));
+      const boundary = new Uint8Array(y.length);
+      for (let i = 0; i < y.length; i++) boundary[i] = side(y[i]) ? 1 : 0;
       const ir = irSeparation({ ...inp, boundary, X, sample: cur });
       if (!ir.rows.length) continue;
       changed = true;

@@ -17,12 +17,22 @@
 // quasi-complete separation where one side of the outcome lies on the separating hyperplane
 // (e.g. a dummy x = 1 only where y = 0). Complete separation (both sides strictly apart) is not
 // found by this rule: the IRLS reports it as before.
+//
+// Before the rectifier, a cheap sufficient certificate of no separation (`rankCertificate`):
+// a separating z = A c (A = [X, D]) vanishes on the non-boundary rows (A+ c = 0). The rows of
+// A+ are rows of A, so null(A) is in null(A+); when rank(A+) = rank(A) the two are equal and
+// A+ c = 0 gives z = A c = 0: no separation. rank(A+) = rank(D+) + rank(M_D+ X+) >= rank(A)
+// when (a) D+ has D's rank (1 FE: every level has a non-boundary row; 2 FE: also as many
+// connected components of the level graph on those rows as on all rows) and (b) X demeaned
+// within the non-boundary rows keeps full column rank (Cholesky pivots above CERT_TOL of the
+// diagonal). Anything else (3+ FE, varying slopes, collinear X, a failed pivot) runs the rectifier.
 import type { Engine } from "../engine/wasm.js";
 import type { Sample } from "../core/sample.js";
 import { loadFeDims } from "../core/solve.js";
 import { demeanPtr, nonConvergence, type DemeanAlgo } from "../engine/kernels.js";
 import { NonConvergenceError } from "../base/errors.js";
 import { qrLs } from "./iv-linalg.js";
+import { gather, recode } from "../core/sample.js";
 
 /** Which separation is removed: "ir" (default): the FE rule of fixefRm and the iterative rectifier, as ppmlhdfe; "fe": the FE rule only, regressor-induced separation reported (fixest); "none": as "fe". */
 export type Separation = "ir" | "fe" | "none";
@@ -62,6 +72,8 @@ export interface IrInput {
   fixefIter: number;
   fixefAlgo: DemeanAlgo;
   threads: number;
+  /** false: run the rectifier without the rank certificate first (tests compare the two) */
+  certificate?: boolean;
 }
 
 export interface IrResult {
@@ -79,6 +91,7 @@ export function irSeparation(inp: IrInput): IrResult {
   let nb = 0;
   for (let i = 0; i < n; i++) nb += boundary[i];
   if (nb === 0 || nb === n) return { rows: [], by: [], iterations: 0 };
+  if (inp.certificate !== false && rankCertificate(inp)) return { rows: [], by: [], iterations: 0 };
   const w = Float64Array.from(boundary, (b) => (b ? 1 : IR_WEIGHT));
   const k = inp.X.length;
   return eng.scoped(() => {
@@ -140,4 +153,93 @@ function maxAbs(v: Float64Array): number {
   let m = 0;
   for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
   return m;
+}
+
+/** relative Cholesky pivot of the regressors demeaned on the non-boundary rows below which the certificate fails */
+const CERT_TOL = 1e-6;
+
+/** True when rank([X, D] on the non-boundary rows) = rank([X, D]): no separation (top of this file). */
+export function rankCertificate(inp: IrInput): boolean {
+  const { eng, boundary } = inp;
+  const fe = inp.sample.fe;
+  if (fe.length > 2 || fe.some((d) => d.type !== 0)) return false;
+  const n = inp.sample.n;
+  const local = new Int32Array(n - countOnes(boundary));
+  for (let i = 0, j = 0; i < n; i++) if (!boundary[i]) local[j++] = i;
+  const m = local.length;
+  const sub = fe.map((d) => ({ ...d, ...recode(d.codes, local, d.levels) }));
+  if (sub.some((d, q) => d.levels !== fe[q].levels)) return false;
+  if (fe.length === 2 && components(sub[0].codes, sub[1].codes, fe[0].levels, fe[1].levels) !== components(fe[0].codes, fe[1].codes, fe[0].levels, fe[1].levels)) return false;
+  const k = inp.X.length;
+  if (k === 0) return true;
+  if (m <= k) return false;
+  return eng.scoped(() => {
+    const p = eng.allocF64(m * k, "certificate columns");
+    const cols = eng.f64(p, m * k);
+    inp.X.forEach((x, j) => cols.set(gather(x, local), j * m));
+    const pre = colNorms(cols, m, k);
+    if (sub.length) {
+      const dims = loadFeDims(eng, { n: m, fe: sub } as unknown as Sample, 0);
+      const info = demeanPtr(eng, dims, k, p, p, inp.fixefTol, inp.fixefIter, inp.fixefAlgo, 20, inp.threads);
+      if (!info.converged) return false;
+    }
+    return fullRank(eng.f64(p, m * k), m, k, pre);
+  });
+}
+
+function countOnes(b: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < b.length; i++) s += b[i];
+  return s;
+}
+
+function colNorms(c: Float64Array, m: number, k: number): Float64Array {
+  const out = new Float64Array(k);
+  for (let j = 0; j < k; j++) for (let i = 0; i < m; i++) out[j] += c[j * m + i] ** 2;
+  return out;
+}
+
+/** Cholesky of C'C with every pivot above CERT_TOL times the column's sum of squares before demeaning. */
+function fullRank(c: Float64Array, m: number, k: number, pre: Float64Array): boolean {
+  const A = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      for (let i = 0; i < m; i++) s += c[a * m + i] * c[b * m + i];
+      A[a + b * k] = A[b + a * k] = s;
+    }
+  }
+  const L = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    let s = A[a + a * k];
+    for (let l = 0; l < a; l++) s -= L[a + l * k] ** 2;
+    if (!(s > CERT_TOL * pre[a]) || !(s > CERT_TOL * A[a + a * k])) return false;
+    const d = Math.sqrt(s);
+    L[a + a * k] = d;
+    for (let i = a + 1; i < k; i++) {
+      let t = A[i + a * k];
+      for (let l = 0; l < a; l++) t -= L[i + l * k] * L[a + l * k];
+      L[i + a * k] = t / d;
+    }
+  }
+  return true;
+}
+
+/** Connected components of the bipartite graph of two FE's levels (an edge per row), over the levels present. */
+function components(a: Int32Array, b: Int32Array, la: number, lb: number): number {
+  const parent = Int32Array.from({ length: la + lb }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  const seen = new Uint8Array(la + lb);
+  let comps = 0;
+  for (let i = 0; i < a.length; i++) {
+    const u = a[i], v = la + b[i];
+    if (!seen[u]) (seen[u] = 1), comps++;
+    if (!seen[v]) (seen[v] = 1), comps++;
+    const ru = find(u), rv = find(v);
+    if (ru !== rv) (parent[ru] = rv), comps--;
+  }
+  return comps;
 }

@@ -154,16 +154,18 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
   const addIntercept = !hasFe && f.intercept;
   const names = addIntercept ? ["(Intercept)", ...design.xNames] : design.xNames;
   const xOn = (s: Sample) => names.map((nm, j) => (addIntercept && j === 0 ? new Float64Array(s.n).fill(1) : gather(design.X[addIntercept ? j - 1 : j], s.rows)));
+  // the outcome and regressors on a sample, kept for the last sample asked (the rectifier's
+  // sample is usually the fit's: no second gather)
+  let last: { s: Sample; c: { y: Float64Array; X: Float64Array[] } } | null = null;
+  const columns = (s: Sample) => (last?.s === s ? last.c : (last = { s, c: { y: s === s0 ? y0 : gather(design.y, s.rows), X: xOn(s) } }).c);
   if (separation === "ir") {
-    const columns = (s: Sample) => ({ y: gather(design.y, s.rows), X: xOn(s) });
     const irIn = { eng, columns, names, family, rm: rmEff, frame, fixefTol: o.fixefTol, fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1 };
     ({ sample, removed: glmRemoved } = separationRemoval(sample, glmRemoved, irIn));
   }
   const n = sample.n;
-  const y = sample === s0 ? y0 : gather(design.y, sample.rows);
+  const { y, X } = columns(sample);
   const offset = opts.offset ? gather(frame.numeric(opts.offset), sample.rows) : null;
   const pw = design.weights ? gather(design.weights, sample.rows) : null;
-  const X = xOn(sample);
   checkGlmPlan(eng, n, names.length, sample);
   const base: Omit<IrlsInput, "X" | "names" | "sample"> = {
     eng, n, y, offset, pw, family, glmTol: o.glmTol, coefTol: o.coefTol, glmIter: o.glmIter, fixefTol: o.fixefTol,
