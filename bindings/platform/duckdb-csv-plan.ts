@@ -71,9 +71,16 @@ function headerFields(b: Uint8Array, from: number, n: number, d: number): { fiel
   }
 }
 
-export async function planCsv(path: string, opts: FileReadOptions): Promise<CsvPlan> {
-  if (opts.encoding === "gbk") throw new NotPlain("GBK encoding");
-  if (opts.stringColumns !== undefined && !Array.isArray(opts.stringColumns)) throw new NotPlain("options");
+export interface CsvHead {
+  names: string[]; // all header names as csv.ts makes them
+  delimiter: string;
+  headerEnd: number; // byte offset just past the header line
+  prefix: Uint8Array; // the first 64 KiB (and 3 bytes) of the file
+  size: number; // the file's size in bytes
+}
+
+/** The delimiter and header of a CSV file as csv.ts finds them (NotPlain when they are unusual). */
+export async function csvHead(path: string, opts: { delimiter?: string }): Promise<CsvHead> {
   const fh = await open(path, "r").catch(() => {
     throw new NotPlain("cannot open");
   });
@@ -104,6 +111,14 @@ export async function planCsv(path: string, opts: FileReadOptions): Promise<CsvP
   if (!isUtf8(prefix.subarray(0, h.end))) throw new NotPlain("header not UTF-8");
   const td = new TextDecoder("utf-8");
   const names = headerNames(h.fields.map((f) => td.decode(f)));
+  return { names, delimiter: String.fromCharCode(d), headerEnd: h.end, prefix, size };
+}
+
+export async function planCsv(path: string, opts: FileReadOptions): Promise<CsvPlan> {
+  if (opts.encoding === "gbk") throw new NotPlain("GBK encoding");
+  if (opts.stringColumns !== undefined && !Array.isArray(opts.stringColumns)) throw new NotPlain("options");
+  const { names, prefix, size, headerEnd, delimiter } = await csvHead(path, opts);
+  const n = prefix.length;
   const wanted = opts.columns ?? names;
   if (!Array.isArray(wanted)) throw new NotPlain("options");
   const uniq = [...new Set(wanted)];
@@ -119,13 +134,13 @@ export async function planCsv(path: string, opts: FileReadOptions): Promise<CsvP
   let cut = n;
   if (size > n) {
     cut = Math.max(prefix.lastIndexOf(10), prefix.lastIndexOf(13)) + 1;
-    if (cut <= h.end) throw new NotPlain("very long lines");
+    if (cut <= headerEnd) throw new NotPlain("very long lines");
   }
   let sample: ReadResult;
   try {
     sample = readCsv(prefix.subarray(0, cut), {
       encoding: "utf8",
-      delimiter: String.fromCharCode(d),
+      delimiter,
       na: opts.na,
       columns: uniq,
       stringColumns: opts.stringColumns,
@@ -137,17 +152,18 @@ export async function planCsv(path: string, opts: FileReadOptions): Promise<CsvP
   const forced = new Set(opts.stringColumns ?? []);
   const string = sample.report.columns.map((c) => c.type === "string" || forced.has(c.name));
   if (sample.report.columns.some((c) => c.unparsable > 0 || c.note)) throw new NotPlain("unparsable values or ids beyond 2^53");
-  return { names, delimiter: String.fromCharCode(d), selected, string, headerEnd: h.end };
+  return { names, delimiter, selected, string, headerEnd };
 }
 
 export interface Scan {
   utf8: boolean;
-  /** an underscore, quote, vertical tab or form feed after the header: validate numeric columns as text */
+  /** an underscore, quote, vertical tab, form feed or "+-" after the header: validate numeric columns as text */
   suspicious: boolean;
   /** a quote with a space or tab beside it */
   spacedQuote: boolean;
 }
 
+const PLUS_MINUS = Buffer.from("+-");
 const QS = Buffer.from('" ');
 const QT = Buffer.from('"\t');
 const SQ = Buffer.from(' "');
@@ -211,7 +227,8 @@ export async function scanFile(path: string, headerEnd: number, delimiter: strin
       if (utf8 && !isUtf8(buf.subarray(0, end))) utf8 = false;
       const bodyStart = Math.min(n, Math.max(0, headerEnd - (pos - keep)));
       const body = buf.subarray(0, n);
-      if (!suspicious && (body.indexOf(95, bodyStart) >= 0 || body.indexOf(34, bodyStart) >= 0 || body.indexOf(11, bodyStart) >= 0 || body.indexOf(12, bodyStart) >= 0)) {
+      // "+-1": DuckDB's CSV reader takes it as -1 (csv.ts: not a number)
+      if (!suspicious && (body.indexOf(PLUS_MINUS, bodyStart) >= 0 || body.indexOf(95, bodyStart) >= 0 || body.indexOf(34, bodyStart) >= 0 || body.indexOf(11, bodyStart) >= 0 || body.indexOf(12, bodyStart) >= 0)) {
         suspicious = true;
       }
       if (!spacedQuote && spacedQuoteIn(body, bodyStart, d)) spacedQuote = true;

@@ -1,13 +1,13 @@
 // The DuckDB backend of the out-of-core fits (bindings/sql/): a SqlBackend over an in-process
 // DuckDB (@duckdb/node-api, loaded lazily). The data is a CSV file (loaded once into a temp
-// table, typed by DuckDB, the missing-value tokens of io/csv.ts as NULL), a Parquet file or
+// table as text, typed by the built-in reader's rule: duckdb-csv-types.ts), a Parquet file or
 // glob (scanned in place each pass), or a table of a .duckdb database (attached read-only).
 // DuckDB spills to disk past its memory limit, so the rows never need to fit in memory; only
 // the small results of bindings/sql/ come back to JavaScript.
 import { existsSync } from "node:fs";
 import { DataReadError, OptionError, SqlEngineError } from "../base/errors.js";
-import { DEFAULT_NA } from "../io/csv.js";
 import type { Row, SqlBackend, SqlColumn, SqlDialect } from "../sql/backend.js";
+import { loadCsvAsText, typeCsvColumns } from "./duckdb-csv-types.js";
 
 export const duckdbDialect: SqlDialect = {
   name: "duckdb",
@@ -56,9 +56,8 @@ export interface DuckCsvOptions {
   unparsableAsNa?: boolean;
 }
 
-/** The read_csv call for a CSV file with the in-memory reader's options, or an OptionError for one DuckDB cannot honour. */
-export function csvReadSql(path: string, o: DuckCsvOptions = {}): string {
-  const d = duckdbDialect;
+/** The CSV options DuckDB cannot honour, refused with an OptionError (GBK: DuckDB reads UTF-8 only). */
+export function checkCsvOptions(o: DuckCsvOptions = {}): void {
   const enc = o.encoding?.toLowerCase();
   if (enc === "gbk") {
     throw new OptionError(
@@ -68,16 +67,9 @@ export function csvReadSql(path: string, o: DuckCsvOptions = {}): string {
     );
   }
   if (enc !== undefined && enc !== "utf8" && enc !== "utf-8") throw new OptionError(`unknown encoding ${o.encoding}`, undefined, "use utf8 or gbk");
-  const args = [d.str(path), "header = true", `nullstr = [${(o.na ?? DEFAULT_NA).map((t) => d.str(t.replace(/^[ \t]+|[ \t]+$/g, ""))).join(", ")}]`];
-  if (enc) args.push("encoding = 'utf-8'");
-  if (o.delimiter !== undefined) {
-    if (o.delimiter.length !== 1 || o.delimiter === '"' || o.delimiter === "\n" || o.delimiter === "\r") {
-      throw new OptionError(`--delimiter must be one character other than a quote or a line break, got ${JSON.stringify(o.delimiter)}`);
-    }
-    args.push(`delim = ${d.str(o.delimiter)}`);
+  if (o.delimiter !== undefined && (o.delimiter.length !== 1 || o.delimiter === '"' || o.delimiter === "\n" || o.delimiter === "\r" || o.delimiter.charCodeAt(0) > 127)) {
+    throw new OptionError(`--delimiter must be one ASCII character other than a quote or a line break, got ${JSON.stringify(o.delimiter)}`);
   }
-  if (o.textColumns?.length) args.push(`types = {${o.textColumns.map((c) => `${d.str(c)}: 'VARCHAR'`).join(", ")}}`);
-  return `read_csv(${args.join(", ")})`;
 }
 
 type Conn = { run(sql: string): Promise<unknown>; runAndReadAll(sql: string): Promise<{ getRowObjectsJS(): Record<string, unknown>[] }>; closeSync?(): void };
@@ -127,41 +119,19 @@ export class DuckDBBackend implements SqlBackend {
       this.source = `read_parquet(${d.str(path)})`;
       this.label = path;
     } else {
-      // CSV: parsed once by DuckDB's parallel reader into a temp table, the NA tokens as NULL
+      // CSV: parsed once by DuckDB's parallel reader into a temp table, every column as text, then
+      // typed by the built-in reader's rule (duckdb-csv-types.ts), not by DuckDB's sniffer
+      checkCsvOptions(src.csv);
       const t = "hdfe_csv_data";
-      await this.exec(`CREATE TEMP TABLE ${t} AS SELECT * FROM ${csvReadSql(path, src.csv)}`, "load CSV");
       this.made.add(t);
+      const { names, delimiter } = await loadCsvAsText(this, path, t, src.csv ?? {});
       this.source = t;
       this.label = path;
-      await this.checkTextColumns(src.csv ?? {});
+      await typeCsvColumns(this, t, names, delimiter, src.csv ?? {});
     }
     if (this.source !== "hdfe_csv_data" && src.csv && Object.values(src.csv).some((v) => v !== undefined)) {
       throw new OptionError(`the CSV options (--na, --delimiter, --encoding, --text-columns, --unparsable-as-na) apply to CSV files only; ${path} is not read as CSV`);
     }
-  }
-
-  /**
-   * Text columns of the CSV table that the in-memory reader takes as numeric (at least half of
-   * their non-missing values numbers): with unparsableAsNa the other values become missing
-   * (counted on the progress line, then removed as missing by the fit); else they stay text and
-   * a model using one as a number fails naming it, as in memory.
-   */
-  private async checkTextColumns(o: DuckCsvOptions): Promise<void> {
-    if (!o.unparsableAsNa) return;
-    const d = this.dialect;
-    const text = (await this.columns("load CSV")).filter((c) => c.kind === "text" && !(o.textColumns ?? []).includes(c.name));
-    if (!text.length) return;
-    const num = (c: string) => `TRY_CAST(trim(${d.ident(c)}) AS DOUBLE)`;
-    const sel = text.flatMap((c, k) => [`count(${d.ident(c.name)}) AS n${k}`, `count(${num(c.name)}) AS p${k}`]);
-    const [r] = await this.query(`SELECT ${sel.join(", ")} FROM ${this.source}`, "load CSV (unparsable values)");
-    const fix = text.filter((_, k) => Number(r[`p${k}`]) * 2 >= Number(r[`n${k}`]) && Number(r[`n${k}`]) > 0);
-    if (!fix.length) return;
-    text.forEach((c, k) => {
-      const bad = Number(r[`n${k}`]) - Number(r[`p${k}`]);
-      if (fix.includes(c)) this.progress?.(`column ${c.name}: ${bad} unparsable value${bad === 1 ? "" : "s"} read as missing (--unparsable-as-na)`);
-    });
-    const rep = fix.map((c) => `${num(c.name)} AS ${d.ident(c.name)}`).join(", ");
-    await this.exec(`CREATE OR REPLACE TEMP TABLE ${this.source} AS SELECT * REPLACE (${rep}) FROM ${this.source}`, "load CSV (unparsable values)");
   }
 
   private fail(e: unknown, step: string, sql: string): never {

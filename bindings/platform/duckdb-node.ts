@@ -10,7 +10,7 @@
 //   with its type. Whatever DuckDB rejects (an unparsable value, a ragged row, a stray quote)
 //   goes to today's reader, whose message names the row and column. Values DuckDB would take
 //   and csv.ts would not ("nan", "1_000", a quoted number with a line break) are checked for:
-//   NaN in a result, and, when the file has an underscore or a quote after its header, a
+//   NaN in a result, and, when the file has an underscore, a quote or "+-" (DuckDB reads "+-1" as -1) after its header, a
 //   validation pass over the numeric columns as text with csv.ts's number grammar.
 //   Integers beyond 2^53 (ids kept as text) go to today's reader.
 // - Parquet: numeric (booleans, integers, floats) and text columns; other types (dates,
@@ -31,6 +31,8 @@ import type { ColumnReport } from "../io/report.js";
 import { numericColumn, codesColumn } from "../io/columns.js";
 import { loadDuckDB, lit, NotPlain, NumAcc, StrAcc, pushChunk, type Acc, type Duck, type RawChunk } from "./duckdb-columns.js";
 import { planCsv, scanFile, type CsvPlan } from "./duckdb-csv-plan.js";
+// csv.ts's number grammar (after trimming spaces and tabs), for the validation pass
+import { NUM_RE } from "./duckdb-csv-types.js";
 
 export { loadDuckDB, duckdbAvailable, NumAcc, NotPlain } from "./duckdb-columns.js";
 
@@ -82,8 +84,6 @@ export function textColumnDiffers(acc: StrAcc): string | null {
   return null;
 }
 
-// csv.ts's number grammar (after trimming spaces and tabs), for the validation pass
-const NUM_RE = "^[ \\t]*([+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?([iI][nN][fF]([iI][nN][iI][tT][yY])?))[ \\t]*$";
 
 function naTokens(opts: NativeReadOptions): string[] {
   const out: string[] = [];
