@@ -273,13 +273,16 @@ export function floorEigen(m: Float64Array, k: number, floor: number): Float64Ar
   return out;
 }
 
-/** Lower Cholesky factor (column-major) of a symmetric positive-definite matrix; null if not PD. */
-export function cholesky(m: Float64Array, k: number): Float64Array | null {
+/**
+ * Lower Cholesky factor (column-major) of a symmetric positive-definite matrix; null if not PD,
+ * or as soon as `accept(j, pivot)` refuses column j's squared pivot (a rank test's threshold).
+ */
+export function cholesky(m: Float64Array, k: number, accept: (j: number, pivot: number) => boolean = (_, s) => s > 0): Float64Array | null {
   const L = new Float64Array(k * k);
   for (let j = 0; j < k; j++) {
     let s = m[j + j * k];
     for (let l = 0; l < j; l++) s -= L[j + l * k] ** 2;
-    if (!(s > 0)) return null;
+    if (!accept(j, s)) return null;
     const d = Math.sqrt(s);
     L[j + j * k] = d;
     for (let i = j + 1; i < k; i++) {

@@ -31,6 +31,7 @@ import type { Sample } from "../core/sample.js";
 import { loadFeDims } from "../core/solve.js";
 import { demeanPtr, nonConvergence, type DemeanAlgo } from "../engine/kernels.js";
 import { NonConvergenceError } from "../base/errors.js";
+import { cholesky } from "../base/stats.js";
 import { qrLs } from "./iv-linalg.js";
 import { gather, recode } from "../core/sample.js";
 
@@ -209,20 +210,7 @@ function fullRank(c: Float64Array, m: number, k: number, pre: Float64Array): boo
       A[a + b * k] = A[b + a * k] = s;
     }
   }
-  const L = new Float64Array(k * k);
-  for (let a = 0; a < k; a++) {
-    let s = A[a + a * k];
-    for (let l = 0; l < a; l++) s -= L[a + l * k] ** 2;
-    if (!(s > CERT_TOL * pre[a]) || !(s > CERT_TOL * A[a + a * k])) return false;
-    const d = Math.sqrt(s);
-    L[a + a * k] = d;
-    for (let i = a + 1; i < k; i++) {
-      let t = A[i + a * k];
-      for (let l = 0; l < a; l++) t -= L[i + l * k] * L[a + l * k];
-      L[i + a * k] = t / d;
-    }
-  }
-  return true;
+  return cholesky(A, k, (a, s) => s > CERT_TOL * pre[a] && s > CERT_TOL * A[a + a * k]) !== null;
 }
 
 /** Connected components of the bipartite graph of two FE's levels (an edge per row), over the levels present. */
