@@ -59,6 +59,9 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   const level = opts.level ?? 0.95;
   if (!(tol > 0)) throw new OptionError(`fixefTol must be positive, got ${tol}`);
   if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
+  // every option is checked before the first query
+  const algo = opts.fixefAlgo ?? "auto";
+  if (algo !== "auto" && algo !== "map" && algo !== "cg") throw new OptionError(`fixefAlgo must be auto, map or cg, got ${String(algo)}`);
   const warnings: string[] = [];
   const warn = (m: string) => (warnings.push(m), opts.onWarning?.(m));
   const d = b.dialect;
@@ -100,8 +103,6 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   });
   const carry = m.clusters.flatMap((_, j) => (clusterCol[j] === `c${j}` ? [{ alias: `c${j}`, expr: s.clKeys[j] }] : []));
   const ctx: DemeanCtx = { b, m, s, cols, vExpr, carry, tables };
-  const algo = opts.fixefAlgo ?? "auto";
-  if (algo !== "auto" && algo !== "map" && algo !== "cg") throw new OptionError(`fixefAlgo must be auto, map or cg, got ${String(algo)}`);
   const dm = await demean(ctx, { tol, maxIter, levels, algo });
   if (!dm.converged) {
     warn(`fixed-effect ${dm.method === "cg" ? "CG" : "projections"} did not converge in ${dm.sweeps} sweeps${dm.cgIterations ? ` and ${dm.cgIterations} CG iterations` : ""} (largest change ${dm.criterion.toExponential(2)}, tolerance ${tol})`);
