@@ -7,9 +7,10 @@
 // Property tests: fast-check with fixed seeds.
 
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { corpusDir, expected } from "./messy-corpus.js";
 import fc from "fast-check";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,10 +24,6 @@ import { snapshot, type Snapshot } from "./snapshot.js";
 import { NumAcc } from "../bindings/platform/duckdb-node.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const corpusDir = join(here, "fixtures", "messy");
-const expected = JSON.parse(readFileSync(join(corpusDir, "expected.json"), "utf8")) as {
-  cases: { file: string; note: string; options: FileReadOptions }[];
-};
 
 let dir = "";
 beforeAll(() => {

@@ -9,22 +9,17 @@
 // Property tests: fast-check with fixed seeds.
 
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { corpusDir, expected } from "./messy-corpus.js";
 import fc from "fast-check";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Float64, Utf8, Table, vectorFromArray } from "apache-arrow";
 import { HdfeError, DataReadError } from "../bindings/base/errors.js";
 import type { FileReadOptions } from "../bindings/platform/read-node.js";
 import { readFileNative, duckdbAvailable, streamFileNative } from "../bindings/node.js";
 import { writeParquet } from "../bindings/io/parquet.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const corpusDir = join(here, "fixtures", "messy");
-const expected = JSON.parse(readFileSync(join(corpusDir, "expected.json"), "utf8")) as {
-  cases: { file: string; note: string; options: FileReadOptions }[];
-};
 
 let dir = "";
 beforeAll(() => {
