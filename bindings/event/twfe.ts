@@ -138,47 +138,82 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
     checkOption("binLag", opts.binLag);
     for (let r = 0; r < p.n; r++) if (rel[r] !== NEVER_REL && rel[r] > opts.binLag) rel[r] = opts.binLag;
   }
+  const g = eventGrid(lo, hi, rel, opts);
+  if (timing === "unit") {
+    // a comparison is needed: never-treated units or units treated later
+    const cohorts = new Map<number, number>();
+    for (let u = 0; u < p.nUnits; u++) {
+      const c = Number.isFinite(p.cohort[u]) ? p.cohort[u] : NaN;
+      cohorts.set(c, (cohorts.get(c) ?? 0) + 1);
+    }
+    checkComparison(cohorts, p.nUnits, g.terms, opts.time);
+  }
+  const pf = panelFrame(frame, p, opts.fe ?? [], { [REL_NAME]: rel });
+  const formula = eventFormula(opts, g.refs);
+  const fit = feols(eng, pf, formula, {
+    vcov: opts.vcov ?? `cluster:${opts.unit}`, level, fixefRm: opts.fixefRm ?? "none",
+    onWarning: (m) => warnings.push(m),
+  });
+  return eventResult(fit, { ...g, formula, level, hasNever: rel.some((v) => v === NEVER_REL), binLead: opts.binLead, binLag: opts.binLag, warnings });
+}
+
+/** The name of the relative-period column of the TWFE regression (its terms are rel::k). */
+export const REL_NAME = "rel";
+
+/** The bounds after binning, the reference periods and the terms of the regression, from the relative periods seen (binned). */
+export interface EventGrid {
+  lo: number;
+  hi: number;
+  lo2: number;
+  hi2: number;
+  refs: number[];
+  terms: number[];
+}
+
+/** lo, hi: the treated rows' relative periods before binning; rel: every row's, binned (NEVER_REL for never treated). */
+export function eventGrid(lo: number, hi: number, rel: Iterable<number>, opts: Pick<EventStudyOptions, "ref" | "binLead" | "binLag">): EventGrid {
   const lo2 = opts.binLead !== undefined ? Math.max(lo, opts.binLead) : lo;
   const hi2 = opts.binLag !== undefined ? Math.min(hi, opts.binLag) : hi;
   const refs = opts.ref === "first" ? [lo2] : Array.isArray(opts.ref) ? opts.ref : [opts.ref ?? -1];
   // the relative periods whose terms enter the regression
   const relSet = new Set<number>();
   for (const v of rel) if (v !== NEVER_REL && !refs.includes(v)) relSet.add(v);
-  const terms = [...relSet].sort((a, b) => a - b);
-  if (timing === "unit") {
-    // a comparison is needed: never-treated units or units treated later
-    const cohorts = new Set<number>();
-    let never = 0;
-    for (let u = 0; u < p.nUnits; u++) {
-      if (Number.isFinite(p.cohort[u])) cohorts.add(p.cohort[u]);
-      else never++;
-    }
-    if (never === 0 && cohorts.size === 1) {
-      const g = [...cohorts][0];
-      throw new SampleError(
-        `every unit in the sample adopts in ${g} and none is never treated: the event-time terms ${terms.map((k) => `rel::${k}`).join(", ")} ` +
-          `are collinear with the ${opts.time} fixed effects and not identified`,
-        { cohort: g, units: p.nUnits, terms },
-        "an event study needs a comparison group: never-treated units or units adopting later (not yet treated)",
-      );
-    }
+  return { lo, hi, lo2, hi2, refs, terms: [...relSet].sort((a, b) => a - b) };
+}
+
+/** Units by cohort (NaN: never treated): with no never-treated unit and a single cohort the terms are not identified. */
+export function checkComparison(cohortUnits: Map<number, number>, nUnits: number, terms: number[], time: string): void {
+  const cohorts = [...cohortUnits.keys()].filter((c) => !Number.isNaN(c));
+  const never = cohortUnits.get(NaN) ?? 0;
+  if (never === 0 && cohorts.length === 1) {
+    const g = cohorts[0];
+    throw new SampleError(
+      `every unit in the sample adopts in ${g} and none is never treated: the event-time terms ${terms.map((k) => `rel::${k}`).join(", ")} ` +
+        `are collinear with the ${time} fixed effects and not identified`,
+      { cohort: g, units: nUnits, terms },
+      "an event study needs a comparison group: never-treated units or units adopting later (not yet treated)",
+    );
   }
-  const relName = "rel";
-  const pf = panelFrame(frame, p, opts.fe ?? [], { [relName]: rel });
-  const r = opts;
-  const rhs = [`i(${relName}, ref = c(${[...refs, NEVER_REL].join(", ")}))`, ...(r.controls ?? []).map(q)].join(" + ");
-  const fes = [r.unit, r.time, ...(opts.fe ?? [])].map(q).join(" + ");
-  const formula = `${q(r.outcome)} ~ ${rhs} | ${fes}`;
-  const fit = feols(eng, pf, formula, {
-    vcov: opts.vcov ?? `cluster:${r.unit}`, level, fixefRm: opts.fixefRm ?? "none",
-    onWarning: (m) => warnings.push(m),
-  });
+}
+
+/** fixest's formula of the TWFE event study: y ~ i(rel, ref = c(refs, -1000)) + controls | unit + time + fe. */
+export function eventFormula(r: Pick<EventStudyOptions, "outcome" | "unit" | "time" | "controls" | "fe">, refs: number[]): string {
+  const rhs = [`i(${REL_NAME}, ref = c(${[...refs, NEVER_REL].join(", ")}))`, ...(r.controls ?? []).map(q)].join(" + ");
+  const fes = [r.unit, r.time, ...(r.fe ?? [])].map(q).join(" + ");
+  return `${q(r.outcome)} ~ ${rhs} | ${fes}`;
+}
+
+/** The path, the terms not identified and the pre-trend test of a TWFE event-study fit (in memory or out of core). */
+export function eventResult(
+  fit: Fit, g: EventGrid & { formula: string; level: number; hasNever: boolean; binLead?: number; binLag?: number; warnings: string[] },
+): EventStudyResult {
+  const { lo, hi, lo2, hi2, refs, terms, warnings } = g;
   const path: EventPoint[] = [];
   const leadIdx: number[] = [];
   for (let k = lo2; k <= hi2; k++) {
-    const nm = `${relName}::${k}`;
+    const nm = `${REL_NAME}::${k}`;
     const j = fit.coefNames.indexOf(nm);
-    const binned = (opts.binLead !== undefined && k === opts.binLead && lo < k) || (opts.binLag !== undefined && k === opts.binLag && hi > k);
+    const binned = (g.binLead !== undefined && k === g.binLead && lo < k) || (g.binLag !== undefined && k === g.binLag && hi > k);
     if (refs.includes(k)) {
       path.push({ rel: k, estimate: 0, se: 0, ciLow: 0, ciHigh: 0, p: NaN, reference: true, binned });
       continue;
@@ -188,14 +223,13 @@ export function eventStudy(eng: Engine, frame: Frame, opts: EventStudyOptions): 
     path.push({ rel: k, estimate: row.estimate, se: row.se, ciLow: row.ciLow, ciHigh: row.ciHigh, p: row.p, reference: false, binned });
     if (k < 0) leadIdx.push(j);
   }
-  const unidentified = terms.filter((k) => !fit.coefNames.includes(`${relName}::${k}`));
+  const unidentified = terms.filter((k) => !fit.coefNames.includes(`${REL_NAME}::${k}`));
   if (unidentified.length > 0) {
-    const hasNever = rel.some((v) => v === NEVER_REL);
     warnings.push(
-      `event-time term(s) ${unidentified.map((k) => `${relName}::${k}`).join(", ")} not identified (collinear with the fixed effects): left out of the path` +
-        (hasNever ? "" : "; there is no never-treated unit, so only units not yet treated identify the path (relative periods seen only when every unit is treated cannot be)"),
+      `event-time term(s) ${unidentified.map((k) => `${REL_NAME}::${k}`).join(", ")} not identified (collinear with the fixed effects): left out of the path` +
+        (g.hasNever ? "" : "; there is no never-treated unit, so only units not yet treated identify the path (relative periods seen only when every unit is treated cannot be)"),
     );
   }
   const pretrend = waldTest(fit.coefNames, fit.coefVector, fit.vcovMatrix, leadIdx, fit.df);
-  return { method: "twfe", formula, level, path, unidentified, pretrend, fit, refs, nobs: fit.nobs, warnings };
+  return { method: "twfe", formula: g.formula, level: g.level, path, unidentified, pretrend, fit, refs, nobs: fit.nobs, warnings };
 }

@@ -9,6 +9,7 @@
 import { parseFormula, type Formula } from "../core/formula.js";
 import { parseVcov, parseSsc, SSC, countKWith, nestedByCodes, vcovLabel, type VcovSpec, type SscName } from "../core/vcov.js";
 import type { Sample } from "../core/sample.js";
+import type { PostFit } from "../core/expansions.js";
 import type { Frame } from "../core/frame.js";
 import { assembleFit, defaultVcov, exactFitCheck, type Fit } from "../estimators/feols.js";
 import { OptionError, SampleError, VcovError } from "../base/errors.js";
@@ -32,6 +33,12 @@ export interface FeolsSqlOptions {
   collinTol?: number;
   level?: number;
   onWarning?: (msg: string) => void;
+  /**
+   * A step on the coefficients before the Fit is assembled (the out-of-core Sun-Abraham: its
+   * cohort x period cells aggregated, core/expansions.ts PostFit; xTilde empty), and the formula
+   * text the Fit then reports. Standard errors, df and K stay those of the regression fitted.
+   */
+  postFit?: { formula: string; apply(inp: PostFit): PostFit };
 }
 
 /** The tools the out-of-core engines run (the CLI refuses the others by this list). */
@@ -150,13 +157,15 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   const hasFe = Q > 0;
   const r2 = 1 - ssr / tss;
   const adjR2 = 1 - ((1 - r2) * (n - (f.intercept || hasFe ? 1 : 0))) / (n - (kf + feDof));
+  let out: PostFit = { names, beta: betaR, V, xTilde: new Float64Array(0), bread: addIntercept ? V : bread, feDof };
+  if (opts.postFit) out = opts.postFit.apply(out);
   const sample: Sample = {
     rows: new Int32Array(0), n,
     fe: m.fe.map((fe, q) => ({ name: fe.name, codes: new Int32Array(0), levels: levels[q], type: 0 })),
     removed,
   };
   return assembleFit({
-    f, names, beta: betaR, V, df: v.df, level, n, sample, collinear, r2, adjR2, withinR2: hasFe ? 1 - ssr / G[0] : null,
+    f: opts.postFit ? { ...f, text: opts.postFit.formula } : f, names: out.names, beta: out.beta, V: out.V, df: v.df, level, n, sample, collinear, r2, adjR2, withinR2: hasFe ? 1 - ssr / G[0] : null,
     rmse: Math.sqrt(ssr / n), ssr, tss, iterations: dm.sweeps + dm.cgIterations, converged: dm.converged,
     demean: dm.method === "projections" || dm.method === "cg"
       ? { algo: dm.method === "cg" ? (dm.sweeps ? "auto" : "cg") : "map", mapIterations: dm.sweeps, cgIterations: dm.cgIterations, criterion: dm.criterion, threads: 1 }
@@ -164,7 +173,7 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
     storage: { type: "f64" }, vspec, vlabel: vcovLabel(vspec), sscName, K: v.K, G: v.G, warnings, weights: opts.weights,
     internals: {
       // an out-of-core fit holds no rows: withVcov and the resampling tools refuse it
-      frame: null as unknown as Frame, sample, design: { xNames: m.x, yName: m.y }, bread: V, feDof, hasIntercept: addIntercept,
+      frame: null as unknown as Frame, sample, design: { xNames: m.x, yName: m.y }, bread: out.V, feDof: out.feDof, hasIntercept: addIntercept,
       yTilde: new Float64Array(0), xTilde: new Float64Array(0), residuals: new Float64Array(0), weights: null,
       scores: new Float64Array(0),
     },

@@ -135,7 +135,7 @@ function keyExpr(b: SqlBackend, vars: string[]): string {
 }
 
 /** Validity of one column: a finite number, or a present key. */
-function okExpr(b: SqlBackend, name: string, numeric: boolean, col: SqlColumn): string {
+export function okExpr(b: SqlBackend, name: string, numeric: boolean, col: SqlColumn): string {
   const d = b.dialect;
   if (numeric || col.kind === "number") return d.finite(d.ident(name));
   return `(${d.ident(name)} IS NOT NULL)`;

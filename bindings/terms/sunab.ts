@@ -431,11 +431,23 @@ export function sunabPostFit(
     for (let r = 0; r < n; r++) if (col[rows[r]] !== 0) s += w ? w[r] : 1;
     counts[j] = s;
   });
-  const map = sunabMap(inp.names, counts, term.period, agg);
+  return aggregateSunab(inp, counts, { period: term.period, cohort: term.cohort, agg, cells: meta?.cells ?? [], refP: meta?.refP ?? [-1] }, n);
+}
+
+/**
+ * The aggregation of a sunab regression's cohort x period coefficients (`inp`, with the (weighted)
+ * counts of non-zero rows of each raw column), recorded so that sunabRawOf / sunabAggregate find
+ * the raw regression from the reported coefficients. Used by the post-fit hook above and by the
+ * out-of-core Sun-Abraham (bindings/event-sql/), whose counts come from a GROUP BY.
+ */
+export function aggregateSunab(
+  inp: PostFit, counts: Float64Array, o: { period: string; cohort: string; agg: SunabAgg; cells: SunabCell[]; refP: number[] }, n: number,
+): PostFit {
+  const map = sunabMap(inp.names, counts, o.period, o.agg);
   const out = applyMap(map, inp, n);
   RAW.set(out.beta, {
-    period: term.period, cohort: term.cohort, agg, names: inp.names, beta: inp.beta, V: inp.V, counts,
-    cells: meta?.cells ?? [], refP: meta?.refP ?? [-1], xTilde: inp.xTilde, bread: inp.bread, feDof: inp.feDof, map,
+    period: o.period, cohort: o.cohort, agg: o.agg, names: inp.names, beta: inp.beta, V: inp.V, counts,
+    cells: o.cells, refP: o.refP, xTilde: inp.xTilde, bread: inp.bread, feDof: inp.feDof, map,
     reportedV: out.V,
   });
   return out;
