@@ -290,17 +290,23 @@ function denseIntegerCodes(v: Float64Array): { codes: Int32Array; values: Float6
     let c = table[t];
     if (c < 0) {
       c = m;
-      if (m === vals.length) {
-        const grown = new Float64Array(2 * m);
-        grown.set(vals);
-        vals = grown;
-      }
-      vals[m++] = x;
+      vals = withLevel(vals, m++, x);
       table[t] = c;
     }
     codes[i] = c;
   }
   return { codes, values: vals.slice(0, m) };
+}
+
+/** The level values with x written at index m, doubled in length first when full. */
+function withLevel(vals: Float64Array<ArrayBuffer>, m: number, x: number): Float64Array<ArrayBuffer> {
+  if (m === vals.length) {
+    const grown = new Float64Array(2 * m);
+    grown.set(vals);
+    vals = grown;
+  }
+  vals[m] = x;
+  return vals;
 }
 
 function hashedCodes(v: Float64Array): { codes: Int32Array; values: Float64Array } {
@@ -329,12 +335,7 @@ function hashedCodes(v: Float64Array): { codes: Int32Array; values: Float64Array
     }
     if (c < 0) {
       c = m;
-      if (m === vals.length) {
-        const grown = new Float64Array(2 * m);
-        grown.set(vals);
-        vals = grown;
-      }
-      vals[m++] = x;
+      vals = withLevel(vals, m++, x);
       slot[h] = c;
       if (2 * m > cap) {
         cap *= 2;
