@@ -26,7 +26,7 @@ export function requireData(flags: { data?: string; url?: string; timeout?: stri
 }
 
 /** The options that ClickHouse needs and those it does not take, checked before any work. */
-export function clickhouseOptions(flags: ClickhouseFlags): { url: string; table: string; timeoutSec: number } {
+export function clickhouseOptions(flags: Omit<ClickhouseFlags, "formula">): { url: string; table: string; timeoutSec: number } {
   if (!flags.url) throw new OptionError("--engine clickhouse needs --url (the HTTP interface of a server, e.g. http://127.0.0.1:8123)");
   if (!flags.table) throw new OptionError("--engine clickhouse needs --table DB.TABLE (a Distributed table for a cluster)");
   if (!/^[^.\s]+\.[^.\s]+$/.test(flags.table)) throw new OptionError(`--table must be DB.TABLE with --engine clickhouse, got ${JSON.stringify(flags.table).slice(0, 80)}`);
@@ -41,9 +41,13 @@ export function clickhouseOptions(flags: ClickhouseFlags): { url: string; table:
 
 /** Fit out of core on ClickHouse. */
 export async function fitClickhouse(flags: ClickhouseFlags): Promise<Fit> {
+  return feolsSql(openClickhouse(flags), flags.formula, sqlFitOptions(flags));
+}
+
+/** The ClickHouse backend of --url and --table (options checked by clickhouseOptions). */
+export function openClickhouse(flags: Omit<ClickhouseFlags, "formula">): ClickHouseBackend {
   const o = clickhouseOptions(flags);
   const progress = (m: string) => process.stderr.write(`clickhouse: ${m.replace(/^clickhouse: /, "")}\n`);
   // node:http rather than the global fetch, whose 300 s header timeout cuts long passes
-  const b = new ClickHouseBackend({ ...o, progress, fetch: nodeFetch });
-  return feolsSql(b, flags.formula, sqlFitOptions(flags));
+  return new ClickHouseBackend({ ...o, progress, fetch: nodeFetch });
 }

@@ -45,9 +45,10 @@ function finish(code: number, stderr: string, stdout?: string): void {
   process.stderr.write(stderr, done);
 }
 
-// the out-of-core engines run feols only: another command given --engine is refused by name
+// the out-of-core engines run feols and event (which refuses its methods that need the rows):
+// another command given --engine is refused by name
 const word = process.argv.slice(2).find((a) => !a.startsWith("-"));
-const engineElsewhere = word && word !== "feols" && program.commands.some((c) => c.name() === word) && process.argv.some((a) => a === "--engine" || a.startsWith("--engine="));
+const engineElsewhere = word && word !== "feols" && word !== "event" && program.commands.some((c) => c.name() === word) && process.argv.some((a) => a === "--engine" || a.startsWith("--engine="));
 const parsed = engineElsewhere ? Promise.reject(refuseEngine(word)) : process.argv.length > 2 ? program.parseAsync(process.argv) : Promise.reject(
   new OptionError("no command given", undefined, `hdfe --help lists the commands: ${program.commands.map((c) => c.name()).join(", ")}`),
 );

@@ -50,26 +50,32 @@ export function engineOf(flags: { engine?: string; table?: string; data?: string
 
 /** Why a tool cannot run out of core: what it needs the rows for. */
 const NEEDS_ROWS: Record<string, string> = {
-  event: "its panel preparation (one cohort per unit, always-treated units dropped, leads and lags binned) and Sun-Abraham, Callaway-Sant'Anna, BJS imputation and Bacon work on the rows",
   placebo: "each permutation or wild-bootstrap draw refits on reshuffled rows or residuals",
   psm: "matching pairs rows by their propensity scores",
 };
-
-/** The hint for the event study: its TWFE model is feols with i(), which the engines fit. */
-const EVENT_HINT = 'the TWFE event study is feols with i(): hdfe feols --engine duckdb -f "y ~ i(rel, ref = c(-1, -1000)) + controls | unit + time" --vcov cluster:unit, with rel = time - adoption year in the data (-1000 for never-treated units)';
 
 /** A command other than feols given --engine: refused, naming what works and why. */
 export function refuseEngine(command: string): OptionError {
   const why = NEEDS_ROWS[command];
   return new OptionError(
-    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS.join(", ")} (with i() terms)${why ? `; ${command}: ${why}` : ""}`,
+    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS.join(", ")} (with i() terms) and hdfe event --method twfe${why ? `; ${command}: ${why}` : ""}`,
     { command },
-    command === "event" ? EVENT_HINT : `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
+    `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
   );
 }
 
 /** Fit out of core in DuckDB. */
 export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
+  const b = await openDuckdb(flags);
+  try {
+    return await feolsSql(b, flags.formula, sqlFitOptions(flags));
+  } finally {
+    b.close();
+  }
+}
+
+/** The DuckDB backend over --data (a file, or --table of a .duckdb database), with the reader's CSV options. */
+export async function openDuckdb(flags: Omit<SqlFitFlags, keyof ModelFlags>): Promise<DuckDBBackend> {
   const progress = (m: string) => process.stderr.write(`duckdb: ${m}\n`);
   // the in-memory reader's CSV options, as DuckDB's read_csv takes them (or refused, naming why)
   const csv = {
@@ -79,12 +85,7 @@ export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
     textColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
     unparsableAsNa: flags.unparsableAsNa,
   };
-  const b = await DuckDBBackend.open({ data: flags.data, table: flags.table, progress, csv });
-  try {
-    return await feolsSql(b, flags.formula, sqlFitOptions(flags));
-  } finally {
-    b.close();
-  }
+  return DuckDBBackend.open({ data: flags.data, table: flags.table, progress, csv });
 }
 
 /** The note printed when auto falls back to DuckDB after the memory plan refused the model. */

@@ -40,6 +40,7 @@ const LAYERS: Layer[] = [
   { name: "sim", rank: 6, paths: ["bindings/sim/"] },
   { name: "post", rank: 6, paths: ["bindings/post/"] },
   { name: "report", rank: 7, paths: ["bindings/report/"] },
+  { name: "event-sql", rank: 7, paths: ["bindings/event-sql/"] },
   { name: "suite", rank: 8, paths: ["bindings/suite/"] },
   { name: "platform", rank: 9, node: true, paths: ["bindings/platform/"] },
   { name: "entry", rank: 10, paths: ["bindings/index.ts", "bindings/browser.ts", "bindings/extras.ts", "bindings/node.ts"] },
