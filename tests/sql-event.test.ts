@@ -1,0 +1,239 @@
+// hdfe event out of core (issue 16) on DuckDB: the TWFE event study of bindings/event-sql/
+// (the panel prepared in SQL by sql/event-panel.ts, feols with i(rel) pushed down) against the
+// in-memory eventStudy (event/twfe.ts) and against R fixest on mpdta and base_stagg
+// (tests/fixtures/reference/*_fixest.json, copied from ../shared/reference); the cohort rules,
+// always-treated units, missing outcomes and binning on a panel derived from mpdta (some
+// counties given two adoption years, some treated from the first period, a few outcomes
+// missing); the CLI (--engine duckdb --method twfe, a refused method, its exit code).
+// The 2-shard ClickHouse cases are in tests/clickhouse-event.test.ts.
+//
+// Tolerances (relative, never loosened per case):
+//   coefficients 1e-8; standard errors, CI bounds and the pre-trend chi2 1e-6;
+//   nobs, removed rows, FE and cluster sizes, names, references, warnings exact.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadEngine } from "../bindings/node.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { readFile } from "../bindings/platform/read-node.js";
+import { Frame } from "../bindings/core/frame.js";
+import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
+import { eventStudy, type EventStudyResult, type EventStudyOptions } from "../bindings/event/twfe.js";
+import { eventStudySql } from "../bindings/event-sql/index.js";
+import { OptionError, PanelError, SampleError } from "../bindings/base/errors.js";
+import { FIX, loadRefs, type RefModel } from "./reference.js";
+
+const COEF_REL = 1e-8;
+const SE_REL = 1e-6;
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+const ROOT = new URL("../", import.meta.url).pathname;
+const fix = (f: string) => new URL(f, FIX).pathname;
+
+let eng: Engine;
+let dir: string;
+let movers: string;
+const frames = new Map<string, Frame>();
+const backends = new Map<string, DuckDBBackend>();
+
+async function frameOf(path: string): Promise<Frame> {
+  if (!frames.has(path)) frames.set(path, Frame.fromArrow((await readFile(path)).table));
+  return frames.get(path)!;
+}
+async function backendOf(path: string): Promise<DuckDBBackend> {
+  if (!backends.has(path)) backends.set(path, await DuckDBBackend.open({ data: path, threads: 2 }));
+  return backends.get(path)!;
+}
+
+/**
+ * mpdta with counties given two adoption years (every 23rd treated county: 2006 from its third
+ * row on; cohort 2007 counties every 31st: never from its fourth row), every 41st county treated
+ * from 2003 (always treated), and the outcome missing on every 401st row.
+ */
+function moversCsv(): string {
+  const lines = readFileSync(fix("mpdta.csv"), "utf8").trim().split("\n");
+  const out = [lines[0]];
+  const seen = new Map<string, number>();
+  let unitIdx = -1;
+  for (let i = 1; i < lines.length; i++) {
+    const c = lines[i].split(",");
+    const county = c[1];
+    if (!seen.has(county)) seen.set(county, ++unitIdx);
+    const u = seen.get(county)!;
+    const rowOfUnit = Number(c[0]) - 2003; // mpdta is balanced, 2003-2007
+    const ft = Number(c[4]);
+    if (ft > 0 && u % 23 === 0 && rowOfUnit >= 2) c[4] = "2006";
+    if (ft === 2007 && u % 31 === 0 && rowOfUnit >= 3) c[4] = "0";
+    if (u % 41 === 0) c[4] = "2003";
+    if (i % 401 === 0) c[3] = "NA";
+    out.push(c.join(","));
+  }
+  return out.join("\n") + "\n";
+}
+
+beforeAll(async () => {
+  eng = await loadEngine();
+  dir = mkdtempSync(join(tmpdir(), "hdfe-sql-event-"));
+  movers = join(dir, "mpdta_movers.csv");
+  writeFileSync(movers, moversCsv());
+});
+afterAll(() => {
+  for (const b of backends.values()) b.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The out-of-core result equals the in-memory one (names, counts exact; numbers to the tolerances). */
+function expectSame(s: EventStudyResult, m: EventStudyResult): void {
+  expect(s.formula).toBe(m.formula);
+  expect(s.refs).toEqual(m.refs);
+  expect(s.unidentified).toEqual(m.unidentified);
+  expect(s.warnings).toEqual(m.warnings);
+  expect(s.fit.coefNames).toEqual(m.fit.coefNames);
+  expect(s.fit.nobs).toBe(m.fit.nobs);
+  expect(s.fit.nobsOrigin).toBe(m.fit.nobsOrigin);
+  expect(s.fit.removed).toEqual(m.fit.removed);
+  expect(s.fit.fixefSizes).toEqual(m.fit.fixefSizes);
+  expect(s.fit.clusterSizes).toEqual(m.fit.clusterSizes);
+  expect(s.fit.df).toBe(m.fit.df);
+  expect(s.path.map((p) => [p.rel, p.reference, p.binned])).toEqual(m.path.map((p) => [p.rel, p.reference, p.binned]));
+  m.path.forEach((p, i) => {
+    if (p.reference) return expect(s.path[i].estimate).toBe(0);
+    expect(rel(s.path[i].estimate, p.estimate), `estimate ${p.rel}`).toBeLessThan(COEF_REL);
+    expect(rel(s.path[i].se, p.se), `se ${p.rel}`).toBeLessThan(SE_REL);
+    expect(rel(s.path[i].ciLow, p.ciLow), `ciLow ${p.rel}`).toBeLessThan(SE_REL);
+    expect(rel(s.path[i].ciHigh, p.ciHigh), `ciHigh ${p.rel}`).toBeLessThan(SE_REL);
+  });
+  expect(s.pretrend.q).toBe(m.pretrend.q);
+  if (m.pretrend.q > 0) expect(rel(s.pretrend.chi2, m.pretrend.chi2)).toBeLessThan(SE_REL);
+}
+
+/** Every coefficient and SE of a fixest reference (names mapped to ours). */
+function expectFixest(s: EventStudyResult, ref: RefModel, name: (k: string) => string): void {
+  expect(s.fit.nobs).toBe(ref.nobs);
+  const names = s.fit.coefNames.map(name);
+  expect([...names].sort()).toEqual(Object.keys(ref.coef).sort());
+  s.fit.coefNames.forEach((k, j) => {
+    expect(rel(s.fit.coef[k], ref.coef[names[j]]), `coef ${k}`).toBeLessThan(COEF_REL);
+    expect(rel(s.fit.se[k], ref.se[names[j]]), `se ${k}`).toBeLessThan(SE_REL);
+  });
+}
+
+async function both(path: string, o: EventStudyOptions): Promise<[EventStudyResult, EventStudyResult]> {
+  const m = eventStudy(eng, await frameOf(path), o);
+  const s = await eventStudySql(await backendOf(path), o);
+  return [s, m];
+}
+
+const MPDTA = { outcome: "lemp", unit: "countyreal", time: "year", adopt: "first.treat" };
+
+describe("hdfe event --method twfe on DuckDB = in memory = R fixest", () => {
+  it("mpdta: fixest's event study (unit cohorts, clustered by county)", async () => {
+    const [s, m] = await both(fix("mpdta.csv"), MPDTA);
+    expectSame(s, m);
+    expectFixest(s, loadRefs("mpdta_fixest.json").find((x) => x.id === "mpdta_event")!, (k) => k);
+  });
+  it("base_stagg: with a control, fixest's time_to_treatment event study", async () => {
+    const [s, m] = await both(fix("base_stagg.csv"), { outcome: "y", unit: "id", time: "year", adopt: "year_treated", controls: ["x1"] });
+    expectSame(s, m);
+    expectFixest(s, loadRefs("base_stagg_fixest.json").find((x) => x.id === "base_stagg_twfe_event")!, (k) => k.replace(/^rel::/, "time_to_treatment::"));
+  });
+  it("binning: leads pooled at -2 (one lead left), lags at 2 with the first lead as reference", async () => {
+    const [s, m] = await both(fix("mpdta.csv"), { ...MPDTA, binLead: -2, ref: -1 });
+    expectSame(s, m);
+    expect(s.path.map((p) => p.rel)).toEqual([-2, -1, 0, 1, 2, 3]);
+    expect(s.path[0].binned).toBe(true);
+    const [s2, m2] = await both(fix("mpdta.csv"), { ...MPDTA, ref: "first", binLag: 2, level: 0.9 });
+    expectSame(s2, m2);
+    expect(s2.refs).toEqual([-4]);
+  });
+});
+
+describe("the panel in SQL: cohort rules, always-treated units, missing outcomes", () => {
+  it("--cohort constant: the same PanelError naming the counties with two adoption years", async () => {
+    const err = async (f: () => unknown) => {
+      try {
+        await f();
+      } catch (e) {
+        return e as Error;
+      }
+      return null;
+    };
+    const mem = await err(async () => eventStudy(eng, await frameOf(movers), MPDTA));
+    const sql = await err(async () => eventStudySql(await backendOf(movers), MPDTA));
+    expect(mem).toBeInstanceOf(PanelError);
+    expect(sql).toBeInstanceOf(PanelError);
+    expect(sql!.message).toBe(mem!.message);
+  });
+  for (const cohortRule of ["first", "earliest", "drop"] as const) {
+    it(`--cohort ${cohortRule}: the same fit, warnings and removed rows as in memory`, async () => {
+      const [s, m] = await both(movers, { ...MPDTA, cohortRule });
+      expectSame(s, m);
+      expect(s.warnings.some((w) => /always-treated unit\(s\)/.test(w))).toBe(true);
+      expect(s.warnings.some((w) => new RegExp(`cohort rule "${cohortRule}"`).test(w))).toBe(true);
+    });
+  }
+  it("--cohort first with binning at -3 and 2", async () => {
+    const [s, m] = await both(movers, { ...MPDTA, cohortRule: "first", binLead: -3, binLag: 2 });
+    expectSame(s, m);
+  });
+  it("no comparison group and no treated unit: the in-memory SampleErrors", async () => {
+    // only the 2004 cohort kept: no never-treated unit, a single cohort
+    const one = join(dir, "one_cohort.csv");
+    const lines = readFileSync(fix("mpdta.csv"), "utf8").trim().split("\n");
+    writeFileSync(one, [lines[0], ...lines.slice(1).filter((l) => l.split(",")[4] === "2004")].join("\n") + "\n");
+    const none = join(dir, "no_treated.csv");
+    writeFileSync(none, [lines[0], ...lines.slice(1).filter((l) => l.split(",")[4] === "0")].join("\n") + "\n");
+    for (const path of [one, none]) {
+      let mem: unknown, sql: unknown;
+      try {
+        eventStudy(eng, await frameOf(path), MPDTA);
+      } catch (e) {
+        mem = e;
+      }
+      await eventStudySql(await backendOf(path), MPDTA).catch((e) => (sql = e));
+      expect(mem).toBeInstanceOf(SampleError);
+      expect(sql).toBeInstanceOf(SampleError);
+      expect((sql as Error).message).toBe((mem as Error).message);
+    }
+  });
+});
+
+describe("hdfe event --engine duckdb (dist/cli.js)", () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, "dist/cli.js"), ...args], { encoding: "utf8", timeout: 120_000 });
+  const base = ["event", "--data", fix("mpdta.csv"), "--outcome", "lemp", "--unit", "countyreal", "--time", "year", "--adopt", "first.treat"];
+  it("--method twfe --json: the in-memory command's TWFE path", () => {
+    const s = cli([...base, "--engine", "duckdb", "--method", "twfe", "--bin-lag", "2", "--json"]);
+    const m = cli([...base, "--method", "twfe", "--bin-lag", "2", "--json"]);
+    expect(s.status, s.stderr).toBe(0);
+    expect(m.status, m.stderr).toBe(0);
+    const js = JSON.parse(s.stdout), jm = JSON.parse(m.stdout);
+    const path = (j: { overlay: { method: string; rel: number; estimate: number; se: number }[] }) => j.overlay.filter((x) => x.method === "twfe");
+    expect(path(js).map((x) => x.rel)).toEqual(path(jm).map((x) => x.rel));
+    path(jm).forEach((x, i) => {
+      if (x.se === 0) return expect(path(js)[i].estimate).toBe(0);
+      expect(rel(path(js)[i].estimate, x.estimate)).toBeLessThan(COEF_REL);
+      expect(rel(path(js)[i].se, x.se)).toBeLessThan(SE_REL);
+    });
+  });
+  it("a method that needs the rows: exit 2 (OptionError) naming why; --method all runs twfe and lists the others", () => {
+    const e = cli([...base, "--engine", "duckdb", "--method", "cs"]);
+    expect(e.status).toBe(2);
+    expect(e.stderr).toMatch(/OptionError: hdfe event --method cs runs in memory only: its influence-function standard errors/);
+    expect(e.stderr).toMatch(/hint: use --method twfe with --engine duckdb/);
+    const all = cli([...base, "--engine", "duckdb"]);
+    expect(all.status, all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/TWFE event study/);
+    for (const m of ["sunab", "cs", "bjs", "bacon"]) expect(all.stdout).toMatch(new RegExp(`${m}: not estimated \\(hdfe event --method ${m} runs in memory only`));
+    const url = cli([...base, "--engine", "duckdb", "--url", "http://127.0.0.1:1"]);
+    expect(url.status).toBe(2);
+    expect(url.stderr).toMatch(/--url and --timeout apply to --engine clickhouse only/);
+  });
+  it("the refusal is an OptionError in the library too", async () => {
+    const { refuseEventMethod } = await import("../bindings/event-sql/index.js");
+    const e = refuseEventMethod("bacon", "clickhouse");
+    expect(e).toBeInstanceOf(OptionError);
+    expect(e.message).toMatch(/each 2x2 comparison refits/);
+  });
+});
