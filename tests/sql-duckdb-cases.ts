@@ -216,7 +216,7 @@ if (part === "fast") describe("CLI: hdfe feols --engine duckdb", () => {
     expect(p.status).toBe(2);
     expect(p.stderr).toMatch(/out-of-core engines .* compute feols/);
   });
-  it("the event study as feols with i() out of core = R fixest; hdfe event --engine exits 2 saying why and how", () => {
+  it("the event study as feols with i() out of core = R fixest; hdfe event --engine duckdb refuses a method that needs the rows, saying why and how", () => {
     const m = (JSON.parse(readFileSync(join(FIX, "cbec_panel_fixest.json"), "utf8")) as { id: string; nobs: number; coef: Record<string, number>; se: Record<string, number> }[]).find((r) => r.id === "event_study")!;
     const r = cli(["feols", "--data", files.cbecW, "-f", "FC ~ i(rel, ref = c(-1, -1000)) + Fin + Eco + Top1 + Quick + Liability + Q + PE | firm + year", "--engine", "duckdb", "--vcov", "cluster:firm", "--fixef-rm", "none", "--json"]);
     expect(r.status, r.stderr).toBe(0);
@@ -226,10 +226,11 @@ if (part === "fast") describe("CLI: hdfe feols --engine duckdb", () => {
       expect(rel(j.coef[k], v), `coef ${k}`).toBeLessThan(COEF_REL);
       expect(rel(j.se[k], m.se[k]), `se ${k}`).toBeLessThan(SE_REL);
     }
-    const e = cli(["event", "--engine", "duckdb", "--data", files.cbecW, "--outcome", "FC", "--unit", "firm", "--time", "year", "--adopt", "adopt", "--method", "twfe"]);
+    // issue 16: --method twfe now runs out of core (tests/sql-event.test.ts); the methods that need the rows are refused
+    const e = cli(["event", "--engine", "duckdb", "--data", files.cbecW, "--outcome", "FC", "--unit", "firm", "--time", "year", "--adopt", "adopt", "--method", "bjs"]);
     expect(e.status).toBe(2);
-    expect(e.stderr).toMatch(/hdfe event runs in memory only.*compute feols.*cohort per unit/);
-    expect(e.stderr).toMatch(/i\(rel, ref = c\(-1, -1000\)\)/);
+    expect(e.stderr).toMatch(/hdfe event --method bjs runs in memory only: the imputation predicts every treated row/);
+    expect(e.stderr).toMatch(/use --method twfe with --engine duckdb/);
   });
   it("the memory-plan error names the engine that fits the model", async () => {
     const frame = await frameOf(files.panel);
