@@ -230,7 +230,7 @@ if (part === "fast") describe("CLI: hdfe feols --engine duckdb", () => {
     const e = cli(["event", "--engine", "duckdb", "--data", files.cbecW, "--outcome", "FC", "--unit", "firm", "--time", "year", "--adopt", "adopt", "--method", "bjs"]);
     expect(e.status).toBe(2);
     expect(e.stderr).toMatch(/hdfe event --method bjs runs in memory only: the imputation predicts every treated row/);
-    expect(e.stderr).toMatch(/use --method twfe with --engine duckdb/);
+    expect(e.stderr).toMatch(/use --method twfe or sunab with --engine duckdb/);
   });
   it("the memory-plan error names the engine that fits the model", async () => {
     const frame = await frameOf(files.panel);

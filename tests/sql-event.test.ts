@@ -22,6 +22,8 @@ import { Frame } from "../bindings/core/frame.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
 import { eventStudy, type EventStudyResult, type EventStudyOptions } from "../bindings/event/twfe.js";
 import { eventStudySql } from "../bindings/event-sql/index.js";
+import { sunabEventStudySql } from "../bindings/event-sql/sunab-sql.js";
+import { sunabEventStudy, type SunabSuiteResult } from "../bindings/event/suite.js";
 import { OptionError, PanelError, SampleError } from "../bindings/base/errors.js";
 import { FIX, loadRefs, type RefModel } from "./reference.js";
 import { moversCsv } from "./sql-event-data.js";
@@ -125,6 +127,59 @@ describe("hdfe event --method twfe on DuckDB = in memory = R fixest", () => {
   });
 });
 
+/** Sun-Abraham out of core = in memory: aggregated fit (names, counts exact), path and ATT. */
+function expectSameSunab(s: SunabSuiteResult, m: SunabSuiteResult): void {
+  expect(s.fit.coefNames).toEqual(m.fit.coefNames);
+  expect(s.fit.formula).toBe(m.fit.formula);
+  expect(s.fit.nobs).toBe(m.fit.nobs);
+  expect(s.fit.removed).toEqual(m.fit.removed);
+  expect(s.fit.K).toBe(m.fit.K);
+  expect(s.fit.df).toBe(m.fit.df);
+  expect(s.fit.warnings).toEqual(m.fit.warnings);
+  for (const k of m.fit.coefNames) {
+    expect(rel(s.fit.coef[k], m.fit.coef[k]), `coef ${k}`).toBeLessThan(COEF_REL);
+    expect(rel(s.fit.se[k], m.fit.se[k]), `se ${k}`).toBeLessThan(SE_REL);
+  }
+  expect(s.path.map((p) => [p.rel, p.reference])).toEqual(m.path.map((p) => [p.rel, p.reference]));
+  expect(s.att.names).toEqual(m.att.names);
+  m.att.table.forEach((r, i) => {
+    expect(rel(s.att.table[i].estimate, r.estimate), `att ${r.name}`).toBeLessThan(COEF_REL);
+    expect(rel(s.att.table[i].se, r.se), `att se ${r.name}`).toBeLessThan(SE_REL);
+  });
+}
+
+describe("hdfe event --method sunab on DuckDB = in memory = R fixest", () => {
+  const cases = [
+    { path: "mpdta.csv", roles: MPDTA, file: "mpdta_fixest.json", id: "mpdta_sunab" },
+    { path: "base_stagg.csv", roles: { outcome: "y", unit: "id", time: "year", adopt: "year_treated", controls: ["x1"] }, file: "base_stagg_fixest.json", id: "base_stagg_sunab" },
+  ];
+  for (const c of cases) {
+    it(`${c.path}: the period path and the ATT of fixest's sunab()`, async () => {
+      const m = sunabEventStudy(eng, await frameOf(fix(c.path)), c.roles);
+      const s = await sunabEventStudySql(eng, await backendOf(fix(c.path)), c.roles);
+      expectSameSunab(s, m);
+      const refs = loadRefs(c.file);
+      const ref = refs.find((x) => x.id === c.id)!;
+      expect(s.fit.nobs).toBe(ref.nobs);
+      expect([...s.fit.coefNames].sort()).toEqual(Object.keys(ref.coef).sort());
+      for (const k of s.fit.coefNames) {
+        expect(rel(s.fit.coef[k], ref.coef[k]), `coef ${k}`).toBeLessThan(COEF_REL);
+        expect(rel(s.fit.se[k], ref.se[k]), `se ${k}`).toBeLessThan(SE_REL);
+      }
+      const att = refs.find((x) => x.id === `${c.id}_att`)!;
+      const j = s.att.names.indexOf("ATT");
+      expect(rel(s.att.table[j].estimate, att.coef.ATT)).toBeLessThan(COEF_REL);
+      expect(rel(s.att.table[j].se, att.se.ATT)).toBeLessThan(SE_REL);
+    });
+  }
+  it("movers: --cohort first / drop, always-treated units and missing outcomes", async () => {
+    for (const cohortRule of ["first", "drop"] as const) {
+      const o = { ...MPDTA, cohortRule };
+      expectSameSunab(await sunabEventStudySql(eng, await backendOf(movers), o), sunabEventStudy(eng, await frameOf(movers), o));
+    }
+  });
+});
+
 describe("the panel in SQL: cohort rules, always-treated units, missing outcomes", () => {
   it("--cohort constant: the same PanelError naming the counties with two adoption years", async () => {
     const err = async (f: () => unknown) => {
@@ -192,15 +247,16 @@ describe("hdfe event --engine duckdb (dist/cli.js)", () => {
       expect(rel(path(js)[i].se, x.se)).toBeLessThan(SE_REL);
     });
   });
-  it("a method that needs the rows: exit 2 (OptionError) naming why; --method all runs twfe and lists the others", () => {
+  it("a method that needs the rows: exit 2 (OptionError) naming why; --method all runs twfe and sunab and lists the others", () => {
     const e = cli([...base, "--engine", "duckdb", "--method", "cs"]);
     expect(e.status).toBe(2);
     expect(e.stderr).toMatch(/OptionError: hdfe event --method cs runs in memory only: its influence-function standard errors/);
-    expect(e.stderr).toMatch(/hint: use --method twfe with --engine duckdb/);
+    expect(e.stderr).toMatch(/hint: use --method twfe or sunab with --engine duckdb/);
     const all = cli([...base, "--engine", "duckdb"]);
     expect(all.status, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/TWFE event study/);
-    for (const m of ["sunab", "cs", "bjs", "bacon"]) expect(all.stdout).toMatch(new RegExp(`${m}: not estimated \\(hdfe event --method ${m} runs in memory only`));
+    expect(all.stdout).not.toMatch(/sunab: not estimated/);
+    for (const m of ["cs", "bjs", "bacon"]) expect(all.stdout).toMatch(new RegExp(`${m}: not estimated \\(hdfe event --method ${m} runs in memory only`));
     const url = cli([...base, "--engine", "duckdb", "--url", "http://127.0.0.1:1"]);
     expect(url.status).toBe(2);
     expect(url.stderr).toMatch(/--url and --timeout apply to --engine clickhouse only/);

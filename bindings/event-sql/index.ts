@@ -6,9 +6,8 @@
 // (event/twfe.ts eventGrid / checkComparison / eventFormula / eventResult): the same names,
 // references, vcov and removed-row counts as eventStudy in memory.
 //
-// What is refused, and why (each an OptionError naming what the rows are needed for):
-//   sunab  the cohort x relative-period cells and their aggregation are not yet written as SQL
-//          (the algebra allows it: dummies by CASE WHEN, shares from a GROUP BY; not done)
+// Sun & Abraham: the cohort x relative-period dummies in SQL, aggregated by cohort shares
+// (sunab-sql.ts). What is refused, and why (each an OptionError naming what the rows are needed for):
 //   cs     its influence-function standard errors and multiplier bootstrap need per-unit values
 //          of every (group, time) cell, one row per unit back in this process
 //   bjs    the imputation fits the untreated rows' FE and predicts each treated row; its
@@ -16,36 +15,25 @@
 //   bacon  each 2x2 comparison refits a TWFE on a subpanel (timing groups x windows)
 import { OptionError, SampleError } from "../base/errors.js";
 import type { SqlBackend } from "../sql/backend.js";
-import { eventPanelSql, type SqlCohortRule } from "../sql/event-panel.js";
+import { eventPanelSql } from "../sql/event-panel.js";
 import { feolsSql } from "../sql/feols-sql.js";
 import { checkOption } from "../base/options.js";
 import {
   NEVER_REL, REL_NAME, eventGrid, checkComparison, eventFormula, eventResult, type EventStudyResult,
 } from "../event/twfe.js";
 import type { EventSuiteResult, OverlayPoint } from "../event/suite.js";
+import type { EventSqlRoles } from "./roles.js";
+import type { Engine } from "../engine/wasm.js";
+import { sunabEventStudySql } from "./sunab-sql.js";
 
-export interface EventSqlRoles {
-  outcome: string;
-  unit: string;
-  time: string;
-  adopt: string;
-  controls?: string[];
-  fe?: string[];
-  cohortRule?: SqlCohortRule;
-  level?: number;
-  ref?: number | number[] | "first";
-  binLead?: number;
-  binLag?: number;
-  /** default clustered by unit, as in memory */
-  vcov?: string;
-}
+export type { EventSqlRoles } from "./roles.js";
+
 
 /** The event tools the out-of-core engines run. */
-export const SQL_EVENT_METHODS = ["twfe"] as const;
+export const SQL_EVENT_METHODS = ["twfe", "sunab"] as const;
 
 /** Why each other event tool is refused out of core: what it needs the rows for. */
 export const SQL_EVENT_REFUSED: Record<string, string> = {
-  sunab: "its cohort x relative-period cells and their aggregation by cohort shares are not yet computed out of core",
   cs: "its influence-function standard errors and multiplier bootstrap need per-unit values of every (group, time) cell back in memory",
   bjs: "the imputation predicts every treated row from the untreated rows' fixed effects, and its variance needs per-unit weights of each treated row",
   bacon: "each 2x2 comparison refits a TWFE regression on its own subpanel of timing groups and windows",
@@ -56,7 +44,7 @@ export function refuseEventMethod(method: string, engine: string): OptionError {
   return new OptionError(
     `hdfe event --method ${method} runs in memory only: ${SQL_EVENT_REFUSED[method] ?? "it works on the rows"}; --engine ${engine} runs ${SQL_EVENT_METHODS.join(", ")}`,
     { method, engine },
-    `use --method twfe with --engine ${engine}, or run --method ${method} in memory (--engine wasm) on data that fits`,
+    `use --method ${SQL_EVENT_METHODS.join(" or ")} with --engine ${engine}, or run --method ${method} in memory (--engine wasm) on data that fits`,
   );
 }
 
@@ -87,12 +75,12 @@ export async function eventStudySql(b: SqlBackend, roles: EventSqlRoles): Promis
 }
 
 /**
- * hdfe event's suite out of core: TWFE estimated, every other method asked for reported as not
+ * hdfe event's suite out of core: TWFE and Sun-Abraham estimated, every other method asked for reported as not
  * estimated with its refusal (an OptionError in `causes`, so the CLI's exit code is the one of
  * today's refusal when nothing runs). Problems of the panel itself (a missing column, a unit
  * with two adoption years under "constant", duplicated rows) are thrown, as runEventSuite does.
  */
-export async function runEventSuiteSql(b: SqlBackend, roles: EventSqlRoles, methods: string[], engine: string): Promise<EventSuiteResult> {
+export async function runEventSuiteSql(eng: Engine, b: SqlBackend, roles: EventSqlRoles, methods: string[], engine: string): Promise<EventSuiteResult> {
   const level = roles.level ?? 0.95;
   const out: EventSuiteResult = { level, grid: [], overlay: [], errors: {}, causes: {}, warnings: [] };
   for (const m of methods) {
@@ -109,11 +97,20 @@ export async function runEventSuiteSql(b: SqlBackend, roles: EventSqlRoles, meth
       out.causes.twfe = e;
     }
   }
-  const overlay: OverlayPoint[] = (out.twfe?.path ?? []).map((x) => ({
-    method: "twfe", rel: x.rel, estimate: x.estimate, se: x.se, ciLow: x.ciLow, ciHigh: x.ciHigh, reference: x.reference,
-  }));
-  out.overlay = overlay.sort((a, c) => a.rel - c.rel);
+  if (methods.includes("sunab")) {
+    try {
+      out.sunab = await sunabEventStudySql(eng, b, roles);
+    } catch (e) {
+      out.errors.sunab = e instanceof Error ? e.message : String(e);
+      out.causes.sunab = e;
+    }
+  }
+  const overlay: OverlayPoint[] = [];
+  for (const r of [out.twfe, out.sunab]) {
+    for (const x of r?.path ?? []) overlay.push({ method: r!.method, rel: x.rel, estimate: x.estimate, se: x.se, ciLow: x.ciLow, ciHigh: x.ciHigh, reference: x.reference });
+  }
+  out.overlay = overlay.sort((a, c) => a.rel - c.rel || a.method.localeCompare(c.method));
   out.grid = [...new Set(out.overlay.map((x) => x.rel))];
-  out.warnings = [...new Set(out.twfe?.warnings ?? [])];
+  out.warnings = [...new Set([...(out.twfe?.warnings ?? []), ...(out.sunab?.fit.warnings ?? [])])];
   return out;
 }

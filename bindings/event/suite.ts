@@ -80,8 +80,13 @@ export function sunabEventStudy(eng: Engine, frame: Frame, roles: PanelRoles & {
   const fes = [roles.unit, roles.time, ...(roles.fe ?? [])].map(q).join(" + ");
   const level = roles.level ?? 0.95;
   const fit = feols(eng, pf, `${q(roles.outcome)} ~ ${rhs} | ${fes}`, { vcov: `cluster:${roles.unit}`, fixefRm: "none", level });
+  return { method: "sunab", fit, path: sunabPath(fit, roles.time), att: sunabAggregate(eng, fit, "att", level) };
+}
+
+/** The relative-period path of a Sun-Abraham fit aggregated by period (`<time>::<rel>`), with -1 as the reference (in memory and out of core). */
+export function sunabPath(fit: Fit, time: string): EventPoint[] {
   const path: EventPoint[] = [];
-  const prefix = `${roles.time}::`;
+  const prefix = `${time}::`;
   for (const row of fit.table) {
     if (!row.name.startsWith(prefix)) continue;
     const rel = Number(row.name.slice(prefix.length));
@@ -90,7 +95,7 @@ export function sunabEventStudy(eng: Engine, frame: Frame, roles: PanelRoles & {
   }
   path.push({ rel: -1, estimate: 0, se: 0, ciLow: 0, ciHigh: 0, p: NaN, reference: true, binned: false });
   path.sort((a, b) => a.rel - b.rel);
-  return { method: "sunab", fit, path, att: sunabAggregate(eng, fit, "att", level) };
+  return path;
 }
 
 export function runEventSuite(eng: Engine, frame: Frame, roles: EventSuiteRoles): EventSuiteResult {

@@ -71,7 +71,7 @@ export interface EventPanelSql {
 const NEV = 1e300;
 
 /** A backend whose source is a relation over another backend's (the panel's rows). */
-class ViewBackend implements SqlBackend {
+export class ViewBackend implements SqlBackend {
   readonly dialect: SqlDialect;
   readonly label: string;
   constructor(private readonly base: SqlBackend, readonly source: string, private readonly cols: SqlColumn[]) {

@@ -112,7 +112,7 @@ export function register(program: Command): void {
         if (methods.length === 1 && !(SQL_EVENT_METHODS as readonly string[]).includes(methods[0])) throw refuseEventMethod(methods[0], engine);
         const b: SqlBackend & { close?: () => void } = engine === "clickhouse" ? openClickhouse(flags) : await openDuckdb(flags as Flags & { data: string });
         try {
-          const res = await runEventSuiteSql(b, { outcome: flags.outcome, unit: flags.unit, time: flags.time, adopt: flags.adopt, cohortRule, controls, fe, level, ref, binLead, binLag }, methods, engine);
+          const res = await runEventSuiteSql(await loadEngine(), b, { outcome: flags.outcome, unit: flags.unit, time: flags.time, adopt: flags.adopt, cohortRule, controls, fe, level, ref, binLead, binLag }, methods, engine);
           return print(res, methods, flags.json === true);
         } finally {
           b.close?.();
