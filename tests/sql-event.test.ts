@@ -257,6 +257,8 @@ describe("hdfe event --engine duckdb (dist/cli.js)", () => {
     expect(all.stdout).toMatch(/TWFE event study/);
     expect(all.stdout).not.toMatch(/sunab: not estimated/);
     for (const m of ["cs", "bjs", "bacon"]) expect(all.stdout).toMatch(new RegExp(`${m}: not estimated \\(hdfe event --method ${m} runs in memory only`));
+    const help = cli(["event", "--help"]);
+    expect(help.stdout.replace(/\s+/g, " ")).toMatch(/out of core: twfe, sunab only/);
     const url = cli([...base, "--engine", "duckdb", "--url", "http://127.0.0.1:1"]);
     expect(url.status).toBe(2);
     expect(url.stderr).toMatch(/--url and --timeout apply to --engine clickhouse only/);
