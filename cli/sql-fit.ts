@@ -48,10 +48,13 @@ export function engineOf(flags: { engine?: string; table?: string; data?: string
   return e as EngineName;
 }
 
+/** The commands that take --engine duckdb | clickhouse (the others are refused by refuseEngine). */
+export const OUT_OF_CORE: readonly string[] = SQL_TOOLS;
+
 /** Why a tool cannot run out of core: what it needs the rows for. */
 const NEEDS_ROWS: Record<string, string> = {
   event: "its panel preparation (one cohort per unit, always-treated units dropped, leads and lags binned) and Sun-Abraham, Callaway-Sant'Anna, BJS imputation and Bacon work on the rows",
-  placebo: "each permutation or wild-bootstrap draw refits on reshuffled rows or residuals",
+  placebo: "its draws are built from the rows' units, years and strata in memory (the out-of-core placebo is not written yet; hdfe wild --engine duckdb | clickhouse runs the wild bootstrap out of core)",
   psm: "matching pairs rows by their propensity scores",
 };
 
