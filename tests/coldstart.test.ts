@@ -67,6 +67,25 @@ describe("numeric id factorisation", () => {
     );
   });
 
+  it("integer ids (the direct-table path) equal the Map encoding, in narrow and wide ranges", () => {
+    const special = [0, -0, NaN, Infinity, -Infinity];
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: -40, max: 40 }), fc.constantFrom(...special), fc.integer({ min: -(2 ** 31), max: 2 ** 31 })), { maxLength: 3000 }),
+        fc.integer({ min: 0, max: 2 }),
+        (xs, shift) => {
+          // shift 2: ids near 2^52, beyond the table's range unless all equal
+          const v = Float64Array.from(xs, (x) => (shift === 0 ? x : shift === 1 ? x * 3 + 2011 : x + 2 ** 52));
+          const got = numericCodes(v);
+          const want = mapCodes(v);
+          expect(got.codes).toEqual(want.codes);
+          expect(Array.from(got.values, (x) => (x === 0 ? 0 : x))).toEqual(want.values.map((x) => (x === 0 ? 0 : x)));
+        },
+      ),
+      { seed: 19, numRuns: 300 },
+    );
+  });
+
   it("grows its table past many distinct values (25,000 ids, 50,000 rows)", () => {
     const v = Float64Array.from({ length: 50_000 }, (_, i) => ((i * 7919) % 25_000) * 1.5 - 3);
     const got = numericCodes(v);

@@ -181,6 +181,40 @@ describe("CLI: hdfe feols --engine duckdb = --engine wasm on the corpus's tricky
   });
 });
 
+describe("the same errors on both engines", () => {
+  // the error line of each engine, from "hdfe: " up to the end of the first line
+  const firstError = (args: string[]) => {
+    const r = spawnSync(process.execPath, ["dist/cli.js", ...args], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
+    return { status: r.status, line: /hdfe: .*/.exec(r.stderr)?.[0] ?? r.stderr };
+  };
+  const files: Record<string, string> = {
+    "a plain file": "y,x,g\n1,1,1\n2,2,1\n3,zz,2\n4,4,2\n",
+    "a quoted field with a line break before the bad value": 'y,x,g\n1,1,1\n2,"a\nb",1\n3,zz,2\n4,4,2\n',
+    "an empty line before the bad value": "y,x,g\n1,1,1\n\n2,2,1\n3,zz,2\n4,4,2\n",
+    "CRLF line ends": "y,x,g\r\n1,1,1\r\n2,2,1\r\n\r\n3,4,2\r\n4,qq,2\r\n",
+  };
+  for (const [name, text] of Object.entries(files)) {
+    it(`an unparsable value: the same data row and file line (${name})`, () => {
+      const path = write(text);
+      const [w, d] = ["wasm", "duckdb"].map((engine) => firstError(["feols", "--data", path, "-f", "y ~ x | g", "--engine", engine]));
+      expect(w.line).toMatch(/DataReadError: .*first at data row \d+ \(line \d+\)/);
+      expect(d).toEqual(w);
+    });
+  }
+  it("a text regressor in a CSV and in a Parquet file: the in-memory ColumnError and exit code", async () => {
+    const csv = write("y,x,g\n1,a,1\n2,b,1\n3,c,2\n4,d,2\n");
+    const pq = csv.replace(/\.csv$/, ".parquet");
+    const b = await DuckDBBackend.open({ data: csv });
+    await b.exec(`COPY (SELECT * FROM hdfe_csv_data) TO '${pq}' (FORMAT parquet)`, "test");
+    b.close();
+    for (const path of [csv, pq]) {
+      const [w, d] = ["wasm", "duckdb"].map((engine) => firstError(["feols", "--data", path, "-f", "y ~ x | g", "--engine", engine]));
+      expect(w.line).toMatch(/^hdfe: ColumnError: regressor "x" is not numeric/);
+      expect(d).toEqual(w);
+    }
+  });
+});
+
 describe("typing corpus: --reader duckdb = built-in reader", () => {
   for (const c of TYPING_CASES) {
     it(c.name, async () => {

@@ -43,19 +43,22 @@ export interface DesignOptions {
   override?: Record<string, Float64Array>;
 }
 
+/** A column of the formula that must be numeric and is not (also the out-of-core engines' error for a file's text column). */
+export function notNumericError(role: string, name: string): ColumnError {
+  return new ColumnError(
+    `${role} "${name}" is not numeric`,
+    { column: name },
+    role === "regressor" ? `use i(${name}) for a categorical regressor or put it after "|" as a fixed effect` : undefined,
+  );
+}
+
 export function buildDesign(frame: Frame, f: Formula, opts: DesignOptions = {}): Design {
   const n = frame.nrows;
   const valid = new Uint8Array(n).fill(1);
   const naByColumn: Record<string, number> = {};
   const num = (name: string, role: string): Float64Array => {
     if (opts.override?.[name]) return opts.override[name];
-    if (!frame.isNumeric(name)) {
-      throw new ColumnError(
-        `${role} "${name}" is not numeric`,
-        { column: name },
-        role === "regressor" ? `use i(${name}) for a categorical regressor or put it after "|" as a fixed effect` : undefined,
-      );
-    }
+    if (!frame.isNumeric(name)) throw notNumericError(role, name);
     return frame.numeric(name);
   };
   const markNum = (name: string, v: Float64Array) => {

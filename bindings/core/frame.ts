@@ -226,6 +226,55 @@ function slotOf(x: number, mask: number): number {
  * with a shortcut for runs of the same value (sorted ids). 0 and -0 are one level, as in a Map.
  */
 export function numericCodes(v: Float64Array): { codes: Int32Array; values: Float64Array } {
+  return denseIntegerCodes(v) ?? hashedCodes(v);
+}
+
+/**
+ * numericCodes for integer ids in a range at most twice the length (firm and year ids, the
+ * common case): a direct table from value to code instead of hashing, the same codes in the
+ * same order of first appearance. null when a value is not an integer or the range is wider.
+ */
+function denseIntegerCodes(v: Float64Array): { codes: Int32Array; values: Float64Array } | null {
+  const n = v.length;
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x - x !== 0) continue; // NaN and +-Infinity: code -1
+    if (x !== Math.floor(x)) return null;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  if (!(hi >= lo)) return null;
+  const range = hi - lo + 1;
+  if (range > Math.max(2 * n, 1 << 16) || range > 1 << 28) return null;
+  const table = new Int32Array(range).fill(-1);
+  const codes = new Int32Array(n);
+  let vals = new Float64Array(256);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (!Number.isFinite(x)) {
+      codes[i] = -1;
+      continue;
+    }
+    const t = x - lo;
+    let c = table[t];
+    if (c < 0) {
+      c = m;
+      if (m === vals.length) {
+        const grown = new Float64Array(2 * m);
+        grown.set(vals);
+        vals = grown;
+      }
+      vals[m++] = x;
+      table[t] = c;
+    }
+    codes[i] = c;
+  }
+  return { codes, values: vals.slice(0, m) };
+}
+
+function hashedCodes(v: Float64Array): { codes: Int32Array; values: Float64Array } {
   const n = v.length;
   const codes = new Int32Array(n);
   let cap = 1024, mask = cap - 1;

@@ -797,16 +797,7 @@ class AutoColumn implements ColumnBuilder {
     const bigIds = this.bigInts > 0;
     if (!bigIds && (failures === 0 || parsed * 2 >= nonMissing)) {
       if (failures > 0 && ctx.unparsable !== "na") {
-        const value = this.dict.text(firstCode, ctx.decode);
-        const row = this.codeFirstRow[firstCode] + 1;
-        const line = this.codeFirstLine[firstCode];
-        throw new DataReadError(
-          `column ${JSON.stringify(ctx.name)} is numeric but has ${failures} value${failures === 1 ? "" : "s"} that ` +
-            `${failures === 1 ? "is" : "are"} not a number; first at data row ${row} (line ${line}): ${JSON.stringify(value)}`,
-          { column: ctx.name, row, line, value, count: failures },
-          `pass unparsable: "na" to read such values as missing, add ${JSON.stringify(value)} to the na tokens, ` +
-            `or list ${JSON.stringify(ctx.name)} in stringColumns to read it as text`,
-        );
+        throw unparsableError(ctx.name, failures, this.codeFirstRow[firstCode] + 1, this.codeFirstLine[firstCode], this.dict.text(firstCode, ctx.decode));
       }
       const values = this.values();
       const report: ColumnReport = { name: ctx.name, type: "float64", missing, unparsable: failures, infinite: this.infinite };
@@ -1602,4 +1593,19 @@ export function headerNames(fields: string[]): string[] {
     }
   }
   return names;
+}
+
+/**
+ * The error for a numeric column with values that are not numbers: how many, the first one's
+ * data row and file line, and the ways out. One wording for every reader of CSV files (the
+ * built-in one and DuckDB's typing of CSV columns in bindings/platform/duckdb-csv-types.ts).
+ */
+export function unparsableError(column: string, failures: number, row: number, line: number, value: string): DataReadError {
+  return new DataReadError(
+    `column ${JSON.stringify(column)} is numeric but has ${failures} value${failures === 1 ? "" : "s"} that ` +
+      `${failures === 1 ? "is" : "are"} not a number; first at data row ${row} (line ${line}): ${JSON.stringify(value)}`,
+    { column, row, line, value, count: failures },
+    `pass unparsable: "na" to read such values as missing, add ${JSON.stringify(value)} to the na tokens, ` +
+      `or list ${JSON.stringify(column)} in stringColumns to read it as text`,
+  );
 }

@@ -245,3 +245,37 @@ export async function scanFile(path: string, headerEnd: number, delimiter: strin
     await fh.close();
   }
 }
+
+/**
+ * The file line (1-based) on which data row `row` (1-based, after the header record) starts,
+ * as the built-in reader counts them: quoted fields may hold line breaks, and empty lines
+ * (which both readers skip) still count as lines. For error messages: reads up to that row.
+ */
+export async function lineOfDataRow(path: string, row: number): Promise<number> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let line = 1;
+    let records = -1; // the header is record 0
+    let inQuote = false;
+    let atLineStart = true;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return line;
+      for (let i = 0; i < bytesRead; i++) {
+        const c = buf[i];
+        if (atLineStart && !inQuote && c !== 10 && c !== 13) {
+          if (++records === row) return line;
+          atLineStart = false;
+        }
+        if (c === 34) inQuote = !inQuote;
+        else if (c === 10) {
+          line++;
+          if (!inQuote) atLineStart = true;
+        }
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}

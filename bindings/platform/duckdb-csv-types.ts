@@ -19,12 +19,12 @@
 // are refused with a ColumnError. Files csv.ts reads otherwise than DuckDB's parser (not UTF-8,
 // a quote beside a space: duckdb-csv-plan.ts scanFile; an unusual header) are refused with an
 // OptionError naming --engine wasm.
-import { ColumnError, DataReadError, OptionError } from "../base/errors.js";
-import { DEFAULT_NA } from "../io/csv.js";
+import { ColumnError, OptionError } from "../base/errors.js";
+import { DEFAULT_NA, unparsableError } from "../io/csv.js";
 import { bigIntNote } from "../io/text.js";
 import type { Row, SqlDialect } from "../sql/backend.js";
 import { NotPlain } from "./duckdb-columns.js";
-import { csvHead, scanFile } from "./duckdb-csv-plan.js";
+import { csvHead, lineOfDataRow, scanFile } from "./duckdb-csv-plan.js";
 
 /** csv.ts's number grammar (parseNumberText of io/csv.ts), spaces and tabs around allowed, as an RE2 pattern. */
 export const NUM_RE = "^[ \\t]*([+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?([iI][nN][fF]([iI][nN][iI][tT][yY])?))[ \\t]*$";
@@ -79,7 +79,7 @@ export async function loadCsvAsText(b: Sql, path: string, table: string, o: CsvT
 }
 
 /** Rewrite `table` (every column text, from loadCsvAsText) with the types the built-in reader gives its columns. */
-export async function typeCsvColumns(b: Sql, table: string, names: string[], delimiter: string, o: CsvTypingOptions): Promise<void> {
+export async function typeCsvColumns(b: Sql, table: string, path: string, names: string[], delimiter: string, o: CsvTypingOptions): Promise<void> {
   const d = b.dialect;
   const na = [...new Set((o.na ?? DEFAULT_NA).map((t) => t.replace(/^[ \t]+|[ \t]+$/g, "")))];
   const raw = (c: string) => `coalesce(${d.ident(c)}, '')`;
@@ -140,7 +140,7 @@ export async function typeCsvColumns(b: Sql, table: string, names: string[], del
       exprs.push(asText);
       continue;
     }
-    if (fails > 0 && !o.unparsableAsNa) await throwUnparsable(b, table, c, fails, `NOT ${missing(trimmed(c))} AND NOT ${isNum(trimmed(c))}`);
+    if (fails > 0 && !o.unparsableAsNa) await throwUnparsable(b, table, path, c, fails, `NOT ${missing(trimmed(c))} AND NOT ${isNum(trimmed(c))}`);
     if (fails > 0) b.progress?.(`column ${c}: ${fails} unparsable value${fails === 1 ? "" : "s"} read as missing (--unparsable-as-na)`);
     const withSeparators = thousands === "yes" && Number(r[`t${k}`]) > 0;
     const value = withSeparators ? `TRY_CAST(replace(${trimmed(c)}, ',', '') AS DOUBLE)` : `TRY_CAST(${trimmed(c)} AS DOUBLE)`;
@@ -153,15 +153,10 @@ export async function typeCsvColumns(b: Sql, table: string, names: string[], del
   await b.exec(`CREATE OR REPLACE TEMP TABLE ${table} AS SELECT ${names.map((c) => byName.get(c)).join(", ")} FROM ${table}`, "load CSV (column types)");
 }
 
-/** The built-in reader's error for a numeric column with values that are not numbers: the count, the first row and value. */
-async function throwUnparsable(b: Sql, table: string, c: string, fails: number, bad: string): Promise<never> {
+/** The built-in reader's error for a numeric column with values that are not numbers: the count, the first data row and its file line. */
+async function throwUnparsable(b: Sql, table: string, path: string, c: string, fails: number, bad: string): Promise<never> {
   const d = b.dialect;
   const [f] = await b.query(`SELECT rowid + 1 AS r, ${d.ident(c)} AS v FROM ${table} WHERE ${bad} ORDER BY rowid LIMIT 1`, "load CSV (column types)");
   const row = Number(f.r);
-  const value = String(f.v ?? "");
-  throw new DataReadError(
-    `column ${JSON.stringify(c)} is numeric but has ${fails} value${fails === 1 ? "" : "s"} that ${fails === 1 ? "is" : "are"} not a number; first at data row ${row}: ${JSON.stringify(value)}`,
-    { column: c, row, value, count: fails },
-    `pass --unparsable-as-na to read such values as missing, add ${JSON.stringify(value)} to --na, or list ${JSON.stringify(c)} in --text-columns to read it as text`,
-  );
+  throw unparsableError(c, fails, row, await lineOfDataRow(path, row), String(f.v ?? ""));
 }

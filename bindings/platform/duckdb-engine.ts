@@ -78,6 +78,7 @@ export class DuckDBBackend implements SqlBackend {
   readonly dialect = duckdbDialect;
   source = "";
   label = "";
+  fileSource = false;
   progress?: (msg: string) => void;
   private con!: Conn;
   private inst!: { closeSync?(): void };
@@ -118,6 +119,7 @@ export class DuckDBBackend implements SqlBackend {
     } else if (lower.endsWith(".parquet") || lower.endsWith(".parq") || (glob && lower.includes("parquet"))) {
       this.source = `read_parquet(${d.str(path)})`;
       this.label = path;
+      this.fileSource = true;
     } else {
       // CSV: parsed once by DuckDB's parallel reader into a temp table, every column as text, then
       // typed by the built-in reader's rule (duckdb-csv-types.ts), not by DuckDB's sniffer
@@ -127,7 +129,8 @@ export class DuckDBBackend implements SqlBackend {
       const { names, delimiter } = await loadCsvAsText(this, path, t, src.csv ?? {});
       this.source = t;
       this.label = path;
-      await typeCsvColumns(this, t, names, delimiter, src.csv ?? {});
+      this.fileSource = true;
+      await typeCsvColumns(this, t, path, names, delimiter, src.csv ?? {});
     }
     if (this.source !== "hdfe_csv_data" && src.csv && Object.values(src.csv).some((v) => v !== undefined)) {
       throw new OptionError(`the CSV options (--na, --delimiter, --encoding, --text-columns, --unparsable-as-na) apply to CSV files only; ${path} is not read as CSV`);

@@ -64,6 +64,11 @@ export interface SqlBackend {
   readonly source: string;
   /** A human name of the data for messages (a path, db.table). */
   readonly label: string;
+  /**
+   * The source is a CSV or Parquet file typed as the in-memory reader types it: a text column
+   * where a number is needed is then the in-memory ColumnError, not an engine error.
+   */
+  readonly fileSource?: boolean;
   /** The columns of the source (step names the phase in errors). */
   columns(step: string): Promise<SqlColumn[]>;
   /** Run a SELECT and return its (small) result. */

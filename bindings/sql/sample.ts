@@ -8,7 +8,7 @@
 import type { Formula } from "../core/formula.js";
 import type { Removed } from "../core/sample.js";
 import { OptionError, SampleError, SqlEngineError } from "../base/errors.js";
-import { argList } from "../core/design.js";
+import { argList, notNumericError } from "../core/design.js";
 import type { SqlBackend, SqlColumn } from "./backend.js";
 
 /** A regressor term of an out-of-core fit: a numeric column, or i() (dummies made in SQL, terms-sql.ts). */
@@ -98,6 +98,7 @@ export async function checkColumns(b: SqlBackend, m: SqlModel): Promise<Map<stri
       );
     }
     const ok = numeric ? c.kind === "number" || c.kind === "bool" : c.kind !== "other";
+    if (!ok && numeric && b.fileSource) throw notNumericError(role, name);
     if (!ok) {
       throw new SqlEngineError(
         `${b.dialect.name}: step "columns": ${role} "${name}" of ${b.label} has type ${c.type}, ${numeric ? "not a number" : "not usable as a key"}`,
