@@ -9,7 +9,7 @@
 //   scratch at every IRLS step, no acceleration, no warm start; Poisson with 2 FE only),
 // and R fixest (one thread, in a child process on the same CSV) when Rscript + fixest are present.
 // Merges its rows into bench/results/glm.json (by family, rows, FE); bench/results/glm.md quotes runs.
-//   GLM_BENCH_ROWS=1000000,5000000  sizes (default 1000000)
+//   GLM_BENCH_ROWS=1000000,5000000  sizes (default 1000000; run one size per process for its peak RSS)
 //   GLM_BENCH_FAMILIES=poisson,logit families (default both)
 //   GLM_BENCH_FE=2,3                FE counts (default both)
 //   GLM_BENCH_TS_PASSES=1           also time the TypeScript passes (default 1)
@@ -120,6 +120,9 @@ for (const n of sizes) {
         coef_rel_diff_before: before ? relDiff(fits.before.coef.treat) : null,
         se_rel_diff_before: before ? Math.abs(fits.before.se.treat - wf.se.treat) / wf.se.treat : null,
         wpr2_diff_before: before ? Math.abs((fits.before.stats.wpr2 ?? 0) - (wf.stats.wpr2 ?? 0)) : null,
+        wasm_arena_peak_mib: +(eng.peak / 2 ** 20).toFixed(1),
+        // the process's peak resident set so far (generation, every fit of this and earlier rows)
+        peak_rss_mib: +(process.resourceUsage().maxRSS / 1024).toFixed(0),
         irls_iterations: wf.iterations, demean_sweeps: wf.demean?.iterations ?? 0, coef_treat: wf.coef.treat,
         coef_rel_diff_ts_passes: tsPasses ? relDiff(fits.ts.coef.treat) : null, coef_rel_diff_ref: runRef ? relDiff(refBeta) : null,
       };

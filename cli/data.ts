@@ -1,13 +1,17 @@
 // Shared CLI helpers: reading the data file with the reader options every command accepts.
 import type { Command } from "commander";
 import { statSync } from "node:fs";
-import { readFileNative, type ReaderChoice } from "../bindings/platform/duckdb-node.js";
+import { readFileNative, type ReaderChoice, type PlaceRequest } from "../bindings/platform/duckdb-node.js";
 import { formatFromName, type DataFormat } from "../bindings/io/index.js";
 import { Frame } from "../bindings/core/frame.js";
 import { OptionError, DataReadError, ColumnError } from "../bindings/base/errors.js";
 import { parseVcov } from "../bindings/core/vcov.js";
 import type { ReadReport } from "../bindings/io/report.js";
 import { progressBar } from "./progress.js";
+import type { Formula } from "../bindings/core/formula.js";
+import type { Engine } from "../bindings/engine/wasm.js";
+import { PlacedColumns } from "../bindings/core/placed.js";
+import { planMemory } from "../bindings/estimators/feols.js";
 import { clip } from "./options.js";
 
 export interface ReadFlags {
@@ -63,7 +67,9 @@ const LARGE_FILE_BYTES = 64 * 1024 * 1024;
  * Read --data. `columns`: only these (the model's); `roles`: what the command uses a column
  * for (e.g. "cluster variable (--vcov)"), named in the error when the column is missing.
  */
-export async function readData(flags: ReadFlags, columns?: string[], roles: Record<string, string> = {}): Promise<{ frame: Frame; report: ReadReport }> {
+export async function readData(
+  flags: ReadFlags, columns?: string[], roles: Record<string, string> = {}, place?: PlaceRequest,
+): Promise<{ frame: Frame; report: ReadReport; placed: boolean }> {
   const enc = flags.encoding?.toLowerCase();
   if (enc && enc !== "utf8" && enc !== "utf-8" && enc !== "gbk") throw new OptionError(`unknown encoding ${clip(flags.encoding!)}`, undefined, "use utf8 or gbk");
   let st;
@@ -97,6 +103,7 @@ export async function readData(flags: ReadFlags, columns?: string[], roles: Reco
       delimiter: flags.delimiter,
       stringColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
       columns,
+      place,
       onProgress: (done, total) => {
         size = total;
         bar.update(done, total, `${(done / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`);
@@ -116,7 +123,8 @@ export async function readData(flags: ReadFlags, columns?: string[], roles: Reco
         `${used === "duckdb" ? "DuckDB" : `built-in reader${fallback ? `: ${fallback}` : ""}`})\n`,
     );
   }
-  return { frame: Frame.fromArrow(table), report };
+  const frame = Frame.fromArrow(table);
+  return { frame: read.placed ? frame.withPlaced(read.placed) : frame, report, placed: read.placed !== undefined };
 }
 
 /** One line per column with missing or unparsable values (stderr). */
@@ -141,4 +149,26 @@ function namedColumns(e: unknown, roles: Record<string, string>): unknown {
   if (!said.length) return e;
   const out = new ColumnError(`${said.join(", ")}: ${e.message}`, e.details, e.hint);
   return out;
+}
+
+/**
+ * The CLI's placed read (issue 14): the outcome and plain regressors of one float64 model read
+ * by DuckDB straight into the engine's arena as its model matrix (core/placed.ts), memory grown
+ * once to the block plus the fit's plan. Undefined (the ordinary read) unless every term is a
+ * plain variable, there are fixed effects (no intercept column to insert) and no placed column
+ * is used for anything else (FE, slope, cluster, weights, panel or coordinates: `others`).
+ */
+export function placeModel(f: Formula, others: string[], engine: Promise<Engine>): PlaceRequest | undefined {
+  if (f.fixef.length === 0 || !f.terms.every((t) => t.kind === "var")) return undefined;
+  const names = [f.lhs, ...f.terms.map((t) => (t as { name: string }).name)];
+  const used = new Set([...others, ...f.fixef.flatMap((ft) => [...ft.vars, ...ft.slopes])]);
+  if (new Set(names).size !== names.length || names.some((nm) => used.has(nm))) return undefined;
+  return {
+    names,
+    make: async (rows) => {
+      const eng = await engine;
+      eng.reserve(rows * 8 * names.length + planMemory({ n: rows, k: names.length - 1, Q: f.fixef.length }));
+      return new PlacedColumns(eng, names, rows);
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { ColumnError, FormulaSyntaxError, OptionError } from "../base/errors.js"
 import type { FeType } from "../engine/kernels.js";
 import { intersectCodes } from "./codes.js";
 import { expansionOf } from "./expansions.js";
+import type { PlacedColumns } from "./placed.js";
 
 export interface FeDim {
   /** fixest's name: "firm", "fe1^fe2", or the FE part of "region[year]" */
@@ -33,6 +34,11 @@ export interface Design {
   /** rows removed for a zero weight */
   zeroWeight: number;
   intercept: boolean;
+  /**
+   * the frame's placed columns (core/placed.ts) when y and X are exactly its columns in order
+   * (views over WASM memory): the float64 fit uses the block in place as its model matrix
+   */
+  placed?: PlacedColumns;
 }
 
 export interface DesignOptions {
@@ -122,7 +128,17 @@ export function buildDesign(frame: Frame, f: Formula, opts: DesignOptions = {}):
   const dup = xNames.find((nm, i) => xNames.indexOf(nm) !== i);
   if (dup) throw new OptionError(`regressor "${dup}" appears twice in the formula`);
 
-  return { n, yName: f.lhs, y, xNames, X, fe, weights, naByColumn, valid, zeroWeight, intercept: f.intercept };
+  const placed = placedModelMatrix(frame, f, xNames, opts);
+  return { n, yName: f.lhs, y, xNames, X, fe, weights, naByColumn, valid, zeroWeight, intercept: f.intercept, ...(placed ? { placed } : {}) };
+}
+
+/** The frame's placed block when it is this model's [y | X] exactly (plain variables, in order, none overridden). */
+function placedModelMatrix(frame: Frame, f: Formula, xNames: string[], opts: DesignOptions): PlacedColumns | undefined {
+  const p = frame.placed;
+  if (p === null || p.consumed || !f.terms.every((t) => t.kind === "var")) return undefined;
+  const want = [f.lhs, ...xNames];
+  if (want.length !== p.names.length || want.some((nm, c) => p.names[c] !== nm || opts.override?.[nm] !== undefined)) return undefined;
+  return p;
 }
 
 type NumFn = (name: string, role: string) => Float64Array;

@@ -6,6 +6,7 @@ import type { Table } from "apache-arrow";
 import { ColumnError } from "../base/errors.js";
 import { numericColumn, codesColumn } from "../io/columns.js";
 import { closestName } from "../io/select.js";
+import type { PlacedColumns } from "./placed.js";
 
 export type PlainColumn = Float64Array | ArrayLike<number> | (string | null)[];
 
@@ -37,6 +38,8 @@ export class Frame {
   private readonly numCache = new Map<string, Float64Array>();
   private readonly codeCache = new Map<string, Codes>();
   private readonly order: string[];
+  /** columns held in WASM memory for one fit (core/placed.ts): served as fresh views, never cached */
+  private placedCols: PlacedColumns | null = null;
 
   /**
    * `new Frame(table)` wraps an Apache Arrow Table (as Frame.fromArrow does); plain columns
@@ -74,12 +77,34 @@ export class Frame {
     return f;
   }
 
+  /**
+   * A new Frame sharing this one's columns plus the placed ones (the reader's outcome and
+   * regressors in WASM memory, core/placed.ts), which a fit of the model they were placed for
+   * uses in place as its model matrix.
+   */
+  withPlaced(placed: PlacedColumns): Frame {
+    const clash = placed.names.find((nm) => this.order.includes(nm));
+    if (clash !== undefined) throw new ColumnError(`column "${clash}" is both in the frame and placed`, { column: clash });
+    if (placed.rows !== this.nrows) throw new ColumnError(`the placed columns have ${placed.rows} rows, expected ${this.nrows}`, { rows: placed.rows, expected: this.nrows });
+    const f = new Frame(this.table, this.nrows, [...this.order, ...placed.names]);
+    for (const [k, v] of this.plain) f.plain.set(k, v);
+    for (const [k, v] of this.numCache) f.numCache.set(k, v);
+    for (const [k, v] of this.codeCache) f.codeCache.set(k, v);
+    f.placedCols = placed;
+    return f;
+  }
+
+  /** The placed columns (core/placed.ts), when this Frame has any. */
+  get placed(): PlacedColumns | null {
+    return this.placedCols;
+  }
+
   get names(): string[] {
     return [...this.order];
   }
 
   has(name: string): boolean {
-    return this.plain.has(name) || (this.table !== null && this.order.includes(name));
+    return this.plain.has(name) || (this.placedCols !== null && this.placedCols.index(name) >= 0) || (this.table !== null && this.order.includes(name));
   }
 
   /** A new Frame sharing this one's columns, with `name` added or replaced. */
@@ -90,6 +115,7 @@ export class Frame {
     for (const [k, v] of this.numCache) if (k !== name) f.numCache.set(k, v);
     for (const [k, v] of this.codeCache) if (k !== name) f.codeCache.set(k, v);
     f.plain.set(name, col);
+    if (this.placedCols !== null && this.placedCols.index(name) < 0) f.placedCols = this.placedCols;
     return f;
   }
 
@@ -121,6 +147,7 @@ export class Frame {
 
   isNumeric(name: string): boolean {
     if (this.numCache.has(name)) return true;
+    if (this.placedCols !== null && this.placedCols.index(name) >= 0) return true;
     const p = this.plain.get(name);
     if (p !== undefined) return !Array.isArray(p) || p.every((v) => v === null || typeof v === "number");
     if (!this.table || !this.order.includes(name)) throw this.missing(name);
@@ -134,6 +161,8 @@ export class Frame {
   numeric(name: string): Float64Array {
     const hit = this.numCache.get(name);
     if (hit) return hit;
+    const pc = this.placedCols?.index(name) ?? -1;
+    if (pc >= 0) return this.placedCols!.view(pc);
     let out: Float64Array;
     const p = this.plain.get(name);
     if (p !== undefined) {
@@ -261,17 +290,23 @@ function denseIntegerCodes(v: Float64Array): { codes: Int32Array; values: Float6
     let c = table[t];
     if (c < 0) {
       c = m;
-      if (m === vals.length) {
-        const grown = new Float64Array(2 * m);
-        grown.set(vals);
-        vals = grown;
-      }
-      vals[m++] = x;
+      vals = withLevel(vals, m++, x);
       table[t] = c;
     }
     codes[i] = c;
   }
   return { codes, values: vals.slice(0, m) };
+}
+
+/** The level values with x written at index m, doubled in length first when full. */
+function withLevel(vals: Float64Array<ArrayBuffer>, m: number, x: number): Float64Array<ArrayBuffer> {
+  if (m === vals.length) {
+    const grown = new Float64Array(2 * m);
+    grown.set(vals);
+    vals = grown;
+  }
+  vals[m] = x;
+  return vals;
 }
 
 function hashedCodes(v: Float64Array): { codes: Int32Array; values: Float64Array } {
@@ -300,12 +335,7 @@ function hashedCodes(v: Float64Array): { codes: Int32Array; values: Float64Array
     }
     if (c < 0) {
       c = m;
-      if (m === vals.length) {
-        const grown = new Float64Array(2 * m);
-        grown.set(vals);
-        vals = grown;
-      }
-      vals[m++] = x;
+      vals = withLevel(vals, m++, x);
       slot[h] = c;
       if (2 * m > cap) {
         cap *= 2;

@@ -10,6 +10,7 @@ import { check, demeanPtr, nonConvergence, type DemeanAlgo, type DemeanDims, typ
 import { SampleError } from "../base/errors.js";
 import type { MeatTerm } from "./vcov.js";
 import type { DemeanCache, ColumnKey } from "./demean-cache.js";
+import { compactRowsInPlace } from "./placed.js";
 
 export interface DemeanReport {
   algo: DemeanAlgo;
@@ -271,17 +272,22 @@ export function solveF64(ctx: SolveContext): Solved {
   const k = xNames.length;
   const K1 = k + 1;
   const Q = sample.fe.length;
-  const mPtr = eng.allocF64(n * K1, "model matrix");
+  // the reader's placed block (core/placed.ts) is the model matrix itself: its sample's rows
+  // compacted in place, the same values in the same places as the copy below
+  const placed = design.placed !== undefined && !addIntercept && !ctx.demeanCache && design.placed.rows === design.n && design.placed.names.length === K1
+    ? design.placed : null;
+  const mPtr = placed ? placed.consume("a feols fit") : eng.allocF64(n * K1, "model matrix");
   {
-    const M = eng.f64(mPtr, n * K1);
+    const M = eng.f64(mPtr, (placed ? design.n : n) * K1);
     const rows = sample.rows;
     const identity = n === design.n; // no row removed: plain copies
     const put = (src: Float64Array, off: number) => {
       if (identity) M.set(src, off);
       else for (let j = 0; j < n; j++) M[off + j] = src[rows[j]];
     };
-    put(design.y, 0);
-    for (let c = 0; c < k; c++) {
+    if (placed) compactRowsInPlace(M, design.n, K1, rows);
+    else put(design.y, 0);
+    for (let c = 0; c < k && !placed; c++) {
       const off = (c + 1) * n;
       if (addIntercept && c === 0) M.fill(1, off, off + n);
       else put(design.X[addIntercept ? c - 1 : c], off);

@@ -35,6 +35,11 @@ export interface KernelExports {
   // assembly/crossprod.ts
   crossProducts(out: number, n: number, C: number, x: number): number;
   memberScores(e: number, scores: number, n: number, k: number, x: number, cols: number, ycol: number, coef: number, codes: number, G: number): number;
+  membersScoresScratch(B: number): number;
+  membersScores(
+    ssr: number, scores: number, work: number, n: number, C: number, x: number, B: number, k: number, cols: number, ycol: number, coef: number,
+    codes: number, G: number,
+  ): number;
   // assembly/hac.ts
   hacTimeMeat(out: number, scores: number, n: number, k: number, x: number, e: number, time: number, T: number, L: number): number;
   hacPanelMeat(out: number, a: number, b: number, n: number, k: number, x: number, e: number, order: number, unit: number, time: number, L: number): number;

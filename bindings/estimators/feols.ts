@@ -24,6 +24,7 @@ import { pval2, qt } from "../base/stats.js";
 import { fmtBytes, WASM_MAX_BYTES } from "../engine/wasm.js";
 import { applyPostFit } from "../core/expansions.js";
 import type { DemeanCache } from "../core/demean-cache.js";
+import { refreshPlacedViews } from "../core/placed.js";
 // the formula expansions feols knows (sunab()): each registers itself with the core registry
 import "../terms/sunab.js";
 
@@ -307,6 +308,7 @@ export function feols(eng: Engine, data: Table | Frame, formula: string | Formul
     feCells: sample.fe.reduce((acc, d) => acc + d.levels * (d.type === 2 ? 2 : 1), 0),
   }, storage);
   eng.reserve(need); // one memory.grow to the plan
+  refreshPlacedViews(design); // columns the reader placed in WASM memory: views rebuilt after the grow
 
   return eng.scoped(() => {
     const ctx: SolveContext = {

@@ -50,19 +50,28 @@ export interface IrlsInput {
   rows?: Int32Array;
   /** the per-step passes: WASM kernels (default) or plain TypeScript (glm-passes.ts) */
   passes?: IrlsPassKind;
+  /** only mu is wanted (the FE-only fit of the statistics): no variance inputs copied out */
+  muOnly?: boolean;
+  /**
+   * called before a non-convergence error with the last step's change of the linear predictor
+   * (in the column space of [X, D]: under separation, the direction it diverges in; glm.ts
+   * starts the two-sided rectifier from it)
+   */
+  onFailure?: (etaStep: Float64Array) => void;
 }
 
 export interface IrlsResult {
   /** kept regressors (indices into X) */
   kept: number[];
   beta: Float64Array;
-  eta: Float64Array;
   mu: Float64Array;
-  /** working weights and working residuals at the final linear predictor */
-  W: Float64Array;
-  r: Float64Array;
-  /** demeaned (unweighted) kept regressors, n x kk column-major */
-  xTilde: Float64Array;
+  /**
+   * the variance inputs at the final linear predictor, made in the arena: x = sqrt(W) x~ (the
+   * kept regressors demeaned with the last step's weights, n x kk column-major) and e = sqrt(W) r
+   * (W, r the working weights and residuals); empty with muOnly
+   */
+  x: Float64Array;
+  e: Float64Array;
   /** (X~' W X~)^{-1} */
   bread: Float64Array;
   deviance: number;
@@ -135,6 +144,12 @@ export function irls(inp: IrlsInput): IrlsResult {
     let devCrit = Infinity, coefCrit = Infinity, it = 0, converged = false;
     let demeanIterations = 0, demeanCriterion = 0;
     const muNow = () => eng.getF64(B.mu, n);
+    // B.etaNew holds the previous step's eta after the swap at the end of a step
+    const failing = () => {
+      if (!inp.onFailure || it < 2) return;
+      const a = eng.f64(B.eta, n), b = eng.f64(B.etaNew, n);
+      inp.onFailure(Float64Array.from(a, (v, i) => v - b[i]));
+    };
     for (it = 1; it <= inp.glmIter; it++) {
       P.working(B.z, B.W, B.r, B.M, B.eta, B.mu, it > 1 && B.dims ? B.feZ : 0);
       const pre = it === 1 ? colSums(eng, B, 1, k) : null;
@@ -154,6 +169,7 @@ export function irls(inp: IrlsInput): IrlsResult {
       }
       const ls = wls(eng, B, kept.length, true);
       if (!ls) {
+        failing();
         throw new NonConvergenceError(
           `IRLS step ${it}: the weighted cross-product of the regressors became singular${separationNote(inp, muNow())}`, { iteration: it },
           "check for separation: regressors that predict the outcome perfectly in some rows",
@@ -188,6 +204,8 @@ export function irls(inp: IrlsInput): IrlsResult {
       }
     }
     if (!converged) {
+      it = inp.glmIter;
+      failing();
       throw new NonConvergenceError(
         `IRLS did not converge in ${inp.glmIter} iterations: relative deviance change ${devCrit.toExponential(2)} (tolerance ${inp.glmTol}), ` +
           `largest relative coefficient change ${coefCrit.toExponential(2)} (tolerance ${inp.coefTol})${separationNote(inp, muNow())}`,
@@ -198,15 +216,33 @@ export function irls(inp: IrlsInput): IrlsResult {
     // the variance inputs at the final linear predictor (m0: z itself, [z~ | X~] untouched)
     P.working(B.z, B.W, B.r, B.z, B.eta, B.mu, 0);
     const kk = kept.length;
-    const xTilde = new Float64Array(n * kk);
-    kept.forEach((j, a) => xTilde.set(eng.f64(B.M + (j + 1) * n * 8, n), a * n));
     const fin = wls(eng, B, kk, false);
+    const { x, e } = inp.muOnly ? { x: new Float64Array(0), e: new Float64Array(0) } : scores(eng, B, kept);
     return {
-      kept, beta, eta: eng.getF64(B.eta, n), mu: muNow(), W: eng.getF64(B.W, n), r: eng.getF64(B.r, n), xTilde,
-      bread: fin ? fin.bread : bread, deviance: dev, iterations: it, devCriterion: devCrit, coefCriterion: coefCrit, converged,
-      demeanIterations, demeanCriterion,
+      kept, beta, mu: muNow(), x, e, bread: fin ? fin.bread : bread, deviance: dev, iterations: it, devCriterion: devCrit,
+      coefCriterion: coefCrit, converged, demeanIterations, demeanCriterion,
     };
   });
+}
+
+/**
+ * sqrt(W) x~ of the kept columns and sqrt(W) r, in the arena (the kept columns moved to the
+ * front of X~, scaled by the scaleRows kernel; sqrt(W) in the FE-part buffer, no longer needed),
+ * then copied out once: the only n-length results of a fit besides mu.
+ */
+function scores(eng: Engine, B: IrlsBuffers, kept: number[]): { x: Float64Array; e: Float64Array } {
+  const { n } = B;
+  const sw = eng.f64(B.feZ, n);
+  sw.set(eng.f64(B.W, n));
+  for (let i = 0; i < n; i++) sw[i] = Math.sqrt(sw[i]);
+  const M = eng.f64(B.M, n * (1 + B.k));
+  kept.forEach((j, a) => {
+    if (j !== a) M.copyWithin((a + 1) * n, (j + 1) * n, (j + 2) * n);
+  });
+  const x0 = B.M + n * 8;
+  check(eng.kernels.scaleRows(x0, n, kept.length, B.feZ), "scaleRows");
+  check(eng.kernels.scaleRows(B.r, n, 1, B.feZ), "scaleRows");
+  return { x: eng.getF64(x0, n * kept.length), e: eng.getF64(B.r, n) };
 }
 
 /** Weighted sums of squares of the columns from..from+count-1 of [z | X] (kernel colSumSquares). */

@@ -8,11 +8,11 @@
 // rows (original 0-based indices).
 import type { Frame } from "../core/frame.js";
 import { recode, gather, type Sample, type SampleFe } from "../core/sample.js";
-import { SampleError } from "../base/errors.js";
+import { SampleError, SeparationError } from "../base/errors.js";
 import type { FamilyName } from "./glm-family.js";
 import type { Engine } from "../engine/wasm.js";
 import type { DemeanAlgo } from "../engine/kernels.js";
-import { irSeparation } from "./glm-separation.js";
+import { irSeparation, binomialSeparation, thresholdSeparation } from "./glm-separation.js";
 
 export type GlmFixefRm = "perfect" | "both" | "singleton" | "none";
 
@@ -154,6 +154,47 @@ export function separationRemoval(sample: Sample, removed: GlmRemoved, inp: Sepa
   return {
     sample: cur,
     removed: { ...out, separated: sepRows.length, separatedBy: [...by], constantAfterSeparation: constant, rows: [...out.rows, ...sepRows].sort((a, b) => a - b) },
+  };
+}
+
+/**
+ * Binomial separation the one-sided rectifier does not see, removed: `how` "threshold": one
+ * regressor at a threshold (glm-separation.ts thresholdSeparation, Stata's check, run before
+ * the fit); else, after a failed IRLS, the two-sided rectifier (binomialSeparation: complete
+ * or quasi-complete separation by a combination of regressors and FE, started from the
+ * failed IRLS's last step of eta when given). The separated rows are removed, then fixefRm's
+ * FE rules again, counted as `separated` and in `rows`; null when none is found. Every row
+ * separated (complete separation: no row left to estimate on) is a SeparationError naming the
+ * regressors.
+ */
+export function binomialSeparationRemoval(
+  sample: Sample, removed: GlmRemoved, inp: SeparationInput, how: "threshold" | { etaStep?: Float64Array },
+): { sample: Sample; removed: GlmRemoved } | null {
+  const { y, X } = inp.columns(sample);
+  const ir = how === "threshold" ? thresholdSeparation(y, X, inp.names) : binomialSeparation({ ...inp, X, sample }, y, how.etaStep);
+  if (!ir || !ir.rows.length) return null;
+  const by = ir.by.length ? `by ${ir.by.join(" + ")}` : "by the fixed effects";
+  if (ir.rows.length === sample.n) {
+    throw new SeparationError(
+      `complete separation ${by}: the outcome is predicted perfectly in all ${sample.n.toLocaleString("en-US")} rows ` +
+        "(y = 1 exactly where a combination of the regressors and fixed effects is positive): the coefficients diverge and no maximum likelihood estimate exists",
+      { separatedBy: ir.by, rows: sample.n }, "drop or recode the separating regressor(s), or use feols (linear probability model)",
+    );
+  }
+  const keep = new Uint8Array(sample.n).fill(1);
+  const sepRows: number[] = [];
+  for (const i of ir.rows) (keep[i] = 0), sepRows.push(sample.rows[i]);
+  const cur = subsetSample(sample, keep);
+  const again = glmRemoval(cur, inp.columns(cur).y, inp.family, inp.rm, inp.frame);
+  const out = mergeRemoved(removed, again.removed);
+  const { X: Xa } = inp.columns(again.sample);
+  const constant = inp.names.filter((nm, j) => nm !== "(Intercept)" && Xa[j].every((v) => v === Xa[j][0]));
+  return {
+    sample: again.sample,
+    removed: {
+      ...out, separated: removed.separated + sepRows.length, separatedBy: [...new Set([...removed.separatedBy, ...ir.by])],
+      constantAfterSeparation: [...new Set([...removed.constantAfterSeparation, ...constant])], rows: [...out.rows, ...sepRows].sort((a, b) => a - b),
+    },
   };
 }
 

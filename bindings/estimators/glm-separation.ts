@@ -15,8 +15,12 @@
 //   else u = max(u^, 0) on the boundary rows (the ReLU), 0 elsewhere.
 // Binomial: the same with the boundary y = 0 (z = 0 on the rows with y > 0), then y = 1: the
 // quasi-complete separation where one side of the outcome lies on the separating hyperplane
-// (e.g. a dummy x = 1 only where y = 0). Complete separation (both sides strictly apart) is not
-// found by this rule: the IRLS reports it as before.
+// (e.g. a dummy x = 1 only where y = 0). Complete separation (both sides strictly apart) and
+// quasi-complete separation with rows of both outcomes on the hyperplane are the two-sided
+// rectifier's (`binomialSeparation`): every row with y = 0 or 1 is a boundary row, with a sign
+// (z <= 0 where y = 0, z >= 0 where y = 1; rows with 0 < y < 1 are held at z = 0): the same
+// alternating projections between the column space of [X, D] and that cone, u = s * max(s u^, 0).
+// It runs only when a binomial IRLS has failed (glm.ts), so fits that converge are untouched.
 //
 // Before the rectifier, a cheap sufficient certificate of no separation (`rankCertificate`):
 // a separating z = A c (A = [X, D]) vanishes on the non-boundary rows (A+ c = 0). The rows of
@@ -87,14 +91,70 @@ export interface IrResult {
 
 /** ppmlhdfe's iterative rectifier (see the top of this file). */
 export function irSeparation(inp: IrInput): IrResult {
-  const { eng, boundary } = inp;
   const n = inp.sample.n;
-  let nb = 0;
-  for (let i = 0; i < n; i++) nb += boundary[i];
+  const nb = countOnes(inp.boundary);
   if (nb === 0 || nb === n) return { rows: [], by: [], iterations: 0 };
   if (inp.certificate !== false && rankCertificate(inp)) return { rows: [], by: [], iterations: 0 };
-  const w = Float64Array.from(boundary, (b) => (b ? 1 : IR_WEIGHT));
-  const k = inp.X.length;
+  return rectify(inp, Int8Array.from(inp.boundary));
+}
+
+/**
+ * The two-sided rectifier of a binomial outcome (top of this file): z = X g + D a with z <= 0
+ * where y = 0, z >= 0 where y = 1 and z = 0 where 0 < y < 1; the rows with z != 0 are
+ * separated (their fitted probability goes to 0 or 1). All rows separated: complete separation.
+ */
+export function binomialSeparation(inp: Omit<IrInput, "boundary" | "certificate">, y: Float64Array, start?: Float64Array): IrResult {
+  const s = Int8Array.from(y, (v) => (v === 1 ? 1 : v === 0 ? -1 : 0));
+  // from the direction the failed IRLS diverged in (in the cone where it points the right way,
+  // scaled to max 1), else from u = s; rows separated above IR_TOL times the certificate's scale
+  let u0: Float64Array | undefined;
+  if (start) {
+    u0 = Float64Array.from(start, (d, i) => (s[i] * d > 0 ? d : 0));
+    const m = maxAbs(u0);
+    if (m > 0) for (let i = 0; i < u0.length; i++) u0[i] /= m;
+    else u0 = undefined;
+  }
+  return rectify({ ...inp, boundary: Uint8Array.from(s, (v) => (v ? 1 : 0)) }, s, u0, true, IR_BINOMIAL_ITER);
+}
+
+/** the two-sided rectifier's iteration budget (it runs after a failed IRLS; not converging: nothing found) */
+const IR_BINOMIAL_ITER = 300;
+
+/**
+ * Separation by one regressor at a threshold (Stata logit's check): the rows with y < 1 all at
+ * x <= c and those with y > 0 all at x >= c (or the mirror). Complete (no row at c): every row
+ * separated; quasi-complete: the rows with x != c separated, x constant on the rest.
+ */
+export function thresholdSeparation(y: Float64Array, X: Float64Array[], names: string[]): { rows: number[]; by: string[]; complete: boolean } | null {
+  for (let j = 0; j < X.length; j++) {
+    if (names[j] === "(Intercept)") continue;
+    const x = X[j];
+    let max0 = -Infinity, min0 = Infinity, max1 = -Infinity, min1 = Infinity;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (y[i] < 1) (max0 = Math.max(max0, v)), (min0 = Math.min(min0, v));
+      if (y[i] > 0) (max1 = Math.max(max1, v)), (min1 = Math.min(min1, v));
+    }
+    const c = max0 <= min1 ? max0 : max1 <= min0 ? max1 : NaN;
+    if (Number.isNaN(c) || (max0 <= min1 && max1 <= min0)) continue; // no threshold, or x constant
+    const rows: number[] = [];
+    for (let i = 0; i < x.length; i++) if (x[i] !== c) rows.push(i);
+    const complete = max0 < min1 || max1 < min0;
+    return { rows: complete ? Array.from(x, (_, i) => i) : rows, by: [names[j]], complete };
+  }
+  return null;
+}
+
+
+/**
+ * Alternating projections between col([X, D]) and the cone {s_i z_i >= 0 where s_i != 0, z_i = 0
+ * where s_i = 0} (the rows with s = 0 weighted IR_WEIGHT), from u = s: returns the rows with
+ * s_i z_i > IR_TOL at a certificate, none when u shrinks to 0.
+ */
+function rectify(inp: IrInput, s: Int8Array, start?: Float64Array, relative = false, maxIter = IR_MAX_ITER): IrResult {
+  const { eng } = inp;
+  const n = inp.sample.n;
+  const w = Float64Array.from(s, (v) => (v ? 1 : IR_WEIGHT));
   return eng.scoped(() => {
     const wPtr = eng.putF64(w, "rectifier weights");
     const dims = inp.sample.fe.length ? loadFeDims(eng, inp.sample as Sample, wPtr) : null;
@@ -113,36 +173,39 @@ export function irSeparation(inp: IrInput): IrResult {
     const ls = qrLs(eng, n, Xt.map((c) => c.map((v, i) => v * sw[i])), new Float64Array(n), 1e-10);
     const kept = ls.keep.flatMap((f, j) => (f ? [j] : []));
     const kk = kept.length;
-    const u = Float64Array.from(boundary);
+    const u = start ?? Float64Array.from(s);
     const fit = new Float64Array(n);
     let g = new Float64Array(kk);
-    for (let it = 1; it <= IR_MAX_ITER; it++) {
+    for (let it = 1; it <= maxIter; it++) {
       const ut = demean([u])[0];
       // g = (X~' W X~)^{-1} X~' W u~; fitted u^ = u - (u~ - X~ g)
       const b = kept.map((j) => {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += w[i] * Xt[j][i] * ut[i];
-        return s;
+        let t = 0;
+        for (let i = 0; i < n; i++) t += w[i] * Xt[j][i] * ut[i];
+        return t;
       });
-      g = Float64Array.from(kept, (_, a) => b.reduce((s, bc, c) => s + ls.bread[a + c * kk] * bc, 0));
+      g = Float64Array.from(kept, (_, a) => b.reduce((acc, bc, c) => acc + ls.bread[a + c * kk] * bc, 0));
       for (let i = 0; i < n; i++) fit[i] = u[i] - ut[i];
       kept.forEach((j, a) => {
         for (let i = 0; i < n; i++) fit[i] += Xt[j][i] * g[a];
       });
       let minB = Infinity, maxU = 0;
-      for (let i = 0; i < n; i++) if (boundary[i]) minB = Math.min(minB, fit[i]);
+      for (let i = 0; i < n; i++) if (s[i]) minB = Math.min(minB, s[i] * fit[i]);
       if (minB >= -IR_TOL) {
         const rows: number[] = [];
-        for (let i = 0; i < n; i++) if (boundary[i] && fit[i] > IR_TOL) rows.push(i);
-        const by = rows.length ? kept.filter((j, a) => Math.abs(g[a]) * maxAbs(Xt[j]) > IR_TOL).map((j) => inp.names[j]) : [];
+        const cut = relative ? IR_TOL * maxAbs(fit) : IR_TOL;
+        for (let i = 0; i < n; i++) if (s[i] && s[i] * fit[i] > cut) rows.push(i);
+        const byCut = relative ? IR_TOL * maxAbs(fit) : IR_TOL;
+        const by = rows.length ? kept.filter((j, a) => Math.abs(g[a]) * maxAbs(Xt[j]) > byCut).map((j) => inp.names[j]) : [];
         return { rows, by, iterations: it };
       }
       for (let i = 0; i < n; i++) {
-        u[i] = boundary[i] && fit[i] > 0 ? fit[i] : 0;
-        maxU = Math.max(maxU, u[i]);
+        u[i] = s[i] && s[i] * fit[i] > 0 ? fit[i] : 0;
+        maxU = Math.max(maxU, Math.abs(u[i]));
       }
       if (maxU < IR_TOL) return { rows: [], by: [], iterations: it };
     }
+    if (maxIter !== IR_MAX_ITER) return { rows: [], by: [], iterations: maxIter };
     throw new NonConvergenceError(
       `the separation check (iterative rectifier) did not converge in ${IR_MAX_ITER} iterations`, { iterations: IR_MAX_ITER },
       'estimate with separation: "fe" (--separation fe) to skip it',

@@ -72,7 +72,7 @@ export function glmStats(s: StatsInput): GlmStats {
   };
   const loglik = ll(s.fit.mu);
   const llNull = nullLoglik(s.family, y, pw);
-  const quiet = { ...s, warn: () => {}, strictConvergence: false, X: [], names: [], sample: s.sample };
+  const quiet = { ...s, warn: () => {}, strictConvergence: false, X: [], names: [], sample: s.sample, muOnly: true };
   // fixest's FE-only model: feglm(y ~ 1 | fe, glm.tol = 1e-2, fixef.tol = 1e-3, family =
   // x$family$family) with the weights and offset: "binomial" there is the logit link, also
   // for a probit model (the log-likelihood depends on mu only)

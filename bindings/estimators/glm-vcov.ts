@@ -16,10 +16,9 @@ import { computeVcov, countK, SSC, vcovLabel, type VcovInputs, type VcovSpec, ty
 export interface GlmVcovData {
   n: number;
   k: number;
-  /** demeaned (unweighted) kept regressors, n x k */
-  xTilde: Float64Array;
-  W: Float64Array;
-  r: Float64Array;
+  /** the scores' factors: sqrt(W) x~ (the demeaned kept regressors, n x k) and sqrt(W) r (glm-irls.ts) */
+  x: Float64Array;
+  e: Float64Array;
   bread: Float64Array;
   feDof: number;
   hasIntercept: boolean;
@@ -37,13 +36,8 @@ export interface GlmVcov {
 
 export function glmVcov(eng: Engine, d: GlmVcovData, spec: VcovSpec, sscName: SscName): GlmVcov {
   const { n, k } = d;
-  const sw = new Float64Array(n);
-  const e = new Float64Array(n);
-  for (let i = 0; i < n; i++) (sw[i] = Math.sqrt(d.W[i])), (e[i] = d.r[i] * sw[i]);
-  const x = new Float64Array(n * k);
-  for (let a = 0; a < k; a++) for (let i = 0; i < n; i++) x[a * n + i] = d.xTilde[a * n + i] * sw[i];
   const inputs: VcovInputs = {
-    n, k, bread: d.bread, x, e, ssr: 0,
+    n, k, bread: d.bread, x: d.x, e: d.e, ssr: 0,
     fe: d.sample.fe.map((f) => ({ name: f.name, levels: f.levels, codes: f.codes, type: f.type })),
     feDof: d.feDof, clusters: clusterCodes(d.frame, d.sample, spec), hasIntercept: d.hasIntercept,
   };

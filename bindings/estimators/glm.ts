@@ -11,13 +11,13 @@ import { Frame } from "../core/frame.js";
 import { buildDesign } from "../core/design.js";
 import { prepareSample, gather, type Removed, type Sample } from "../core/sample.js";
 import { parseVcov, parseSsc, SSC, type VcovSpec, type SscName } from "../core/vcov.js";
-import { OptionError, SampleError, WasmMemoryError } from "../base/errors.js";
+import { NonConvergenceError, OptionError, SampleError, WasmMemoryError } from "../base/errors.js";
 import { fmtBytes, WASM_MAX_BYTES } from "../engine/wasm.js";
 import { demeanScratchPlan, PLAN_SLACK } from "../core/solve.js";
 import { pnorm, qnorm } from "../base/stats.js";
 import { defaultVcov, fixefDof, type CoefRow, type Coefficients } from "./feols.js";
 import { FAMILIES, type FamilyName } from "./glm-family.js";
-import { glmRemoval, separationRemoval, checkOutcome, type GlmFixefRm, type GlmRemoved } from "./glm-sample.js";
+import { glmRemoval, separationRemoval, binomialSeparationRemoval, checkOutcome, type GlmFixefRm, type GlmRemoved } from "./glm-sample.js";
 import type { Separation } from "./glm-separation.js";
 import { checkChoice } from "../base/options.js";
 import { irls, type IrlsInput, type IrlsResult } from "./glm-irls.js";
@@ -158,21 +158,42 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
   // sample is usually the fit's: no second gather)
   let last: { s: Sample; c: { y: Float64Array; X: Float64Array[] } } | null = null;
   const columns = (s: Sample) => (last?.s === s ? last.c : (last = { s, c: { y: s === s0 ? y0 : gather(design.y, s.rows), X: xOn(s) } }).c);
-  if (separation === "ir") {
-    const irIn = { eng, columns, names, family, rm: rmEff, frame, fixefTol: o.fixefTol, fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1 };
-    ({ sample, removed: glmRemoved } = separationRemoval(sample, glmRemoved, irIn));
+  const irIn = { eng, columns, names, family, rm: rmEff, frame, fixefTol: o.fixefTol, fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1 };
+  if (separation === "ir" && family !== "poisson") {
+    // a regressor on one side of a threshold for each outcome (complete: an error naming it)
+    for (let r; (r = binomialSeparationRemoval(sample, glmRemoved, irIn, "threshold")); ) ({ sample, removed: glmRemoved } = r);
   }
-  const n = sample.n;
-  const { y, X } = columns(sample);
-  const offset = opts.offset ? gather(frame.numeric(opts.offset), sample.rows) : null;
-  const pw = design.weights ? gather(design.weights, sample.rows) : null;
-  checkGlmPlan(eng, n, names.length, sample);
-  const base: Omit<IrlsInput, "X" | "names" | "sample"> = {
-    eng, n, y, offset, pw, family, glmTol: o.glmTol, coefTol: o.coefTol, glmIter: o.glmIter, fixefTol: o.fixefTol,
-    fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1, collinTol: o.collinTol, strictConvergence: opts.strictConvergence, warn,
-    passes: opts.irlsPasses,
+  if (separation === "ir") ({ sample, removed: glmRemoved } = separationRemoval(sample, glmRemoved, irIn));
+  const onSample = (s: Sample) => {
+    const { y, X } = columns(s);
+    const offset = opts.offset ? gather(frame.numeric(opts.offset), s.rows) : null;
+    const pw = design.weights ? gather(design.weights, s.rows) : null;
+    checkGlmPlan(eng, s.n, names.length, s);
+    const base: Omit<IrlsInput, "X" | "names" | "sample"> = {
+      eng, n: s.n, y, offset, pw, family, glmTol: o.glmTol, coefTol: o.coefTol, glmIter: o.glmIter, fixefTol: o.fixefTol,
+      fixefIter: o.fixefIter, fixefAlgo, threads: o.threads ?? 1, collinTol: o.collinTol, strictConvergence: opts.strictConvergence, warn,
+      passes: opts.irlsPasses,
+    };
+    return { y, X, base };
   };
-  const fit = irls({ ...base, X, names, sample, rows: sample.rows });
+  let inputs = onSample(sample);
+  let fit: IrlsResult;
+  let etaStep: Float64Array | undefined;
+  try {
+    const onFailure = family !== "poisson" && separation === "ir" ? (d: Float64Array) => (etaStep = d) : undefined;
+    fit = irls({ ...inputs.base, X: inputs.X, names, sample, rows: sample.rows, onFailure });
+  } catch (err) {
+    // a binomial IRLS that fails may be separated in a way the one-sided rectifier does not
+    // see (complete separation, or both outcomes on the hyperplane): the two-sided rectifier
+    // then removes the separated rows (or names the regressors of a complete separation)
+    const retry = err instanceof NonConvergenceError && family !== "poisson" && separation === "ir" ? binomialSeparationRemoval(sample, glmRemoved, irIn, { etaStep }) : null;
+    if (!retry) throw err;
+    ({ sample, removed: glmRemoved } = retry);
+    inputs = onSample(sample);
+    fit = irls({ ...inputs.base, X: inputs.X, names, sample, rows: sample.rows });
+  }
+  const { y, base } = inputs;
+  const n = sample.n;
   const kept = fit.kept.map((j) => names[j]);
   const collinear = names.filter((_, j) => !fit.kept.includes(j));
   if (collinear.length) warn(`regressors removed because of collinearity: ${collinear.join(", ")}`);
@@ -183,7 +204,7 @@ export function feglm(eng: Engine, data: Table | Frame, formula: string | Formul
   if (sep) warn(sep);
   const stats = glmStats({ ...base, sample, fit, nparams, k: kept.length, hasFe, intercept: f.intercept, withinConverged: opts.withinConverged });
   const vcovData: GlmVcovData = {
-    n, k: kept.length, xTilde: fit.xTilde, W: fit.W, r: fit.r, bread: fit.bread, feDof, hasIntercept: addIntercept, sample, frame,
+    n, k: kept.length, x: fit.x, e: fit.e, bread: fit.bread, feDof, hasIntercept: addIntercept, sample, frame,
   };
   return assembleGlm({
     eng, f, family, kept, collinear, fit, sample, glmRemoved, design: { valid: design.valid }, stats, vspec, sscName, nparams,

@@ -175,12 +175,26 @@ function fitGroup(
     const clusters = clusterCodes(frame, sample, s.vspec);
     const codesPtrs = new Map(Object.values(clusters).map((c) => [c.codes, eng.putI32(c.codes, "cluster codes")] as const));
     const group: GroupData = { eng, frame, design, sample, names, extra, C, n, mPtr, wRaw, sqrtW, pre, within, G, colJs, codesPtrs, s, opts };
-    for (const m of members) {
+    // every member solved from the cross-products, then the residual passes of many members
+    // at once, then each member's variance and Fit (its warnings given in its turn)
+    const solved = members.map((m) => {
+      const warnings: string[] = [];
       try {
-        out.set(m.index, fitMember(group, m, infos ? infos.byMember.get(m.index)! : null, clusters));
+        return solveMember(group, m, infos ? infos.byMember.get(m.index)! : null, warnings);
       } catch (err) {
         if (!(err instanceof Error)) throw err;
-        out.set(m.index, err);
+        return { m, err, warnings };
+      }
+    });
+    sharedPasses(group, solved.filter((v): v is Solved => !("err" in v)), clusters);
+    for (const v of solved) {
+      for (const w of v.warnings) opts.onWarning?.(w);
+      try {
+        if ("err" in v) throw v.err;
+        out.set(v.m.index, finishMember(group, v, clusters));
+      } catch (err) {
+        if (!(err instanceof Error)) throw err;
+        out.set(v.m.index, err);
       }
     }
   });
@@ -259,15 +273,29 @@ function demeanGroup(
   return { cols: hold ? cols : null, byMember };
 }
 
-/** One member from the group's cross-products: screen, collinearity, solve, residual pass, vcov, Fit. */
-function fitMember(g: GroupData, m: Member, info: DemeanInfo | null, clusters: ReturnType<typeof clusterCodes>): Fit {
-  const { eng, sample, n, C, G, s, opts } = g;
+/** A member solved from the group's cross-products, before its residual pass. */
+interface Solved {
+  m: Member;
+  info: DemeanInfo | null;
+  /** given to onWarning in the member's turn (finishMember's warnings after them) */
+  warnings: string[];
+  collinear: string[];
+  cols: number[];
+  names: string[];
+  yIdx: number;
+  beta: Float64Array;
+  bread: Float64Array;
+  feDof: number;
+  addIntercept: boolean;
+  /** from the shared pass (sharedPasses): the SSR and the meat of the first cluster variable (null: iid) */
+  shared?: { ssr: number; meat: Float64Array | null };
+}
+
+/** One member from the group's cross-products: screen, collinearity, solve. */
+function solveMember(g: GroupData, m: Member, info: DemeanInfo | null, warnings: string[]): Solved {
+  const { sample, n, C, G, s, opts } = g;
   const f = m.f;
-  const warnings: string[] = [];
-  const warn = (msg: string) => {
-    warnings.push(msg);
-    opts.onWarning?.(msg);
-  };
+  const warn = (msg: string) => warnings.push(msg);
   if (info) convergence({ tol: s.tol, maxIter: s.maxIter, strictConvergence: opts.strictConvergence, warn }, info);
   const hasFe = sample.fe.length > 0;
   const addIntercept = !hasFe;
@@ -288,7 +316,74 @@ function fitMember(g: GroupData, m: Member, info: DemeanInfo | null, clusters: R
   const beta = matVec(bread, cols.map((c) => G[c + yIdx * C]), kf);
   const feDof = fixefDof(sample);
   exactFitCheck(n, kf, feDof);
-  const { V, ssr, vres } = eng.scoped(() => residualPass(g, cols, yIdx, beta, bread, feDof, addIntercept, clusters));
+  return { m, info, warnings, collinear, cols, names, yIdx, beta, bread, feDof, addIntercept };
+}
+
+/**
+ * The residual passes of the solved members of a group that need only their SSR and the
+ * scores of the first cluster variable (iid and cluster vcovs), in batches of members whose
+ * scores fit in SHARED_BYTES: one pass over the rows per batch (assembly/crossprod.ts
+ * membersScores), the bits of each member's own memberScores and colSumSquares. The others
+ * (hetero) make their own pass in finishMember.
+ */
+function sharedPasses(g: GroupData, solved: Solved[], clusters: ReturnType<typeof clusterCodes>): void {
+  const { eng, n, C, mPtr, s } = g;
+  if (s.vspec.type !== "iid" && s.vspec.type !== "cluster") return;
+  const first = s.vspec.type === "cluster" ? clusters[s.vspec.vars[0]] : undefined;
+  const G = first?.G ?? 0;
+  const budget = Math.max(0, Math.min(SHARED_BYTES, eng.freeBytes / 4));
+  for (let b0 = 0; b0 < solved.length;) {
+    let bytes = 0;
+    let b1 = b0;
+    while (b1 < solved.length && (b1 === b0 || bytes + G * solved[b1].cols.length * 8 <= budget)) bytes += G * solved[b1++].cols.length * 8;
+    const batch = solved.slice(b0, b1);
+    b0 = b1;
+    eng.scoped(() => {
+      const B = batch.length;
+      const kPtr = eng.putI32(batch.map((v) => v.cols.length));
+      const colsPtr = eng.putI32(batch.flatMap((v) => v.cols));
+      const yPtr = eng.putI32(batch.map((v) => v.yIdx));
+      const bPtr = eng.putF64(Float64Array.from(batch.flatMap((v) => Array.from(v.beta))));
+      const ssrPtr = eng.allocF64(B);
+      const scPtr = first ? eng.allocF64(Math.max(1, bytes / 8), "cluster scores") : 0;
+      const work = eng.allocF64(eng.kernels.membersScoresScratch(B), "residual block");
+      const cp = first ? (g.codesPtrs.get(first.codes) ?? eng.putI32(first.codes, "cluster codes")) : 0;
+      check(eng.kernels.membersScores(ssrPtr, scPtr, work, n, C, mPtr, B, kPtr, colsPtr, yPtr, bPtr, cp, G), "membersScores");
+      const ssr = eng.getF64(ssrPtr, B);
+      let sp = scPtr;
+      batch.forEach((v, j) => {
+        const k = v.cols.length;
+        let meat: Float64Array | null = null;
+        if (first) {
+          meat = eng.scoped(() => {
+            const out = eng.allocF64(k * k);
+            check(eng.kernels.scoresCross(out, G, k, sp), "scoresCross");
+            return eng.getF64(out, k * k);
+          });
+          sp += G * k * 8;
+        }
+        v.shared = { ssr: ssr[j], meat };
+      });
+    });
+  }
+}
+
+/** The scores of one batch of sharedPasses at most (the group matrix is read once per batch). */
+const SHARED_BYTES = 256 * 1024 * 1024;
+
+/** A solved member's variance (its residual pass unless shared), statistics and Fit. */
+function finishMember(g: GroupData, v: Solved, clusters: ReturnType<typeof clusterCodes>): Fit {
+  const { eng, sample, n, s, opts } = g;
+  const { m, info, collinear, cols, names, yIdx, beta, bread, feDof, addIntercept } = v;
+  const f = m.f;
+  const kf = cols.length;
+  const hasFe = sample.fe.length > 0;
+  const warnings = v.warnings.slice();
+  const warn = (msg: string) => {
+    warnings.push(msg);
+    opts.onWarning?.(msg);
+  };
+  const { V, ssr, vres } = eng.scoped(() => residualPass(g, cols, yIdx, beta, bread, feDof, addIntercept, clusters, v.shared));
   if (vres.eigenFixed) warn("the multi-way clustered variance was not positive semi-definite: eigenvalues floored");
   assertFinite(names, beta, V, { y: f.lhs, sy: 1, sx: names.map(() => 1) });
   const tss = g.pre[yIdx];
@@ -311,26 +406,30 @@ function fitMember(g: GroupData, m: Member, info: DemeanInfo | null, clusters: R
  */
 function residualPass(
   g: GroupData, cols: number[], yIdx: number, beta: Float64Array, bread: Float64Array, feDof: number, addIntercept: boolean,
-  clusters: ReturnType<typeof clusterCodes>,
+  clusters: ReturnType<typeof clusterCodes>, shared?: Solved["shared"],
 ) {
   const { eng, n, mPtr, sample, s } = g;
   const kf = cols.length;
   const colsPtr = eng.putI32(cols);
   const bPtr = eng.putF64(beta);
-  const ePtr = eng.allocF64(n, "residuals");
+  const ePtr = eng.allocF64(n, "residuals"); // written by the member's first pass (none when shared, until needed)
+  let eReady = false;
   const scores = new Map<Int32Array, { ptr: number; G: number }>();
   const pass = (codes: Int32Array | null, G: number) => {
+    eReady = true;
     const cp = codes ? (g.codesPtrs.get(codes) ?? eng.putI32(codes, "cluster codes")) : 0;
     const sp = codes ? eng.allocF64(G * kf, "cluster scores") : 0;
     check(eng.kernels.memberScores(ePtr, sp, n, kf, mPtr, colsPtr, yIdx, bPtr, cp, G), "memberScores");
     if (codes) scores.set(codes, { ptr: sp, G });
   };
   const first = s.vspec.type === "cluster" ? clusters[s.vspec.vars[0]] : undefined;
-  pass(first?.codes ?? null, first?.G ?? 0);
-  const ssr = sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
+  if (!shared) pass(first?.codes ?? null, first?.G ?? 0);
+  const ssr = shared ? shared.ssr : sumsOfSquares(eng, ePtr, n, 1, 0, false)[0];
   const meats = (terms: MeatTerm[]) => terms.map((t) => eng.scoped(() => {
+    if (t !== null && shared?.meat && first && t.codes === first.codes) return shared.meat;
     const out = eng.allocF64(kf * kf);
     if (t === null) {
+      if (!eReady) pass(null, 0);
       const xPtr = eng.allocF64(n * Math.max(kf, 1), "member regressors");
       const W = eng.f64(0, (eng.memoryBytes >>> 3) | 0); // copyWithin: a memmove inside WASM memory
       cols.forEach((c, a) => W.copyWithin((xPtr >>> 3) + a * n, (mPtr >>> 3) + c * n, (mPtr >>> 3) + (c + 1) * n));

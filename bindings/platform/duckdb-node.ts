@@ -33,15 +33,29 @@ import { loadDuckDB, lit, NotPlain, NumAcc, StrAcc, pushChunk, type Acc, type Du
 import { planCsv, scanFile, type CsvPlan } from "./duckdb-csv-plan.js";
 // csv.ts's number grammar (after trimming spaces and tabs), for the validation pass
 import { NUM_RE } from "./duckdb-csv-types.js";
+import type { PlacedColumns } from "../core/placed.js";
 
 export { loadDuckDB, duckdbAvailable, NumAcc, NotPlain } from "./duckdb-columns.js";
 
 export type ReaderChoice = "auto" | "duckdb" | "js";
 
+/**
+ * Numeric columns the caller wants written straight into WASM memory (core/placed.ts): when
+ * DuckDB reads the file and its result's rows are known, `make(rows)` gives the block and the
+ * chunks of these columns are copied into it, in the block's order, instead of into JS arrays.
+ * They are then left out of the table (the report still lists them).
+ */
+export interface PlaceRequest {
+  names: string[];
+  make(rows: number): Promise<PlacedColumns>;
+}
+
 export interface NativeReadOptions extends FileReadOptions {
   /** "duckdb": DuckDB where it reads the file as today's reader does (error when it is not
    *  installed); "js": today's reader; "auto" (default): duckdb when installed. */
   reader?: ReaderChoice;
+  /** numeric columns to read straight into WASM memory (the DuckDB path only; PlaceRequest) */
+  place?: PlaceRequest;
 }
 
 export interface NativeReadResult extends ReadResult {
@@ -54,6 +68,8 @@ export interface NativeReadResult extends ReadResult {
   /** where the DuckDB path's time went (ms): checks of the file before and beside the query,
    *  the query (DuckDB's threads), the copy of its chunks into the columns */
   timings?: ReadTimings;
+  /** the placed columns (PlaceRequest), when the file was read into them; absent from `table` */
+  placed?: PlacedColumns;
 }
 
 export interface ReadTimings {
@@ -151,7 +167,7 @@ async function validateNumbers(duck: Duck, files: string[], plan: CsvPlan, na: s
   if (bad[0].some((x) => Number(x) > 0)) throw new NotPlain("values that are not plain numbers");
 }
 
-async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult> {
+async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult & { placed?: PlacedColumns }> {
   const t0 = performance.now();
   let plan: CsvPlan | null = null;
   const heads: number[] = [];
@@ -172,19 +188,32 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions,
   const numeric = plan.selected.map((k, o) => (plan!.string[o] ? -1 : k)).filter((k) => k >= 0);
   const sql = `SELECT ${plan.selected.map((k) => `c${k}`).join(", ")} FROM ${csvSource(files, plan, na, false)}`;
   const accs = plan.selected.map((_, o) => (plan!.string[o] ? new StrAcc(null) : new NumAcc()));
+  const outNames = plan.selected.map((k) => plan!.names[k]);
+  const idx = placeIndex(opts.place, outNames, accs);
   t.plan += performance.now() - t0;
-  const drained = drain(duck, sql, accs, t).then(
-    () => null,
+  let placed: PlacedColumns | null = null;
+  const drained = drain(duck, sql, accs, t, idx && { idx, make: opts.place!.make }).then(
+    (p) => ((placed = p), null),
     (err: unknown) => err,
   );
   const scans = await scanning;
   const drainErr = await drained;
-  if (scans.some((s) => !s.utf8)) throw new NotPlain("not valid UTF-8");
-  if (scans.some((s) => s.spacedQuote)) throw new NotPlain("a quote beside a space");
-  if (drainErr !== null) throw drainErr;
-  if (numeric.length > 0 && scans.some((s) => s.suspicious)) await validateNumbers(duck, files, plan, na, numeric);
-  const outNames = plan.selected.map((k) => plan!.names[k]);
+  try {
+    if (scans.some((s) => !s.utf8)) throw new NotPlain("not valid UTF-8");
+    if (scans.some((s) => s.spacedQuote)) throw new NotPlain("a quote beside a space");
+    if (drainErr !== null) throw drainErr;
+    if (numeric.length > 0 && scans.some((s) => s.suspicious)) await validateNumbers(duck, files, plan, na, numeric);
+    return csvResult(accs, outNames, opts, na, plan.delimiter, placed);
+  } catch (e) {
+    (placed as PlacedColumns | null)?.release();
+    throw e;
+  }
+}
+
+/** The table and report of the CSV path's accumulators (placed columns: in the report, not the table). */
+function csvResult(accs: Acc[], outNames: string[], opts: NativeReadOptions, na: string[], delimiter: string, placed: PlacedColumns | null): ReadResult & { placed?: PlacedColumns } {
   const datas: Data<DataType>[] = [];
+  const names: string[] = [];
   const reports: ColumnReport[] = [];
   let rows = 0;
   accs.forEach((acc, o) => {
@@ -193,7 +222,7 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions,
       if (acc.nans > 0) throw new NotPlain("NaN values");
       if (acc.big) throw new NotPlain("integers beyond 2^53");
       rows = acc.n;
-      datas.push(float64DataFromNaN(acc.finish()));
+      if (placed === null || placed.index(name) < 0) datas.push(float64DataFromNaN(acc.finish())), names.push(name);
       reports.push({ name, type: "float64", missing: acc.nulls, unparsable: 0, infinite: acc.infinite });
     } else {
       // missing-value tokens after trimming (DuckDB matched them untrimmed)
@@ -207,12 +236,14 @@ async function readCsvDuck(duck: Duck, files: string[], opts: NativeReadOptions,
       }
       rows = fixed.n;
       datas.push(dictData(fixed.finish(), fixed.levels));
+      names.push(name);
       reports.push({ name, type: "string", missing: fixed.nulls, unparsable: 0, infinite: 0 });
     }
   });
   return {
-    table: tableFromData(outNames, datas, rows),
-    report: { format: "csv", rows, encoding: "utf8", delimiter: plan.delimiter, columns: reports },
+    table: tableFromData(names, datas, rows),
+    report: { format: "csv", rows, encoding: "utf8", delimiter, columns: reports },
+    ...(placed ? { placed } : {}),
   };
 }
 
@@ -246,8 +277,21 @@ function fixTextNa(acc: StrAcc, na: Set<string>): StrAcc {
   return out;
 }
 
-/** Run the query and copy its chunks into the accumulators (planned to the result's size). */
-async function drain(duck: Duck, sql: string, accs: Acc[], t: ReadTimings): Promise<void> {
+/** Where the placed columns are among the accumulators (each a NumAcc), or null when one is not. */
+function placeIndex(place: PlaceRequest | undefined, names: string[], accs: Acc[]): number[] | null {
+  if (place === undefined) return null;
+  const idx = place.names.map((nm) => names.indexOf(nm));
+  return idx.every((o) => o >= 0 && accs[o] instanceof NumAcc) && new Set(idx).size === idx.length ? idx : null;
+}
+
+/**
+ * Run the query and copy its chunks into the accumulators (planned to the result's size); with
+ * `place` (accumulator indices of the placed columns) and a result of known rows, those columns
+ * are copied into the block `make` gives, each chunk through fresh views (memory may grow).
+ */
+async function drain(
+  duck: Duck, sql: string, accs: Acc[], t: ReadTimings, place?: { idx: number[]; make: (rows: number) => Promise<PlacedColumns> } | null,
+): Promise<PlacedColumns | null> {
   const t0 = performance.now();
   let src;
   try {
@@ -257,18 +301,30 @@ async function drain(duck: Duck, sql: string, accs: Acc[], t: ReadTimings): Prom
   }
   const t1 = performance.now();
   t.query += t1 - t0;
-  if (src.rows !== null) for (const a of accs) a.plan(src.rows);
-  for (;;) {
-    let chunk: RawChunk | null;
-    try {
-      chunk = await src.next();
-    } catch (e) {
-      throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
+  const placed = place && src.rows !== null ? await place.make(src.rows) : null;
+  const into = placed ? place!.idx.map((o) => accs[o] as NumAcc) : [];
+  try {
+    if (src.rows !== null) {
+      into.forEach((a, c) => (a.values = placed!.view(c)));
+      for (const a of accs) a.plan(src.rows);
     }
-    if (chunk === null) break;
-    pushChunk(chunk, accs);
+    for (;;) {
+      let chunk: RawChunk | null;
+      try {
+        chunk = await src.next();
+      } catch (e) {
+        throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
+      }
+      if (chunk === null) break;
+      into.forEach((a, c) => (a.values = placed!.view(c)));
+      pushChunk(chunk, accs);
+    }
+  } catch (e) {
+    placed?.release();
+    throw e;
   }
   t.copy += performance.now() - t1;
+  return placed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,24 +359,35 @@ export async function parquetQuery(duck: Duck, files: string[], opts: NativeRead
   return { sql: `SELECT ${exprs.join(", ")} FROM ${src}`, names: wanted, text: kinds.map((k) => k === "text") };
 }
 
-async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult> {
+async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult & { placed?: PlacedColumns }> {
   const { sql, names: wanted, text } = await parquetQuery(duck, files, opts);
   const accs = text.map((x) => (x ? new StrAcc(null) : new NumAcc()));
-  await drain(duck, sql, accs, t);
-  const datas: Data<DataType>[] = [];
-  let rows = 0;
-  for (const acc of accs) {
-    if (acc instanceof NumAcc) {
-      if (acc.big) throw new NotPlain("integers beyond 2^53");
+  const idx = placeIndex(opts.place, wanted, accs);
+  const placed = await drain(duck, sql, accs, t, idx && { idx, make: opts.place!.make });
+  try {
+    const datas: Data<DataType>[] = [];
+    const names: string[] = [];
+    let rows = 0;
+    accs.forEach((acc, o) => {
       rows = acc.n;
-      datas.push(float64DataFromNaN(acc.finish()));
-    } else {
-      rows = acc.n;
-      datas.push(dictData(acc.finish(), acc.levels));
-    }
+      if (acc instanceof NumAcc) {
+        if (acc.big) throw new NotPlain("integers beyond 2^53");
+        if (placed === null || placed.index(wanted[o]) < 0) datas.push(float64DataFromNaN(acc.finish())), names.push(wanted[o]);
+      } else datas.push(dictData(acc.finish(), acc.levels)), names.push(wanted[o]);
+    });
+    const table = tableFromData(names, datas, rows);
+    if (placed === null) return { table, report: reportFromTable(table, "parquet") };
+    // the placed columns' entries from their accumulators (as reportFromTable counts: NaN is missing), in the file's order
+    const fromTable = new Map(reportFromTable(table, "parquet").columns.map((c) => [c.name, c]));
+    const columns = wanted.map((name, o): ColumnReport => {
+      const a = accs[o];
+      return fromTable.get(name) ?? { name, type: "float64", missing: (a as NumAcc).nulls + (a as NumAcc).nans, unparsable: 0, infinite: (a as NumAcc).infinite };
+    });
+    return { table, report: { format: "parquet", rows, encoding: null, delimiter: null, columns }, placed };
+  } catch (e) {
+    placed?.release();
+    throw e;
   }
-  const table = tableFromData(wanted, datas, rows);
-  return { table, report: reportFromTable(table, "parquet") };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,7 +493,7 @@ export async function readFileNative(path: string, opts: NativeReadOptions = {})
   if (useDuck) {
     try {
       const timings: ReadTimings = { plan: 0, query: 0, copy: 0 };
-      const r = format === "csv" ? await readCsvDuck(duck, files, opts, timings) : await readParquetDuck(duck, files, opts, timings);
+      const r: ReadResult & { placed?: PlacedColumns } = format === "csv" ? await readCsvDuck(duck, files, opts, timings) : await readParquetDuck(duck, files, opts, timings);
       if (opts.onProgress) {
         let size = 0;
         for (const f of files) size += (await stat(f)).size;
@@ -444,8 +511,8 @@ export async function readFileNative(path: string, opts: NativeReadOptions = {})
 
 /** The files (one, or a glob's) through today's reader, concatenated. */
 export async function readBuiltin(files: string[], opts: NativeReadOptions, format: DataFormat): Promise<ReadResult> {
-  const { reader: _r, ...jsOpts } = opts;
-  void _r;
+  const { reader: _r, place: _p, ...jsOpts } = opts;
+  void _r, void _p;
   const results: ReadResult[] = [];
   for (const f of files) results.push(await readFileJs(f, { ...jsOpts, format }));
   return concatResults(results, files);

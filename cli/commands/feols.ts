@@ -8,7 +8,7 @@ import { feolsCompressed } from "../../bindings/estimators/compress.js";
 import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
 import { fitToJson, summary } from "../../bindings/report/summary.js";
 import { OptionError, NonConvergenceError } from "../../bindings/base/errors.js";
-import { addReadOptions, readData, describeRead, vcovColumns, type ModelFlags, type ReadFlags } from "../data.js";
+import { addReadOptions, readData, describeRead, vcovColumns, placeModel, type ModelFlags, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { availableParallelism } from "node:os";
@@ -101,7 +101,11 @@ async function fitInMemory(flags: Flags, f: ReturnType<typeof parseFormula>, mul
   // the kernels compile (off the main thread) while the data is read
   const engine0 = loadEngine();
   engine0.catch(() => {}); // a failed read is the error to report; the engine's own failure is awaited below
-  const { frame, report } = await readData(flags, [...new Set(cols)], roles);
+  // one plain float64 model: its outcome and regressors read straight into WASM memory
+  const plain = !multi && !flags.compress && !flags.float32 && !hac.columns.length && !flags.wald && !flags.hypothesis;
+  const others = [...(flags.weights ? [flags.weights] : []), ...vcovColumns(flags.vcov)];
+  const place = plain && process.env.HDFE_PLACED !== "0" ? placeModel(f, others, engine0) : undefined;
+  const { frame, report } = await readData(flags, [...new Set(cols)], roles, place);
   const eng = await engine0;
   const status = statusLine(`estimating on ${frame.nrows.toLocaleString("en-US")} rows${flags.float32 ? " (float32 storage)" : ""}...`);
   const fopts = {
