@@ -72,5 +72,5 @@ export async function wildOutOfCore(
     }),
   );
   if (!agg) throw new OptionError("the out-of-core fit ended before its cluster sums were computed");
-  return wildFromAggregates(eng, agg, { estimate: fit.coef[opts.param], seFix: fit.se[opts.param] }, opts);
+  return wildFromAggregates(eng, agg, { estimate: fit.coef[opts.param], seFix: fit.se[opts.param], nobs: fit.nobs, removed: fit.removed }, opts);
 }

@@ -25,6 +25,7 @@ import { OptionError, VcovError } from "../base/errors.js";
 import { checkOption } from "../base/options.js";
 import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory } from "../engine/limits.js";
+import type { Removed } from "../core/sample.js";
 
 
 export type WildWeights = "rademacher" | "webb";
@@ -89,6 +90,9 @@ export interface WildResult {
   seed: number;
   /** e.g. FE projections that did not converge */
   warnings: string[];
+  /** the fit's estimation sample: its rows and the rows removed from the data, and why */
+  nobs: number;
+  removed: Removed;
   timing: { setupMs: number; drawsMs: number; ciMs: number; totalMs: number; drawsPerSecond: number };
 }
 
@@ -128,7 +132,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
     warnings.push(`the FE projections of the cluster columns did not converge in ${setup.failed} of ${setup.calls} demeaning calls ` +
       `(largest criterion ${setup.worst.toExponential(2)}, tolerance ${tol}): the bootstrap may be inaccurate; raise fixefIter or loosen fixefTol`);
   }
-  return wildFromAggregates(eng, { ...setup, G, warnings }, { estimate: fit.coef[opts.param], seFix, t0 }, opts);
+  return wildFromAggregates(eng, { ...setup, G, warnings }, { estimate: fit.coef[opts.param], seFix, t0, nobs: fit.nobs, removed: fit.removed }, opts);
 }
 
 /**
@@ -169,7 +173,7 @@ export function wildCommon(opts: WildOptions, G: number) {
  * seed, or the d-th sign vector), the p-values and the intervals. `seFix`: the fit's
  * cluster-robust SE of the coefficient with fixest's small-sample factor.
  */
-export function wildFromAggregates(eng: Engine, agg: WildAggregates, fitted: { estimate: number; seFix: number; t0?: number }, opts: WildOptions): WildResult {
+export function wildFromAggregates(eng: Engine, agg: WildAggregates, fitted: { estimate: number; seFix: number; t0?: number; nobs: number; removed: Removed }, opts: WildOptions): WildResult {
   const t0 = fitted.t0 ?? now();
   const { G, S, bhat, cy, cx, ay, ax } = agg;
   const { weights, restricted, b0, level, seed, enumerate, Bn } = wildCommon(opts, G);
@@ -191,7 +195,7 @@ export function wildFromAggregates(eng: Engine, agg: WildAggregates, fitted: { e
   return {
     param: opts.param, cluster: opts.cluster, estimate, null: b0, se, t: stat(b0), pAnalytic: pval2(stat(b0), G - 1),
     pSymmetric: p0.sym, pEqualTailed: p0.et, tStars, ci, ciEqualTailed: ciET, level, B: Bn, enumerated: enumerate,
-    weights, restricted, G, seed, warnings: agg.warnings,
+    weights, restricted, G, seed, warnings: agg.warnings, nobs: fitted.nobs, removed: fitted.removed,
     timing: { setupMs: t1 - t0, drawsMs: t2 - t1, ciMs: t3 - t2, totalMs: t3 - t0, drawsPerSecond: Bn / ((t2 - t1) / 1000) },
   };
 }

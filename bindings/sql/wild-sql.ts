@@ -13,6 +13,9 @@
 // once, a G x (2 + 2k) table: G^2 (2 + k) + G (2 + 2k) numbers in all (G = 240, k = 3:
 // 288,000). Clusters in label order (numbers by value, text by code units), as in memory,
 // so the same seed draws the same weight of each cluster.
+// Regression weights w (the column w of the demeaned rows, 1 without weights): the FE
+// demeaning is weighted and every sum above is a sum of w times the product, as the in-memory
+// tool's sqrt(w)-scaled columns give (the same algebra on sqrt(w) x, sqrt(w) e_y).
 import { OptionError } from "../base/errors.js";
 import type { SqlFitState } from "./feols-sql.js";
 import { demean, demeanedSql, derivedCtx, dropSince } from "./demean.js";
@@ -43,7 +46,6 @@ export async function wildAggregatesSql(st: SqlFitState, param: string, cluster:
   const b = ctx.b;
   const d = b.dialect;
   const p = ctx.s.p;
-  if (ctx.m.weights) throw new OptionError("the wild bootstrap out of core does not take regression weights yet", undefined, "fit in memory (--engine wasm) for a weighted model");
   const a = names.indexOf(param);
   if (a < 0) throw new OptionError(`"${param}" is not a coefficient of the fit`, { coefficients: names }, `coefficients: ${names.join(", ")}`);
   const k = kept.length;
@@ -65,8 +67,8 @@ export async function wildAggregatesSql(st: SqlFitState, param: string, cluster:
   const ck = st.clusterCol[0];
 
   // per cluster: its label, x_g'e_y, x_g'x, X~_g'e_y, X~_g'x
-  const sums = [`${d.sum(`${xExpr} * ${eExpr}`)} AS ${p}ay`, `${d.sum(`${xExpr} * ${xExpr}`)} AS ${p}ax`];
-  dcol.forEach((c, i) => sums.push(`${d.sum(`d${c} * ${eExpr}`)} AS ${p}ke${i}`, `${d.sum(`d${c} * ${xExpr}`)} AS ${p}kx${i}`));
+  const sums = [`${d.sum(`w * ${xExpr} * ${eExpr}`)} AS ${p}ay`, `${d.sum(`w * ${xExpr} * ${xExpr}`)} AS ${p}ax`];
+  dcol.forEach((c, i) => sums.push(`${d.sum(`w * d${c} * ${eExpr}`)} AS ${p}ke${i}`, `${d.sum(`w * d${c} * ${xExpr}`)} AS ${p}kx${i}`));
   const per = await b.query(`SELECT ${d.key(ck)} AS ${p}key, ${sums.join(", ")} FROM (${demeanedSql(ctx, dm)}) GROUP BY ${ck}`, "wild: cluster sums");
   const numeric = clusterIsNumeric(st, cluster);
   const labels = per.map((r) => String(r[`${p}key`]));
@@ -102,8 +104,8 @@ export async function wildAggregatesSql(st: SqlFitState, param: string, cluster:
     if (!dm2.converged) (failed++, (worst = Math.max(worst, dm2.criterion)));
     const sel: string[] = [];
     for (let h = 0; h < m; h++) {
-      sel.push(`${d.sum(`d${h} * ey`)} AS ${p}y${h}`, `${d.sum(`d${h} * xp`)} AS ${p}x${h}`);
-      for (let i = 0; i < k; i++) sel.push(`${d.sum(`d${h} * xk${i}`)} AS ${p}k${h}_${i}`);
+      sel.push(`${d.sum(`w * d${h} * ey`)} AS ${p}y${h}`, `${d.sum(`w * d${h} * xp`)} AS ${p}x${h}`);
+      for (let i = 0; i < k; i++) sel.push(`${d.sum(`w * d${h} * xk${i}`)} AS ${p}k${h}_${i}`);
     }
     const rows = await b.query(`SELECT ${d.key(ck)} AS ${p}key, ${sel.join(", ")} FROM (${demeanedSql(c2, dm2)}) GROUP BY ${ck}`, `wild: cluster columns ${h0 + 1}-${h0 + m} of ${G}`);
     pulled += rows.length * m * (2 + k);
