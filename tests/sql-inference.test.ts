@@ -7,11 +7,11 @@
 // and two FE. `hdfe placebo --engine` refused with why and what to do instead.
 // The 2-shard ClickHouse cluster: tests/sql-inference-clickhouse.test.ts.
 //
-// Tolerances: tests/sql-inference-setup.ts (p-values exact; intervals, estimate, s.e., t 1e-10
+// Tolerances: tests/sql-inference-setup.ts (both runs at --fixef-tol 1e-12; p-values exact; intervals, estimate, s.e., t 1e-10
 // relative; t* 1e-10 of max(1, |t*|); sample counts exact).
 import { describe, it, expect } from "vitest";
 import { files, setupFiles } from "./sql-duckdb-setup.js";
-import { wildJson, expectSameWild, hdfe } from "./sql-inference-setup.js";
+import { wildJson, expectSameWild, hdfe, FIXEF_TOL } from "./sql-inference-setup.js";
 
 setupFiles();
 
@@ -33,7 +33,7 @@ const CASES: Case[] = [
 describe("hdfe wild --engine duckdb = in memory (same seed, same draws)", () => {
   for (const c of CASES) {
     it(`${c.data}: ${c.formula}, ${c.param} by ${c.cluster} ${c.args.join(" ")}`, () => {
-      const args = ["--data", files[c.data], "-f", c.formula, "--param", c.param, "--cluster", c.cluster, ...c.args];
+      const args = ["--data", files[c.data], "-f", c.formula, "--param", c.param, "--cluster", c.cluster, "--fixef-tol", String(FIXEF_TOL), ...c.args];
       const mem = wildJson(args);
       const sql = wildJson([...args, "--engine", "duckdb"]);
       expectSameWild(sql, mem);

@@ -183,7 +183,8 @@ export function register(program: Command): void {
 
   const w = program
     .command("wild")
-    .description("wild cluster bootstrap of one coefficient (restricted by default; Rademacher or Webb weights)");
+    .description("wild cluster bootstrap of one coefficient (restricted by default; Rademacher or Webb weights); " +
+      "--engine duckdb | clickhouse runs it out of core: the same draws, p-values and interval as in memory for the same seed");
   addFitOptions(w, false)
     .requiredOption("--param <name>", "coefficient to test, e.g. did")
     .requiredOption("--cluster <col>", "bootstrap cluster variable, e.g. city")
@@ -194,7 +195,7 @@ export function register(program: Command): void {
     .option("--null <x>", "value of the coefficient under the null", "0")
     .option("--seed <n>", "seed", "1")
     .option("--level <x>", "confidence level of the interval", "0.95")
-    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory", "wasm")
+    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine (one FE solve per 32 clusters, none per draw) and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory, --fit-weights included", "wasm")
     .option("--table <name>", "with a .duckdb database as --data: the table (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
     .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster")
     .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (0 = no limit)")
