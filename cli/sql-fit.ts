@@ -63,7 +63,7 @@ const EVENT_HINT = 'the TWFE event study is feols with i(): hdfe feols --engine 
 
 /** The hint for placebo: in memory on a sample, or the wild bootstrap, which runs out of core. */
 const PLACEBO_HINT = "run hdfe placebo without --engine (in memory) on a sample that fits in memory (e.g. a random subset of units); " +
-  "for a resampling test out of core, hdfe wild --engine duckdb | clickhouse (the wild cluster bootstrap: one demeaning per cluster column, not per draw)";
+  "for a resampling test out of core, hdfe wild --engine duckdb | clickhouse (the wild cluster bootstrap: one FE solve per 32 cluster columns in the database, none per draw)";
 
 /** A command other than feols given --engine: refused, naming what works and why. */
 export function refuseEngine(command: string): OptionError {

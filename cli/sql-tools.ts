@@ -60,6 +60,7 @@ export async function wildOutOfCore(
   flags: SqlToolFlags & { formula: string; ssc?: string; fixefRm: string; fixefAlgo?: string; fitWeights?: string },
   opts: WildOptions,
 ): Promise<WildResult> {
+  const t0 = performance.now(); // the setup time counts the engine's work (the fit, the cluster sums)
   const eng = await loadEngine();
   let agg: WildSqlAggregates | null = null;
   const fit = await withSqlBackend(engine, flags, (b) =>
@@ -72,5 +73,5 @@ export async function wildOutOfCore(
     }),
   );
   if (!agg) throw new OptionError("the out-of-core fit ended before its cluster sums were computed");
-  return wildFromAggregates(eng, agg, { estimate: fit.coef[opts.param], seFix: fit.se[opts.param], nobs: fit.nobs, removed: fit.removed }, opts);
+  return wildFromAggregates(eng, agg, { estimate: fit.coef[opts.param], seFix: fit.se[opts.param], t0, nobs: fit.nobs, removed: fit.removed }, opts);
 }
