@@ -60,6 +60,11 @@ export async function wildOutOfCore(
   flags: SqlToolFlags & { formula: string; ssc?: string; fixefRm: string; fixefAlgo?: string; fitWeights?: string },
   opts: WildOptions,
 ): Promise<WildResult> {
+  if (opts.cluster.includes("^")) {
+    // in memory --cluster names one column (a^b is "not a column"): out of core the same, so both engines draw over the same clusters
+    throw new OptionError(`the wild bootstrap clusters by one column, got "${opts.cluster}"`, { cluster: opts.cluster },
+      "make the combined cluster a column of the data first (e.g. region_tier = region || '_' || tier), as in memory");
+  }
   const t0 = performance.now(); // the setup time counts the engine's work (the fit, the cluster sums)
   const eng = await loadEngine();
   let agg: WildSqlAggregates | null = null;

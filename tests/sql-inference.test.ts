@@ -65,6 +65,18 @@ describe("hdfe wild --engine duckdb = in memory (same seed, same draws)", () => 
       expect(r.stdout).toBe("");
     }
   });
+
+  it("a combined cluster a^b: in memory not a column, out of core refused before the engine runs (exit 2)", () => {
+    const args = ["wild", "--data", files.panel, "-f", "y ~ x1 + x2 | firm", "--param", "x1", "--cluster", "region^ind", "--B", "99"];
+    const mem = hdfe(args);
+    expect(mem.status).not.toBe(0);
+    expect(mem.stderr).toMatch(/"region\^ind"/);
+    const sql = hdfe([...args, "--engine", "duckdb"]);
+    expect(sql.status).toBe(2);
+    expect(sql.stderr).toMatch(/OptionError: the wild bootstrap clusters by one column, got "region\^ind"/);
+    expect(sql.stderr).not.toMatch(/duckdb: sample/);
+    expect(sql.stdout).toBe("");
+  });
 });
 
 describe("hdfe placebo out of core: refused, saying why and what to do", () => {
