@@ -42,6 +42,13 @@ describe("hdfe wild --engine duckdb = in memory (same seed, same draws)", () => 
     });
   }
 
+  it("a table of a .duckdb database (--table, the panel.csv rows) = in memory on the CSV", () => {
+    const args = ["-f", "y ~ x1 + x2 | firm + year", "--param", "x2", "--cluster", "ind", "--B", "999", "--null", "-0.38", "--fixef-tol", String(FIXEF_TOL)];
+    const mem = wildJson(["--data", files.panel, ...args]);
+    const sql = wildJson(["--data", files.db, "--table", "panel", ...args]);
+    expectSameWild(sql, mem);
+  });
+
   it("the cases test something: p-values off 0 and 1, an enumeration, regression weights changing the result", () => {
     // the same numbers the cases compare, in memory only: cheap, and it keeps the case list honest
     const base = ["--data", files.cbecW, "-f", "FC ~ did + Fin | firm + year", "--param", "did", "--cluster", "province", "--B", "999", "--null", "0.1"];

@@ -195,7 +195,7 @@ export function register(program: Command): void {
     .option("--null <x>", "value of the coefficient under the null", "0")
     .option("--seed <n>", "seed", "1")
     .option("--level <x>", "confidence level of the interval", "0.95")
-    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine (one FE solve per 32 clusters, none per draw) and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory, --fit-weights included", "wasm")
+    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine (one FE solve per 32 clusters, none per draw) and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory, --fit-weights included (default: wasm; duckdb for a .duckdb --data or --table)")
     .option("--table <name>", "with a .duckdb database as --data: the table (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
     .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster")
     .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (0 = no limit)")
