@@ -204,9 +204,14 @@ describe("the panel in SQL: cohort rules, always-treated units, missing outcomes
       expect(s.warnings.some((w) => new RegExp(`cohort rule "${cohortRule}"`).test(w))).toBe(true);
     });
   }
-  it("--cohort first with binning at -3 and 2", async () => {
+  it("--cohort first with binning at -3 and 2; the panel's temp tables are dropped, after a fit and after an error", async () => {
     const [s, m] = await both(movers, { ...MPDTA, cohortRule: "first", binLead: -3, binLag: 2 });
     expectSame(s, m);
+    const b = await backendOf(movers);
+    await eventStudySql(b, MPDTA).catch(() => undefined); // the PanelError of "constant"
+    await sunabEventStudySql(eng, b, { ...MPDTA, cohortRule: "drop" });
+    const left = await b.query("SELECT table_name AS t FROM information_schema.tables WHERE table_name LIKE 'hdfe_%'", "temp tables");
+    expect(left.map((r) => r.t).filter((t) => t !== "hdfe_csv_data")).toEqual([]); // hdfe_csv_data: the typed CSV, the source itself
   });
   it("no comparison group and no treated unit: the in-memory SampleErrors", async () => {
     // only the 2004 cohort kept: no never-treated unit, a single cohort

@@ -129,7 +129,18 @@ async function checkRoles(b: SqlBackend, r: EventPanelRoles, o: EventPanelOption
 /** Number of a result cell (NULL as 0). */
 const num = (v: unknown) => Number(v ?? 0);
 
+/** The panel; on an error (a PanelError of the cohort rule, a duplicate...) the temp tables made so far are dropped. */
 export async function eventPanelSql(b: SqlBackend, r: EventPanelRoles, o: EventPanelOptions): Promise<EventPanelSql> {
+  const tables: string[] = [];
+  try {
+    return await buildPanel(b, r, o, tables);
+  } catch (e) {
+    for (const t of [...tables].reverse()) await b.dropTable(t, "clean-up").catch(() => undefined);
+    throw e;
+  }
+}
+
+async function buildPanel(b: SqlBackend, r: EventPanelRoles, o: EventPanelOptions, tables: string[]): Promise<EventPanelSql> {
   const d = b.dialect;
   const cols = await checkRoles(b, r, o);
   const p = aliasPrefix([...cols.keys(), o.rel]);
@@ -138,7 +149,6 @@ export async function eventPanelSql(b: SqlBackend, r: EventPanelRoles, o: EventP
   const A = d.f64(d.ident(r.adopt));
   const base = `${okExpr(b, r.unit, false, cols.get(r.unit)!)} AND ${d.finite(T)}`;
   const ok = [r.outcome, ...(r.controls ?? [])].map((c) => d.finite(d.ident(c))).join(" AND ");
-  const tables: string[] = [];
   const warnings: string[] = [];
 
   // periods from every row with a unit and a time (missing outcomes do not hide a period)
