@@ -9,11 +9,12 @@
 // Tolerances: none. Values are compared bit for bit (toEqual on the Float64Arrays) and the
 // records exactly: the kernel's every operation is column-wise, so no rounding difference is
 // allowed.
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { createEngine, type Engine } from "../bindings/engine/wasm.js";
 import { demeanPtr, type FeType, type DemeanAlgo, type DemeanInfo } from "../bindings/engine/kernels.js";
 import { Rng } from "../bindings/base/rng.js";
+import { demeanThreaded, closeDemeanThreads } from "../bindings/platform/demean-node.js";
 
 interface Fe {
   codes: Int32Array;
@@ -27,8 +28,12 @@ beforeAll(async () => {
   eng = await createEngine(readFileSync(new URL("../build/hdfe.wasm", import.meta.url)));
 });
 
-/** Demean `cols` in one call; the demeaned columns and the call's info (with its per-column records). */
-function demeanCall(cols: Float64Array[], fe: Fe[], w: Float64Array | null, algo: DemeanAlgo, tol: number, maxIter: number) {
+afterAll(async () => {
+  await closeDemeanThreads();
+});
+
+/** Demean `cols` in one call (threads > 1: split across worker threads); the demeaned columns and the call's info (with its per-column records). */
+function demeanCall(cols: Float64Array[], fe: Fe[], w: Float64Array | null, algo: DemeanAlgo, tol: number, maxIter: number, threads = 1) {
   return eng.scoped(() => {
     const n = cols[0].length, K = cols.length, Q = fe.length;
     const codes = eng.allocI32(Q * n);
@@ -37,7 +42,8 @@ function demeanCall(cols: Float64Array[], fe: Fe[], w: Float64Array | null, algo
     const wPtr = w ? eng.putF64(w) : 0;
     const x = eng.allocF64(n * K);
     cols.forEach((c, k) => eng.f64(x + k * n * 8, n).set(c));
-    const info = demeanPtr(eng, { n, codesPtr: codes, groups: fe.map((d) => d.levels), types: fe.map((d) => d.type), slopePtrs, wPtr }, K, x, x, tol, maxIter, algo);
+    const d = { n, codesPtr: codes, groups: fe.map((f) => f.levels), types: fe.map((f) => f.type), slopePtrs, wPtr };
+    const info = threads > 1 ? demeanThreaded(eng, d, K, x, x, tol, maxIter, algo, 20, threads) : demeanPtr(eng, d, K, x, x, tol, maxIter, algo);
     return { out: cols.map((_, k) => eng.getF64(x + k * n * 8, n)), info };
   });
 }
@@ -156,5 +162,18 @@ describe("batch demeaning: each column bit-identical to, and recorded as, its lo
     const its = got.info.columns!.map((c) => c.iterations);
     expect(new Set(its).size).toBeGreaterThan(2);
     expect(Math.min(...its)).toBe(1); // zero, constant and absorbed columns stop at the first step
+  });
+
+  it("split across worker threads, the per-column records come back from the workers unchanged", () => {
+    const r = new Rng(99);
+    const fe = lowMobility(r, 600, 60, 6);
+    const cols = columnsFor(r, fe);
+    for (const algo of ["auto", "cg"] as DemeanAlgo[]) {
+      const one = demeanCall(cols.map((c) => c.slice()), fe, null, algo, 1e-13, 3000);
+      const three = demeanCall(cols.map((c) => c.slice()), fe, null, algo, 1e-13, 3000, 3);
+      expect(three.info.threads).toBe(3);
+      expect(three.out).toEqual(one.out);
+      expect(three.info.columns!.map(rec)).toEqual(one.info.columns!.map(rec));
+    }
   });
 });

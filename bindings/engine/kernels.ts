@@ -71,8 +71,8 @@ export interface DemeanInfo {
   grew?: boolean;
   /**
    * Each column's own record, in the call's column order (threads: 1 each): what the column
-   * reports when demeaned alone, since convergence is per column. Absent when the columns
-   * were split across worker threads.
+   * reports when demeaned alone, since convergence is per column (worker threads send theirs
+   * back: bindings/platform/demean-node.ts).
    */
   columns?: DemeanInfo[];
 }
@@ -253,7 +253,7 @@ export function infoOf(iv: ArrayLike<number>, threads: number): DemeanInfo {
 
 /**
  * The info of some columns of a call (positions into info.columns): what a call demeaning
- * only those would report. Without per-column records (worker threads), the call's info.
+ * only those would report. Without per-column records, the call's info.
  */
 export function columnsInfo(info: DemeanInfo, cols: number[]): DemeanInfo {
   if (!info.columns || cols.length === 0) return info;
