@@ -2,7 +2,8 @@
 // `hdfe feols --data FILE -f "y ~ treat + 8 controls | firm + year [+ city]" --vcov cluster:firm
 // --fixef-rm none --json` in fresh processes with the DuckDB reader and with the built-in
 // reader, and one command taken apart (bench/cli-phases.ts: read, the first fit of the process,
-// a repeated fit). The machine is shared: every figure carries the load average when it was
+// a repeated fit; and the command's own path for this plain model, the placed read and its
+// first fit, then the same placed read and fit again). The machine is shared: every figure carries the load average when it was
 // taken, and the ratios (DuckDB / built-in, cold / warm, Parquet / CSV) are within one run.
 // Env: MATRIX_ROWS (default 1000000,5000000), MATRIX_FE (2,3), MATRIX_DIR (/tmp/hdfe-cli-matrix,
 // deleted at the end). Writes bench/results/cli-matrix.json and .md.
@@ -50,10 +51,13 @@ function helpSeconds(): { s: number; load: number } {
 }
 
 interface Phases { read: number; fitCold: number; fitWarm: number; start: number; imports: number; duckOpen: number; readSplit: { reader: string; plan: number; query: number; copy: number } | null }
-function phases(file: string, fml: string): Phases & { load: number } {
+interface PlacedPhases { readPlaced: number; fitCold: number; readPlacedAgain: number; fitWarm: number; placed: boolean; sameCoef: boolean }
+function phases(file: string, fml: string): Phases & { load: number };
+function phases(file: string, fml: string, placed: "1"): PlacedPhases & { load: number };
+function phases(file: string, fml: string, placed = "0"): (Phases | PlacedPhases) & { load: number } {
   const load = load1();
   const r = spawnSync(process.execPath, ["--no-liftoff", "--import", "tsx", join(ROOT, "bench/cli-phases.ts")], {
-    cwd: ROOT, encoding: "utf8", env: { ...process.env, PHASE_FILE: file, PHASE_FORMULA: fml }, maxBuffer: 1 << 24,
+    cwd: ROOT, encoding: "utf8", env: { ...process.env, PHASE_FILE: file, PHASE_FORMULA: fml, PHASE_PLACED: placed }, maxBuffer: 1 << 24,
   });
   if (r.status !== 0) throw new Error(`cli-phases failed: ${r.stderr}`);
   return { ...JSON.parse(r.stdout.trim().split("\n").pop()!), load };
@@ -67,10 +71,10 @@ function save(): void {
     "# bench/cli-matrix: the whole `hdfe feols --data` command", "",
     `${result.date}, Node ${process.version}, shared 2-core machine under heavy load (each figure with the 1-minute load average when it was taken).`,
     "Absolute seconds are only comparable at equal load; the ratios are within one run. R is not installed here: Rscript fread + fixest was not measured.", "",
-    "| rows | FE | format | MB | command, DuckDB (load) | command, built-in (load) | DuckDB / built-in | read | DuckDB query | copy | cold fit | warm fit | cold / warm | start-up (tsx) | phases load | hdfe --help (load) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| rows | FE | format | MB | command, DuckDB (load) | command, built-in (load) | DuckDB / built-in | read | DuckDB query | copy | cold fit | warm fit | cold / warm | placed: read | placed: cold fit | placed: warm fit | placed: cold / warm | start-up (tsx) | phases load | hdfe --help (load) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rowsOut.map((r) =>
-      `| ${r.rows} | ${r.fe} | ${r.format} | ${r.mb} | ${r.duckdb_s} s (${r.duckdb_load}) | ${r.builtin_s} s (${r.builtin_load}) | ${r.duckdb_over_builtin} | ${r.read_s} s | ${r.query_s} s | ${r.copy_s} s | ${r.fit_cold_s} s | ${r.fit_warm_s} s | ${r.cold_over_warm} | ${r.startup_s} s | ${r.phases_load} | ${r.help_s} s (${r.help_load}) |`),
+      `| ${r.rows} | ${r.fe} | ${r.format} | ${r.mb} | ${r.duckdb_s} s (${r.duckdb_load}) | ${r.builtin_s} s (${r.builtin_load}) | ${r.duckdb_over_builtin} | ${r.read_s} s | ${r.query_s} s | ${r.copy_s} s | ${r.fit_cold_s} s | ${r.fit_warm_s} s | ${r.cold_over_warm} | ${r.placed_read_s} s | ${r.placed_cold_s} s | ${r.placed_warm_s} s | ${r.placed_cold_over_warm} | ${r.startup_s} s | ${r.phases_load} | ${r.help_s} s (${r.help_load}) |`),
     "",
   ].join("\n");
   writeFileSync(join(ROOT, "bench/results/cli-matrix.md"), md);
@@ -88,6 +92,8 @@ for (const rows of ROWS) {
       const d = command(file, fml, "duckdb");
       const j = command(file, fml, "js");
       const p = phases(file, fml);
+      const pp = phases(file, fml, "1");
+      if (!pp.placed || !pp.sameCoef) throw new Error(`the placed phases did not place the model or gave another coefficient: ${JSON.stringify(pp)}`);
       const h = helpSeconds();
       const row = {
         rows, fe, format, mb: +(statSync(file).size / 1e6).toFixed(0),
@@ -95,6 +101,8 @@ for (const rows of ROWS) {
         same_coef: d.coef === j.coef,
         read_s: +(p.read / 1000).toFixed(2), query_s: p.readSplit ? +(p.readSplit.query / 1000).toFixed(2) : null, copy_s: p.readSplit ? +(p.readSplit.copy / 1000).toFixed(2) : null,
         fit_cold_s: +(p.fitCold / 1000).toFixed(2), fit_warm_s: +(p.fitWarm / 1000).toFixed(2), cold_over_warm: +(p.fitCold / p.fitWarm).toFixed(2),
+        placed_read_s: +(pp.readPlaced / 1000).toFixed(2), placed_cold_s: +(pp.fitCold / 1000).toFixed(2), placed_warm_s: +(pp.fitWarm / 1000).toFixed(2),
+        placed_cold_over_warm: +(pp.fitCold / pp.fitWarm).toFixed(2),
         startup_s: +((p.start + p.imports + p.duckOpen) / 1000).toFixed(2), phases_load: p.load, help_s: h.s, help_load: h.load,
       };
       rowsOut.push(row);

@@ -13,7 +13,7 @@ import { register as event } from "./commands/event.js";
 import { register as placebo } from "./commands/placebo.js";
 import { register as bench } from "./commands/bench.js";
 import { register as etable } from "./commands/etable.js";
-import { refuseEngine } from "./sql-fit.js";
+import { refuseEngine, OUT_OF_CORE } from "./sql-fit.js";
 
 const program = new Command();
 program
@@ -45,9 +45,9 @@ function finish(code: number, stderr: string, stdout?: string): void {
   process.stderr.write(stderr, done);
 }
 
-// the out-of-core engines run feols only: another command given --engine is refused by name
+// the out-of-core engines run feols and wild (OUT_OF_CORE): another command given --engine is refused by name
 const word = process.argv.slice(2).find((a) => !a.startsWith("-"));
-const engineElsewhere = word && word !== "feols" && program.commands.some((c) => c.name() === word) && process.argv.some((a) => a === "--engine" || a.startsWith("--engine="));
+const engineElsewhere = word && !OUT_OF_CORE.includes(word) && program.commands.some((c) => c.name() === word) && process.argv.some((a) => a === "--engine" || a.startsWith("--engine="));
 const parsed = engineElsewhere ? Promise.reject(refuseEngine(word)) : process.argv.length > 2 ? program.parseAsync(process.argv) : Promise.reject(
   new OptionError("no command given", undefined, `hdfe --help lists the commands: ${program.commands.map((c) => c.name()).join(", ")}`),
 );

@@ -25,6 +25,7 @@ import { OptionError, VcovError } from "../base/errors.js";
 import { checkOption } from "../base/options.js";
 import { pval2 } from "../base/stats.js";
 import { checkCount, planDrawMemory } from "../engine/limits.js";
+import type { Removed } from "../core/sample.js";
 
 
 export type WildWeights = "rademacher" | "webb";
@@ -89,6 +90,9 @@ export interface WildResult {
   seed: number;
   /** e.g. FE projections that did not converge */
   warnings: string[];
+  /** the fit's estimation sample: its rows and the rows removed from the data, and why */
+  nobs: number;
+  removed: Removed;
   timing: { setupMs: number; drawsMs: number; ciMs: number; totalMs: number; drawsPerSecond: number };
 }
 
@@ -117,26 +121,70 @@ interface Draws {
 
 export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   const t0 = now();
-  const { j, weights, Breq, restricted, b0, level, seed, rng, tol, maxIter } = wildSettings(fit, opts);
+  const { j, tol, maxIter } = wildSettings(fit, opts);
   const { G, codes } = wildClusters(fit, opts);
-  const { enumerate, Bn } = wildEnumeration(weights, G, Breq, opts);
+  wildCommon(opts, G); // every option checked before the aggregates
   // fixest's small-sample factor for this clustering, read off withVcov
   const seFix = withVcov(eng, fit, `cluster:${opts.cluster}`).se[opts.param];
   const setup = clusterAggregates(eng, fit, j, codes, G, tol, maxIter);
-  const { S, bhat, cy, cx, ay, ax } = setup;
   const warnings: string[] = [];
   if (setup.failed > 0) {
     warnings.push(`the FE projections of the cluster columns did not converge in ${setup.failed} of ${setup.calls} demeaning calls ` +
       `(largest criterion ${setup.worst.toExponential(2)}, tolerance ${tol}): the bootstrap may be inaccurate; raise fixefIter or loosen fixefTol`);
   }
+  return wildFromAggregates(eng, { ...setup, G, warnings }, { estimate: fit.coef[opts.param], seFix, t0, nobs: fit.nobs, removed: fit.removed }, opts);
+}
 
+/**
+ * The cluster aggregates of the partialled model (clusters in label order): x'x (S), bhat,
+ * the G x G matrices Cy[g * G + h] = z_g,h'e_y,h and Cx[g * G + h] = z_g,h'x_h, and
+ * ay[g] = x_g'e_y,g, ax[g] = x_g'x_g. In memory from the fit's demeaned data
+ * (clusterAggregates); out of core from per-cluster sums pulled back from the engine
+ * (sql/wild-sql.ts).
+ */
+export interface WildAggregates {
+  G: number;
+  S: number;
+  bhat: number;
+  cy: Float64Array;
+  cx: Float64Array;
+  ay: Float64Array;
+  ax: Float64Array;
+  warnings: string[];
+}
+
+/** The options of wild that do not depend on the fit's rows, checked (G: the clusters, for the enumeration). */
+export function wildCommon(opts: WildOptions, G: number) {
+  const weights: WildWeights = opts.weights ?? "rademacher";
+  if (weights !== "rademacher" && weights !== "webb") throw new OptionError(`unknown bootstrap weights "${weights}"`, undefined, "use rademacher or webb");
+  const Breq = checkCount("B", opts.B ?? 9999);
+  const restricted = opts.restricted ?? true;
+  const b0 = opts.null ?? 0;
+  const level = opts.level ?? 0.95;
+  checkOption("level", level);
+  const seed = opts.seed ?? 1;
+  checkOption("seed", seed);
+  const { enumerate, Bn } = wildEnumeration(weights, G, Breq, opts);
+  return { weights, Breq, restricted, b0, level, seed, enumerate, Bn };
+}
+
+/**
+ * The bootstrap from the cluster aggregates: the replications (draw d: stream fork(d) of the
+ * seed, or the d-th sign vector), the p-values and the intervals. `seFix`: the fit's
+ * cluster-robust SE of the coefficient with fixest's small-sample factor.
+ */
+export function wildFromAggregates(eng: Engine, agg: WildAggregates, fitted: { estimate: number; seFix: number; t0?: number; nobs: number; removed: Removed }, opts: WildOptions): WildResult {
+  const t0 = fitted.t0 ?? now();
+  const { G, S, bhat, cy, cx, ay, ax } = agg;
+  const { weights, restricted, b0, level, seed, enumerate, Bn } = wildCommon(opts, G);
+  const rng = new Rng(seed);
   // original CRVE: cluster scores x_g'e with e = e_y - bhat x
   let raw = 0;
   for (let g = 0; g < G; g++) raw += (ay[g] - bhat * ax[g]) ** 2;
   raw /= S * S;
-  const c = (seFix * seFix) / raw; // fixest's G/(G-1) (n-1)/(n-K)
+  const c = (fitted.seFix * fitted.seFix) / raw; // fixest's G/(G-1) (n-1)/(n-K)
   const se = Math.sqrt(c * raw);
-  const estimate = fit.coef[opts.param];
+  const estimate = fitted.estimate;
   const t1 = now();
 
   // ---- replications
@@ -147,14 +195,14 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   return {
     param: opts.param, cluster: opts.cluster, estimate, null: b0, se, t: stat(b0), pAnalytic: pval2(stat(b0), G - 1),
     pSymmetric: p0.sym, pEqualTailed: p0.et, tStars, ci, ciEqualTailed: ciET, level, B: Bn, enumerated: enumerate,
-    weights, restricted, G, seed, warnings,
+    weights, restricted, G, seed, warnings: agg.warnings, nobs: fitted.nobs, removed: fitted.removed,
     timing: { setupMs: t1 - t0, drawsMs: t2 - t1, ciMs: t3 - t2, totalMs: t3 - t0, drawsPerSecond: Bn / ((t2 - t1) / 1000) },
   };
 }
 
 // ---- the steps of wild
 
-/** Checked options: the coefficient's index, weights, B, the null, the level, the seed's generator, tolerances. */
+/** The fit-dependent checks: the coefficient's index (its demeaned data kept), tolerances. */
 function wildSettings(fit: Fit, opts: WildOptions) {
   const I = fit.internals;
   const n = fit.nobs;
@@ -167,19 +215,18 @@ function wildSettings(fit: Fit, opts: WildOptions) {
     throw new OptionError(`this fit was made with ${fit.storage?.type === "f32" ? 'storage: "f32"' : "keepData: false"}, so its demeaned data is not available`, undefined,
       'refit with storage: "f64" and keepData: true');
   }
-  const weights: WildWeights = opts.weights ?? "rademacher";
-  if (weights !== "rademacher" && weights !== "webb") throw new OptionError(`unknown bootstrap weights "${weights}"`, undefined, "use rademacher or webb");
-  const Breq = checkCount("B", opts.B ?? 9999);
-  const restricted = opts.restricted ?? true;
-  const b0 = opts.null ?? 0;
-  const level = opts.level ?? 0.95;
-  checkOption("level", level);
-  const seed = opts.seed ?? 1;
-  checkOption("seed", seed);
-  const rng = new Rng(seed);
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;
-  return { j, weights, Breq, restricted, b0, level, seed, rng, tol, maxIter };
+  return { j, tol, maxIter };
+}
+
+/** The number of bootstrap clusters: at least 2, at most MAX_CLUSTERS (two G x G matrices are kept). */
+export function checkWildClusters(G: number, cluster: string): void {
+  if (G < 2) throw new VcovError(`the cluster variable "${cluster}" has a single cluster in the estimation sample`);
+  if (G > MAX_CLUSTERS) {
+    throw new OptionError(`the bootstrap keeps two ${G} x ${G} matrices of cluster aggregates: at most ${MAX_CLUSTERS} clusters are supported`,
+      { G }, "bootstrap by a coarser cluster variable");
+  }
 }
 
 /** Cluster index of each sample row (clusters in label order) and their count. */
@@ -202,11 +249,7 @@ function wildClusters(fit: Fit, opts: WildOptions) {
   if (cl.values) lv.sort((a, b) => cl.values![a] - cl.values![b]);
   else lv.sort((a, b) => (cl.levels[a] < cl.levels[b] ? -1 : cl.levels[a] > cl.levels[b] ? 1 : 0));
   const G = lv.length;
-  if (G < 2) throw new VcovError(`the cluster variable "${opts.cluster}" has a single cluster in the estimation sample`);
-  if (G > MAX_CLUSTERS) {
-    throw new OptionError(`the bootstrap keeps two ${G} x ${G} matrices of cluster aggregates: at most ${MAX_CLUSTERS} clusters are supported`,
-      { G }, "bootstrap by a coarser cluster variable");
-  }
+  checkWildClusters(G, opts.cluster);
   const rank = new Int32Array(cl.levels.length).fill(-1);
   lv.forEach((l, r) => (rank[l] = r));
   const codes = Int32Array.from(rows, (r) => rank[cl.codes[r]]);

@@ -44,6 +44,8 @@ export function wildReport(r: WildResult): string {
   const L: string[] = [];
   L.push(`Wild cluster bootstrap (${r.restricted ? "restricted, null imposed" : "unrestricted"}), ${r.weights} weights, clusters: ${r.cluster} (G = ${r.G})`);
   L.push(`H0: ${r.param} = ${r.null}   estimate ${fmt(r.estimate, 6)}   s.e. ${fmt(r.se, 6)}   t ${fmt(r.t, 3)}   p (t(G-1)) ${fmt(r.pAnalytic, 4)}`);
+  const rm = r.removed;
+  L.push(`observations: ${r.nobs} (removed: ${rm.na} with missing values, ${rm.singletons} singletons${rm.zeroWeight ? `, ${rm.zeroWeight} zero weights` : ""})`);
   L.push(`replications: ${r.B}${r.enumerated ? " (full enumeration)" : `, seed ${r.seed}`}`);
   L.push(`bootstrap p: symmetric ${fmt(r.pSymmetric, 4)}, equal-tailed ${fmt(r.pEqualTailed, 4)}`);
   if (r.ci) L.push(`${Math.round(r.level * 100)}% CI (test inversion): symmetric [${fmt(r.ci[0], 6)}, ${fmt(r.ci[1], 6)}], equal-tailed [${fmt(r.ciEqualTailed![0], 6)}, ${fmt(r.ciEqualTailed![1], 6)}]`);

@@ -217,3 +217,25 @@ async function projections(c: DemeanCtx, tol: number, maxIter: number, switchAft
   const converged = crit <= tol;
   return { tables: last.map((t, q) => ({ q, table: t })), method: "projections", sweeps, cgIterations: 0, converged, criterion: crit };
 }
+
+/**
+ * A demeaning of new columns over a fit's demeaned rows (the out-of-core tools: a batch of
+ * bootstrap cluster columns, of placebo treatments): v_j = exprs[j], SQL over the fit's keys,
+ * w, v_c and d_c, demeaned by the same FE with demean(); `pass` names further values of the
+ * fit's rows (SQL over them) carried through the joins under their alias, for the
+ * cross-products. Aliases renamed one level up (no alias equals a column of its FROM).
+ */
+export function derivedCtx(c: DemeanCtx, r: DemeanResult, exprs: string[], pass: { alias: string; expr: string }[]): DemeanCtx {
+  const p = c.s.p;
+  const carry = [...c.carry.map((k) => ({ alias: k.alias, expr: k.alias })), ...pass];
+  const sel = [...c.s.feKeys.map((_, q) => [`f${q}`, `f${q}`]), ...carry.map((k) => [k.expr, k.alias]), ["w", "w"], ...exprs.map((e, j) => [e, `v${j}`])];
+  const inner = `SELECT ${sel.map(([e, a]) => `${e} AS ${p}${a}`).join(", ")} FROM (${demeanedSql(c, r)})`;
+  const rows = `SELECT ${sel.map(([, a]) => `${p}${a} AS ${a}`).join(", ")} FROM (${inner})`;
+  return { ...c, vExpr: exprs, carry, rows };
+}
+
+/** Drop the temp tables a derived demeaning added to the fit's list after `from` (one batch's). */
+export async function dropSince(c: DemeanCtx, from: number, step: string): Promise<void> {
+  const made = c.tables.splice(from);
+  for (const t of made.reverse()) await c.b.dropTable(t, step);
+}

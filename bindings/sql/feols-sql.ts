@@ -32,10 +32,30 @@ export interface FeolsSqlOptions {
   collinTol?: number;
   level?: number;
   onWarning?: (msg: string) => void;
+  /** run before the fit's tables are dropped, with its demeaned rows in the engine (the tools of wild-sql.ts, placebo-sql.ts) */
+  onDemeaned?: (st: SqlFitState) => Promise<void>;
+}
+
+/** A fit out of core with its FE tables alive: what the out-of-core tools build on. */
+export interface SqlFitState {
+  fit: Fit;
+  ctx: DemeanCtx;
+  dm: DemeanResult;
+  /** the kept regressors: column d{kept[a] + 1} of demeanedSql is coefficient names[a] */
+  kept: number[];
+  names: string[];
+  /** cross-products of d0..d{nv-1} (nv x nv, column-major) and the inverse of the kept regressors' block */
+  G: Float64Array;
+  nv: number;
+  bread: Float64Array;
+  /** the SQL column of each cluster variable in demeanedSql's rows (f{q} or c{j}) */
+  clusterCol: string[];
+  n: number;
+  demeanOpts: { tol: number; maxIter: number; levels: number[]; algo: SqlFixefAlgo };
 }
 
 /** The tools the out-of-core engines run (the CLI refuses the others by this list). */
-export const SQL_TOOLS = ["feols"];
+export const SQL_TOOLS = ["feols", "wild"];
 
 export async function feolsSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOptions = {}): Promise<Fit> {
   const tables: string[] = [];
@@ -155,7 +175,7 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
     fe: m.fe.map((fe, q) => ({ name: fe.name, codes: new Int32Array(0), levels: levels[q], type: 0 })),
     removed,
   };
-  return assembleFit({
+  const fit = assembleFit({
     f, names, beta: betaR, V, df: v.df, level, n, sample, collinear, r2, adjR2, withinR2: hasFe ? 1 - ssr / G[0] : null,
     rmse: Math.sqrt(ssr / n), ssr, tss, iterations: dm.sweeps + dm.cgIterations, converged: dm.converged,
     demean: dm.method === "projections" || dm.method === "cg"
@@ -169,6 +189,8 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
       scores: new Float64Array(0),
     },
   });
+  await opts.onDemeaned?.({ fit, ctx, dm, kept, names, G, nv, bread, clusterCol, n, demeanOpts: { tol, maxIter, levels, algo } });
+  return fit;
 }
 
 /** Absorbed and zero columns (core/solve.ts screenColumns), then collinear ones (in-order Cholesky, the QR's rule). */

@@ -17,6 +17,8 @@ export interface DemeanCtx {
   carry: { alias: string; expr: string }[];
   /** temp tables made for the fit (dropped at the end) */
   tables: string[];
+  /** the rows as given SQL instead of read from the source (a demeaning of new columns over a fit's demeaned rows: derivedCtx) */
+  rows?: string;
 }
 
 export interface DemeanResult {
@@ -37,6 +39,7 @@ export interface DemeanResult {
  * source, sample.ts aliasPrefix), then plainly for the algebra above.
  */
 export function rowsSql(c: DemeanCtx): string {
+  if (c.rows !== undefined) return c.rows;
   const d = c.b.dialect;
   const p = c.s.p;
   const sel = [

@@ -10,7 +10,10 @@ import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
 import { OptionError } from "../../bindings/base/errors.js";
 import { placeboThreads, defaultThreads, readAssignmentsFile } from "../../bindings/platform/placebo-node.js";
 import { preparePlacebo, drawAdoptionYears, planPlaceboDraws, type PlaceboScheme, type PlaceboMethod, type PlaceboOptions } from "../../bindings/inference/placebo.js";
-import { wild, type WildWeights } from "../../bindings/inference/wild.js";
+import { wild, type WildWeights, type WildOptions, type WildResult } from "../../bindings/inference/wild.js";
+import { wildOutOfCore } from "../sql-tools.js";
+import { engineOf } from "../sql-fit.js";
+import { requireData } from "../clickhouse-fit.js";
 import { placeboReport, wildReport } from "../../bindings/report/placebo.js";
 import { checkCount, clampThreads } from "../../bindings/engine/limits.js";
 import { tempFileFor } from "../write.js";
@@ -55,6 +58,12 @@ interface PlaceboFlags extends FitFlags {
 }
 
 interface WildFlags extends FitFlags {
+  engine?: string;
+  table?: string;
+  url?: string;
+  timeout?: string;
+  fixefIter?: string;
+  fixefAlgo?: string;
   param: string;
   cluster: string;
   B: string;
@@ -66,9 +75,9 @@ interface WildFlags extends FitFlags {
   level: string;
 }
 
-function addFitOptions(cmd: Command): Command {
+function addFitOptions(cmd: Command, dataRequired = true): Command {
   cmd.requiredOption("-f, --formula <formula>", 'fixest formula, e.g. "FC ~ did + Fin | firm + year"');
-  addReadOptions(cmd)
+  addReadOptions(cmd, dataRequired)
     .option("--vcov <spec>", "variance of the fit (in-time placebo SEs): iid | hetero | cluster:v (default: clustered by the first FE)")
     .option("--ssc <conv>", "small-sample convention: fixest | full | none | stata", "fixest")
     .option("--fixef-rm <what>", "singleton (iterative removal, default) | none (keep, as fixest's default)", "singleton")
@@ -174,8 +183,9 @@ export function register(program: Command): void {
 
   const w = program
     .command("wild")
-    .description("wild cluster bootstrap of one coefficient (restricted by default; Rademacher or Webb weights)");
-  addFitOptions(w)
+    .description("wild cluster bootstrap of one coefficient (restricted by default; Rademacher or Webb weights); " +
+      "--engine duckdb | clickhouse runs it out of core: the same draws, p-values and interval as in memory for the same seed");
+  addFitOptions(w, false)
     .requiredOption("--param <name>", "coefficient to test, e.g. did")
     .requiredOption("--cluster <col>", "bootstrap cluster variable, e.g. city")
     .option("--B <n>", "replications (full enumeration when 2^G <= B)", "9999")
@@ -185,6 +195,12 @@ export function register(program: Command): void {
     .option("--null <x>", "value of the coefficient under the null", "0")
     .option("--seed <n>", "seed", "1")
     .option("--level <x>", "confidence level of the interval", "0.95")
+    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine (one FE solve per 32 clusters, none per draw) and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory, --fit-weights included (default: wasm; duckdb for a .duckdb --data or --table)")
+    .option("--table <name>", "with a .duckdb database as --data: the table (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
+    .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster")
+    .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (0 = no limit)")
+    .option("--fixef-iter <n>", "out of core: FE iteration limit", "10000")
+    .option("--fixef-algo <algo>", "out of core, more than one FE: auto (projections, CG when they stall) | map | cg", "auto")
     .action(runWild);
 }
 
@@ -258,11 +274,12 @@ async function runWild(flags: WildFlags): Promise<void> {
   if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
   const nul = Number(flags.null);
   if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
-  const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights, { [flags.cluster]: "the bootstrap cluster variable (--cluster)" });
+  const engine = engineOf(flags);
+  if (engine !== "clickhouse") requireData(flags);
   const bar = progressBar("bootstrap replications", { intervalMs });
   // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
   let ciBar: ReturnType<typeof progressBar> | null = null;
-  const r = wild(eng, fit, {
+  const wopts: WildOptions = {
     param: flags.param, cluster: flags.cluster, B, weights: bw, restricted: !flags.unrestricted, null: nul, seed,
     level: Number(flags.level), fixefTol: Number(flags.fixefTol), memoryLimit,
     onProgress: (done, total) => {
@@ -273,7 +290,13 @@ async function runWild(flags: WildFlags): Promise<void> {
       }
     },
     onIntervalProgress: (done, total) => ciBar?.update(done, total),
-  });
+  };
+  let r: WildResult;
+  if (engine === "duckdb" || engine === "clickhouse") r = await wildOutOfCore(engine, flags, wopts);
+  else {
+    const { fit, eng } = await fitModel(flags, [flags.cluster], [flags.cluster], flags.fitWeights, { [flags.cluster]: "the bootstrap cluster variable (--cluster)" });
+    r = wild(eng, fit, wopts);
+  }
   if (!ciBar) bar.end();
   (ciBar as ReturnType<typeof progressBar> | null)?.end();
   if (flags.json) {
