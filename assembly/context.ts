@@ -37,7 +37,10 @@ export const DM_ACC: usize = 88; // ptr: K f64 accumulator
 export const DM_CRIT: usize = 92; // ptr: K f64 per-column criterion
 export const DM_MAP: usize = 96; // ptr: K i32 original column of each active column
 export const DM_MAPC: usize = 100; // ptr: K i32 the same for the columns being retired
-export const DM_FLAG: usize = 104; // ptr: K i32 1 = column converged in this iteration
+export const DM_FLAG: usize = 104; // ptr: K i32 1 = column converged in this iteration (2 = retired unconverged)
+// written by the binding, filled by the kernel:
+export const DM_COLS: usize = 108; // ptr: Kmax x 4 f64 per-column records, or 0 for none: record k (the
+// call's column k) = [iterations (MAP steps + CG iterations), final criterion, converged 1/0, CG iterations]
 export const DM_BYTES: usize = 112;
 
 /** out_F = the demeaning context's field offsets in the order of bindings/engine/context.ts, then its size. */
@@ -68,6 +71,7 @@ export function demeanContextLayout(out_F: usize): i32 {
   store<i32>(out_F + 92, <i32>DM_MAP);
   store<i32>(out_F + 96, <i32>DM_MAPC);
   store<i32>(out_F + 100, <i32>DM_FLAG);
-  store<i32>(out_F + 104, <i32>DM_BYTES);
+  store<i32>(out_F + 104, <i32>DM_COLS);
+  store<i32>(out_F + 108, <i32>DM_BYTES);
   return 0;
 }

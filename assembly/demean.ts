@@ -25,7 +25,7 @@
 import { OK, NOT_CONVERGED, BAD_ARGUMENT } from "./status";
 import {
   DM_N, DM_Q, DM_K, DM_KMAX, DM_CODES, DM_GROUPS, DM_TYPES, DM_Z, DM_W, DM_TOL, DM_MAXITER, DM_ALGO, DM_SWITCH,
-  DM_R, DM_R0, DM_STALLED, DM_OFF, DM_MOFF, DM_RHS, DM_MINV, DM_TMP, DM_ACC, DM_CRIT, DM_MAP, DM_MAPC, DM_FLAG,
+  DM_R, DM_R0, DM_STALLED, DM_OFF, DM_MOFF, DM_RHS, DM_MINV, DM_TMP, DM_ACC, DM_CRIT, DM_MAP, DM_MAPC, DM_FLAG, DM_COLS,
 } from "./context";
 
 // ---- the call's context block (assembly/context.ts): every piece of state of a call lives
@@ -443,6 +443,27 @@ function dropFlagged(cx: usize, c: i32): void {
   layout(cx, geti(cx, DM_K));
 }
 
+/** The per-column record of the call's column k (DM_COLS, when the binding passed one). */
+function record(cx: usize, k: i32, mapSteps: i32, cgIters: i32, crit: f64, converged: bool): void {
+  const cols = getp(cx, DM_COLS);
+  if (cols == 0) return;
+  const p = cols + (<usize>(k * 4) << 3);
+  store<f64>(p, <f64>(mapSteps + cgIters));
+  store<f64>(p + 8, crit);
+  store<f64>(p + 16, converged ? 1.0 : 0.0);
+  store<f64>(p + 24, <f64>cgIters);
+}
+
+/** Records of the flagged (retiring) active columns: flag 1 converged, 2 retired unconverged. */
+function recordFlagged(cx: usize, mapSteps: i32, cgIters: i32): void {
+  const c_flag = getp(cx, DM_FLAG), c_crit = getp(cx, DM_CRIT), c_map = getp(cx, DM_MAP);
+  for (let k = 0; k < geti(cx, DM_K); k++) {
+    const f = load<i32>(c_flag + (<usize>k << 2));
+    if (f == 0) continue;
+    record(cx, mapOf(c_map, k), mapSteps, cgIters, load<f64>(c_crit + (<usize>k << 3)), f == 1);
+  }
+}
+
 /**
  * CG energy rule: a step may decrease the sum of squared residuals by at most
  * (ENERGY_TOL * tol)^2 of it. Tuned on the reference firm + year + city + region[year] model
@@ -596,7 +617,7 @@ const CG_DRIFT: f64 = 1e-4;
 }
 
 function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol: f64, maxIter: i32,
-  x_NK: usize, out_NK: usize, critMax: usize): i32 {
+  x_NK: usize, out_NK: usize, critMax: usize, mapSteps: i32): i32 {
   const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
   const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
   const rows = geti(cx, DM_R);
@@ -629,6 +650,7 @@ function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv:
     cgStep(cx, A, r, p, Ap, colv);
     const c = cgFlagRetiring(cx, colv, tol, it);
     if (c > 0) {
+      recordFlagged(cx, mapSteps, it);
       cgRetire(cx, c, A, r, p, colv, x_NK, out_NK, critMax);
       T = rows * geti(cx, DM_K);
       if (geti(cx, DM_K) == 0) break;
@@ -640,12 +662,15 @@ function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv:
 
 /**
  * Residual check: the recursively updated residual drifts from b - A a once the iterate nears
- * the precision this FE structure allows, and plain CG then breaks down or wanders. When it
- * has drifted, replace it by the true residual and restart (z is scratch here).
+ * the precision this FE structure allows, and plain CG then breaks down or wanders. A column
+ * whose residual has drifted (judged on that column alone, so that the restart does not
+ * depend on the other columns of the call) restarts from its true residual (z is scratch
+ * here, and so are the new r'z and p'Ap vectors of the per-column work, and DM_FLAG).
  */
 function cgDriftCheck(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, T: i32, x_NK: usize): void {
-  const rows = geti(cx, DM_R);
-  const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3);
+  const c_flag = getp(cx, DM_FLAG);
+  const rows = geti(cx, DM_R), K = geti(cx, DM_K);
+  const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3), v1 = cgv(cx, colv, 1), v2 = cgv(cx, colv, 2);
   applyNormal(cx, A, z, T);
   for (let j = 0; j < T; j++) {
     const o = <usize>j << 3;
@@ -653,21 +678,52 @@ function cgDriftCheck(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usi
   }
   pin(cx, z);
   pin(cx, r);
-  let drift: f64 = 0, norm: f64 = 0;
-  for (let j = 0; j < T; j++) {
-    const o = <usize>j << 3;
-    const t = load<f64>(z + o);
-    const d = t - load<f64>(r + o);
-    drift += d * d;
-    norm += t * t;
+  // per column: v1 = squared drift, v2 = squared true residual
+  memory.fill(v1, 0, <usize>K << 3);
+  memory.fill(v2, 0, <usize>K << 3);
+  for (let row = 0; row < rows; row++) {
+    const base = (<usize>row * <usize>K) << 3;
+    for (let k = 0; k < K; k++) {
+      const o = base + (<usize>k << 3);
+      const t = load<f64>(z + o);
+      const d = t - load<f64>(r + o);
+      const pd = v1 + (<usize>k << 3), pn = v2 + (<usize>k << 3);
+      store<f64>(pd, load<f64>(pd) + d * d);
+      store<f64>(pn, load<f64>(pn) + t * t);
+    }
   }
-  if (drift > CG_DRIFT * norm) {
-    memory.copy(r, z, <usize>T << 3);
-    precondition(cx, r, z, Ap);
-    pin(cx, z);
-    memory.copy(p, z, <usize>T << 3);
-    dotK(cx, r, z, rows, rz);
-    ssrK(cx, A, x_NK, ssr);
+  let any = false;
+  for (let k = 0; k < K; k++) {
+    const f = load<f64>(v1 + (<usize>k << 3)) > CG_DRIFT * load<f64>(v2 + (<usize>k << 3));
+    store<i32>(c_flag + (<usize>k << 2), f ? 1 : 0);
+    if (f) any = true;
+  }
+  if (!any) return;
+  for (let row = 0; row < rows; row++) {
+    const base = (<usize>row * <usize>K) << 3;
+    for (let k = 0; k < K; k++) {
+      if (load<i32>(c_flag + (<usize>k << 2)) == 0) continue;
+      const o = base + (<usize>k << 3);
+      store<f64>(r + o, load<f64>(z + o));
+    }
+  }
+  precondition(cx, r, z, Ap);
+  pin(cx, z);
+  dotK(cx, r, z, rows, v1);
+  ssrK(cx, A, x_NK, v2);
+  for (let row = 0; row < rows; row++) {
+    const base = (<usize>row * <usize>K) << 3;
+    for (let k = 0; k < K; k++) {
+      if (load<i32>(c_flag + (<usize>k << 2)) == 0) continue;
+      const o = base + (<usize>k << 3);
+      store<f64>(p + o, load<f64>(z + o));
+    }
+  }
+  for (let k = 0; k < K; k++) {
+    if (load<i32>(c_flag + (<usize>k << 2)) == 0) continue;
+    const o = <usize>k << 3;
+    store<f64>(rz + o, load<f64>(v1 + o));
+    store<f64>(ssr + o, load<f64>(v2 + o));
   }
 }
 
@@ -734,7 +790,7 @@ function cgFlagRetiring(cx: usize, colv: usize, tol: f64, it: i32): i32 {
       store<f64>(ip, <f64>it);
     } else if (<f64>it - load<f64>(ip) > <f64>STALL_ITERS) stalled = true;
     if (crit == Infinity || (stalled && load<i32>(fp) == 0)) {
-      store<i32>(fp, 1); // breakdown or stagnation: retire, not converged
+      store<i32>(fp, 2); // breakdown or stagnation: retire, not converged
       c++;
       seti(cx, DM_STALLED, 1);
     } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
@@ -967,6 +1023,7 @@ function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: us
     criterionK(cx, GX, state, rowsS);
     const c = flagConverged(cx, tol);
     if (c > 0) {
+      recordFlagged(cx, iters, 0);
       raiseCritFlagged(cx, critMax);
       keepColumns(cx, c_crit, c_crit, 1, 0);
       retireMap(cx, c, A, X, GX, V1, V2, x_NK, out_NK);
@@ -991,7 +1048,9 @@ function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: us
  * Convergence is per column (see above): results do not depend on which columns share a call.
  * info: f64[4] out = [iterations (MAP steps + CG iterations), largest final criterion,
  * converged (1/0: every column), CG iterations]. MAP steps and CG iterations are the
- * largest over columns. scratch: demeanScratch() f64.
+ * largest over columns. scratch: demeanScratch() f64. When the context's DM_COLS is set, each
+ * column's own record (the same four numbers for that column: what it would report alone)
+ * is written there.
  * Returns OK, NOT_CONVERGED (residuals still written) or BAD_ARGUMENT.
  */
 export function demean(out_NK: usize, info: usize, scratch: usize, cx: usize, x_NK: usize): i32 {
@@ -1017,7 +1076,7 @@ export function demean(out_NK: usize, info: usize, scratch: usize, cx: usize, x_
     if (geti(cx, DM_K) > 0 && algo != 1) {
       const rem = maxIter - iters;
       cgIters = pcg(cx, A, vecOf(cx, scratch, 2), vecOf(cx, scratch, 3), vecOf(cx, scratch, 4), vecOf(cx, scratch, 5),
-        colvOf(cx), load<f64>(cx + DM_TOL), rem > 0 ? rem : 1, x_NK, out_NK, critMax);
+        colvOf(cx), load<f64>(cx + DM_TOL), rem > 0 ? rem : 1, x_NK, out_NK, critMax, iters);
       iters += cgIters;
     }
   }
@@ -1025,11 +1084,14 @@ export function demean(out_NK: usize, info: usize, scratch: usize, cx: usize, x_
   const Kleft = geti(cx, DM_K);
   const converged = Q == 1 || (Kleft == 0 && geti(cx, DM_STALLED) == 0);
   if (Q > 1) {
-    const crit = getp(cx, DM_CRIT);
+    const crit = getp(cx, DM_CRIT), map = getp(cx, DM_MAP);
     for (let k = 0; k < Kleft; k++) {
       const v = load<f64>(crit + (<usize>k << 3));
       if (v > load<f64>(critMax)) store<f64>(critMax, v);
+      record(cx, mapOf(map, k), iters - cgIters, cgIters, v, false);
     }
+  } else {
+    for (let k = 0; k < K; k++) record(cx, k, 1, 0, 0, true);
   }
   if (Kleft > 0) residualsMapped(cx, A, getp(cx, DM_MAP), x_NK, out_NK);
   store<f64>(info, <f64>iters);

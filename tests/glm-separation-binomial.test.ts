@@ -59,6 +59,20 @@ describe("binomial separation by a regressor at a threshold", () => {
         }
       });
 
+      it(`complete separation counts the estimation sample's rows and names the rows removed before (${family}, seed ${seed})`, () => {
+        const p = panel(seed);
+        // the firms whose outcome never varies go first (fixef.rm "perfect"), counted here from the data
+        const seen = new Map<number, Set<number>>();
+        p.firm.forEach((g, i) => seen.set(g, (seen.get(g) ?? new Set()).add(p.yc[i])));
+        const gone = Array.from(p.firm).filter((g) => seen.get(g)!.size === 1).length;
+        expect(gone).toBeGreaterThan(0);
+        const fmt = (v: number) => v.toLocaleString("en-US");
+        expect(() => feglm(eng, Frame.fromColumns(p), "yc ~ x + w | firm", { family })).toThrow(
+          `predicted perfectly in all ${fmt(p.firm.length - gone)} rows of the estimation sample (${fmt(p.firm.length)} rows in the data, removed before: ${fmt(gone)} in FE levels with one outcome value only);`,
+        );
+        expect(() => feglm(eng, Frame.fromColumns(p), "yc ~ w + x", { family })).toThrow(`predicted perfectly in all ${fmt(p.firm.length)} rows of the estimation sample;`);
+      });
+
       it(`quasi-complete separation: the separated rows removed and counted, the fit equal to the hand-made subsample (${family}, seed ${seed})`, () => {
         const cols = panel(seed);
         const fr = Frame.fromColumns(cols);

@@ -6,8 +6,8 @@
 //   - the certificate never holds where the rectifier finds separated rows (soundness);
 //   - it holds on the panels built without separation (every FE level has rows off the
 //     boundary, continuous regressors), so the shortcut is taken there;
-//   - it fails (the rectifier runs) for a level with only boundary rows, 3 FE, collinear
-//     regressors.
+//   - it fails (the rectifier runs) for a level with only boundary rows (also of the third
+//     FE of 3), collinear regressors; with 3 FE it holds through a connected pair of FE.
 // Tolerances: none, the separated rows are compared exactly.
 import { describe, it, expect, beforeAll } from "vitest";
 import { loadEngine } from "../bindings/node.js";
@@ -51,6 +51,7 @@ const FES: Record<string, (p: P) => SampleFe[]> = {
   "0 FE": () => [],
   "1 FE": (p) => [fe("firm", p.firm, FIRMS)],
   "2 FE": (p) => [fe("firm", p.firm, FIRMS), fe("year", p.year, YEARS)],
+  "3 FE": (p) => [fe("firm", p.firm, FIRMS), fe("year", p.year, YEARS), fe("city", p.city, 7)],
 };
 
 function input(p: P, fes: SampleFe[], X: Float64Array[], names: string[], boundary: Uint8Array): IrInput {
@@ -89,12 +90,17 @@ describe("rank certificate of no separation", () => {
     }
   }
 
-  it("fails (the rectifier runs) for a level with only boundary rows, 3 FE, collinear regressors", () => {
+  it("fails (the rectifier runs) for a level with only boundary rows, collinear regressors; holds with 3 FE through a connected pair", () => {
     const p = panel(21, false, false);
     const b = () => Uint8Array.from(p.y, (v) => +(v === 0));
     const two = FES["2 FE"](p);
     expect(rankCertificate(input(p, two, [p.x1], ["x1"], b()))).toBe(true);
-    expect(rankCertificate(input(p, [...two, fe("city", p.city, 7)], [p.x1], ["x1"], b()))).toBe(false);
+    // 3 FE: certified through the connected firm-year pair; not when a city level has only boundary rows
+    expect(rankCertificate(input(p, [...two, fe("city", p.city, 7)], [p.x1], ["x1"], b()))).toBe(true);
+    const city = p.city.slice();
+    const b0 = b();
+    for (let i = 0, moved = 0; i < N && moved < 3; i++) if (b0[i]) (city[i] = 7), moved++;
+    expect(rankCertificate(input(p, [...two, fe("city", city, 8)], [p.x1], ["x1"], b()))).toBe(false);
     expect(rankCertificate(input(p, two, [p.x1, Float64Array.from(p.x1, (v) => 2 * v)], ["x1", "x1b"], b()))).toBe(false);
     const y = p.y.slice();
     for (let i = 5 * YEARS; i < 6 * YEARS; i++) y[i] = 0; // firm 5: every row on the boundary

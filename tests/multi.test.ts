@@ -165,6 +165,18 @@ describe("shared demeaning", () => {
     expect(s.modelsFullyCached).toBe(2);
     expect(s.columnsReused).toBe(0 + 3 + 4 + 2 + 4 + 5);
   });
+  it("the cross-product path demeans a group's columns in ONE kernel call, each column once, each member with its own columns' iterations", () => {
+    // lhs_csw: one group, 6 distinct columns -> one batch; sw_csw0: two FE sets with FE -> two
+    const s = runs.lhs_csw.cache;
+    expect(s.kernelCalls).toBe(1);
+    expect(s.columnsDemeaned).toBe(6);
+    expect(runs.sw_csw0.cache.kernelCalls).toBe(2);
+    // a member's iterations are its own columns' (what its fit alone reports), not the batch's
+    for (const m of runs.lhs_csw.models) {
+      const alone = feols(eng, frame, m.formula, { vcov: "cluster:firm", fixefRm: "none", fixefTol: 1e-10 });
+      expect(m.fit.iterations, m.formula).toBe(alone.iterations);
+    }
+  });
   it("split and fsplit: one group per sample, the full sample of fsplit apart from the splits", () => {
     expect(runs.split_region.cache.groups).toBe(3);
     expect(runs.split_region.cache.demeanCalls).toBe(3);

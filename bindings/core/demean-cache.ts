@@ -12,8 +12,14 @@ import type { Sample, FixefRm } from "./sample.js";
 import type { Design } from "./design.js";
 
 export interface DemeanCacheStats {
-  /** calls of the demeaning kernel made through the cache (one per model with a column not yet demeaned) */
+  /**
+   * models that demeaned columns not demeaned before (on the model-by-model path one kernel
+   * call each; feolsMulti's cross-product path demeans all of a group's new columns in one
+   * batch before its members: see kernelCalls)
+   */
   demeanCalls: number;
+  /** calls of the demeaning kernel made for the cache's columns */
+  kernelCalls: number;
   /** columns demeaned, and columns taken from the cache instead */
   columnsDemeaned: number;
   columnsReused: number;
@@ -51,7 +57,7 @@ interface Group {
 export type ColumnKey = { src: Float64Array; scale: number } | null;
 
 export class DemeanCache {
-  readonly stats: DemeanCacheStats = { demeanCalls: 0, columnsDemeaned: 0, columnsReused: 0, modelsFullyCached: 0, groups: 0, bytes: 0 };
+  readonly stats: DemeanCacheStats = { demeanCalls: 0, kernelCalls: 0, columnsDemeaned: 0, columnsReused: 0, modelsFullyCached: 0, groups: 0, bytes: 0 };
   private readonly groups: Group[] = [];
   private readonly samples: SampleEntry[] = [];
   /** columns are no longer added once the cache holds this many bytes (default 2 GiB) */
@@ -75,7 +81,8 @@ export class DemeanCache {
    * the input and output pointers and their count) and stored. `view(ptr, len)` is a view of
    * WASM memory (rebuilt after the call, which may grow memory); `alloc(len)` scratch for the
    * columns to demean when only some are missing. Returns the combined information of the
-   * batches the columns came from (largest iterations and criterion, converged if all were).
+   * model's columns (each column's own record: largest iterations and criterion, converged if
+   * all were), what the model reports when it demeans its columns itself.
    */
   demean(
     sample: Sample, w: Float64Array | null, settings: string, keys: ColumnKey[], mPtr: number,
@@ -88,12 +95,14 @@ export class DemeanCache {
     const infos: DemeanInfo[] = [];
     if (miss.length) {
       this.stats.demeanCalls++;
+      this.stats.kernelCalls++;
       this.stats.columnsDemeaned += miss.length;
       let info: DemeanInfo;
       if (miss.length === keys.length) {
         info = io.demean(mPtr, mPtr, keys.length);
         const M = io.view(mPtr, n * keys.length);
-        keys.forEach((k, c) => this.store(g, k, M.slice(c * n, (c + 1) * n), info));
+        keys.forEach((k, c) => this.store(g, k, M.slice(c * n, (c + 1) * n), columnOf(info, c)));
+        infos.push(...keys.map((_, c) => columnOf(info, c)));
       } else {
         const tmp = io.alloc(n * miss.length);
         {
@@ -107,10 +116,10 @@ export class DemeanCache {
         miss.forEach((c, j) => {
           const col = T.slice(j * n, (j + 1) * n);
           M.set(col, c * n);
-          this.store(g, keys[c], col, info);
+          this.store(g, keys[c], col, columnOf(info, j));
         });
+        infos.push(...miss.map((_, j) => columnOf(info, j)));
       }
-      infos.push(info);
     } else this.stats.modelsFullyCached++;
     const M = io.view(mPtr, n * keys.length);
     found.forEach((e, c) => {
@@ -149,9 +158,9 @@ export class DemeanCache {
       const r = demean(miss);
       miss.forEach((c, j) => {
         cols[c] = r.cols ? r.cols[j] : null;
-        this.store(g, keys[c], hold && r.cols ? r.cols[j] : null, r.info, owner);
+        this.store(g, keys[c], hold && r.cols ? r.cols[j] : null, columnOf(r.info, j), owner);
       });
-      infos.push(r.info);
+      infos.push(...miss.map((_, j) => columnOf(r.info, j)));
     } else this.stats.modelsFullyCached++;
     found.forEach((e, c) => {
       if (!e) return;
@@ -160,6 +169,23 @@ export class DemeanCache {
       if (!infos.includes(e.info)) infos.push(e.info);
     });
     return { cols, info: combine(infos) };
+  }
+
+  /**
+   * The positions in `keys` of the columns columns() would not find (neither held nor owned
+   * by `owner`): feolsMulti's cross-product path demeans them in one batch before its members.
+   */
+  missing(sample: Sample, w: Float64Array | null, settings: string, keys: { src: Float64Array; scale: number }[], owner: object): number[] {
+    const g = this.group(sample, w, settings);
+    return keys.map((_, c) => c).filter((c) => {
+      const e = g.cols.get(keys[c].src)?.get(keys[c].scale);
+      return !(e && (e.data || e.owner === owner));
+    });
+  }
+
+  /** Count a kernel call made for the cache's columns outside demean() (feolsMulti's batch). */
+  countKernelCall(): void {
+    this.stats.kernelCalls++;
   }
 
   /**
@@ -232,6 +258,15 @@ function sameArray(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   // Object.is: NaN equals NaN, 0 and -0 differ (the bits the demeaning sees)
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
+}
+
+/**
+ * The record of column j of a demeaning call (its own iterations and criterion: the column
+ * converges alone), or the call's info when the call has no per-column records (threads).
+ */
+function columnOf(info: DemeanInfo, j: number): DemeanInfo {
+  const c = info.columns?.[j];
+  return c ? { ...c, threads: info.threads } : info;
 }
 
 function combine(infos: DemeanInfo[]): DemeanInfo {

@@ -69,6 +69,12 @@ export interface DemeanInfo {
   threads: number;
   /** a demeaned column came out with a larger sum of squares than it went in (not converged) */
   grew?: boolean;
+  /**
+   * Each column's own record, in the call's column order (threads: 1 each): what the column
+   * reports when demeaned alone, since convergence is per column (worker threads send theirs
+   * back: bindings/platform/demean-node.ts).
+   */
+  columns?: DemeanInfo[];
 }
 
 /**
@@ -134,8 +140,10 @@ export function demeanPtr(
     const before = sumSquares(eng, xPtr, d.n, K, d.wPtr);
     const info = demeanPlain(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, threads);
     const after = sumSquares(eng, outPtr, d.n, K, d.wPtr);
-    const grew = after.some((a, k) => !(a <= before[k] * (1 + 1e-6)));
-    return grew ? { ...info, converged: false, grew: true } : info;
+    const grewK = after.map((a, k) => !(a <= before[k] * (1 + 1e-6)));
+    const columns = info.columns?.map((c, k) => (grewK[k] ? { ...c, converged: false, grew: true } : c));
+    const out = columns ? { ...info, columns } : info;
+    return grewK.some(Boolean) ? { ...out, converged: false, grew: true } : out;
   }
   return demeanPlain(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, threads);
 }
@@ -165,6 +173,7 @@ function demeanPlain(
     const tPtr = eng.putI32(d.types, "FE types");
     const zPtr = eng.putI32(d.slopePtrs, "slope pointers");
     const info = eng.allocF64(4);
+    const colsPtr = eng.allocF64(4 * Math.max(1, K), "per-column demeaning records");
     // The scratch is linear in the number of columns (6 coefficient vectors per column).
     // When it does not fit next to the data, demean the columns in batches: per-column
     // convergence makes the result the same.
@@ -178,14 +187,16 @@ function demeanPlain(
         const scratch = eng.allocF64(eng.kernels.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
         const ctx = demeanContext(eng, {
           n: d.n, Q, K: kb, codesPtr: d.codesPtr, groupsPtr: gPtr, typesPtr: tPtr, slopesPtr: zPtr, wPtr: d.wPtr,
-          tol, maxIter, algo: ALGO[algo], switchAfter,
+          tol, maxIter, algo: ALGO[algo], switchAfter, colsPtr: colsPtr + k0 * 32,
         });
         const st = eng.kernels.demean(outPtr + k0 * d.n * 8, info, scratch, ctx, xPtr + k0 * d.n * 8);
         if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
         return infoOf(eng.f64(info, 4), 1);
       }));
     }
-    return parts.length === 1 ? parts[0] : mergeInfo(parts, 1);
+    const rec = eng.getF64(colsPtr, 4 * K);
+    const columns = Array.from({ length: K }, (_, k) => infoOf(rec.subarray(4 * k, 4 * k + 4), 1));
+    return { ...(parts.length === 1 ? parts[0] : mergeInfo(parts, 1)), columns };
   });
 }
 
@@ -238,6 +249,17 @@ function mergeSlopePairs(eng: Engine, d: DemeanDims, pairs: Map<number, number>)
 /** DemeanInfo from the kernel's info vector [iterations, criterion, converged, CG iterations]. */
 export function infoOf(iv: ArrayLike<number>, threads: number): DemeanInfo {
   return { iterations: iv[0], mapIterations: iv[0] - iv[3], cgIterations: iv[3], criterion: iv[1], converged: iv[2] === 1, threads };
+}
+
+/**
+ * The info of some columns of a call (positions into info.columns): what a call demeaning
+ * only those would report. Without per-column records, the call's info.
+ */
+export function columnsInfo(info: DemeanInfo, cols: number[]): DemeanInfo {
+  if (!info.columns || cols.length === 0) return info;
+  const parts = cols.map((c) => info.columns![c]);
+  const merged = mergeInfo(parts, info.threads);
+  return parts.some((p) => p.grew) ? { ...merged, converged: false, grew: true } : merged;
 }
 
 /** Info of a call split by columns: every count is the largest over the parts. */

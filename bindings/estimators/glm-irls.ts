@@ -10,6 +10,8 @@
 // step's demeaned columns (x~ = x - D a: demeaning it again with the new weights gives the
 // new x~ exactly, in a few sweeps); the working response starts from z - (z_old - z~_old),
 // z minus the previous step's FE part.
+// Inexact steps: after the first, a step far from convergence demeans to a looser tolerance
+// (stepTolerance); the last step is always demeaned at fixefTol.
 // Stopping: fixest stops on the relative change in deviance |dev - dev_old| / (0.1 + |dev|),
 // which cannot see small coefficient errors; here both that criterion (glmTol) AND the
 // largest coefficient change relative to max(|b|, se(b)) (coefTol) must be met.
@@ -153,8 +155,9 @@ export function irls(inp: IrlsInput): IrlsResult {
     for (it = 1; it <= inp.glmIter; it++) {
       P.working(B.z, B.W, B.r, B.M, B.eta, B.mu, it > 1 && B.dims ? B.feZ : 0);
       const pre = it === 1 ? colSums(eng, B, 1, k) : null;
+      const tolNow = stepTolerance(inp.fixefTol, it, coefCrit);
       if (B.dims) {
-        const info = demeanPtr(eng, B.dims, K1, B.M, B.M, inp.fixefTol, inp.fixefIter, inp.fixefAlgo, 20, inp.threads);
+        const info = demeanPtr(eng, B.dims, K1, B.M, B.M, tolNow, inp.fixefIter, inp.fixefAlgo, 20, inp.threads);
         demeanIterations += info.iterations;
         demeanCriterion = Math.max(demeanCriterion, info.criterion);
         if (!info.converged) {
@@ -198,7 +201,7 @@ export function irls(inp: IrlsInput): IrlsResult {
       [B.mu, B.muNew] = [B.muNew, B.mu];
       dev = devNew;
       beta = betaNew;
-      if ((it > 1 || kept.length === 0) && devCrit < inp.glmTol && coefCrit < inp.coefTol) {
+      if ((it > 1 || kept.length === 0) && tolNow === inp.fixefTol && devCrit < inp.glmTol && coefCrit < inp.coefTol) {
         converged = true;
         break;
       }
@@ -223,6 +226,21 @@ export function irls(inp: IrlsInput): IrlsResult {
       coefCriterion: coefCrit, converged, demeanIterations, demeanCriterion,
     };
   });
+}
+
+/** the loosest FE tolerance of an inexact IRLS step */
+const STEP_TOL_MAX = 1e-6;
+
+/**
+ * The FE tolerance of IRLS step `it` (inexact Newton): fixefTol at step 1 (it decides the
+ * columns absorbed by the FE), then max(fixefTol, min(STEP_TOL_MAX, 1e-3 x the previous
+ * step's largest relative coefficient change)). A loose step's error does not carry over: the
+ * next demeaning of x~ = x - D a (and of z minus the FE part) converges to the exact projection
+ * with the new weights. Only a step demeaned at fixefTol can end the IRLS.
+ */
+function stepTolerance(fixefTol: number, it: number, coefCrit: number): number {
+  if (it === 1) return fixefTol;
+  return Math.max(fixefTol, Math.min(STEP_TOL_MAX, 1e-3 * coefCrit));
 }
 
 /**

@@ -139,7 +139,7 @@ export function separationRemoval(sample: Sample, removed: GlmRemoved, inp: Sepa
       if (!ir.rows.length) continue;
       changed = true;
       ir.by.forEach((b) => by.add(b));
-      if (ir.rows.length === cur.n) throw new SampleError(`no observations left: all ${cur.n} rows are separated by the regressors`, { separated: cur.n });
+      if (ir.rows.length === cur.n) throw new SampleError(`no observations left: all ${sampleRows(cur, out)} are separated by the regressors`, { separated: cur.n });
       const keep = new Uint8Array(cur.n).fill(1);
       for (const i of ir.rows) (keep[i] = 0), sepRows.push(cur.rows[i]);
       cur = subsetSample(cur, keep);
@@ -155,6 +155,23 @@ export function separationRemoval(sample: Sample, removed: GlmRemoved, inp: Sepa
     sample: cur,
     removed: { ...out, separated: sepRows.length, separatedBy: [...by], constantAfterSeparation: constant, rows: [...out.rows, ...sepRows].sort((a, b) => a - b) },
   };
+}
+
+/**
+ * "N rows of the estimation sample" and, when rows were removed before, how many the data had
+ * and why they went (missing values, zero weights, fixef.rm's FE rules, separation): the
+ * count of a complete separation is the sample's, not the data's.
+ */
+export function sampleRows(sample: Sample, removed: GlmRemoved): string {
+  const fmt = (v: number) => v.toLocaleString("en-US");
+  const r = sample.removed;
+  const parts = [
+    [r.na, "with missing values"], [r.zeroWeight, "with zero weight"], [removed.perfect, "in FE levels with one outcome value only"],
+    [removed.singletons, "FE singletons"], [removed.separated, "separated"],
+  ].filter(([v]) => (v as number) > 0).map(([v, why]) => `${fmt(v as number)} ${why}`);
+  const before = (r.na + r.zeroWeight + removed.perfect + removed.singletons + removed.separated);
+  const head = `${fmt(sample.n)} rows of the estimation sample`;
+  return before > 0 ? `${head} (${fmt(sample.n + before)} rows in the data, removed before: ${parts.join(", ")})` : head;
 }
 
 /**
@@ -176,8 +193,8 @@ export function binomialSeparationRemoval(
   const by = ir.by.length ? `by ${ir.by.join(" + ")}` : "by the fixed effects";
   if (ir.rows.length === sample.n) {
     throw new SeparationError(
-      `complete separation ${by}: the outcome is predicted perfectly in all ${sample.n.toLocaleString("en-US")} rows ` +
-        "(y = 1 exactly where a combination of the regressors and fixed effects is positive): the coefficients diverge and no maximum likelihood estimate exists",
+      `complete separation ${by}: the outcome is predicted perfectly in all ${sampleRows(sample, removed)}` +
+        "; y = 1 exactly where a combination of the regressors and fixed effects is positive: the coefficients diverge and no maximum likelihood estimate exists",
       { separatedBy: ir.by, rows: sample.n }, "drop or recode the separating regressor(s), or use feols (linear probability model)",
     );
   }

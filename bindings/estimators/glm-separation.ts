@@ -29,7 +29,10 @@
 // when (a) D+ has D's rank (1 FE: every level has a non-boundary row; 2 FE: also as many
 // connected components of the level graph on those rows as on all rows) and (b) X demeaned
 // within the non-boundary rows keeps full column rank (Cholesky pivots above CERT_TOL of the
-// diagonal). Anything else (3+ FE, varying slopes, collinear X, a failed pivot) runs the rectifier.
+// diagonal). 3+ FE: rank(D) <= L - (Q - 1); a pair of FE connected on the non-boundary rows
+// (rank L1 + L2 - 1 there) absorbs, and the other FE's indicators (one level dropped each) join
+// X in (b) (certificatePair). Anything else (varying slopes, no connected pair, too many extra
+// indicator columns, collinear X, a failed pivot) runs the rectifier.
 import type { Engine } from "../engine/wasm.js";
 import type { Sample } from "../core/sample.js";
 import { loadFeDims } from "../core/solve.js";
@@ -226,7 +229,7 @@ const CERT_TOL = 1e-6;
 export function rankCertificate(inp: IrInput): boolean {
   const { eng, boundary } = inp;
   const fe = inp.sample.fe;
-  if (fe.length > 2 || fe.some((d) => d.type !== 0)) return false;
+  if (fe.some((d) => d.type !== 0)) return false;
   const n = inp.sample.n;
   const local = new Int32Array(n - countOnes(boundary));
   for (let i = 0, j = 0; i < n; i++) if (!boundary[i]) local[j++] = i;
@@ -234,21 +237,55 @@ export function rankCertificate(inp: IrInput): boolean {
   const sub = fe.map((d) => ({ ...d, ...recode(d.codes, local, d.levels) }));
   if (sub.some((d, q) => d.levels !== fe[q].levels)) return false;
   if (fe.length === 2 && components(sub[0].codes, sub[1].codes, fe[0].levels, fe[1].levels) !== components(fe[0].codes, fe[1].codes, fe[0].levels, fe[1].levels)) return false;
-  const k = inp.X.length;
+  // 3+ FE: a pair connected off the boundary absorbs, the others' indicators join the regressors
+  const split = fe.length > 2 ? certificatePair(sub) : { pair: sub, extra: [] as typeof sub };
+  if (!split) return false;
+  const extraCols = split.extra.reduce((acc, d) => acc + d.levels - 1, 0);
+  const k = inp.X.length + extraCols;
   if (k === 0) return true;
   if (m <= k) return false;
   return eng.scoped(() => {
     const p = eng.allocF64(m * k, "certificate columns");
     const cols = eng.f64(p, m * k);
     inp.X.forEach((x, j) => cols.set(gather(x, local), j * m));
+    let j = inp.X.length;
+    // the indicators of every level but the last of each other FE (the last is redundant with the pair's)
+    for (const d of split.extra) {
+      for (let i = 0; i < m; i++) if (d.codes[i] < d.levels - 1) cols[(j + d.codes[i]) * m + i] = 1;
+      j += d.levels - 1;
+    }
     const pre = colNorms(cols, m, k);
-    if (sub.length) {
-      const dims = loadFeDims(eng, { n: m, fe: sub } as unknown as Sample, 0);
+    if (split.pair.length) {
+      const dims = loadFeDims(eng, { n: m, fe: split.pair } as unknown as Sample, 0);
       const info = demeanPtr(eng, dims, k, p, p, inp.fixefTol, inp.fixefIter, inp.fixefAlgo, 20, inp.threads);
       if (!info.converged) return false;
     }
     return fullRank(eng.f64(p, m * k), m, k, pre);
   });
+}
+
+/** the largest number of indicator columns the 3+ FE certificate adds to the regressors */
+const CERT_MAX_EXTRA = 64;
+
+/**
+ * 3+ FE (top of this file): rank(D) <= L - (Q - 1) (one redundant level per FE beyond the
+ * first). Off the boundary, a pair of FE whose level graph is connected there has rank
+ * L1 + L2 - 1; the other FE's indicators but one each, with X, demeaned by that pair and of
+ * full column rank, bring rank(A+) to L - (Q - 1) + k >= rank(A). The pair: the first, in
+ * order of levels (largest first), connected off the boundary whose other FE add at most
+ * CERT_MAX_EXTRA columns; null when none is.
+ */
+function certificatePair<T extends { codes: Int32Array; levels: number }>(sub: T[]): { pair: T[]; extra: T[] } | null {
+  const order = sub.map((_, q) => q).sort((a, b) => sub[b].levels - sub[a].levels);
+  for (let a = 0; a < order.length; a++) {
+    for (let b = a + 1; b < order.length; b++) {
+      const [p, q] = [sub[order[a]], sub[order[b]]];
+      const extra = sub.filter((d) => d !== p && d !== q);
+      if (extra.reduce((acc, d) => acc + d.levels - 1, 0) > CERT_MAX_EXTRA) continue;
+      if (components(p.codes, q.codes, p.levels, q.levels) === 1) return { pair: [p, q], extra };
+    }
+  }
+  return null;
 }
 
 function countOnes(b: Uint8Array): number {

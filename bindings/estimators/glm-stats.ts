@@ -15,16 +15,17 @@ export interface GlmStats {
   llNull: number;
   /**
    * log-likelihood of the model with the fixed effects only, as fixest fits it for wpr2 /
-   * wapr2: glm.tol 1e-2 and fixef.tol 1e-3, so not the maximum (null without FE)
+   * wapr2: glm.tol 1e-2 and fixef.tol 1e-3, so not the maximum (null without FE); a getter:
+   * that fit runs when llFe, wpr2 or wapr2 is first read
    */
-  llFe: number | null;
+  readonly llFe: number | null;
   /** the same model converged (withinConverged: true), and the within pseudo R2 against it */
   llFeConverged: number | null;
   wpr2Converged: number | null;
   pr2: number;
   apr2: number;
-  wpr2: number | null;
-  wapr2: number | null;
+  readonly wpr2: number | null;
+  readonly wapr2: number | null;
   sqCor: number;
   aic: number;
   bic: number;
@@ -71,13 +72,18 @@ export function glmStats(s: StatsInput): GlmStats {
     return t;
   };
   const loglik = ll(s.fit.mu);
+  const k = s.k;
   const llNull = nullLoglik(s.family, y, pw);
-  const quiet = { ...s, warn: () => {}, strictConvergence: false, X: [], names: [], sample: s.sample, muOnly: true };
+  const { fit: _fit, ...rest } = s;
+  const quiet = { ...rest, warn: () => {}, strictConvergence: false, X: [], names: [], sample: s.sample, muOnly: true };
   // fixest's FE-only model: feglm(y ~ 1 | fe, glm.tol = 1e-2, fixef.tol = 1e-3, family =
   // x$family$family) with the weights and offset: "binomial" there is the logit link, also
-  // for a probit model (the log-likelihood depends on mu only)
+  // for a probit model (the log-likelihood depends on mu only). Fitted when llFe, wpr2 or
+  // wapr2 is first read (fixest's fitstat computes it on demand too), once.
   const feFamily = s.family === "probit" ? "logit" : s.family;
-  const llFe = s.hasFe ? ll(irls({ ...quiet, family: feFamily, glmTol: 1e-2, coefTol: Infinity, fixefTol: 1e-3 }).mu) : null;
+  let llFeMemo: number | null | undefined;
+  const llFeNow = (): number | null =>
+    llFeMemo !== undefined ? llFeMemo : (llFeMemo = s.hasFe ? ll(irls({ ...quiet, family: feFamily, glmTol: 1e-2, coefTol: Infinity, fixefTol: 1e-3 }).mu) : null);
   const llFeConverged = s.hasFe && s.withinConverged ? ll(irls(quiet).mu) : null;
   let ssr = 0, my = 0, mm = 0;
   for (let i = 0; i < n; i++) (ssr += (y[i] - s.fit.mu[i]) ** 2), (my += y[i] / n), (mm += s.fit.mu[i] / n);
@@ -90,11 +96,19 @@ export function glmStats(s: StatsInput): GlmStats {
     deviance: s.fit.deviance,
     loglik,
     llNull,
-    llFe,
+    get llFe() {
+      return llFeNow();
+    },
     pr2: 1 - loglik / llNull,
     apr2: 1 - (loglik - s.nparams + 1) / llNull,
-    wpr2: llFe === null ? null : 1 - loglik / llFe,
-    wapr2: llFe === null ? null : 1 - (loglik - s.k) / llFe,
+    get wpr2() {
+      const llFe = llFeNow();
+      return llFe === null ? null : 1 - loglik / llFe;
+    },
+    get wapr2() {
+      const llFe = llFeNow();
+      return llFe === null ? null : 1 - (loglik - k) / llFe;
+    },
     llFeConverged,
     wpr2Converged: llFeConverged === null ? null : 1 - loglik / llFeConverged,
     sqCor: (sxy * sxy) / (sxx * syy),

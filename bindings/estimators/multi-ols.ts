@@ -1,6 +1,6 @@
 // feolsMulti's cross-product path, as fixest runs a multiple estimation: the members of one
 // sample that share their rows, FE and weights form a group; every distinct column of the
-// group (outcomes and regressors) is demeaned once (through the DemeanCache, in the batches
+// group (outcomes and regressors) is demeaned once (in one batch, recorded in the DemeanCache
 // the model-by-model path would use), ONE cross-product matrix of all of them is computed in
 // one WASM pass (assembly/crossprod.ts), and each member is solved from its submatrix: the
 // absorbed-column screen of the single fit (core/solve.ts screenColumns), the in-order
@@ -22,7 +22,7 @@ import { prepareSample, gather, type Sample } from "../core/sample.js";
 import type { MultiFormula } from "../core/multi.js";
 import type { DemeanCache } from "../core/demean-cache.js";
 import type { DemeanInfo } from "../engine/kernels.js";
-import { check } from "../engine/kernels.js";
+import { check, columnsInfo, mergeInfo } from "../engine/kernels.js";
 import {
   convergence, demeanReport, demeanWith, finishCollinear, loadFeDims, pow2Scale, putSqrtWeights, screenColumns, sumsOfSquares,
 } from "../core/solve.js";
@@ -223,12 +223,16 @@ interface GroupData {
 }
 
 /**
- * Demean the group's columns member by member, in the members' order, through the cache (a
- * member demeans the columns not demeaned before it in one batch: the calls and batches of
- * the model-by-model path), each written into the group matrix once. `hold`: the demeaned
- * columns are also copied out for the cache (a cache the caller shares across calls); else
- * they stay in WASM memory only (first-touch pages of fresh copies cost more than the
- * demeaning on a loaded machine), and `cols` is null.
+ * Demean the group's columns: every column not in the cache (neither held nor demeaned by
+ * this group before) in one batch, in place in the group matrix (one kernel call per
+ * contiguous run of such columns: one call on a first fit; the kernel splits a batch whose
+ * scratch does not fit). The kernel converges column by column, so each column is the same
+ * bits as demeaned with its member alone, and its own record (iterations, criterion) is what
+ * that member reports for it. Then member by member, in the members' order, through the
+ * cache, which counts what each member demeaned first and what it reused as on the
+ * model-by-model path. `hold`: the demeaned columns are also copied out for the cache (a
+ * cache the caller shares across calls); else they stay in WASM memory only (first-touch
+ * pages of fresh copies cost more than the demeaning on a loaded machine), and `cols` is null.
  */
 function demeanGroup(
   eng: Engine, cache: DemeanCache, sample: Sample, w: Float64Array | null, wPtr: number, members: Member[], names: string[],
@@ -238,26 +242,35 @@ function demeanGroup(
   const settings = `${dctx.tol}|${dctx.maxIter}|${dctx.fixefAlgo}`;
   const cols: Float64Array[] = new Array(names.length);
   const inM = new Uint8Array(names.length); // demeaned in the group matrix
+  const own = new Map<number, DemeanInfo>(); // column -> its record, for the columns demeaned here
   const byMember = new Map<number, DemeanInfo>();
   const owner = {};
   eng.scoped(() => {
     const dims = loadFeDims(eng, sample, wPtr);
+    const todo = cache.missing(sample, w, settings, names.map((_, c) => ({ src: srcs[c], scale: 1 })), owner);
+    for (let i = 0; i < todo.length;) {
+      let j = i + 1;
+      while (j < todo.length && todo[j] === todo[j - 1] + 1) j++;
+      const c0 = todo[i], K = j - i;
+      const p = mPtr + c0 * n * 8;
+      const info = demeanWith(dctx, dims, K, p, p);
+      cache.countKernelCall();
+      for (let c = c0; c < c0 + K; c++) {
+        own.set(c, columnsInfo(info, [c - c0]));
+        inM[c] = 1;
+      }
+      i = j;
+    }
     for (const m of members) {
       const idx = [m.f.lhs, ...m.xNames].map((v) => names.indexOf(v));
-      const r = cache.columns(sample, w, settings, idx.map((c) => ({ src: srcs[c], scale: 1 })), (miss) =>
-        eng.scoped(() => {
-          const K = miss.length;
-          const tmp = eng.allocF64(n * K, "demeaning batch");
-          const all = () => eng.f64(0, (eng.memoryBytes >>> 3) | 0); // one view; copyWithin is a memmove
-          miss.forEach((p, j) => all().copyWithin((tmp >>> 3) + j * n, (mPtr >>> 3) + idx[p] * n, (mPtr >>> 3) + (idx[p] + 1) * n));
-          const info = demeanWith(dctx, dims, K, tmp, tmp);
-          const W = all();
-          miss.forEach((p, j) => {
-            W.copyWithin((mPtr >>> 3) + idx[p] * n, (tmp >>> 3) + j * n, (tmp >>> 3) + (j + 1) * n);
-            inM[idx[p]] = 1;
-          });
-          return { cols: hold ? miss.map((_, j) => W.slice((tmp >>> 3) + j * n, (tmp >>> 3) + (j + 1) * n)) : null, info };
-        }), owner, hold);
+      const r = cache.columns(sample, w, settings, idx.map((c) => ({ src: srcs[c], scale: 1 })), (miss) => {
+        const W = eng.f64(mPtr, n * names.length);
+        const infos = miss.map((p) => own.get(idx[p])!);
+        return {
+          cols: hold ? miss.map((p) => W.slice(idx[p] * n, (idx[p] + 1) * n)) : null,
+          info: { ...mergeInfo(infos, infos[0].threads), columns: infos },
+        };
+      }, owner, hold);
       const M = eng.f64(mPtr, n * names.length);
       idx.forEach((c, p) => {
         const col = r.cols[p];

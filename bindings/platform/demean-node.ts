@@ -104,7 +104,7 @@ export function demeanThreaded(
     new Float64Array(x).set(eng.f64(xPtr + part.start * n * 8, n * part.count));
     const job: DemeanJob = {
       kind: "demean-job", n, groups: [...d.groups], types: [...d.types], ...inputs, K: part.count, x,
-      tol, maxIter, algo, switchAfter, info: shared(32), state: shared(8),
+      tol, maxIter, algo, switchAfter, info: shared(32 * (part.count + 1)), state: shared(8),
     };
     ws[j].worker.postMessage(job);
     return { part, job, pw: ws[j] };
@@ -122,10 +122,13 @@ export function demeanThreaded(
       continue;
     }
     eng.f64(outPtr + part.start * n * 8, n * part.count).set(new Float64Array(job.x));
-    infos.push(infoOf(new Float64Array(job.info), 1));
+    const iv = new Float64Array(job.info);
+    infos.push({ ...infoOf(iv, 1), columns: Array.from({ length: part.count }, (_, k) => infoOf(iv.subarray(4 * (k + 1), 4 * (k + 2)), 1)) });
   }
   if (failure) throw failure; // the worker's error class (a WasmMemoryError stays one)
-  return mergeInfo(infos, parts.length);
+  // each column's own record, in the call's order (the parts are contiguous, in order)
+  const columns = infos.every((i) => i.columns) ? infos.flatMap((i) => i.columns!) : undefined;
+  return { ...mergeInfo(infos, parts.length), ...(columns ? { columns } : {}) };
 }
 
 /** The inputs every worker reads (FE codes, slopes, weights): one shared copy each, out of the engine's memory. */

@@ -8,7 +8,7 @@
 // class on the other side.
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { createEngine, type Engine } from "../engine/wasm.js";
-import { demeanPtr, type DemeanDims } from "../engine/kernels.js";
+import { demeanPtr, type DemeanDims, type DemeanInfo } from "../engine/kernels.js";
 import { errorToWire } from "../base/errors.js";
 import {
   basisBlocks, basisDraws, demeanDraws, newConvergence, type PlaceboProblem, type PlaceboBasis,
@@ -28,7 +28,8 @@ export async function runDemeanJob(module: WebAssembly.Module, job: DemeanJob): 
   const d: DemeanDims = { n, codesPtr, groups: job.groups, types: job.types, slopePtrs, wPtr };
   const info = demeanPtr(eng, d, K, x, x, job.tol, job.maxIter, job.algo, job.switchAfter, 1);
   new Float64Array(job.x).set(eng.f64(x, n * K));
-  new Float64Array(job.info).set([info.iterations, info.criterion, info.converged ? 1 : 0, info.cgIterations]);
+  const four = (i: DemeanInfo) => [i.iterations, i.criterion, i.converged ? 1 : 0, i.cgIterations];
+  new Float64Array(job.info).set([...four(info), ...(info.columns ?? []).flatMap(four)]);
 }
 
 /** The placebo side: one problem and basis per worker, set by init / setBasis tasks. */

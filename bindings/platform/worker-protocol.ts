@@ -197,7 +197,7 @@ export interface DemeanJob {
   maxIter: number;
   algo: "auto" | "map" | "cg";
   switchAfter: number;
-  /** 4 f64: iterations, criterion, converged, CG iterations */
+  /** 4 (K + 1) f64: the call's [iterations, criterion, converged, CG iterations], then each column's own four */
   info: SharedArrayBuffer;
   /** 2 int32: [done flag, unused] */
   state: SharedArrayBuffer;
