@@ -1,4 +1,4 @@
-// hdfe fepois / hdfe feglm as a user runs them (a child process on the TypeScript sources):
+// hdfe fepois / hdfe feglm as a user runs them (a child process on the installed entry point, bin/hdfe.js):
 // JSON output against the R fixest references of tests/fixtures/reference/glm_fixest.json,
 // the table, and exit codes for bad input.
 //
@@ -8,6 +8,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -17,7 +19,7 @@ const REF = join(ROOT, "tests/fixtures/reference");
 const DATA = join(REF, "cbec_panel_ext.csv");
 
 function hdfe(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -21,12 +21,13 @@ import { checkValue, optionSpec } from "../cli/options.js";
 import { register as registerFeols } from "../cli/commands/feols.js";
 import { register as registerSuite } from "../cli/commands/suite.js";
 import { register as registerEvent } from "../cli/commands/event.js";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const REF = join(ROOT, "tests/fixtures/reference");
 const PANEL = join(REF, "cbec_panel.csv");
 const MPDTA = join(REF, "mpdta.csv");
-const BIN = join(ROOT, "bin/hdfe.js");
+const BIN = HDFE_BIN;
 
 /** The installed entry point (bin/hdfe.js on dist/cli.js, as a user runs it), through pipes. */
 function hdfe(args: string[], cwd = ROOT) {
@@ -35,16 +36,6 @@ function hdfe(args: string[], cwd = ROOT) {
 }
 
 /** Newest modification time of the .ts files under `dir`. */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) t = Math.max(t, newest(p));
-    else if (e.name.endsWith(".ts")) t = Math.max(t, statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 /** One error line ("hdfe: Class: ...") and one hint line, nothing else (no usage dump, no stack). */
 function oneLineAndHint(err: string, cls: string): string {
   // progress lines of a slow read ("reading FILE: ... ETA ...", printed off a terminal on a loaded machine) are not the error
@@ -75,9 +66,7 @@ function hintOptionsExist(command: string, hint: string): void {
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "hdfe-hostile-"));
-  const built = statSync(join(ROOT, "dist/cli.js")).mtimeMs;
-  const src = Math.max(newest(join(ROOT, "cli")), newest(join(ROOT, "bindings")));
-  if (built < src) throw new Error("dist/cli.js is older than the sources: run `npm run build` first");
+  assertFresh();
 });
 
 describe("data loss: hdfe suite --out", () => {

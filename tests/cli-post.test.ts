@@ -1,6 +1,6 @@
 // hdfe feols with the HAC / spatial variances (--vcov nw:LAG | dk:LAG | conley:KM with
 // --panel-id and --coords) and the post-estimation flags (--wald, --hypothesis), run as a
-// user runs them (a child process on the TypeScript sources), against the R fixest
+// user runs them (a child process on the installed entry point, bin/hdfe.js), against the R fixest
 // references vcov_fixest.json and post_fixest.json.
 //
 // Tolerances: coefficients 1e-8 relative, SEs 1e-6 relative, statistics 1e-6 relative,
@@ -9,6 +9,8 @@ import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -19,7 +21,7 @@ const REF = join(ROOT, "tests/fixtures/reference");
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
 function hdfe(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+  const r = spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -1,4 +1,4 @@
-// The command line as a user runs it (a child process on the TypeScript sources): JSON
+// The command line as a user runs it (a child process on the installed entry point, bin/hdfe.js): JSON
 // output against the fixest references, exit codes per error class with one clear line
 // and a hint (stack only with --verbose), deterministic simulate output in every format,
 // and a suite run that writes its report atomically.
@@ -9,12 +9,14 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const REF = join(ROOT, "tests/fixtures/reference");
 
 function hdfe(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -29,6 +29,8 @@ import { feols } from "../bindings/estimators/feols.js";
 import { feolsSql } from "../bindings/sql/feols-sql.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { spawnSync } from "node:child_process";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const SUM_REL = 1e-12;
 const COEF_REL = 1e-8;
@@ -228,7 +230,7 @@ describe.runIf(haveServer)("ClickHouse backend on a 2-shard cluster", () => {
   });
 
   const cli = (args: string[]) => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", "cli/index.ts", "feols", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, [HDFE_BIN, "feols", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
 

@@ -19,6 +19,8 @@ import { parseVcov } from "../bindings/core/vcov.js";
 import { OptionError } from "../bindings/base/errors.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { FIX } from "./reference.js";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const FIXEST_KM_PER_MILE = 1.60934; // fixest: cutoff = as.numeric(...) * 1.60934
 const MODEL = "FC ~ did + Fin + Eco | firm + year";
@@ -104,7 +106,7 @@ describe("Conley default cutoff (none given): fixest's rule of thumb", () => {
 describe("hdfe feols --vcov conley:100mi | conley", () => {
   const ROOT = new URL("..", import.meta.url).pathname;
   const run = (vcov: string) => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), "feols", "--data", new URL("cbec_panel_ext.csv", FIX).pathname,
+    const r = spawnSync(process.execPath, [HDFE_BIN, "feols", "--data", new URL("cbec_panel_ext.csv", FIX).pathname,
       "-f", MODEL, "--fixef-rm", "none", "--vcov", vcov, "--json"], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { se: Record<string, number>; vcov: string };

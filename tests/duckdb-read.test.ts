@@ -22,6 +22,8 @@ import { writeParquet } from "../bindings/io/parquet.js";
 import { tableFromData } from "../bindings/io/build.js";
 import { snapshot, type Snapshot } from "./snapshot.js";
 import { NumAcc } from "../bindings/platform/duckdb-node.js";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -285,7 +287,7 @@ describe.runIf(available)("DuckDB read path = today's reader", () => {
     }
     writeFileSync(path, lines.join("\n") + "\n");
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", join(root, "cli/index.ts"), ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+      spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
     const args = ["feols", "--data", path, "-f", "y ~ x | firm + year + city", "--json"];
     const duck = run(...args, "--reader", "duckdb");
     const js = run(...args, "--reader", "js");

@@ -27,6 +27,8 @@ import { fitToJson } from "../bindings/report/summary.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { FIX } from "./reference.js";
 import { expectShown, parseMd, parseCsv } from "./table-parse.js";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 let eng: Engine;
 let ols: Fit, iv1: IvFit, ivOver: IvFit, iv2: IvFit, pois: GlmFit, logit: GlmFit;
@@ -181,7 +183,7 @@ describe("etable of IV and GLM fits: LaTeX", () => {
 describe("hdfe etable of saved IV and GLM fits", () => {
   const ROOT = new URL("..", import.meta.url).pathname;
   const DATA = new URL("cbec_panel_ext.csv", FIX).pathname;
-  const hdfe = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+  const hdfe = (...args: string[]) => spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
   it("reads hdfe feols (IV) --json and hdfe fepois --json, prints the library's table", () => {
     const dir = mkdtempSync(join(tmpdir(), "hdfe-etable-cli-"));
     try {

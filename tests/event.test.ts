@@ -42,6 +42,8 @@ import { robustEventSection } from "../bindings/suite/extensions.js";
 import type { SuiteContext } from "../bindings/suite/run.js";
 import { register, renderText } from "../cli/commands/event.js";
 import { FIX, loadRefs, type RefModel } from "./reference.js";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -649,7 +651,7 @@ function writeCsv(cols: Record<string, Float64Array>): string {
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const hdfe = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 

@@ -7,6 +7,8 @@ import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -17,7 +19,7 @@ const DATA = join(REF, "cbec_panel_ext.csv");
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
 function hdfe(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+  const r = spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

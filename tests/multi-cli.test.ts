@@ -1,5 +1,5 @@
 // hdfe feols with a multiple estimation and hdfe etable, as a user runs them (a child process
-// on the TypeScript sources): the JSON array of members against fixest's multi_fixest.json
+// on the installed entry point, bin/hdfe.js): the JSON array of members against fixest's multi_fixest.json
 // (labels exact, coefficients 1e-8 relative, SEs 1e-6 relative to fixest's standalone fits, as
 // tests/multi.test.ts), --etable csv read back equal to the --json numbers, hdfe etable of the
 // saved JSON equal to the table printed by hdfe feols --etable, and bad options as exit 2.
@@ -8,6 +8,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -17,7 +19,7 @@ const REF = join(ROOT, "tests/fixtures/reference");
 const DATA = join(REF, "cbec_panel.csv");
 
 function hdfe(...args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "cli/index.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+  const r = spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

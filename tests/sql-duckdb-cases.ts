@@ -17,6 +17,8 @@ import { feolsSql } from "../bindings/sql/feols-sql.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
 import { OptionError, SqlEngineError } from "../bindings/base/errors.js";
 import { COEF_REL, SE_REL, R2_ABS, rel, FIX, eng, frameOf, backendOf, expectSameFit, files } from "./sql-duckdb-setup.js";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 /** Which cases a file runs: the fast ones by index, the large file the others. */
 const pick = <T,>(part: "fast" | "large", xs: T[], fast: number[]): T[] => xs.filter((_, i) => fast.includes(i) === (part === "fast"));
@@ -194,7 +196,7 @@ if (part === "fast") describe("faults: a clear SqlEngineError naming the step, n
 });
 
 if (part === "fast") describe("CLI: hdfe feols --engine duckdb", () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "cli/index.ts", ...args], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
+  const cli = (args: string[]) => spawnSync(process.execPath, [HDFE_BIN, ...args], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
   it("prints the out-of-core fit (--json), progress on stderr", async () => {
     const fm = "y ~ x1 + x2 + x3 | firm + year";
     const r = cli(["feols", "--data", files.panel, "-f", fm, "--engine", "duckdb", "--vcov", "cluster:firm", "--json"]);

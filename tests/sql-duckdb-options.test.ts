@@ -22,6 +22,8 @@ import { Rng } from "../bindings/base/rng.js";
 import { countRows } from "../bindings/platform/row-count.js";
 import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
 import { expectSameFit, rel, COEF_REL, SE_REL } from "./sql-duckdb-setup.js";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 /** A firm x year panel; `cell` writes each value (the options' quirks), `sep` the delimiter. Fixed seed. */
 function panel(seed: number, sep: string, cell: (col: string, v: number, i: number) => string, textIds = false): string {
@@ -107,7 +109,7 @@ describe("fixefAlgo on ClickHouse (CG runs there since the 18.16 alias fix: test
 });
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ["--import", "tsx", "cli/index.ts", ...args], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname, env: { ...process.env, ...env } });
+  spawnSync(process.execPath, [HDFE_BIN, ...args], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname, env: { ...process.env, ...env } });
 
 describe("CLI: the engine is decided before reading", () => {
   it("a CSV's rows: exact for a short file, estimated from the size for a long one", async () => {

@@ -1,5 +1,5 @@
 // Shared by tests/sql-inference.test.ts (DuckDB) and tests/sql-inference-clickhouse.test.ts (the
-// 2-shard ClickHouse cluster): `hdfe wild` run through the CLI (the sources, by tsx) and the
+// 2-shard ClickHouse cluster): `hdfe wild` run through the CLI (bin/hdfe.js on the bundle) and the
 // comparison of an out-of-core run with the in-memory one.
 //
 // Tolerances (stated once, for both files; never loosened per case):
@@ -13,6 +13,8 @@
 // sum in another order; the fit's own tolerances, 1e-8 / 1e-6, are far looser.)
 import { expect } from "vitest";
 import { spawnSync, spawn } from "node:child_process";
+import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+assertFresh();
 
 export const P_EXACT = 0;
 /**
@@ -50,7 +52,7 @@ export interface CliRun { status: number | null; stdout: string; stderr: string 
 
 /** `hdfe <args>` from the sources. */
 export function hdfe(args: string[]): CliRun {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/index.ts", ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
+  const r = spawnSync(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, encoding: "utf8", timeout: 300_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -67,7 +69,7 @@ export function wildJson(args: string[]): WildJson {
  */
 export function hdfeAsync(args: string[], onStderr: (all: string) => void): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "cli/index.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [HDFE_BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "", stderr = "";
     p.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
     p.stderr.setEncoding("utf8").on("data", (s: string) => {
