@@ -8,12 +8,9 @@ import { feolsSql, type FeolsSqlOptions } from "../bindings/sql/feols-sql.js";
 import { wildAggregatesSql, type WildSqlAggregates } from "../bindings/sql/wild-sql.js";
 import { wildFromAggregates, checkWildClusters, type WildOptions, type WildResult } from "../bindings/inference/wild.js";
 import { loadEngine } from "../bindings/node.js";
-import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
-import { nodeFetch } from "../bindings/platform/http-node.js";
-import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
 import type { SqlBackend } from "../bindings/sql/backend.js";
-import { clickhouseOptions, type ClickhouseFlags } from "./clickhouse-fit.js";
-import { listOf } from "./data.js";
+import { openClickhouse, type ClickhouseFlags } from "./clickhouse-fit.js";
+import { openDuckdb } from "./sql-fit.js";
 
 export interface SqlToolFlags extends Omit<ClickhouseFlags, "weights" | "vcov"> {
   fixefTol: string;
@@ -22,21 +19,9 @@ export interface SqlToolFlags extends Omit<ClickhouseFlags, "weights" | "vcov"> 
 
 /** Open the engine's backend, run `f`, close it. */
 export async function withSqlBackend<T>(engine: "duckdb" | "clickhouse", flags: SqlToolFlags, f: (b: SqlBackend) => Promise<T>): Promise<T> {
-  if (engine === "clickhouse") {
-    const o = clickhouseOptions(flags);
-    const progress = (m: string) => process.stderr.write(`clickhouse: ${m.replace(/^clickhouse: /, "")}\n`);
-    return f(new ClickHouseBackend({ ...o, progress, fetch: nodeFetch }));
-  }
+  if (engine === "clickhouse") return f(openClickhouse(flags));
   if (flags.url !== undefined || flags.timeout !== undefined) throw new OptionError("--url and --timeout apply to --engine clickhouse only");
-  const progress = (m: string) => process.stderr.write(`duckdb: ${m}\n`);
-  const csv = {
-    na: flags.na === undefined ? undefined : flags.na.split(","),
-    delimiter: flags.delimiter,
-    encoding: flags.encoding,
-    textColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
-    unparsableAsNa: flags.unparsableAsNa,
-  };
-  const b = await DuckDBBackend.open({ data: flags.data!, table: flags.table, progress, csv });
+  const b = await openDuckdb(flags as Parameters<typeof openDuckdb>[0]);
   try {
     return await f(b);
   } finally {

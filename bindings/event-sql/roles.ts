@@ -1,14 +1,8 @@
-// The roles and options of the out-of-core event tools (bindings/event-sql/).
-import type { SqlCohortRule } from "../sql/event-panel.js";
+// The roles and options of the out-of-core event tools (bindings/event-sql/): the panel's
+// roles (sql/event-panel.ts) plus the event study's own options.
+import type { EventPanelRoles } from "../sql/event-panel.js";
 
-export interface EventSqlRoles {
-  outcome: string;
-  unit: string;
-  time: string;
-  adopt: string;
-  controls?: string[];
-  fe?: string[];
-  cohortRule?: SqlCohortRule;
+export interface EventSqlRoles extends EventPanelRoles {
   level?: number;
   ref?: number | number[] | "first";
   binLead?: number;
