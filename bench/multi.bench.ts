@@ -8,7 +8,7 @@
 // matrix per group (estimators/multi-ols.ts), feols each by QR: every member is checked
 // against its one-by-one fit (largest relative difference of the coefficients, relative to
 // max(|b|, SE), and of the vcov entries, relative to sqrt(V_aa V_bb); both must be under 1e-8). R fixest's multiple estimation is not run here (no R on this machine):
-// "not measured". Writes bench/results/multi.json. BENCH_ROWS sets the panel size (default 1M).
+// "not measured". Writes bench/results/multi.json. BENCH_ROWS sets the panel size (default 1M), BENCH_REPS the timed runs of one model and of the call (medians compared).
 import { Bench } from "tinybench";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -41,7 +41,11 @@ for (const n of sizes) {
   let oneByOne: Fit[] = [];
   let cache: unknown = null;
   let joint = 0;
-  const bench = new Bench({ iterations: n <= 100_000 ? 5 : 1, time: 0, warmupIterations: 1, warmupTime: 0 });
+  // one model and the forty-model call: BENCH_REPS timed runs each (default 3; 5 below 100k
+  // rows), the median compared, as one run on this shared machine swings by a second; the forty
+  // one by one (about 40x longer) once
+  const reps = Number(process.env.BENCH_REPS ?? (n <= 100_000 ? 5 : 3));
+  const bench = new Bench({ iterations: reps, time: 0, warmupIterations: 1, warmupTime: 0 });
   bench
     .add("one model (y1, 9 regressors)", () => {
       feols(eng, frame, single[3], OPTS);
@@ -51,12 +55,17 @@ for (const n of sizes) {
       multi = r.models.map((m) => m.fit);
       cache = r.cache;
       joint = r.joint;
-    })
-    .add("forty models one by one (feols)", () => {
-      oneByOne = single.map((f) => feols(eng, frame, f, OPTS));
     });
+  const slow = new Bench({ iterations: 1, time: 0, warmupIterations: 0, warmupTime: 0 });
+  slow.add("forty models one by one (feols)", () => {
+    oneByOne = single.map((f) => feols(eng, frame, f, OPTS));
+  });
   await bench.run();
-  const [one, many, each] = bench.tasks.map((t) => (t.result as { latency: { mean: number } }).latency.mean / 1000);
+  await slow.run();
+  const lat = (t: { result: unknown }) => (t.result as { latency: { p50: number; min: number; max: number } }).latency;
+  const [one, many] = bench.tasks.map((t) => lat(t).p50 / 1000);
+  const [oneRange, manyRange] = bench.tasks.map((t) => [+(lat(t).min / 1000).toFixed(3), +(lat(t).max / 1000).toFixed(3)]);
+  const each = lat(slow.tasks[0]).p50 / 1000;
   let coefDiff = 0;
   let vcovDiff = 0;
   multi.forEach((m, i) => {
@@ -70,8 +79,11 @@ for (const n of sizes) {
     coefDiff < 1e-8 && vcovDiff < 1e-8;
   const row = {
     rows: n,
+    timed_runs: reps,
     one_model_s: +one.toFixed(3),
+    one_model_min_max_s: oneRange,
     multi_40_s: +many.toFixed(3),
+    multi_40_min_max_s: manyRange,
     one_by_one_40_s: +each.toFixed(3),
     multi_over_one_model: +(many / one).toFixed(2),
     one_by_one_over_multi: +(each / many).toFixed(2),
