@@ -49,6 +49,19 @@ describe("hdfe fepois", () => {
     expect(j.removed.rows).toEqual(m.obs_removed_rows);
     expect(rel(j.loglik, m.loglik)).toBeLessThan(1e-8);
   });
+  it("a multiple estimation: csw0() in the FE part gives one member per model, each matching its fixest model", () => {
+    // none (labelled "1", as fixest); firm; firm + year; firm + year + city, with the default vcov (iid without FE, else clustered by the first FE)
+    const r = hdfe("fepois", "--data", DATA, "-f", "Digitalisation ~ did + Fin + Eco | csw0(firm, year, city)", "--json");
+    expect(r.code, r.err).toBe(0);
+    const members = JSON.parse(r.out) as ({ id: number; lhs: string; fixef: string } & Record<string, unknown>)[];
+    expect(members.map((m) => [m.id, m.lhs, m.fixef])).toEqual([[1, "Digitalisation", "1"], [2, "Digitalisation", "firm"], [3, "Digitalisation", "firm + year"], [4, "Digitalisation", "firm + year + city"]]);
+    members.forEach((m, i) => expectRef(m as never, ref(["pois_0fe_iid", "pois_1fe_cl_firm", "pois_2fe_cl_firm", "pois_3fe_cl_firm"][i])));
+    const t = hdfe("fepois", "--data", DATA, "-f", "Digitalisation ~ did + Fin | firm + year", "--split", "region", "--etable", "csv");
+    expect(t.code, t.err).toBe(0);
+    const rows = t.out.trim().split("\r\n").map((l) => l.split(","));
+    expect(rows[0].length).toBe(3 + 3 * 3); // kind, name, label, then estimate / se / p of each region's model
+    expect(rows.find((r) => r[1] === "Sample (region)")!.filter((v) => v !== "").slice(3)).toEqual(["central", "east", "west"]);
+  });
   it("prints a fixest-like table by default; --offset and --vcov hetero", () => {
     const r = hdfe("fepois", "--data", DATA, "-f", "Digitalisation ~ did + Fin + Eco | firm + year", "--offset", "lage");
     expect(r.code, r.err).toBe(0);

@@ -1,11 +1,14 @@
-// hdfe feols with the IV syntax, as a user runs it (a child process on the TypeScript
-// sources): --json against R fixest (iv_fixest.json), the printed summary with the first
-// stages, and the error exit for an under-identified model.
+// hdfe feols with the IV syntax, as a user runs it (a child process on the installed
+// entry point, bin/hdfe.js): --json against R fixest (iv_fixest.json), the printed summary with the first
+// stages, the error exit for an under-identified model, and a multiple estimation of IV models
+// (stepwise FE: each member against its fixest model; c() outcomes and --split: each member
+// against the same model run alone).
 //
 // Tolerances: coefficients 1e-8 relative, SEs and fit statistics 1e-6 relative (as tests/iv.test.ts).
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HDFE_BIN, assertFresh } from "./cli-bin.js";
 assertFresh();
@@ -79,5 +82,43 @@ describe("hdfe feols with an IV formula", () => {
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/under-identified: 2 endogenous regressors \(Export, Agg\) but 1 instrument \(did\)/);
     expect(r.out).toBe("");
+  });
+  it("a multiple estimation of IV models: one member per model, fixest's labels, each equal to fixest or to its fit alone", () => {
+    const common = ["--data", DATA, "--vcov", "cluster:firm", "--fixef-rm", "none", "--fixef-tol", "1e-12", "--json"];
+    // csw() in the FE part: firm; firm + year; firm + year + city = iv_one_fe, iv_cl_firm, iv_three_fe
+    const r = hdfe("feols", ...common, "-f", "FC ~ Fin + Eco | csw(firm, year, city) | Export ~ Digitalisation");
+    expect(r.code, r.err).toBe(0);
+    const members = JSON.parse(r.out) as { id: number; lhs: string; fixef: string; coef: Record<string, number>; se: Record<string, number>; nobs: number }[];
+    expect(members.map((m) => [m.id, m.lhs, m.fixef])).toEqual([[1, "FC", "firm"], [2, "FC", "firm + year"], [3, "FC", "firm + year + city"]]);
+    members.forEach((m, i) => {
+      const ref = refs.find((x) => x.id === ["iv_one_fe", "iv_cl_firm", "iv_three_fe"][i])!;
+      expect(m.nobs).toBe(ref.nobs);
+      expect(Object.keys(m.coef).sort()).toEqual(Object.keys(ref.coef).sort());
+      for (const [k, b] of Object.entries(ref.coef)) expect(rel(m.coef[k], b), `${ref.id} ${k}`).toBeLessThan(COEF_REL);
+      for (const [k, s] of Object.entries(ref.se)) expect(rel(m.se[k], s), `${ref.id} se ${k}`).toBeLessThan(SE_REL);
+    });
+    // c() outcomes with --split: each member equals the same 2SLS run alone on its sample
+    const multi = hdfe("feols", ...common, "-f", "c(FC, SA) ~ Fin | firm + year | Export ~ Digitalisation", "--split", "region");
+    expect(multi.code, multi.err).toBe(0);
+    const ms = JSON.parse(multi.out) as { lhs: string; sample_var: string; sample: string; coef: Record<string, number>; se: Record<string, number>; nobs: number }[];
+    expect(ms.map((m) => `${m.sample}:${m.lhs}`)).toEqual(["central:FC", "central:SA", "east:FC", "east:SA", "west:FC", "west:SA"]);
+    expect(new Set(ms.map((m) => m.sample_var))).toEqual(new Set(["region"]));
+    // the east rows as a file of their own (no field of this file holds a comma or a quote inside)
+    const lines = readFileSync(DATA, "utf8").trim().split("\n");
+    const at = lines[0].split(",").indexOf('"region"');
+    const east = join(mkdtempSync(join(tmpdir(), "hdfe-iv-multi-")), "east.csv");
+    writeFileSync(east, [lines[0], ...lines.slice(1).filter((l) => l.split(",")[at] === '"east"')].join("\n") + "\n");
+    for (const m of ms.filter((x) => x.sample === "east")) {
+      const alone = hdfe("feols", ...common.map((a) => (a === DATA ? east : a)), "-f", `${m.lhs} ~ Fin | firm + year | Export ~ Digitalisation`);
+      expect(alone.code, alone.err).toBe(0);
+      const a = JSON.parse(alone.out) as { coef: Record<string, number>; se: Record<string, number>; nobs: number };
+      expect(m.nobs).toBe(a.nobs);
+      for (const [k, b] of Object.entries(a.coef)) expect(rel(m.coef[k], b), `${m.lhs} ${k}`).toBeLessThan(COEF_REL);
+      for (const [k, s] of Object.entries(a.se)) expect(rel(m.se[k], s), `${m.lhs} se ${k}`).toBeLessThan(SE_REL);
+    }
+    // --first-stage prints one model's first stages: refused for several, exit 2
+    const fs = hdfe("feols", ...common.slice(0, -1), "-f", "c(FC, SA) ~ Fin | firm + year | Export ~ Digitalisation", "--first-stage");
+    expect(fs.code).toBe(2);
+    expect(fs.err).toMatch(/--first-stage/);
   });
 });

@@ -25,8 +25,8 @@ export function isMultiCall(formula: string, flags: { split?: string; fsplit?: s
 }
 
 /** Every column the models of a multiple formula use (for the reader), plus the split column. */
-export function multiColumns(formula: string, flags: { split?: string; fsplit?: string }): string[] {
-  const cols = expandFormula(formula).models.flatMap((m) => formulaColumns(parseFormula(m.formula)));
+export function multiColumns(formula: string, flags: { split?: string; fsplit?: string }, columns: (formula: string) => string[] = (m) => formulaColumns(parseFormula(m))): string[] {
+  const cols = expandFormula(formula).models.flatMap((m) => columns(m.formula));
   for (const s of [flags.split, flags.fsplit]) if (s) cols.push(s);
   return [...new Set(cols)];
 }
@@ -37,16 +37,22 @@ export function runMulti(eng: Engine, frame: Frame, formula: string, opts: Feols
   return feolsMulti(eng, frame, formula, { ...opts, ...split });
 }
 
-/** One member as JSON: fixest's labels first, then the fit's record. */
-export function memberJson(m: MultiModel<Fit>): Record<string, unknown> {
-  return { id: m.id, lhs: m.lhs, rhs: m.rhs, fixef: m.fixef, sample_var: m.sampleVar, sample: m.sample, ...fitToJson(m.fit) };
+/** One member as JSON: fixest's labels first, then the fit's record (`json`: feols' by default). */
+export function memberJson<F>(m: MultiModel<F>, json: (fit: F) => Record<string, unknown> = fitToJson as never): Record<string, unknown> {
+  return { id: m.id, lhs: m.lhs, rhs: m.rhs, fixef: m.fixef, sample_var: m.sampleVar, sample: m.sample, ...json(m.fit) };
 }
 
-/** What hdfe feols prints for a multiple estimation (or any set of fits with --etable). */
-export function printMulti(r: MultiResult<Fit>, flags: { json?: boolean; etable?: string }): string {
-  if (flags.etable) return etable(r, { format: tableFormat(flags.etable) });
-  if (flags.json) return JSON.stringify(r.models.map(memberJson)) + "\n";
-  const out = r.models.map((m) => `${modelLabel(m)}\n${summary(m.fit)}\n`);
+/**
+ * What hdfe feols prints for a multiple estimation (or any set of fits with --etable); `show`:
+ * a member's JSON record and printed summary (feols' by default; the IV path passes its own).
+ */
+export function printMulti<F = Fit>(
+  r: MultiResult<F>, flags: { json?: boolean; etable?: string },
+  show: { json: (fit: F) => Record<string, unknown>; text: (fit: F) => string } = { json: fitToJson as never, text: summary as never },
+): string {
+  if (flags.etable) return etable(r as never, { format: tableFormat(flags.etable) });
+  if (flags.json) return JSON.stringify(r.models.map((m) => memberJson(m, show.json))) + "\n";
+  const out = r.models.map((m) => `${modelLabel(m)}\n${show.text(m.fit)}\n`);
   if (r.splitMissing) out.push(`note: ${r.splitMissing} rows with a missing split value are in no split sample\n`);
   return out.join("\n");
 }

@@ -178,10 +178,6 @@ async function runFeols(flags: Flags): Promise<void> {
   if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
   const multi = isMultiCall(flags.formula, flags);
   if (isIvFormula(flags.formula)) {
-    if (multi) {
-      throw new OptionError("--split, --fsplit and multiple-estimation formulas apply to OLS formulas, not yet to IV on the command line",
-        undefined, "in the library, estimateMulti drives iv() over the same syntax");
-    }
     if (flags.wald || flags.hypothesis) {
       throw new OptionError("--wald and --hypothesis apply to OLS formulas, not yet to IV");
     }

@@ -9,7 +9,8 @@ import { glmToJson, glmSummary } from "../../bindings/report/glm.js";
 import { addReadOptions, readData, describeRead, vcovColumns, type ReadFlags } from "../data.js";
 import { statusLine } from "../progress.js";
 import { etable } from "../../bindings/report/etable.js";
-import { tableFormat } from "./feols-multi.js";
+import { tableFormat, isMultiCall, multiColumns, printMulti } from "./feols-multi.js";
+import { estimateMulti } from "../../bindings/estimators/multi.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { OptionError } from "../../bindings/base/errors.js";
 import { checkChoice } from "../../bindings/base/options.js";
@@ -33,6 +34,8 @@ interface Flags extends ReadFlags {
   threads?: string;
   json?: boolean;
   etable?: string;
+  split?: string;
+  fsplit?: string;
 }
 
 export function register(program: Command): void {
@@ -59,13 +62,17 @@ export function register(program: Command): void {
       .option("--glm-iter <n>", "IRLS iteration limit", "100")
       .option("--level <x>", "confidence level", "0.95")
       .option("--threads <n>", "demeaning threads (same results)", "1")
-      .option("--json", "print one JSON object instead of the table")
-      .option("--etable <format>", "print a regression table of the model instead (fixest's etable): md | tex | html | csv | text")
+      .option("--split <col>", "one model per value of this column (a multiple estimation, as hdfe feols)")
+      .option("--fsplit <col>", "the full sample, then one model per value of this column")
+      .option("--json", "print one JSON object instead of the table (a JSON array of per-model objects for a multiple estimation)")
+      .option("--etable <format>", "print a regression table of the model(s) instead (fixest's etable): md | tex | html | csv | text")
       .action(async (flags: Flags) => {
         if (flags.etable !== undefined) tableFormat(flags.etable);
         if (flags.etable !== undefined && flags.json) throw new OptionError("give --json or --etable, not both");
-        const f = parseFormula(flags.formula);
-        const cols = formulaColumns(f);
+        // c() outcomes, stepwise terms or --split / --fsplit: every model fitted, printed as hdfe feols prints them
+        const multi = isMultiCall(flags.formula, flags);
+        const f = multi ? null : parseFormula(flags.formula);
+        const cols = f ? formulaColumns(f) : multiColumns(flags.formula, flags);
         const roles: Record<string, string> = {};
         if (flags.weights) cols.push(flags.weights), (roles[flags.weights] = "the weights column");
         if (flags.offset) cols.push(flags.offset), (roles[flags.offset] = "the offset column");
@@ -97,15 +104,21 @@ export function register(program: Command): void {
             process.stderr.write(`warning: ${m}\n`);
           },
         };
-        let fit: ReturnType<typeof feglm>;
+        let fit: ReturnType<typeof feglm> | null = null;
+        let out: string | null = null;
         try {
-          fit = feglm(eng, frame, f, opts);
+          if (f) fit = feglm(eng, frame, f, opts);
+          else {
+            const r = estimateMulti((d, fm, o) => feglm(eng, d, fm, o), frame, flags.formula, { ...opts, split: flags.split, fsplit: flags.fsplit });
+            out = printMulti(r, flags, { json: (x) => ({ ...glmToJson(x) }), text: glmSummary });
+          }
         } finally {
           status.done();
         }
         const readLines = describeRead(report);
         if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-        if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
+        if (out !== null || fit === null) process.stdout.write(out ?? "");
+        else if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
         else if (flags.json) process.stdout.write(JSON.stringify(glmToJson(fit)) + "\n");
         else process.stdout.write(glmSummary(fit) + "\n");
       });
