@@ -18,10 +18,10 @@ export interface ClickhouseFlags extends Omit<SqlFitFlags, "data"> {
 }
 
 /** --data is required by every engine but ClickHouse (the data is on the server); --url and --timeout are ClickHouse's. */
-export function requireData(flags: { data?: string; url?: string; timeout?: string }): void {
+export function requireData(flags: { data?: string; url?: string; timeout?: string }, command = "feols"): void {
   if (flags.url !== undefined || flags.timeout !== undefined) throw new OptionError("--url and --timeout apply to --engine clickhouse only", undefined, "add --engine clickhouse (with --table DB.TABLE), or leave them out");
   if (flags.data === undefined) {
-    throw new OptionError("required option '--data <file>' not specified", { commander: "commander.missingMandatoryOptionValue" }, "hdfe feols --help lists the options");
+    throw new OptionError("required option '--data <file>' not specified", { commander: "commander.missingMandatoryOptionValue" }, `hdfe ${command} --help lists the options`);
   }
 }
 

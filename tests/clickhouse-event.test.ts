@@ -30,7 +30,7 @@ import { PanelError } from "../bindings/base/errors.js";
 import { FIX, loadRefs, type RefModel } from "./reference.js";
 import { clickhouseServerBinary, startCluster, underCi, type Cluster } from "./clickhouse-cluster.js";
 import { byKey, loadFrame, renamed } from "./clickhouse-data.js";
-import { moversCsv } from "./sql-event-data.js";
+import { moversCsv, expectSameEvent, expectFixestEvent } from "./sql-event-data.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -44,37 +44,9 @@ const fix = (f: string) => new URL(f, FIX).pathname;
 // ClickHouse 18.16 reads a dot in a column name as a Nested column: mpdta's first.treat renamed
 const MPDTA = { outcome: "lemp", unit: "countyreal", time: "year", adopt: "first_treat" };
 
-function expectSame(s: EventStudyResult, m: EventStudyResult): void {
-  expect(s.formula).toBe(m.formula);
-  expect(s.refs).toEqual(m.refs);
-  expect(s.unidentified).toEqual(m.unidentified);
-  expect(s.warnings).toEqual(m.warnings);
-  expect(s.fit.coefNames).toEqual(m.fit.coefNames);
-  expect(s.fit.nobs).toBe(m.fit.nobs);
-  expect(s.fit.nobsOrigin).toBe(m.fit.nobsOrigin);
-  expect(s.fit.removed).toEqual(m.fit.removed);
-  expect(s.fit.fixefSizes).toEqual(m.fit.fixefSizes);
-  expect(s.fit.clusterSizes).toEqual(m.fit.clusterSizes);
-  expect(s.path.map((p) => [p.rel, p.reference, p.binned])).toEqual(m.path.map((p) => [p.rel, p.reference, p.binned]));
-  m.path.forEach((p, i) => {
-    if (p.reference) return expect(s.path[i].estimate).toBe(0);
-    expect(rel(s.path[i].estimate, p.estimate), `estimate ${p.rel}`).toBeLessThan(COEF_REL);
-    expect(rel(s.path[i].se, p.se), `se ${p.rel}`).toBeLessThan(SE_REL);
-    expect(rel(s.path[i].ciLow, p.ciLow), `ciLow ${p.rel}`).toBeLessThan(SE_REL);
-  });
-  expect(s.pretrend.q).toBe(m.pretrend.q);
-  if (m.pretrend.q > 0) expect(rel(s.pretrend.chi2, m.pretrend.chi2)).toBeLessThan(SE_REL);
-}
-
-function expectFixest(s: EventStudyResult, ref: RefModel, name: (k: string) => string): void {
-  expect(s.fit.nobs).toBe(ref.nobs);
-  const names = s.fit.coefNames.map(name);
-  expect([...names].sort()).toEqual(Object.keys(ref.coef).sort());
-  s.fit.coefNames.forEach((k, j) => {
-    expect(rel(s.fit.coef[k], ref.coef[names[j]]), `coef ${k}`).toBeLessThan(COEF_REL);
-    expect(rel(s.fit.se[k], ref.se[names[j]]), `se ${k}`).toBeLessThan(SE_REL);
-  });
-}
+const TOL = { coef: COEF_REL, se: SE_REL };
+const expectSame = (s: EventStudyResult, m: EventStudyResult) => expectSameEvent(s, m, TOL);
+const expectFixest = (s: EventStudyResult, ref: RefModel, name: (k: string) => string) => expectFixestEvent(s, ref, name, TOL);
 
 describe.runIf(haveServer)("hdfe event --method twfe on a 2-shard ClickHouse cluster = in memory = R fixest", () => {
   let c: Cluster;

@@ -1,4 +1,12 @@
-// The derived mpdta panel of the out-of-core event tests (tests/sql-event.test.ts, tests/clickhouse-event.test.ts).
+// The derived mpdta panel of the out-of-core event tests (tests/sql-event.test.ts,
+// tests/clickhouse-event.test.ts) and their two comparisons (the tolerances are the test
+// file's, stated at its top and passed in).
+import { expect } from "vitest";
+import type { EventStudyResult } from "../bindings/event/twfe.js";
+import type { RefModel } from "./reference.js";
+
+export interface Tolerances { coef: number; se: number }
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
 /**
  * mpdta with counties given two adoption years (every 23rd treated county: 2006 from its third
@@ -24,4 +32,40 @@ export function moversCsv(mpdta: string): string {
     out.push(c.join(","));
   }
   return out.join("\n") + "\n";
+}
+
+/** The out-of-core result (DuckDB or ClickHouse) equals the in-memory one (names, counts exact; numbers to the tolerances). */
+export function expectSameEvent(s: EventStudyResult, m: EventStudyResult, tol: Tolerances): void {
+  expect(s.formula).toBe(m.formula);
+  expect(s.refs).toEqual(m.refs);
+  expect(s.unidentified).toEqual(m.unidentified);
+  expect(s.warnings).toEqual(m.warnings);
+  expect(s.fit.coefNames).toEqual(m.fit.coefNames);
+  expect(s.fit.nobs).toBe(m.fit.nobs);
+  expect(s.fit.nobsOrigin).toBe(m.fit.nobsOrigin);
+  expect(s.fit.removed).toEqual(m.fit.removed);
+  expect(s.fit.fixefSizes).toEqual(m.fit.fixefSizes);
+  expect(s.fit.clusterSizes).toEqual(m.fit.clusterSizes);
+  expect(s.fit.df).toBe(m.fit.df);
+  expect(s.path.map((p) => [p.rel, p.reference, p.binned])).toEqual(m.path.map((p) => [p.rel, p.reference, p.binned]));
+  m.path.forEach((p, i) => {
+    if (p.reference) return expect(s.path[i].estimate).toBe(0);
+    expect(rel(s.path[i].estimate, p.estimate), `estimate ${p.rel}`).toBeLessThan(tol.coef);
+    expect(rel(s.path[i].se, p.se), `se ${p.rel}`).toBeLessThan(tol.se);
+    expect(rel(s.path[i].ciLow, p.ciLow), `ciLow ${p.rel}`).toBeLessThan(tol.se);
+    expect(rel(s.path[i].ciHigh, p.ciHigh), `ciHigh ${p.rel}`).toBeLessThan(tol.se);
+  });
+  expect(s.pretrend.q).toBe(m.pretrend.q);
+  if (m.pretrend.q > 0) expect(rel(s.pretrend.chi2, m.pretrend.chi2)).toBeLessThan(tol.se);
+}
+
+/** Every coefficient and SE of a fixest reference (names mapped to ours). */
+export function expectFixestEvent(s: EventStudyResult, ref: RefModel, name: (k: string) => string, tol: Tolerances): void {
+  expect(s.fit.nobs).toBe(ref.nobs);
+  const names = s.fit.coefNames.map(name);
+  expect([...names].sort()).toEqual(Object.keys(ref.coef).sort());
+  s.fit.coefNames.forEach((k, j) => {
+    expect(rel(s.fit.coef[k], ref.coef[names[j]]), `coef ${k}`).toBeLessThan(tol.coef);
+    expect(rel(s.fit.se[k], ref.se[names[j]]), `se ${k}`).toBeLessThan(tol.se);
+  });
 }

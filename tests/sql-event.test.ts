@@ -26,7 +26,7 @@ import { sunabEventStudySql } from "../bindings/event-sql/sunab-sql.js";
 import { sunabEventStudy, type SunabSuiteResult } from "../bindings/event/suite.js";
 import { OptionError, PanelError, SampleError } from "../bindings/base/errors.js";
 import { FIX, loadRefs, type RefModel } from "./reference.js";
-import { moversCsv } from "./sql-event-data.js";
+import { moversCsv, expectSameEvent, expectFixestEvent } from "./sql-event-data.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -61,41 +61,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** The out-of-core result equals the in-memory one (names, counts exact; numbers to the tolerances). */
-function expectSame(s: EventStudyResult, m: EventStudyResult): void {
-  expect(s.formula).toBe(m.formula);
-  expect(s.refs).toEqual(m.refs);
-  expect(s.unidentified).toEqual(m.unidentified);
-  expect(s.warnings).toEqual(m.warnings);
-  expect(s.fit.coefNames).toEqual(m.fit.coefNames);
-  expect(s.fit.nobs).toBe(m.fit.nobs);
-  expect(s.fit.nobsOrigin).toBe(m.fit.nobsOrigin);
-  expect(s.fit.removed).toEqual(m.fit.removed);
-  expect(s.fit.fixefSizes).toEqual(m.fit.fixefSizes);
-  expect(s.fit.clusterSizes).toEqual(m.fit.clusterSizes);
-  expect(s.fit.df).toBe(m.fit.df);
-  expect(s.path.map((p) => [p.rel, p.reference, p.binned])).toEqual(m.path.map((p) => [p.rel, p.reference, p.binned]));
-  m.path.forEach((p, i) => {
-    if (p.reference) return expect(s.path[i].estimate).toBe(0);
-    expect(rel(s.path[i].estimate, p.estimate), `estimate ${p.rel}`).toBeLessThan(COEF_REL);
-    expect(rel(s.path[i].se, p.se), `se ${p.rel}`).toBeLessThan(SE_REL);
-    expect(rel(s.path[i].ciLow, p.ciLow), `ciLow ${p.rel}`).toBeLessThan(SE_REL);
-    expect(rel(s.path[i].ciHigh, p.ciHigh), `ciHigh ${p.rel}`).toBeLessThan(SE_REL);
-  });
-  expect(s.pretrend.q).toBe(m.pretrend.q);
-  if (m.pretrend.q > 0) expect(rel(s.pretrend.chi2, m.pretrend.chi2)).toBeLessThan(SE_REL);
-}
-
-/** Every coefficient and SE of a fixest reference (names mapped to ours). */
-function expectFixest(s: EventStudyResult, ref: RefModel, name: (k: string) => string): void {
-  expect(s.fit.nobs).toBe(ref.nobs);
-  const names = s.fit.coefNames.map(name);
-  expect([...names].sort()).toEqual(Object.keys(ref.coef).sort());
-  s.fit.coefNames.forEach((k, j) => {
-    expect(rel(s.fit.coef[k], ref.coef[names[j]]), `coef ${k}`).toBeLessThan(COEF_REL);
-    expect(rel(s.fit.se[k], ref.se[names[j]]), `se ${k}`).toBeLessThan(SE_REL);
-  });
-}
+const TOL = { coef: COEF_REL, se: SE_REL };
+const expectSame = (s: EventStudyResult, m: EventStudyResult) => expectSameEvent(s, m, TOL);
+const expectFixest = (s: EventStudyResult, ref: RefModel, name: (k: string) => string) => expectFixestEvent(s, ref, name, TOL);
 
 async function both(path: string, o: EventStudyOptions): Promise<[EventStudyResult, EventStudyResult]> {
   const m = eventStudy(eng, await frameOf(path), o);

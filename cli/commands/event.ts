@@ -106,7 +106,7 @@ export function register(program: Command): void {
       const fe = list(flags.fe);
       const bootstrap = { draws: num(flags.draws, "draws")!, weights: bw, seed: num(flags.seed, "seed")! } as const;
       const binLead = num(flags.binLead, "bin-lead"), binLag = num(flags.binLag, "bin-lag");
-      const engine = flags.engine?.toLowerCase() === "clickhouse" ? "clickhouse" : (requireData(flags), engineOf(flags));
+      const engine = flags.engine?.toLowerCase() === "clickhouse" ? "clickhouse" : (requireData(flags, "event"), engineOf(flags));
       if (engine === "duckdb" || engine === "clickhouse") {
         // one method asked for and not run out of core: refused before any query
         if (methods.length === 1 && !(SQL_EVENT_METHODS as readonly string[]).includes(methods[0])) throw refuseEventMethod(methods[0], engine);

@@ -275,7 +275,7 @@ async function runWild(flags: WildFlags): Promise<void> {
   const nul = Number(flags.null);
   if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
   const engine = engineOf(flags);
-  if (engine !== "clickhouse") requireData(flags);
+  if (engine !== "clickhouse") requireData(flags, "wild");
   const bar = progressBar("bootstrap replications", { intervalMs });
   // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
   let ciBar: ReturnType<typeof progressBar> | null = null;
