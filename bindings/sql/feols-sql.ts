@@ -39,7 +39,7 @@ export interface FeolsSqlOptions {
    * text the Fit then reports. Standard errors, df and K stay those of the regression fitted.
    */
   postFit?: { formula: string; apply(inp: PostFit): PostFit };
-  /** run before the fit's tables are dropped, with its demeaned rows in the engine (the tools of wild-sql.ts, placebo-sql.ts) */
+  /** run before the fit's tables are dropped, with its demeaned rows in the engine (the out-of-core wild bootstrap, sql/wild-sql.ts) */
   onDemeaned?: (st: SqlFitState) => Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 // hdfe event: event studies and staggered-adoption DiD (TWFE, Sun & Abraham, Callaway &
 // Sant'Anna, Borusyak-Jaravel-Spiess, Goodman-Bacon) on one panel. With --engine duckdb or
-// clickhouse the TWFE event study runs out of core (bindings/event-sql/) and the other methods
-// are refused, each naming what it needs the rows for.
+// clickhouse the TWFE and Sun-Abraham event studies run out of core (bindings/event-sql/) and
+// the other methods are refused, each naming what it needs the rows for.
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
 import { OptionError } from "../../bindings/base/errors.js";

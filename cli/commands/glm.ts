@@ -1,5 +1,6 @@
 // hdfe fepois / hdfe feglm --family logit|probit: one GLM with fixed effects (IRLS), with
-// feols' reading, vcov and --json conventions.
+// feols' reading, vcov and --json conventions; a multiple estimation (c() outcomes, stepwise
+// terms, --split / --fsplit) fits every model and prints them as hdfe feols prints its members.
 import type { Command } from "commander";
 import { availableParallelism } from "node:os";
 import { loadEngine } from "../../bindings/node.js";
@@ -104,11 +105,13 @@ export function register(program: Command): void {
             process.stderr.write(`warning: ${m}\n`);
           },
         };
-        let fit: ReturnType<typeof feglm> | null = null;
-        let out: string | null = null;
+        // the text to print: one fit as --etable / --json / its summary say, or the members of a multiple estimation
+        let out: string;
         try {
-          if (f) fit = feglm(eng, frame, f, opts);
-          else {
+          if (f) {
+            const fit = feglm(eng, frame, f, opts);
+            out = flags.etable ? etable([fit], { format: tableFormat(flags.etable) }) : flags.json ? JSON.stringify(glmToJson(fit)) + "\n" : glmSummary(fit) + "\n";
+          } else {
             const r = estimateMulti((d, fm, o) => feglm(eng, d, fm, o), frame, flags.formula, { ...opts, split: flags.split, fsplit: flags.fsplit });
             out = printMulti(r, flags, { json: (x) => ({ ...glmToJson(x) }), text: glmSummary });
           }
@@ -117,10 +120,7 @@ export function register(program: Command): void {
         }
         const readLines = describeRead(report);
         if (readLines.length) process.stderr.write(`read ${report.rows} rows from ${flags.data}:\n${readLines.join("\n")}\n`);
-        if (out !== null || fit === null) process.stdout.write(out ?? "");
-        else if (flags.etable) process.stdout.write(etable([fit], { format: tableFormat(flags.etable) }));
-        else if (flags.json) process.stdout.write(JSON.stringify(glmToJson(fit)) + "\n");
-        else process.stdout.write(glmSummary(fit) + "\n");
+        process.stdout.write(out);
       });
   }
 }
