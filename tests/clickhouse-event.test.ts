@@ -30,7 +30,7 @@ import { PanelError } from "../bindings/base/errors.js";
 import { FIX, loadRefs, type RefModel } from "./reference.js";
 import { clickhouseServerBinary, startCluster, underCi, type Cluster } from "./clickhouse-cluster.js";
 import { byKey, loadFrame, renamed } from "./clickhouse-data.js";
-import { moversCsv, expectSameEvent, expectFixestEvent } from "./sql-event-data.js";
+import { moversCsv, expectSameEvent, expectFixestEvent, expectSameSunab, expectFixestSunab } from "./sql-event-data.js";
 
 const COEF_REL = 1e-8;
 const SE_REL = 1e-6;
@@ -114,28 +114,8 @@ describe.runIf(haveServer)("hdfe event --method twfe on a 2-shard ClickHouse clu
     for (const c of cases) {
       const s = await sunabEventStudySql(eng, backend(`ev.${c.set}`), c.roles);
       const m = sunabEventStudy(eng, frames[c.set], c.roles);
-      expect(s.fit.coefNames).toEqual(m.fit.coefNames);
-      expect(s.fit.nobs).toBe(m.fit.nobs);
-      expect(s.fit.removed).toEqual(m.fit.removed);
-      for (const k of m.fit.coefNames) {
-        expect(rel(s.fit.coef[k], m.fit.coef[k]), `coef ${k}`).toBeLessThan(COEF_REL);
-        expect(rel(s.fit.se[k], m.fit.se[k]), `se ${k}`).toBeLessThan(SE_REL);
-      }
-      m.att.table.forEach((r, i) => {
-        expect(rel(s.att.table[i].estimate, r.estimate)).toBeLessThan(COEF_REL);
-        expect(rel(s.att.table[i].se, r.se)).toBeLessThan(SE_REL);
-      });
-      if (!c.file) continue;
-      const refs = loadRefs(c.file);
-      const ref = refs.find((x) => x.id === c.id)!;
-      for (const k of s.fit.coefNames) {
-        expect(rel(s.fit.coef[k], ref.coef[k]), `coef ${k}`).toBeLessThan(COEF_REL);
-        expect(rel(s.fit.se[k], ref.se[k]), `se ${k}`).toBeLessThan(SE_REL);
-      }
-      const att = refs.find((x) => x.id === `${c.id}_att`)!;
-      const j = s.att.names.indexOf("ATT");
-      expect(rel(s.att.table[j].estimate, att.coef.ATT)).toBeLessThan(COEF_REL);
-      expect(rel(s.att.table[j].se, att.se.ATT)).toBeLessThan(SE_REL);
+      expectSameSunab(s, m, TOL);
+      if (c.file) expectFixestSunab(s, loadRefs(c.file), c.id, TOL);
     }
   });
   it("the CLI: --engine clickhouse --url --table --method twfe --json = in memory; a refused method exits 2", () => {

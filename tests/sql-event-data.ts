@@ -4,6 +4,7 @@
 import { expect } from "vitest";
 import type { EventStudyResult } from "../bindings/event/twfe.js";
 import type { RefModel } from "./reference.js";
+import type { SunabSuiteResult } from "../bindings/event/suite.js";
 
 export interface Tolerances { coef: number; se: number }
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
@@ -68,4 +69,40 @@ export function expectFixestEvent(s: EventStudyResult, ref: RefModel, name: (k: 
     expect(rel(s.fit.coef[k], ref.coef[names[j]]), `coef ${k}`).toBeLessThan(tol.coef);
     expect(rel(s.fit.se[k], ref.se[names[j]]), `se ${k}`).toBeLessThan(tol.se);
   });
+}
+
+/** Sun-Abraham out of core = in memory: aggregated fit (names, counts exact), path and ATT. */
+export function expectSameSunab(s: SunabSuiteResult, m: SunabSuiteResult, tol: Tolerances): void {
+  expect(s.fit.coefNames).toEqual(m.fit.coefNames);
+  expect(s.fit.formula).toBe(m.fit.formula);
+  expect(s.fit.nobs).toBe(m.fit.nobs);
+  expect(s.fit.removed).toEqual(m.fit.removed);
+  expect(s.fit.K).toBe(m.fit.K);
+  expect(s.fit.df).toBe(m.fit.df);
+  expect(s.fit.warnings).toEqual(m.fit.warnings);
+  for (const k of m.fit.coefNames) {
+    expect(rel(s.fit.coef[k], m.fit.coef[k]), `coef ${k}`).toBeLessThan(tol.coef);
+    expect(rel(s.fit.se[k], m.fit.se[k]), `se ${k}`).toBeLessThan(tol.se);
+  }
+  expect(s.path.map((p) => [p.rel, p.reference])).toEqual(m.path.map((p) => [p.rel, p.reference]));
+  expect(s.att.names).toEqual(m.att.names);
+  m.att.table.forEach((r, i) => {
+    expect(rel(s.att.table[i].estimate, r.estimate), `att ${r.name}`).toBeLessThan(tol.coef);
+    expect(rel(s.att.table[i].se, r.se), `att se ${r.name}`).toBeLessThan(tol.se);
+  });
+}
+
+/** Sun-Abraham against fixest's sunab(): every coefficient and SE of `id`, and the ATT of `${id}_att`. */
+export function expectFixestSunab(s: SunabSuiteResult, refs: RefModel[], id: string, tol: Tolerances): void {
+  const ref = refs.find((x) => x.id === id)!;
+  expect(s.fit.nobs).toBe(ref.nobs);
+  expect([...s.fit.coefNames].sort()).toEqual(Object.keys(ref.coef).sort());
+  for (const k of s.fit.coefNames) {
+    expect(rel(s.fit.coef[k], ref.coef[k]), `coef ${k}`).toBeLessThan(tol.coef);
+    expect(rel(s.fit.se[k], ref.se[k]), `se ${k}`).toBeLessThan(tol.se);
+  }
+  const att = refs.find((x) => x.id === `${id}_att`)!;
+  const j = s.att.names.indexOf("ATT");
+  expect(rel(s.att.table[j].estimate, att.coef.ATT)).toBeLessThan(tol.coef);
+  expect(rel(s.att.table[j].se, att.se.ATT)).toBeLessThan(tol.se);
 }
