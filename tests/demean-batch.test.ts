@@ -15,6 +15,7 @@ import { createEngine, type Engine } from "../bindings/engine/wasm.js";
 import { demeanPtr, type FeType, type DemeanAlgo, type DemeanInfo } from "../bindings/engine/kernels.js";
 import { Rng } from "../bindings/base/rng.js";
 import { demeanThreaded, closeDemeanThreads } from "../bindings/platform/demean-node.js";
+import { putDemeanInput } from "./demean-input.js";
 
 interface Fe {
   codes: Int32Array;
@@ -35,14 +36,7 @@ afterAll(async () => {
 /** Demean `cols` in one call (threads > 1: split across worker threads); the demeaned columns and the call's info (with its per-column records). */
 function demeanCall(cols: Float64Array[], fe: Fe[], w: Float64Array | null, algo: DemeanAlgo, tol: number, maxIter: number, threads = 1) {
   return eng.scoped(() => {
-    const n = cols[0].length, K = cols.length, Q = fe.length;
-    const codes = eng.allocI32(Q * n);
-    fe.forEach((d, q) => eng.i32(codes + q * n * 4, n).set(d.codes));
-    const slopePtrs = fe.map((d) => (d.slope ? eng.putF64(d.slope) : 0));
-    const wPtr = w ? eng.putF64(w) : 0;
-    const x = eng.allocF64(n * K);
-    cols.forEach((c, k) => eng.f64(x + k * n * 8, n).set(c));
-    const d = { n, codesPtr: codes, groups: fe.map((f) => f.levels), types: fe.map((f) => f.type), slopePtrs, wPtr };
+    const { d, x, n, K } = putDemeanInput(eng, cols, fe, w);
     const info = threads > 1 ? demeanThreaded(eng, d, K, x, x, tol, maxIter, algo, 20, threads) : demeanPtr(eng, d, K, x, x, tol, maxIter, algo);
     return { out: cols.map((_, k) => eng.getF64(x + k * n * 8, n)), info };
   });

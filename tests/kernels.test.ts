@@ -18,6 +18,7 @@ import { feols } from "../bindings/estimators/feols.js";
 import { Frame } from "../bindings/core/frame.js";
 import { demeanThreaded, closeDemeanThreads, splitColumns } from "../bindings/platform/demean-node.js";
 import { refDemean, refLeastSquares, refGram, refMeatHetero, refMeatCluster, type RefFe } from "../bindings/ref/kernels.js";
+import { putDemeanInput } from "./demean-input.js";
 
 const DEMEAN_ABS = 1e-9;
 const LSQ_REL = 1e-9;
@@ -39,19 +40,9 @@ function randFe(rnd: () => number, n: number, levels: number): Int32Array {
 
 function runDemean(eng: Engine, cols: Float64Array[], fe: RefFe[], w: Float64Array | null, alias: boolean, algo: DemeanAlgo, tol = 1e-11, maxIter = 100000) {
   return eng.scoped(() => {
-    const n = cols[0].length, K = cols.length, Q = fe.length;
-    const codes = eng.allocI32(Q * n);
-    fe.forEach((d, q) => eng.i32(codes + q * n * 4, n).set(d.codes));
-    const slopePtrs = fe.map((d) => (d.slope ? eng.putF64(d.slope) : 0));
-    const wPtr = w ? eng.putF64(w) : 0;
-    const x = eng.allocF64(n * K);
-    cols.forEach((c, k) => eng.f64(x + k * n * 8, n).set(c));
+    const { d, x, n, K } = putDemeanInput(eng, cols, fe, w);
     const out = alias ? x : eng.allocF64(n * K);
-    const info = demeanPtr(
-      eng,
-      { n, codesPtr: codes, groups: fe.map((d) => d.levels), types: fe.map((d) => d.type as FeType), slopePtrs, wPtr },
-      K, x, out, tol, maxIter, algo,
-    );
+    const info = demeanPtr(eng, d, K, x, out, tol, maxIter, algo);
     return { out: cols.map((_, k) => eng.getF64(out + k * n * 8, n)), info };
   });
 }
@@ -299,15 +290,8 @@ describe("multi-threaded demeaning (worker threads) equals one thread bit for bi
       const cols = Array.from({ length: K }, (_, k) => Float64Array.from({ length: n }, (_, i) => rnd() * (k + 1) + fe[0].codes[i] * 0.01 * k));
       const run = (threads: number, alias: boolean) =>
         eng.scoped(() => {
-          const Q = fe.length;
-          const codes = eng.allocI32(Q * n);
-          fe.forEach((d, q) => eng.i32(codes + q * n * 4, n).set(d.codes));
-          const slopePtrs = fe.map((d) => (d.slope ? eng.putF64(d.slope) : 0));
-          const wPtr = w ? eng.putF64(w) : 0;
-          const x = eng.allocF64(n * K);
-          cols.forEach((col, k) => eng.f64(x + k * n * 8, n).set(col));
+          const { d: dims, x } = putDemeanInput(eng, cols, fe, w);
           const out = alias ? x : eng.allocF64(n * K);
-          const dims = { n, codesPtr: codes, groups: fe.map((d) => d.levels), types: fe.map((d) => d.type as FeType), slopePtrs, wPtr };
           const info = threads === 1
             ? demeanPtr(eng, dims, K, x, out, 1e-10, 10000, c.algo)
             : demeanThreaded(eng, dims, K, x, out, 1e-10, 10000, c.algo, 20, threads);
