@@ -33,22 +33,13 @@ import { loadDuckDB, lit, NotPlain, NumAcc, StrAcc, pushChunk, type Acc, type Du
 import { planCsv, scanFile, type CsvPlan } from "./duckdb-csv-plan.js";
 // csv.ts's number grammar (after trimming spaces and tabs), for the validation pass
 import { NUM_RE } from "./duckdb-csv-types.js";
-import type { PlacedColumns } from "../core/placed.js";
+import type { PlacedColumns, PlaceRequest } from "../core/placed.js";
 
 export { loadDuckDB, duckdbAvailable, NumAcc, NotPlain } from "./duckdb-columns.js";
 
 export type ReaderChoice = "auto" | "duckdb" | "js";
 
-/**
- * Numeric columns the caller wants written straight into WASM memory (core/placed.ts): when
- * DuckDB reads the file and its result's rows are known, `make(rows)` gives the block and the
- * chunks of these columns are copied into it, in the block's order, instead of into JS arrays.
- * They are then left out of the table (the report still lists them).
- */
-export interface PlaceRequest {
-  names: string[];
-  make(rows: number): Promise<PlacedColumns>;
-}
+export type { PlaceRequest } from "../core/placed.js";
 
 export interface NativeReadOptions extends FileReadOptions {
   /** "duckdb": DuckDB where it reads the file as today's reader does (error when it is not
