@@ -83,6 +83,19 @@ const SPLIT: f64 = 134217729.0; // 2^27 + 1 (Dekker)
   return <u32>load<u8>(b + <usize>p);
 }
 
+/** Are the 8 bytes of x (little-endian: the first byte lowest) all ASCII digits? (simdjson's test) */
+@inline function eightDigits(x: u64): bool {
+  return ((x & 0xf0f0f0f0f0f0f0f0) | (((x + 0x0606060606060606) & 0xf0f0f0f0f0f0f0f0) >> 4)) == 0x3333333333333333;
+}
+
+/** The integer the 8 ASCII digits of x spell (simdjson's parse_eight_digits_unrolled). */
+@inline function eightValue(x: u64): u64 {
+  let v = x & 0x0f0f0f0f0f0f0f0f;
+  v = (v * 2561) >> 8;
+  v = ((v & 0x00ff00ff00ff00ff) * 6553601) >> 16;
+  return ((v & 0x0000ffff0000ffff) * 42949672960001) >> 32;
+}
+
 /**
  * decimal.ts readLongDecimal's value for M = hi 10^r + lo significant digits (hi: the first
  * 15, lo: the r <= 4 next ones) scaled by 10^e10, |e10| <= 22: the double-double product or
@@ -148,6 +161,12 @@ function longDecimal(hi: f64, r: i32, lo: f64, e10: i32): f64 {
   // when there are <= 15 digits)
   let M: u64 = 0;
   const ip = p;
+  while (p + 8 <= len) {
+    const x = load<u64>(b + <usize>p);
+    if (!eightDigits(x)) break;
+    M = M * 100000000 + eightValue(x);
+    p += 8;
+  }
   while (p < len) {
     const d = byteAt(b, p) - 48;
     if (d > 9) break;
@@ -161,6 +180,12 @@ function longDecimal(hi: f64, r: i32, lo: f64, e10: i32): f64 {
     dot = true;
     p++;
     const fp = p;
+    while (p + 8 <= len) {
+      const x = load<u64>(b + <usize>p);
+      if (!eightDigits(x)) break;
+      M = M * 100000000 + eightValue(x);
+      p += 8;
+    }
     while (p < len) {
       const d = byteAt(b, p) - 48;
       if (d > 9) break;

@@ -114,13 +114,14 @@ export async function readData(
   } finally {
     bar.end();
   }
-  const { table, report, reader: used, fallback } = read;
+  const { table, report, reader: used, fallback, wasmFallback } = read;
   // large files: how long the reading took, also in logs
   if (size >= LARGE_FILE_BYTES) {
     const s = (performance.now() - t0) / 1000;
     process.stderr.write(
       `read ${report.rows.toLocaleString("en-US")} rows, ${report.columns.length} columns from ${(size / 1e6).toFixed(0)} MB in ${s.toFixed(1)} s (${(size / 1e6 / s).toFixed(0)} MB/s, ` +
-        `${used === "duckdb" ? "DuckDB" : `built-in reader${fallback ? `: ${fallback}` : ""}`})\n`,
+        `${used === "wasm" ? "WASM CSV reader" : used === "duckdb" ? "DuckDB" : `built-in reader${fallback ? `: ${fallback}` : ""}`}` +
+        `${wasmFallback ? `; WASM CSV fast path declined: ${wasmFallback}` : ""})\n`,
     );
   }
   const frame = Frame.fromArrow(table);
@@ -165,6 +166,7 @@ export function placeModel(f: Formula, others: string[], engine: Promise<Engine>
   if (new Set(names).size !== names.length || names.some((nm) => used.has(nm))) return undefined;
   return {
     names,
+    engine,
     make: async (rows) => {
       const eng = await engine;
       eng.reserve(rows * 8 * names.length + planMemory({ n: rows, k: names.length - 1, Q: f.fixef.length }));

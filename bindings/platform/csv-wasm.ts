@@ -108,7 +108,7 @@ function planFile(fd: number, size: number, opts: CsvWasmOptions): Plan {
     if (prefix[p] === QUOTE) decline("a quote in the header");
     p++;
   }
-  if (p >= len) decline("no line after the header in the first lines");
+  if (p >= len && !whole) decline("no line after the header in the first lines");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(prefix.subarray(hs, p));
@@ -227,10 +227,10 @@ function writeSlots(eng: Engine, a: Arena, lay: Layout, rows: number, rowsPerCal
 }
 
 /** The exceptions of one call resolved by the reader's own code, written where the kernel left NaN. */
-function resolveExceptions(eng: Engine, a: Arena, lay: Layout, cells: NumericCells[], fill: number, nexc: number, rows: number, rowsPerCall: number): void {
+function resolveExceptions(eng: Engine, a: Arena, lay: Layout, cells: NumericCells[], fill: number, nexc: number, rows: number, rowsPerCall: number, K: number): void {
   const bytes = eng.u8(a.buf, fill);
   const ex = eng.i32(a.exc, nexc * 4);
-  const block = a.block ? eng.f64(a.block, a.R * lay.placedCol.length) : null;
+  const block = a.block ? eng.f64(a.block, a.R * K) : null;
   const scratch = eng.f64(a.scratch, rowsPerCall * lay.others.length);
   for (let k = 0; k < nexc; k++) {
     const row = ex[4 * k], f = ex[4 * k + 1];
@@ -257,6 +257,7 @@ async function parseFile(
   ctx[CSV_CTX.excCap / 4] = a.excCap;
   ctx[CSV_CTX.slots / 4] = a.slots;
   let rows = 0, fill = 0, at = plan.dataStart, excTotal = 0;
+  if (at >= size) return finishRead(eng, plan, lay, cells, cols, 0, a, m0, place, opts);
   let eof = false, ended = false;
   for (;;) {
     if (!eof && fill < a.bufBytes) {
@@ -276,7 +277,7 @@ async function parseFile(
     c[CSV_CTX.rowCap / 4] = K > 0 ? Math.min(rowsPerCall, a.R - rows) : rowsPerCall;
     if (eng.kernels.csvParse(a.exc, a.ctx, a.buf, fill) !== 0) throw new DataReadError("CSV fast path: the kernel rejected its arguments");
     const got = c[CSV_CTX.rows / 4], nexc = c[CSV_CTX.exc / 4], used = c[CSV_CTX.used / 4], stop = c[CSV_CTX.stop / 4];
-    if (nexc > 0) resolveExceptions(eng, a, lay, cells, fill, nexc, rows, rowsPerCall);
+    if (nexc > 0) resolveExceptions(eng, a, lay, cells, fill, nexc, rows, rowsPerCall, K);
     excTotal += nexc;
     if (got > 0 && cols.length > 0) {
       if (rows + got > cols[0].length) cols = cols.map((x) => growTo(x, Math.max(rows + got, Math.ceil(x.length * 1.5))));
@@ -297,7 +298,7 @@ async function parseFile(
       if (used === 0 && fill >= a.bufBytes) decline("a line longer than the input buffer");
     }
   }
-  return finishRead(eng, plan, lay, cells, cols, rows, a, m0, place);
+  return finishRead(eng, plan, lay, cells, cols, rows, a, m0, place, opts);
 }
 
 function growTo(x: Float64Array, n: number): Float64Array {
@@ -309,14 +310,19 @@ function growTo(x: Float64Array, n: number): Float64Array {
 /** The counts checked, the report made, the block compacted and handed over, the table of the other columns. */
 async function finishRead(
   eng: Engine, plan: Plan, lay: Layout, cells: NumericCells[], cols: Float64Array[], rows: number, a: Arena, m0: number, place: PlaceRequest | undefined,
+  opts: CsvWasmOptions,
 ): Promise<CsvWasmResult> {
   const columns: ColumnReport[] = plan.report.columns.map((col, k) => {
     const n = cells[k].counts;
-    if (n.failures > 0) decline(`values that are not numbers in column ${JSON.stringify(col.name)}`);
     if (n.bigInts > 0) decline(`integers beyond 2^53 in column ${JSON.stringify(col.name)}`);
-    return { name: col.name, type: "float64", missing: n.missing, unparsable: 0, infinite: n.infinite };
+    // values that are not numbers: an error, or (unparsable: "na") nulls while at least half parse, as AutoColumn.finish
+    const nonMissing = rows - n.missing;
+    if (n.failures > 0 && (opts.unparsable !== "na" || (nonMissing - n.failures) * 2 < nonMissing)) {
+      decline(`values that are not numbers in column ${JSON.stringify(col.name)}`);
+    }
+    return { name: col.name, type: "float64", missing: n.missing, unparsable: n.failures, infinite: n.infinite };
   });
-  if (rows === 0) decline("no data rows");
+  if (rows === 0 && place) decline("no data rows for the placed columns");
   const report: ReadReport = { format: "csv", rows, encoding: plan.report.encoding, delimiter: plan.report.delimiter, columns };
   let placed: PlacedColumns | undefined;
   if (place) {
