@@ -100,6 +100,7 @@ function planFile(fd: number, size: number, opts: CsvWasmOptions): Plan {
   const report = r.report;
   if (report.notes || report.encoding !== "utf8") decline("not plain UTF-8 text");
   for (const c of report.columns) if (c.type !== "float64" || c.note) decline(`column ${JSON.stringify(c.name)} is not numeric in the first lines`);
+  if (new Set(report.columns.map((c) => c.name)).size !== report.columns.length) decline("a column selected twice");
   const delim = report.delimiter!.charCodeAt(0);
   let p = len >= 3 && prefix[0] === 0xef && prefix[1] === 0xbb && prefix[2] === 0xbf ? 3 : 0;
   while (p < len && (prefix[p] === LF || prefix[p] === CR)) p++;
