@@ -13,6 +13,14 @@ import type { Engine } from "../bindings/engine/wasm.js";
 import { PlacedColumns } from "../bindings/core/placed.js";
 import { planMemory } from "../bindings/estimators/feols.js";
 import { clip } from "./options.js";
+import { loadEngine } from "../bindings/node.js";
+
+let parseEngine: Promise<Engine> | undefined;
+/** The engine the WASM CSV fast path parses in for a read without placed columns: one per process,
+ *  its arena given back after each read (the fit's engine is the command's own). */
+function csvEngine(): Promise<Engine> {
+  return (parseEngine ??= loadEngine());
+}
 
 export interface ReadFlags {
   data: string;
@@ -104,6 +112,7 @@ export async function readData(
       stringColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
       columns,
       place,
+      engine: place === undefined && format === "csv" && reader === "auto" ? csvEngine() : undefined,
       onProgress: (done, total) => {
         size = total;
         bar.update(done, total, `${(done / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`);

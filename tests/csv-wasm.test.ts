@@ -399,4 +399,16 @@ describe("feols on the fast path's placed read", () => {
     expect(on.stdout).toBe(off.stdout);
     expect(rel(JSON.parse(on.stdout).coef.did, models["5"].coef.did)).toBeLessThan(COEF_REL);
   });
+
+  it("a read without placed columns (an IV fit) prints the same JSON with the fast path on and off, and the fast path reads that file", async () => {
+    const args = ["feols", "--data", plain, "-f", "FC ~ Fin | firm + year | Export ~ Digitalisation", "--vcov", "cluster:firm", "--json"];
+    const run = (on: string) => spawnSync(process.execPath, [HDFE_BIN, ...args], { encoding: "utf8", env: { ...process.env, HDFE_CSV_WASM: on } });
+    const on = run("1"), off = run("0");
+    expect(on.status, on.stderr).toBe(0);
+    expect(on.stdout).toBe(off.stdout);
+    const mark = eng.mark();
+    const r = await readFileNative(plain, { columns: ["FC", "Fin", "firm", "year", "Export", "Digitalisation"], engine: Promise.resolve(eng) });
+    expect(r.reader, r.wasmFallback).toBe("wasm");
+    expect(eng.mark()).toBe(mark);
+  });
 });
