@@ -3,8 +3,10 @@
 // fields' numbers parsed straight from the bytes into f64 destinations in the arena (the placed
 // model matrix, or a scratch block), with exactly the semantics of bindings/io/csv.ts
 // AutoColumn.add: the exact path for <= 15 significant digits, the double-double reading of
-// 16-19 digits with a point (bindings/io/decimal.ts readLongDecimal, ported operation for
-// operation: plain IEEE f64, no FMA, so the bits are JavaScript's). Anything else in a wanted
+// 16-19 digits with a point (bindings/io/decimal.ts readLongDecimal's value, ported operation
+// for operation: plain IEEE f64, no FMA, so the bits are JavaScript's; its "is the text
+// canonical" flag is not needed, see longDecimal). Digits are read 8 at a time (SWAR) into an
+// exact u64 while there are <= 19 significant ones. Anything else in a wanted
 // field (a missing-value token, an empty field, inf, spaces, an exponent on a long number, an
 // undecided long decimal, text) is not guessed: it is written as an exception record
 // (row, field, start, end) for the binding to resolve with the built-in reader's own code.

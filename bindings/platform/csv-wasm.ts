@@ -2,7 +2,8 @@
 // WASM memory (fs.readSync straight into a view of the arena), its lines parsed by the kernel
 // assembly/csv.ts csvParse, the placed columns' values (core/placed.ts) written by the kernel
 // straight into the model-matrix block and the other wanted columns (FE, cluster ids) into a
-// small arena scratch block, copied after each call into the Frame's JS columns.
+// small arena scratch block, copied after each call into the Frame's JS columns. Without a
+// PlaceRequest every wanted column goes that way (the CLI's reads for IV, GLM and the tools).
 //
 // It is a fast path: the same rows, values (bit for bit) and read report as the built-in reader
 // (io/csv.ts), or it declines (CsvWasmDecline) and the caller runs the ordinary path. What it
