@@ -197,6 +197,17 @@ function eiselLemire(w: u64, q: i32): f64 {
   return reinterpret<f64>((<u64>exp2 << 52) | (mant & 0x000fffffffffffff));
 }
 
+/** Significant digits of the nd digits from b[ip] (intLen before a point): those after the leading zeros (and the point). */
+function sigDigits(b: usize, ip: i32, p: i32, nd: i32, intLen: i32): i32 {
+  let q = ip;
+  while (q < p) {
+    const c = byteAt(b, q);
+    if (c != 48 && c != 46) break;
+    q++;
+  }
+  return nd - (q - ip) + (q > ip + intLen ? 1 : 0);
+}
+
 /**
  * The number starting at b[s] in a numeric column of csv.ts (AutoColumn.add's grammar
  * [-+]digits[.digits][e[-+]digits] without thousands separators), written to `dest` (NaN when
@@ -282,19 +293,14 @@ function eiselLemire(w: u64, q: i32): f64 {
       // exponent Eisel-Lemire does not decide (csv.ts takes Number() for every exponent:
       // the correctly rounded double, which Eisel-Lemire's decided value is)
       if (hasExp || dot) {
-        // significant digits: the digits after the leading zeros (and the point)
-        let q = ip;
-        while (q < p) {
-          const c = byteAt(b, q);
-          if (c != 48 && c != 46) break;
-          q++;
-        }
-        const sd = nd - (q - ip) + (q > ip + intLen ? 1 : 0);
-        if (sd >= 1 && sd <= 19) {
-          v = eiselLemire(M, ex - fracLen); // M is exact: <= 19 significant digits
+        // M is exact with <= 19 significant digits (always when nd <= 19), and not 0 when
+        // there is a significant digit
+        if (M != 0 && (nd <= 19 || sigDigits(b, ip, p, nd, intLen) <= 19)) {
+          v = eiselLemire(M, ex - fracLen);
           if (v != v && !hasExp) {
             // undecided by Eisel-Lemire (an exact binary value just above its truncated
             // product, a halfway point, q out of the table): the double-double reading
+            const sd = sigDigits(b, ip, p, nd, intLen);
             const r = sd > 15 ? sd - 15 : 0;
             const scale = <u64>p10(r);
             v = longDecimal(<f64>(M / scale), r, <f64>(M % scale), -fracLen);
