@@ -13,7 +13,7 @@ import type { SqlBackend } from "../bindings/sql/backend.js";
 import { openClickhouse, type ClickhouseFlags } from "./clickhouse-fit.js";
 import { openDuckdb, sqlFitOptions } from "./sql-fit.js";
 import { placeboCarry, placeboCellsSql, basisColumnsSql, directProjectionSql } from "../bindings/sql/placebo-sql.js";
-import { planFromCells, basisFromCells, placeboFromCells, type CellPlan } from "../bindings/inference/placebo-cells.js";
+import { refuseOptions, planFromCells, basisFromCells, placeboFromCells, type CellPlan } from "../bindings/inference/placebo-cells.js";
 import type { PlaceboOptions, PlaceboResult, PlaceboBasis, DrawPlan } from "../bindings/inference/placebo.js";
 
 export interface SqlToolFlags extends Omit<ClickhouseFlags, "weights" | "vcov"> {
@@ -82,6 +82,7 @@ export async function placeboOutOfCore(
   flags: SqlToolFlags & { formula: string; vcov?: string; ssc?: string; fixefRm: string; fixefAlgo?: string; weights?: string },
   opts: PlaceboOptions,
 ): Promise<{ result: PlaceboResult; plan: DrawPlan }> {
+  refuseOptions(opts);
   const t0 = performance.now();
   const eng = await loadEngine();
   const roles = { treatment: opts.treatment, unit: opts.unit, year: opts.year, adopt: opts.adopt, strata: opts.strata };

@@ -49,8 +49,8 @@ export interface CellPlan {
 
 const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Options the basis method from cells cannot run, refused with the way out. */
-function refuseOptions(opts: PlaceboOptions): void {
+/** Options the basis method from cells cannot run, refused with the way out (checked again by planFromCells; the CLI calls it before any work). */
+export function refuseOptions(opts: PlaceboOptions): void {
   checkScheme(opts.scheme);
   if (opts.scheme === "time") {
     throw new OptionError("the in-time placebo (--scheme time) is not computed out of core: its standard errors need each row's residual under the fit's vcov",
@@ -61,6 +61,8 @@ function refuseOptions(opts: PlaceboOptions): void {
       undefined, "use --method basis or auto (the basis columns are demeaned in the database once), or run without --engine (in memory)");
   }
   if (opts.method !== undefined && !["auto", "basis"].includes(opts.method)) throw new OptionError(`unknown method "${opts.method}"`, undefined, "use auto, basis or demean");
+  const bs = opts.basisSolver ?? "auto";
+  if (!["auto", "direct", "demean"].includes(bs)) throw new OptionError(`unknown basis solver "${bs}"`, undefined, "use auto, direct or demean");
 }
 
 /** The plan from the cells: units in label order, years, each unit's adoption year and stratum (checked as in memory), the draws. */

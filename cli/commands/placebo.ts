@@ -52,6 +52,7 @@ interface PlaceboFlags extends FitFlags {
   assignments?: string;
   threads?: string;
   method: string;
+  basisSolver: string;
   saveDraws?: string;
   saveAssignments?: string;
   force?: boolean;
@@ -180,6 +181,7 @@ export function register(program: Command): void {
     .option("--assignments <file>", "replay given draws: a file with columns draw, <unit>, adopt (empty adopt = never treated)")
     .option("--threads <n>", `worker threads (default 1; this machine has ${defaultThreads()} cores)`)
     .option("--method <m>", "auto | basis | demean", "auto")
+    .option("--basis-solver <s>", "method basis: how the basis columns are projected off the FE: auto | direct (exact algebra: plain FE, out of core at most two with one small) | demean", "auto")
     .option("--weights <col>", "regression weights column")
     .option("--save-draws <file>", "write the placebo coefficients as CSV (draw, coef)")
     .option("--force", "replace --save-draws / --save-assignments files that exist")
@@ -262,7 +264,7 @@ async function runPlacebo(flags: PlaceboFlags): Promise<void> {
   const opts: PlaceboOptions = {
     treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
     draws, seed, shifts, assignments, threads, method: flags.method as PlaceboMethod, fixefTol: Number(flags.fixefTol),
-    onProgress: bar.update, memoryLimit,
+    basisSolver: flags.basisSolver as PlaceboOptions["basisSolver"], onProgress: bar.update, memoryLimit,
   };
   let r: PlaceboResult;
   let plan: () => DrawPlan;
