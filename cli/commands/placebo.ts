@@ -1,6 +1,7 @@
 // hdfe placebo: randomization inference for a DiD coefficient (in-space / in-time /
 // random-time placebos, or a replay of given draws); hdfe wild: wild cluster bootstrap.
-// Both fit the model once (feols) and never refit it.
+// Both fit the model once (feols) and never refit it; with --engine duckdb | clickhouse both
+// run out of core (cli/sql-tools.ts: the fit and the sums in the engine, the draws here).
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
 import { writeSync } from "node:fs";
