@@ -247,6 +247,7 @@ export async function directProjectionSql(
   for (let c = 0; c < C; c++) for (let e = 0; e < C; e++) m2.push(`${d.sum(`${p}a${c} * ${p}b${e} / ${p}D`)} AS ${p}m${c}_${e}`);
   const rr = await b.query(`SELECT ${p}ua AS ${p}xa, ${p}ub AS ${p}xb, ${m2.join(", ")} FROM (${withD(pairs)}) GROUP BY ${p}ua, ${p}ub`, "placebo: firm projection of the basis pairs");
   let pulled = rr.length * C * C;
+  b.progress?.(`placebo: the basis pairs projected off ${ctx.m.fe[big].name} (${rr.length.toLocaleString("en-US")} unit pairs sharing a level)`);
   // the columns of each unit, by cohort
   const colsOf = new Map<string, number[]>();
   specs.forEach((s, x) => (colsOf.get(s.unit) ?? colsOf.set(s.unit, []).get(s.unit)!).push(x));
@@ -306,6 +307,7 @@ async function smallFeTerm(
   };
   add(rs, "r", 1);
   add(nd, "q", -1);
+  b.progress?.(`placebo: the ${m} levels of ${ctx.m.fe[sm].name} eliminated (Schur complement)`);
   const L = solvePsd(Cm, m, S, nc);
   for (let a = 0; a < nc; a++) {
     for (let c = 0; c < nc; c++) {
