@@ -168,7 +168,8 @@ async function writeLines(file: string, header: string, count: number, line: (i:
 export function register(program: Command): void {
   const cmd = program
     .command("placebo")
-    .description("placebo (randomization) inference for a DiD coefficient, without refitting the model");
+    .description("placebo (randomization) inference for a DiD coefficient, without refitting the model; " +
+      "--engine duckdb | clickhouse runs it out of core: the same draws and p-values as in memory for the same seed");
   addFitOptions(cmd, false)
     .requiredOption("--treatment <col>", "the DiD regressor of the formula, e.g. did")
     .option("--scheme <s>", "space (permute adoption years across units) | time (adoption moved earlier) | random-time", "space")
