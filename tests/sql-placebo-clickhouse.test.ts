@@ -31,6 +31,8 @@ const CASES: Case[] = [
   { table: "cbec", formula: MODEL, args: ["--assignments", join(FIX, "cbec_placebo_draws.csv"), "--fixef-rm", "none"], solver: "direct" },
   { table: "cbec", formula: "FC ~ did + Fin + Eco | firm + year", args: ["--draws", "500", "--strata", "province", "--seed", "4"], solver: "direct" },
   { table: "gen", formula: "y ~ did + x1 + x2 | firm + year", args: ["--draws", "999", "--weights", "w", "--strata", "province"], solver: "direct" },
+  // a text unit (Nullable(String) on the cluster): units in text order
+  { table: "gen", formula: "y ~ did + x1 | firm + year", args: ["--draws", "400", "--seed", "8", "--unit", "cityname"], solver: "direct" },
   { table: "gen", formula: "y ~ did + x1 | firm + year", args: ["--draws", "300", "--scheme", "random-time", "--basis-solver", "demean"], solver: "demean" },
 ];
 

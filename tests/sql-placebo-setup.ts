@@ -85,7 +85,8 @@ export function expectSamePlacebo(s: PlaceboJson, m: PlaceboJson): void {
 /**
  * A generated panel: `firms` firms over 2011-2020 (unbalanced), each in a city (30 cities, a few
  * firms move), cities in 5 provinces (strata) adopting in 2014, 2016, 2018 or never; did =
- * 1{year >= adopt}; an industry (8 levels, a third FE), two regressors, weights in [0.5, 2);
+ * 1{year >= adopt}; the city also as text (cityname k1..k30: text order is not number order);
+ * an industry (8 levels, a third FE), two regressors, weights in [0.5, 2);
  * `singletons` firms seen once, missing values in y and x1 (empty and NA). Fixed seed. CSV text.
  */
 export function placeboPanelCsv(seed: number, firms: number, singletons = 20): string {
@@ -94,7 +95,7 @@ export function placeboPanelCsv(seed: number, firms: number, singletons = 20): s
   const cityAdopt = Array.from({ length: 30 }, (_, c) => cohorts[c % 4]);
   const ce = Array.from({ length: 30 }, () => r.normal());
   const ye = Array.from({ length: 10 }, () => r.normal());
-  const lines = ["firm,year,city,province,ind,adopt,did,x1,x2,w,y"];
+  const lines = ["firm,year,city,province,ind,adopt,did,x1,x2,w,y,cityname"];
   for (let f = 0; f < firms + singletons; f++) {
     const fe = r.normal();
     const single = f >= firms;
@@ -112,7 +113,7 @@ export function placeboPanelCsv(seed: number, firms: number, singletons = 20): s
       const u = r.uniform();
       const cell = (v: number, miss: boolean) => (miss ? (u < 0.5 ? "" : "NA") : v.toFixed(6));
       lines.push([f + 1, year, c + 1, (c % 5) + 1, `i${ind}`, Number.isFinite(a) ? a : "", did, cell(x1, r.uniform() < 0.01), x2.toFixed(6),
-        (0.5 + 1.5 * r.uniform()).toFixed(4), cell(y, r.uniform() < 0.015)].join(","));
+        (0.5 + 1.5 * r.uniform()).toFixed(4), cell(y, r.uniform() < 0.015), `k${c + 1}`].join(","));
     }
   }
   return lines.join("\n") + "\n";

@@ -67,6 +67,8 @@ const CASES: Case[] = [
   { data: "gen", formula: "y ~ did + x1 + x2 | firm + year", args: [...GEN, "--draws", "999", "--strata", "province"], solver: "direct", removed: true },
   { data: "genParquet", formula: "y ~ did + x1 | firm", args: [...GEN, "--draws", "400", "--scheme", "random-time", "--seed", "9"], solver: "direct", removed: true },
   { data: "db", table: "gen", formula: "y ~ did + x2 | firm + year", args: [...GEN, "--draws", "500", "--weights", "w"], solver: "direct", removed: true },
+  // a text unit of assignment (units in text order: k1, k10, k11, ...)
+  { data: "genParquet", formula: "y ~ did + x1 + x2 | firm + year", args: [...GEN.map((a) => (a === "city" ? "cityname" : a)), "--draws", "500", "--seed", "6"], solver: "direct", removed: true },
   // the basis columns demeaned in SQL (the path of three FE, or two large ones: no direct algebra out of core)
   { data: "gen", formula: "y ~ did + x1 + x2 | firm + year", args: [...GEN, "--draws", "300", "--basis-solver", "demean", "--seed", "2"], solver: "demean", removed: true },
 ];
