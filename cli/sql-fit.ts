@@ -60,7 +60,7 @@ const NEEDS_ROWS: Record<string, string> = {
 export function refuseEngine(command: string): OptionError {
   const why = NEEDS_ROWS[command];
   return new OptionError(
-    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS.join(", ")} (with i() terms) and hdfe event --method twfe | sunab${why ? `; ${command}: ${why}` : ""}`,
+    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS[0]} (with i() terms), ${SQL_TOOLS.slice(1).join(", ")} and hdfe event --method twfe | sunab${why ? `; ${command}: ${why}` : ""}`,
     { command },
     `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
   );

@@ -92,7 +92,7 @@ describe("hdfe psm out of core: refused, saying why (hdfe placebo --engine runs:
       const r = hdfe(["psm", "--engine", engine, "--data", files.panel, "--treatment", "x3", "--covariates", "x1"]);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toMatch(/OptionError: hdfe psm runs in memory only: the out-of-core engines \(--engine duckdb\) compute feols, wild, placebo/);
+      expect(r.stderr).toMatch(/OptionError: hdfe psm runs in memory only: the out-of-core engines \(--engine duckdb\) compute feols \(with i\(\) terms\), wild, placebo and hdfe event/);
       expect(r.stderr).toMatch(/matching pairs rows by their propensity scores/);
     });
   }
