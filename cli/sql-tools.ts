@@ -93,7 +93,8 @@ export async function placeboOutOfCore(
   const fit = await withSqlBackend(engine, flags, async (b) => {
     const pc = await placeboCarry(b, roles);
     return feolsSql(b, flags.formula, {
-      ...sqlFitOptions({ ...flags, fixefTol: flags.fixefTol }),
+      // the draws do not use the fit's variance (scheme time, whose SEs do, is refused): iid, no cluster pass
+      ...sqlFitOptions({ ...flags, vcov: "iid" }),
       carry: pc.carry,
       onDemeaned: async (st) => {
         const missing = `the treatment "${opts.treatment}" is not a coefficient of the fit`;
