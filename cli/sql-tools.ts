@@ -93,8 +93,9 @@ export async function placeboOutOfCore(
   const fit = await withSqlBackend(engine, flags, async (b) => {
     const pc = await placeboCarry(b, roles);
     return feolsSql(b, flags.formula, {
-      // the draws do not use the fit's variance (scheme time, whose SEs do, is refused): iid, no cluster pass
-      ...sqlFitOptions({ ...flags, vcov: "iid" }),
+      // the draws do not use the fit's variance (scheme time, whose SEs do, is refused): iid unless --vcov
+      // is given (a cluster variable's missing rows leave the sample, as in memory), no cluster pass
+      ...sqlFitOptions({ ...flags, vcov: flags.vcov ?? "iid" }),
       carry: pc.carry,
       onDemeaned: async (st) => {
         const missing = `the treatment "${opts.treatment}" is not a coefficient of the fit`;
