@@ -1,8 +1,8 @@
 // The placebo (randomization inference) out of core in DuckDB: `hdfe placebo --engine duckdb`
 // (sql/placebo-sql.ts: (unit, year) cell sums and the basis columns' projections pulled back;
 // inference/placebo-cells.ts: the in-memory plan and basis draws on them) against the in-memory
-// `hdfe placebo` on the same file: the reference cbec panel (firm + year, 195 cities; CSV and
-// Parquet; with its weights), fixest's 200 replayed draws (cbec_placebo_draws.csv), and a
+// `hdfe placebo` on the same rows: the reference cbec panel (firm + year, 195 cities; its CSV in
+// memory, as Parquet out of core; with its weights), fixest's 200 replayed draws (cbec_placebo_draws.csv), and a
 // generated panel with missing values and singletons (tests/sql-placebo-setup.ts; CSV, Parquet
 // and a .duckdb table); in-space (strata too) and random-time draws; the direct projection and
 // the basis columns demeaned in SQL (--basis-solver demean, and three FE). The options it
@@ -24,7 +24,7 @@ const MODEL = "FC ~ did + Fin + Eco + Top1 + Quick + Liability + Q + PE | firm +
 const CBEC = ["--treatment", "did", "--unit", "city", "--adopt", "adopt", "--year", "year"];
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 
-const files = { cbec: join(FIX, "cbec_panel.csv"), cbecW: "", gen: "", genParquet: "", db: "", moved: "" };
+const files = { cbec: join(FIX, "cbec_panel.csv"), cbecW: "", cbecParquet: "", cbecWParquet: "", gen: "", genParquet: "", db: "", moved: "" };
 let dir = "";
 
 beforeAll(async () => {
@@ -45,6 +45,12 @@ beforeAll(async () => {
   const inst = await mod.DuckDBInstance.create(":memory:");
   const con = await inst.connect();
   files.genParquet = join(dir, "gen.parquet");
+  // the cbec panels as Parquet out of core (the CSV path: the generated panel; a CSV is first typed by DuckDB, 2 s for cbec)
+  files.cbecParquet = join(dir, "cbec.parquet");
+  files.cbecWParquet = join(dir, "cbec_w.parquet");
+  for (const [from, to] of [[files.cbec, files.cbecParquet], [files.cbecW, files.cbecWParquet]]) {
+    await con.run(`COPY (SELECT * FROM read_csv('${from}', header = true, nullstr = ['', 'NA'])) TO '${to}' (FORMAT parquet)`);
+  }
   files.db = join(dir, "gen.duckdb");
   await con.run(`COPY (SELECT * FROM read_csv('${files.gen}', header = true, nullstr = ['', 'NA'])) TO '${files.genParquet}' (FORMAT parquet)`);
   await con.run(`ATTACH '${files.db}' AS out`);
@@ -58,12 +64,12 @@ afterAll(() => {
 });
 
 type Data = keyof typeof files;
-interface Case { data: Data; formula: string; args: string[]; table?: string; solver?: string; removed?: boolean }
+interface Case { data: Data; formula: string; args: string[]; table?: string; solver?: string; removed?: boolean; memData?: Data }
 const GEN = ["--treatment", "did", "--unit", "city", "--adopt", "adopt", "--year", "year"];
 
 const CASES: Case[] = [
   // the cbec CSV with the study's model: the replay of fixest's draws below
-  { data: "cbecW", formula: "FC ~ did + Fin + Eco | firm + year", args: [...CBEC, "--draws", "300", "--weights", "w", "--scheme", "random-time", "--strata", "province"], solver: "direct" },
+  { data: "cbecWParquet", memData: "cbecW", formula: "FC ~ did + Fin + Eco | firm + year", args: [...CBEC, "--draws", "300", "--weights", "w", "--scheme", "random-time", "--strata", "province"], solver: "direct" },
   { data: "gen", formula: "y ~ did + x1 + x2 | firm + year", args: [...GEN, "--draws", "999", "--strata", "province"], solver: "direct", removed: true },
   { data: "genParquet", formula: "y ~ did + x1 | firm", args: [...GEN, "--draws", "400", "--scheme", "random-time", "--seed", "9"], solver: "direct", removed: true },
   { data: "db", table: "gen", formula: "y ~ did + x2 | firm + year", args: [...GEN, "--draws", "500", "--weights", "w"], solver: "direct", removed: true },
@@ -79,7 +85,7 @@ describe("hdfe placebo --engine duckdb = in memory (same seed, same draws)", () 
       const data = c.table ? ["--data", files[c.data], "--table", c.table] : ["--data", files[c.data]];
       const args = ["-f", c.formula, "--fixef-tol", String(FIXEF_TOL), ...c.args];
       // in memory the .duckdb table is the CSV it was made from
-      const [mem, sql] = await Promise.all([placeboJsonAsync(["--data", c.data === "db" ? files.gen : files[c.data], ...args]), placeboJsonAsync([...data, ...args, "--engine", "duckdb"])]);
+      const [mem, sql] = await Promise.all([placeboJsonAsync(["--data", c.data === "db" ? files.gen : files[c.memData ?? c.data], ...args]), placeboJsonAsync([...data, ...args, "--engine", "duckdb"])]);
       expectSamePlacebo(sql, mem);
       expect(sql.method).toBe("basis");
       expect(sql.basisSolver).toBe(c.solver);
@@ -95,8 +101,8 @@ describe("hdfe placebo --engine duckdb = in memory (same seed, same draws)", () 
 
   it("fixest's 200 replayed in-space draws (cbec_placebo_draws.csv) out of core: every draw 1e-8, the p-values exactly", async () => {
     const ref = JSON.parse(readFileSync(join(FIX, "cbec_placebo_fixest.json"), "utf8"));
-    const args = ["--data", files.cbec, "-f", MODEL, ...CBEC, "--assignments", join(FIX, "cbec_placebo_draws.csv"), "--fixef-rm", "none", "--fixef-tol", String(FIXEF_TOL)];
-    const [sql, mem] = await Promise.all([placeboJsonAsync([...args, "--engine", "duckdb"]), placeboJsonAsync(args)]);
+    const args = ["-f", MODEL, ...CBEC, "--assignments", join(FIX, "cbec_placebo_draws.csv"), "--fixef-rm", "none", "--fixef-tol", String(FIXEF_TOL)];
+    const [sql, mem] = await Promise.all([placeboJsonAsync(["--data", files.cbecParquet, ...args, "--engine", "duckdb"]), placeboJsonAsync(["--data", files.cbec, ...args])]);
     expect(rel(sql.estimate, ref.estimate)).toBeLessThan(COEF_REL);
     expect(sql.draws.length).toBe(ref.draws);
     expect(sql.drawIds).toEqual(Array.from({ length: 200 }, (_, d) => d + 1));
