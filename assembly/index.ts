@@ -3,7 +3,8 @@
 // (assembly/status.ts).
 export { heapBase } from "./memory";
 export * from "./demean";
-export { demeanContextLayout } from "./context";
+export { demeanContextLayout, csvContextLayout } from "./context";
+export { csvParse } from "./csv";
 export * from "./qr";
 export * from "./sandwich";
 export * from "./crossprod";
