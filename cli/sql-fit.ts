@@ -10,6 +10,7 @@ import { planBeforeReading, type Fit } from "../bindings/estimators/feols.js";
 import { WASM_MAX_BYTES } from "../bindings/engine/wasm.js";
 import { countRows } from "../bindings/platform/row-count.js";
 import { formatFromName, type DataFormat } from "../bindings/io/index.js";
+import { parseFormula, formulaColumns } from "../bindings/core/formula.js";
 
 export const ENGINES = ["wasm", "duckdb", "clickhouse", "auto"] as const;
 export type EngineName = (typeof ENGINES)[number];
@@ -128,6 +129,20 @@ export function wasmMemoryLimit(): number {
   const v = Number(env);
   if (!(v > 0)) throw new OptionError(`HDFE_WASM_MEMORY_LIMIT must be a positive number of bytes, got ${JSON.stringify(env)}`);
   return Math.min(v, WASM_MAX_BYTES);
+}
+
+/**
+ * --engine auto (the default) for a tool that fits one model and can run out of core (wild,
+ * placebo): the memory plan of its fit on the file's rows, as for feols. Over the plan: "duckdb"
+ * with a note when the tool runs out of core with these options (`outOfCore`), else the plan's
+ * WasmMemoryError naming --engine duckdb (also for --engine wasm, before the file is read).
+ * duckdb / clickhouse, or no --data, are kept.
+ */
+export async function toolEngine(engine: EngineName, flags: { data?: string; format?: string; formula: string }, weights: string | undefined, outOfCore: boolean): Promise<EngineName> {
+  if ((engine !== "auto" && engine !== "wasm") || flags.data === undefined) return engine;
+  const f = parseFormula(flags.formula);
+  const fe = f.fixef.length;
+  return planEngine({ data: flags.data, format: flags.format, weights }, { regressors: Math.max(0, formulaColumns(f).length - 1 - fe), fe }, engine === "auto" && outOfCore);
 }
 
 /**

@@ -23,6 +23,7 @@ import { countRows } from "../bindings/platform/row-count.js";
 import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
 import { expectSameFit, rel, COEF_REL, SE_REL } from "./sql-duckdb-setup.js";
 import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+import { placeboPanelCsv, expectSamePlacebo } from "./sql-placebo-setup.js";
 assertFresh();
 
 /** A firm x year panel; `cell` writes each value (the options' quirks), `sep` the delimiter. Fixed seed. */
@@ -177,5 +178,36 @@ describe("CLI: the engine is decided before reading", () => {
       expect(r.status, r.stderr).toBe(2);
       expect(r.stderr).toMatch(msg);
     }
+  });
+  it("hdfe wild and hdfe placebo under --engine auto over the plan run out of core with a note, as with --engine duckdb", () => {
+    const small = { HDFE_WASM_MEMORY_LIMIT: "10000" };
+    const wildArgs = ["wild", "--data", file("semi.csv"), "--delimiter", ";", "-f", fm, "--param", "x1", "--cluster", "firm", "--B", "199", "--json"];
+    const wAuto = cli(wildArgs, small);
+    expect(wAuto.status, wAuto.stderr).toBe(0);
+    expect(wAuto.stderr).toMatch(/note: .*--engine duckdb instead/);
+    const wDuck = cli([...wildArgs, "--engine", "duckdb"]);
+    expect(wDuck.status, wDuck.stderr).toBe(0);
+    const a = JSON.parse(wAuto.stdout), b = JSON.parse(wDuck.stdout);
+    expect(a.pSymmetric).toBe(b.pSymmetric);
+    expect(a.nobs).toBe(b.nobs);
+    // two DuckDB runs may add in another order (parallel aggregation): the interval to the file's coefficient tolerance
+    for (let j = 0; j < 2; j++) expect(rel(a.ci[j], b.ci[j])).toBeLessThan(COEF_REL);
+    // the same over the plan with --engine wasm: the plan's error naming --engine duckdb
+    const wMem = cli([...wildArgs, "--engine", "wasm"], small);
+    expect(wMem.status).toBe(9);
+    expect(wMem.stderr).toMatch(/--engine duckdb/);
+    const gen = file("placebo-gen.csv");
+    writeFileSync(gen, placeboPanelCsv(20261202, 120));
+    const plArgs = ["placebo", "--data", gen, "-f", "y ~ did + x1 | firm + year", "--treatment", "did", "--unit", "city", "--adopt", "adopt", "--year", "year", "--draws", "99", "--json"];
+    const pAuto = cli(plArgs, small);
+    expect(pAuto.status, pAuto.stderr).toBe(0);
+    expect(pAuto.stderr).toMatch(/note: .*--engine duckdb instead/);
+    const pDuck = cli([...plArgs, "--engine", "duckdb"]);
+    expect(pDuck.status, pDuck.stderr).toBe(0);
+    expectSamePlacebo(JSON.parse(pAuto.stdout), JSON.parse(pDuck.stdout));
+    // an option out of core cannot run (--scheme time): over the plan, the plan's error, not a fallback
+    const pTime = cli([...plArgs, "--scheme", "time"], small);
+    expect(pTime.status).toBe(9);
+    expect(pTime.stderr).toMatch(/WasmMemoryError/);
   });
 });

@@ -13,7 +13,7 @@ import { placeboThreads, defaultThreads, readAssignmentsFile } from "../../bindi
 import { preparePlacebo, drawAdoptionYears, planPlaceboDraws, type PlaceboScheme, type PlaceboMethod, type PlaceboOptions, type PlaceboResult, type DrawPlan } from "../../bindings/inference/placebo.js";
 import { wild, type WildWeights, type WildOptions, type WildResult } from "../../bindings/inference/wild.js";
 import { wildOutOfCore, placeboOutOfCore } from "../sql-tools.js";
-import { engineOf } from "../sql-fit.js";
+import { engineOf, toolEngine } from "../sql-fit.js";
 import { requireData } from "../clickhouse-fit.js";
 import { placeboReport, wildReport } from "../../bindings/report/placebo.js";
 import { checkCount, clampThreads } from "../../bindings/engine/limits.js";
@@ -188,7 +188,7 @@ export function register(program: Command): void {
     .option("--save-draws <file>", "write the placebo coefficients as CSV (draw, coef)")
     .option("--force", "replace --save-draws / --save-assignments files that exist")
     .option("--save-assignments <file>", "write each draw's adoption year of every unit as CSV (draw, <unit>, adopt), the --assignments format")
-    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine; the basis columns (unit x cohort) are projected off the FE there once (exact algebra for one FE or two with one of at most 100 levels, else demeaned 128 per FE solve; none per draw) and only (unit, year) cell sums and unit-pair sums come back; the draws run in memory on them: the same draws and p-values as in memory for the same seed (--scheme space | random-time, --assignments, --strata, --weights; not --scheme time, --method demean, --threads) (default: wasm; duckdb for a .duckdb --data or --table)")
+    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine; the basis columns (unit x cohort) are projected off the FE there once (exact algebra for one FE or two with one of at most 100 levels, else demeaned 128 per FE solve; none per draw) and only (unit, year) cell sums and unit-pair sums come back; the draws run in memory on them: the same draws and p-values as in memory for the same seed (--scheme space | random-time, --assignments, --strata, --weights; not --scheme time, --method demean, --threads) (default: auto: wasm, or duckdb with a note when the fit does not fit WASM memory; duckdb for a .duckdb --data or --table)")
     .option("--table <name>", "with a .duckdb database as --data: the table (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
     .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster")
     .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (0 = no limit)")
@@ -211,7 +211,7 @@ export function register(program: Command): void {
     .option("--null <x>", "value of the coefficient under the null", "0")
     .option("--seed <n>", "seed", "1")
     .option("--level <x>", "confidence level of the interval", "0.95")
-    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine (one FE solve per 32 clusters, none per draw) and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory, --fit-weights included (default: wasm; duckdb for a .duckdb --data or --table)")
+    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine (one FE solve per 32 clusters, none per draw) and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory, --fit-weights included (default: auto: wasm, or duckdb with a note when the fit does not fit WASM memory; duckdb for a .duckdb --data or --table)")
     .option("--table <name>", "with a .duckdb database as --data: the table (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
     .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster")
     .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (0 = no limit)")
@@ -255,8 +255,10 @@ async function runPlacebo(flags: PlaceboFlags): Promise<void> {
   // output files checked before any work (their directory exists, they are not directories)
   if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws", flags.force);
   if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments", flags.force);
-  const engine = engineOf(flags);
-  if (engine !== "clickhouse") requireData(flags, "placebo");
+  const engine0 = engineOf(flags);
+  if (engine0 !== "clickhouse") requireData(flags, "placebo");
+  // the default (auto): out of core when the fit does not fit WASM memory and the options run there
+  const engine = await toolEngine(engine0, flags, flags.weights, scheme !== "time" && flags.method !== "demean" && threads <= 1);
   if ((engine === "duckdb" || engine === "clickhouse") && threads > 1) {
     throw new OptionError("--threads is not used out of core: the draws run in one thread on the aggregates pulled back (a few arithmetic operations per basis pair each)",
       undefined, "leave --threads out, or run without --engine (in memory) for worker threads");
@@ -305,8 +307,9 @@ async function runWild(flags: WildFlags): Promise<void> {
   if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
   const nul = Number(flags.null);
   if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
-  const engine = engineOf(flags);
-  if (engine !== "clickhouse") requireData(flags, "wild");
+  const engine0 = engineOf(flags);
+  if (engine0 !== "clickhouse") requireData(flags, "wild");
+  const engine = await toolEngine(engine0, flags, flags.fitWeights, true);
   const bar = progressBar("bootstrap replications", { intervalMs });
   // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
   let ciBar: ReturnType<typeof progressBar> | null = null;
