@@ -50,16 +50,20 @@ export interface DemeanDims {
   wPtr: number;
 }
 
-/** "auto": accelerated projections, switching to preconditioned CG when they stall. */
-export type DemeanAlgo = "auto" | "map" | "cg";
-export const ALGO = { auto: 0, map: 1, cg: 2 } as const;
+/**
+ * "auto": accelerated projections, switching to preconditioned CG when they stall; "lsmr":
+ * LSMR with the diagonal preconditioner (assembly/demean-lsmr.ts), whose iterations are
+ * reported in cgIterations (the Krylov iterations of the call).
+ */
+export type DemeanAlgo = "auto" | "map" | "cg" | "lsmr";
+export const ALGO = { auto: 0, map: 1, cg: 2, lsmr: 3 } as const;
 
 export interface DemeanInfo {
   /** accelerated MAP steps plus CG iterations (each the largest over the columns) */
   iterations: number;
   /** accelerated MAP steps (the largest over the columns) */
   mapIterations: number;
-  /** CG iterations (the largest over the columns that went to CG) */
+  /** CG iterations, or LSMR's with algo lsmr (the largest over the columns that went to them) */
   cgIterations: number;
   /** largest final criterion over the columns */
   criterion: number;
@@ -99,16 +103,20 @@ export function parallelDemeanAvailable(): boolean {
   return parallel !== null;
 }
 
-/** The demean kernel's scratch for K columns is fixed + perCol K f64 values (sizes and types in WASM). */
-function scratchLine(eng: Engine, Q: number, gPtr: number, tPtr: number): { fixed: number; perCol: number } {
+/**
+ * The demean kernel's scratch for K columns is fixed + perCol K f64 values (sizes and types in
+ * WASM); with LSMR (n rows given) its observation-space vectors and scalars come on top.
+ */
+function scratchLine(eng: Engine, Q: number, gPtr: number, tPtr: number, lsmrRows = 0): { fixed: number; perCol: number } {
   const s1 = eng.kernels.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.kernels.demeanScratch(Q, gPtr, tPtr, 2);
-  return { fixed: s1 - (s2 - s1), perCol: s2 - s1 };
+  const u = lsmrRows > 0 ? eng.kernels.demeanLsmrScratch(lsmrRows, 1) : 0;
+  return { fixed: s1 - (s2 - s1), perCol: s2 - s1 + u };
 }
 
-/** The same in bytes, for callers that size their buffers next to the demeaning's. */
-export function demeanScratchBytes(eng: Engine, d: DemeanDims): { fixed: number; perCol: number } {
+/** The same in bytes, for callers that size their buffers next to the demeaning's (algo lsmr: its n-row vectors included). */
+export function demeanScratchBytes(eng: Engine, d: DemeanDims, algo: DemeanAlgo = "auto"): { fixed: number; perCol: number } {
   return eng.scoped(() => {
-    const { fixed, perCol } = scratchLine(eng, d.groups.length, eng.putI32(d.groups), eng.putI32(d.types));
+    const { fixed, perCol } = scratchLine(eng, d.groups.length, eng.putI32(d.groups), eng.putI32(d.types), algo === "lsmr" ? d.n : 0);
     return { fixed: fixed * 8, perCol: perCol * 8 };
   });
 }
@@ -174,10 +182,11 @@ function demeanPlain(
     const zPtr = eng.putI32(d.slopePtrs, "slope pointers");
     const info = eng.allocF64(4);
     const colsPtr = eng.allocF64(4 * Math.max(1, K), "per-column demeaning records");
-    // The scratch is linear in the number of columns (6 coefficient vectors per column).
-    // When it does not fit next to the data, demean the columns in batches: per-column
-    // convergence makes the result the same.
-    const { fixed, perCol } = scratchLine(eng, Q, gPtr, tPtr);
+    // The scratch is linear in the number of columns (6 coefficient vectors per column, and
+    // with LSMR 3 n-row vectors). When it does not fit next to the data, demean the columns in
+    // batches: per-column convergence makes the result the same.
+    const lsmrRows = algo === "lsmr" && Q > 1 ? d.n : 0;
+    const { fixed, perCol } = scratchLine(eng, Q, gPtr, tPtr, lsmrRows);
     const room = Math.floor((eng.freeBytes - 64 * 1024 * 1024) / 8);
     const batch = Math.max(1, Math.min(K, Math.floor((room - fixed) / perCol)));
     const parts: DemeanInfo[] = [];
@@ -185,9 +194,10 @@ function demeanPlain(
       const kb = Math.min(batch, K - k0);
       parts.push(eng.scoped(() => {
         const scratch = eng.allocF64(eng.kernels.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
+        const uPtr = lsmrRows > 0 ? eng.allocF64(eng.kernels.demeanLsmrScratch(lsmrRows, kb), "LSMR scratch") : 0;
         const ctx = demeanContext(eng, {
           n: d.n, Q, K: kb, codesPtr: d.codesPtr, groupsPtr: gPtr, typesPtr: tPtr, slopesPtr: zPtr, wPtr: d.wPtr,
-          tol, maxIter, algo: ALGO[algo], switchAfter, colsPtr: colsPtr + k0 * 32,
+          tol, maxIter, algo: ALGO[algo], switchAfter, colsPtr: colsPtr + k0 * 32, uPtr,
         });
         const st = eng.kernels.demean(outPtr + k0 * d.n * 8, info, scratch, ctx, xPtr + k0 * d.n * 8);
         if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");
