@@ -21,10 +21,10 @@
 // difference of LSMR's running estimates of ||r||^2 is rounding noise at 1e-20 of it), is at
 // most (ENERGY_TOL tol)^2 of that sum (LSMR's estimate of ||r||^2).
 import {
-  geti, getp, nc, groupsOf, typeOf, offOf, wAt, gatherRange, scatterRow, flagConverged, keepColumns,
+  geti, getp, nc, groupsOf, typeOf, offOf, gatherRange, scatterRow, flagConverged, keepColumns,
   residualsFlagged, dropFlagged, recordFlagged, judgeColumn, SSR_FLOOR,
 } from "./demean";
-import { DM_N, DM_Q, DM_K, DM_KMAX, DM_R, DM_W, DM_MINV, DM_MOFF, DM_CRIT, DM_FLAG, DM_MAP, DM_ACC, DM_U } from "./context";
+import { DM_CODES, DM_N, DM_Q, DM_K, DM_KMAX, DM_R, DM_W, DM_MINV, DM_MOFF, DM_CRIT, DM_FLAG, DM_MAP, DM_ACC, DM_U } from "./context";
 
 /**
  * Per-column scalars of LSMR, NSC vectors of Kmax f64 after u: 0 alpha, 1 beta, 2 zetabar,
@@ -139,11 +139,34 @@ function forward(cx: usize, V: usize, U: usize, x_NK: usize, mode: i32): void {
   const w = getp(cx, DM_W), acc = getp(cx, DM_ACC), map = getp(cx, DM_MAP);
   const nrm = sc(cx, 23), alpha = sc(cx, 0), ch = sc(cx, 20), AH = obs(cx, 1);
   memory.fill(nrm, 0, <usize>K << 3);
+  const fast = mode == 1 && plainDims(cx);
+  const codes = getp(cx, DM_CODES);
+  const b0 = V + (offOf(cx, 0) << 3), b1 = V + (offOf(cx, 1) << 3), b2 = Q == 3 ? V + (offOf(cx, 2) << 3) : 0;
+  const c1 = codes + ((<usize>n) << 2), c2 = codes + ((<usize>(2 * n)) << 2);
   for (let i = 0; i < n; i++) {
-    gatherRange(cx, i, 0, Q, -1, V);
-    const sw = Math.sqrt(wAt(w, i));
+    const sw = w != 0 ? Math.sqrt(load<f64>(w + (<usize>i << 3))) : 1.0;
     const ro = (<usize>i * <usize>K) << 3;
     const row = U + ro;
+    if (fast) {
+      // two or three plain dimensions: the gather without gatherRange's accumulator
+      const io = <usize>i << 2;
+      const p0 = b0 + ((<usize>load<i32>(codes + io) * <usize>K) << 3);
+      const p1 = b1 + ((<usize>load<i32>(c1 + io) * <usize>K) << 3);
+      const p2 = Q == 3 ? b2 + ((<usize>load<i32>(c2 + io) * <usize>K) << 3) : 0;
+      for (let k = 0; k < K; k++) {
+        const o = <usize>k << 3;
+        let a = load<f64>(p0 + o) + load<f64>(p1 + o);
+        if (Q == 3) a += load<f64>(p2 + o);
+        const av = sw * a;
+        const u = av - load<f64>(alpha + o) * load<f64>(row + o);
+        const hp = AH + ro + o;
+        store<f64>(hp, av - load<f64>(ch + o) * load<f64>(hp));
+        store<f64>(row + o, u);
+        store<f64>(nrm + o, load<f64>(nrm + o) + u * u);
+      }
+      continue;
+    }
+    gatherRange(cx, i, 0, Q, -1, V);
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 3;
       let u: f64;
@@ -159,6 +182,14 @@ function forward(cx: usize, V: usize, U: usize, x_NK: usize, mode: i32): void {
       store<f64>(nrm + o, load<f64>(nrm + o) + u * u);
     }
   }
+}
+
+/** Two or three dimensions, all plain FE (the passes' fast paths). */
+function plainDims(cx: usize): bool {
+  const Q = geti(cx, DM_Q);
+  if (Q < 2 || Q > 3) return false;
+  for (let q = 0; q < Q; q++) if (typeOf(cx, q) != 0) return false;
+  return true;
 }
 
 /** A hbar = A h - c18 A hbar, and the energy of the step, c19^2 ||A hbar||^2, into slot 21. */
@@ -187,13 +218,31 @@ function adjoint(cx: usize, U: usize, dst: usize, T: i32): void {
   const n = geti(cx, DM_N), Q = geti(cx, DM_Q), K = geti(cx, DM_K);
   const w = getp(cx, DM_W), inv = sc(cx, 21);
   memory.fill(dst, 0, <usize>T << 3);
+  const fast = plainDims(cx);
+  const codes = getp(cx, DM_CODES);
+  const b0 = dst + (offOf(cx, 0) << 3), b1 = dst + (offOf(cx, 1) << 3), b2 = Q == 3 ? dst + (offOf(cx, 2) << 3) : 0;
+  const c1 = codes + ((<usize>n) << 2), c2 = codes + ((<usize>(2 * n)) << 2);
   for (let i = 0; i < n; i++) {
     const row = U + ((<usize>i * <usize>K) << 3);
     for (let k = 0; k < K; k++) {
       const o = <usize>k << 3;
       store<f64>(row + o, load<f64>(row + o) * load<f64>(inv + o));
     }
-    const sw = Math.sqrt(wAt(w, i));
+    const sw = w != 0 ? Math.sqrt(load<f64>(w + (<usize>i << 3))) : 1.0;
+    if (fast) {
+      const io = <usize>i << 2;
+      const p0 = b0 + ((<usize>load<i32>(codes + io) * <usize>K) << 3);
+      const p1 = b1 + ((<usize>load<i32>(c1 + io) * <usize>K) << 3);
+      const p2 = Q == 3 ? b2 + ((<usize>load<i32>(c2 + io) * <usize>K) << 3) : 0;
+      for (let k = 0; k < K; k++) {
+        const o = <usize>k << 3;
+        const v = sw * load<f64>(row + o);
+        store<f64>(p0 + o, load<f64>(p0 + o) + v);
+        store<f64>(p1 + o, load<f64>(p1 + o) + v);
+        if (Q == 3) store<f64>(p2 + o, load<f64>(p2 + o) + v);
+      }
+      continue;
+    }
     for (let q = 0; q < Q; q++) scatterRow(cx, q, i, sw, row, dst);
   }
 }
