@@ -1058,7 +1058,8 @@ function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: us
  * context block `cx` describes (assembly/context.ts: n, Q, Kmax columns, the FE codes as Q
  * blocks of n int32 0..G_q-1, level counts, types, slope pointers, weights, tol, maxIter,
  * algo, switchAfter). Writes residuals to out_NK (may equal x_NK).
- * algo: 0 = auto (MAP, switching to CG for the columns that have not converged after
+ * algo: 0 = MAP, switching to CG for the columns that have not converged after (the binding's
+ * "map-cg"; its "auto" is MAP then LSMR, two calls of this kernel: engine/kernels.ts demeanAuto),
  * `switchAfter` accelerated steps), 1 = MAP only, 2 = CG only, 3 = LSMR only
  * (assembly/demean-lsmr.ts; its scratch through DM_U, its iterations in the CG field).
  * Convergence is per column (see above): results do not depend on which columns share a call.
