@@ -118,6 +118,7 @@ const SETTINGS: { algo: DemeanAlgo; tol: number; maxIter: number }[] = [
   { algo: "lsmr", tol: 1e-13, maxIter: 3000 }, // LSMR to its precision floor: stagnation
   { algo: "lsmr", tol: 1e-14, maxIter: 5 },
   { algo: "map-cg", tol: 1e-9, maxIter: 100_000 },
+  { algo: "map-cg", tol: 1e-13, maxIter: 3000 }, // the former auto to CG's precision floor: residual restarts, stagnation
   { algo: "map-cg", tol: 1e-14, maxIter: 25 },
 ];
 
