@@ -1,13 +1,18 @@
 // The demeaning algorithms on the low-mobility panel (bench/lowmob.ts) and the normal firm +
-// year [+ city] panels, at fixef.tol 1e-8 (TOL): iterations, wall and CPU time, and the coefficient's
+// year [+ city] panels and the reference cbec panel (firm + year + city), at fixef.tol 1e-8 (TOL): iterations, wall and CPU time, and the coefficient's
 // distance (in standard errors) from a 1e-13 CG fit. One JSON line per fit.
 // node --no-liftoff --import tsx bench/algo.bench.ts   (CASES=lowmob,city REPS=3 ALGOS=map,auto,cg,lsmr TOL=1e-10)
 import { loadEngine } from "../bindings/node.js";
 import { feols } from "../bindings/estimators/feols.js";
 import { genPanel, benchFormula } from "./gen.js";
 import { lowMobilityPanel, LOWMOB_FORMULA } from "./lowmob.js";
+import { Frame } from "../bindings/core/frame.js";
+import { readFile } from "../bindings/platform/read-node.js";
 const eng = await loadEngine();
+// the reference panel's 3-FE model (tests/fixtures/reference: cbec_panel.csv, fixest's t3c3_cl_firm)
+const cbec = Frame.fromArrow((await readFile(new URL("../tests/fixtures/reference/cbec_panel.csv", import.meta.url).pathname)).table);
 const cases = [
+  { name: "cbec 14.8k firm+year+city", frame: cbec, fml: "FC ~ did + Fin + Eco + Top1 + Quick + Liability + Q + PE | firm + year + city", w: undefined as string | undefined },
   { name: "lowmob 200k w+f+y", frame: lowMobilityPanel({ rows: 200_000 }), fml: LOWMOB_FORMULA, w: "w" as string | undefined },
   { name: "panel 1M firm+year", frame: genPanel({ rows: 1_000_000, city: false }), fml: benchFormula(2), w: undefined },
   { name: "panel 1M firm+year+city", frame: genPanel({ rows: 1_000_000, city: true }), fml: benchFormula(3), w: undefined },

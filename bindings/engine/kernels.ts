@@ -190,34 +190,35 @@ function demeanPlain(
  * "auto": accelerated projections for `switchAfter` steps (fixest's MAP: on ordinary FE graphs
  * every column converges well before), then LSMR for the columns left (hard FE graphs:
  * low-mobility worker + firm + year), from their partly demeaned values, which is LSMR from the
- * projections' coefficients. Two kernel calls, so that LSMR's n-row scratch is taken only for
- * the columns that need it. Per column: what a lone column gets, as in one call. Records:
- * mapIterations the projection steps, cgIterations LSMR's iterations.
- * Measured (bench/results/lowmob-algo.md): on the low-mobility panel 2.3x faster than
+ * projections' coefficients: two kernel calls (the second on each run of consecutive columns
+ * left, in place), so that LSMR's n-row scratch is taken only for the columns that need it.
+ * Per column: what a lone column gets, as in one call. Records: mapIterations the projection
+ * steps, cgIterations LSMR's iterations.
+ * Measured (bench/results/lowmob-algo.md): on the low-mobility panel 2.8x faster than
  * handing over to CG ("map-cg", the kernel's algo 0, the former auto), on the normal panels
- * the same (they converge in 1-12 projection steps).
+ * the same (they converge in 1-15 projection steps).
  */
 function demeanAuto(
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number, switchAfter: number,
 ): DemeanInfo {
   const S = Math.max(0, Math.min(switchAfter, maxIter));
   const first = demeanKernel(eng, d, K, xPtr, outPtr, tol, S, "map", switchAfter);
-  const cols = first.columns!;
-  const left = cols.flatMap((c, k) => (c.converged ? [] : [k]));
-  if (left.length === 0 || S >= maxIter) return first;
+  const columns = first.columns!.slice();
+  if (S >= maxIter || columns.every((c) => c.converged)) return first;
   const n = d.n;
-  return eng.scoped(() => {
-    const y = eng.allocF64(n * left.length, "columns left to LSMR");
-    left.forEach((k, j) => eng.f64(y + j * n * 8, n).set(eng.f64(outPtr + k * n * 8, n)));
-    const second = demeanKernel(eng, d, left.length, y, y, tol, maxIter - S, "lsmr", switchAfter);
-    left.forEach((k, j) => eng.f64(outPtr + k * n * 8, n).set(eng.f64(y + j * n * 8, n)));
-    const columns = cols.slice();
-    left.forEach((k, j) => {
-      const r = second.columns![j];
-      columns[k] = { ...r, iterations: S + r.cgIterations, mapIterations: S };
-    });
-    return { ...mergeInfo(columns, 1), columns };
-  });
+  for (let k0 = 0; k0 < K; ) {
+    if (columns[k0].converged) {
+      k0++;
+      continue;
+    }
+    let k1 = k0 + 1;
+    while (k1 < K && !columns[k1].converged) k1++;
+    const p = outPtr + k0 * n * 8;
+    const second = demeanKernel(eng, d, k1 - k0, p, p, tol, maxIter - S, "lsmr", switchAfter);
+    second.columns!.forEach((r, j) => (columns[k0 + j] = { ...r, iterations: S + r.cgIterations, mapIterations: S }));
+    k0 = k1;
+  }
+  return { ...mergeInfo(columns, 1), columns };
 }
 
 /** One kernel call per batch of columns (one algorithm of the kernel, single thread). */
