@@ -42,7 +42,7 @@ export const DM_FLAG: usize = 104; // ptr: K i32 1 = column converged in this it
 export const DM_COLS: usize = 108; // ptr: Kmax x 4 f64 per-column records, or 0 for none: record k (the
 // call's column k) = [iterations (MAP steps + CG iterations), final criterion, converged 1/0, CG iterations]
 // written by the binding for LSMR (algo 3), else 0:
-export const DM_U: usize = 112; // ptr: demeanLsmrScratch(n, Kmax) f64 (assembly/demean-lsmr.ts: u, n x Kmax, and per-column scalars)
+export const DM_U: usize = 112; // ptr: demeanLsmrScratch(n, Kmax) f64 (assembly/demean-lsmr.ts: u, A h, A hbar, 3 n x Kmax, then per-column scalars)
 export const DM_BYTES: usize = 116;
 
 /** out_F = the demeaning context's field offsets in the order of bindings/engine/context.ts, then its size. */
@@ -76,5 +76,34 @@ export function demeanContextLayout(out_F: usize): i32 {
   store<i32>(out_F + 104, <i32>DM_COLS);
   store<i32>(out_F + 108, <i32>DM_U);
   store<i32>(out_F + 112, <i32>DM_BYTES);
+  return 0;
+}
+
+// ---- CSV fast path (assembly/csv.ts csvParse) ------------------------------------------
+// written by the binding before each call:
+export const CSV_NCOL: usize = 0; // i32 fields a row has (the header's)
+export const CSV_DELIM: usize = 4; // i32 the delimiter byte
+export const CSV_ROWCAP: usize = 8; // i32 rows this call may write (it stops at a line start)
+export const CSV_EXCCAP: usize = 12; // i32 exception records the buffer holds
+export const CSV_SLOTS: usize = 16; // ptr: NCOL u32 destinations (f64 values, row i at +8 i), 0 = field not read
+// written by the kernel:
+export const CSV_ROWS: usize = 20; // i32 rows parsed by this call
+export const CSV_EXC: usize = 24; // i32 exception records written
+export const CSV_USED: usize = 28; // i32 bytes consumed (whole lines, up to the last line end parsed)
+export const CSV_STOP: usize = 32; // i32 why it stopped: CSV_STOP_* of assembly/csv.ts
+export const CSV_BYTES: usize = 36;
+
+/** out_F = the CSV context's field offsets in the order of bindings/engine/context.ts CSV_CTX, then its size. */
+export function csvContextLayout(out_F: usize): i32 {
+  store<i32>(out_F + 0, <i32>CSV_NCOL);
+  store<i32>(out_F + 4, <i32>CSV_DELIM);
+  store<i32>(out_F + 8, <i32>CSV_ROWCAP);
+  store<i32>(out_F + 12, <i32>CSV_EXCCAP);
+  store<i32>(out_F + 16, <i32>CSV_SLOTS);
+  store<i32>(out_F + 20, <i32>CSV_ROWS);
+  store<i32>(out_F + 24, <i32>CSV_EXC);
+  store<i32>(out_F + 28, <i32>CSV_USED);
+  store<i32>(out_F + 32, <i32>CSV_STOP);
+  store<i32>(out_F + 36, <i32>CSV_BYTES);
   return 0;
 }

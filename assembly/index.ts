@@ -4,7 +4,8 @@
 export { heapBase } from "./memory";
 export { demean, demeanScratch } from "./demean";
 export { demeanLsmrScratch } from "./demean-lsmr";
-export { demeanContextLayout } from "./context";
+export { demeanContextLayout, csvContextLayout } from "./context";
+export { csvParse } from "./csv";
 export * from "./qr";
 export * from "./sandwich";
 export * from "./crossprod";

@@ -71,10 +71,10 @@ function save(): void {
     "# bench/cli-matrix: the whole `hdfe feols --data` command", "",
     `${result.date}, Node ${process.version}, shared 2-core machine under heavy load (each figure with the 1-minute load average when it was taken).`,
     "Absolute seconds are only comparable at equal load; the ratios are within one run. R is not installed here: Rscript fread + fixest was not measured.", "",
-    "| rows | FE | format | MB | command, DuckDB (load) | command, built-in (load) | DuckDB / built-in | read | DuckDB query | copy | cold fit | warm fit | cold / warm | placed: read | placed: cold fit | placed: warm fit | placed: cold / warm | start-up (tsx) | phases load | hdfe --help (load) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| rows | FE | format | MB | command, DuckDB (load) | command, built-in (load) | DuckDB / built-in | command, auto: WASM CSV fast path (load) | fast path / DuckDB | read | DuckDB query | copy | cold fit | warm fit | cold / warm | placed: read | placed: cold fit | placed: warm fit | placed: cold / warm | start-up (tsx) | phases load | hdfe --help (load) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rowsOut.map((r) =>
-      `| ${r.rows} | ${r.fe} | ${r.format} | ${r.mb} | ${r.duckdb_s} s (${r.duckdb_load}) | ${r.builtin_s} s (${r.builtin_load}) | ${r.duckdb_over_builtin} | ${r.read_s} s | ${r.query_s} s | ${r.copy_s} s | ${r.fit_cold_s} s | ${r.fit_warm_s} s | ${r.cold_over_warm} | ${r.placed_read_s} s | ${r.placed_cold_s} s | ${r.placed_warm_s} s | ${r.placed_cold_over_warm} | ${r.startup_s} s | ${r.phases_load} | ${r.help_s} s (${r.help_load}) |`),
+      `| ${r.rows} | ${r.fe} | ${r.format} | ${r.mb} | ${r.duckdb_s} s (${r.duckdb_load}) | ${r.builtin_s} s (${r.builtin_load}) | ${r.duckdb_over_builtin} | ${r.wasm_s === null ? "" : `${r.wasm_s} s (${r.wasm_load})`} | ${r.wasm_over_duckdb ?? ""} | ${r.read_s} s | ${r.query_s} s | ${r.copy_s} s | ${r.fit_cold_s} s | ${r.fit_warm_s} s | ${r.cold_over_warm} | ${r.placed_read_s} s | ${r.placed_cold_s} s | ${r.placed_warm_s} s | ${r.placed_cold_over_warm} | ${r.startup_s} s | ${r.phases_load} | ${r.help_s} s (${r.help_load}) |`),
     "",
   ].join("\n");
   writeFileSync(join(ROOT, "bench/results/cli-matrix.md"), md);
@@ -91,6 +91,8 @@ for (const rows of ROWS) {
       const format = file.endsWith(".csv") ? "csv" : "parquet";
       const d = command(file, fml, "duckdb");
       const j = command(file, fml, "js");
+      // --reader auto: on CSV the WASM CSV fast path (bindings/platform/csv-wasm.ts; bench/csv-wasm.ts times it on and off)
+      const w = format === "csv" ? command(file, fml, "auto") : null;
       const p = phases(file, fml);
       const pp = phases(file, fml, "1");
       if (!pp.placed || !pp.sameCoef) throw new Error(`the placed phases did not place the model or gave another coefficient: ${JSON.stringify(pp)}`);
@@ -98,7 +100,8 @@ for (const rows of ROWS) {
       const row = {
         rows, fe, format, mb: +(statSync(file).size / 1e6).toFixed(0),
         duckdb_s: d.s, duckdb_load: d.load, builtin_s: j.s, builtin_load: j.load, duckdb_over_builtin: +(d.s / j.s).toFixed(2),
-        same_coef: d.coef === j.coef,
+        same_coef: d.coef === j.coef && (w === null || w.coef === d.coef),
+        wasm_s: w?.s ?? null, wasm_load: w?.load ?? null, wasm_over_duckdb: w ? +(w.s / d.s).toFixed(2) : null,
         read_s: +(p.read / 1000).toFixed(2), query_s: p.readSplit ? +(p.readSplit.query / 1000).toFixed(2) : null, copy_s: p.readSplit ? +(p.readSplit.copy / 1000).toFixed(2) : null,
         fit_cold_s: +(p.fitCold / 1000).toFixed(2), fit_warm_s: +(p.fitWarm / 1000).toFixed(2), cold_over_warm: +(p.fitCold / p.fitWarm).toFixed(2),
         placed_read_s: +(pp.readPlaced / 1000).toFixed(2), placed_cold_s: +(pp.fitCold / 1000).toFixed(2), placed_warm_s: +(pp.fitWarm / 1000).toFixed(2),

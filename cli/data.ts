@@ -13,6 +13,14 @@ import type { Engine } from "../bindings/engine/wasm.js";
 import { PlacedColumns } from "../bindings/core/placed.js";
 import { planMemory } from "../bindings/estimators/feols.js";
 import { clip } from "./options.js";
+import { loadEngine } from "../bindings/node.js";
+
+let parseEngine: Promise<Engine> | undefined;
+/** The engine the WASM CSV fast path parses in for a read without placed columns: one per process,
+ *  its arena given back after each read (the fit's engine is the command's own). */
+function csvEngine(): Promise<Engine> {
+  return (parseEngine ??= loadEngine());
+}
 
 export interface ReadFlags {
   data: string;
@@ -56,7 +64,7 @@ export function addReadOptions(cmd: Command, required = true): Command {
     .option("--format <fmt>", "csv | arrow | parquet (default: from the file extension)")
     .option("--unparsable-as-na", "treat unparsable values in numeric columns as missing (counted) instead of failing")
     .option("--text-columns <cols>", "comma-separated CSV columns read as text whatever they look like (ids such as 7 and A7, codes with leading zeros)")
-    .option("--reader <name>", "auto (DuckDB's native parallel reader when installed, where it reads the file as the built-in reader does) | duckdb | js (the built-in reader)", "auto");
+    .option("--reader <name>", "auto (for hdfe feols on one CSV file the WASM CSV fast path first (HDFE_CSV_WASM=0 turns it off), then DuckDB's native parallel reader when installed, where each reads the file as the built-in reader does) | duckdb | js (the built-in reader)", "auto");
   return cmd;
 }
 
@@ -104,6 +112,7 @@ export async function readData(
       stringColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
       columns,
       place,
+      engine: place === undefined && format === "csv" && reader === "auto" ? csvEngine() : undefined,
       onProgress: (done, total) => {
         size = total;
         bar.update(done, total, `${(done / 1e6).toFixed(0)} of ${(total / 1e6).toFixed(0)} MB`);
@@ -114,13 +123,14 @@ export async function readData(
   } finally {
     bar.end();
   }
-  const { table, report, reader: used, fallback } = read;
+  const { table, report, reader: used, fallback, wasmFallback } = read;
   // large files: how long the reading took, also in logs
   if (size >= LARGE_FILE_BYTES) {
     const s = (performance.now() - t0) / 1000;
     process.stderr.write(
       `read ${report.rows.toLocaleString("en-US")} rows, ${report.columns.length} columns from ${(size / 1e6).toFixed(0)} MB in ${s.toFixed(1)} s (${(size / 1e6 / s).toFixed(0)} MB/s, ` +
-        `${used === "duckdb" ? "DuckDB" : `built-in reader${fallback ? `: ${fallback}` : ""}`})\n`,
+        `${used === "wasm" ? "WASM CSV reader" : used === "duckdb" ? "DuckDB" : `built-in reader${fallback ? `: ${fallback}` : ""}`}` +
+        `${wasmFallback ? `; WASM CSV fast path declined: ${wasmFallback}` : ""})\n`,
     );
   }
   const frame = Frame.fromArrow(table);
@@ -165,6 +175,7 @@ export function placeModel(f: Formula, others: string[], engine: Promise<Engine>
   if (new Set(names).size !== names.length || names.some((nm) => used.has(nm))) return undefined;
   return {
     names,
+    engine,
     make: async (rows) => {
       const eng = await engine;
       eng.reserve(rows * 8 * names.length + planMemory({ n: rows, k: names.length - 1, Q: f.fixef.length }));

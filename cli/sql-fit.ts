@@ -48,26 +48,21 @@ export function engineOf(flags: { engine?: string; table?: string; data?: string
   return e as EngineName;
 }
 
-/** The commands that take --engine duckdb | clickhouse (the others are refused by refuseEngine; event refuses its methods that need the rows). */
+/** The commands that take --engine duckdb | clickhouse (the others are refused by refuseEngine; event refuses its methods that need the rows, placebo its options: inference/placebo-cells.ts). */
 export const OUT_OF_CORE: readonly string[] = [...SQL_TOOLS, "event"];
 
 /** Why a tool cannot run out of core: what it needs the rows for. */
 const NEEDS_ROWS: Record<string, string> = {
-  placebo: "each draw needs a full demeaning of a permuted treatment column by the fixed effects (one alternating-projection solve per draw: N x B work in the database, B passes over the data), and the draws (permuted units, adoption years, strata) are built from the rows",
   psm: "matching pairs rows by their propensity scores",
 };
-
-/** The hint for placebo: in memory on a sample, or the wild bootstrap, which runs out of core. */
-const PLACEBO_HINT = "run hdfe placebo without --engine (in memory) on a sample that fits in memory (e.g. a random subset of units); " +
-  "for a resampling test out of core, hdfe wild --engine duckdb | clickhouse (the wild cluster bootstrap: one FE solve per 32 cluster columns in the database, none per draw)";
 
 /** A command other than feols given --engine: refused, naming what works and why. */
 export function refuseEngine(command: string): OptionError {
   const why = NEEDS_ROWS[command];
   return new OptionError(
-    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS.join(", ")} (with i() terms) and hdfe event --method twfe | sunab${why ? `; ${command}: ${why}` : ""}`,
+    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS[0]} (with i() terms), ${SQL_TOOLS.slice(1).join(", ")} and hdfe event --method twfe | sunab${why ? `; ${command}: ${why}` : ""}`,
     { command },
-    command === "placebo" ? PLACEBO_HINT : `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
+    `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
   );
 }
 

@@ -11,6 +11,19 @@
 import type { Engine } from "../engine/wasm.js";
 import { ColumnError } from "../base/errors.js";
 
+/**
+ * Numeric columns the caller wants written straight into WASM memory: when a reader knows the
+ * rows (DuckDB from its result; the WASM CSV fast path at the end of the file), `make(rows)`
+ * gives the block and these columns are written into it, in the block's order, instead of into
+ * JS arrays. They are then left out of the table (the report still lists them). `engine`: the
+ * engine `make` allocates in, for a reader that parses in it (platform/csv-wasm.ts).
+ */
+export interface PlaceRequest {
+  names: string[];
+  make(rows: number): Promise<PlacedColumns>;
+  engine?: Promise<Engine>;
+}
+
 export class PlacedColumns {
   /** arena offset of the block (allocated at the arena's top when made; never released by the fit) */
   readonly ptr: number;

@@ -56,3 +56,9 @@ export function demeanContext(eng: Engine, c: DemeanContextInput): number {
 
 /** Bytes of a generator state (assembly/rng.ts: xoshiro128**, 4 u32), passed to the kernels that draw. */
 export const RNG_STATE_BYTES = 16;
+
+/** CSV fast-path context (assembly/csv.ts csvParse): field -> byte offset, in the order of assembly/context.ts csvContextLayout. */
+export const CSV_CTX = { ncol: 0, delim: 4, rowCap: 8, excCap: 12, slots: 16, rows: 20, exc: 24, used: 28, stop: 32 } as const;
+export const CSV_CTX_BYTES = 36;
+/** Why csvParse stopped (assembly/csv.ts CSV_STOP_*). */
+export const CSV_STOP = { input: 0, rows: 1, exceptions: 2, quote: 3, highByte: 4, fields: 5 } as const;

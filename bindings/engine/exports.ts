@@ -17,6 +17,9 @@ export interface KernelExports {
   /** ctx: a demeaning context block (engine/context.ts) */
   demean(out: number, info: number, scratch: number, ctx: number, x: number): number;
   demeanContextLayout(out: number): number;
+  // assembly/csv.ts (the CSV fast path; ctx: a CSV context block, engine/context.ts CSV_CTX)
+  csvParse(exc: number, ctx: number, buf: number, len: number): number;
+  csvContextLayout(out: number): number;
   // assembly/qr.ts
   qrSolve(
     coef: number, bread: number, rankOut: number, keep: number, work: number, n: number, k: number, a: number, y: number,

@@ -846,6 +846,39 @@ class AutoColumn implements ColumnBuilder {
   }
 }
 
+/**
+ * The values of one numeric column read cell by cell with the reader's own per-value code
+ * (AutoColumn.add: missing-value tokens, the exact and long-decimal paths, Number(), inf, the
+ * thousands rule of the delimiter, the 2^53 check): for a reader that parses most values
+ * itself and leaves the rest here (the WASM CSV fast path, platform/csv-wasm.ts). Unquoted
+ * fields only.
+ */
+export class NumericCells {
+  private readonly col: AutoColumn;
+  /** `na`: the reader's tokens (default DEFAULT_NA); `delimiter`: the file's delimiter byte. */
+  constructor(na: readonly string[] | undefined, delimiter: number) {
+    this.col = new AutoColumn(new NaSet(na ?? DEFAULT_NA), delimiter === TAB, delimiter !== SEMI);
+  }
+
+  /** The value b[s, e) reads as (NaN when missing or not a number: see the counts). */
+  read(b: Uint8Array, s: number, e: number): number {
+    const row = this.col.n;
+    this.col.add(b, s, e, false, 0);
+    return this.col.num[row - this.col.base];
+  }
+
+  /** missing-value tokens, infinities, values that are not numbers, integers a double does not hold (the column would be text) */
+  get counts(): { missing: number; infinite: number; failures: number; bigInts: number } {
+    const c = this.col;
+    return { missing: c.missing, infinite: c.infinite, failures: c.nFail, bigInts: c.bigInts };
+  }
+}
+
+/** Would some missing-value token also read as a number (the reader then checks tokens before numbers)? */
+export function naTokensLookNumeric(na: readonly string[] | undefined): boolean {
+  return new NaSet(na ?? DEFAULT_NA).numericFirst;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Delimiter, quoting and file-signature helpers
 

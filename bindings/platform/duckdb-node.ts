@@ -33,34 +33,31 @@ import { loadDuckDB, lit, NotPlain, NumAcc, StrAcc, pushChunk, type Acc, type Du
 import { planCsv, scanFile, type CsvPlan } from "./duckdb-csv-plan.js";
 // csv.ts's number grammar (after trimming spaces and tabs), for the validation pass
 import { NUM_RE } from "./duckdb-csv-types.js";
-import type { PlacedColumns } from "../core/placed.js";
+import type { PlacedColumns, PlaceRequest } from "../core/placed.js";
+import type { Engine } from "../engine/wasm.js";
+import { CsvWasmDecline, readCsvWasm } from "./csv-wasm.js";
 
 export { loadDuckDB, duckdbAvailable, NumAcc, NotPlain } from "./duckdb-columns.js";
 
 export type ReaderChoice = "auto" | "duckdb" | "js";
 
-/**
- * Numeric columns the caller wants written straight into WASM memory (core/placed.ts): when
- * DuckDB reads the file and its result's rows are known, `make(rows)` gives the block and the
- * chunks of these columns are copied into it, in the block's order, instead of into JS arrays.
- * They are then left out of the table (the report still lists them).
- */
-export interface PlaceRequest {
-  names: string[];
-  make(rows: number): Promise<PlacedColumns>;
-}
+export type { PlaceRequest } from "../core/placed.js";
 
 export interface NativeReadOptions extends FileReadOptions {
   /** "duckdb": DuckDB where it reads the file as today's reader does (error when it is not
    *  installed); "js": today's reader; "auto" (default): duckdb when installed. */
   reader?: ReaderChoice;
-  /** numeric columns to read straight into WASM memory (the DuckDB path only; PlaceRequest) */
+  /** numeric columns to read straight into WASM memory (the DuckDB path and the WASM CSV fast path; PlaceRequest) */
   place?: PlaceRequest;
+  /** the engine the WASM CSV fast path parses in when nothing is placed (`place.engine` otherwise) */
+  engine?: Promise<Engine>;
 }
 
 export interface NativeReadResult extends ReadResult {
-  /** which reader produced the table ("js" for every file of a glob that fell back) */
-  reader: "duckdb" | "js";
+  /** which reader produced the table ("js" for every file of a glob that fell back; "wasm" the CSV fast path, platform/csv-wasm.ts) */
+  reader: "duckdb" | "js" | "wasm";
+  /** why the WASM CSV fast path did not read the file, when it was tried and declined */
+  wasmFallback?: string;
   /** why DuckDB did not read the file, when it did not */
   fallback?: string;
   /** the files read (a glob expands to several, in name order) */
@@ -485,8 +482,25 @@ function concatResults(results: ReadResult[], files: string[]): ReadResult {
  * read report either way.
  */
 export async function readFileNative(path: string, opts: NativeReadOptions = {}): Promise<NativeReadResult> {
+  // the WASM CSV fast path first, before DuckDB is loaded (auto, one file; HDFE_CSV_WASM=0 turns
+  // it off): it reads the file exactly as the built-in reader does, or declines
+  let wasmFallback: string | undefined;
+  const eng = opts.place?.engine ?? opts.engine;
+  const wasmFormat = opts.format ?? formatFromName(path);
+  if (wasmFormat === "csv" && !GLOB.test(path) && (opts.reader ?? "auto") === "auto" && eng !== undefined && process.env.HDFE_CSV_WASM !== "0") {
+    const { reader: _r, place: _p, engine: _e, format: _f, ...csvOpts } = opts;
+    void _r, void _p, void _e, void _f;
+    try {
+      const r = await readCsvWasm(path, await eng, csvOpts, opts.place);
+      return { ...r, reader: "wasm", files: [path] };
+    } catch (err) {
+      if (!(err instanceof CsvWasmDecline)) throw err;
+      wasmFallback = err.message;
+    }
+  }
   const { duck, files, format } = await openFiles(path, opts);
   let fallback: string | undefined;
+  const withWasm = wasmFallback === undefined ? {} : { wasmFallback };
   // auto and duckdb take DuckDB where it reads the file as the built-in reader does: measured
   // faster for the whole command on CSV and Parquet alike (bench/results/io.json)
   const useDuck = duck !== null && format !== "arrow";
@@ -499,20 +513,20 @@ export async function readFileNative(path: string, opts: NativeReadOptions = {})
         for (const f of files) size += (await stat(f)).size;
         opts.onProgress(size, size);
       }
-      return { ...r, reader: "duckdb", files, timings };
+      return { ...r, reader: "duckdb", files, timings, ...withWasm };
     } catch (err) {
       if (!(err instanceof NotPlain)) throw err;
       fallback = err.message;
     }
   }
   const r = await readBuiltin(files, opts, format);
-  return { ...r, reader: "js", fallback: duck === null ? undefined : fallback, files };
+  return { ...r, reader: "js", fallback: duck === null ? undefined : fallback, files, ...withWasm };
 }
 
 /** The files (one, or a glob's) through today's reader, concatenated. */
 export async function readBuiltin(files: string[], opts: NativeReadOptions, format: DataFormat): Promise<ReadResult> {
-  const { reader: _r, place: _p, ...jsOpts } = opts;
-  void _r, void _p;
+  const { reader: _r, place: _p, engine: _e, ...jsOpts } = opts;
+  void _r, void _p, void _e;
   const results: ReadResult[] = [];
   for (const f of files) results.push(await readFileJs(f, { ...jsOpts, format }));
   return concatResults(results, files);
