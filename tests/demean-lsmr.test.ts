@@ -12,7 +12,7 @@
 //                                 fixefTol 1e-10 (equal accuracy at an equal stopping rule)
 //   chain graph at fixefTol 1e-8  1e-9 relative L2 from a converged (1e-13) CG solution: the bound
 //                                 tests/kernels.test.ts sets for CG and auto on its chain
-//   fixest references             coefficients 1e-8 relative, SEs 1e-6 relative
+//   fixest references             coefficients 1e-8 relative, SEs 1e-6 relative (feols and fepois)
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -24,6 +24,7 @@ import { Rng } from "../bindings/base/rng.js";
 import { refLsmrDemean } from "../bindings/ref/lsmr.js";
 import type { RefFe } from "../bindings/ref/kernels.js";
 import { feols } from "../bindings/estimators/feols.js";
+import { feglm, type GlmOptions } from "../bindings/estimators/glm.js";
 import { Frame } from "../bindings/core/frame.js";
 import { readFile } from "../bindings/platform/read-node.js";
 import { putDemeanInput } from "./demean-input.js";
@@ -239,6 +240,25 @@ describe("fixest references with fixefAlgo lsmr", () => {
       }
     });
   }
+});
+
+describe("fepois with fixefAlgo lsmr (the IRLS's demeaning)", () => {
+  // three FE (firm + year + city): the fixest reference glm_fixest.json pois_3fe_cl_firm
+  it("pois_3fe_cl_firm reaches fixest's numbers", async () => {
+    const refs = JSON.parse(readFileSync(new URL("glm_fixest.json", FIX), "utf8")) as {
+      id: string; formula: string; data: string; family: GlmOptions["family"]; vcov: string; ssc: string; rm: string; coef: Record<string, number>; se: Record<string, number>; nobs: number;
+    }[];
+    const m = refs.find((x) => x.id === "pois_3fe_cl_firm")!;
+    const frame = Frame.fromArrow((await readFile(new URL(m.data, FIX).pathname)).table);
+    const fit = feglm(eng, frame, m.formula, { family: m.family, vcov: m.vcov, ssc: m.ssc, fixefRm: m.rm as GlmOptions["fixefRm"], fixefAlgo: "lsmr" });
+    expect(fit.converged).toBe(true);
+    expect(fit.demean?.algo).toBe("lsmr");
+    expect(fit.nobs).toBe(m.nobs);
+    for (const [k, v] of Object.entries(m.coef)) {
+      expect(rel(fit.coef[k], v), `coef ${k}`).toBeLessThan(COEF_REL);
+      expect(rel(fit.se[k], m.se[k]), `se ${k}`).toBeLessThan(SE_REL);
+    }
+  });
 });
 
 describe("hdfe feols --fixef-algo lsmr", () => {
