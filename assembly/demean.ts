@@ -8,8 +8,10 @@
 //     state is every other dimension: for firm + year that is 10 numbers per column.
 //   - CG: conjugate gradient on the normal equations D'WD a = D'Wx, preconditioned by a
 //     symmetric block Gauss-Seidel sweep (reghdfe's symmetric Kaczmarz + CG, here in
-//     coefficient space). Used when MAP stalls on poorly connected FE graphs
-//     (firm + city + year with few movers, worker + firm).
+//     coefficient space). Used after MAP by algo 0 (map-cg, auto until issue 14).
+//   - LSMR (assembly/demean-lsmr.ts, algo 3): least squares on min ||W^1/2 (D a - x)|| with
+//     the diagonal preconditioner; the binding's auto runs it after 20 MAP steps on poorly
+//     connected FE graphs (firm + city + year with few movers, worker + firm + year).
 //
 // Naming: _N per observation, _Q per FE dimension, _K per column.
 // Dimension q has type_Q[q]:
