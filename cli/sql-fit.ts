@@ -3,7 +3,8 @@
 // small results; progress (passes, sweeps) goes to stderr.
 import { OptionError, WasmMemoryError } from "../bindings/base/errors.js";
 import { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "../bindings/sql/feols-sql.js";
-import { listOf, type ModelFlags, type ReadFlags } from "./data.js";
+import { csvOnlyFlags, listOf, type ModelFlags, type ReadFlags } from "./data.js";
+import { clip } from "./options.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
 import { planBeforeReading, type Fit } from "../bindings/estimators/feols.js";
 import { WASM_MAX_BYTES } from "../bindings/engine/wasm.js";
@@ -76,8 +77,33 @@ export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
   }
 }
 
+/**
+ * --reader and --format out of core, checked before any work instead of ignored: DuckDB reads
+ * the file with its own reader (CSV or Parquet, --format or the name), ClickHouse reads its
+ * table (neither option applies). Returns the format DuckDB is to read the file as.
+ */
+export function outOfCoreFormat(flags: Partial<Omit<ReadFlags, "data">>, engine: "duckdb" | "clickhouse"): "csv" | "parquet" | undefined {
+  const reader = flags.reader?.toLowerCase();
+  if (engine === "clickhouse") {
+    const names = csvOnlyFlags(flags);
+    if (names.length) {
+      throw new OptionError(`${names.join(", ")} ${names.length === 1 ? "reads" : "read"} CSV files; --engine clickhouse reads the table on the server`, undefined, `leave ${names.length === 1 ? "it" : "them"} out`);
+    }
+    if (reader !== undefined && reader !== "auto") throw new OptionError(`--reader ${clip(flags.reader!)} chooses how a file is read into memory; --engine clickhouse reads the table on the server`, undefined, "leave --reader out");
+    if (flags.format !== undefined) throw new OptionError(`--format applies to --data files; --engine clickhouse reads the table on the server`, undefined, "leave --format out");
+    return undefined;
+  }
+  if (reader === "js") throw new OptionError("--reader js is the in-memory reader; --engine duckdb reads the file with DuckDB's own reader", undefined, "leave --reader out, or fit in memory with --engine wasm --reader js");
+  if (reader !== undefined && reader !== "auto" && reader !== "duckdb") throw new OptionError(`unknown reader ${JSON.stringify(flags.reader)}`, undefined, "use duckdb, js or auto");
+  const format = flags.format?.toLowerCase();
+  if (format === undefined || format === "csv" || format === "parquet") return format;
+  if (format === "arrow") throw new OptionError("--engine duckdb reads CSV and Parquet files, not Arrow IPC / Feather", undefined, "fit it in memory with --engine wasm, or convert it to Parquet");
+  throw new OptionError(`unknown format ${JSON.stringify(flags.format)}`, undefined, "use csv, parquet or arrow");
+}
+
 /** The DuckDB backend over --data (a file, or --table of a .duckdb database), with the reader's CSV options. */
 export async function openDuckdb(flags: Omit<SqlFitFlags, keyof ModelFlags>): Promise<DuckDBBackend> {
+  const format = outOfCoreFormat(flags, "duckdb");
   const progress = (m: string) => process.stderr.write(`duckdb: ${m}\n`);
   // the in-memory reader's CSV options, as DuckDB's read_csv takes them (or refused, naming why)
   const csv = {
@@ -87,7 +113,7 @@ export async function openDuckdb(flags: Omit<SqlFitFlags, keyof ModelFlags>): Pr
     textColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
     unparsableAsNa: flags.unparsableAsNa,
   };
-  return DuckDBBackend.open({ data: flags.data, table: flags.table, progress, csv });
+  return DuckDBBackend.open({ data: flags.data, table: flags.table, format, progress, csv });
 }
 
 /** The note printed when auto falls back to DuckDB after the memory plan refused the model. */

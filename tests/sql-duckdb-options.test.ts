@@ -6,7 +6,7 @@
 // Tolerances (relative, once for the file; the shared expectSameFit of sql-duckdb-setup.ts):
 //   coefficients 1e-8; standard errors 1e-6; r2 / within r2 1e-8 absolute.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -147,5 +147,35 @@ describe("CLI: the engine is decided before reading", () => {
     const r = cli(["feols", "--data", file("semi.csv"), "-f", fm, "--engine", "duckdb", "--encoding", "gbk"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/OptionError: --encoding gbk: DuckDB's CSV reader reads UTF-8 only/);
+  });
+  it("--reader js and --format arrow are refused out of core; --format csv reads a file whatever its name", () => {
+    const args = ["feols", "--data", file("semi.csv"), "-f", fm, "--delimiter", ";", "--json"];
+    const js = cli([...args, "--engine", "duckdb", "--reader", "js"]);
+    expect(js.status).toBe(2);
+    expect(js.stderr).toMatch(/OptionError: --reader js is the in-memory reader/);
+    const arrow = cli([...args, "--engine", "duckdb", "--format", "arrow"]);
+    expect(arrow.status).toBe(2);
+    expect(arrow.stderr).toMatch(/OptionError: --engine duckdb reads CSV and Parquet files/);
+    // a CSV named .txt: DuckDB reads it as CSV when told, and the fit equals the in-memory one
+    const txt = file("semi.txt");
+    writeFileSync(txt, readFileSync(file("semi.csv")));
+    const out = cli(["feols", "--data", txt, "-f", fm, "--delimiter", ";", "--json", "--format", "csv", "--engine", "duckdb"]);
+    expect(out.status, out.stderr).toBe(0);
+    const mem = cli([...args, "--engine", "wasm"]);
+    expect(mem.status, mem.stderr).toBe(0);
+    const a = JSON.parse(out.stdout), b = JSON.parse(mem.stdout);
+    for (const k of Object.keys(b.coef)) expect(rel(a.coef[k], b.coef[k])).toBeLessThan(COEF_REL);
+  });
+  it("reading options given to --engine clickhouse are refused before any query (no server at this address)", () => {
+    const base = ["feols", "-f", fm, "--engine", "clickhouse", "--url", "http://127.0.0.1:9", "--table", "db.t"];
+    for (const [extra, msg] of [
+      [["--reader", "js"], /--reader "js" chooses how a file is read into memory/],
+      [["--format", "parquet"], /--format applies to --data files/],
+      [["--na", "-999", "--delimiter", ";"], /--na, --delimiter read CSV files; --engine clickhouse reads the table/],
+    ] as [string[], RegExp][]) {
+      const r = cli([...base, ...extra]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
   });
 });
