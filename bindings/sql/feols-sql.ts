@@ -16,7 +16,7 @@ import { OptionError, SampleError, VcovError } from "../base/errors.js";
 import { floorEigen } from "../base/stats.js";
 import type { SqlBackend } from "./backend.js";
 import { sqlModel, checkColumns, countMissing, removeSingletons, whereOf, emptySample } from "./sample.js";
-import { demean, demeanedSql, type SqlFixefAlgo } from "./demean.js";
+import { demean, demeanedSql, type SqlFixefAlgo, type FixefAlgoOption } from "./demean.js";
 import { rowsSql, type DemeanCtx, type DemeanResult } from "./rows.js";
 import { expandTerms } from "./terms-sql.js";
 import { keptColumns, subMatrix, invSpd, matVec, sandwich } from "./linalg.js";
@@ -29,7 +29,7 @@ export interface FeolsSqlOptions {
   fixefTol?: number;
   fixefIter?: number;
   /** more than one FE: projections switching to CG when they stall (auto, default), or one of them */
-  fixefAlgo?: SqlFixefAlgo;
+  fixefAlgo?: FixefAlgoOption;
   collinTol?: number;
   level?: number;
   onWarning?: (msg: string) => void;
@@ -95,6 +95,7 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
   // every option is checked before the first query
   const algo = opts.fixefAlgo ?? "auto";
+  if (algo === "lsmr") throw new OptionError("fixefAlgo lsmr is an in-memory solver: out of core (--engine duckdb | clickhouse) fixefAlgo must be auto, map or cg", { option: "fixefAlgo", value: algo });
   if (algo !== "auto" && algo !== "map" && algo !== "cg") throw new OptionError(`fixefAlgo must be auto, map or cg, got ${String(algo)}`);
   const warnings: string[] = [];
   const warn = (m: string) => (warnings.push(m), opts.onWarning?.(m));
