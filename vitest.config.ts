@@ -7,7 +7,7 @@ import { defineConfig } from "vitest/config";
 export const HEAVY = [
   "tests/large.test.ts", "tests/io.speed.test.ts", "tests/package.test.ts", "tests/sql-duckdb.large.test.ts", "tests/sql-duckdb-cg.large.test.ts", "tests/clickhouse.large.test.ts", "tests/clickhouse-cg.large.test.ts",
   // starts a two-server ClickHouse cluster (about 30 s before any test runs)
-  "tests/clickhouse.test.ts", "tests/clickhouse-event.test.ts", "tests/sql-inference-clickhouse.test.ts",
+  "tests/clickhouse.test.ts", "tests/clickhouse-event.test.ts", "tests/sql-inference-clickhouse.test.ts", "tests/sql-placebo-clickhouse.test.ts",
 ];
 
 export default defineConfig({

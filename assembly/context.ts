@@ -21,7 +21,7 @@ export const DM_Z: usize = 24; // ptr: Q int32 pointers to slope variables (or 0
 export const DM_W: usize = 28; // ptr: n f64 weights, or 0
 export const DM_TOL: usize = 32; // f64 convergence tolerance
 export const DM_MAXITER: usize = 40; // i32 iteration limit
-export const DM_ALGO: usize = 44; // i32 0 auto, 1 MAP, 2 CG
+export const DM_ALGO: usize = 44; // i32 0 auto, 1 MAP, 2 CG, 3 LSMR
 export const DM_SWITCH: usize = 48; // i32 accelerated steps before auto switches to CG
 // working state, written by the kernel:
 export const DM_K: usize = 52; // i32 active columns (shrinks as columns converge)
@@ -41,7 +41,9 @@ export const DM_FLAG: usize = 104; // ptr: K i32 1 = column converged in this it
 // written by the binding, filled by the kernel:
 export const DM_COLS: usize = 108; // ptr: Kmax x 4 f64 per-column records, or 0 for none: record k (the
 // call's column k) = [iterations (MAP steps + CG iterations), final criterion, converged 1/0, CG iterations]
-export const DM_BYTES: usize = 112;
+// written by the binding for LSMR (algo 3), else 0:
+export const DM_U: usize = 112; // ptr: demeanLsmrScratch(n, Kmax) f64 (assembly/demean-lsmr.ts: u, A h, A hbar, 3 n x Kmax, then per-column scalars)
+export const DM_BYTES: usize = 116;
 
 /** out_F = the demeaning context's field offsets in the order of bindings/engine/context.ts, then its size. */
 export function demeanContextLayout(out_F: usize): i32 {
@@ -72,7 +74,8 @@ export function demeanContextLayout(out_F: usize): i32 {
   store<i32>(out_F + 96, <i32>DM_MAPC);
   store<i32>(out_F + 100, <i32>DM_FLAG);
   store<i32>(out_F + 104, <i32>DM_COLS);
-  store<i32>(out_F + 108, <i32>DM_BYTES);
+  store<i32>(out_F + 108, <i32>DM_U);
+  store<i32>(out_F + 112, <i32>DM_BYTES);
   return 0;
 }
 

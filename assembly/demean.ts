@@ -8,8 +8,10 @@
 //     state is every other dimension: for firm + year that is 10 numbers per column.
 //   - CG: conjugate gradient on the normal equations D'WD a = D'Wx, preconditioned by a
 //     symmetric block Gauss-Seidel sweep (reghdfe's symmetric Kaczmarz + CG, here in
-//     coefficient space). Used when MAP stalls on poorly connected FE graphs
-//     (firm + city + year with few movers, worker + firm).
+//     coefficient space). Used after MAP by algo 0 (map-cg, auto until issue 14).
+//   - LSMR (assembly/demean-lsmr.ts, algo 3): least squares on min ||W^1/2 (D a - x)|| with
+//     the diagonal preconditioner; the binding's auto runs it after 20 MAP steps on poorly
+//     connected FE graphs (firm + city + year with few movers, worker + firm + year).
 //
 // Naming: _N per observation, _Q per FE dimension, _K per column.
 // Dimension q has type_Q[q]:
@@ -25,44 +27,45 @@
 import { OK, NOT_CONVERGED, BAD_ARGUMENT } from "./status";
 import {
   DM_N, DM_Q, DM_K, DM_KMAX, DM_CODES, DM_GROUPS, DM_TYPES, DM_Z, DM_W, DM_TOL, DM_MAXITER, DM_ALGO, DM_SWITCH,
-  DM_R, DM_R0, DM_STALLED, DM_OFF, DM_MOFF, DM_RHS, DM_MINV, DM_TMP, DM_ACC, DM_CRIT, DM_MAP, DM_MAPC, DM_FLAG, DM_COLS,
+  DM_R, DM_R0, DM_STALLED, DM_OFF, DM_MOFF, DM_RHS, DM_MINV, DM_TMP, DM_ACC, DM_CRIT, DM_MAP, DM_MAPC, DM_FLAG, DM_COLS, DM_U,
 } from "./context";
+import { lsmr } from "./demean-lsmr";
 
 // ---- the call's context block (assembly/context.ts): every piece of state of a call lives
 // there, in memory the binding owns; nothing survives in module globals.
-@inline function geti(cx: usize, f: usize): i32 {
+@inline export function geti(cx: usize, f: usize): i32 {
   return load<i32>(cx + f);
 }
-@inline function getp(cx: usize, f: usize): usize {
+@inline export function getp(cx: usize, f: usize): usize {
   return <usize>load<u32>(cx + f);
 }
-@inline function seti(cx: usize, f: usize, v: i32): void {
+@inline export function seti(cx: usize, f: usize, v: i32): void {
   store<i32>(cx + f, v);
 }
-@inline function setp(cx: usize, f: usize, v: usize): void {
+@inline export function setp(cx: usize, f: usize, v: usize): void {
   store<u32>(cx + f, <u32>v);
 }
 
-@inline function nc(t: i32): i32 {
+@inline export function nc(t: i32): i32 {
   return t == 2 ? 2 : 1;
 }
-@inline function groupsOf(cx: usize, q: i32): i32 {
+@inline export function groupsOf(cx: usize, q: i32): i32 {
   return load<i32>(getp(cx, DM_GROUPS) + (<usize>q << 2));
 }
-@inline function typeOf(cx: usize, q: i32): i32 {
+@inline export function typeOf(cx: usize, q: i32): i32 {
   return load<i32>(getp(cx, DM_TYPES) + (<usize>q << 2));
 }
-@inline function offOf(cx: usize, q: i32): usize {
+@inline export function offOf(cx: usize, q: i32): usize {
   return <usize>load<i32>(getp(cx, DM_OFF) + (<usize>q << 2));
 }
-@inline function codeOf(cx: usize, q: i32, i: i32): i32 {
+@inline export function codeOf(cx: usize, q: i32, i: i32): i32 {
   return load<i32>(getp(cx, DM_CODES) + ((<usize>q * <usize>geti(cx, DM_N) + <usize>i) << 2));
 }
-@inline function slopeOf(cx: usize, q: i32, i: i32): f64 {
+@inline export function slopeOf(cx: usize, q: i32, i: i32): f64 {
   return load<f64>(<usize>load<i32>(getp(cx, DM_Z) + (<usize>q << 2)) + (<usize>i << 3));
 }
 
-@inline function wAt(w: usize, i: i32): f64 {
+@inline export function wAt(w: usize, i: i32): f64 {
   return w != 0 ? load<f64>(w + (<usize>i << 3)) : 1.0;
 }
 
@@ -81,7 +84,7 @@ import {
 }
 
 /** acc_K = sum over dims r in [lo, hi), r != skip, of the FE contribution of obs i under coefficients V. */
-function gatherRange(cx: usize, i: i32, lo: i32, hi: i32, skip: i32, V: usize): void {
+export function gatherRange(cx: usize, i: i32, lo: i32, hi: i32, skip: i32, V: usize): void {
   const K = geti(cx, DM_K);
   const acc = getp(cx, DM_ACC), codes = getp(cx, DM_CODES), types = getp(cx, DM_TYPES), offs = getp(cx, DM_OFF);
   const n = <usize>geti(cx, DM_N);
@@ -107,9 +110,13 @@ function gatherRange(cx: usize, i: i32, lo: i32, hi: i32, skip: i32, V: usize): 
 
 /** out_q[g] += w_i * basis_q(i) * acc for obs i (block q of a coefficient-shaped vector at out). */
 @inline function scatterAcc(cx: usize, q: i32, i: i32, w: f64, out: usize): void {
-  const c_acc = getp(cx, DM_ACC);
+  scatterRow(cx, q, i, w, getp(cx, DM_ACC), out);
+}
+
+/** out_q[g] += w_i * basis_q(i) * src (K values at src) for obs i. */
+@inline export function scatterRow(cx: usize, q: i32, i: i32, w: f64, src: usize, out: usize): void {
   const K = geti(cx, DM_K);
-  const acc = c_acc;
+  const acc = src;
   const g = codeOf(cx, q, i);
   const t = typeOf(cx, q);
   out += offOf(cx, q) << 3;
@@ -155,7 +162,7 @@ function applyMinv(cx: usize, q: i32, src: usize, dst: usize): void {
   }
 }
 
-@inline function blockSize(cx: usize, q: i32): usize {
+@inline export function blockSize(cx: usize, q: i32): usize {
   const c = nc(typeOf(cx, q));
   return <usize>groupsOf(cx, q) * <usize>c * <usize>geti(cx, DM_K);
 }
@@ -330,7 +337,7 @@ function sweep(cx: usize, A: usize): void {
 // change any result.
 
 /** Coefficient offsets (f64 units) of every dimension for K active columns. */
-function layout(cx: usize, K: i32): void {
+export function layout(cx: usize, K: i32): void {
   const c_off = getp(cx, DM_OFF);
   const c_q = geti(cx, DM_Q);
   let rows = 0;
@@ -340,7 +347,7 @@ function layout(cx: usize, K: i32): void {
   }
 }
 
-@inline function mapOf(m: usize, j: i32): i32 {
+@inline export function mapOf(m: usize, j: i32): i32 {
   return load<i32>(m + (<usize>j << 2));
 }
 
@@ -364,7 +371,7 @@ function criterionK(cx: usize, a: usize, b: usize, rows: i32): void {
 }
 
 /** Flag columns whose criterion is at most tol (getp(cx, DM_FLAG)); returns how many. */
-function flagConverged(cx: usize, tol: f64): i32 {
+export function flagConverged(cx: usize, tol: f64): i32 {
   const c_crit = getp(cx, DM_CRIT);
   const c_flag = getp(cx, DM_FLAG);
   let c = 0;
@@ -377,7 +384,7 @@ function flagConverged(cx: usize, tol: f64): i32 {
 }
 
 /** Copy the columns k with flag_k == want of a rows x K matrix to dst (rows x count); dst may be src. */
-function keepColumns(cx: usize, src: usize, dst: usize, rows: i32, want: i32): void {
+export function keepColumns(cx: usize, src: usize, dst: usize, rows: i32, want: i32): void {
   const c_flag = getp(cx, DM_FLAG);
   const K = geti(cx, DM_K);
   let d = dst;
@@ -418,7 +425,7 @@ function residualsMapped(cx: usize, V: usize, map: usize, x_NK: usize, out_NK: u
 }
 
 /** Same, only for the flagged columns. */
-function residualsFlagged(cx: usize, V: usize, x_NK: usize, out_NK: usize): void {
+export function residualsFlagged(cx: usize, V: usize, x_NK: usize, out_NK: usize): void {
   const c_acc = getp(cx, DM_ACC);
   const c_map = getp(cx, DM_MAP);
   const c_flag = getp(cx, DM_FLAG);
@@ -436,7 +443,7 @@ function residualsFlagged(cx: usize, V: usize, x_NK: usize, out_NK: usize): void
 }
 
 /** Drop the flagged columns (c of them) from the active set: map and layout; K -> K - c. */
-function dropFlagged(cx: usize, c: i32): void {
+export function dropFlagged(cx: usize, c: i32): void {
   const c_map = getp(cx, DM_MAP);
   keepMap(cx, c_map, c_map, 0);
   seti(cx, DM_K, geti(cx, DM_K) - c);
@@ -444,7 +451,7 @@ function dropFlagged(cx: usize, c: i32): void {
 }
 
 /** The per-column record of the call's column k (DM_COLS, when the binding passed one). */
-function record(cx: usize, k: i32, mapSteps: i32, cgIters: i32, crit: f64, converged: bool): void {
+export function record(cx: usize, k: i32, mapSteps: i32, cgIters: i32, crit: f64, converged: bool): void {
   const cols = getp(cx, DM_COLS);
   if (cols == 0) return;
   const p = cols + (<usize>(k * 4) << 3);
@@ -455,7 +462,7 @@ function record(cx: usize, k: i32, mapSteps: i32, cgIters: i32, crit: f64, conve
 }
 
 /** Records of the flagged (retiring) active columns: flag 1 converged, 2 retired unconverged. */
-function recordFlagged(cx: usize, mapSteps: i32, cgIters: i32): void {
+export function recordFlagged(cx: usize, mapSteps: i32, cgIters: i32): void {
   const c_flag = getp(cx, DM_FLAG), c_crit = getp(cx, DM_CRIT), c_map = getp(cx, DM_MAP);
   for (let k = 0; k < geti(cx, DM_K); k++) {
     const f = load<i32>(c_flag + (<usize>k << 2));
@@ -480,7 +487,7 @@ const ENERGY_TOL: f64 = 1e-2;
  */
 const ENERGY_NOISE: f64 = 1e-26;
 /** Share of the initial sum of squares below which the running sum is rounding error. */
-const SSR_FLOOR: f64 = 1e-14;
+export const SSR_FLOOR: f64 = 1e-14;
 /**
  * Stagnation: a column whose criterion has not fallen below STALL_GAIN of its best for
  * STALL_ITERS iterations is retired as not converged (a tolerance below what the FE structure
@@ -762,13 +769,39 @@ function cgStep(cx: usize, A: usize, r: usize, p: usize, Ap: usize, colv: usize)
 }
 
 /**
+ * The stopping rule of the Krylov solvers (CG and LSMR) for active column k after a step whose
+ * criterion is in DM_CRIT and whose flag flagConverged set: the step rule must be met with the
+ * energy rule (the step decreased the sum of squared residuals, now `left`, by `drop`, at most
+ * (ENERGY_TOL tol)^2 of it, or by rounding noise relative to the floor `fl`); a breakdown
+ * (criterion Infinity) or stagnation (the best criterion at bp, set at iteration *ip) retires it
+ * unconverged (flag 2). Returns the change in the count of flagged columns.
+ */
+export function judgeColumn(cx: usize, k: i32, drop: f64, left: f64, fl: f64, bp: usize, ip: usize, tol: f64, it: i32): i32 {
+  const fp = getp(cx, DM_FLAG) + (<usize>k << 2);
+  const crit = load<f64>(getp(cx, DM_CRIT) + (<usize>k << 3));
+  let stalled = false;
+  if (crit < STALL_GAIN * load<f64>(bp)) {
+    store<f64>(bp, crit);
+    store<f64>(ip, <f64>it);
+  } else if (<f64>it - load<f64>(ip) > <f64>STALL_ITERS) stalled = true;
+  if (crit == Infinity || (stalled && load<i32>(fp) == 0)) {
+    store<i32>(fp, 2); // breakdown or stagnation: retire, not converged
+    seti(cx, DM_STALLED, 1);
+    return 1;
+  }
+  if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
+    store<i32>(fp, 0);
+    return -1;
+  }
+  return 0;
+}
+
+/**
  * Flag the columns to retire after a step (DM_FLAG): converged by both the step rule and the
  * energy rule, or broken down / stagnated (then the call reports non-convergence). Updates the
  * running sums of squares and the stagnation records; returns the number flagged.
  */
 function cgFlagRetiring(cx: usize, colv: usize, tol: f64, it: i32): i32 {
-  const c_crit = getp(cx, DM_CRIT);
-  const c_flag = getp(cx, DM_FLAG);
   const rz = cgv(cx, colv, 0), pAp = cgv(cx, colv, 2), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
   const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
   const K = geti(cx, DM_K);
@@ -780,23 +813,7 @@ function cgFlagRetiring(cx: usize, colv: usize, tol: f64, it: i32): i32 {
     const sp = ssr + (<usize>k << 3);
     const left = load<f64>(sp) - drop;
     store<f64>(sp, left);
-    const fl = load<f64>(floor + (<usize>k << 3));
-    const fp = c_flag + (<usize>k << 2);
-    const crit = load<f64>(c_crit + (<usize>k << 3));
-    const bp = best + (<usize>k << 3), ip = since + (<usize>k << 3);
-    let stalled = false;
-    if (crit < STALL_GAIN * load<f64>(bp)) {
-      store<f64>(bp, crit);
-      store<f64>(ip, <f64>it);
-    } else if (<f64>it - load<f64>(ip) > <f64>STALL_ITERS) stalled = true;
-    if (crit == Infinity || (stalled && load<i32>(fp) == 0)) {
-      store<i32>(fp, 2); // breakdown or stagnation: retire, not converged
-      c++;
-      seti(cx, DM_STALLED, 1);
-    } else if (load<i32>(fp) != 0 && !(drop <= ENERGY_TOL * ENERGY_TOL * tol * tol * (left > fl ? left : fl) || drop <= (ENERGY_NOISE / SSR_FLOOR) * fl)) {
-      store<i32>(fp, 0);
-      c--;
-    }
+    c += judgeColumn(cx, k, drop, left, load<f64>(floor + (<usize>k << 3)), best + (<usize>k << 3), since + (<usize>k << 3), tol, it);
   }
   return c;
 }
@@ -1043,8 +1060,10 @@ function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: us
  * context block `cx` describes (assembly/context.ts: n, Q, Kmax columns, the FE codes as Q
  * blocks of n int32 0..G_q-1, level counts, types, slope pointers, weights, tol, maxIter,
  * algo, switchAfter). Writes residuals to out_NK (may equal x_NK).
- * algo: 0 = auto (MAP, switching to CG for the columns that have not converged after
- * `switchAfter` accelerated steps), 1 = MAP only, 2 = CG only.
+ * algo: 0 = MAP, switching to CG for the columns that have not converged after (the binding's
+ * "map-cg"; its "auto" is MAP then LSMR, two calls of this kernel: engine/kernels.ts demeanAuto),
+ * `switchAfter` accelerated steps), 1 = MAP only, 2 = CG only, 3 = LSMR only
+ * (assembly/demean-lsmr.ts; its scratch through DM_U, its iterations in the CG field).
  * Convergence is per column (see above): results do not depend on which columns share a call.
  * info: f64[4] out = [iterations (MAP steps + CG iterations), largest final criterion,
  * converged (1/0: every column), CG iterations]. MAP steps and CG iterations are the
@@ -1056,7 +1075,8 @@ function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: us
 export function demean(out_NK: usize, info: usize, scratch: usize, cx: usize, x_NK: usize): i32 {
   const n = geti(cx, DM_N), Q = geti(cx, DM_Q), K = geti(cx, DM_KMAX);
   const maxIter = geti(cx, DM_MAXITER), algo = geti(cx, DM_ALGO), switchAfter = geti(cx, DM_SWITCH);
-  if (n <= 0 || Q <= 0 || K <= 0 || maxIter < 0) return BAD_ARGUMENT;
+  if (n <= 0 || Q <= 0 || K <= 0 || maxIter < 0 || algo < 0 || algo > 3) return BAD_ARGUMENT;
+  if (algo == 3 && getp(cx, DM_U) == 0) return BAD_ARGUMENT;
   if (!prepare(cx, scratch)) return BAD_ARGUMENT;
   const A = vecOf(cx, scratch, 0);
   setup(cx, x_NK);
@@ -1069,11 +1089,16 @@ export function demean(out_NK: usize, info: usize, scratch: usize, cx: usize, x_
     sweep(cx, A);
     iters = 1;
   } else {
-    if (algo != 2) {
+    if (algo == 3) {
+      cgIters = lsmr(cx, A, vecOf(cx, scratch, 2), vecOf(cx, scratch, 3), vecOf(cx, scratch, 4), vecOf(cx, scratch, 5),
+        load<f64>(cx + DM_TOL), maxIter > 0 ? maxIter : 1, x_NK, out_NK, critMax, 0);
+      iters = cgIters;
+    }
+    if (algo != 2 && algo != 3) {
       const limit = algo == 1 ? maxIter : (switchAfter < maxIter ? switchAfter : maxIter);
       iters = mapPhase(cx, scratch, limit, x_NK, out_NK, critMax);
     }
-    if (geti(cx, DM_K) > 0 && algo != 1) {
+    if (geti(cx, DM_K) > 0 && (algo == 0 || algo == 2)) {
       const rem = maxIter - iters;
       cgIters = pcg(cx, A, vecOf(cx, scratch, 2), vecOf(cx, scratch, 3), vecOf(cx, scratch, 4), vecOf(cx, scratch, 5),
         colvOf(cx), load<f64>(cx + DM_TOL), rem > 0 ? rem : 1, x_NK, out_NK, critMax, iters);

@@ -2,7 +2,8 @@
 // TypeScript arena (bindings/engine/wasm.ts). Kernels never allocate and return status codes
 // (assembly/status.ts).
 export { heapBase } from "./memory";
-export * from "./demean";
+export { demean, demeanScratch } from "./demean";
+export { demeanLsmrScratch } from "./demean-lsmr";
 export { demeanContextLayout, csvContextLayout } from "./context";
 export { csvParse } from "./csv";
 export * from "./qr";

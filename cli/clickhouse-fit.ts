@@ -7,7 +7,7 @@ import { OptionError } from "../bindings/base/errors.js";
 import { feolsSql } from "../bindings/sql/feols-sql.js";
 import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
 import type { Fit } from "../bindings/estimators/feols.js";
-import { sqlFitOptions, type SqlFitFlags } from "./sql-fit.js";
+import { outOfCoreFormat, sqlFitOptions, type SqlFitFlags } from "./sql-fit.js";
 
 export interface ClickhouseFlags extends Omit<SqlFitFlags, "data"> {
   data?: string;
@@ -31,6 +31,7 @@ export function clickhouseOptions(flags: Omit<ClickhouseFlags, "formula">): { ur
   if (!flags.table) throw new OptionError("--engine clickhouse needs --table DB.TABLE (a Distributed table for a cluster)");
   if (!/^[^.\s]+\.[^.\s]+$/.test(flags.table)) throw new OptionError(`--table must be DB.TABLE with --engine clickhouse, got ${JSON.stringify(flags.table).slice(0, 80)}`);
   if (flags.data !== undefined) throw new OptionError("--data is not read with --engine clickhouse: the data is the table on the server (--table)");
+  outOfCoreFormat(flags, "clickhouse");
   if (flags.compress || flags.float32) throw new OptionError("--compress and --float32 are in-memory options: --engine clickhouse computes the exact fit out of core");
   const timeoutSec = flags.timeout === undefined ? 0 : Number(flags.timeout);
   if (!Number.isInteger(timeoutSec) || timeoutSec < 0 || timeoutSec > 86_400) {

@@ -68,6 +68,12 @@ export function addReadOptions(cmd: Command, required = true): Command {
   return cmd;
 }
 
+/** The CSV-only reading options given (--encoding, --na, ...), as the command line spells them. */
+export function csvOnlyFlags(flags: Partial<ReadFlags>): string[] {
+  const given = (["encoding", "na", "delimiter", "unparsableAsNa", "textColumns"] as const).filter((k) => flags[k] !== undefined);
+  return given.map((k) => "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()));
+}
+
 /** Files from this size on get a line saying how long reading took. */
 const LARGE_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -89,9 +95,8 @@ export async function readData(
   if (st?.isDirectory()) throw new DataReadError(`--data ${clip(flags.data)} is a directory, not a data file`, { path: flags.data }, "pass a .csv, .arrow/.feather or .parquet file");
   const format = (flags.format as DataFormat | undefined) ?? formatFromName(flags.data);
   if (format !== "csv") {
-    const csvOnly = (["encoding", "na", "delimiter", "unparsableAsNa", "textColumns"] as const).filter((k) => flags[k] !== undefined);
-    if (csvOnly.length) {
-      const names = csvOnly.map((k) => "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase()));
+    const names = csvOnlyFlags(flags);
+    if (names.length) {
       throw new OptionError(`${names.join(", ")} ${names.length === 1 ? "applies" : "apply"} to CSV files only; ${clip(flags.data)} is read as ${format}`, undefined, `leave ${names.length === 1 ? "it" : "them"} out, or pass --format csv if the file is CSV`);
     }
   }

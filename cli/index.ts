@@ -45,7 +45,7 @@ function finish(code: number, stderr: string, stdout?: string): void {
   process.stderr.write(stderr, done);
 }
 
-// the out-of-core engines run feols, wild and event (OUT_OF_CORE; event refuses its methods that need the rows): another command given --engine is refused by name
+// the out-of-core engines run feols, wild, placebo and event (OUT_OF_CORE; event refuses its methods that need the rows, placebo its options that do): another command given --engine is refused by name
 const word = process.argv.slice(2).find((a) => !a.startsWith("-"));
 const engineElsewhere = word && !OUT_OF_CORE.includes(word) && program.commands.some((c) => c.name() === word) && process.argv.some((a) => a === "--engine" || a.startsWith("--engine="));
 const parsed = engineElsewhere ? Promise.reject(refuseEngine(word)) : process.argv.length > 2 ? program.parseAsync(process.argv) : Promise.reject(

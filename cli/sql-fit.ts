@@ -3,12 +3,14 @@
 // small results; progress (passes, sweeps) goes to stderr.
 import { OptionError, WasmMemoryError } from "../bindings/base/errors.js";
 import { feolsSql, SQL_TOOLS, type FeolsSqlOptions } from "../bindings/sql/feols-sql.js";
-import { listOf, type ModelFlags, type ReadFlags } from "./data.js";
+import { csvOnlyFlags, listOf, type ModelFlags, type ReadFlags } from "./data.js";
+import { clip } from "./options.js";
 import { DuckDBBackend } from "../bindings/platform/duckdb-engine.js";
 import { planBeforeReading, type Fit } from "../bindings/estimators/feols.js";
 import { WASM_MAX_BYTES } from "../bindings/engine/wasm.js";
 import { countRows } from "../bindings/platform/row-count.js";
 import { formatFromName, type DataFormat } from "../bindings/io/index.js";
+import { parseFormula, formulaColumns } from "../bindings/core/formula.js";
 
 export const ENGINES = ["wasm", "duckdb", "clickhouse", "auto"] as const;
 export type EngineName = (typeof ENGINES)[number];
@@ -48,26 +50,21 @@ export function engineOf(flags: { engine?: string; table?: string; data?: string
   return e as EngineName;
 }
 
-/** The commands that take --engine duckdb | clickhouse (the others are refused by refuseEngine; event refuses its methods that need the rows). */
+/** The commands that take --engine duckdb | clickhouse (the others are refused by refuseEngine; event refuses its methods that need the rows, placebo its options: inference/placebo-cells.ts). */
 export const OUT_OF_CORE: readonly string[] = [...SQL_TOOLS, "event"];
 
 /** Why a tool cannot run out of core: what it needs the rows for. */
 const NEEDS_ROWS: Record<string, string> = {
-  placebo: "each draw needs a full demeaning of a permuted treatment column by the fixed effects (one alternating-projection solve per draw: N x B work in the database, B passes over the data), and the draws (permuted units, adoption years, strata) are built from the rows",
   psm: "matching pairs rows by their propensity scores",
 };
-
-/** The hint for placebo: in memory on a sample, or the wild bootstrap, which runs out of core. */
-const PLACEBO_HINT = "run hdfe placebo without --engine (in memory) on a sample that fits in memory (e.g. a random subset of units); " +
-  "for a resampling test out of core, hdfe wild --engine duckdb | clickhouse (the wild cluster bootstrap: one FE solve per 32 cluster columns in the database, none per draw)";
 
 /** A command other than feols given --engine: refused, naming what works and why. */
 export function refuseEngine(command: string): OptionError {
   const why = NEEDS_ROWS[command];
   return new OptionError(
-    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS.join(", ")} (with i() terms) and hdfe event --method twfe | sunab${why ? `; ${command}: ${why}` : ""}`,
+    `hdfe ${command} runs in memory only: the out-of-core engines (--engine duckdb) compute ${SQL_TOOLS[0]} (with i() terms), ${SQL_TOOLS.slice(1).join(", ")} and hdfe event --method twfe | sunab${why ? `; ${command}: ${why}` : ""}`,
     { command },
-    command === "placebo" ? PLACEBO_HINT : `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
+    `use hdfe ${SQL_TOOLS[0]} --engine duckdb, or run ${command} on a sample that fits in memory`,
   );
 }
 
@@ -81,8 +78,33 @@ export async function fitDuckdb(flags: SqlFitFlags): Promise<Fit> {
   }
 }
 
+/**
+ * --reader and --format out of core, checked before any work instead of ignored: DuckDB reads
+ * the file with its own reader (CSV or Parquet, --format or the name), ClickHouse reads its
+ * table (neither option applies). Returns the format DuckDB is to read the file as.
+ */
+export function outOfCoreFormat(flags: Partial<Omit<ReadFlags, "data">>, engine: "duckdb" | "clickhouse"): "csv" | "parquet" | undefined {
+  const reader = flags.reader?.toLowerCase();
+  if (engine === "clickhouse") {
+    const names = csvOnlyFlags(flags);
+    if (names.length) {
+      throw new OptionError(`${names.join(", ")} ${names.length === 1 ? "reads" : "read"} CSV files; --engine clickhouse reads the table on the server`, undefined, `leave ${names.length === 1 ? "it" : "them"} out`);
+    }
+    if (reader !== undefined && reader !== "auto") throw new OptionError(`--reader ${clip(flags.reader!)} chooses how a file is read into memory; --engine clickhouse reads the table on the server`, undefined, "leave --reader out");
+    if (flags.format !== undefined) throw new OptionError(`--format applies to --data files; --engine clickhouse reads the table on the server`, undefined, "leave --format out");
+    return undefined;
+  }
+  if (reader === "js") throw new OptionError("--reader js is the in-memory reader; --engine duckdb reads the file with DuckDB's own reader", undefined, "leave --reader out, or fit in memory with --engine wasm --reader js");
+  if (reader !== undefined && reader !== "auto" && reader !== "duckdb") throw new OptionError(`unknown reader ${JSON.stringify(flags.reader)}`, undefined, "use duckdb, js or auto");
+  const format = flags.format?.toLowerCase();
+  if (format === undefined || format === "csv" || format === "parquet") return format;
+  if (format === "arrow") throw new OptionError("--engine duckdb reads CSV and Parquet files, not Arrow IPC / Feather", undefined, "fit it in memory with --engine wasm, or convert it to Parquet");
+  throw new OptionError(`unknown format ${JSON.stringify(flags.format)}`, undefined, "use csv, parquet or arrow");
+}
+
 /** The DuckDB backend over --data (a file, or --table of a .duckdb database), with the reader's CSV options. */
 export async function openDuckdb(flags: Omit<SqlFitFlags, keyof ModelFlags>): Promise<DuckDBBackend> {
+  const format = outOfCoreFormat(flags, "duckdb");
   const progress = (m: string) => process.stderr.write(`duckdb: ${m}\n`);
   // the in-memory reader's CSV options, as DuckDB's read_csv takes them (or refused, naming why)
   const csv = {
@@ -92,7 +114,7 @@ export async function openDuckdb(flags: Omit<SqlFitFlags, keyof ModelFlags>): Pr
     textColumns: flags.textColumns === undefined ? undefined : listOf(flags.textColumns),
     unparsableAsNa: flags.unparsableAsNa,
   };
-  return DuckDBBackend.open({ data: flags.data, table: flags.table, progress, csv });
+  return DuckDBBackend.open({ data: flags.data, table: flags.table, format, progress, csv });
 }
 
 /** The note printed when auto falls back to DuckDB after the memory plan refused the model. */
@@ -107,6 +129,20 @@ export function wasmMemoryLimit(): number {
   const v = Number(env);
   if (!(v > 0)) throw new OptionError(`HDFE_WASM_MEMORY_LIMIT must be a positive number of bytes, got ${JSON.stringify(env)}`);
   return Math.min(v, WASM_MAX_BYTES);
+}
+
+/**
+ * --engine auto (the default) for a tool that fits one model and can run out of core (wild,
+ * placebo): the memory plan of its fit on the file's rows, as for feols. Over the plan: "duckdb"
+ * with a note when the tool runs out of core with these options (`outOfCore`), else the plan's
+ * WasmMemoryError naming --engine duckdb (also for --engine wasm, before the file is read).
+ * duckdb / clickhouse, or no --data, are kept.
+ */
+export async function toolEngine(engine: EngineName, flags: { data?: string; format?: string; formula: string }, weights: string | undefined, outOfCore: boolean): Promise<EngineName> {
+  if ((engine !== "auto" && engine !== "wasm") || flags.data === undefined) return engine;
+  const f = parseFormula(flags.formula);
+  const fe = f.fixef.length;
+  return planEngine({ data: flags.data, format: flags.format, weights }, { regressors: Math.max(0, formulaColumns(f).length - 1 - fe), fe }, engine === "auto" && outOfCore);
 }
 
 /**

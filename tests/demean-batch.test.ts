@@ -3,7 +3,8 @@
 // constant one) is the same bits as demeaned alone, and the batch's per-column record of it
 // (DemeanInfo.columns: iterations, MAP steps, CG iterations, final criterion, converged) is
 // what the lone call reports. Every algorithm the kernel offers (auto: accelerated MAP then
-// CG; MAP only; CG only), at an ordinary tolerance, at a tolerance tight enough for CG's
+// LSMR, two kernel calls; map-cg: MAP then CG in the kernel, the former auto; MAP only; CG
+// only; LSMR only), at an ordinary tolerance, at a tolerance tight enough for CG's
 // residual restarts, and with an iteration limit that leaves columns unconverged.
 //
 // Tolerances: none. Values are compared bit for bit (toEqual on the Float64Arrays) and the
@@ -12,7 +13,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { createEngine, type Engine } from "../bindings/engine/wasm.js";
-import { demeanPtr, type FeType, type DemeanAlgo, type DemeanInfo } from "../bindings/engine/kernels.js";
+import { demeanPtr, type FeType, type KernelAlgo as DemeanAlgo, type DemeanInfo } from "../bindings/engine/kernels.js";
 import { Rng } from "../bindings/base/rng.js";
 import { demeanThreaded, closeDemeanThreads } from "../bindings/platform/demean-node.js";
 import { putDemeanInput } from "./demean-input.js";
@@ -112,7 +113,13 @@ const SETTINGS: { algo: DemeanAlgo; tol: number; maxIter: number }[] = [
   { algo: "auto", tol: 1e-13, maxIter: 3000 }, // CG to its precision floor: residual restarts, stagnation
   { algo: "cg", tol: 1e-13, maxIter: 3000 },
   { algo: "map", tol: 1e-14, maxIter: 4 }, // the limit leaves columns unconverged
-  { algo: "auto", tol: 1e-14, maxIter: 25 }, // ... after 20 MAP steps and 5 CG iterations
+  { algo: "auto", tol: 1e-14, maxIter: 25 }, // ... after 20 MAP steps and 5 LSMR iterations
+  { algo: "lsmr", tol: 1e-9, maxIter: 100_000 },
+  { algo: "lsmr", tol: 1e-13, maxIter: 3000 }, // LSMR to its precision floor: stagnation
+  { algo: "lsmr", tol: 1e-14, maxIter: 5 },
+  { algo: "map-cg", tol: 1e-9, maxIter: 100_000 },
+  { algo: "map-cg", tol: 1e-13, maxIter: 3000 }, // the former auto to CG's precision floor: residual restarts, stagnation
+  { algo: "map-cg", tol: 1e-14, maxIter: 25 },
 ];
 
 describe("batch demeaning: each column bit-identical to, and recorded as, its lone demeaning", () => {
@@ -162,7 +169,7 @@ describe("batch demeaning: each column bit-identical to, and recorded as, its lo
     const r = new Rng(99);
     const fe = lowMobility(r, 600, 60, 6);
     const cols = columnsFor(r, fe);
-    for (const algo of ["auto", "cg"] as DemeanAlgo[]) {
+    for (const algo of ["auto", "cg", "lsmr"] as DemeanAlgo[]) {
       const one = demeanCall(cols.map((c) => c.slice()), fe, null, algo, 1e-13, 3000);
       const three = demeanCall(cols.map((c) => c.slice()), fe, null, algo, 1e-13, 3000, 3);
       expect(three.info.threads).toBe(3);

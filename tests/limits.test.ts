@@ -52,7 +52,7 @@ describe("one option schema for the library and the CLI (bindings/base/options.t
     ["fixefIter", 0, "--fixef-iter", "must be a positive integer, got 0"],
     ["fixefTol", -1e-8, "--fixef-tol", "must be a number > 0 and < 1, got -1e-8"],
     ["level", 1, "--level", "must be a number > 0 and < 1, got 1"],
-    ["fixefAlgo", "lsmr", "--fixef-algo", 'must be one of auto, map, cg, got "lsmr"'],
+    ["fixefAlgo", "lsqr", "--fixef-algo", 'must be one of auto, map, cg, lsmr, got "lsqr"'],
     ["threads", 0, "--threads", "must be an integer from 1 to 1024, got 0"],
   ];
   it("the same values are refused with the same words by feols() and by hdfe feols", () => {

@@ -6,7 +6,7 @@
 // Tolerances (relative, once for the file; the shared expectSameFit of sql-duckdb-setup.ts):
 //   coefficients 1e-8; standard errors 1e-6; r2 / within r2 1e-8 absolute.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -23,6 +23,7 @@ import { countRows } from "../bindings/platform/row-count.js";
 import { ClickHouseBackend } from "../bindings/sql/clickhouse.js";
 import { expectSameFit, rel, COEF_REL, SE_REL } from "./sql-duckdb-setup.js";
 import { HDFE_BIN, assertFresh } from "./cli-bin.js";
+import { placeboPanelCsv, expectSamePlacebo } from "./sql-placebo-setup.js";
 assertFresh();
 
 /** A firm x year panel; `cell` writes each value (the options' quirks), `sep` the delimiter. Fixed seed. */
@@ -147,5 +148,66 @@ describe("CLI: the engine is decided before reading", () => {
     const r = cli(["feols", "--data", file("semi.csv"), "-f", fm, "--engine", "duckdb", "--encoding", "gbk"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/OptionError: --encoding gbk: DuckDB's CSV reader reads UTF-8 only/);
+  });
+  it("--reader js and --format arrow are refused out of core; --format csv reads a file whatever its name", () => {
+    const args = ["feols", "--data", file("semi.csv"), "-f", fm, "--delimiter", ";", "--json"];
+    const js = cli([...args, "--engine", "duckdb", "--reader", "js"]);
+    expect(js.status).toBe(2);
+    expect(js.stderr).toMatch(/OptionError: --reader js is the in-memory reader/);
+    const arrow = cli([...args, "--engine", "duckdb", "--format", "arrow"]);
+    expect(arrow.status).toBe(2);
+    expect(arrow.stderr).toMatch(/OptionError: --engine duckdb reads CSV and Parquet files/);
+    // a CSV named .txt: DuckDB reads it as CSV when told, and the fit equals the in-memory one
+    const txt = file("semi.txt");
+    writeFileSync(txt, readFileSync(file("semi.csv")));
+    const out = cli(["feols", "--data", txt, "-f", fm, "--delimiter", ";", "--json", "--format", "csv", "--engine", "duckdb"]);
+    expect(out.status, out.stderr).toBe(0);
+    const mem = cli([...args, "--engine", "wasm"]);
+    expect(mem.status, mem.stderr).toBe(0);
+    const a = JSON.parse(out.stdout), b = JSON.parse(mem.stdout);
+    for (const k of Object.keys(b.coef)) expect(rel(a.coef[k], b.coef[k])).toBeLessThan(COEF_REL);
+  });
+  it("reading options given to --engine clickhouse are refused before any query (no server at this address)", () => {
+    const base = ["feols", "-f", fm, "--engine", "clickhouse", "--url", "http://127.0.0.1:9", "--table", "db.t"];
+    for (const [extra, msg] of [
+      [["--reader", "js"], /--reader "js" chooses how a file is read into memory/],
+      [["--format", "parquet"], /--format applies to --data files/],
+      [["--na", "-999", "--delimiter", ";"], /--na, --delimiter read CSV files; --engine clickhouse reads the table/],
+    ] as [string[], RegExp][]) {
+      const r = cli([...base, ...extra]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+  it("hdfe wild and hdfe placebo under --engine auto over the plan run out of core with a note, as with --engine duckdb", () => {
+    const small = { HDFE_WASM_MEMORY_LIMIT: "10000" };
+    const wildArgs = ["wild", "--data", file("semi.csv"), "--delimiter", ";", "-f", fm, "--param", "x1", "--cluster", "firm", "--B", "199", "--json"];
+    const wAuto = cli(wildArgs, small);
+    expect(wAuto.status, wAuto.stderr).toBe(0);
+    expect(wAuto.stderr).toMatch(/note: .*--engine duckdb instead/);
+    const wDuck = cli([...wildArgs, "--engine", "duckdb"]);
+    expect(wDuck.status, wDuck.stderr).toBe(0);
+    const a = JSON.parse(wAuto.stdout), b = JSON.parse(wDuck.stdout);
+    expect(a.pSymmetric).toBe(b.pSymmetric);
+    expect(a.nobs).toBe(b.nobs);
+    // two DuckDB runs may add in another order (parallel aggregation): the interval to the file's coefficient tolerance
+    for (let j = 0; j < 2; j++) expect(rel(a.ci[j], b.ci[j])).toBeLessThan(COEF_REL);
+    // the same over the plan with --engine wasm: the plan's error naming --engine duckdb
+    const wMem = cli([...wildArgs, "--engine", "wasm"], small);
+    expect(wMem.status).toBe(9);
+    expect(wMem.stderr).toMatch(/--engine duckdb/);
+    const gen = file("placebo-gen.csv");
+    writeFileSync(gen, placeboPanelCsv(20261202, 120));
+    const plArgs = ["placebo", "--data", gen, "-f", "y ~ did + x1 | firm + year", "--treatment", "did", "--unit", "city", "--adopt", "adopt", "--year", "year", "--draws", "99", "--json"];
+    const pAuto = cli(plArgs, small);
+    expect(pAuto.status, pAuto.stderr).toBe(0);
+    expect(pAuto.stderr).toMatch(/note: .*--engine duckdb instead/);
+    const pDuck = cli([...plArgs, "--engine", "duckdb"]);
+    expect(pDuck.status, pDuck.stderr).toBe(0);
+    expectSamePlacebo(JSON.parse(pAuto.stdout), JSON.parse(pDuck.stdout));
+    // an option out of core cannot run (--scheme time): over the plan, the plan's error, not a fallback
+    const pTime = cli([...plArgs, "--scheme", "time"], small);
+    expect(pTime.status).toBe(9);
+    expect(pTime.stderr).toMatch(/WasmMemoryError/);
   });
 });

@@ -4,7 +4,7 @@
 // reference cbec panel (firm + year, firm; clusters city, province) and a generated panel with
 // missing values and singletons (tests/sql-duckdb-setup.ts); restricted and unrestricted,
 // Rademacher and Webb weights (and full enumeration), with and without regression weights, one
-// and two FE. `hdfe placebo --engine` refused with why and what to do instead.
+// and two FE. `hdfe psm --engine` refused with why (the placebo out of core: tests/sql-placebo.test.ts).
 // The 2-shard ClickHouse cluster: tests/sql-inference-clickhouse.test.ts.
 //
 // Tolerances: tests/sql-inference-setup.ts (both runs at --fixef-tol 1e-12; p-values exact; intervals, estimate, s.e., t 1e-10
@@ -86,15 +86,14 @@ describe("hdfe wild --engine duckdb = in memory (same seed, same draws)", () => 
   });
 });
 
-describe("hdfe placebo out of core: refused, saying why and what to do", () => {
+describe("hdfe psm out of core: refused, saying why (hdfe placebo --engine runs: tests/sql-placebo.test.ts)", () => {
   for (const engine of ["duckdb", "clickhouse"]) {
-    it(`--engine ${engine}: OptionError, exit 2, the N x B demeanings named, the ways out given`, () => {
-      const r = hdfe(["placebo", "--engine", engine, "--data", files.panel, "-f", "y ~ x1 | firm + year", "--unit", "firm", "--time", "year", "--treat", "x3"]);
+    it(`--engine ${engine}: OptionError, exit 2, the tools that run out of core named`, () => {
+      const r = hdfe(["psm", "--engine", engine, "--data", files.panel, "--treatment", "x3", "--covariates", "x1"]);
       expect(r.status).toBe(2);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toMatch(/OptionError: hdfe placebo runs in memory only/);
-      expect(r.stderr).toMatch(/each draw needs a full demeaning of a permuted treatment column.*N x B/);
-      expect(r.stderr).toMatch(/hint: .*without --engine.*sample.*hdfe wild --engine duckdb/);
+      expect(r.stderr).toMatch(/OptionError: hdfe psm runs in memory only: the out-of-core engines \(--engine duckdb\) compute feols \(with i\(\) terms\), wild, placebo and hdfe event/);
+      expect(r.stderr).toMatch(/matching pairs rows by their propensity scores/);
     });
   }
 });

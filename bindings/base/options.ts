@@ -51,7 +51,8 @@ export const OPTIONS = {
   glmTol: TOLERANCE,
   coefTol: TOLERANCE,
   glmIter: COUNT,
-  fixefAlgo: { type: "choice", values: ["auto", "map", "cg"] },
+  /** the in-memory demeaning (engine/kernels.ts DemeanAlgo); out of core: auto, map, cg (sql/demean.ts) */
+  fixefAlgo: { type: "choice", values: ["auto", "map", "cg", "lsmr"] },
   storage: { type: "choice", values: ["f64", "f32"] },
   format: { type: "choice", values: ["csv", "arrow", "parquet"] },
 } satisfies Record<string, OptionSpec>;

@@ -118,7 +118,8 @@ interface F32Plan {
 function f32Plan(ctx: SolveContext, dims: ReturnType<typeof loadFeDims> | null): F32Plan {
   const { eng, n } = ctx;
   const colBytes = n * 8;
-  const scratch = dims ? demeanScratchBytes(eng, dims) : { fixed: 0, perCol: 0 };
+  // with lsmr its n-row vectors per column too (auto takes them only for the columns its projections leave)
+  const scratch = dims ? demeanScratchBytes(eng, dims, ctx.fixefAlgo) : { fixed: 0, perCol: 0 };
   const room = () => Math.floor((eng.freeBytes - scratch.fixed - RESERVE) / (colBytes + scratch.perCol));
   const batchOf = (want: number) => {
     const b = Math.min(want, ctx.batch ?? want, room());

@@ -16,8 +16,10 @@ export interface DemeanReport {
   algo: DemeanAlgo;
   /** accelerated MAP steps (largest over the columns) */
   mapIterations: number;
-  /** conjugate-gradient iterations (largest over the columns that needed them) */
+  /** Krylov iterations, CG's or LSMR's (`krylov`; largest over the columns that needed them) */
   cgIterations: number;
+  /** the Krylov solver of cgIterations: in memory "lsmr" for auto and lsmr, "cg" for cg; out of core (unset) CG */
+  krylov?: "cg" | "lsmr";
   /** largest final convergence criterion */
   criterion: number;
   threads: number;
@@ -182,7 +184,7 @@ export function convergence(ctx: Pick<SolveContext, "tol" | "maxIter" | "strictC
 export function demeanReport(ctx: Pick<SolveContext, "fixefAlgo">, info: DemeanInfo): DemeanReport {
   return {
     algo: ctx.fixefAlgo, mapIterations: info.mapIterations, cgIterations: info.cgIterations, criterion: info.criterion,
-    threads: info.threads,
+    threads: info.threads, ...(ctx.fixefAlgo === "map" ? {} : { krylov: ctx.fixefAlgo === "cg" ? "cg" : "lsmr" }),
   };
 }
 

@@ -8,9 +8,9 @@ import type { Engine } from "./wasm.js";
 /** Demeaning context: field -> byte offset, in the order of assembly/context.ts demeanContextLayout. */
 export const DEMEAN_CTX = {
   n: 0, Q: 4, Kmax: 8, codes: 12, groups: 16, types: 20, z: 24, w: 28, tol: 32, maxIter: 40, algo: 44, switchAfter: 48,
-  K: 52, R: 56, R0: 60, stalled: 64, off: 68, moff: 72, rhs: 76, minv: 80, tmp: 84, acc: 88, crit: 92, map: 96, mapC: 100, flag: 104, cols: 108,
+  K: 52, R: 56, R0: 60, stalled: 64, off: 68, moff: 72, rhs: 76, minv: 80, tmp: 84, acc: 88, crit: 92, map: 96, mapC: 100, flag: 104, cols: 108, u: 112,
 } as const;
-export const DEMEAN_CTX_BYTES = 112;
+export const DEMEAN_CTX_BYTES = 116;
 
 /** What the binding writes into a demeaning context before the call. */
 export interface DemeanContextInput {
@@ -28,6 +28,8 @@ export interface DemeanContextInput {
   switchAfter: number;
   /** Kmax x 4 f64 per-column records the kernel fills (kernels.ts DemeanColumn), or 0 */
   colsPtr?: number;
+  /** LSMR's scratch (algo lsmr: kernels.demeanLsmrScratch(n, K) f64), or 0 */
+  uPtr?: number;
 }
 
 /** A demeaning context block in the current arena scope, its inputs written; returns its pointer. */
@@ -48,6 +50,7 @@ export function demeanContext(eng: Engine, c: DemeanContextInput): number {
   i32("algo", c.algo);
   i32("switchAfter", c.switchAfter);
   i32("cols", c.colsPtr ?? 0);
+  i32("u", c.uPtr ?? 0);
   return p;
 }
 

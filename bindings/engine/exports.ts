@@ -12,6 +12,8 @@ export interface KernelExports {
   heapBase(): number;
   // assembly/demean.ts, assembly/context.ts
   demeanScratch(Q: number, groups: number, types: number, K: number): number;
+  /** assembly/demean-lsmr.ts: the extra scratch (f64) of algo lsmr for n rows and K columns */
+  demeanLsmrScratch(n: number, K: number): number;
   /** ctx: a demeaning context block (engine/context.ts) */
   demean(out: number, info: number, scratch: number, ctx: number, x: number): number;
   demeanContextLayout(out: number): number;

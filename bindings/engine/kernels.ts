@@ -50,16 +50,25 @@ export interface DemeanDims {
   wPtr: number;
 }
 
-/** "auto": accelerated projections, switching to preconditioned CG when they stall. */
-export type DemeanAlgo = "auto" | "map" | "cg";
-export const ALGO = { auto: 0, map: 1, cg: 2 } as const;
+/**
+ * The fixefAlgo option (base/options.ts). "auto": accelerated projections, LSMR for the
+ * columns they leave after `switchAfter` steps (demeanAuto below); "map", "cg" (preconditioned
+ * CG on the normal equations), "lsmr": LSMR with the diagonal preconditioner
+ * (assembly/demean-lsmr.ts). LSMR's iterations are reported in cgIterations (the Krylov
+ * iterations of the call).
+ */
+export type DemeanAlgo = "auto" | "map" | "cg" | "lsmr";
+/** What demeanPtr takes: the option's values and "map-cg", the kernel's projections handing over to CG (auto until LSMR; bench and tests). */
+export type KernelAlgo = DemeanAlgo | "map-cg";
+/** The kernel's algo codes (assembly/demean.ts); "auto" is two kernel calls (map, then lsmr). */
+export const ALGO = { "map-cg": 0, map: 1, cg: 2, lsmr: 3 } as const;
 
 export interface DemeanInfo {
   /** accelerated MAP steps plus CG iterations (each the largest over the columns) */
   iterations: number;
   /** accelerated MAP steps (the largest over the columns) */
   mapIterations: number;
-  /** CG iterations (the largest over the columns that went to CG) */
+  /** CG iterations, or LSMR's with algo lsmr (the largest over the columns that went to them) */
   cgIterations: number;
   /** largest final criterion over the columns */
   criterion: number;
@@ -84,7 +93,7 @@ export interface DemeanInfo {
  */
 export type ParallelDemean = (
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
-  algo: DemeanAlgo, switchAfter: number, threads: number,
+  algo: KernelAlgo, switchAfter: number, threads: number,
 ) => DemeanInfo;
 
 let parallel: ParallelDemean | null = null;
@@ -99,16 +108,20 @@ export function parallelDemeanAvailable(): boolean {
   return parallel !== null;
 }
 
-/** The demean kernel's scratch for K columns is fixed + perCol K f64 values (sizes and types in WASM). */
-function scratchLine(eng: Engine, Q: number, gPtr: number, tPtr: number): { fixed: number; perCol: number } {
+/**
+ * The demean kernel's scratch for K columns is fixed + perCol K f64 values (sizes and types in
+ * WASM); with LSMR (n rows given) its observation-space vectors and scalars come on top.
+ */
+function scratchLine(eng: Engine, Q: number, gPtr: number, tPtr: number, lsmrRows = 0): { fixed: number; perCol: number } {
   const s1 = eng.kernels.demeanScratch(Q, gPtr, tPtr, 1), s2 = eng.kernels.demeanScratch(Q, gPtr, tPtr, 2);
-  return { fixed: s1 - (s2 - s1), perCol: s2 - s1 };
+  const u = lsmrRows > 0 ? eng.kernels.demeanLsmrScratch(lsmrRows, 1) : 0;
+  return { fixed: s1 - (s2 - s1), perCol: s2 - s1 + u };
 }
 
-/** The same in bytes, for callers that size their buffers next to the demeaning's. */
-export function demeanScratchBytes(eng: Engine, d: DemeanDims): { fixed: number; perCol: number } {
+/** The same in bytes, for callers that size their buffers next to the demeaning's (algo lsmr: its n-row vectors included). */
+export function demeanScratchBytes(eng: Engine, d: DemeanDims, algo: DemeanAlgo = "auto"): { fixed: number; perCol: number } {
   return eng.scoped(() => {
-    const { fixed, perCol } = scratchLine(eng, d.groups.length, eng.putI32(d.groups), eng.putI32(d.types));
+    const { fixed, perCol } = scratchLine(eng, d.groups.length, eng.putI32(d.groups), eng.putI32(d.types), algo === "lsmr" ? d.n : 0);
     return { fixed: fixed * 8, perCol: perCol * 8 };
   });
 }
@@ -124,9 +137,9 @@ export const PARALLEL_MIN_VALUES = 500_000;
  */
 export function demeanPtr(
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
-  algo: DemeanAlgo = "auto", switchAfter = 20, threads = 1,
+  algo: KernelAlgo = "auto", switchAfter = 20, threads = 1,
 ): DemeanInfo {
-  if (!(ALGO[algo] >= 0)) throw new KernelError(`unknown demeaning algorithm "${algo}"`);
+  if (algo !== "auto" && !(ALGO[algo] >= 0)) throw new KernelError(`unknown demeaning algorithm "${algo}"`);
   const pairs = slopePairs(eng, d);
   if (pairs.size > 0) {
     return eng.scoped(() => demeanPtr(eng, mergeSlopePairs(eng, d, pairs), K, xPtr, outPtr, tol, maxIter, algo, switchAfter, threads));
@@ -161,12 +174,58 @@ function sumSquares(eng: Engine, ptr: number, n: number, K: number, wPtr: number
 
 function demeanPlain(
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
-  algo: DemeanAlgo, switchAfter: number, threads: number,
+  algo: KernelAlgo, switchAfter: number, threads: number,
 ): DemeanInfo {
   const t = Math.min(Math.floor(threads), K);
   if (t > 1 && parallel && d.n * K >= PARALLEL_MIN_VALUES) {
     return parallel(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter, t);
   }
+  if (algo !== "auto") return demeanKernel(eng, d, K, xPtr, outPtr, tol, maxIter, algo, switchAfter);
+  // one FE: the closed form, whatever the algorithm
+  if (d.groups.length === 1) return demeanKernel(eng, d, K, xPtr, outPtr, tol, maxIter, "map", switchAfter);
+  return demeanAuto(eng, d, K, xPtr, outPtr, tol, maxIter, switchAfter);
+}
+
+/**
+ * "auto": accelerated projections for `switchAfter` steps (fixest's MAP: on ordinary FE graphs
+ * every column converges well before), then LSMR for the columns left (hard FE graphs:
+ * low-mobility worker + firm + year), from their partly demeaned values, which is LSMR from the
+ * projections' coefficients: two kernel calls (the second on each run of consecutive columns
+ * left, in place), so that LSMR's n-row scratch is taken only for the columns that need it.
+ * Per column: what a lone column gets, as in one call. Records: mapIterations the projection
+ * steps, cgIterations LSMR's iterations.
+ * Measured (bench/results/lowmob-algo.md): on the low-mobility panel 2.8x faster than
+ * handing over to CG ("map-cg", the kernel's algo 0, the former auto), on the normal panels
+ * the same (they converge in 1-15 projection steps).
+ */
+function demeanAuto(
+  eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number, switchAfter: number,
+): DemeanInfo {
+  const S = Math.max(0, Math.min(switchAfter, maxIter));
+  const first = demeanKernel(eng, d, K, xPtr, outPtr, tol, S, "map", switchAfter);
+  const columns = first.columns!.slice();
+  if (S >= maxIter || columns.every((c) => c.converged)) return first;
+  const n = d.n;
+  for (let k0 = 0; k0 < K; ) {
+    if (columns[k0].converged) {
+      k0++;
+      continue;
+    }
+    let k1 = k0 + 1;
+    while (k1 < K && !columns[k1].converged) k1++;
+    const p = outPtr + k0 * n * 8;
+    const second = demeanKernel(eng, d, k1 - k0, p, p, tol, maxIter - S, "lsmr", switchAfter);
+    second.columns!.forEach((r, j) => (columns[k0 + j] = { ...r, iterations: S + r.cgIterations, mapIterations: S }));
+    k0 = k1;
+  }
+  return { ...mergeInfo(columns, 1), columns };
+}
+
+/** One kernel call per batch of columns (one algorithm of the kernel, single thread). */
+function demeanKernel(
+  eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
+  algo: Exclude<KernelAlgo, "auto">, switchAfter: number,
+): DemeanInfo {
   return eng.scoped(() => {
     const Q = d.groups.length;
     const gPtr = eng.putI32(d.groups, "FE sizes");
@@ -174,10 +233,11 @@ function demeanPlain(
     const zPtr = eng.putI32(d.slopePtrs, "slope pointers");
     const info = eng.allocF64(4);
     const colsPtr = eng.allocF64(4 * Math.max(1, K), "per-column demeaning records");
-    // The scratch is linear in the number of columns (6 coefficient vectors per column).
-    // When it does not fit next to the data, demean the columns in batches: per-column
-    // convergence makes the result the same.
-    const { fixed, perCol } = scratchLine(eng, Q, gPtr, tPtr);
+    // The scratch is linear in the number of columns (6 coefficient vectors per column, and
+    // with LSMR 3 n-row vectors). When it does not fit next to the data, demean the columns in
+    // batches: per-column convergence makes the result the same.
+    const lsmrRows = algo === "lsmr" && Q > 1 ? d.n : 0;
+    const { fixed, perCol } = scratchLine(eng, Q, gPtr, tPtr, lsmrRows);
     const room = Math.floor((eng.freeBytes - 64 * 1024 * 1024) / 8);
     const batch = Math.max(1, Math.min(K, Math.floor((room - fixed) / perCol)));
     const parts: DemeanInfo[] = [];
@@ -185,9 +245,10 @@ function demeanPlain(
       const kb = Math.min(batch, K - k0);
       parts.push(eng.scoped(() => {
         const scratch = eng.allocF64(eng.kernels.demeanScratch(Q, gPtr, tPtr, kb), "demeaning scratch");
+        const uPtr = lsmrRows > 0 ? eng.allocF64(eng.kernels.demeanLsmrScratch(lsmrRows, kb), "LSMR scratch") : 0;
         const ctx = demeanContext(eng, {
           n: d.n, Q, K: kb, codesPtr: d.codesPtr, groupsPtr: gPtr, typesPtr: tPtr, slopesPtr: zPtr, wPtr: d.wPtr,
-          tol, maxIter, algo: ALGO[algo], switchAfter, colsPtr: colsPtr + k0 * 32,
+          tol, maxIter, algo: ALGO[algo], switchAfter, colsPtr: colsPtr + k0 * 32, uPtr,
         });
         const st = eng.kernels.demean(outPtr + k0 * d.n * 8, info, scratch, ctx, xPtr + k0 * d.n * 8);
         if (st !== STATUS.OK && st !== STATUS.NOT_CONVERGED) check(st, "demean");

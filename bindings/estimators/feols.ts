@@ -206,7 +206,7 @@ export function feolsSettings(opts: FeolsOptions, f: Formula) {
   const maxIter = opts.fixefIter === undefined ? DEFAULTS.fixefIter : checkOption("fixefIter", opts.fixefIter);
   const collinTol = opts.collinTol === undefined ? DEFAULTS.collinTol : checkOption("collinTol", opts.collinTol);
   const level = opts.level === undefined ? DEFAULTS.level : checkOption("level", opts.level);
-  const fixefAlgo = opts.fixefAlgo === undefined ? "auto" : checkChoice<"auto" | "map" | "cg">("fixefAlgo", opts.fixefAlgo);
+  const fixefAlgo = opts.fixefAlgo === undefined ? "auto" : checkChoice<DemeanAlgo>("fixefAlgo", opts.fixefAlgo);
   const threads = opts.threads === undefined ? 1 : checkOption("threads", opts.threads);
   const storage = opts.storage === undefined ? "f64" : checkChoice<"f64" | "f32">("storage", opts.storage);
   if (storage === "f32" && opts.keepData === true) {

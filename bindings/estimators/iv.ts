@@ -12,7 +12,7 @@ import { Frame } from "../core/frame.js";
 import type { Formula, Term } from "../core/formula.js";
 import { buildDesign } from "../core/design.js";
 import { prepareSample, type Sample } from "../core/sample.js";
-import { check } from "../engine/kernels.js";
+import { check, type DemeanAlgo } from "../engine/kernels.js";
 import { loadFeDims, runDemean, demeanReport, sumsOfSquares, putSqrtWeights, demeanScratchPlan, PLAN_SLACK, type SolveContext, type DemeanReport } from "../core/solve.js";
 import { computeVcov, parseVcov, parseSsc, isHac, type VcovSpec, type SscName, type VcovInputs } from "../core/vcov.js";
 import { hacData, hacVars, hacColumns } from "../core/hac.js";
@@ -231,7 +231,7 @@ function checkOptions(f: Formula, opts: IvOptions) {
   const tol = opts.fixefTol === undefined ? DEFAULTS.fixefTol : checkOption("fixefTol", opts.fixefTol);
   const level = opts.level === undefined ? DEFAULTS.level : checkOption("level", opts.level);
   const collinTol = opts.collinTol === undefined ? DEFAULTS.collinTol : checkOption("collinTol", opts.collinTol);
-  const fixefAlgo = opts.fixefAlgo === undefined ? "auto" : checkChoice<"auto" | "map" | "cg">("fixefAlgo", opts.fixefAlgo);
+  const fixefAlgo = opts.fixefAlgo === undefined ? "auto" : checkChoice<DemeanAlgo>("fixefAlgo", opts.fixefAlgo);
   const threads = opts.threads === undefined ? 1 : checkOption("threads", opts.threads);
   if (opts.fixefIter !== undefined) checkOption("fixefIter", opts.fixefIter);
   if (opts.fixefRm !== undefined) checkChoice("fixefRm", opts.fixefRm);

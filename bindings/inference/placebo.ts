@@ -26,6 +26,7 @@
 import type { Engine } from "../engine/wasm.js";
 import type { Frame } from "../core/frame.js";
 import type { Fit } from "../estimators/feols.js";
+import type { Removed } from "../core/sample.js";
 import { check, demeanPtr, type FeType, type DemeanDims } from "../engine/kernels.js";
 import { Rng } from "../base/rng.js";
 import { OptionError, ColumnError, SampleError, WasmMemoryError } from "../base/errors.js";
@@ -156,6 +157,9 @@ export interface PlaceboResult {
   basisSolver?: "direct" | "demean";
   seed: number;
   threads: number;
+  /** the fit's observations and the rows it removed (and why), when the caller gives them (the CLI: in memory and out of core) */
+  nobs?: number;
+  removed?: Removed;
   warnings: string[];
   timing: { setupMs: number; drawsMs: number; totalMs: number; drawsPerSecond: number };
 }
@@ -209,6 +213,11 @@ export interface PlaceboProblem {
   collinTol: number;
 }
 
+/** What the draws and the result need of a problem: no row-length array (out of core there are none). */
+export type DrawPlan = Pick<PlaceboProblem,
+  "U" | "unitLabels" | "years" | "estimate" | "scheme" | "order" | "strataStart" | "cohort0" | "cohortT" | "cand" | "given" |
+  "drawIds" | "nDraws" | "keyHi" | "keyLo" | "basisCols" | "method" | "basisSolver" | "tol" | "collinTol">;
+
 /** How the FE projections of placebo columns went (demean calls, failed calls, worst criterion). */
 export interface Convergence {
   calls: number;
@@ -242,7 +251,8 @@ export interface PlaceboBasis {
   raw: Float64Array;
 }
 
-const NEVER = 9999;
+/** An adoption year at or above this is never treated. */
+export const NEVER = 9999;
 /** Largest total of levels of the smaller FEs for the direct basis solver (dense Schur complement). */
 const DIRECT_MAX_LEVELS = 1500;
 
@@ -274,10 +284,10 @@ export function preparePlacebo(eng: Engine, fit: Fit, opts: PlaceboOptions, warn
   const { unitAdopt, unitT } = unitAdoption(frame, rows, opts, unitOf, unitLabels, U, cohortOfYear);
   checkTreatmentColumn(frame, rows, opts, unitT, unitOf, yearIdx, warn);
   const { order, strataStart } = placeboStrata(frame, rows, n, opts, unitOf, unitLabels, U);
-  const drawsOf = { opts, U, T, unitLabels, unitAdopt, unitT, cohortOfYear, threads, nDrawsOpt };
-  const { scheme, drawIds, cohortYears, givenT } = placeboAssignments(drawsOf);
-  const { C, cohortT, cohort0, cand, given, nDraws } = cohortTables(scheme, cohortYears, order, unitT, givenT, drawIds);
-  const basisCols = neededBasisColumns({ n, U, C, scheme, strataStart, order, cohort0, given, nDraws, yearIdx, unitOf, cohortT });
+  const lastT = lastYearOfUnits(U, yearIdx, unitOf);
+  const { scheme, drawIds, C, cohortT, cohort0, cand, given, nDraws, basisCols } = placeboDrawPlan({
+    opts, U, T, unitLabels, unitAdopt, unitT, cohortOfYear, threads, nDrawsOpt, order, strataStart, lastT,
+  });
   const { method, basisSolver } = placeboMethod(eng, fit, opts, { n, U, T, C, cohortT, basisCols, nDraws });
   const { feCodes, feGroups, feTypes, feSlopes, w, sw } = placeboFeDims(fit);
   const { q, kq, ey } = placeboControls(eng, fit, j);
@@ -299,14 +309,19 @@ function needColumn(frame: Frame, name: string, role: string): void {
   }
 }
 
+/** An unknown scheme: the OptionError naming the three. */
+export function checkScheme(scheme: string): void {
+  if (!["space", "time", "random-time"].includes(scheme)) {
+    throw new OptionError(`unknown placebo scheme "${scheme}"`, undefined, "use space, time or random-time");
+  }
+}
+
 /** Checked options: the treatment's coefficient index, counts, the seed's generator, tolerances. */
 function placeboSettings(fit: Fit, opts: PlaceboOptions) {
   const I = fit.internals;
   const n = fit.nobs;
   const k = fit.coefNames.length;
-  if (!["space", "time", "random-time"].includes(opts.scheme)) {
-    throw new OptionError(`unknown placebo scheme "${opts.scheme}"`, undefined, "use space, time or random-time");
-  }
+  checkScheme(opts.scheme);
   const j = fit.coefNames.indexOf(opts.treatment);
   if (j < 0) {
     const why = fit.collinear.includes(opts.treatment) ? " (it was removed as collinear)" : "";
@@ -317,6 +332,11 @@ function placeboSettings(fit: Fit, opts: PlaceboOptions) {
     throw new OptionError(`this fit was made with ${fit.storage?.type === "f32" ? 'storage: "f32"' : "keepData: false"}, so its demeaned data is not available`, undefined,
       'refit with storage: "f64" and keepData: true');
   }
+  return { j, ...placeboCounts(opts) };
+}
+
+/** The options every placebo checks (in memory and out of core): draws, threads, the seed's generator, tolerances. */
+export function placeboCounts(opts: PlaceboOptions) {
   const drawn = opts.scheme !== "time" && !opts.assignments;
   const nDrawsOpt = drawn ? checkCount("draws", opts.draws ?? 1000) : 0;
   const threads = opts.threads === undefined ? 1 : checkCount("threads", opts.threads, 1, 1024);
@@ -326,7 +346,7 @@ function placeboSettings(fit: Fit, opts: PlaceboOptions) {
   const tol = opts.fixefTol ?? 1e-10;
   const maxIter = opts.fixefIter ?? 10000;
   const collinTol = opts.collinTol ?? 1e-10;
-  return { j, nDrawsOpt, threads, rng, tol, maxIter, collinTol };
+  return { nDrawsOpt, threads, rng, tol, maxIter, collinTol };
 }
 
 /** Unit index of each sample row (units sorted by label) and the labels. */
@@ -370,8 +390,13 @@ function placeboYears(frame: Frame, rows: ArrayLike<number>, n: number, opts: Pl
   years.forEach((y, t) => yIndex.set(y, t));
   const yearIdx = new Int32Array(n);
   for (let i = 0; i < n; i++) yearIdx[i] = yIndex.get(yv[rows[i]])!;
-  /** first year index t with years[t] >= a; -1 when never treated within the sample */
-  const cohortOfYear = (a: number): number => {
+  return { years, T, yearIdx, cohortOfYear: cohortOfYearIn(years) };
+}
+
+/** The cohort of an adoption year: the first year index t with years[t] >= a; -1 when never treated within the sample. */
+export function cohortOfYearIn(years: Float64Array): (a: number) => number {
+  const T = years.length;
+  return (a: number): number => {
     if (!Number.isFinite(a) || a >= NEVER) return -1;
     let lo = 0, hi = T;
     while (lo < hi) {
@@ -381,7 +406,6 @@ function placeboYears(frame: Frame, rows: ArrayLike<number>, n: number, opts: Pl
     }
     return lo < T ? lo : -1;
   };
-  return { years, T, yearIdx, cohortOfYear };
 }
 
 /** Each unit's adoption year (NaN never treated; constant within a unit) and its cohort. */
@@ -401,14 +425,24 @@ function unitAdoption(
       seen[u] = 1;
       unitAdopt[u] = a;
     } else if (!Object.is(unitAdopt[u], a) && !(Number.isNaN(a) && Number.isNaN(unitAdopt[u]))) {
-      throw new OptionError(
-        `the adoption year "${opts.adopt}" is not constant within ${opts.unit} ${unitLabels[u]} (${fmtNum(unitAdopt[u])} and ${fmtNum(a)})`,
-        { unit: unitLabels[u] }, "the unit of assignment must be the level at which adoption is decided",
-      );
+      throw adoptionNotConstant(opts, unitLabels[u], unitAdopt[u], a);
     }
   }
   const unitT = Int32Array.from(unitAdopt, (a) => cohortOfYear(a));
   return { unitAdopt, unitT };
+}
+
+/** A unit with two adoption years (NaN: never treated). */
+export function adoptionNotConstant(opts: PlaceboOptions, label: string, a: number, b: number): OptionError {
+  return new OptionError(
+    `the adoption year "${opts.adopt}" is not constant within ${opts.unit} ${label} (${fmtNum(a)} and ${fmtNum(b)})`,
+    { unit: label }, "the unit of assignment must be the level at which adoption is decided",
+  );
+}
+
+/** The warning of a treatment column that is not 1{year >= adopt} in `diff` of `n` rows. */
+export function treatmentDiffers(opts: PlaceboOptions, diff: number, n: number): string {
+  return `the treatment "${opts.treatment}" differs from 1{${opts.year} >= ${opts.adopt}} in ${diff} of ${n} rows: placebo treatments are built from "${opts.adopt}"`;
 }
 
 /** Warn when the fit's treatment is not 1{year >= adopt} (the draws are built from the adoption column). */
@@ -426,7 +460,7 @@ function checkTreatmentColumn(
       if (tv[rows[i]] !== d) diff++;
     }
     if (diff > 0) {
-      warn(`the treatment "${opts.treatment}" differs from 1{${opts.year} >= ${opts.adopt}} in ${diff} of ${n} rows: placebo treatments are built from "${opts.adopt}"`);
+      warn(treatmentDiffers(opts, diff, n));
     }
   }
 }
@@ -453,21 +487,52 @@ function placeboStrata(frame: Frame, rows: ArrayLike<number>, n: number, opts: P
     else sLevels.sort((a, b) => (sc.levels[a] < sc.levels[b] ? -1 : sc.levels[a] > sc.levels[b] ? 1 : 0));
     const sRank = new Map<number, number>();
     sLevels.forEach((s, r) => sRank.set(s, r));
-    const idx = Array.from({ length: U }, (_, u) => u);
-    idx.sort((a, b) => sRank.get(unitS[a])! - sRank.get(unitS[b])! || a - b);
-    order = Int32Array.from(idx);
-    strataStart = new Int32Array(sLevels.length + 1);
-    let p = 0;
-    for (let s = 0; s < sLevels.length; s++) {
-      strataStart[s] = p;
-      while (p < U && sRank.get(unitS[order[p]]) === s) p++;
-    }
-    strataStart[sLevels.length] = U;
+    ({ order, strataStart } = strataOrder(Int32Array.from(unitS, (s) => sRank.get(s)!), sLevels.length));
   } else {
     order = Int32Array.from({ length: U }, (_, u) => u);
     strataStart = Int32Array.from([0, U]);
   }
   return { order, strataStart };
+}
+
+/** Units ordered by the rank of their stratum (then by unit), and where each of the S strata starts. */
+export function strataOrder(unitRank: Int32Array, S: number): { order: Int32Array; strataStart: Int32Array } {
+  const U = unitRank.length;
+  const idx = Array.from({ length: U }, (_, u) => u);
+  idx.sort((a, b) => unitRank[a] - unitRank[b] || a - b);
+  const order = Int32Array.from(idx);
+  const strataStart = new Int32Array(S + 1);
+  let p = 0;
+  for (let s = 0; s < S; s++) {
+    strataStart[s] = p;
+    while (p < U && unitRank[order[p]] === s) p++;
+  }
+  strataStart[S] = U;
+  return { order, strataStart };
+}
+
+/** The draws of a run from its units (in memory: from the rows; out of core: from unit x year cells, inference/placebo-cells.ts). */
+export interface DrawPlanInputs extends DrawInputs {
+  order: Int32Array;
+  strataStart: Int32Array;
+  /** each unit's last year index in the sample */
+  lastT: Int32Array;
+}
+
+/** The scheme, draw numbers, cohort tables and the basis columns the draws can use. */
+export function placeboDrawPlan(x: DrawPlanInputs) {
+  const { U, order, strataStart, unitT, lastT } = x;
+  const { scheme, drawIds, cohortYears, givenT } = placeboAssignments(x);
+  const { C, cohortT, cohort0, cand, given, nDraws } = cohortTables(scheme, cohortYears, order, unitT, givenT, drawIds);
+  const basisCols = neededBasisColumns({ U, C, scheme, strataStart, order, cohort0, given, nDraws, lastT, cohortT });
+  return { scheme, drawIds, C, cohortT, cohort0, cand, given, nDraws, basisCols };
+}
+
+/** Each unit's last year index among the rows (-1: no row). */
+function lastYearOfUnits(U: number, yearIdx: Int32Array, unitOf: Int32Array): Int32Array {
+  const lastT = new Int32Array(U).fill(-1);
+  for (let i = 0; i < unitOf.length; i++) if (yearIdx[i] > lastT[unitOf[i]]) lastT[unitOf[i]] = yearIdx[i];
+  return lastT;
 }
 
 interface DrawInputs {
@@ -576,7 +641,6 @@ function cohortTables(
 }
 
 interface BasisInputs {
-  n: number;
   U: number;
   C: number;
   scheme: 0 | 1 | 2;
@@ -585,14 +649,13 @@ interface BasisInputs {
   cohort0: Int32Array;
   given: Int32Array | null;
   nDraws: number;
-  yearIdx: Int32Array;
-  unitOf: Int32Array;
+  lastT: Int32Array;
   cohortT: Int32Array;
 }
 
 /** The basis columns (u * C + c) a draw can use and that have a row. */
 function neededBasisColumns(x: BasisInputs): Int32Array {
-  const { n, U, C, scheme, strataStart, order, cohort0, given, nDraws, yearIdx, unitOf, cohortT } = x;
+  const { U, C, scheme, strataStart, order, cohort0, given, nDraws, lastT, cohortT } = x;
   const need = new Uint8Array(U * C);
   if (scheme === 0) {
     for (let s = 0; s + 1 < strataStart.length; s++) {
@@ -606,8 +669,6 @@ function neededBasisColumns(x: BasisInputs): Int32Array {
     for (let d = 0; d < nDraws; d++) for (let u = 0; u < U; u++) if (given![d * U + u] >= 0) need[u * C + given![d * U + u]] = 1;
   }
   // a column with no row (unit u has no year >= cohort c) is zero: never demeaned
-  const lastT = new Int32Array(U).fill(-1);
-  for (let i = 0; i < n; i++) if (yearIdx[i] > lastT[unitOf[i]]) lastT[unitOf[i]] = yearIdx[i];
   const cols: number[] = [];
   for (let u = 0; u < U; u++) for (let c = 0; c < C; c++) if (need[u * C + c] && lastT[u] >= cohortT[c]) cols.push(u * C + c);
   return Int32Array.from(cols);
@@ -764,7 +825,7 @@ function planPlaceboWasm(
 }
 
 /** R-like label of a numeric level (as Frame's): integers without decimals. */
-function fmtLevel(x: number): string {
+export function fmtLevel(x: number): string {
   if (Number.isInteger(x)) return String(x);
   return String(Number(x.toPrecision(15)));
 }
@@ -882,17 +943,26 @@ export function finishBasis(eng: Engine, P: PlaceboProblem, H: Float64Array): Pl
       check(K.gram(op, kq, nc, pcp), "gram");
       PtP = eng.getF64(op, nc * nc);
     }
-    const gram = new Float64Array(nb * nb);
-    for (let x = 0; x < nc; x++) {
-      const a = cols[x];
-      for (let y = 0; y < nc; y++) {
-        const b = cols[y];
-        // H is symmetric up to the demeaning tolerance: average the two halves
-        gram[a * nb + b] = 0.5 * (H[x * nb + b] + H[y * nb + a]) - (PtP ? PtP[x * nc + y] : 0);
-      }
-    }
-    return { gram, g, raw };
+    return { gram: basisGram(nb, cols, H, PtP), g, raw };
   });
+}
+
+/**
+ * G = H - P'P over the basis columns `cols` (nb x nb, zero elsewhere), H symmetrised: H holds
+ * nb rows per basis column (basisBlocks' layout), PtP is nc x nc (null: no controls).
+ */
+export function basisGram(nb: number, cols: Int32Array, H: Float64Array, PtP: Float64Array | null): Float64Array {
+  const nc = cols.length;
+  const gram = new Float64Array(nb * nb);
+  for (let x = 0; x < nc; x++) {
+    const a = cols[x];
+    for (let y = 0; y < nc; y++) {
+      const b = cols[y];
+      // H is symmetric up to the demeaning tolerance: average the two halves
+      gram[a * nb + b] = 0.5 * (H[x * nb + b] + H[y * nb + a]) - (PtP ? PtP[x * nc + y] : 0);
+    }
+  }
+  return gram;
 }
 
 /** The whole basis setup on one engine. */
@@ -1177,7 +1247,7 @@ function forwardSolve(R: Float64Array, m: number, b: Float64Array): void {
 
 /** Placebo coefficients of draws [d0, d0 + nd) by the basis method. */
 export function basisDraws(
-  eng: Engine, P: PlaceboProblem, B: PlaceboBasis, d0: number, nd: number, onChunk?: (done: number) => void,
+  eng: Engine, P: DrawPlan, B: PlaceboBasis, d0: number, nd: number, onChunk?: (done: number) => void,
 ): Float64Array {
   const out = new Float64Array(nd);
   const K = kernels(eng);
@@ -1217,7 +1287,7 @@ interface StagedPerm {
   rng: number;
 }
 
-function stagePerm(eng: Engine, P: PlaceboProblem): StagedPerm {
+function stagePerm(eng: Engine, P: DrawPlan): StagedPerm {
   return {
     strata: eng.putI32(P.strataStart),
     order: eng.putI32(P.order),
@@ -1231,7 +1301,7 @@ function stagePerm(eng: Engine, P: PlaceboProblem): StagedPerm {
 }
 
 /** Cohort index of each unit in draws [d0, d0 + nd) (nd x U, -1 never treated). */
-export function drawAssignments(eng: Engine, P: PlaceboProblem, d0: number, nd: number): Int32Array {
+export function drawAssignments(eng: Engine, P: DrawPlan, d0: number, nd: number): Int32Array {
   if (P.given) return P.given.slice(d0 * P.U, (d0 + nd) * P.U);
   const K = kernels(eng);
   return eng.scoped(() => {
@@ -1246,7 +1316,7 @@ export function drawAssignments(eng: Engine, P: PlaceboProblem, d0: number, nd: 
 }
 
 /** First treated year of each unit in draws [d0, d0 + nd) (nd x U, NaN never treated). */
-export function drawAdoptionYears(eng: Engine, P: PlaceboProblem, d0: number, nd: number): Float64Array {
+export function drawAdoptionYears(eng: Engine, P: DrawPlan, d0: number, nd: number): Float64Array {
   const a = drawAssignments(eng, P, d0, nd);
   return Float64Array.from(a, (c) => (c < 0 ? NaN : P.years[P.cohortT[c]]));
 }
@@ -1331,7 +1401,7 @@ export function pValues(b: number, draws: Float64Array, tol = TIE_TOL): Pick<Pla
 
 export interface AssembleInput {
   opts: PlaceboOptions;
-  P: PlaceboProblem;
+  P: DrawPlan;
   draws: Float64Array;
   shifts?: ShiftRow[];
   warnings: string[];
@@ -1477,19 +1547,25 @@ export function placebo(eng: Engine, fit: Fit, opts: PlaceboOptions): PlaceboRes
     opts.onProgress?.(total, total);
     return assemblePlacebo({ opts, P: { ...P, method: "demean" }, draws: r.b, shifts, warnings, threads: 1, setupMs: t1 - t0, drawsMs: 0, conv });
   }
-  let draws: Float64Array;
-  let setupMs: number;
-  let t1: number;
-  if (P.method === "basis") {
-    const B = computeBasis(eng, P, conv);
-    t1 = now();
-    setupMs = t1 - t0;
-    draws = basisDraws(eng, P, B, 0, total, (done) => opts.onProgress?.(done, total));
-  } else {
-    t1 = now();
-    setupMs = t1 - t0;
-    draws = demeanDraws(eng, P, 0, drawBlockCount(P), (done) => opts.onProgress?.(done, total), false, conv).b;
-  }
+  if (P.method === "basis") return placeboFromBasis(eng, P, computeBasis(eng, P, conv), opts, { t0, warnings, conv });
+  const t1 = now();
+  const setupMs = t1 - t0;
+  const draws = demeanDraws(eng, P, 0, drawBlockCount(P), (done) => opts.onProgress?.(done, total), false, conv).b;
   const drawsMs = now() - t1;
   return assemblePlacebo({ opts, P, draws, warnings, threads: 1, setupMs, drawsMs, conv });
+}
+
+/**
+ * The draws of the basis method and the result, from the basis aggregates (G, g, raw): the
+ * one path of placebo() in memory and of the placebo out of core (inference/placebo-cells.ts,
+ * its aggregates summed in SQL). `t0` is when the setup began (its time counts the basis).
+ */
+export function placeboFromBasis(
+  eng: Engine, P: DrawPlan, B: PlaceboBasis, opts: PlaceboOptions, run: { t0: number; warnings: string[]; conv?: Convergence },
+): PlaceboResult {
+  const total = P.nDraws;
+  const t1 = now();
+  const draws = basisDraws(eng, P, B, 0, total, (done) => opts.onProgress?.(done, total));
+  const drawsMs = now() - t1;
+  return assemblePlacebo({ opts, P, draws, warnings: run.warnings, threads: 1, setupMs: t1 - run.t0, drawsMs, conv: run.conv });
 }

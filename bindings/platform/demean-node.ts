@@ -14,7 +14,7 @@ import { receiveMessageOnPort, type Worker, type MessagePort } from "node:worker
 import { availableParallelism } from "node:os";
 import type { Engine } from "../engine/wasm.js";
 import { KernelError, errorFromWire, type ErrorWire } from "../base/errors.js";
-import { demeanPtr, infoOf, mergeInfo, setParallelDemean, type DemeanAlgo, type DemeanDims, type DemeanInfo } from "../engine/kernels.js";
+import { demeanPtr, infoOf, mergeInfo, setParallelDemean, type KernelAlgo, type DemeanDims, type DemeanInfo } from "../engine/kernels.js";
 import { spawnWorker } from "./worker-spawn.js";
 import type { DemeanJob } from "./worker-protocol.js";
 
@@ -91,7 +91,7 @@ function shared(bytes: number): SharedArrayBuffer {
 /** The ParallelDemean installed by this module. */
 export function demeanThreaded(
   eng: Engine, d: DemeanDims, K: number, xPtr: number, outPtr: number, tol: number, maxIter: number,
-  algo: DemeanAlgo, switchAfter: number, threads: number,
+  algo: KernelAlgo, switchAfter: number, threads: number,
 ): DemeanInfo {
   const want = splitColumns(K, Math.min(threads, K));
   const ws = want.length < 2 ? [] : workers(want.length - 1);

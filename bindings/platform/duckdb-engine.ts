@@ -31,6 +31,8 @@ export interface DuckSource {
   data: string;
   /** the table of a .duckdb database */
   table?: string;
+  /** how to read a file (--format): CSV or Parquet; default from the name */
+  format?: "csv" | "parquet";
   /** DuckDB's memory limit (e.g. "8GB"); default DuckDB's own (80% of RAM) */
   memoryLimit?: string;
   /** DuckDB threads (default: DuckDB's own, the cores) */
@@ -113,10 +115,11 @@ export class DuckDBBackend implements SqlBackend {
     const lower = path.toLowerCase();
     if (lower.endsWith(".duckdb") || lower.endsWith(".db") || src.table) {
       if (!src.table) throw new OptionError(`${path} is a DuckDB database: name its table with --table`);
+      if (src.format) throw new OptionError(`--format ${src.format} applies to a data file; ${path} is read as a DuckDB database (--table)`);
       await this.exec(`ATTACH ${d.str(path)} AS hdfe_src (READ_ONLY)`, "open database");
       this.source = `hdfe_src.${src.table.split(".").map((p) => d.ident(p)).join(".")}`;
       this.label = `table ${src.table} of ${path}`;
-    } else if (lower.endsWith(".parquet") || lower.endsWith(".parq") || (glob && lower.includes("parquet"))) {
+    } else if (src.format ? src.format === "parquet" : lower.endsWith(".parquet") || lower.endsWith(".parq") || (glob && lower.includes("parquet"))) {
       this.source = `read_parquet(${d.str(path)})`;
       this.label = path;
       this.fileSource = true;

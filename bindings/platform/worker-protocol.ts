@@ -7,6 +7,7 @@
 // Types only: importing this module pulls no code into either side.
 import type { FitJson } from "../report/summary.js";
 import type { ErrorWire } from "../base/errors.js";
+import type { KernelAlgo } from "../engine/kernels.js";
 
 export type DataFormat = "csv" | "arrow" | "parquet";
 
@@ -195,7 +196,7 @@ export interface DemeanJob {
   x: SharedArrayBuffer;
   tol: number;
   maxIter: number;
-  algo: "auto" | "map" | "cg";
+  algo: KernelAlgo;
   switchAfter: number;
   /** 4 (K + 1) f64: the call's [iterations, criterion, converged, CG iterations], then each column's own four */
   info: SharedArrayBuffer;

@@ -19,6 +19,10 @@ export function placeboReport(r: PlaceboResult): string {
     L.push("years earlier   estimate     std.err     t        p");
     for (const s of r.shifts) L.push(`${String(s.shift).padStart(13)}   ${fmt(s.estimate, 6).padStart(10)}   ${fmt(s.se, 6).padStart(9)}   ${fmt(s.t, 3).padStart(6)}   ${fmt(s.p, 4)}`);
   } else {
+    if (r.nobs !== undefined && r.removed) {
+      const rm = r.removed;
+      L.push(`observations: ${r.nobs} (removed: ${rm.na} with missing values, ${rm.singletons} singletons${rm.zeroWeight ? `, ${rm.zeroWeight} zero weights` : ""})`);
+    }
     L.push(`draws: ${r.draws.length} (${r.valid} valid), method ${r.method}${r.method === "basis" ? ` (${r.basisColumns} basis columns)` : ""}, seed ${r.seed}, ${r.threads} thread${r.threads > 1 ? "s" : ""}`);
     const qs = quantiles(r.draws, [0.025, 0.5, 0.975]);
     L.push(`placebo coefficients: median ${fmt(qs[1], 5)}, 95% range [${fmt(qs[0], 5)}, ${fmt(qs[2], 5)}]`);

@@ -25,7 +25,7 @@ export interface FitJson {
   fixef_sizes: Record<string, number>;
   cluster_sizes?: Record<string, number>;
   iterations: number;
-  demean: { algo: string; map_iterations: number; cg_iterations: number; criterion: number; threads: number } | null;
+  demean: { algo: string; map_iterations: number; cg_iterations: number; /** the Krylov solver of cg_iterations (cg or lsmr) */ krylov: string; criterion: number; threads: number } | null;
   /** how the raw columns were held: f64, or f32 with the largest relative rounding */
   storage: { type: string; max_rel_rounding?: number; batch?: number; passes?: number };
   converged: boolean;
@@ -95,7 +95,7 @@ export function fitToJson(fit: Fit): FitJson {
     cluster_sizes: fit.clusterSizes,
     iterations: fit.iterations,
     demean: fit.demean
-      ? { algo: fit.demean.algo, map_iterations: fit.demean.mapIterations, cg_iterations: fit.demean.cgIterations, criterion: fit.demean.criterion, threads: fit.demean.threads }
+      ? { algo: fit.demean.algo, map_iterations: fit.demean.mapIterations, cg_iterations: fit.demean.cgIterations, krylov: fit.demean.krylov ?? "cg", criterion: fit.demean.criterion, threads: fit.demean.threads }
       : null,
     storage: fit.storage.type === "f32"
       ? { type: "f32", max_rel_rounding: fit.storage.maxRelRounding, batch: fit.storage.batch, passes: fit.storage.passes }
@@ -151,7 +151,7 @@ export function summary(fit: Fit): string {
   out.push(`RMSE: ${fmtNum(fit.rmse, 5)}   Adj. R2: ${fmtNum(fit.adjR2, 5)}`);
   out.push(`R2: ${fmtNum(fit.r2, 5)}${fit.withinR2 !== null ? `   Within R2: ${fmtNum(fit.withinR2, 5)}` : ""}`);
   const d = fit.demean;
-  const iters = d ? `${d.mapIterations} accelerated projections${d.cgIterations ? ` + ${d.cgIterations} CG iterations` : ""}` : `${fit.iterations}`;
+  const iters = d ? `${d.mapIterations} accelerated projections${d.cgIterations ? ` + ${d.cgIterations} ${d.krylov === "lsmr" ? "LSMR" : "CG"} iterations` : ""}` : `${fit.iterations}`;
   out.push(`t tests on ${fit.df} degrees of freedom${fit.clusterSizes ? ` (clusters: ${Object.entries(fit.clusterSizes).map(([c, g]) => `${c} ${g}`).join(", ")})` : ""}; FE iterations: ${iters}${fit.converged ? "" : " (NOT CONVERGED)"}`);
   if (fit.storage.type === "f32") {
     out.push(

@@ -17,6 +17,8 @@ export { rowsSql, joinedSql, type DemeanCtx, type DemeanResult } from "./rows.js
 
 /** The FE solver of more than one FE (the in-memory --fixef-algo): projections switching to CG when they stall, or one of them. */
 export type SqlFixefAlgo = "auto" | "map" | "cg";
+/** The algorithms an option may name (the in-memory ones: lsmr is refused out of core by feolsSql). */
+export type FixefAlgoOption = SqlFixefAlgo | "lsmr";
 /** auto: accelerated projection steps (two sweeps each) before CG takes over, as in memory (kernels.ts switchAfter). */
 export const SWITCH_AFTER = 20;
 

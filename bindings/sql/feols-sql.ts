@@ -16,7 +16,7 @@ import { OptionError, SampleError, VcovError } from "../base/errors.js";
 import { floorEigen } from "../base/stats.js";
 import type { SqlBackend } from "./backend.js";
 import { sqlModel, checkColumns, countMissing, removeSingletons, whereOf, emptySample } from "./sample.js";
-import { demean, demeanedSql, type SqlFixefAlgo } from "./demean.js";
+import { demean, demeanedSql, type SqlFixefAlgo, type FixefAlgoOption } from "./demean.js";
 import { rowsSql, type DemeanCtx, type DemeanResult } from "./rows.js";
 import { expandTerms } from "./terms-sql.js";
 import { keptColumns, subMatrix, invSpd, matVec, sandwich } from "./linalg.js";
@@ -29,7 +29,7 @@ export interface FeolsSqlOptions {
   fixefTol?: number;
   fixefIter?: number;
   /** more than one FE: projections switching to CG when they stall (auto, default), or one of them */
-  fixefAlgo?: SqlFixefAlgo;
+  fixefAlgo?: FixefAlgoOption;
   collinTol?: number;
   level?: number;
   onWarning?: (msg: string) => void;
@@ -41,6 +41,13 @@ export interface FeolsSqlOptions {
   postFit?: { formula: string; apply(inp: PostFit): PostFit };
   /** run before the fit's tables are dropped, with its demeaned rows in the engine (the out-of-core wild bootstrap, sql/wild-sql.ts) */
   onDemeaned?: (st: SqlFitState) => Promise<void>;
+  /**
+   * Further values of the source's rows carried through the demeaned rows under their alias
+   * (SQL over the source; aliases other than f*, c*, w, v*, d*): what a tool reads beside the
+   * model (the placebo's unit, year and adoption columns, sql/placebo-sql.ts). Rows missing
+   * them stay in the sample.
+   */
+  carry?: { alias: string; expr: string }[];
 }
 
 /** A fit out of core with its FE tables alive: what the out-of-core tools build on. */
@@ -62,7 +69,7 @@ export interface SqlFitState {
 }
 
 /** The tools the out-of-core engines run (the CLI refuses the others by this list). */
-export const SQL_TOOLS = ["feols", "wild"];
+export const SQL_TOOLS = ["feols", "wild", "placebo"];
 
 export async function feolsSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOptions = {}): Promise<Fit> {
   const tables: string[] = [];
@@ -88,6 +95,7 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
   if (!(level > 0 && level < 1)) throw new OptionError(`level must be in (0, 1), got ${level}`);
   // every option is checked before the first query
   const algo = opts.fixefAlgo ?? "auto";
+  if (algo === "lsmr") throw new OptionError("fixefAlgo lsmr is an in-memory solver: out of core (--engine duckdb | clickhouse) fixefAlgo must be auto, map or cg", { option: "fixefAlgo", value: algo });
   if (algo !== "auto" && algo !== "map" && algo !== "cg") throw new OptionError(`fixefAlgo must be auto, map or cg, got ${String(algo)}`);
   const warnings: string[] = [];
   const warn = (m: string) => (warnings.push(m), opts.onWarning?.(m));
@@ -128,7 +136,7 @@ async function fitSql(b: SqlBackend, formula: string | Formula, opts: FeolsSqlOp
     const q = m.fe.findIndex((fe) => fe.name === c.name);
     return q >= 0 ? `f${q}` : `c${j}`;
   });
-  const carry = m.clusters.flatMap((_, j) => (clusterCol[j] === `c${j}` ? [{ alias: `c${j}`, expr: s.clKeys[j] }] : []));
+  const carry = [...m.clusters.flatMap((_, j) => (clusterCol[j] === `c${j}` ? [{ alias: `c${j}`, expr: s.clKeys[j] }] : [])), ...(opts.carry ?? [])];
   const ctx: DemeanCtx = { b, m, s, cols, vExpr, carry, tables };
   const dm = await demean(ctx, { tol, maxIter, levels, algo });
   if (!dm.converged) {

@@ -88,31 +88,35 @@ export function aliasPrefix(names: Iterable<string>): string {
 /** Check that every column exists and has a usable type; returns the columns by name. */
 export async function checkColumns(b: SqlBackend, m: SqlModel): Promise<Map<string, SqlColumn>> {
   const cols = new Map((await b.columns("columns")).map((c) => [c.name, c]));
-  const need = (name: string, role: string, numeric: boolean) => {
-    const c = cols.get(name);
-    if (!c) {
-      throw new SqlEngineError(
-        `${b.dialect.name}: step "columns": ${role} "${name}" is not a column of ${b.label}`,
-        { engine: b.dialect.name, step: "columns", column: name, columns: [...cols.keys()].slice(0, 50) },
-        `the table has ${[...cols.keys()].slice(0, 12).map((s) => JSON.stringify(s)).join(", ")}${cols.size > 12 ? ", ..." : ""}`,
-      );
-    }
-    const ok = numeric ? c.kind === "number" || c.kind === "bool" : c.kind !== "other";
-    if (!ok && numeric && b.fileSource) throw notNumericError(role, name);
-    if (!ok) {
-      throw new SqlEngineError(
-        `${b.dialect.name}: step "columns": ${role} "${name}" of ${b.label} has type ${c.type}, ${numeric ? "not a number" : "not usable as a key"}`,
-        { engine: b.dialect.name, step: "columns", column: name, type: c.type },
-        numeric ? "cast the column to a number in the data (or use it as a fixed effect)" : "cast the column to text or an integer",
-      );
-    }
-  };
+  const need = (name: string, role: string, numeric: boolean) => checkColumn(b, cols, name, role, numeric);
   need(m.y, "outcome", true);
   for (const t of m.terms) for (const c of termColumns(t)) need(c.name, c.role, c.numeric);
   for (const f of m.fe) for (const v of f.vars) need(v, "fixed effect", false);
   if (m.weights) need(m.weights, "weights column", true);
   for (const c of m.clusters) for (const v of c.vars) need(v, "cluster variable", false);
   return cols;
+}
+
+/** A column of the source that must exist and be a number (or usable as a key): the SqlEngineError naming it otherwise. */
+export function checkColumn(b: SqlBackend, cols: Map<string, SqlColumn>, name: string, role: string, numeric: boolean): SqlColumn {
+  const c = cols.get(name);
+  if (!c) {
+    throw new SqlEngineError(
+      `${b.dialect.name}: step "columns": ${role} "${name}" is not a column of ${b.label}`,
+      { engine: b.dialect.name, step: "columns", column: name, columns: [...cols.keys()].slice(0, 50) },
+      `the table has ${[...cols.keys()].slice(0, 12).map((s) => JSON.stringify(s)).join(", ")}${cols.size > 12 ? ", ..." : ""}`,
+    );
+  }
+  const ok = numeric ? c.kind === "number" || c.kind === "bool" : c.kind !== "other";
+  if (!ok && numeric && b.fileSource) throw notNumericError(role, name);
+  if (!ok) {
+    throw new SqlEngineError(
+      `${b.dialect.name}: step "columns": ${role} "${name}" of ${b.label} has type ${c.type}, ${numeric ? "not a number" : "not usable as a key"}`,
+      { engine: b.dialect.name, step: "columns", column: name, type: c.type },
+      numeric ? "cast the column to a number in the data (or use it as a fixed effect)" : "cast the column to text or an integer",
+    );
+  }
+  return c;
 }
 
 /** The SQL expressions of a fit's sample, with the names of its columns. */

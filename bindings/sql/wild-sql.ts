@@ -42,26 +42,11 @@ export interface WildSqlAggregates {
 
 /** The cluster aggregates of coefficient `param`, the bootstrap clustered by the fit's (only) cluster variable. */
 export async function wildAggregatesSql(st: SqlFitState, param: string, cluster: string, checkG: (G: number) => void): Promise<WildSqlAggregates> {
-  const { ctx, dm, kept, names, G: XX, nv } = st;
+  const { ctx, dm, G: XX, nv } = st;
   const b = ctx.b;
   const d = b.dialect;
   const p = ctx.s.p;
-  const a = names.indexOf(param);
-  if (a < 0) throw new OptionError(`"${param}" is not a coefficient of the fit`, { coefficients: names }, `coefficients: ${names.join(", ")}`);
-  const k = kept.length;
-  const dcol = kept.map((c) => c + 1); // column of d_ for each kept regressor
-  const ctrl = dcol.filter((_, i) => i !== a);
-  // FWL: delta (d_j on the controls) and gamma (d_0 on the controls)
-  let xExpr = `d${dcol[a]}`;
-  let eExpr = "d0";
-  if (ctrl.length) {
-    const inv = invSpd(subMatrix(XX, nv, ctrl), ctrl.length);
-    if (!inv) throw new OptionError("the controls' cross-product matrix is singular");
-    const delta = matVec(inv, ctrl.map((c) => XX[c + dcol[a] * nv]), ctrl.length);
-    const gamma = matVec(inv, ctrl.map((c) => XX[c]), ctrl.length);
-    xExpr = `(d${dcol[a]} - ${ctrl.map((c, i) => `${d.num(delta[i])} * d${c}`).join(" - ")})`;
-    eExpr = `(d0 - ${ctrl.map((c, i) => `${d.num(gamma[i])} * d${c}`).join(" - ")})`;
-  }
+  const { a, k, dcol, xExpr, eExpr } = fwlSql(st, param, `"${param}" is not a coefficient of the fit`);
   const A = invSpd(subMatrix(XX, nv, dcol), k);
   if (!A) throw new OptionError("the regressors' cross-product matrix is singular");
   const ck = st.clusterCol[0];
@@ -130,6 +115,35 @@ export async function wildAggregatesSql(st: SqlFitState, param: string, cluster:
       `(largest criterion ${worst.toExponential(2)}, tolerance ${st.demeanOpts.tol}): the bootstrap may be inaccurate; raise --fixef-iter or loosen --fixef-tol`);
   }
   return { G, S, bhat, cy, cx, ay, ax, warnings, labels: lab, pulled };
+}
+
+/**
+ * Frisch-Waugh-Lovell for coefficient `param` of a fit out of core: with d_j its demeaned
+ * regressor and C the other kept regressors (the controls), x = d_j - C delta and
+ * e_y = d_0 - C gamma as SQL over demeanedSql's rows (delta, gamma from the fit's
+ * cross-products), the controls' columns and the inverse of their cross-product matrix.
+ */
+export function fwlSql(st: SqlFitState, param: string, missing: string) {
+  const { ctx, kept, names, G: XX, nv } = st;
+  const d = ctx.b.dialect;
+  const a = names.indexOf(param);
+  if (a < 0) throw new OptionError(missing, { coefficients: names }, `coefficients: ${names.join(", ")}`);
+  const k = kept.length;
+  const dcol = kept.map((c) => c + 1); // column of d_ for each kept regressor
+  const ctrl = dcol.filter((_, i) => i !== a);
+  let xExpr = `d${dcol[a]}`;
+  let eExpr = "d0";
+  let ctrlInv: Float64Array | null = null;
+  if (ctrl.length) {
+    const inv = invSpd(subMatrix(XX, nv, ctrl), ctrl.length);
+    if (!inv) throw new OptionError("the controls' cross-product matrix is singular");
+    ctrlInv = inv;
+    const delta = matVec(inv, ctrl.map((c) => XX[c + dcol[a] * nv]), ctrl.length);
+    const gamma = matVec(inv, ctrl.map((c) => XX[c]), ctrl.length);
+    xExpr = `(d${dcol[a]} - ${ctrl.map((c, i) => `${d.num(delta[i])} * d${c}`).join(" - ")})`;
+    eExpr = `(d0 - ${ctrl.map((c, i) => `${d.num(gamma[i])} * d${c}`).join(" - ")})`;
+  }
+  return { a, k, dcol, ctrl, xExpr, eExpr, ctrlInv };
 }
 
 /** Whether the clusters sort as numbers (one numeric column), as the in-memory frame sorts its levels. */

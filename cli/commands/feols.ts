@@ -19,6 +19,7 @@ import { isIvFormula } from "../../bindings/core/iv-formula.js";
 import { runIv } from "./feols-iv.js";
 import { hacSetup, postResults, postLines, type HacFlags, type PostFlags } from "../post.js";
 import { isMultiCall, multiColumns, runMulti, printMulti, tableFormat } from "./feols-multi.js";
+import { OPTIONS } from "../../bindings/base/options.js";
 
 interface Flags extends ReadFlags, ModelFlags, HacFlags, PostFlags {
   fixefAlgo?: string;
@@ -54,7 +55,7 @@ export function register(program: Command): void {
     .option("--fixef-tol <x>", "FE convergence tolerance", "1e-8")
     .option("--fixef-iter <n>", "FE iteration limit", "10000")
     .option("--level <x>", "confidence level", "0.95")
-    .option("--fixef-algo <algo>", "demeaning: auto (projections, CG when they stall) | map | cg", "auto")
+    .option("--fixef-algo <algo>", `demeaning: ${OPTIONS.fixefAlgo.values.join(" | ")} (auto: projections, then LSMR for the columns they leave after 20 steps; lsmr: LSMR alone)`, "auto")
     .option("--threads <n>", "demeaning threads (columns split across worker threads; same results)", "1")
     .option("--compress", "estimate on cells of identical rows (sufficient statistics): exact, for data whose rows repeat")
     .option(

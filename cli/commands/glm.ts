@@ -14,7 +14,7 @@ import { tableFormat, isMultiCall, multiColumns, printMulti } from "./feols-mult
 import { estimateMulti } from "../../bindings/estimators/multi.js";
 import { clampThreads } from "../../bindings/engine/limits.js";
 import { OptionError } from "../../bindings/base/errors.js";
-import { checkChoice } from "../../bindings/base/options.js";
+import { checkChoice, OPTIONS } from "../../bindings/base/options.js";
 
 interface Flags extends ReadFlags {
   formula: string;
@@ -57,7 +57,7 @@ export function register(program: Command): void {
       .option("--offset <col>", "offset column (added to the linear predictor)")
       .option("--fixef-tol <x>", "FE convergence tolerance at each IRLS step", "1e-10")
       .option("--fixef-iter <n>", "FE iteration limit", "10000")
-      .option("--fixef-algo <algo>", "demeaning: auto (projections, CG when they stall) | map | cg", "auto")
+      .option("--fixef-algo <algo>", `demeaning: ${OPTIONS.fixefAlgo.values.join(" | ")} (auto: projections, then LSMR for the columns they leave after 20 steps; lsmr: LSMR alone)`, "auto")
       .option("--glm-tol <x>", "relative deviance change (fixest's glm.tol criterion)", "1e-10")
       .option("--coef-tol <x>", "largest coefficient change relative to max(|b|, se) (also required)", "1e-10")
       .option("--glm-iter <n>", "IRLS iteration limit", "100")

@@ -1,6 +1,7 @@
 // hdfe placebo: randomization inference for a DiD coefficient (in-space / in-time /
 // random-time placebos, or a replay of given draws); hdfe wild: wild cluster bootstrap.
-// Both fit the model once (feols) and never refit it.
+// Both fit the model once (feols) and never refit it; with --engine duckdb | clickhouse both
+// run out of core (cli/sql-tools.ts: the fit and the sums in the engine, the draws here).
 import type { Command } from "commander";
 import { loadEngine } from "../../bindings/node.js";
 import { writeSync } from "node:fs";
@@ -9,10 +10,10 @@ import { feols, type Fit } from "../../bindings/estimators/feols.js";
 import { parseFormula, formulaColumns } from "../../bindings/core/formula.js";
 import { OptionError } from "../../bindings/base/errors.js";
 import { placeboThreads, defaultThreads, readAssignmentsFile } from "../../bindings/platform/placebo-node.js";
-import { preparePlacebo, drawAdoptionYears, planPlaceboDraws, type PlaceboScheme, type PlaceboMethod, type PlaceboOptions } from "../../bindings/inference/placebo.js";
+import { preparePlacebo, drawAdoptionYears, planPlaceboDraws, type PlaceboScheme, type PlaceboMethod, type PlaceboOptions, type PlaceboResult, type DrawPlan } from "../../bindings/inference/placebo.js";
 import { wild, type WildWeights, type WildOptions, type WildResult } from "../../bindings/inference/wild.js";
-import { wildOutOfCore } from "../sql-tools.js";
-import { engineOf } from "../sql-fit.js";
+import { wildOutOfCore, placeboOutOfCore } from "../sql-tools.js";
+import { engineOf, toolEngine } from "../sql-fit.js";
 import { requireData } from "../clickhouse-fit.js";
 import { placeboReport, wildReport } from "../../bindings/report/placebo.js";
 import { checkCount, clampThreads } from "../../bindings/engine/limits.js";
@@ -52,9 +53,16 @@ interface PlaceboFlags extends FitFlags {
   assignments?: string;
   threads?: string;
   method: string;
+  basisSolver: string;
   saveDraws?: string;
   saveAssignments?: string;
   force?: boolean;
+  engine?: string;
+  table?: string;
+  url?: string;
+  timeout?: string;
+  fixefIter?: string;
+  fixefAlgo?: string;
 }
 
 interface WildFlags extends FitFlags {
@@ -160,8 +168,9 @@ async function writeLines(file: string, header: string, count: number, line: (i:
 export function register(program: Command): void {
   const cmd = program
     .command("placebo")
-    .description("placebo (randomization) inference for a DiD coefficient, without refitting the model");
-  addFitOptions(cmd)
+    .description("placebo (randomization) inference for a DiD coefficient, without refitting the model; " +
+      "--engine duckdb | clickhouse runs it out of core: the same draws and p-values as in memory for the same seed");
+  addFitOptions(cmd, false)
     .requiredOption("--treatment <col>", "the DiD regressor of the formula, e.g. did")
     .option("--scheme <s>", "space (permute adoption years across units) | time (adoption moved earlier) | random-time", "space")
     .requiredOption("--unit <col>", "unit of assignment, e.g. city")
@@ -174,10 +183,17 @@ export function register(program: Command): void {
     .option("--assignments <file>", "replay given draws: a file with columns draw, <unit>, adopt (empty adopt = never treated)")
     .option("--threads <n>", `worker threads (default 1; this machine has ${defaultThreads()} cores)`)
     .option("--method <m>", "auto | basis | demean", "auto")
+    .option("--basis-solver <s>", "method basis: how the basis columns are projected off the FE: auto | direct (exact algebra: plain FE, out of core at most two with one small) | demean", "auto")
     .option("--weights <col>", "regression weights column")
     .option("--save-draws <file>", "write the placebo coefficients as CSV (draw, coef)")
     .option("--force", "replace --save-draws / --save-assignments files that exist")
     .option("--save-assignments <file>", "write each draw's adoption year of every unit as CSV (draw, <unit>, adopt), the --assignments format")
+    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine; the basis columns (unit x cohort) are projected off the FE there once (exact algebra for one FE or two with one of at most 100 levels, else demeaned 128 per FE solve; none per draw) and only (unit, year) cell sums and unit-pair sums come back; the draws run in memory on them: the same draws and p-values as in memory for the same seed (--scheme space | random-time, --assignments, --strata, --weights; not --scheme time, --method demean, --threads) (default: auto: wasm, or duckdb with a note when the fit does not fit WASM memory; duckdb for a .duckdb --data or --table)")
+    .option("--table <name>", "with a .duckdb database as --data: the table (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
+    .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster")
+    .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (0 = no limit)")
+    .option("--fixef-iter <n>", "out of core: FE iteration limit", "10000")
+    .option("--fixef-algo <algo>", "out of core, more than one FE: auto (projections, CG when they stall) | map | cg", "auto")
     .action(runPlacebo);
 
 
@@ -195,7 +211,7 @@ export function register(program: Command): void {
     .option("--null <x>", "value of the coefficient under the null", "0")
     .option("--seed <n>", "seed", "1")
     .option("--level <x>", "confidence level of the interval", "0.95")
-    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine (one FE solve per 32 clusters, none per draw) and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory, --fit-weights included (default: wasm; duckdb for a .duckdb --data or --table)")
+    .option("--engine <name>", "wasm (in memory) | duckdb | clickhouse: out of core, the data stays in the engine (one FE solve per 32 clusters, none per draw) and only per-cluster sums (G x G x (k + 2)) come back; the same draws and results as in memory, --fit-weights included (default: auto: wasm, or duckdb with a note when the fit does not fit WASM memory; duckdb for a .duckdb --data or --table)")
     .option("--table <name>", "with a .duckdb database as --data: the table (implies --engine duckdb); with --engine clickhouse: DB.TABLE (a Distributed table for a cluster)")
     .option("--url <url>", "with --engine clickhouse: the HTTP interface of a server of the cluster")
     .option("--timeout <s>", "with --engine clickhouse: seconds each query may run (0 = no limit)")
@@ -205,9 +221,8 @@ export function register(program: Command): void {
 }
 
 /** --save-assignments: every draw's adoption year of every unit, drawn again in blocks of 1000 draws. */
-async function saveAssignments(eng: Parameters<typeof preparePlacebo>[0], fit: Parameters<typeof preparePlacebo>[1], opts: PlaceboOptions, flags: PlaceboFlags): Promise<void> {
+async function saveAssignments(eng: Parameters<typeof preparePlacebo>[0], P: DrawPlan, flags: PlaceboFlags): Promise<void> {
   const file = flags.saveAssignments!;
-  const P = preparePlacebo(eng, fit, { ...opts, threads: 1, onProgress: undefined });
   const chunk = 1000;
   let block = -1;
   let a: Float64Array = new Float64Array(0);
@@ -240,21 +255,39 @@ async function runPlacebo(flags: PlaceboFlags): Promise<void> {
   // output files checked before any work (their directory exists, they are not directories)
   if (flags.saveDraws) tempFileFor(flags.saveDraws, "--save-draws", flags.force);
   if (flags.saveAssignments) tempFileFor(flags.saveAssignments, "--save-assignments", flags.force);
-  const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
-  const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
+  const engine0 = engineOf(flags);
+  if (engine0 !== "clickhouse") requireData(flags, "placebo");
+  // the default (auto): out of core when the fit does not fit WASM memory and the options run there
+  const engine = await toolEngine(engine0, flags, flags.weights, scheme !== "time" && flags.method !== "demean" && threads <= 1);
+  if ((engine === "duckdb" || engine === "clickhouse") && threads > 1) {
+    throw new OptionError("--threads is not used out of core: the draws run in one thread on the aggregates pulled back (a few arithmetic operations per basis pair each)",
+      undefined, "leave --threads out, or run without --engine (in memory) for worker threads");
+  }
   const assignments = flags.assignments ? await readAssignmentsFile(flags.assignments, flags.unit, flags.adopt) : undefined;
-  const { fit, eng } = await fitModel(flags, extra, keep, flags.weights, {
-    [flags.unit]: "the --unit column", [flags.adopt]: "the --adopt column", [flags.year]: "the --year column", ...(flags.strata ? { [flags.strata]: "the --strata column" } : {}),
-  });
   const bar = progressBar("placebo draws", { intervalMs });
   const opts: PlaceboOptions = {
     treatment: flags.treatment, scheme, unit: flags.unit, adopt: flags.adopt, year: flags.year, strata: flags.strata,
     draws, seed, shifts, assignments, threads, method: flags.method as PlaceboMethod, fixefTol: Number(flags.fixefTol),
-    onProgress: bar.update, memoryLimit,
+    basisSolver: flags.basisSolver as PlaceboOptions["basisSolver"], onProgress: bar.update, memoryLimit,
   };
-  const r = await placeboThreads(eng, fit, opts);
+  let r: PlaceboResult;
+  let plan: () => DrawPlan;
+  const eng = await loadEngine();
+  if (engine === "duckdb" || engine === "clickhouse") {
+    const out = await placeboOutOfCore(engine, flags, { ...opts, onWarning: warn });
+    r = out.result;
+    plan = () => out.plan;
+  } else {
+    const extra = [flags.unit, flags.adopt, flags.year, ...(flags.strata ? [flags.strata] : [])];
+    const keep = [flags.unit, flags.year, ...(flags.strata ? [flags.strata] : [])];
+    const { fit } = await fitModel(flags, extra, keep, flags.weights, {
+      [flags.unit]: "the --unit column", [flags.adopt]: "the --adopt column", [flags.year]: "the --year column", ...(flags.strata ? { [flags.strata]: "the --strata column" } : {}),
+    });
+    r = { ...(await placeboThreads(eng, fit, opts)), nobs: fit.nobs, removed: fit.removed };
+    plan = () => preparePlacebo(eng, fit, { ...opts, threads: 1, onProgress: undefined });
+  }
   bar.end();
-  if (flags.saveAssignments) await saveAssignments(eng, fit, opts, flags);
+  if (flags.saveAssignments) await saveAssignments(eng, plan(), flags);
   if (flags.saveDraws) {
     await writeLines(flags.saveDraws, "draw,coef", r.draws.length, (i) => `${r.drawIds[i]},${Number.isFinite(r.draws[i]) ? r.draws[i] : ""}`, "--save-draws", flags.force);
   }
@@ -274,8 +307,9 @@ async function runWild(flags: WildFlags): Promise<void> {
   if (bw !== "rademacher" && bw !== "webb") throw new OptionError(`--weights must be rademacher or webb, got ${flags.weights}`);
   const nul = Number(flags.null);
   if (!Number.isFinite(nul)) throw new OptionError(`--null must be a number, got ${flags.null}`);
-  const engine = engineOf(flags);
-  if (engine !== "clickhouse") requireData(flags, "wild");
+  const engine0 = engineOf(flags);
+  if (engine0 !== "clickhouse") requireData(flags, "wild");
+  const engine = await toolEngine(engine0, flags, flags.fitWeights, true);
   const bar = progressBar("bootstrap replications", { intervalMs });
   // the interval (test inversion, O(B) a step) gets its own progress once the draws are done
   let ciBar: ReturnType<typeof progressBar> | null = null;
