@@ -2,10 +2,10 @@
 // lines of a plain CSV (no quotes, ASCII, one delimiter byte) split into fields, and the wanted
 // fields' numbers parsed straight from the bytes into f64 destinations in the arena (the placed
 // model matrix, or a scratch block), with exactly the semantics of bindings/io/csv.ts
-// AutoColumn.add: the exact path for <= 15 significant digits; 16-19 digits with a point or an
-// exponent by Eisel-Lemire on the exact u64 significand (eiselLemire: the correctly rounded
-// double, Number()'s), and when it cannot decide, without an exponent, the double-double
-// reading (bindings/io/decimal.ts readLongDecimal's value, ported operation for operation:
+// AutoColumn.add: the exact path for <= 15 significant digits (Eisel-Lemire beyond 10^+-22);
+// 16-19 digits with a point or an exponent by Eisel-Lemire on the exact u64 significand
+// (eiselLemire: the correctly rounded double, Number()'s), and when it cannot decide, without
+// an exponent, the double-double reading (bindings/io/decimal.ts readLongDecimal's value, ported operation for operation:
 // plain IEEE f64, no FMA, so the bits are JavaScript's; its "is the text canonical" flag is
 // not needed, see longDecimal). Digits are read 8 at a time (SWAR) into an exact u64 while
 // there are <= 19 significant ones. Anything else in a wanted field (a missing-value token,
@@ -314,6 +314,7 @@ function sigDigits(b: usize, ip: i32, p: i32, nd: i32, intLen: i32): i32 {
       if (e10 == 0) v = m;
       else if (e10 > 0 && e10 <= 22) v = m * p10(e10);
       else if (e10 < 0 && e10 >= -22) v = m / p10(-e10);
+      else v = eiselLemire(M, e10); // an exponent beyond 10^22 (csv.ts: Number() of the text)
       if (neg) v = -v;
     }
   }

@@ -9,11 +9,11 @@
 // unit of the last digit either side, and exactly, when it has <= 19 digits: ties to even),
 // 2^53 + 1 style integers with a point, exponent forms of all of them. The exceptions are
 // counted per kind and printed. By design they are: integers of 16+ digits without a point
-// (csv.ts's 2^53 check), more than 19 significant digits, <= 15 digits with an exponent beyond
-// 10^22, 16-19 digits whose exponent is outside the table's [-40, 40], and the texts neither
-// Eisel-Lemire nor the double-double reading decides (ties, exact binary values). Among texts
-// built to avoid all but the last (shortest strings of 1e-7..1e15, random digits with a point
-// inside or leading zeros) they must be fewer than 1 in 1000.
+// (csv.ts's 2^53 check), more than 19 significant digits, a decimal exponent outside the
+// table's [-40, 40] (beyond 10^+-22 for <= 15 digits), and the texts neither Eisel-Lemire nor
+// the double-double reading decides (ties, exact binary values). Among texts built to avoid all
+// but the last (shortest strings of 1e-7..1e15, random digits with a point inside or leading
+// zeros) they must be fewer than 1 in 1000.
 //
 // Tolerances: none (bits).
 import { describe, expect, it, beforeAll } from "vitest";
