@@ -2,13 +2,15 @@
 // lines of a plain CSV (no quotes, ASCII, one delimiter byte) split into fields, and the wanted
 // fields' numbers parsed straight from the bytes into f64 destinations in the arena (the placed
 // model matrix, or a scratch block), with exactly the semantics of bindings/io/csv.ts
-// AutoColumn.add: the exact path for <= 15 significant digits, the double-double reading of
-// 16-19 digits with a point (bindings/io/decimal.ts readLongDecimal's value, ported operation
-// for operation: plain IEEE f64, no FMA, so the bits are JavaScript's; its "is the text
-// canonical" flag is not needed, see longDecimal). Digits are read 8 at a time (SWAR) into an
-// exact u64 while there are <= 19 significant ones. Anything else in a wanted
-// field (a missing-value token, an empty field, inf, spaces, an exponent on a long number, an
-// undecided long decimal, text) is not guessed: it is written as an exception record
+// AutoColumn.add: the exact path for <= 15 significant digits (Eisel-Lemire beyond 10^+-22);
+// 16-19 digits with a point or an exponent by Eisel-Lemire on the exact u64 significand
+// (eiselLemire: the correctly rounded double, Number()'s), and when it cannot decide, without
+// an exponent, the double-double reading (bindings/io/decimal.ts readLongDecimal's value, ported operation for operation:
+// plain IEEE f64, no FMA, so the bits are JavaScript's; its "is the text canonical" flag is
+// not needed, see longDecimal). Digits are read 8 at a time (SWAR) into an exact u64 while
+// there are <= 19 significant ones. Anything else in a wanted field (a missing-value token,
+// an empty field, inf, spaces, a long integer, an undecided long number, text) is not guessed:
+// it is written as an exception record
 // (row, field, start, end) for the binding to resolve with the built-in reader's own code.
 // Structural surprises (a quote, a byte >= 0x80, a row with another field count) stop the call
 // with a reason: the binding then gives up the fast path.
@@ -18,6 +20,7 @@
 // LF and CRLF end a line, as in csv.ts. Only whole lines are parsed: a line that runs past the
 // end of the buffer is left (CSV_USED stops at its start) for the next call.
 import { OK, BAD_ARGUMENT } from "./status";
+import { POW10_QMIN, POW10_QMAX, POW10_128 } from "./pow10-table";
 import { CSV_NCOL, CSV_DELIM, CSV_ROWCAP, CSV_EXCCAP, CSV_SLOTS, CSV_ROWS, CSV_EXC, CSV_USED, CSV_STOP } from "./context";
 
 /** the buffer ended: more input (or the end of the file) is needed */
@@ -143,6 +146,68 @@ function longDecimal(hi: f64, r: i32, lo: f64, e10: i32): f64 {
   return dh + ra == dh && dh + rb == dh ? dh : NaN;
 }
 
+/** The high 64 bits of the 128-bit product a b (32-bit limbs: WASM has no 64 x 64 -> 128). */
+@inline function mulHi64(a: u64, b: u64): u64 {
+  const al = a & 0xffffffff, ah = a >> 32, bl = b & 0xffffffff, bh = b >> 32;
+  const ll = al * bl, lh = al * bh, hl = ah * bl;
+  const cross = (ll >> 32) + (lh & 0xffffffff) + hl; // < 2^64
+  return ah * bh + (lh >> 32) + (cross >> 32);
+}
+
+/**
+ * The double nearest w 10^q (w != 0 exact, POW10_QMIN <= q <= POW10_QMAX), or NaN when it cannot be
+ * decided here (then Number() decides in JS): the Eisel-Lemire algorithm as Go strconv
+ * eiselLemire64 (from Wuffs; Lemire, "Number Parsing at a Gigabyte per Second"): w normalised,
+ * times the truncated 128-bit mantissa of 10^q (assembly/pow10-table.ts), the product's top
+ * 54 bits rounded to 53, with its two ambiguity checks (the truncation could carry into the
+ * kept bits; an exact halfway point) answered by "undecided", never guessed. Every double it
+ * returns is the correctly rounded one, so it is Number()'s and the built-in reader's.
+ */
+function eiselLemire(w: u64, q: i32): f64 {
+  if (w == 0 || q < POW10_QMIN || q > POW10_QMAX) return NaN;
+  const lz = clz<u64>(w);
+  const man = w << lz;
+  let exp2 = <i64>(((217706 * q) >> 16) + 64 + 1023) - <i64>lz;
+  const e = POW10_128 + (<usize>(q - POW10_QMIN) << 4);
+  const thi = load<u64>(e);
+  let xHi = mulHi64(man, thi);
+  let xLo = man * thi;
+  if ((xHi & 0x1ff) == 0x1ff && xLo + man < man) {
+    // the neglected low half of the entry could carry: widen the product with it
+    const tlo = load<u64>(e, 8);
+    const yHi = mulHi64(man, tlo), yLo = man * tlo;
+    let mHi = xHi;
+    const mLo = xLo + yHi;
+    if (mLo < xLo) mHi++;
+    if ((mHi & 0x1ff) == 0x1ff && mLo + 1 == 0 && yLo + man < man) return NaN;
+    xHi = mHi;
+    xLo = mLo;
+  }
+  const msb = xHi >> 63;
+  let mant = xHi >> (msb + 9);
+  exp2 -= <i64>(1 ^ msb);
+  if (xLo == 0 && (xHi & 0x1ff) == 0 && (mant & 3) == 1) return NaN; // halfway: undecided
+  mant += mant & 1;
+  mant >>= 1;
+  if (mant >> 53 > 0) {
+    mant >>= 1;
+    exp2 += 1;
+  }
+  if (exp2 <= 0 || exp2 >= 0x7ff) return NaN;
+  return reinterpret<f64>((<u64>exp2 << 52) | (mant & 0x000fffffffffffff));
+}
+
+/** Significant digits of the nd digits from b[ip] (intLen before a point): those after the leading zeros (and the point). */
+function sigDigits(b: usize, ip: i32, p: i32, nd: i32, intLen: i32): i32 {
+  let q = ip;
+  while (q < p) {
+    const c = byteAt(b, q);
+    if (c != 48 && c != 46) break;
+    q++;
+  }
+  return nd - (q - ip) + (q > ip + intLen ? 1 : 0);
+}
+
 /**
  * The number starting at b[s] in a numeric column of csv.ts (AutoColumn.add's grammar
  * [-+]digits[.digits][e[-+]digits] without thousands separators), written to `dest` (NaN when
@@ -224,20 +289,22 @@ function longDecimal(hi: f64, r: i32, lo: f64, e10: i32): f64 {
   let v: f64 = NaN;
   if (!bad) {
     if (nd > 15) {
-      // Number() in JS for an exponent, an integer (and its 2^53 check), > 19 significant digits
-      if (!hasExp && dot) {
-        // significant digits: the digits after the leading zeros (and the point)
-        let q = ip;
-        while (q < p) {
-          const c = byteAt(b, q);
-          if (c != 48 && c != 46) break;
-          q++;
-        }
-        const sd = nd - (q - ip) + (q > ip + intLen ? 1 : 0);
-        if (sd >= 1 && sd <= 19) {
-          const r = sd > 15 ? sd - 15 : 0;
-          const scale = <u64>p10(r);
-          v = longDecimal(<f64>(M / scale), r, <f64>(M % scale), -fracLen);
+      // Number() in JS for an integer (and its 2^53 check), > 19 significant digits, an
+      // exponent Eisel-Lemire does not decide (csv.ts takes Number() for every exponent:
+      // the correctly rounded double, which Eisel-Lemire's decided value is)
+      if (hasExp || dot) {
+        // M is exact with <= 19 significant digits (always when nd <= 19), and not 0 when
+        // there is a significant digit
+        if (M != 0 && (nd <= 19 || sigDigits(b, ip, p, nd, intLen) <= 19)) {
+          v = eiselLemire(M, ex - fracLen);
+          if (v != v && !hasExp) {
+            // undecided by Eisel-Lemire (an exact binary value just above its truncated
+            // product, a halfway point, q out of the table): the double-double reading
+            const sd = sigDigits(b, ip, p, nd, intLen);
+            const r = sd > 15 ? sd - 15 : 0;
+            const scale = <u64>p10(r);
+            v = longDecimal(<f64>(M / scale), r, <f64>(M % scale), -fracLen);
+          }
           if (neg) v = -v;
         }
       }
@@ -247,6 +314,7 @@ function longDecimal(hi: f64, r: i32, lo: f64, e10: i32): f64 {
       if (e10 == 0) v = m;
       else if (e10 > 0 && e10 <= 22) v = m * p10(e10);
       else if (e10 < 0 && e10 >= -22) v = m / p10(-e10);
+      else v = eiselLemire(M, e10); // an exponent beyond 10^22 (csv.ts: Number() of the text)
       if (neg) v = -v;
     }
   }

@@ -12,8 +12,9 @@
 //   are read by the built-in reader itself with the caller's options: it finds the delimiter,
 //   the header names and each wanted column's type (all must be numbers), and any error there
 //   (a signature, UTF-16, a missing column...) declines, so the ordinary path raises it;
-// - the kernel decides only the values the built-in reader's fast path decides the same way
-//   (<= 15 digits exact, 16-19 digits with a point by the double-double reading); every other
+// - the kernel decides only values whose double it knows is the built-in reader's (<= 15
+//   digits exact; 16-19 digits with a point or an exponent by Eisel-Lemire, the correctly
+//   rounded double, = Number(), then without an exponent the double-double reading); every other
 //   wanted cell is an exception that io/csv.ts NumericCells (the reader's own per-value code)
 //   resolves; a cell that is not a number, or an integer beyond 2^53 (the column would be text),
 //   declines;
