@@ -288,22 +288,26 @@ function placeIndex(place: PlaceRequest | undefined, names: string[], accs: Acc[
  */
 async function drain(
   duck: Duck, sql: string, accs: Acc[], t: ReadTimings, place?: { idx: number[]; make: (rows: number) => Promise<PlacedColumns> } | null,
+  knownRows?: number,
 ): Promise<PlacedColumns | null> {
   const t0 = performance.now();
   let src;
   try {
-    src = await duck.query(sql);
+    // rows known beforehand (Parquet footers) and columns to place: streamed, so that DuckDB
+    // reuses its chunk buffers instead of materialising the result in fresh memory first
+    src = await duck.query(sql, { stream: place != null && knownRows !== undefined });
   } catch (e) {
     throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
   }
   const t1 = performance.now();
   t.query += t1 - t0;
-  const placed = place && src.rows !== null ? await place.make(src.rows) : null;
+  const rows = src.rows ?? knownRows ?? null;
+  const placed = place && rows !== null ? await place.make(rows) : null;
   const into = placed ? place!.idx.map((o) => accs[o] as NumAcc) : [];
   try {
-    if (src.rows !== null) {
+    if (rows !== null) {
       into.forEach((a, c) => (a.values = placed!.view(c)));
-      for (const a of accs) a.plan(src.rows);
+      for (const a of accs) a.plan(rows);
     }
     for (;;) {
       let chunk: RawChunk | null;
@@ -356,11 +360,28 @@ export async function parquetQuery(duck: Duck, files: string[], opts: NativeRead
   return { sql: `SELECT ${exprs.join(", ")} FROM ${src}`, names: wanted, text: kinds.map((k) => k === "text") };
 }
 
+/** The rows of Parquet files from their footers (DuckDB answers count(*) from the metadata). */
+async function parquetRows(duck: Duck, files: string[]): Promise<number | undefined> {
+  try {
+    const r = await duck.rows(`SELECT count(*) FROM read_parquet([${files.map(lit).join(", ")}])`);
+    const n = Number(r[0]?.[0]);
+    return Number.isSafeInteger(n) ? n : undefined;
+  } catch (e) {
+    throw new NotPlain(`DuckDB could not read the file: ${(e as Error).message}`);
+  }
+}
+
 async function readParquetDuck(duck: Duck, files: string[], opts: NativeReadOptions, t: ReadTimings): Promise<ReadResult & { placed?: PlacedColumns }> {
   const { sql, names: wanted, text } = await parquetQuery(duck, files, opts);
   const accs = text.map((x) => (x ? new StrAcc(null) : new NumAcc()));
   const idx = placeIndex(opts.place, wanted, accs);
-  const placed = await drain(duck, sql, accs, t, idx && { idx, make: opts.place!.make });
+  // the rows from the files' footers (no scan), so that the placed read can stream
+  const knownRows = idx ? await parquetRows(duck, files) : undefined;
+  const placed = await drain(duck, sql, accs, t, idx && { idx, make: opts.place!.make }, knownRows);
+  if (placed !== null && knownRows !== undefined && accs[0].n !== knownRows) {
+    placed.release();
+    throw new NotPlain(`the Parquet footers count ${knownRows} rows but ${accs[0].n} were read`);
+  }
   try {
     const datas: Data<DataType>[] = [];
     const names: string[] = [];
