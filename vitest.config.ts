@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config";
 // (and the pack-and-install test, which runs npm pack, npm install and a browser)
 export const HEAVY = [
   "tests/large.test.ts", "tests/io.speed.test.ts", "tests/package.test.ts", "tests/sql-duckdb.large.test.ts", "tests/sql-duckdb-cg.large.test.ts", "tests/clickhouse.large.test.ts", "tests/clickhouse-cg.large.test.ts",
+  // the placebo out of core in DuckDB against in memory (35-50 s: every case runs both engines)
+  "tests/sql-placebo.test.ts",
   // starts a two-server ClickHouse cluster (about 30 s before any test runs)
   "tests/clickhouse.test.ts", "tests/clickhouse-event.test.ts", "tests/sql-inference-clickhouse.test.ts", "tests/sql-placebo-clickhouse.test.ts",
 ];
