@@ -1,6 +1,6 @@
 // The placebo's basis method from (unit, year) cell sums instead of rows: what the placebo
-// out of core pulls back from the engine (sql/placebo-sql.ts; the fields are given here
-// structurally, since sql/ and inference/ are siblings; composed by cli/sql-tools.ts). The
+// out of core pulls back from the engine (sql/placebo-sql.ts; the cell's type is in
+// base/aggregates.ts, below both siblings; composed by cli/sql-tools.ts). The
 // plan (units in label order, years, cohorts, strata, the draws, the needed basis columns) is
 // the in-memory one (placebo.ts placeboDrawPlan) with the same checks and messages, so the
 // same seed gives the same draws; the basis aggregates are the in-memory ones summed over the
@@ -11,27 +11,14 @@
 import type { Engine } from "../engine/wasm.js";
 import type { Removed } from "../core/sample.js";
 import { OptionError, SampleError } from "../base/errors.js";
+import type { PlaceboCell } from "../base/aggregates.js";
 import {
   placeboCounts, checkScheme, cohortOfYearIn, strataOrder, placeboDrawPlan, adoptionNotConstant, treatmentDiffers, basisGram,
   placeboFromBasis, fmtLevel, type DrawPlan, type PlaceboOptions, type PlaceboResult, type PlaceboBasis,
 } from "./placebo.js";
 
-/** A (unit, year) cell (sql/placebo-sql.ts PlaceboCell). */
-export interface PlaceboCellSums {
-  unit: string | null;
-  unitValue: number | null;
-  year: number | null;
-  n: number;
-  w: number;
-  ey: number;
-  ctrl: Float64Array;
-  adoptMin: number;
-  adoptMax: number;
-  strataMin: number | string | null;
-  strataMax: number | string | null;
-  strataMissing: number;
-  mismatch: number;
-}
+/** A (unit, year) cell (base/aggregates.ts PlaceboCell, made by sql/placebo-sql.ts). */
+export type PlaceboCellSums = PlaceboCell;
 
 /** The plan of an out-of-core run and how its cells are indexed. */
 export interface CellPlan {

@@ -16,6 +16,7 @@
 //
 // Weights: draw d uses stream fork(d) of the seed (bindings/base/rng.ts), v_h for clusters h in
 // label order; full enumeration: draw d is the d-th sign vector (bit h of d set -> +1).
+import type { WildAggregates } from "../base/aggregates.js";
 import type { Engine } from "../engine/wasm.js";
 import { withVcov, type Fit } from "../estimators/feols.js";
 import { check, demeanPtr, type FeType } from "../engine/kernels.js";
@@ -135,23 +136,7 @@ export function wild(eng: Engine, fit: Fit, opts: WildOptions): WildResult {
   return wildFromAggregates(eng, { ...setup, G, warnings }, { estimate: fit.coef[opts.param], seFix, t0, nobs: fit.nobs, removed: fit.removed }, opts);
 }
 
-/**
- * The cluster aggregates of the partialled model (clusters in label order): x'x (S), bhat,
- * the G x G matrices Cy[g * G + h] = z_g,h'e_y,h and Cx[g * G + h] = z_g,h'x_h, and
- * ay[g] = x_g'e_y,g, ax[g] = x_g'x_g. In memory from the fit's demeaned data
- * (clusterAggregates); out of core from per-cluster sums pulled back from the engine
- * (sql/wild-sql.ts).
- */
-export interface WildAggregates {
-  G: number;
-  S: number;
-  bhat: number;
-  cy: Float64Array;
-  cx: Float64Array;
-  ay: Float64Array;
-  ax: Float64Array;
-  warnings: string[];
-}
+export type { WildAggregates } from "../base/aggregates.js";
 
 /** The options of wild that do not depend on the fit's rows, checked (G: the clusters, for the enumeration). */
 export function wildCommon(opts: WildOptions, G: number) {

@@ -15,6 +15,7 @@
 // Column of the source read beside the model are carried through the fit's rows
 // (feols-sql.ts FeolsSqlOptions.carry) under the aliases of PLACEBO_CARRY.
 import type { SqlBackend, SqlColumn } from "./backend.js";
+import type { PlaceboCell } from "../base/aggregates.js";
 import type { SqlFitState } from "./feols-sql.js";
 import { checkColumn } from "./sample.js";
 import { demean, demeanedSql, derivedCtx, dropSince, rowsSql, SMALL_FE } from "./demean.js";
@@ -67,28 +68,7 @@ export async function placeboCarry(b: SqlBackend, roles: PlaceboSqlRoles): Promi
   return { carry, unitNumeric: isNum(unit), strataNumeric: isNum(strata), treatmentColumn: isNum(tc) };
 }
 
-/** One (unit, year) cell of the sample. */
-export interface PlaceboCell {
-  /** the unit as the engine's text key (null: missing) and, for a numeric unit column, its value */
-  unit: string | null;
-  unitValue: number | null;
-  /** null: missing or not finite */
-  year: number | null;
-  n: number;
-  /** sum w, sum w e_y, sum w d_c per control */
-  w: number;
-  ey: number;
-  ctrl: Float64Array;
-  /** adoption years (never = Infinity) min and max */
-  adoptMin: number;
-  adoptMax: number;
-  /** strata min and max (numbers, or text keys), rows with a missing stratum */
-  strataMin: number | string | null;
-  strataMax: number | string | null;
-  strataMissing: number;
-  /** rows whose treatment is not 1{year >= adopt} */
-  mismatch: number;
-}
+export type { PlaceboCell } from "../base/aggregates.js";
 
 /** The cells, and the controls' cross-product inverse (kc x kc, null without controls). */
 export interface PlaceboCellsSql {

@@ -17,6 +17,7 @@
 // demeaning is weighted and every sum above is a sum of w times the product, as the in-memory
 // tool's sqrt(w)-scaled columns give (the same algebra on sqrt(w) x, sqrt(w) e_y).
 import { OptionError } from "../base/errors.js";
+import type { WildAggregates } from "../base/aggregates.js";
 import type { SqlFitState } from "./feols-sql.js";
 import { demean, demeanedSql, derivedCtx, dropSince } from "./demean.js";
 import { invSpd, subMatrix, matVec } from "./linalg.js";
@@ -24,16 +25,8 @@ import { invSpd, subMatrix, matVec } from "./linalg.js";
 /** Cluster columns demeaned per pass of the FE solver. */
 export const WILD_BATCH = 32;
 
-/** Same fields as inference/wild.ts WildAggregates (structural: sql/ does not import inference/). */
-export interface WildSqlAggregates {
-  G: number;
-  S: number;
-  bhat: number;
-  cy: Float64Array;
-  cx: Float64Array;
-  ay: Float64Array;
-  ax: Float64Array;
-  warnings: string[];
+/** The wild bootstrap's cluster aggregates (base/aggregates.ts, the type inference/wild.ts draws from), with what the engine returned. */
+export interface WildSqlAggregates extends WildAggregates {
   /** the clusters' labels in the order of the aggregates */
   labels: string[];
   /** the numbers pulled back from the engine for the aggregates */
