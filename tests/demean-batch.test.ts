@@ -16,7 +16,7 @@ import { createEngine, type Engine } from "../bindings/engine/wasm.js";
 import { demeanPtr, type FeType, type KernelAlgo as DemeanAlgo, type DemeanInfo } from "../bindings/engine/kernels.js";
 import { Rng } from "../bindings/base/rng.js";
 import { demeanThreaded, closeDemeanThreads } from "../bindings/platform/demean-node.js";
-import { putDemeanInput } from "./demean-input.js";
+import { putDemeanInput, lowMobilityFe } from "./demean-input.js";
 
 interface Fe {
   codes: Int32Array;
@@ -52,24 +52,6 @@ function randomCodes(r: Rng, n: number, levels: number): Int32Array {
   return Int32Array.from({ length: n }, (_, i) => (i < levels ? i : r.int(levels)));
 }
 
-/** Workers rarely moving between neighbouring firms (a long chain: MAP stalls, CG is needed), + year. */
-function lowMobility(r: Rng, workers: number, firms: number, years: number): Fe[] {
-  const w: number[] = [], f: number[] = [], t: number[] = [];
-  for (let i = 0; i < workers; i++) {
-    let g = r.int(firms);
-    for (let y = 0; y < years; y++) {
-      if (y > 0 && r.uniform() < 0.05) g = Math.min(firms - 1, Math.max(0, g + (r.uniform() < 0.5 ? -1 : 1)));
-      w.push(i);
-      f.push(g);
-      t.push(y);
-    }
-  }
-  return [
-    { codes: Int32Array.from(w), levels: workers, type: 0 },
-    { codes: Int32Array.from(f), levels: firms, type: 0 },
-    { codes: Int32Array.from(t), levels: years, type: 0 },
-  ];
-}
 
 const STRUCTURES: { name: string; make: (r: Rng) => Fe[]; weights: boolean }[] = [
   { name: "two FE", make: (r) => [{ codes: randomCodes(r, 3000, 300), levels: 300, type: 0 }, { codes: randomCodes(r, 3000, 10), levels: 10, type: 0 }], weights: false },
@@ -87,7 +69,7 @@ const STRUCTURES: { name: string; make: (r: Rng) => Fe[]; weights: boolean }[] =
     ],
     weights: false,
   },
-  { name: "low-mobility worker + firm + year", make: (r) => lowMobility(r, 600, 60, 6), weights: false },
+  { name: "low-mobility worker + firm + year", make: (r) => lowMobilityFe(r, 600, 60, 6), weights: false },
 ];
 
 /** Columns that converge at very different speeds: noise, absorbed by the first FE, slow mixtures, zero, constant, huge, a pattern. */
@@ -167,7 +149,7 @@ describe("batch demeaning: each column bit-identical to, and recorded as, its lo
 
   it("split across worker threads, the per-column records come back from the workers unchanged", () => {
     const r = new Rng(99);
-    const fe = lowMobility(r, 600, 60, 6);
+    const fe = lowMobilityFe(r, 600, 60, 6);
     const cols = columnsFor(r, fe);
     for (const algo of ["auto", "cg", "lsmr"] as DemeanAlgo[]) {
       const one = demeanCall(cols.map((c) => c.slice()), fe, null, algo, 1e-13, 3000);

@@ -27,7 +27,7 @@ import { feols } from "../bindings/estimators/feols.js";
 import { feglm, type GlmOptions } from "../bindings/estimators/glm.js";
 import { Frame } from "../bindings/core/frame.js";
 import { readFile } from "../bindings/platform/read-node.js";
-import { putDemeanInput } from "./demean-input.js";
+import { putDemeanInput, lowMobilityFe } from "./demean-input.js";
 import { FIX, loadRefs, parseCall } from "./reference.js";
 import { HDFE_BIN, assertFresh } from "./cli-bin.js";
 
@@ -63,24 +63,6 @@ function run(cols: Float64Array[], fe: RefFe[], w: Float64Array | null, algo: Ke
 
 const codes = (r: Rng, n: number, G: number) => Int32Array.from({ length: n }, (_, i) => (i < G ? i : r.int(G)));
 
-/** Workers moving rarely, and only to a neighbouring firm (a chain), + year. */
-function chain(r: Rng, workers: number, firms: number, years: number): RefFe[] {
-  const w: number[] = [], f: number[] = [], t: number[] = [];
-  for (let i = 0; i < workers; i++) {
-    let g = r.int(firms);
-    for (let y = 0; y < years; y++) {
-      if (y > 0 && r.uniform() < 0.05) g = Math.min(firms - 1, Math.max(0, g + (r.uniform() < 0.5 ? -1 : 1)));
-      w.push(i);
-      f.push(g);
-      t.push(y);
-    }
-  }
-  return [
-    { codes: Int32Array.from(w), levels: workers, type: 0 },
-    { codes: Int32Array.from(f), levels: firms, type: 0 },
-    { codes: Int32Array.from(t), levels: years, type: 0 },
-  ];
-}
 
 interface Case { name: string; n: number; fe: [number, FeType][]; K: number; weights: boolean; alias: boolean }
 const SMALL: Case[] = [
@@ -149,7 +131,7 @@ describe("LSMR residuals equal CG's and MAP's at the same tolerance", () => {
       weights: false, map: true,
     },
     // MAP needs thousands of steps here: compared with CG and auto only
-    { name: "low-mobility chain, worker + firm + year", make: (r) => chain(r, 1500, 120, 8), weights: true, map: false },
+    { name: "low-mobility chain, worker + firm + year", make: (r) => lowMobilityFe(r, 1500, 120, 8), weights: true, map: false },
   ];
   for (const s of STRUCTURES)
   for (const seed of [3, 4]) {
@@ -175,7 +157,7 @@ describe("LSMR residuals equal CG's and MAP's at the same tolerance", () => {
 
   it("chain graph at fixefTol 1e-8: lsmr and auto as accurate as tests/kernels.test.ts asks of CG", () => {
     const r = new Rng(12345);
-    const fe = chain(r, 3000, 200, 8);
+    const fe = lowMobilityFe(r, 3000, 200, 8);
     const n = fe[0].codes.length;
     const x = Float64Array.from({ length: n }, (_, i) => fe[1].codes[i] / 200 + r.uniform());
     const y = Float64Array.from({ length: n }, (_, i) => 0.5 * x[i] + Math.sin(fe[1].codes[i]) + (fe[0].codes[i] % 7) + 0.1 * fe[2].codes[i] + r.uniform());
@@ -191,7 +173,7 @@ describe("LSMR residuals equal CG's and MAP's at the same tolerance", () => {
 
   it("an iteration limit too small is reported as not converged, with the residuals reached", () => {
     const r = new Rng(8);
-    const fe = chain(r, 1500, 120, 8);
+    const fe = lowMobilityFe(r, 1500, 120, 8);
     const n = fe[0].codes.length;
     const got = run([Float64Array.from({ length: n }, () => r.normal())], fe, null, "lsmr", 1e-12, 3);
     expect(got.info.converged).toBe(false);

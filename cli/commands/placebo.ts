@@ -40,7 +40,17 @@ export function memoryLimitBytes(v: string | undefined): number | undefined {
   return x * 2 ** 30;
 }
 
-interface PlaceboFlags extends FitFlags {
+/** The out-of-core flags both tools take (--engine duckdb | clickhouse and their solver's options). */
+interface EngineFlags {
+  engine?: string;
+  table?: string;
+  url?: string;
+  timeout?: string;
+  fixefIter?: string;
+  fixefAlgo?: string;
+}
+
+interface PlaceboFlags extends FitFlags, EngineFlags {
   treatment: string;
   scheme: string;
   unit: string;
@@ -57,21 +67,9 @@ interface PlaceboFlags extends FitFlags {
   saveDraws?: string;
   saveAssignments?: string;
   force?: boolean;
-  engine?: string;
-  table?: string;
-  url?: string;
-  timeout?: string;
-  fixefIter?: string;
-  fixefAlgo?: string;
 }
 
-interface WildFlags extends FitFlags {
-  engine?: string;
-  table?: string;
-  url?: string;
-  timeout?: string;
-  fixefIter?: string;
-  fixefAlgo?: string;
+interface WildFlags extends FitFlags, EngineFlags {
   param: string;
   cluster: string;
   B: string;
