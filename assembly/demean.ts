@@ -29,7 +29,6 @@ import {
   DM_N, DM_Q, DM_K, DM_KMAX, DM_CODES, DM_GROUPS, DM_TYPES, DM_Z, DM_W, DM_TOL, DM_MAXITER, DM_ALGO, DM_SWITCH,
   DM_R, DM_R0, DM_STALLED, DM_OFF, DM_MOFF, DM_RHS, DM_MINV, DM_TMP, DM_ACC, DM_CRIT, DM_MAP, DM_MAPC, DM_FLAG, DM_COLS, DM_U,
 } from "./context";
-import { lsmr } from "./demean-lsmr";
 
 // ---- the call's context block (assembly/context.ts): every piece of state of a call lives
 // there, in memory the binding owns; nothing survives in module globals.
@@ -184,7 +183,7 @@ export function demeanScratch(Q: i32, groups_Q: usize, type_Q: usize, K: i32): f
 }
 
 /** rhs = D'Wx and the per-level inverse Gram blocks. */
-function setup(cx: usize, x_NK: usize): void {
+export function setup(cx: usize, x_NK: usize): void {
   const c_w = getp(cx, DM_W);
   const c_minv = getp(cx, DM_MINV);
   const c_moff = getp(cx, DM_MOFF);
@@ -253,7 +252,7 @@ function setup(cx: usize, x_NK: usize): void {
 // ---- MAP -----------------------------------------------------------------------------
 
 /** One Gauss-Seidel sweep over all dimensions: updates every block of A in place. */
-function sweep(cx: usize, A: usize): void {
+export function sweep(cx: usize, A: usize): void {
   const c_tmp = getp(cx, DM_TMP);
   const c_w = getp(cx, DM_W);
   const c_codes = getp(cx, DM_CODES);
@@ -410,7 +409,7 @@ function keepMap(cx: usize, src: usize, dst: usize, want: i32): void {
 }
 
 /** out = x - (FE part under coefficients V) for the columns of V (active slot j = column map_j). */
-function residualsMapped(cx: usize, V: usize, map: usize, x_NK: usize, out_NK: usize): void {
+export function residualsMapped(cx: usize, V: usize, map: usize, x_NK: usize, out_NK: usize): void {
   const c_acc = getp(cx, DM_ACC);
   const c_n = geti(cx, DM_N);
   const c_q = geti(cx, DM_Q);
@@ -623,7 +622,7 @@ const CG_DRIFT: f64 = 1e-4;
   return colv + (<usize>(j * geti(cx, DM_KMAX)) << 3);
 }
 
-function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol: f64, maxIter: i32,
+export function pcg(cx: usize, A: usize, r: usize, z: usize, p: usize, Ap: usize, colv: usize, tol: f64, maxIter: i32,
   x_NK: usize, out_NK: usize, critMax: usize, mapSteps: i32): i32 {
   const rz = cgv(cx, colv, 0), ssr = cgv(cx, colv, 3), floor = cgv(cx, colv, 4);
   const best = cgv(cx, colv, 5), since = cgv(cx, colv, 6);
@@ -913,7 +912,7 @@ function retireMap(cx: usize, c: i32, A: usize, X: usize, GX: usize, V1: usize, 
  * Lay out the scratch for the call's columns and write the working pointers and counts into
  * the context. Returns false on bad dimensions.
  */
-function prepare(cx: usize, scratch: usize): bool {
+export function prepare(cx: usize, scratch: usize): bool {
   const Q = geti(cx, DM_Q), K = geti(cx, DM_KMAX);
   let rows = 0, maxq = 0, mtot = 0;
   for (let q = 0; q < Q; q++) {
@@ -961,12 +960,12 @@ function prepare(cx: usize, scratch: usize): bool {
 }
 
 /** Vector j (0 A, 1 rhs, 2 X, 3 GX, 4 V1, 5 V2) of the scratch: T f64 each. */
-@inline function vecOf(cx: usize, scratch: usize, j: i32): usize {
+@inline export function vecOf(cx: usize, scratch: usize, j: i32): usize {
   return scratch + ((<usize>j * <usize>geti(cx, DM_R) * <usize>geti(cx, DM_KMAX)) << 3);
 }
 
 /** The per-column step-length vectors (7 Kmax f64) after tmp and Minv. */
-@inline function colvOf(cx: usize): usize {
+@inline export function colvOf(cx: usize): usize {
   return getp(cx, DM_CRIT) - (<usize>(7 * geti(cx, DM_KMAX)) << 3);
 }
 
@@ -1021,7 +1020,7 @@ function ironsTuck(cx: usize, X: usize, GX: usize, state: usize, rowsS: i32): vo
  * (their largest criterion raises *critMax). Returns the steps run; the columns still active
  * at the end are left consistent with the accelerated state.
  */
-function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: usize, critMax: usize): i32 {
+export function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: usize, critMax: usize): i32 {
   const c_crit = getp(cx, DM_CRIT);
   const tol = load<f64>(cx + DM_TOL);
   const A = vecOf(cx, scratch, 0), X = vecOf(cx, scratch, 2), GX = vecOf(cx, scratch, 3);
@@ -1053,74 +1052,4 @@ function mapPhase(cx: usize, scratch: usize, limit: i32, x_NK: usize, out_NK: us
   // columns still active: make every block consistent with the accelerated state
   if (geti(cx, DM_K) > 0) sweep(cx, A);
   return iters;
-}
-
-/**
- * Demean the columns of x_NK (column-major, n rows each) on the fixed-effect dimensions the
- * context block `cx` describes (assembly/context.ts: n, Q, Kmax columns, the FE codes as Q
- * blocks of n int32 0..G_q-1, level counts, types, slope pointers, weights, tol, maxIter,
- * algo, switchAfter). Writes residuals to out_NK (may equal x_NK).
- * algo: 0 = MAP, switching to CG for the columns that have not converged after (the binding's
- * "map-cg"; its "auto" is MAP then LSMR, two calls of this kernel: engine/kernels.ts demeanAuto),
- * `switchAfter` accelerated steps), 1 = MAP only, 2 = CG only, 3 = LSMR only
- * (assembly/demean-lsmr.ts; its scratch through DM_U, its iterations in the CG field).
- * Convergence is per column (see above): results do not depend on which columns share a call.
- * info: f64[4] out = [iterations (MAP steps + CG iterations), largest final criterion,
- * converged (1/0: every column), CG iterations]. MAP steps and CG iterations are the
- * largest over columns. scratch: demeanScratch() f64. When the context's DM_COLS is set, each
- * column's own record (the same four numbers for that column: what it would report alone)
- * is written there.
- * Returns OK, NOT_CONVERGED (residuals still written) or BAD_ARGUMENT.
- */
-export function demean(out_NK: usize, info: usize, scratch: usize, cx: usize, x_NK: usize): i32 {
-  const n = geti(cx, DM_N), Q = geti(cx, DM_Q), K = geti(cx, DM_KMAX);
-  const maxIter = geti(cx, DM_MAXITER), algo = geti(cx, DM_ALGO), switchAfter = geti(cx, DM_SWITCH);
-  if (n <= 0 || Q <= 0 || K <= 0 || maxIter < 0 || algo < 0 || algo > 3) return BAD_ARGUMENT;
-  if (algo == 3 && getp(cx, DM_U) == 0) return BAD_ARGUMENT;
-  if (!prepare(cx, scratch)) return BAD_ARGUMENT;
-  const A = vecOf(cx, scratch, 0);
-  setup(cx, x_NK);
-  memory.fill(A, 0, (<usize>geti(cx, DM_R) * <usize>K) << 3);
-
-  let iters = 0, cgIters = 0;
-  const critMax = info + 8;
-  store<f64>(critMax, 0);
-  if (Q == 1) {
-    sweep(cx, A);
-    iters = 1;
-  } else {
-    if (algo == 3) {
-      cgIters = lsmr(cx, A, vecOf(cx, scratch, 2), vecOf(cx, scratch, 3), vecOf(cx, scratch, 4), vecOf(cx, scratch, 5),
-        load<f64>(cx + DM_TOL), maxIter > 0 ? maxIter : 1, x_NK, out_NK, critMax, 0);
-      iters = cgIters;
-    }
-    if (algo != 2 && algo != 3) {
-      const limit = algo == 1 ? maxIter : (switchAfter < maxIter ? switchAfter : maxIter);
-      iters = mapPhase(cx, scratch, limit, x_NK, out_NK, critMax);
-    }
-    if (geti(cx, DM_K) > 0 && (algo == 0 || algo == 2)) {
-      const rem = maxIter - iters;
-      cgIters = pcg(cx, A, vecOf(cx, scratch, 2), vecOf(cx, scratch, 3), vecOf(cx, scratch, 4), vecOf(cx, scratch, 5),
-        colvOf(cx), load<f64>(cx + DM_TOL), rem > 0 ? rem : 1, x_NK, out_NK, critMax, iters);
-      iters += cgIters;
-    }
-  }
-  // columns left (one FE, or not converged): their last criterion, and residuals
-  const Kleft = geti(cx, DM_K);
-  const converged = Q == 1 || (Kleft == 0 && geti(cx, DM_STALLED) == 0);
-  if (Q > 1) {
-    const crit = getp(cx, DM_CRIT), map = getp(cx, DM_MAP);
-    for (let k = 0; k < Kleft; k++) {
-      const v = load<f64>(crit + (<usize>k << 3));
-      if (v > load<f64>(critMax)) store<f64>(critMax, v);
-      record(cx, mapOf(map, k), iters - cgIters, cgIters, v, false);
-    }
-  } else {
-    for (let k = 0; k < K; k++) record(cx, k, 1, 0, 0, true);
-  }
-  if (Kleft > 0) residualsMapped(cx, A, getp(cx, DM_MAP), x_NK, out_NK);
-  store<f64>(info, <f64>iters);
-  store<f64>(info + 16, converged ? 1.0 : 0.0);
-  store<f64>(info + 24, <f64>cgIters);
-  return converged ? OK : NOT_CONVERGED;
 }

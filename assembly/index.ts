@@ -2,7 +2,8 @@
 // TypeScript arena (bindings/engine/wasm.ts). Kernels never allocate and return status codes
 // (assembly/status.ts).
 export { heapBase } from "./memory";
-export { demean, demeanScratch } from "./demean";
+export { demean } from "./demean-entry";
+export { demeanScratch } from "./demean";
 export { demeanLsmrScratch } from "./demean-lsmr";
 export { demeanContextLayout, csvContextLayout } from "./context";
 export { csvParse } from "./csv";

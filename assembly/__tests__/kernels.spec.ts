@@ -1,7 +1,8 @@
 // Kernel-level tests in AssemblyScript (as-pect): status codes and tiny exact cases run
 // inside the WASM module itself. The numerical comparison against plain TypeScript
 // references on random inputs lives in tests/kernels.test.ts (vitest, compiled .wasm).
-import { demean, demeanScratch } from "../demean";
+import { demean } from "../demean-entry";
+import { demeanScratch } from "../demean";
 import { qrSolve } from "../qr";
 import { meatCluster, gram, residuals } from "../sandwich";
 import { OK, BAD_ARGUMENT } from "../status";
