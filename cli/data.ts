@@ -64,7 +64,7 @@ export function addReadOptions(cmd: Command, required = true): Command {
     .option("--format <fmt>", "csv | arrow | parquet (default: from the file extension)")
     .option("--unparsable-as-na", "treat unparsable values in numeric columns as missing (counted) instead of failing")
     .option("--text-columns <cols>", "comma-separated CSV columns read as text whatever they look like (ids such as 7 and A7, codes with leading zeros)")
-    .option("--reader <name>", "auto (for hdfe feols on one CSV file the WASM CSV fast path first (HDFE_CSV_WASM=0 turns it off), then DuckDB's native parallel reader when installed, where each reads the file as the built-in reader does) | duckdb | js (the built-in reader)", "auto");
+    .option("--reader <name>", "auto (for one CSV file the WASM CSV fast path first (HDFE_CSV_WASM=0 turns it off), then DuckDB's native parallel reader when installed, where each reads the file as the built-in reader does) | duckdb | js (the built-in reader)", "auto");
   return cmd;
 }
 

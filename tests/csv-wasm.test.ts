@@ -19,6 +19,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Table } from "apache-arrow";
 import { loadEngine } from "../bindings/node.js";
+import { expectPlacedFit } from "./placed-fit.js";
 import type { Engine } from "../bindings/engine/wasm.js";
 import { CSV_CTX, CSV_CTX_BYTES, CSV_STOP } from "../bindings/engine/context.js";
 import { HdfeError } from "../bindings/base/errors.js";
@@ -376,15 +377,7 @@ describe("feols on the fast path's placed read", () => {
       const fit = feols(eng, Frame.fromArrow(r.table).withPlaced(r.placed!), formula, opts);
       expect(r.placed!.consumed).toBe(true);
       const m = models[id];
-      expect(fit.nobs).toBe(m.nobs);
-      for (const k of Object.keys(m.coef)) {
-        expect(rel(fit.coef[k], m.coef[k])).toBeLessThan(COEF_REL);
-        expect(rel(fit.se[k], m.se[k])).toBeLessThan(SE_REL);
-      }
-      expect(fit.coefVector).toEqual(ordinary.coefVector);
-      expect(fit.vcovMatrix).toEqual(ordinary.vcovMatrix);
-      expect(fit.removed).toEqual(ordinary.removed);
-      expect(fit.internals.residuals).toEqual(ordinary.internals.residuals);
+      expectPlacedFit(fit, m, ordinary, { coef: COEF_REL, se: SE_REL });
       eng.release(mark);
     });
   }
