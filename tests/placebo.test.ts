@@ -292,6 +292,21 @@ describe("results, progress, threads, errors", () => {
     }
   });
 
+  it("every run on a fit carries the fit's observations and removed rows, as the CLI prints them", async () => {
+    const space: PlaceboOptions = { ...ROLES, scheme: "space", draws: 40, seed: 3 };
+    const runs = [
+      placebo(eng, fit, space),
+      placebo(eng, fit, { ...space, method: "demean", draws: 4 }),
+      placebo(eng, fit, { ...ROLES, scheme: "time", shifts: [1] }),
+      await placeboThreads(eng, fit, { ...space, threads: 1 }),
+      await placeboThreads(eng, fit, { ...space, threads: 2 }),
+    ];
+    for (const r of runs) {
+      expect(r.nobs).toBe(fit.nobs);
+      expect(r.removed).toEqual(fit.removed);
+    }
+  });
+
   it("names what is wrong", () => {
     expect(() => placebo(eng, fit, { ...ROLES, treatment: "didd", scheme: "space", draws: 5 })).toThrow(OptionError);
     expect(() => placebo(eng, fit, { ...ROLES, unit: "firm", scheme: "space", draws: 5 })).toThrow(/not constant within firm/);

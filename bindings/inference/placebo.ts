@@ -157,7 +157,7 @@ export interface PlaceboResult {
   basisSolver?: "direct" | "demean";
   seed: number;
   threads: number;
-  /** the fit's observations and the rows it removed (and why), when the caller gives them (the CLI: in memory and out of core) */
+  /** the fit's observations and the rows it removed (and why): set by placebo() and the runs on a fit, in memory and out of core */
   nobs?: number;
   removed?: Removed;
   warnings: string[];
@@ -1530,7 +1530,20 @@ export function shiftRows(fit: Fit, P: PlaceboProblem, opts: PlaceboOptions, b: 
  * Randomization inference for the DiD coefficient `opts.treatment` of `fit`, on one engine
  * (single thread; see placebo-node.ts for worker threads).
  */
+/**
+ * The placebo on a fit: its draws, p-values and report, with the fit's observations and the
+ * rows it removed (and why), as the CLI prints them.
+ */
 export function placebo(eng: Engine, fit: Fit, opts: PlaceboOptions): PlaceboResult {
+  return withSample(fit, placeboDraws(eng, fit, opts));
+}
+
+/** A result on `fit` with the fit's nobs and removed rows (placebo(), its threaded and chunked runs). */
+export function withSample(fit: Pick<Fit, "nobs" | "removed">, r: PlaceboResult): PlaceboResult {
+  return { ...r, nobs: fit.nobs, removed: fit.removed };
+}
+
+function placeboDraws(eng: Engine, fit: Fit, opts: PlaceboOptions): PlaceboResult {
   const t0 = now();
   const warnings: string[] = [];
   const warn = (m: string) => {

@@ -13,7 +13,7 @@ import type { Engine } from "../engine/wasm.js";
 import type { Fit } from "../estimators/feols.js";
 import {
   placebo, preparePlacebo, computeBasis, basisBlockCount, finishBasis, drawBlockCount,
-  assemblePlacebo, planPlaceboDraws, newConvergence, mergeConvergence, BLOCK, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments, type PlaceboBasis,
+  assemblePlacebo, withSample, planPlaceboDraws, newConvergence, mergeConvergence, BLOCK, type PlaceboOptions, type PlaceboResult, type PlaceboAssignments, type PlaceboBasis,
 } from "../inference/placebo.js";
 import { errorFromWire, KernelError } from "../base/errors.js";
 import { clampThreads } from "../engine/limits.js";
@@ -166,7 +166,7 @@ export async function placeboThreads(eng: Engine, fit: Fit, optsIn: PlaceboOptio
       rs.forEach(([b0], i) => draws.set(out[i]!, b0 * BLOCK));
     }
     const drawsMs = performance.now() - t1;
-    return assemblePlacebo({ opts, P, draws, warnings, threads, setupMs, drawsMs, conv: pool.conv });
+    return withSample(fit, assemblePlacebo({ opts, P, draws, warnings, threads, setupMs, drawsMs, conv: pool.conv }));
   } finally {
     await pool.close();
   }

@@ -281,7 +281,7 @@ async function runPlacebo(flags: PlaceboFlags): Promise<void> {
     const { fit } = await fitModel(flags, extra, keep, flags.weights, {
       [flags.unit]: "the --unit column", [flags.adopt]: "the --adopt column", [flags.year]: "the --year column", ...(flags.strata ? { [flags.strata]: "the --strata column" } : {}),
     });
-    r = { ...(await placeboThreads(eng, fit, opts)), nobs: fit.nobs, removed: fit.removed };
+    r = await placeboThreads(eng, fit, opts);
     plan = () => preparePlacebo(eng, fit, { ...opts, threads: 1, onProgress: undefined });
   }
   bar.end();

@@ -5,7 +5,7 @@
 // one piece), so the draws are bit-identical to one placebo() call in Node.
 import {
   preparePlacebo, basisBlockCount, basisBlocks, directBasis, finishBasis, basisDraws, demeanDraws, drawBlockCount, assemblePlacebo,
-  placebo, BLOCK, type PlaceboOptions, type PlaceboResult,
+  placebo, withSample, BLOCK, type PlaceboOptions, type PlaceboResult,
 } from "../../bindings/inference/placebo.js";
 import { OptionError, type Engine, type Fit, type Frame } from "../../bindings/browser.js";
 import type { ModelSpec, PlaceboSpec } from "../../bindings/platform/worker-protocol.js";
@@ -65,7 +65,7 @@ export function placeboChunked(eng: Engine, fit: Fit, opts: PlaceboOptions, onPr
     }
   }
   const t2 = now();
-  return assemblePlacebo({ opts, P, draws, warnings, threads: 1, setupMs: t1 - t0, drawsMs: t2 - t1 });
+  return withSample(fit, assemblePlacebo({ opts, P, draws, warnings, threads: 1, setupMs: t1 - t0, drawsMs: t2 - t1 }));
 }
 
 /**
