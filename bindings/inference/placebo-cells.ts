@@ -14,7 +14,7 @@ import { OptionError, SampleError } from "../base/errors.js";
 import type { PlaceboCell } from "../base/aggregates.js";
 import {
   placeboCounts, checkScheme, cohortOfYearIn, strataOrder, placeboDrawPlan, adoptionNotConstant, treatmentDiffers, basisGram,
-  placeboFromBasis, fmtLevel, type DrawPlan, type PlaceboOptions, type PlaceboResult, type PlaceboBasis,
+  placeboFromBasis, withSample, fmtLevel, type DrawPlan, type PlaceboOptions, type PlaceboResult, type PlaceboBasis,
 } from "./placebo.js";
 
 /** A (unit, year) cell (base/aggregates.ts PlaceboCell, made by sql/placebo-sql.ts). */
@@ -208,5 +208,5 @@ export function placeboFromCells(
   run: { t0: number; warnings: string[]; conv: { calls: number; failed: number; criterion: number }; nobs: number; removed: Removed },
 ): PlaceboResult {
   const r = placeboFromBasis(eng, plan.P, B, opts, { t0: run.t0, warnings: run.warnings, conv: run.conv });
-  return { ...r, nobs: run.nobs, removed: run.removed };
+  return withSample(run, r);
 }

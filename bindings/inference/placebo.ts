@@ -1528,11 +1528,8 @@ export function shiftRows(fit: Fit, P: PlaceboProblem, opts: PlaceboOptions, b: 
 
 /**
  * Randomization inference for the DiD coefficient `opts.treatment` of `fit`, on one engine
- * (single thread; see placebo-node.ts for worker threads).
- */
-/**
- * The placebo on a fit: its draws, p-values and report, with the fit's observations and the
- * rows it removed (and why), as the CLI prints them.
+ * (single thread; see placebo-node.ts for worker threads): the draws, p-values and report,
+ * with the fit's observations and the rows it removed (and why), as the CLI prints them.
  */
 export function placebo(eng: Engine, fit: Fit, opts: PlaceboOptions): PlaceboResult {
   return withSample(fit, placeboDraws(eng, fit, opts));
